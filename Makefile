@@ -1,0 +1,120 @@
+# rebound: one flat GNU Makefile.
+#   make              build build/rebound
+#   make check        install missing packages, build, run every test
+#                     (normal build, then ASan+UBSan build)
+#   make test         run the tests against the current build only
+#   make SANITIZE=1   build with AddressSanitizer + UBSan into build-san/
+#   make fuzz         libFuzzer target (clang)
+#   make demo         the README's first command
+#   make bench        benchmarks (speed and memory targets)
+#   make corpus-check accuracy against ../shared/corpus
+
+PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC       = cc
+endif
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+B        = build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+           -fno-sanitize-recover=undefined
+OPT      = -O1 -g
+else
+B        = build
+SANFLAGS =
+OPT      = -O2 -g
+endif
+
+# pkg-config is evaluated lazily so that `make check` can install the
+# packages first; -isystem keeps library headers out of our warnings.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null | sed 's/-I/-isystem /g')
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
+          -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wundef \
+          -Wno-unused-parameter
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm
+
+DIRS    = src parsers ingest store reports
+LIB_SRC = $(filter-out src/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o
+TEST_SRC = $(wildcard tests/unit/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+RULES    = $(sort $(wildcard etc/rules/*.rules))
+
+.PHONY: all deps check test test-only clean fuzz demo bench corpus-check
+
+all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
+
+deps:
+	@./scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(B)/gen/rules_default.c: $(RULES)
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from etc/rules/*.rules: do not edit */'; \
+	  echo 'const unsigned char rb_default_rules[] = {'; \
+	  cat $(RULES) | xxd -i; \
+	  echo ', 0x00};'; \
+	  echo "const unsigned int rb_default_rules_len = $$(cat $(RULES) | wc -c);"; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/rules_default.o: $(B)/gen/rules_default.c
+	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+$(B)/librebound.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/rebound: $(B)/src/main.o $(B)/librebound.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/librebound.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/librebound.a $(LDFLAGS) $(LDLIBS)
+
+$(B)/tests/fuzz_replay: fuzz/fuzz_parse.c fuzz/replay.c $(B)/librebound.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ fuzz/fuzz_parse.c fuzz/replay.c $(B)/librebound.a $(LDFLAGS) $(LDLIBS)
+
+# Tests against the current build (B=build, or build-san with SANITIZE=1).
+test: all
+	@REBOUND_BUILD=$(B) ./tests/run.sh
+
+# The README's test command: set-up, both builds, every test.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=1 all
+	@./tests/run.sh build build-san
+
+fuzz: deps
+	@mkdir -p build-fuzz fuzz/corpus-run
+	$(MAKE) --no-print-directory B=build-fuzz CC=clang SANITIZE=0 \
+	  OPT="-O1 -g" SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	  build-fuzz/librebound.a
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	  $(PKG_CFLAGS) -o build-fuzz/fuzz_parse fuzz/fuzz_parse.c \
+	  build-fuzz/librebound.a $(LDLIBS)
+	./build-fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
+	  -max_len=65536 fuzz/corpus-run fuzz/seeds
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/demo.sh
+
+corpus-check: all
+	@./scripts/corpus-check.py
+
+bench: all
+	@./scripts/bench.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

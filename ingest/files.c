@@ -1,0 +1,243 @@
+#define _DEFAULT_SOURCE
+#include "files.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct walker {
+	size_t max;
+	rb_msg_cb cb;
+	rb_err_cb ecb;
+	void *ctx;
+	int failures;
+	int stop;
+	char *buf;
+	size_t cap;
+};
+
+static void
+fail(struct walker *w, const char *path, const char *what)
+{
+	w->failures++;
+	if (w->ecb)
+		w->ecb(w->ctx, path, what);
+}
+
+/* read up to max+1 bytes of fd into w->buf; returns bytes or -1 */
+static ssize_t
+read_fd(struct walker *w, int fd)
+{
+	size_t limit = w->max + 1, n = 0;
+	for (;;) {
+		if (n == w->cap) {
+			size_t nc = w->cap ? w->cap * 2 : 65536;
+			if (nc > limit + 1)
+				nc = limit + 1;
+			if (nc <= w->cap)
+				break;
+			char *nb = realloc(w->buf, nc);
+			if (nb == NULL)
+				return -1;
+			w->buf = nb;
+			w->cap = nc;
+		}
+		size_t want = w->cap - n;
+		if (n + want > limit)
+			want = limit - n;
+		if (want == 0)
+			break;
+		ssize_t r = read(fd, w->buf + n, want);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	return (ssize_t)n;
+}
+
+static void
+emit(struct walker *w, const char *path, long index, const char *data,
+     size_t len, unsigned long long size)
+{
+	struct rb_msg m = {path, index, data, len, size};
+	if (w->cb(w->ctx, &m) != 0)
+		w->stop = 1;
+}
+
+/* mbox: messages start at lines "From "; ">From " unescaping is left to
+ * the parser (it is harmless in bounce text). */
+static void
+split_mbox(struct walker *w, const char *path, const char *d, size_t n)
+{
+	long idx = 0;
+	size_t start = 0;
+	for (size_t i = 0; i <= n && !w->stop; i++) {
+		bool boundary = i == n || (i > start && d[i - 1] == '\n' &&
+					   n - i >= 5 &&
+					   memcmp(d + i, "From ", 5) == 0);
+		if (!boundary)
+			continue;
+		if (i > start) {
+			emit(w, path, idx++, d + start, i - start, i - start);
+		}
+		start = i;
+	}
+}
+
+static void
+do_file(struct walker *w, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail(w, path, strerror(errno));
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		fail(w, path, strerror(errno));
+		close(fd);
+		return;
+	}
+	char head[5];
+	bool mbox = pread(fd, head, 5, 0) == 5 && memcmp(head, "From ", 5) == 0;
+	size_t saved = w->max;
+	/* an mbox holds many messages: allow 64 times the per-message limit */
+	if (mbox)
+		w->max = saved * 64;
+	ssize_t n = read_fd(w, fd);
+	w->max = saved;
+	close(fd);
+	if (n < 0) {
+		fail(w, path, strerror(errno));
+		return;
+	}
+	if (mbox) {
+		split_mbox(w, path, w->buf, (size_t)n);
+		return;
+	}
+	size_t len = (size_t)n > saved + 1 ? saved + 1 : (size_t)n;
+	emit(w, path, -1, w->buf, len, (unsigned long long)st.st_size);
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool
+is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void do_path(struct walker *w, const char *path, int depth);
+
+static void
+do_dir(struct walker *w, const char *path, int depth)
+{
+	if (depth > 32) {
+		fail(w, path, "directory nesting too deep");
+		return;
+	}
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		fail(w, path, strerror(errno));
+		return;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			names = realloc(names, cap * sizeof(*names));
+			if (names == NULL)
+				abort();
+		}
+		names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+
+	char sub[4096];
+	snprintf(sub, sizeof(sub), "%s/cur", path);
+	bool maildir = is_dir(sub);
+	snprintf(sub, sizeof(sub), "%s/new", path);
+	maildir = maildir && is_dir(sub);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!w->stop) {
+			size_t pl = strlen(path);
+			int r = snprintf(sub, sizeof(sub), "%s%s%s", path,
+					 pl && path[pl - 1] == '/' ? "" : "/",
+					 names[i]);
+			if (r < 0 || (size_t)r >= sizeof(sub)) {
+				fail(w, names[i], "path too long");
+			} else if (maildir) {
+				/* only cur/, new/ and Maildir++ folders */
+				if ((strcmp(names[i], "cur") == 0 ||
+				     strcmp(names[i], "new") == 0 ||
+				     names[i][0] == '.') &&
+				    is_dir(sub))
+					do_dir(w, sub, depth + 1);
+			} else if (names[i][0] != '.') {
+				do_path(w, sub, depth + 1);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void
+do_path(struct walker *w, const char *path, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		fail(w, path, strerror(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode))
+		do_dir(w, path, depth);
+	else if (S_ISREG(st.st_mode))
+		do_file(w, path);
+	else if (depth == 0)
+		do_file(w, path);	/* a named pipe or device given by hand */
+}
+
+int
+rb_files_walk(const char *const *paths, size_t npaths, size_t max_bytes,
+	      rb_msg_cb cb, rb_err_cb ecb, void *ctx)
+{
+	struct walker w = {.max = max_bytes, .cb = cb, .ecb = ecb, .ctx = ctx};
+	for (size_t i = 0; i < npaths && !w.stop; i++) {
+		if (strcmp(paths[i], "-") == 0) {
+			ssize_t n = read_fd(&w, 0);
+			if (n < 0)
+				fail(&w, "-", strerror(errno));
+			else
+				emit(&w, "-", -1, w.buf ? w.buf : "",
+				     (size_t)n, (unsigned long long)n);
+			continue;
+		}
+		do_path(&w, paths[i], 0);
+	}
+	free(w.buf);
+	return w.failures;
+}

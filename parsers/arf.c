@@ -1,0 +1,135 @@
+/*
+ * arf: Abuse Reporting Format (RFC 5965) feedback reports, including
+ * RFC 6591 authentication-failure reports and the common deviations:
+ * no Feedback-Type (taken as abuse), the report sent as text/plain,
+ * the original as text/rfc822-headers, several Original-Rcpt-To fields,
+ * Microsoft's JMRP mails (the original attached alone, the complainer in
+ * X-HmXmrOriginalRecipient) and Yahoo's.
+ */
+#include <string.h>
+
+#include "addr.h"
+#include "module.h"
+#include "text.h"
+
+/* a text part whose first lines are feedback-report fields */
+static const char *
+text_report(const struct rb_mail *m, size_t *len)
+{
+	for (size_t i = 0; i < m->ntexts; i++) {
+		const char *t = m->texts[i].text;
+		size_t n = m->texts[i].len;
+		const char *ft = rb_strcasestr_n(t, n, "Feedback-Type:");
+		if (ft && (ft == t || ft[-1] == '\n') &&
+		    (rb_strcasestr_n(t, n, "\nUser-Agent:") ||
+		     rb_strcasestr_n(t, n, "\nVersion:"))) {
+			*len = n - (size_t)(ft - t);
+			return ft;
+		}
+	}
+	return NULL;
+}
+
+static bool
+is_jmrp(const struct rb_mail *m)
+{
+	return m->has_orig &&
+	       rb_fields_get(&m->orig, "X-HmXmrOriginalRecipient") != NULL;
+}
+
+static bool
+detect(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	size_t l;
+	if (m->feedback != NULL)
+		return true;
+	if (m->report_type && strcmp(m->report_type, "feedback-report") == 0)
+		return true;
+	if (text_report(m, &l) != NULL)
+		return true;
+	return is_jmrp(m);
+}
+
+static void
+add_complaint(struct rb_ctx *c, const struct rb_fields *f, const char *rcpt,
+	      int *n)
+{
+	struct rb_event *e = rb_ctx_add(c, "arf", rcpt);
+	e->kind = RB_KIND_COMPLAINT;
+	const char *ft = f ? rb_fields_get(f, "Feedback-Type") : NULL;
+	char *t = rb_arena_strdup(c->a, ft ? ft : "abuse");
+	rb_lower(t);
+	e->feedback_type = t;
+	if (f != NULL) {
+		e->user_agent = rb_fields_get(f, "User-Agent");
+		e->source_ip = rb_fields_get(f, "Source-IP");
+		e->reporting_mta = rb_fields_get(f, "Reporting-MTA");
+		e->arrival_date = rb_fields_get(f, "Arrival-Date");
+		if (e->arrival_date == NULL)
+			e->arrival_date = rb_fields_get(f, "Received-Date");
+		e->reported_domain = rb_fields_get(f, "Reported-Domain");
+		e->auth_failure = rb_fields_get(f, "Auth-Failure");
+		const char *s = rb_fields_get(f, "Original-Mail-From");
+		if (s != NULL)
+			e->sender = rb_addr_normalize(c->a, s, strlen(s));
+		if (e->source_ip) {
+			char *ip = rb_arena_strdup(c->a, e->source_ip);
+			char *sp = strpbrk(ip, " (");
+			if (sp)
+				*sp = '\0';
+			e->source_ip = ip;
+		}
+	}
+	(*n)++;
+}
+
+static int
+parse(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	const struct rb_limits *lim = &c->opts->limits;
+	struct rb_fields f = {0};
+	const char *rep = m->feedback;
+	size_t rlen = m->feedback_len;
+	int n = 0;
+
+	if (rep == NULL)
+		rep = text_report(m, &rlen);
+	if (rep != NULL &&
+	    rb_fields_parse(c->a, rep, rlen, lim, &f, NULL) < 0) {
+		c->error = "header too long or too many";
+		return 0;
+	}
+	/* every Original-Rcpt-To names one complainer */
+	for (size_t i = 0; i < f.n; i++) {
+		if (strcasecmp(f.v[i].name, "Original-Rcpt-To") != 0 &&
+		    strcasecmp(f.v[i].name, "Removal-Recipient") != 0)
+			continue;
+		char *r = rb_addr_normalize(c->a, f.v[i].value,
+					    strlen(f.v[i].value));
+		if (r == NULL)
+			continue;
+		if ((unsigned)n >= lim->max_recipients) {
+			c->error = "too many recipients in one report";
+			return 0;
+		}
+		add_complaint(c, rep ? &f : NULL, r, &n);
+	}
+	if (n > 0)
+		return n;
+	/* otherwise the recipient of the reported original */
+	const char *to = NULL;
+	if (m->has_orig) {
+		to = rb_fields_get(&m->orig, "X-HmXmrOriginalRecipient");
+		if (to == NULL)
+			to = rb_fields_get(&m->orig, "To");
+	}
+	char *r = to ? rb_addr_find(c->a, to, strlen(to)) : NULL;
+	if (r == NULL && rep == NULL)
+		return 0;
+	add_complaint(c, rep ? &f : NULL, r, &n);
+	return n;
+}
+
+const struct rb_module rb_mod_arf = {"arf", detect, parse};

@@ -1,0 +1,128 @@
+#define _DEFAULT_SOURCE
+#include "date.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const months[] = {"jan", "feb", "mar", "apr",
+				     "may", "jun", "jul", "aug",
+				     "sep", "oct", "nov", "dec"};
+
+static const struct {
+	const char *name;
+	int minutes;
+} zones[] = {
+    {"UT", 0},	      {"UTC", 0},	{"GMT", 0},	  {"Z", 0},
+    {"EST", -300},    {"EDT", -240},	{"CST", -360},	  {"CDT", -300},
+    {"MST", -420},    {"MDT", -360},	{"PST", -480},	  {"PDT", -420},
+    {"JST", 540},     {"CET", 60},	{"CEST", 120},	  {"BST", 60},
+    {"KST", 540},
+};
+
+/* next token: run of alnum or one of "+-:" groups; skip separators */
+static const char *
+tok(const char *p, char *buf, size_t cap)
+{
+	while (*p && (isspace((unsigned char)*p) || *p == ',' || *p == '(' ||
+		      *p == ')'))
+		p++;
+	size_t n = 0;
+	if (*p == '+' || *p == '-')
+		buf[n++] = *p++;
+	while (*p && (isalnum((unsigned char)*p) || *p == ':' || *p == '.') &&
+	       n + 1 < cap)
+		buf[n++] = *p++;
+	buf[n] = '\0';
+	/* skip the rest of an over-long token */
+	while (*p && (isalnum((unsigned char)*p) || *p == ':'))
+		p++;
+	return p;
+}
+
+int
+rb_date_parse(const char *s, time_t *out)
+{
+	if (s == NULL)
+		return -1;
+	int day = -1, mon = -1, year = -1, hh = -1, mm = 0, ss = 0;
+	int off = 0, have_off = 0;
+	char t[32];
+	const char *p = s;
+	for (int guard = 0; *p && guard < 16; guard++) {
+		p = tok(p, t, sizeof(t));
+		if (t[0] == '\0') {
+			if (*p)
+				p++;
+			continue;
+		}
+		if (strchr(t, ':') && hh < 0) {
+			if (sscanf(t, "%d:%d:%d", &hh, &mm, &ss) < 2)
+				return -1;
+			continue;
+		}
+		if ((t[0] == '+' || t[0] == '-') && isdigit((unsigned char)t[1])) {
+			if (strlen(t) == 5 && hh >= 0 && !have_off) {
+				int v = atoi(t + 1);
+				off = (v / 100) * 60 + v % 100;
+				if (t[0] == '-')
+					off = -off;
+				have_off = 1;
+			}
+			continue;
+		}
+		if (isdigit((unsigned char)t[0])) {
+			int v = atoi(t);
+			if (day < 0 && v >= 1 && v <= 31 && strlen(t) <= 2)
+				day = v;
+			else if (year < 0 && strlen(t) >= 2 && strlen(t) <= 4)
+				year = strlen(t) == 4 ? v : (v < 50 ? 2000 + v
+								     : 1900 + v);
+			continue;
+		}
+		if (mon < 0 && strlen(t) >= 3) {
+			for (int i = 0; i < 12; i++)
+				if (strncasecmp(t, months[i], 3) == 0)
+					mon = i;
+			if (mon >= 0)
+				continue;
+		}
+		if (!have_off && hh >= 0) {
+			for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]);
+			     i++)
+				if (strcasecmp(t, zones[i].name) == 0) {
+					off = zones[i].minutes;
+					have_off = 1;
+				}
+		}
+	}
+	if (day < 0 || mon < 0 || year < 1970 || year > 2200 || hh < 0 ||
+	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+		return -1;
+	struct tm tm = {0};
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = day;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	tm.tm_sec = ss == 60 ? 59 : ss;
+	time_t t0 = timegm(&tm);
+	if (t0 == (time_t)-1)
+		return -1;
+	*out = t0 - (time_t)off * 60;
+	return 0;
+}
+
+char *
+rb_date_iso(struct rb_arena *a, const char *s)
+{
+	time_t t;
+	struct tm tm;
+	if (rb_date_parse(s, &t) < 0 || gmtime_r(&t, &tm) == NULL)
+		return NULL;
+	return rb_arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+			       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			       tm.tm_hour, tm.tm_min, tm.tm_sec);
+}

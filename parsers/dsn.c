@@ -1,0 +1,143 @@
+/*
+ * rfc3464: Delivery Status Notifications (RFC 3464, and RFC 1894 before
+ * it; RFC 6533 message/global-delivery-status).  The delivery-status part
+ * is a per-message field block followed by one block per recipient.
+ */
+#include <string.h>
+
+#include "addr.h"
+#include "module.h"
+#include "text.h"
+
+static bool
+detect(const struct rb_ctx *c)
+{
+	return c->m->dsn != NULL && c->m->dsn_len > 0;
+}
+
+static enum rb_kind
+kind_of(const char *action, const char *status)
+{
+	if (action != NULL) {
+		if (rb_startswith_ci(action, "failed"))
+			return RB_KIND_BOUNCE;
+		if (rb_startswith_ci(action, "delayed"))
+			return RB_KIND_DELAY;
+		if (rb_startswith_ci(action, "delivered") ||
+		    rb_startswith_ci(action, "relayed") ||
+		    rb_startswith_ci(action, "expanded"))
+			return RB_KIND_DELIVERED;
+	}
+	if (status != NULL && status[0] == '2')
+		return RB_KIND_DELIVERED;
+	/* no or unknown action with a failure status: a failure */
+	return RB_KIND_BOUNCE;
+}
+
+static const char *
+recipient_of(struct rb_ctx *c, const struct rb_fields *f)
+{
+	static const char *const names[] = {"Final-Recipient",
+					    "Original-Recipient",
+					    "X-Actual-Recipient", NULL};
+	for (size_t i = 0; names[i]; i++) {
+		const char *v = rb_fields_get(f, names[i]);
+		if (v == NULL)
+			continue;
+		char *r = rb_addr_normalize(c->a, v, strlen(v));
+		if (r != NULL)
+			return r;
+	}
+	return NULL;
+}
+
+/* Shared with dialect modules whose reports are DSN-shaped text. */
+int
+rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
+		    size_t len)
+{
+	const struct rb_limits *lim = &c->opts->limits;
+	struct rb_fields msg = {0};
+	size_t pos = 0;
+	int n = 0;
+	bool have_msg = false;
+
+	while (pos < len) {
+		struct rb_fields f;
+		size_t used = 0;
+		if (rb_fields_parse(c->a, text + pos, len - pos, lim, &f,
+				    &used) < 0) {
+			c->error = "header too long or too many";
+			return 0;
+		}
+		if (used == 0)
+			break;
+		pos += used;
+		if (f.n == 0)
+			continue;
+		bool is_rcpt = rb_fields_get(&f, "Final-Recipient") ||
+			       rb_fields_get(&f, "Original-Recipient");
+		if (!is_rcpt) {
+			if (!have_msg) {
+				msg = f;
+				have_msg = true;
+			}
+			continue;
+		}
+		const char *rcpt = recipient_of(c, &f);
+		if (rcpt == NULL)
+			continue;
+		if ((unsigned)n >= lim->max_recipients) {
+			c->error = "too many recipients in one report";
+			return 0;
+		}
+		const char *action = rb_fields_get(&f, "Action");
+		const char *status = rb_fields_get(&f, "Status");
+		struct rb_event *e = rb_ctx_add(c, module, rcpt);
+		e->kind = kind_of(action, status);
+		e->action = action;
+		if (e->action) {
+			/* "failed (bad destination)": keep the keyword */
+			char *a = rb_arena_strdup(c->a, e->action);
+			char *sp = strpbrk(a, " (");
+			if (sp)
+				*sp = '\0';
+			rb_lower(a);
+			e->action = a;
+		}
+		e->status = status;
+		e->remote_mta = rb_fields_get(&f, "Remote-MTA");
+		e->diagnostic = rb_fields_get(&f, "Diagnostic-Code");
+		e->arrival_date = rb_fields_get(&f, "Last-Attempt-Date");
+		/* a recipient block may carry the per-message fields too */
+		const struct rb_fields *mf = have_msg ? &msg : &f;
+		e->reporting_mta = rb_fields_get(mf, "Reporting-MTA");
+		if (e->reporting_mta == NULL)
+			e->reporting_mta = rb_fields_get(&f, "Reporting-MTA");
+		if (e->arrival_date == NULL)
+			e->arrival_date = rb_fields_get(mf, "Arrival-Date");
+		const char *x = rb_fields_get(&f, "X-Postfix-Sender");
+		if (x == NULL)
+			x = rb_fields_get(mf, "X-Postfix-Sender");
+		if (x != NULL)
+			e->sender = rb_addr_normalize(c->a, x, strlen(x));
+		n++;
+	}
+	return n;
+}
+
+static int
+parse(struct rb_ctx *c)
+{
+	int n = rb_dsn_parse_blocks(c, "rfc3464", c->m->dsn, c->m->dsn_len);
+	/* the SMTP command is usually in the human-readable part */
+	for (size_t i = c->out->n - (size_t)n; i < c->out->n; i++) {
+		struct rb_event *e = &c->out->v[i];
+		if (e->smtp_command == NULL && e->diagnostic == NULL)
+			e->smtp_command =
+			    rb_smtp_command_find(c->m->body, c->m->body_len);
+	}
+	return n;
+}
+
+const struct rb_module rb_mod_rfc3464 = {"rfc3464", detect, parse};

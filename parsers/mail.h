@@ -1,0 +1,77 @@
+/*
+ * mail: the one gmime user.  Turns raw bytes into a read-only view that
+ * every parser module works on: the top-level headers, the human-readable
+ * text of the bounce itself, the machine-readable report parts, and the
+ * headers of the returned original message.
+ *
+ * All strings are UTF-8 (charsets converted, invalid bytes replaced),
+ * NUL-terminated, and owned by the arena given to rb_mail_load().
+ * Never re-serialises headers (gmime 3.2.13 can loop re-encoding hostile
+ * Content-Type parameters).  Depth and part counts are enforced here.
+ */
+#ifndef RB_MAIL_H
+#define RB_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../src/arena.h"
+#include "limits.h"
+#include "text.h"
+
+/* One text part of the bounce (not of a returned original). */
+struct rb_text {
+	const char *type;	/* "text/plain", lower-case */
+	const char *text;	/* decoded, UTF-8; HTML converted to text */
+	size_t len;
+};
+
+struct rb_mail {
+	struct rb_fields hdr;	/* top-level header fields, unfolded */
+	const char *subject;	/* RFC 2047-decoded */
+	const char *from;	/* From, decoded display form */
+	const char *from_addr;	/* normalised address of From */
+	const char *to;
+	const char *message_id;
+	const char *date;
+	const char *ctype;	/* top-level "multipart/report" lower-case */
+	const char *report_type;	/* report-type parameter, lower-case */
+
+	struct rb_text *texts;	/* text parts of the bounce, in order */
+	size_t ntexts;
+	const char *body;	/* all bounce text parts joined by "\n" */
+	size_t body_len;
+
+	/* message/delivery-status or message/global-delivery-status */
+	const char *dsn;
+	size_t dsn_len;
+	/* message/feedback-report (or a text/plain that looks like one) */
+	const char *feedback;
+	size_t feedback_len;
+
+	/* the returned original: message/rfc822, message/global,
+	 * text/rfc822-headers, or a message part gmime did not parse */
+	bool has_orig;
+	struct rb_fields orig;
+	const char *orig_subject;	/* RFC 2047-decoded Subject of it */
+	const char *orig_body;	/* text of the original, if any (bounded) */
+	size_t orig_body_len;
+
+	unsigned parts;		/* MIME parts seen */
+	unsigned depth;		/* deepest nesting seen */
+	const char *error;	/* limit exceeded: which, else NULL */
+};
+
+/*
+ * Parse raw bytes.  Returns 0, or -1 with m->error set when a limit was
+ * exceeded (the view is then partial and must not name recipients).
+ */
+int rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
+		 const struct rb_limits *lim, struct rb_mail *m);
+
+/* A top-level header value by case-insensitive name, or NULL. */
+const char *rb_mail_header(const struct rb_mail *m, const char *name);
+/* Once per process, before any parse (calls g_mime_init). */
+void rb_mail_global_init(void);
+
+#endif

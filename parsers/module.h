@@ -1,0 +1,60 @@
+/*
+ * module: the interface every parser module (standard formats and MTA
+ * dialects) implements, and the ordered table of modules.
+ *
+ * detect() is cheap and decides whether the module applies to this mail;
+ * parse() appends events (recipient, action, status, diagnostic, remote
+ * and reporting MTA, kind ...) and returns how many.  Fields a module
+ * leaves NULL are completed by the common post-processing in parse.c:
+ * reason and hard (from rules and status), smtp_code, the `original`
+ * identifiers, report_message_id, dates in ISO form.  Modules read only
+ * the rb_mail view; they never touch gmime, files or globals.
+ *
+ * A module must never take a recipient from a quoted original message:
+ * only the bounce's own report text names failed recipients.
+ */
+#ifndef RB_MODULE_H
+#define RB_MODULE_H
+
+#include <stdbool.h>
+
+#include "../src/event.h"
+#include "mail.h"
+#include "parse.h"
+
+struct rb_ctx {
+	struct rb_arena *a;
+	const struct rb_parse_opts *opts;
+	const struct rb_mail *m;
+	struct rb_events *out;
+	const char *error;	/* a module may report a limit here */
+};
+
+struct rb_module {
+	const char *name;
+	bool (*detect)(const struct rb_ctx *c);
+	int (*parse)(struct rb_ctx *c);	/* events added, >= 0 */
+};
+
+/* The table, in priority order, terminated by NULL (modules.c). */
+extern const struct rb_module *const rb_modules[];
+
+/* Standard modules (parsers/dsn.c, arf.c, autoreply.c). */
+extern const struct rb_module rb_mod_arf;
+extern const struct rb_module rb_mod_rfc3464;
+extern const struct rb_module rb_mod_rfc3834;
+
+/* Helpers shared by modules (parse.c). */
+/* Strip a "type;" prefix such as "smtp;" "dns;" "X-Postfix;". */
+const char *rb_strip_type(const char *v);
+/* Find the SMTP command a failure happened at in text, or NULL. */
+const char *rb_smtp_command_find(const char *text, size_t n);
+/* Parse DSN-shaped field blocks (rfc3464 and dialects that embed them);
+ * returns the events added. */
+int rb_dsn_parse_blocks(struct rb_ctx *c, const char *module,
+			const char *text, size_t len);
+/* Add an event for recipient with the module's name set. */
+struct rb_event *rb_ctx_add(struct rb_ctx *c, const char *module,
+			    const char *recipient);
+
+#endif

@@ -1,0 +1,270 @@
+#include "parse.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "addr.h"
+#include "date.h"
+#include "mail.h"
+#include "module.h"
+#include "reason.h"
+#include "status.h"
+#include "text.h"
+
+static const char *const default_campaign_headers[] = {
+    "X-Campaign-ID", "X-Campaign", "X-Mailgun-Campaign-Id",
+    "X-CampaignID", "X-Mailchimp-Campaign", "X-MC-Campaign",
+    "X-SES-Configuration-Set", "X-Job", NULL,
+};
+
+void
+rb_parse_opts_default(struct rb_parse_opts *o)
+{
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	memset(o, 0, sizeof(*o));
+	o->limits = lim;
+	o->campaign_headers = default_campaign_headers;
+	o->verp_separator = '+';
+}
+
+const char *
+rb_strip_type(const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	const char *semi = strchr(v, ';');
+	if (semi == NULL)
+		return v;
+	for (const char *p = v; p < semi; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' ||
+		      *p == ' '))
+			return v;
+	semi++;
+	while (*semi == ' ')
+		semi++;
+	return semi;
+}
+
+struct rb_event *
+rb_ctx_add(struct rb_ctx *c, const char *module, const char *recipient)
+{
+	struct rb_event *e = rb_events_add(c->out);
+	e->parser = module;
+	e->recipient = recipient;
+	return e;
+}
+
+const char *
+rb_smtp_command_find(const char *text, size_t n)
+{
+	static const struct {
+		const char *needle;
+		const char *cmd;
+	} t[] = {
+	    {"RCPT TO", "RCPT"},	 {"end of DATA", "DATA"},
+	    {"MAIL FROM", "MAIL"},	 {"DATA command", "DATA"},
+	    {">>> DATA", "DATA"},	 {"in reply to DATA", "DATA"},
+	    {"HELO", "HELO"},		 {"EHLO", "EHLO"},
+	    {"STARTTLS", "STARTTLS"},
+	};
+	const char *best = NULL;
+	const char *bestpos = NULL;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *p = rb_strcasestr_n(text, n, t[i].needle);
+		/* a case-sensitive hit on the upper-case verb is required
+		 * for the bare verbs, to avoid prose */
+		if (p && strncmp(p, t[i].needle, 4) != 0)
+			p = NULL;
+		if (p && (bestpos == NULL || p < bestpos)) {
+			best = t[i].cmd;
+			bestpos = p;
+		}
+	}
+	return best;
+}
+
+static const char *
+strip_brackets(struct rb_arena *a, const char *v)
+{
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ' || *v == '<')
+		v++;
+	size_t n = strlen(v);
+	const char *gt = memchr(v, '>', n);
+	if (gt)
+		n = (size_t)(gt - v);
+	while (n > 0 && v[n - 1] == ' ')
+		n--;
+	return n ? rb_arena_strndup(a, v, n) : NULL;
+}
+
+static void
+fill_original(struct rb_ctx *c, struct rb_original *o)
+{
+	const struct rb_mail *m = c->m;
+	const struct rb_fields *f = &m->orig;
+	if (!m->has_orig)
+		return;
+	const char *v;
+	o->message_id = strip_brackets(c->a, rb_fields_get(f, "Message-ID"));
+	if ((v = rb_fields_get(f, "From")) != NULL)
+		o->from = rb_addr_find(c->a, v, strlen(v));
+	if ((v = rb_fields_get(f, "To")) != NULL)
+		o->to = rb_addr_find(c->a, v, strlen(v));
+	o->subject = m->orig_subject;
+	if ((v = rb_fields_get(f, "Date")) != NULL) {
+		o->date = rb_date_iso(c->a, v);
+		if (o->date == NULL)
+			o->date = v;
+	}
+	if ((v = rb_fields_get(f, "List-Id")) != NULL) {
+		const char *lt = strchr(v, '<');
+		o->list_id = lt ? strip_brackets(c->a, lt) : v;
+	}
+	o->feedback_id = rb_fields_get(f, "Feedback-ID");
+	const char *const *ch = c->opts->campaign_headers
+				    ? c->opts->campaign_headers
+				    : default_campaign_headers;
+	for (; *ch && o->campaign == NULL; ch++)
+		o->campaign = rb_fields_get(f, *ch);
+}
+
+/* A better status in the diagnostic: Postfix writes 5.0.0 when the remote
+ * reply carried no enhanced code, and some MTAs write none at all. */
+static void
+fix_status(struct rb_ctx *c, struct rb_event *e)
+{
+	char *d = NULL;
+	if (e->diagnostic)
+		d = rb_status_find(c->a, e->diagnostic, strlen(e->diagnostic));
+	if (e->status != NULL && !rb_status_valid(e->status)) {
+		char *s = rb_status_find(c->a, e->status, strlen(e->status));
+		e->status = s;
+	}
+	if (e->status == NULL)
+		e->status = d;
+	else if (d != NULL && d[0] == e->status[0] &&
+		 strcmp(e->status + 1, ".0.0") == 0 && strcmp(d + 1, ".0.0"))
+		e->status = d;
+}
+
+static void
+finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
+{
+	const struct rb_mail *m = c->m;
+
+	if (e->report_message_id == NULL)
+		e->report_message_id = strip_brackets(c->a, m->message_id);
+	if (e->original.message_id == NULL && e->original.from == NULL &&
+	    e->original.subject == NULL)
+		e->original = *orig;
+	if (e->sender == NULL)
+		e->sender = e->original.from;
+	if (e->arrival_date != NULL) {
+		const char *iso = rb_date_iso(c->a, e->arrival_date);
+		if (iso)
+			e->arrival_date = iso;
+	} else if (m->date != NULL) {
+		e->arrival_date = rb_date_iso(c->a, m->date);
+	}
+	if (e->remote_mta)
+		e->remote_mta = rb_strip_type(e->remote_mta);
+	if (e->reporting_mta)
+		e->reporting_mta = rb_strip_type(e->reporting_mta);
+	if (e->diagnostic)
+		e->diagnostic = rb_strip_type(e->diagnostic);
+	if (e->diagnostic && *e->diagnostic == '\0')
+		e->diagnostic = NULL;
+
+	switch (e->kind) {
+	case RB_KIND_BOUNCE:
+	case RB_KIND_DELAY: {
+		fix_status(c, e);
+		if (e->smtp_code == NULL && e->diagnostic)
+			e->smtp_code = rb_smtp_code_find(
+			    c->a, e->diagnostic, strlen(e->diagnostic));
+		if (e->smtp_command == NULL && e->diagnostic)
+			e->smtp_command = rb_smtp_command_find(
+			    e->diagnostic, strlen(e->diagnostic));
+		struct rb_classified cl;
+		rb_reason_classify(c->opts->rules, e->status, e->smtp_code,
+				   e->diagnostic, e->remote_mta, &cl);
+		if (e->reason == NULL)
+			e->reason = cl.reason;
+		if (e->hard < 0)
+			e->hard = e->kind == RB_KIND_DELAY
+				      ? 0
+				      : (e->reason == cl.reason
+					     ? cl.hard
+					     : rb_reason_hard(e->reason,
+							      e->status,
+							      e->smtp_code));
+		if (cl.feedback != NULL && e->kind == RB_KIND_BOUNCE) {
+			/* a rejection that is really a complaint signal */
+			e->kind = RB_KIND_COMPLAINT;
+			e->feedback_type = cl.feedback;
+		}
+		break;
+	}
+	case RB_KIND_COMPLAINT:
+		if (e->reason == NULL)
+			e->reason = "feedback";
+		e->hard = -1;
+		break;
+	case RB_KIND_AUTOREPLY:
+		e->reason = "vacation";
+		e->hard = -1;
+		break;
+	case RB_KIND_DELIVERED:
+		e->reason = "delivered";
+		e->hard = -1;
+		break;
+	case RB_KIND_UNKNOWN:
+		e->hard = -1;
+		break;
+	}
+}
+
+size_t
+rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
+		 const struct rb_parse_opts *o, struct rb_events *out)
+{
+	struct rb_mail m;
+	size_t first = out->n;
+	struct rb_ctx c = {.a = a, .opts = o, .m = &m, .out = out};
+
+	if (rb_mail_load(a, buf, len, &o->limits, &m) < 0) {
+		struct rb_event *e = rb_events_add(out);
+		e->kind = RB_KIND_UNKNOWN;
+		e->error = m.error;
+		e->parser = "limits";
+		e->report_message_id = strip_brackets(a, m.message_id);
+		return 1;
+	}
+	for (const struct rb_module *const *mp = rb_modules; *mp; mp++) {
+		const struct rb_module *mod = *mp;
+		if (!mod->detect(&c))
+			continue;
+		int n = mod->parse(&c);
+		if (c.error != NULL) {
+			/* a module hit a limit: the mail names nobody */
+			out->n = first;
+			break;
+		}
+		if (n > 0)
+			break;
+		out->n = first;
+	}
+	if (out->n == first) {
+		struct rb_event *e = rb_events_add(out);
+		e->kind = RB_KIND_UNKNOWN;
+		e->error = c.error;
+		e->parser = c.error ? "limits" : NULL;
+	}
+	struct rb_original orig = {0};
+	fill_original(&c, &orig);
+	for (size_t i = first; i < out->n; i++)
+		finish(&c, &out->v[i], &orig);
+	return out->n - first;
+}

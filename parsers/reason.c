@@ -1,0 +1,94 @@
+#include "reason.h"
+
+#include <string.h>
+
+#include "status.h"
+
+static const char *const reasons[] = {
+    "userunknown",   "hostunknown",	"mailboxfull",	 "filtered",
+    "blocked",	     "rejected",	"policyviolation", "spamdetected",
+    "securityerror", "suspend",		"expired",	 "networkerror",
+    "systemerror",   "mesgtoobig",	"exceedlimit",	 "norelaying",
+    "notaccept",     "hasmoved",	"toomanyconn",	 "speeding",
+    "authfailure",   "badreputation",	"requireptr",	 "notcompliantrfc",
+    "virusdetected", "contenterror",	"syntaxerror",	 "mailererror",
+    "systemfull",    "onhold",		"undefined",	 "feedback",
+    "vacation",	     "delivered",	NULL,
+};
+
+const char *const *
+rb_reason_all(void)
+{
+	return reasons;
+}
+
+bool
+rb_reason_known(const char *reason)
+{
+	for (size_t i = 0; reasons[i]; i++)
+		if (strcmp(reasons[i], reason) == 0)
+			return true;
+	return false;
+}
+
+int
+rb_reason_hard(const char *reason, const char *status, const char *smtp_code)
+{
+	if (reason == NULL)
+		return 0;
+	if (strcmp(reason, "userunknown") == 0 ||
+	    strcmp(reason, "hostunknown") == 0 ||
+	    strcmp(reason, "hasmoved") == 0)
+		return 1;
+	if (strcmp(reason, "notaccept") == 0) {
+		if (status && status[0] == '4')
+			return 0;
+		if (smtp_code && smtp_code[0] == '4')
+			return 0;
+		return 1;
+	}
+	return 0;
+}
+
+void
+rb_reason_classify(const struct rb_rules *rules, const char *status,
+		   const char *smtp_code, const char *diagnostic,
+		   const char *remote_mta, struct rb_classified *out)
+{
+	const struct rb_status_info *si = rb_status_lookup(status);
+	out->feedback = NULL;
+	out->rule = NULL;
+	out->reason = NULL;
+
+	if (si != NULL && si->specific && si->reason != NULL) {
+		out->reason = si->reason;
+		out->rule = "status";
+	}
+	if (out->reason == NULL && diagnostic != NULL && *diagnostic) {
+		const struct rb_rule *r =
+		    rb_rules_match(rules, RB_FIELD_DIAGNOSTIC, diagnostic,
+				   strlen(diagnostic), remote_mta);
+		if (r != NULL) {
+			out->reason = r->reason;
+			out->rule = r->name;
+			out->feedback = r->feedback;
+			out->hard = r->hard >= 0
+					? r->hard
+					: rb_reason_hard(r->reason, status,
+							 smtp_code);
+			return;
+		}
+	}
+	if (out->reason == NULL && si != NULL && si->reason != NULL) {
+		out->reason = si->reason;
+		out->rule = "status";
+	}
+	if (out->reason == NULL) {
+		bool evidence = (status && (status[0] == '5' || status[0] == '4')) ||
+				(smtp_code && (smtp_code[0] == '5' ||
+					       smtp_code[0] == '4'));
+		out->reason = evidence ? "undefined" : "onhold";
+		out->rule = "default";
+	}
+	out->hard = rb_reason_hard(out->reason, status, smtp_code);
+}

@@ -1,0 +1,40 @@
+/*
+ * reason: the reason vocabulary (Sisimai's, so results compare with
+ * ../shared/corpus) and the classification of one failure from its
+ * enhanced status, SMTP reply code and diagnostic text.
+ *
+ * Order: a *specific* status code (x.1.1, x.2.2, x.4.7 ...) decides;
+ * otherwise the first text rule that matches the diagnostic decides;
+ * otherwise the status code's generic meaning; otherwise "undefined"
+ * ("onhold" when there is no failure evidence at all).
+ */
+#ifndef RB_REASON_H
+#define RB_REASON_H
+
+#include <stdbool.h>
+
+#include "rules.h"
+
+struct rb_classified {
+	const char *reason;	/* never NULL */
+	int hard;		/* 1/0 */
+	const char *feedback;	/* a rule made it a complaint, else NULL */
+	const char *rule;	/* rule name or "status:5.1.1", for audit */
+};
+
+bool rb_reason_known(const char *reason);
+/* NULL-terminated list of every reason name. */
+const char *const *rb_reason_all(void);
+/*
+ * Hard (1) or soft (0) for a failure reason, as Sisimai decides it:
+ * userunknown, hostunknown, hasmoved are hard; notaccept is hard on a
+ * permanent (5xx) failure; everything else is soft.
+ */
+int rb_reason_hard(const char *reason, const char *status,
+		   const char *smtp_code);
+
+void rb_reason_classify(const struct rb_rules *rules, const char *status,
+			const char *smtp_code, const char *diagnostic,
+			const char *remote_mta, struct rb_classified *out);
+
+#endif

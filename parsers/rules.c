@@ -1,0 +1,311 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rules.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "reason.h"
+
+static char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (p == NULL)
+		abort();
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *
+fmt_error(const char *fmt, ...)
+{
+	va_list ap;
+	char buf[512];
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return xstrndup(buf, strlen(buf));
+}
+
+static void
+rule_free(struct rb_rule *r)
+{
+	free(r->name);
+	free(r->reason);
+	free(r->feedback);
+	free(r->pattern);
+	free(r->host);
+	free(r->example);
+	pcre2_code_free(r->re);
+	pcre2_code_free(r->host_re);
+}
+
+void
+rb_rules_free(struct rb_rules *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		rule_free(&r->v[i]);
+	free(r->v);
+	pcre2_match_context_free(r->mctx);
+	free(r);
+}
+
+static pcre2_code *
+compile(const char *pat, char **err)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+				       PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP,
+				       &ec, &eo, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(ec, msg, sizeof(msg));
+		*err = fmt_error("%s at offset %zu", (char *)msg, (size_t)eo);
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* optional speed-up */
+	return re;
+}
+
+static int
+run(const struct rb_rules *r, pcre2_code *re, const char *text, size_t len)
+{
+	if (len > r->lim.max_text) {
+		/* cut on a UTF-8 character boundary: PCRE2_NO_UTF_CHECK below
+		 * relies on the text being valid UTF-8 (rb_mail sanitises) */
+		len = r->lim.max_text;
+		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+	}
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (md == NULL)
+		return -1;
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
+			     md, r->mctx);
+	pcre2_match_data_free(md);
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+static const char *const field_names[RB_FIELD_COUNT] = {
+	[RB_FIELD_DIAGNOSTIC] = "diagnostic",
+	[RB_FIELD_SUBJECT] = "subject",
+	[RB_FIELD_BODY] = "body",
+	[RB_FIELD_FROM] = "from",
+};
+
+static int
+finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
+	    char **error_r)
+{
+	char *err = NULL;
+	if (r->reason == NULL || r->pattern == NULL || r->example == NULL) {
+		*error_r = fmt_error("%s:%d: rule %s needs reason, match and "
+				     "example",
+				     origin, r->line, r->name);
+		return -1;
+	}
+	if (!rb_reason_known(r->reason)) {
+		*error_r = fmt_error("%s:%d: rule %s: unknown reason '%s'",
+				     origin, r->line, r->name, r->reason);
+		return -1;
+	}
+	r->re = compile(r->pattern, &err);
+	if (r->re == NULL) {
+		*error_r = fmt_error("%s:%d: rule %s: bad pattern: %s", origin,
+				     r->line, r->name, err);
+		free(err);
+		return -1;
+	}
+	if (r->host != NULL) {
+		r->host_re = compile(r->host, &err);
+		if (r->host_re == NULL) {
+			*error_r =
+			    fmt_error("%s:%d: rule %s: bad host pattern: %s",
+				      origin, r->line, r->name, err);
+			free(err);
+			return -1;
+		}
+	}
+	if (run(rs, r->re, r->example, strlen(r->example)) != 1) {
+		*error_r = fmt_error("%s:%d: rule %s does not match its own "
+				     "example",
+				     origin, r->line, r->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct rb_rules *
+rb_rules_load(const char *text, size_t len, const char *origin,
+	      const struct rb_limits *lim, char **error_r)
+{
+	struct rb_rules *rs = calloc(1, sizeof(*rs));
+	size_t cap = 0;
+	struct rb_rule *cur = NULL;
+	size_t pos = 0;
+	int lineno = 0;
+
+	if (rs == NULL)
+		abort();
+	*error_r = NULL;
+	rs->lim = *lim;
+	rs->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(rs->mctx, lim->regex_match);
+	pcre2_set_depth_limit(rs->mctx, lim->regex_depth);
+	pcre2_set_heap_limit(rs->mctx, lim->regex_heap);
+
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - line) : len - pos;
+		pos += ll + (nl ? 1 : 0);
+		lineno++;
+		while (ll > 0 && (line[ll - 1] == '\r' || line[ll - 1] == ' ' ||
+				  line[ll - 1] == '\t'))
+			ll--;
+		size_t i = 0;
+		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == ll || line[i] == '#')
+			continue;
+		size_t ks = i;
+		while (i < ll && line[i] != ' ' && line[i] != '\t')
+			i++;
+		char *key = xstrndup(line + ks, i - ks);
+		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		char *val = xstrndup(line + i, ll - i);
+
+		if (strcmp(key, "rule") == 0) {
+			if (cur && finish_rule(rs, cur, origin, error_r) < 0)
+				goto fail_kv;
+			if (rs->n == cap) {
+				cap = cap ? cap * 2 : 64;
+				rs->v = realloc(rs->v, cap * sizeof(*rs->v));
+				if (rs->v == NULL)
+					abort();
+			}
+			cur = &rs->v[rs->n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->name = val;
+			cur->hard = -1;
+			cur->line = lineno;
+			val = NULL;
+		} else if (cur == NULL) {
+			*error_r = fmt_error("%s:%d: '%s' outside a rule",
+					     origin, lineno, key);
+			goto fail_kv;
+		} else if (val[0] == '\0') {
+			*error_r = fmt_error("%s:%d: '%s' needs a value", origin,
+					     lineno, key);
+			goto fail_kv;
+		} else if (strcmp(key, "reason") == 0 && !cur->reason) {
+			cur->reason = val, val = NULL;
+		} else if (strcmp(key, "match") == 0 && !cur->pattern) {
+			cur->pattern = val, val = NULL;
+		} else if (strcmp(key, "example") == 0 && !cur->example) {
+			cur->example = val, val = NULL;
+		} else if (strcmp(key, "host") == 0 && !cur->host) {
+			cur->host = val, val = NULL;
+		} else if (strcmp(key, "feedback") == 0 && !cur->feedback) {
+			cur->feedback = val, val = NULL;
+		} else if (strcmp(key, "hard") == 0) {
+			if (strcmp(val, "yes") == 0)
+				cur->hard = 1;
+			else if (strcmp(val, "no") == 0)
+				cur->hard = 0;
+			else {
+				*error_r = fmt_error(
+				    "%s:%d: hard must be yes or no", origin,
+				    lineno);
+				goto fail_kv;
+			}
+		} else if (strcmp(key, "field") == 0) {
+			int f;
+			for (f = 0; f < RB_FIELD_COUNT; f++)
+				if (strcmp(val, field_names[f]) == 0)
+					break;
+			if (f == RB_FIELD_COUNT) {
+				*error_r = fmt_error("%s:%d: unknown field '%s'",
+						     origin, lineno, val);
+				goto fail_kv;
+			}
+			cur->field = (enum rb_rule_field)f;
+		} else {
+			*error_r = fmt_error("%s:%d: unknown or repeated key "
+					     "'%s'",
+					     origin, lineno, key);
+			goto fail_kv;
+		}
+		free(key);
+		free(val);
+		continue;
+	fail_kv:
+		free(key);
+		free(val);
+		rb_rules_free(rs);
+		return NULL;
+	}
+	if (cur && finish_rule(rs, cur, origin, error_r) < 0) {
+		rb_rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+const struct rb_rule *
+rb_rules_match(const struct rb_rules *r, enum rb_rule_field field,
+	       const char *text, size_t len, const char *host)
+{
+	if (r == NULL || text == NULL || len == 0)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rb_rule *rule = &r->v[i];
+		if (rule->field != field)
+			continue;
+		if (rule->host_re != NULL &&
+		    (host == NULL ||
+		     run(r, rule->host_re, host, strlen(host)) != 1))
+			continue;
+		if (run(r, rule->re, text, len) == 1)
+			return rule;
+	}
+	return NULL;
+}
+
+int
+rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
+		const char *text, size_t len)
+{
+	return run(r, rule->re, text, len);
+}
+
+/* generated from etc/rules/ by the Makefile */
+extern const unsigned char rb_default_rules[];
+extern const unsigned int rb_default_rules_len;
+
+const char *
+rb_rules_default_text(size_t *len)
+{
+	*len = rb_default_rules_len;
+	return (const char *)rb_default_rules;
+}
+
+struct rb_rules *
+rb_rules_default(const struct rb_limits *lim, char **error_r)
+{
+	return rb_rules_load((const char *)rb_default_rules,
+			     rb_default_rules_len, "(built-in rules)", lim,
+			     error_r);
+}

@@ -1,0 +1,88 @@
+/*
+ * rules: pattern rules as data.  A rules file is a list of blocks:
+ *
+ *   rule  gmail-account-disabled
+ *   reason  suspend
+ *   hard    no                      (optional; default: from the reason)
+ *   field   diagnostic              (diagnostic|subject|body|from; default
+ *                                    diagnostic)
+ *   host    (?:^|\.)google\.com$    (optional: remote MTA must match)
+ *   feedback rejected-by-recipient  (optional: the event becomes a
+ *                                    complaint of this feedback type)
+ *   match   account that you tried to reach is disabled
+ *   example 550-5.2.1 The email account that you tried to reach is disabled.
+ *
+ * Patterns are PCRE2, UTF-8, case-insensitive.  Every rule must carry an
+ * example that its own pattern matches (checked when loading: a rules
+ * file with a rule that does not match its example is rejected).  Rules
+ * are tried in file order; the first match wins.
+ *
+ * Every match runs with match, depth and heap limits and on text capped at
+ * max_text bytes; a match that hits a limit counts as no match.
+ *
+ * A compiled rule set is immutable after loading and may be shared.
+ */
+#ifndef RB_RULES_H
+#define RB_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limits.h"
+
+enum rb_rule_field {
+	RB_FIELD_DIAGNOSTIC = 0,
+	RB_FIELD_SUBJECT,
+	RB_FIELD_BODY,
+	RB_FIELD_FROM,
+	RB_FIELD_COUNT
+};
+
+struct rb_rule {
+	char *name;
+	char *reason;
+	int hard;		/* 1, 0, or -1 for "from the reason" */
+	enum rb_rule_field field;
+	char *feedback;		/* NULL unless the rule makes a complaint */
+	char *pattern;
+	char *host;		/* NULL: any host */
+	char *example;
+	int line;		/* where the rule starts in its file */
+	void *re;		/* pcre2_code * */
+	void *host_re;		/* pcre2_code * or NULL */
+};
+
+struct rb_rules {
+	struct rb_rule *v;
+	size_t n;
+	struct rb_limits lim;
+	void *mctx;		/* pcre2_match_context * with the limits */
+};
+
+/*
+ * Compile a rules text.  On error returns NULL and sets *error_r to a
+ * malloc'ed message naming origin:line (caller frees).
+ */
+struct rb_rules *rb_rules_load(const char *text, size_t len,
+			       const char *origin,
+			       const struct rb_limits *lim, char **error_r);
+/* The rules compiled into the binary (etc/rules/NN-name.rules). */
+struct rb_rules *rb_rules_default(const struct rb_limits *lim,
+				  char **error_r);
+/* The embedded default text (for `rebound rules --dump`). */
+const char *rb_rules_default_text(size_t *len);
+void rb_rules_free(struct rb_rules *r);
+
+/*
+ * First rule of this field matching text (and host, when the rule is
+ * scoped to hosts).  NULL when none matches.
+ */
+const struct rb_rule *rb_rules_match(const struct rb_rules *r,
+				     enum rb_rule_field field,
+				     const char *text, size_t len,
+				     const char *host);
+/* Match one pattern of a rule against a text (tests, --check). 1/0/-1. */
+int rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
+		    const char *text, size_t len);
+
+#endif

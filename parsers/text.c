@@ -1,0 +1,274 @@
+#include "text.h"
+
+#include <ctype.h>
+#include <string.h>
+
+bool
+rb_next_line(const char *text, size_t len, size_t *pos, const char **line,
+	     size_t *llen)
+{
+	size_t p = *pos;
+	if (p >= len)
+		return false;
+	const char *s = text + p;
+	const char *nl = memchr(s, '\n', len - p);
+	size_t n = nl ? (size_t)(nl - s) : len - p;
+	*pos = p + n + (nl ? 1 : 0);
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	*line = s;
+	*llen = n;
+	return true;
+}
+
+static bool
+blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int
+rb_fields_parse(struct rb_arena *a, const char *text, size_t len,
+		const struct rb_limits *lim, struct rb_fields *out,
+		size_t *consumed)
+{
+	size_t pos = 0, cap = 0, n = 0;
+	struct rb_field *v = NULL;
+	const char *line;
+	size_t llen;
+	/* current field being assembled: start of value in text, and the
+	 * folded range [vstart, vend) */
+	const char *name = NULL;
+	size_t namelen = 0;
+	const char *vstart = NULL, *vend = NULL;
+	int rc = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	for (;;) {
+		bool more = rb_next_line(text, len, &pos, &line, &llen);
+		bool cont = more && llen > 0 &&
+			    (line[0] == ' ' || line[0] == '\t') && name;
+		if (cont && !blank(line, llen)) {
+			vend = line + llen;
+			if ((size_t)(vend - vstart) > lim->max_header)
+				rc = -1;
+			continue;
+		}
+		if (name != NULL) {
+			if (n == lim->max_headers) {
+				rc = -1;
+			} else {
+				if (n == cap) {
+					size_t nc = cap ? cap * 2 : 16;
+					struct rb_field *nv = rb_arena_alloc(
+					    a, nc * sizeof(*nv));
+					if (n)
+						memcpy(nv, v, n * sizeof(*v));
+					v = nv;
+					cap = nc;
+				}
+				size_t vl = (size_t)(vend - vstart);
+				if (vl > lim->max_header) {
+					vl = lim->max_header;
+					rc = -1;
+				}
+				v[n].name = rb_arena_strndup(a, name, namelen);
+				v[n].value = rb_squeeze(a, vstart, vl);
+				n++;
+			}
+			name = NULL;
+		}
+		if (!more)
+			break;
+		if (blank(line, llen)) {
+			if (n > 0)
+				break;
+			/* blank lines before the block: skip */
+			continue;
+		}
+		/* a field line: name ':' */
+		const char *colon = memchr(line, ':', llen);
+		if (colon == NULL || colon == line)
+			continue;
+		bool ok = true;
+		for (const char *p = line; p < colon; p++)
+			if (*p <= 32 || *p >= 127) {
+				ok = false;
+				break;
+			}
+		/* tolerate "Name :" with spaces before the colon */
+		if (!ok) {
+			const char *e = colon;
+			while (e > line && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			ok = e > line;
+			for (const char *p = line; ok && p < e; p++)
+				if (*p <= 32 || *p >= 127)
+					ok = false;
+			if (!ok)
+				continue;
+			namelen = (size_t)(e - line);
+		} else {
+			namelen = (size_t)(colon - line);
+		}
+		name = line;
+		vstart = colon + 1;
+		vend = line + llen;
+	}
+	out->v = v;
+	out->n = n;
+	if (consumed)
+		*consumed = pos;
+	return rc;
+}
+
+const char *
+rb_fields_get(const struct rb_fields *f, const char *name)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (strcasecmp(f->v[i].name, name) == 0)
+			return f->v[i].value;
+	return NULL;
+}
+
+const char *
+rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	if (nlen == 0)
+		return hay;
+	if (hlen < nlen)
+		return NULL;
+	unsigned char f = (unsigned char)tolower((unsigned char)needle[0]);
+	unsigned char F = (unsigned char)toupper((unsigned char)needle[0]);
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		unsigned char c = (unsigned char)hay[i];
+		if (c != f && c != F)
+			continue;
+		if (strncasecmp(hay + i, needle, nlen) == 0)
+			return hay + i;
+	}
+	return NULL;
+}
+
+bool
+rb_startswith_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *
+rb_trim(char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+char *
+rb_squeeze(struct rb_arena *a, const char *s, size_t n)
+{
+	char *out = rb_arena_alloc(a, n + 1);
+	size_t o = 0;
+	bool sp = true;	/* drop leading whitespace */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0)
+			continue;
+		if (isspace(c)) {
+			sp = true;
+			continue;
+		}
+		if (sp && o > 0)
+			out[o++] = ' ';
+		sp = false;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+void
+rb_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+bool
+rb_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(p + i, n - i);
+		if (l == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+char *
+rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n)
+{
+	if (s == NULL || n == 0)
+		return rb_arena_strdup(a, "");
+	if (rb_utf8_valid(s, n))
+		return rb_arena_strndup(a, s, n);
+	char *out = rb_arena_alloc(a, n * 3 + 1);
+	size_t o = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_seq(p + i, n - i);
+		if (l == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		} else {
+			memcpy(out + o, p + i, l);
+			o += l;
+			i += l;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

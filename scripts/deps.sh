@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install every Debian package rebound needs to build, test and run.
+# A no-op when everything is present.  Must run as root on a fresh
+# Debian 12 machine (or be given sudo).
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev xxd
+libgmime-3.0-dev libetpan-dev libpq-dev libpcre2-dev libjansson-dev
+postgresql postgresql-client dovecot-imapd dovecot-core openssl
+libsisimai-perl chromium ca-certificates procps"
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

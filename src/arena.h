@@ -1,0 +1,33 @@
+/*
+ * arena: an alloc-only memory pool for one unit of work (one mail).
+ *
+ * Everything the parse of one mail allocates comes from its arena and is
+ * freed in one go by rb_arena_free().  Allocation never returns NULL: on
+ * out-of-memory the process aborts (a mail processor that half-parses on
+ * OOM is worse than one that restarts and replays the batch).
+ */
+#ifndef RB_ARENA_H
+#define RB_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct rb_arena_chunk;
+
+struct rb_arena {
+	struct rb_arena_chunk *head;
+	size_t total;		/* bytes handed out, for limits and tests */
+};
+
+void rb_arena_init(struct rb_arena *a);
+void rb_arena_free(struct rb_arena *a);
+/* Free everything but keep the first chunk for reuse. */
+void rb_arena_reset(struct rb_arena *a);
+
+void *rb_arena_alloc(struct rb_arena *a, size_t n);	/* zeroed */
+char *rb_arena_strdup(struct rb_arena *a, const char *s);	/* NULL->NULL */
+char *rb_arena_strndup(struct rb_arena *a, const char *s, size_t n);
+char *rb_arena_printf(struct rb_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * commands: every `rebound` subcommand.  main.c holds the table (name,
+ * one-line summary, handler) from which `rebound --help` is generated.
+ * A handler gets argv with argv[0] = the subcommand name and returns the
+ * process exit status.
+ */
+#ifndef RB_COMMANDS_H
+#define RB_COMMANDS_H
+
+int cmd_parse(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+
+#endif

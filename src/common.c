@@ -1,0 +1,84 @@
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *
+rb_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap + 1);
+	if (buf == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *nb = realloc(buf, cap * 2 + 1);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+struct rb_rules *
+rb_load_rules(const char *path, const struct rb_limits *lim)
+{
+	char *err = NULL;
+	struct rb_rules *r;
+	if (path == NULL) {
+		r = rb_rules_default(lim, &err);
+	} else {
+		size_t len;
+		char *text = rb_read_file(path, &len);
+		if (text == NULL) {
+			rb_err("cannot read rules file %s: %s", path,
+			       strerror(errno));
+			return NULL;
+		}
+		r = rb_rules_load(text, len, path, lim, &err);
+		free(text);
+	}
+	if (r == NULL) {
+		rb_err("%s", err ? err : "cannot load rules");
+		free(err);
+	}
+	return r;
+}
+
+void
+rb_log(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "rebound: %s: ", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

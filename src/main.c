@@ -1,0 +1,63 @@
+/*
+ * rebound: bounce and feedback-loop processor.  The table below is the
+ * list of subcommands; `rebound --help` is generated from it.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "common.h"
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"parse", "PATH...", "parse mail files into JSON events (JSON Lines)",
+     cmd_parse},
+    {"rules", "[--rules FILE] [--check|--dump]",
+     "check a rules file, or print the built-in rules", cmd_rules},
+    {NULL, NULL, NULL, NULL},
+};
+
+static void
+help(FILE *f)
+{
+	fprintf(f, "rebound %s: bounce and feedback-loop processor\n\n"
+		   "usage: rebound COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+		RB_VERSION);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %-34s %s\n", c->name, c->args, c->summary);
+	fputs("\n`rebound COMMAND --help` describes a command's options.\n"
+	      "Documentation: README.md and docs/ in the source tree.\n",
+	      f);
+}
+
+int
+main(int argc, char **argv)
+{
+	json_object_seed(0);
+	if (argc < 2) {
+		help(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		help(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("rebound %s\n", RB_VERSION);
+		return 0;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "rebound: unknown command '%s'\n\n", argv[1]);
+	help(stderr);
+	return 2;
+}
