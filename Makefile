@@ -89,8 +89,8 @@ test: all
 
 # The README's test command: set-up, both builds, every test.
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory SANITIZE=1 all
+	@$(MAKE) --no-print-directory -j2 all
+	@$(MAKE) --no-print-directory -j2 SANITIZE=1 all
 	@./tests/run.sh build build-san
 
 fuzz: deps
@@ -105,7 +105,7 @@ fuzz: deps
 	  -max_len=65536 fuzz/corpus-run fuzz/seeds
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j2 all
 	@./scripts/demo.sh
 
 corpus-check: all
