@@ -9,5 +9,9 @@
 
 int cmd_parse(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+/* $REBOUND_CONFIG or /etc/rebound/rebound.conf */
+const char *rb_config_default_path(void);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
      cmd_parse},
     {"rules", "[--rules FILE] [--check|--dump]",
      "check a rules file, or print the built-in rules", cmd_rules},
+    {"config", "check [--config FILE]",
+     "check the configuration, print effective settings", cmd_config},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,727 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+
+enum ktype { K_STR, K_UINT, K_BOOL, K_ENUM, K_SIZE, K_LIST };
+enum kscope { S_GLOBAL, S_MAILBOX };
+
+struct key {
+	const char *name;
+	enum kscope scope;
+	enum ktype type;
+	size_t off;
+	const char *const *names;	/* K_ENUM: value names, index = value */
+	unsigned long long min, max;	/* K_UINT / K_SIZE bounds */
+};
+
+static const char *const tls_names[] = {"implicit", "starttls", "none", NULL};
+static const char *const done_names[] = {"move", "flag", "delete", NULL};
+static const char *const unknown_names[] = {"leave", "move", "quarantine",
+					    NULL};
+static const char *const json_names[] = {"text", "json", NULL};
+static const char *const level_names[] = {"debug", "info", "warning", "error",
+					  NULL};
+
+#define G(f) offsetof(struct rb_config, f)
+#define M(f) offsetof(struct rb_mailbox_conf, f)
+
+/* Every key the file may contain. */
+static const struct key keys[] = {
+    {"db", S_GLOBAL, K_STR, G(db), NULL, 0, 0},
+    {"log_level", S_GLOBAL, K_ENUM, G(log_level), level_names, 0, 0},
+    {"log_format", S_GLOBAL, K_ENUM, G(log_json), json_names, 0, 0},
+    {"metrics_listen", S_GLOBAL, K_STR, G(metrics_listen), NULL, 0, 0},
+    {"metrics_file", S_GLOBAL, K_STR, G(metrics_file), NULL, 0, 0},
+    {"lease_seconds", S_GLOBAL, K_UINT, G(lease_seconds), NULL, 5, 3600},
+    {"parse_timeout", S_GLOBAL, K_UINT, G(parse_timeout), NULL, 1, 600},
+    {"max_attempts", S_GLOBAL, K_UINT, G(max_attempts), NULL, 1, 100},
+    {"instance", S_GLOBAL, K_STR, G(instance), NULL, 0, 0},
+    {"host", S_MAILBOX, K_STR, M(host), NULL, 0, 0},
+    {"port", S_MAILBOX, K_UINT, M(port), NULL, 1, 65535},
+    {"tls", S_MAILBOX, K_ENUM, M(tls), tls_names, 0, 0},
+    {"allow_plaintext", S_MAILBOX, K_BOOL, M(allow_plaintext), NULL, 0, 0},
+    {"ca_file", S_MAILBOX, K_STR, M(ca_file), NULL, 0, 0},
+    {"user", S_MAILBOX, K_STR, M(user), NULL, 0, 0},
+    {"password_file", S_MAILBOX, K_STR, M(password_file), NULL, 0, 0},
+    {"password_env", S_MAILBOX, K_STR, M(password_env), NULL, 0, 0},
+    {"xoauth2_command", S_MAILBOX, K_STR, M(xoauth2_command), NULL, 0, 0},
+    {"folders", S_MAILBOX, K_LIST, M(folders), NULL, 0, 0},
+    {"on_processed", S_MAILBOX, K_ENUM, M(on_processed), done_names, 0, 0},
+    {"processed_folder", S_MAILBOX, K_STR, M(processed_folder), NULL, 0, 0},
+    {"processed_flag", S_MAILBOX, K_STR, M(processed_flag), NULL, 0, 0},
+    {"quarantine_folder", S_MAILBOX, K_STR, M(quarantine_folder), NULL, 0,
+     0},
+    {"unknown_action", S_MAILBOX, K_ENUM, M(unknown_action), unknown_names, 0,
+     0},
+    {"unknown_folder", S_MAILBOX, K_STR, M(unknown_folder), NULL, 0, 0},
+    {"batch_size", S_MAILBOX, K_UINT, M(batch_size), NULL, 1, 5000},
+    {"poll_interval", S_MAILBOX, K_UINT, M(poll_interval), NULL, 1, 86400},
+    {"max_size", S_MAILBOX, K_SIZE, M(max_size), NULL, 1024,
+     1ULL << 30},
+    {"idle", S_MAILBOX, K_BOOL, M(idle), NULL, 0, 0},
+    {"timeout", S_MAILBOX, K_UINT, M(timeout), NULL, 1, 3600},
+};
+
+static int
+fail(char **err_r, const char *name, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	char *s = NULL;
+	if (line > 0) {
+		if (asprintf(&s, "%s:%d: %s", name, line, msg) < 0)
+			s = NULL;
+	} else if (asprintf(&s, "%s: %s", name, msg) < 0) {
+		s = NULL;
+	}
+	*err_r = s ? s : strdup(msg);
+	return -1;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+static char *
+trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+			 s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static void
+mailbox_defaults(struct rb_mailbox_conf *m)
+{
+	memset(m, 0, sizeof *m);
+	m->tls = RB_TLS_IMPLICIT;
+	m->on_processed = RB_DONE_MOVE;
+	m->unknown_action = RB_UNKNOWN_LEAVE;
+	m->batch_size = 500;
+	m->poll_interval = 60;
+	m->max_size = 10ULL << 20;
+	m->idle = 1;
+	m->timeout = 60;
+}
+
+static void
+free_list(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+static char **
+split_list(const char *s, size_t *n_r)
+{
+	size_t cap = 4, n = 0;
+	char **v = calloc(cap + 1, sizeof *v);
+	if (v == NULL)
+		abort();
+	char *copy = xstrdup(s), *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		t = trim(t);
+		if (*t == '\0')
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			v = realloc(v, (cap + 1) * sizeof *v);
+			if (v == NULL)
+				abort();
+		}
+		v[n++] = xstrdup(t);
+		v[n] = NULL;
+	}
+	free(copy);
+	*n_r = n;
+	return v;
+}
+
+static int
+parse_size(const char *v, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (errno || end == v || *v == '-')
+		return -1;
+	while (*end == ' ')
+		end++;
+	unsigned long long mul = 1;
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mul = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mul = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mul = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || (n && mul > ~0ULL / n))
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+static int
+set_key(const struct key *k, void *base, const char *v, const char *name,
+	int line, char **err_r)
+{
+	char *p = (char *)base + k->off;
+	switch (k->type) {
+	case K_STR: {
+		char **s = (char **)(void *)p;
+		free(*s);
+		*s = *v ? xstrdup(v) : NULL;
+		return 0;
+	}
+	case K_LIST: {
+		char ***l = (char ***)(void *)p;
+		free_list(*l);
+		size_t n;
+		*l = split_list(v, &n);
+		if (n == 0)
+			return fail(err_r, name, line, "%s: empty list",
+				    k->name);
+		/* nfolders follows folders in the struct */
+		*(size_t *)(void *)(p + sizeof(char **)) = n;
+		return 0;
+	}
+	case K_BOOL: {
+		int b;
+		if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") ||
+		    !strcmp(v, "1") || !strcasecmp(v, "on"))
+			b = 1;
+		else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") ||
+			 !strcmp(v, "0") || !strcasecmp(v, "off"))
+			b = 0;
+		else
+			return fail(err_r, name, line,
+				    "%s: expected yes or no, got '%s'",
+				    k->name, v);
+		*(int *)(void *)p = b;
+		return 0;
+	}
+	case K_UINT:
+	case K_SIZE: {
+		unsigned long long n;
+		if (k->type == K_SIZE) {
+			if (parse_size(v, &n) < 0)
+				return fail(err_r, name, line,
+					    "%s: expected a size such as "
+					    "10M, got '%s'",
+					    k->name, v);
+		} else {
+			char *end;
+			errno = 0;
+			n = strtoull(v, &end, 10);
+			if (errno || end == v || *end || *v == '-')
+				return fail(err_r, name, line,
+					    "%s: expected a number, got '%s'",
+					    k->name, v);
+		}
+		if (n < k->min || n > k->max)
+			return fail(err_r, name, line,
+				    "%s: %llu is out of range %llu..%llu",
+				    k->name, n, k->min, k->max);
+		if (k->type == K_SIZE)
+			*(unsigned long long *)(void *)p = n;
+		else if (!strcmp(k->name, "port"))
+			*(int *)(void *)p = (int)n;
+		else
+			*(unsigned *)(void *)p = (unsigned)n;
+		return 0;
+	}
+	case K_ENUM:
+		for (int i = 0; k->names[i]; i++) {
+			if (strcasecmp(v, k->names[i]) != 0)
+				continue;
+			if (!strcmp(k->name, "log_level")) {
+				char **s = (char **)(void *)p;
+				free(*s);
+				*s = xstrdup(k->names[i]);
+			} else {
+				*(int *)(void *)p = i;
+			}
+			return 0;
+		}
+		{
+			char opts[128] = "";
+			for (int i = 0; k->names[i]; i++) {
+				if (i)
+					strcat(opts, "|");
+				strcat(opts, k->names[i]);
+			}
+			return fail(err_r, name, line,
+				    "%s: expected %s, got '%s'", k->name, opts,
+				    v);
+		}
+	}
+	return 0;
+}
+
+int
+rb_host_is_loopback(const char *host)
+{
+	if (host == NULL)
+		return 0;
+	if (!strcasecmp(host, "localhost") || !strcmp(host, "::1") ||
+	    !strcmp(host, "[::1]"))
+		return 1;
+	struct in_addr a;
+	if (inet_pton(AF_INET, host, &a) == 1)
+		return (ntohl(a.s_addr) >> 24) == 127;
+	return 0;
+}
+
+const char *
+rb_tls_mode_name(enum rb_tls_mode m)
+{
+	return tls_names[m];
+}
+
+/* Checks that need the whole section. */
+static int
+check_mailbox(struct rb_mailbox_conf *m, const char *name, char **err_r)
+{
+	if (m->host == NULL)
+		return fail(err_r, name, m->line, "mailbox %s: host is not set",
+			    m->name);
+	if (m->user == NULL)
+		return fail(err_r, name, m->line, "mailbox %s: user is not set",
+			    m->name);
+	if (m->tls == RB_TLS_NONE) {
+		if (!m->allow_plaintext)
+			return fail(err_r, name, m->line,
+				    "mailbox %s: tls = none needs "
+				    "allow_plaintext = yes",
+				    m->name);
+		if (!rb_host_is_loopback(m->host))
+			return fail(err_r, name, m->line,
+				    "mailbox %s: tls = none is only allowed "
+				    "to a loopback host, not %s",
+				    m->name, m->host);
+	}
+	if (m->port == 0)
+		m->port = m->tls == RB_TLS_IMPLICIT ? 993 : 143;
+	if (m->folders == NULL) {
+		m->folders = calloc(2, sizeof *m->folders);
+		if (m->folders == NULL)
+			abort();
+		m->folders[0] = xstrdup("INBOX");
+		m->nfolders = 1;
+	}
+	if (m->processed_folder == NULL)
+		m->processed_folder = xstrdup("rebound/Processed");
+	if (m->processed_flag == NULL)
+		m->processed_flag = xstrdup("$Rebound");
+	if (m->quarantine_folder == NULL)
+		m->quarantine_folder = xstrdup("rebound/Quarantine");
+	if (m->unknown_folder == NULL)
+		m->unknown_folder = xstrdup("rebound/Unknown");
+	if (m->ca_file && access(m->ca_file, R_OK) != 0)
+		return fail(err_r, name, m->line,
+			    "mailbox %s: cannot read ca_file %s: %s", m->name,
+			    m->ca_file, strerror(errno));
+	if (m->xoauth2_command == NULL) {
+		char *e = NULL;
+		char *s = rb_config_secret(m, &e);
+		if (s == NULL) {
+			int r = fail(err_r, name, m->line, "mailbox %s: %s",
+				     m->name, e);
+			free(e);
+			return r;
+		}
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+	return 0;
+}
+
+int
+rb_config_parse(const char *text, const char *name, struct rb_config *c,
+		char **err_r)
+{
+	memset(c, 0, sizeof *c);
+	c->path = xstrdup(name);
+	c->log_level = xstrdup("info");
+	c->lease_seconds = 30;
+	c->parse_timeout = 10;
+	c->max_attempts = 3;
+	*err_r = NULL;
+
+	char *buf = xstrdup(text), *save = NULL;
+	int line = 0, rc = 0;
+	struct rb_mailbox_conf *cur = NULL;
+	/* strtok_r would skip empty lines and lose the count: split by hand */
+	char *p = buf;
+	(void)save;
+	while (p && *p && rc == 0) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		line++;
+		char *s = trim(p);
+		p = nl ? nl + 1 : NULL;
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+			if (end == NULL || end[1] != '\0') {
+				rc = fail(err_r, name, line,
+					  "malformed section header");
+				break;
+			}
+			*end = '\0';
+			char *sec = trim(s + 1);
+			if (strncmp(sec, "mailbox", 7) != 0 ||
+			    (sec[7] != ' ' && sec[7] != '\t')) {
+				rc = fail(err_r, name, line,
+					  "unknown section [%s] (expected "
+					  "[mailbox NAME])",
+					  sec);
+				break;
+			}
+			char *mname = trim(sec + 7);
+			if (*mname == '\0' || strpbrk(mname, " \t\"'")) {
+				rc = fail(err_r, name, line,
+					  "bad mailbox name '%s'", mname);
+				break;
+			}
+			for (size_t i = 0; i < c->nmb; i++)
+				if (!strcmp(c->mb[i].name, mname))
+					rc = fail(err_r, name, line,
+						  "mailbox %s defined twice "
+						  "(first at line %d)",
+						  mname, c->mb[i].line);
+			if (rc)
+				break;
+			c->mb = realloc(c->mb, (c->nmb + 1) * sizeof *c->mb);
+			if (c->mb == NULL)
+				abort();
+			cur = &c->mb[c->nmb++];
+			mailbox_defaults(cur);
+			cur->name = xstrdup(mname);
+			cur->line = line;
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			rc = fail(err_r, name, line, "expected key = value");
+			break;
+		}
+		*eq = '\0';
+		char *k = trim(s), *v = trim(eq + 1);
+		size_t vl = strlen(v);
+		if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+			v[vl - 1] = '\0';
+			v++;
+		}
+		const struct key *key = NULL;
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			if (!strcmp(keys[i].name, k))
+				key = &keys[i];
+		if (key == NULL) {
+			if (!strcmp(k, "password"))
+				rc = fail(err_r, name, line,
+					  "passwords are not accepted in the "
+					  "file: use password_file or "
+					  "password_env");
+			else
+				rc = fail(err_r, name, line, "unknown key '%s'",
+					  k);
+			break;
+		}
+		if (key->scope == S_MAILBOX && cur == NULL) {
+			rc = fail(err_r, name, line,
+				  "%s belongs in a [mailbox NAME] section", k);
+			break;
+		}
+		if (key->scope == S_GLOBAL && cur != NULL) {
+			rc = fail(err_r, name, line,
+				  "%s is a global setting: put it before the "
+				  "first [mailbox] section",
+				  k);
+			break;
+		}
+		rc = set_key(key, key->scope == S_GLOBAL ? (void *)c
+							 : (void *)cur,
+			     v, name, line, err_r);
+	}
+	free(buf);
+	for (size_t i = 0; rc == 0 && i < c->nmb; i++)
+		rc = check_mailbox(&c->mb[i], name, err_r);
+	if (rc == 0) {
+		const char *env = getenv("REBOUND_DB");
+		if (env && *env) {
+			free(c->db);
+			c->db = xstrdup(env);
+		}
+	}
+	if (rc)
+		rb_config_free(c);
+	return rc;
+}
+
+int
+rb_config_load(const char *path, struct rb_config *c, char **err_r)
+{
+	size_t len;
+	char *text = rb_read_file(path, &len);
+	if (text == NULL) {
+		memset(c, 0, sizeof *c);
+		return fail(err_r, path, 0, "cannot read: %s", strerror(errno));
+	}
+	if (strlen(text) != len) {
+		free(text);
+		memset(c, 0, sizeof *c);
+		return fail(err_r, path, 0, "contains a NUL byte");
+	}
+	int r = rb_config_parse(text, path, c, err_r);
+	free(text);
+	return r;
+}
+
+void
+rb_config_free(struct rb_config *c)
+{
+	for (size_t i = 0; i < c->nmb; i++) {
+		struct rb_mailbox_conf *m = &c->mb[i];
+		free(m->name);
+		free(m->host);
+		free(m->ca_file);
+		free(m->user);
+		free(m->password_file);
+		free(m->password_env);
+		free(m->xoauth2_command);
+		free_list(m->folders);
+		free(m->processed_folder);
+		free(m->processed_flag);
+		free(m->quarantine_folder);
+		free(m->unknown_folder);
+	}
+	free(c->mb);
+	free(c->path);
+	free(c->db);
+	free(c->log_level);
+	free(c->metrics_listen);
+	free(c->metrics_file);
+	free(c->instance);
+	memset(c, 0, sizeof *c);
+}
+
+static char *
+env_name(const char *mailbox)
+{
+	char *s = NULL;
+	if (asprintf(&s, "REBOUND_PASSWORD_%s", mailbox) < 0)
+		abort();
+	for (char *p = s + 17; *p; p++)
+		*p = isalnum((unsigned char)*p) ? toupper((unsigned char)*p)
+						 : '_';
+	return s;
+}
+
+/* Output of a command, first line only (the token). */
+static char *
+run_command(const char *cmd, char **err_r)
+{
+	FILE *f = popen(cmd, "r");
+	if (f == NULL) {
+		*err_r = strdup("cannot run xoauth2_command");
+		return NULL;
+	}
+	char buf[8192];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	int st = pclose(f);
+	if (st != 0 || n == 0) {
+		explicit_bzero(buf, sizeof buf);
+		*err_r = strdup("xoauth2_command failed or printed nothing");
+		return NULL;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *s = xstrdup(buf);
+	explicit_bzero(buf, sizeof buf);
+	return s;
+}
+
+char *
+rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
+{
+	*err_r = NULL;
+	if (m->xoauth2_command)
+		return run_command(m->xoauth2_command, err_r);
+	char *en = env_name(m->name);
+	const char *v = getenv(en);
+	free(en);
+	if (v == NULL && m->password_env) {
+		v = getenv(m->password_env);
+		if (v == NULL) {
+			if (asprintf(err_r,
+				     "password_env: %s is not set in the "
+				     "environment",
+				     m->password_env) < 0)
+				*err_r = NULL;
+			return NULL;
+		}
+	}
+	if (v)
+		return xstrdup(v);
+	if (m->password_file == NULL) {
+		*err_r = strdup("no password: set password_file, password_env "
+				"or xoauth2_command");
+		return NULL;
+	}
+	size_t len;
+	char *s = rb_read_file(m->password_file, &len);
+	if (s == NULL) {
+		if (asprintf(err_r, "cannot read password_file %s: %s",
+			     m->password_file, strerror(errno)) < 0)
+			*err_r = NULL;
+		return NULL;
+	}
+	s[strcspn(s, "\r\n")] = '\0';
+	if (*s == '\0') {
+		free(s);
+		if (asprintf(err_r, "password_file %s is empty",
+			     m->password_file) < 0)
+			*err_r = NULL;
+		return NULL;
+	}
+	return s;
+}
+
+char *
+rb_conninfo_masked(const char *ci)
+{
+	if (ci == NULL)
+		return xstrdup("(built-in private cluster)");
+	char *s = xstrdup(ci);
+	/* URI form: scheme://user:secret@host */
+	char *scheme = strstr(s, "://");
+	if (scheme) {
+		char *auth = scheme + 3;
+		char *at = strchr(auth, '@');
+		char *colon = strchr(auth, ':');
+		if (at && colon && colon < at)
+			memset(colon + 1, '*', (size_t)(at - colon - 1));
+	}
+	/* key=value form (and URI query): password=... */
+	for (char *p = strstr(s, "password="); p;
+	     p = strstr(p + 9, "password=")) {
+		char *v = p + 9;
+		if (*v == '\'') {
+			v++;
+			while (*v && *v != '\'') {
+				if (*v == '\\' && v[1]) {
+					*v++ = '*';
+				}
+				*v++ = '*';
+			}
+		} else {
+			while (*v && *v != ' ' && *v != '&')
+				*v++ = '*';
+		}
+	}
+	return s;
+}
+
+void
+rb_config_print(const struct rb_config *c, FILE *f)
+{
+	char *db = rb_conninfo_masked(c->db);
+	fprintf(f, "# effective settings from %s (secrets masked)\n", c->path);
+	fprintf(f, "db = %s%s\n", db,
+		getenv("REBOUND_DB") && *getenv("REBOUND_DB")
+		    ? "   # from REBOUND_DB"
+		    : "");
+	free(db);
+	fprintf(f, "log_level = %s\nlog_format = %s\n", c->log_level,
+		c->log_json ? "json" : "text");
+	fprintf(f, "metrics_listen = %s\nmetrics_file = %s\n",
+		c->metrics_listen ? c->metrics_listen : "",
+		c->metrics_file ? c->metrics_file : "");
+	fprintf(f, "lease_seconds = %u\nparse_timeout = %u\nmax_attempts = %u\n",
+		c->lease_seconds, c->parse_timeout, c->max_attempts);
+	fprintf(f, "instance = %s\n", c->instance ? c->instance : "(host:pid)");
+	for (size_t i = 0; i < c->nmb; i++) {
+		const struct rb_mailbox_conf *m = &c->mb[i];
+		fprintf(f, "\n[mailbox %s]\n", m->name);
+		fprintf(f, "host = %s\nport = %d\ntls = %s\n", m->host, m->port,
+			tls_names[m->tls]);
+		if (m->tls == RB_TLS_NONE)
+			fprintf(f, "allow_plaintext = yes\n");
+		fprintf(f, "ca_file = %s\n",
+			m->ca_file ? m->ca_file : "(system trust store)");
+		fprintf(f, "user = %s\n", m->user);
+		char *en = env_name(m->name);
+		if (m->xoauth2_command)
+			fprintf(f, "xoauth2_command = %s\n", m->xoauth2_command);
+		else if (getenv(en))
+			fprintf(f, "password = **** (from %s)\n", en);
+		else if (m->password_env)
+			fprintf(f, "password = **** (from $%s)\n",
+				m->password_env);
+		else
+			fprintf(f, "password = **** (from file %s)\n",
+				m->password_file);
+		free(en);
+		fprintf(f, "folders = ");
+		for (size_t j = 0; j < m->nfolders; j++)
+			fprintf(f, "%s%s", j ? ", " : "", m->folders[j]);
+		fprintf(f, "\non_processed = %s\n", done_names[m->on_processed]);
+		if (m->on_processed == RB_DONE_MOVE)
+			fprintf(f, "processed_folder = %s\n",
+				m->processed_folder);
+		if (m->on_processed == RB_DONE_FLAG)
+			fprintf(f, "processed_flag = %s\n", m->processed_flag);
+		fprintf(f, "quarantine_folder = %s\n", m->quarantine_folder);
+		fprintf(f, "unknown_action = %s\n",
+			unknown_names[m->unknown_action]);
+		if (m->unknown_action == RB_UNKNOWN_MOVE)
+			fprintf(f, "unknown_folder = %s\n", m->unknown_folder);
+		fprintf(f,
+			"batch_size = %u\npoll_interval = %u\nmax_size = %llu\n"
+			"idle = %s\ntimeout = %u\n",
+			m->batch_size, m->poll_interval, m->max_size,
+			m->idle ? "yes" : "no", m->timeout);
+	}
+}

@@ -1,0 +1,103 @@
+/*
+ * config: the daemon's configuration file.
+ *
+ * Format: `key = value` lines, `#` comments, and one `[mailbox NAME]`
+ * section per mailbox; keys before the first section are global.  Every
+ * key is listed in a table in config.c (name, type, default, where it may
+ * appear); an unknown key, a bad value or an unreadable password file is
+ * an error that names the file and line.
+ *
+ * Secrets never live in the file itself: a mailbox password comes from
+ * password_file, from the environment variable named by password_env, or
+ * from REBOUND_PASSWORD_<NAME> (NAME upper-cased, other characters as
+ * '_'), which overrides both; an XOAUTH2 token comes from the output of
+ * xoauth2_command.  The database connection string may come from
+ * REBOUND_DB, which overrides `db`.
+ *
+ * Memory: rb_config_load() fills a struct the caller releases with
+ * rb_config_free(); error strings are malloc'ed and the caller frees them.
+ */
+#ifndef RB_CONFIG_H
+#define RB_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define RB_CONFIG_DEFAULT_PATH "/etc/rebound/rebound.conf"
+
+enum rb_tls_mode { RB_TLS_IMPLICIT, RB_TLS_STARTTLS, RB_TLS_NONE };
+enum rb_done_action { RB_DONE_MOVE, RB_DONE_FLAG, RB_DONE_DELETE };
+enum rb_unknown_action {
+	RB_UNKNOWN_LEAVE,	/* processed like any mail (moved/flagged) */
+	RB_UNKNOWN_MOVE,	/* moved to unknown_folder */
+	RB_UNKNOWN_QUARANTINE,	/* moved to the quarantine folder */
+};
+
+struct rb_mailbox_conf {
+	char *name;
+	int line;		/* line of the [mailbox] header */
+	char *host;
+	int port;		/* 0: 993 for implicit TLS, else 143 */
+	enum rb_tls_mode tls;
+	int allow_plaintext;
+	char *ca_file;		/* NULL: the system trust store */
+	char *user;
+	char *password_file;
+	char *password_env;
+	char *xoauth2_command;
+	char **folders;		/* NULL-terminated; default {"INBOX"} */
+	size_t nfolders;
+	enum rb_done_action on_processed;
+	char *processed_folder;	/* for move */
+	char *processed_flag;	/* for flag: an IMAP keyword or \Seen */
+	char *quarantine_folder;
+	enum rb_unknown_action unknown_action;
+	char *unknown_folder;
+	unsigned batch_size;
+	unsigned poll_interval;	/* seconds (also the IDLE re-issue bound) */
+	unsigned long long max_size;	/* bytes; bigger mail is quarantined */
+	int idle;		/* use IDLE when the server offers it */
+	unsigned timeout;	/* network timeout, seconds */
+};
+
+struct rb_config {
+	char *path;
+	char *db;		/* libpq conninfo; NULL: built-in cluster */
+	char *log_level;	/* debug|info|warning|error */
+	int log_json;
+	char *metrics_listen;	/* "127.0.0.1:9465" or NULL */
+	char *metrics_file;	/* textfile-collector file or NULL */
+	unsigned lease_seconds;	/* mailbox lease expiry */
+	unsigned parse_timeout;	/* seconds per mail in the parser child */
+	unsigned max_attempts;	/* parser failures before quarantine */
+	char *instance;		/* lease holder name; default host:pid */
+	struct rb_mailbox_conf *mb;
+	size_t nmb;
+};
+
+/* 0 on success; -1 with *err_r ("FILE:LINE: message"). */
+int rb_config_load(const char *path, struct rb_config *c, char **err_r);
+/* Parse from memory (tests); name is used in messages. */
+int rb_config_parse(const char *text, const char *name, struct rb_config *c,
+		    char **err_r);
+void rb_config_free(struct rb_config *c);
+
+/*
+ * The secret for a mailbox: its password, or with xoauth2_command the
+ * token printed by the command.  Returns a malloc'ed string (caller wipes
+ * and frees it) or NULL with *err_r.
+ */
+char *rb_config_secret(const struct rb_mailbox_conf *m, char **err_r);
+
+/* Effective settings, secrets masked. */
+void rb_config_print(const struct rb_config *c, FILE *f);
+
+/* The db conninfo with any password replaced by "****" (malloc'ed). */
+char *rb_conninfo_masked(const char *conninfo);
+
+/* 1 when host is a loopback name or address. */
+int rb_host_is_loopback(const char *host);
+
+const char *rb_tls_mode_name(enum rb_tls_mode m);
+
+#endif
