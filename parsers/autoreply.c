@@ -70,6 +70,18 @@ parse(struct rb_ctx *c)
 	if (m->to)
 		e->sender = rb_addr_find(c->a, m->to, strlen(m->to));
 	e->diagnostic = m->subject;
+	/* the message replied to, as far as the reply names it */
+	const char *irt = rb_mail_header(m, "In-Reply-To");
+	if (irt != NULL) {
+		const char *lt = strchr(irt, '<');
+		const char *gt = lt ? strchr(lt, '>') : NULL;
+		if (lt && gt && gt > lt + 1)
+			e->original.message_id =
+			    rb_arena_strndup(c->a, lt + 1, (size_t)(gt - lt - 1));
+	}
+	e->original.from = e->sender;
+	e->original.to = who;
+	e->original.subject = m->orig_subject;
 	return 1;
 }
 

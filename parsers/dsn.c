@@ -51,7 +51,69 @@ recipient_of(struct rb_ctx *c, const struct rb_fields *f)
 	return NULL;
 }
 
-/* Shared with dialect modules whose reports are DSN-shaped text. */
+static bool
+is_rcpt_field(const char *name)
+{
+	return strcasecmp(name, "Final-Recipient") == 0 ||
+	       strcasecmp(name, "Original-Recipient") == 0;
+}
+
+/* One recipient group (fields of f) -> one event; 1 added, 0, or -1 on a
+ * limit. */
+static int
+add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
+	      const struct rb_fields *msg, int n)
+{
+	const char *rcpt = recipient_of(c, f);
+	if (rcpt == NULL)
+		return 0;
+	if ((unsigned)n >= c->opts->limits.max_recipients) {
+		c->error = "too many recipients in one report";
+		return -1;
+	}
+	const char *action = rb_fields_get(f, "Action");
+	const char *status = rb_fields_get(f, "Status");
+	struct rb_event *e = rb_ctx_add(c, module, rcpt);
+	e->kind = kind_of(action, status);
+	if (action) {
+		/* "failed (bad destination)": keep the keyword */
+		char *a = rb_arena_strdup(c->a, action);
+		char *sp = strpbrk(a, " (");
+		if (sp)
+			*sp = '\0';
+		rb_lower(a);
+		e->action = a;
+	}
+	e->status = status;
+	e->remote_mta = rb_fields_get(f, "Remote-MTA");
+	e->diagnostic = rb_fields_get(f, "Diagnostic-Code");
+	e->arrival_date = rb_fields_get(f, "Last-Attempt-Date");
+	/* a recipient block may carry the per-message fields too */
+	e->reporting_mta = rb_fields_get(msg, "Reporting-MTA");
+	if (e->reporting_mta == NULL)
+		e->reporting_mta = rb_fields_get(f, "Reporting-MTA");
+	if (e->arrival_date == NULL)
+		e->arrival_date = rb_fields_get(msg, "Arrival-Date");
+	if (e->arrival_date == NULL)
+		e->arrival_date = rb_fields_get(f, "Arrival-Date");
+	const char *x = rb_fields_get(f, "X-Postfix-Sender");
+	if (x == NULL)
+		x = rb_fields_get(msg, "X-Postfix-Sender");
+	if (x != NULL)
+		e->sender = rb_addr_normalize(c->a, x, strlen(x));
+	return 1;
+}
+
+/*
+ * Shared with dialect modules whose reports are DSN-shaped text.
+ *
+ * Blocks are separated by blank lines, but real reports also run the
+ * per-message block and several recipient blocks together: within one
+ * block, a recipient group starts at the first Original-Recipient or
+ * Final-Recipient, and a new group at the next one that would repeat a
+ * field the group already has (an Original-Recipient right after its
+ * Final-Recipient belongs to the same group: Postfix's order).
+ */
 int
 rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 		    size_t len)
@@ -73,55 +135,38 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 		if (used == 0)
 			break;
 		pos += used;
-		if (f.n == 0)
-			continue;
-		bool is_rcpt = rb_fields_get(&f, "Final-Recipient") ||
-			       rb_fields_get(&f, "Original-Recipient");
-		if (!is_rcpt) {
-			if (!have_msg) {
-				msg = f;
-				have_msg = true;
+		size_t i = 0;
+		/* per-message fields: everything before the first recipient
+		 * field of the first block that has any */
+		while (i < f.n && !is_rcpt_field(f.v[i].name))
+			i++;
+		if (i > 0 && !have_msg) {
+			msg.v = f.v;
+			msg.n = i;
+			have_msg = true;
+		}
+		while (i < f.n) {
+			size_t gs = i;
+			bool fin = false, orig = false;
+			for (; i < f.n; i++) {
+				const char *nm = f.v[i].name;
+				bool isf = strcasecmp(nm, "Final-Recipient") == 0;
+				bool iso = strcasecmp(nm, "Original-Recipient") == 0;
+				/* Postfix writes Final- then Original-Recipient
+				 * of the same recipient next to each other */
+				bool after_fin =
+				    fin && !is_rcpt_field(f.v[i - 1].name);
+				if ((isf && fin) || (iso && (orig || after_fin)))
+					break;
+				fin = fin || isf;
+				orig = orig || iso;
 			}
-			continue;
+			struct rb_fields g = {f.v + gs, i - gs};
+			int r = add_recipient(c, module, &g, &msg, n);
+			if (r < 0)
+				return 0;
+			n += r;
 		}
-		const char *rcpt = recipient_of(c, &f);
-		if (rcpt == NULL)
-			continue;
-		if ((unsigned)n >= lim->max_recipients) {
-			c->error = "too many recipients in one report";
-			return 0;
-		}
-		const char *action = rb_fields_get(&f, "Action");
-		const char *status = rb_fields_get(&f, "Status");
-		struct rb_event *e = rb_ctx_add(c, module, rcpt);
-		e->kind = kind_of(action, status);
-		e->action = action;
-		if (e->action) {
-			/* "failed (bad destination)": keep the keyword */
-			char *a = rb_arena_strdup(c->a, e->action);
-			char *sp = strpbrk(a, " (");
-			if (sp)
-				*sp = '\0';
-			rb_lower(a);
-			e->action = a;
-		}
-		e->status = status;
-		e->remote_mta = rb_fields_get(&f, "Remote-MTA");
-		e->diagnostic = rb_fields_get(&f, "Diagnostic-Code");
-		e->arrival_date = rb_fields_get(&f, "Last-Attempt-Date");
-		/* a recipient block may carry the per-message fields too */
-		const struct rb_fields *mf = have_msg ? &msg : &f;
-		e->reporting_mta = rb_fields_get(mf, "Reporting-MTA");
-		if (e->reporting_mta == NULL)
-			e->reporting_mta = rb_fields_get(&f, "Reporting-MTA");
-		if (e->arrival_date == NULL)
-			e->arrival_date = rb_fields_get(mf, "Arrival-Date");
-		const char *x = rb_fields_get(&f, "X-Postfix-Sender");
-		if (x == NULL)
-			x = rb_fields_get(mf, "X-Postfix-Sender");
-		if (x != NULL)
-			e->sender = rb_addr_normalize(c->a, x, strlen(x));
-		n++;
 	}
 	return n;
 }
@@ -133,6 +178,12 @@ parse(struct rb_ctx *c)
 	/* the SMTP command is usually in the human-readable part */
 	for (size_t i = c->out->n - (size_t)n; i < c->out->n; i++) {
 		struct rb_event *e = &c->out->v[i];
+		if (e->smtp_command == NULL && e->diagnostic != NULL)
+			e->smtp_command = rb_smtp_command_find(
+			    e->diagnostic, strlen(e->diagnostic));
+		if (e->smtp_command == NULL)
+			e->smtp_command = rb_smtp_command_near(
+			    c->m->body, c->m->body_len, e->recipient);
 		if (e->smtp_command == NULL && e->diagnostic == NULL)
 			e->smtp_command =
 			    rb_smtp_command_find(c->m->body, c->m->body_len);

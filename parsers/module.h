@@ -49,6 +49,10 @@ extern const struct rb_module rb_mod_rfc3834;
 const char *rb_strip_type(const char *v);
 /* Find the SMTP command a failure happened at in text, or NULL. */
 const char *rb_smtp_command_find(const char *text, size_t n);
+/* The SMTP command named in the paragraph of text that mentions rcpt
+ * (Postfix "(in reply to RCPT TO command)", Sendmail transcripts). */
+const char *rb_smtp_command_near(const char *text, size_t n,
+				 const char *rcpt);
 /* Parse DSN-shaped field blocks (rfc3464 and dialects that embed them);
  * returns the events added. */
 int rb_dsn_parse_blocks(struct rb_ctx *c, const char *module,

@@ -54,6 +54,42 @@ rb_ctx_add(struct rb_ctx *c, const char *module, const char *recipient)
 	return e;
 }
 
+/* the verbs a failure can happen at, as written in transcripts */
+static const struct {
+	const char *verb;
+	const char *cmd;
+} verbs[] = {
+    {"RCPT", "RCPT"}, {"MAIL", "MAIL"},	    {"DATA", "DATA"},
+    {"HELO", "HELO"}, {"EHLO", "EHLO"},	    {"STARTTLS", "STARTTLS"},
+    {"AUTH", "AUTH"}, {"QUIT", "DATA"},	    {"BDAT", "DATA"},
+};
+
+/* Sendmail-style transcript: the last ">>> VERB" line before the first
+ * "<<< 4xx"/"<<< 5xx" reply names the failed command. */
+static const char *
+transcript_command(const char *text, size_t n)
+{
+	const char *last = NULL;
+	size_t pos = 0, ll;
+	const char *line;
+	while (rb_next_line(text, n, &pos, &line, &ll)) {
+		if (ll >= 5 && memcmp(line, "<<< ", 4) == 0 &&
+		    (line[4] == '4' || line[4] == '5'))
+			return last;
+		if (ll < 8 || memcmp(line, ">>> ", 4) != 0)
+			continue;
+		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+			size_t vl = strlen(verbs[i].verb);
+			if (ll >= 4 + vl &&
+			    strncasecmp(line + 4, verbs[i].verb, vl) == 0) {
+				last = verbs[i].cmd;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
 const char *
 rb_smtp_command_find(const char *text, size_t n)
 {
@@ -67,6 +103,9 @@ rb_smtp_command_find(const char *text, size_t n)
 	    {"HELO", "HELO"},		 {"EHLO", "EHLO"},
 	    {"STARTTLS", "STARTTLS"},
 	};
+	const char *tc = transcript_command(text, n);
+	if (tc != NULL)
+		return tc;
 	const char *best = NULL;
 	const char *bestpos = NULL;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -81,6 +120,68 @@ rb_smtp_command_find(const char *text, size_t n)
 		}
 	}
 	return best;
+}
+
+/* the paragraph (between blank lines) around text[at] */
+static void
+paragraph(const char *text, size_t n, size_t at, size_t *b, size_t *e)
+{
+	size_t s = at, f = at;
+	while (s > 0 && !(text[s - 1] == '\n' &&
+			  (s < 2 || text[s - 2] == '\n' ||
+			   (text[s - 2] == '\r' && s >= 3 && text[s - 3] == '\n'))))
+		s--;
+	while (f < n && !(text[f] == '\n' && f + 1 < n &&
+			  (text[f + 1] == '\n' ||
+			   (text[f + 1] == '\r' && f + 2 < n &&
+			    text[f + 2] == '\n'))))
+		f++;
+	*b = s;
+	*e = f;
+}
+
+const char *
+rb_smtp_command_near(const char *text, size_t n, const char *rcpt)
+{
+	if (text == NULL || rcpt == NULL || *rcpt == '\0')
+		return NULL;
+	size_t rl = strlen(rcpt), off = 0;
+	/* bounded: a hostile body could repeat the address many times */
+	for (int tries = 0; tries < 16 && off < n; tries++) {
+		const char *p = rb_memcasemem(text + off, n - off, rcpt, rl);
+		if (p == NULL)
+			return NULL;
+		size_t b, e;
+		paragraph(text, n, (size_t)(p - text), &b, &e);
+		const char *cmd = rb_smtp_command_find(text + b, e - b);
+		if (cmd != NULL)
+			return cmd;
+		off = e > (size_t)(p - text) + rl ? e : (size_t)(p - text) + rl;
+	}
+	return NULL;
+}
+
+/* "dns; mx.example.com. (192.0.2.25, the server for ...)" -> host */
+static const char *
+mta_host(struct rb_arena *a, const char *v)
+{
+	v = rb_strip_type(v);
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ')
+		v++;
+	size_t n = strcspn(v, " \t(;,");
+	if (n > 1 && v[0] == '[' && v[n - 1] == ']') {
+		v++;
+		n -= 2;
+	}
+	while (n > 0 && v[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return NULL;
+	char *h = rb_arena_strndup(a, v, n);
+	rb_lower(h);
+	return h;
 }
 
 static const char *
@@ -169,14 +270,18 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		e->arrival_date = rb_date_iso(c->a, m->date);
 	}
 	if (e->remote_mta)
-		e->remote_mta = rb_strip_type(e->remote_mta);
+		e->remote_mta = mta_host(c->a, e->remote_mta);
 	if (e->reporting_mta)
-		e->reporting_mta = rb_strip_type(e->reporting_mta);
+		e->reporting_mta = mta_host(c->a, e->reporting_mta);
 	if (e->diagnostic)
 		e->diagnostic = rb_strip_type(e->diagnostic);
 	if (e->diagnostic && *e->diagnostic == '\0')
 		e->diagnostic = NULL;
 
+	if (e->kind == RB_KIND_DELIVERED && e->smtp_code == NULL &&
+	    e->diagnostic)
+		e->smtp_code = rb_smtp_code_find(c->a, e->diagnostic,
+						 strlen(e->diagnostic));
 	switch (e->kind) {
 	case RB_KIND_BOUNCE:
 	case RB_KIND_DELAY: {

@@ -20,7 +20,10 @@ def main():
     ap = argparse.ArgumentParser()
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--rebound", default=os.environ.get("REBOUND", os.path.join(here, "..", "build", "rebound")))
-    ap.add_argument("--corpus", default=os.path.join(here, "..", "..", "shared", "corpus"))
+    corpus_default = os.environ.get("REBOUND_CORPUS") or os.path.join(here, "..", "..", "shared", "corpus")
+    if not os.path.isdir(corpus_default):  # from a worktree /work/wt/NAME
+        corpus_default = os.path.join(here, "..", "..", "..", "shared", "corpus")
+    ap.add_argument("--corpus", default=corpus_default)
     ap.add_argument("--agent", default="", help="only files whose Sisimai smtpagent is in this list")
     ap.add_argument("--floors", action="store_true")
     ap.add_argument("--floor-scale", type=float, default=1.0)

@@ -3,7 +3,10 @@
 # sanitizer report and yields at least one event line per message.
 cd "$(dirname "$0")/.." || exit 1
 : "${REBOUND:=build/rebound}"
-C=../shared/corpus
+# the corpus sits beside the main checkout (/work/shared next to /work/main);
+# from a worktree (/work/wt/NAME) it is one level further up
+C=${REBOUND_CORPUS:-../shared/corpus}
+[ -d "$C" ] || C=../../shared/corpus
 if [ ! -d "$C" ]; then
 	echo "ok - corpus smoke skipped (no ../shared/corpus)"
 	exit 0
