@@ -40,10 +40,11 @@ LDLIBS  += $(PKG_LIBS) -lm
 
 DIRS    = src parsers ingest store reports
 LIB_SRC = $(filter-out src/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o $(B)/gen/migrations.o
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
+MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
 .PHONY: all deps check test test-only clean fuzz demo bench corpus-check
 
@@ -67,6 +68,14 @@ $(B)/gen/rules_default.c: $(RULES)
 
 $(B)/gen/rules_default.o: $(B)/gen/rules_default.c
 	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+# Schema migrations store/migrations/NNN_name.sql, embedded in order.
+$(B)/gen/migrations.c: $(MIGRATIONS) scripts/gen-migrations.sh
+	@mkdir -p $(dir $@)
+	./scripts/gen-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/migrations.o: $(B)/gen/migrations.c
+	$(CC) -std=c11 $(OPT) $(SANFLAGS) -c $< -o $@
 
 $(B)/librebound.a: $(LIB_OBJ)
 	@rm -f $@

@@ -13,5 +13,6 @@ int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 /* $REBOUND_CONFIG or /etc/rebound/rebound.conf */
 const char *rb_config_default_path(void);
+int cmd_db(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const struct command commands[] = {
      "check a rules file, or print the built-in rules", cmd_rules},
     {"config", "check [--config FILE]",
      "check the configuration, print effective settings", cmd_config},
+    {"db", "migrate|status|start|stop", "manage the database and its schema",
+     cmd_db},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,107 @@
+/*
+ * rebound db migrate|status|start|stop [--db CONNINFO]
+ *   migrate  apply pending schema migrations (one transaction)
+ *   status   schema version of the database (and the built-in cluster)
+ *   start    start (initialising on first use) the built-in cluster
+ *   stop     stop the built-in cluster
+ * Exit status: 0 ok; 1 error; 2 usage; `status`: 3 when migrations are
+ * pending.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/local.h"
+#include "../store/store.h"
+#include "cli_store.h"
+#include "commands.h"
+#include "common.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: rebound db migrate|status [--db CONNINFO]\n"
+	      "       rebound db start|stop\n"
+	      "CONNINFO is a libpq connection string or URI; default "
+	      "$REBOUND_DB,\nelse the built-in cluster under the state "
+	      "directory.\n",
+	      f);
+}
+
+int
+cmd_db(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *what = argv[optind];
+	char err[1024];
+	if (strcmp(what, "start") == 0) {
+		if (rb_local_start(err, sizeof(err)) != 0) {
+			rb_err("%s", err);
+			return 1;
+		}
+		rb_local_status(stdout);
+		return 0;
+	}
+	if (strcmp(what, "stop") == 0) {
+		if (rb_local_stop(err, sizeof(err)) != 0) {
+			rb_err("%s", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(what, "migrate") == 0) {
+		struct rb_store *s = rb_cli_store(db, false);
+		int n;
+		if (s == NULL)
+			return 1;
+		if (rb_store_migrate(s, &n) != 0) {
+			rb_err("%s", rb_store_error(s));
+			rb_store_close(s);
+			return 1;
+		}
+		printf("%d migration(s) applied\n", n);
+		rb_store_close(s);
+		return 0;
+	}
+	if (strcmp(what, "status") == 0) {
+		if (db == NULL && getenv("REBOUND_DB") == NULL &&
+		    rb_local_status(stdout) != 0)
+			return 1;
+		struct rb_store *s = rb_cli_store(db, false);
+		if (s == NULL)
+			return 1;
+		int rc = rb_store_print_status(s, stdout) != 0 ? 1 : 0;
+		if (rc)
+			rb_err("%s", rb_store_error(s));
+		else if (rb_store_check_schema(s) != 0)
+			rc = 3;
+		rb_store_close(s);
+		return rc;
+	}
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,627 @@
+/*
+ * store.c: connection, sanitised errors, transactions, migrations, COPY
+ * helpers.  See store.h and store_int.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "local.h"
+#include "store_int.h"
+
+struct rb_store {
+	PGconn *pg;
+	char err[1024];
+	char *secret;		/* password to redact (from conninfo/env) */
+	bool tx;
+	bool keep_raw;
+	unsigned raw_days;
+};
+
+PGconn *
+rb_store_pg(struct rb_store *s)
+{
+	return s->pg;
+}
+
+const char *
+rb_store_error(const struct rb_store *s)
+{
+	return s->err[0] ? s->err : "no error";
+}
+
+bool
+rb_store_in_tx(const struct rb_store *s)
+{
+	return s->tx;
+}
+
+void
+rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days)
+{
+	s->keep_raw = keep;
+	s->raw_days = days;
+}
+
+bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
+bool
+rb_store_raw_kept(const struct rb_store *s, unsigned *days)
+{
+	*days = s->raw_days;
+	return s->keep_raw;
+}
+
+/* Replace every occurrence of secret in buf by "***". */
+static void
+redact(char *buf, size_t cap, const char *secret)
+{
+	if (secret == NULL || secret[0] == '\0')
+		return;
+	size_t sl = strlen(secret);
+	char *p;
+	while ((p = strstr(buf, secret)) != NULL) {
+		size_t tail = strlen(p + sl);
+		if ((size_t)(p - buf) + 3 + tail + 1 > cap)
+			tail = cap - (size_t)(p - buf) - 4;
+		memmove(p + 3, p + sl, tail);
+		p[3 + tail] = '\0';
+		memcpy(p, "***", 3);
+	}
+}
+
+static void
+set_err(struct rb_store *s, char *buf, size_t cap)
+{
+	redact(buf, cap, s->secret);
+	redact(buf, cap, getenv("PGPASSWORD"));
+	/* one line: libpq messages end in newlines */
+	size_t l = strlen(buf);
+	while (l > 0 && (buf[l - 1] == '\n' || buf[l - 1] == ' '))
+		buf[--l] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+int
+rb_store_fail(struct rb_store *s, const PGresult *res, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	const char *pm = NULL;
+	if (res != NULL)
+		pm = PQresultErrorMessage(res);
+	if ((pm == NULL || pm[0] == '\0') && s->pg != NULL)
+		pm = PQerrorMessage(s->pg);
+	if (pm != NULL && pm[0] != '\0') {
+		size_t l = strlen(s->err);
+		snprintf(s->err + l, sizeof(s->err) - l, ": %s", pm);
+	}
+	set_err(s, s->err, sizeof(s->err));
+	return -1;
+}
+
+/* The password a conninfo carries, if any (malloc'ed), for redaction. */
+static char *
+conninfo_secret(const char *conninfo, bool *bad)
+{
+	char *msg = NULL;
+	char *secret = NULL;
+	PQconninfoOption *o = PQconninfoParse(conninfo, &msg);
+	*bad = o == NULL;
+	if (msg)
+		PQfreemem(msg);	/* may quote the string: never shown */
+	if (o == NULL)
+		return NULL;
+	for (PQconninfoOption *p = o; p->keyword; p++)
+		if (strcmp(p->keyword, "password") == 0 && p->val && p->val[0])
+			secret = strdup(p->val);
+	PQconninfoFree(o);
+	return secret;
+}
+
+struct rb_store *
+rb_store_open(const char *conninfo, char *err, size_t errlen)
+{
+	char *local = NULL;
+	if (conninfo == NULL || conninfo[0] == '\0')
+		conninfo = getenv("REBOUND_DB");
+	if (conninfo == NULL || conninfo[0] == '\0') {
+		local = rb_local_conninfo(err, errlen);
+		if (local == NULL)
+			return NULL;
+		conninfo = local;
+	}
+	struct rb_store *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(local);
+		return NULL;
+	}
+	bool bad;
+	s->secret = conninfo_secret(conninfo, &bad);
+	if (bad) {
+		/* libpq's message may quote the string, which may hold a
+		 * password: say only what is wrong in general */
+		snprintf(err, errlen,
+			 "invalid database connection string (libpq "
+			 "key=value or postgresql:// URI expected)");
+		free(local);
+		free(s->secret);
+		free(s);
+		return NULL;
+	}
+	const char *kw[] = {"dbname", "fallback_application_name", NULL};
+	const char *val[] = {conninfo, "rebound", NULL};
+	s->pg = PQconnectdbParams(kw, val, 1);
+	free(local);
+	if (s->pg == NULL || PQstatus(s->pg) != CONNECTION_OK) {
+		rb_store_fail(s, NULL, "cannot connect to the database");
+		snprintf(err, errlen, "%s", s->err);
+		rb_store_close(s);
+		return NULL;
+	}
+	/* times cross the wire as UTC ISO 8601 */
+	if (rb_store_exec(s, "SET TIME ZONE 'UTC'; SET client_encoding = "
+			     "'UTF8'; SET DateStyle = 'ISO'") != 0) {
+		snprintf(err, errlen, "%s", s->err);
+		rb_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+rb_store_close(struct rb_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->pg)
+		PQfinish(s->pg);
+	if (s->secret) {
+		memset(s->secret, 0, strlen(s->secret));
+		free(s->secret);
+	}
+	free(s);
+}
+
+PGresult *
+rb_store_q(struct rb_store *s, ExecStatusType want, const char *sql,
+	   int nparams, const char *const *params)
+{
+	PGresult *r = PQexecParams(s->pg, sql, nparams, NULL, params, NULL,
+				   NULL, 0);
+	if (r == NULL || PQresultStatus(r) != want) {
+		rb_store_fail(s, r, "query failed");
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+int
+rb_store_exec(struct rb_store *s, const char *sql)
+{
+	PGresult *r = PQexec(s->pg, sql);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		rb_store_fail(s, r, "statement failed");
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_store_begin(struct rb_store *s)
+{
+	if (s->tx)
+		return rb_store_fail(s, NULL, "transaction already open");
+	if (rb_store_exec(s, "BEGIN") != 0)
+		return -1;
+	s->tx = true;
+	return 0;
+}
+
+int
+rb_store_commit(struct rb_store *s)
+{
+	if (!s->tx)
+		return rb_store_fail(s, NULL, "no transaction open");
+	s->tx = false;
+	PGresult *r = PQexec(s->pg, "COMMIT");
+	/* COMMIT of an aborted transaction answers ROLLBACK: not a success */
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK ||
+	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		rb_store_fail(s, r, "commit failed");
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_store_rollback(struct rb_store *s)
+{
+	s->tx = false;
+	if (s->pg == NULL || PQstatus(s->pg) != CONNECTION_OK)
+		return 0;
+	if (PQtransactionStatus(s->pg) == PQTRANS_IDLE)
+		return 0;
+	PGresult *r = PQexec(s->pg, "ROLLBACK");
+	PQclear(r);
+	return 0;
+}
+
+/* ---- COPY text format ---- */
+
+static void
+cb_grow(struct rb_copybuf *b, size_t more)
+{
+	if (b->n + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 65536;
+	while (cap < b->n + more + 1)
+		cap *= 2;
+	char *p = realloc(b->p, cap);
+	if (p == NULL)
+		abort();	/* as the arena: OOM ends the process */
+	b->p = p;
+	b->cap = cap;
+}
+
+/* length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t l;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		l = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		l = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		l = 4, min = 0x10000;
+	else
+		return 0;
+	if (l > n)
+		return 0;
+	unsigned cp = c & (0x3f >> (l - 1));
+	for (size_t i = 1; i < l; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return l;
+}
+
+void
+rb_copy_strn(struct rb_copybuf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	cb_grow(b, n * 2 + 8);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		if (c == 0)
+			break;
+		if (c >= 0x80) {
+			size_t l = utf8_len(s + i, n - i);
+			if (l == 0) {
+				/* invalid UTF-8 would fail the whole COPY:
+				 * U+FFFD instead */
+				cb_grow(b, 3 + (n - i) * 2);
+				memcpy(b->p + b->n, "\xef\xbf\xbd", 3);
+				b->n += 3;
+				i++;
+				continue;
+			}
+			memcpy(b->p + b->n, s + i, l);
+			b->n += l;
+			i += l;
+			continue;
+		}
+		switch (c) {
+		case '\\':
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = '\\';
+			break;
+		case '\t':
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = 't';
+			break;
+		case '\n':
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = 'n';
+			break;
+		case '\r':
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = 'r';
+			break;
+		default:
+			b->p[b->n++] = (char)c;
+		}
+		i++;
+	}
+}
+
+void
+rb_copy_str(struct rb_copybuf *b, const char *s)
+{
+	if (s == NULL) {
+		rb_copy_raw(b, "\\N");
+		return;
+	}
+	rb_copy_strn(b, s, strlen(s));
+}
+
+void
+rb_copy_raw(struct rb_copybuf *b, const char *s)
+{
+	size_t l = strlen(s);
+	cb_grow(b, l);
+	memcpy(b->p + b->n, s, l);
+	b->n += l;
+}
+
+void
+rb_copy_bytea(struct rb_copybuf *b, const unsigned char *d, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	cb_grow(b, n * 2 + 4);
+	b->p[b->n++] = '\\';
+	b->p[b->n++] = '\\';
+	b->p[b->n++] = 'x';
+	for (size_t i = 0; i < n; i++) {
+		b->p[b->n++] = hex[d[i] >> 4];
+		b->p[b->n++] = hex[d[i] & 15];
+	}
+}
+
+void
+rb_copy_long(struct rb_copybuf *b, long long v)
+{
+	char t[32];
+	snprintf(t, sizeof(t), "%lld", v);
+	rb_copy_raw(b, t);
+}
+
+void
+rb_copy_sep(struct rb_copybuf *b)
+{
+	cb_grow(b, 1);
+	b->p[b->n++] = '\t';
+}
+
+void
+rb_copy_eol(struct rb_copybuf *b)
+{
+	cb_grow(b, 1);
+	b->p[b->n++] = '\n';
+}
+
+void
+rb_copy_free(struct rb_copybuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->n = b->cap = 0;
+}
+
+int
+rb_store_copy_in(struct rb_store *s, const char *copy_sql,
+		 const struct rb_copybuf *b)
+{
+	PGresult *r = PQexec(s->pg, copy_sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN) {
+		rb_store_fail(s, r, "COPY failed");
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	size_t off = 0;
+	while (off < b->n) {
+		size_t chunk = b->n - off > (1u << 20) ? (1u << 20) : b->n - off;
+		if (PQputCopyData(s->pg, b->p + off, (int)chunk) != 1)
+			return rb_store_fail(s, NULL, "COPY failed");
+		off += chunk;
+	}
+	if (PQputCopyEnd(s->pg, NULL) != 1)
+		return rb_store_fail(s, NULL, "COPY failed");
+	int rc = 0;
+	while ((r = PQgetResult(s->pg)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+			rc = rb_store_fail(s, r, "COPY failed");
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* ---- migrations ---- */
+
+static const char schema_version_ddl[] =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " checksum text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+
+/* applied[i] for rb_migrations[i]; returns -1 on error */
+static int
+load_applied(struct rb_store *s, bool *applied)
+{
+	PGresult *r = rb_store_q(
+	    s, PGRES_TUPLES_OK,
+	    "SELECT version FROM schema_version ORDER BY version", 0, NULL);
+	if (r == NULL)
+		return -1;
+	for (unsigned i = 0; i < rb_migrations_count; i++)
+		applied[i] = false;
+	for (int row = 0; row < PQntuples(r); row++) {
+		int v = atoi(PQgetvalue(r, row, 0));
+		for (unsigned i = 0; i < rb_migrations_count; i++)
+			if (rb_migrations[i].version == v)
+				applied[i] = true;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_store_migrate(struct rb_store *s, int *applied_n)
+{
+	bool *applied = calloc(rb_migrations_count + 1, sizeof(bool));
+	int n = 0;
+	if (applied == NULL)
+		return rb_store_fail(s, NULL, "out of memory");
+	if (applied_n)
+		*applied_n = 0;
+	if (s->tx) {
+		free(applied);
+		return rb_store_fail(s, NULL, "migrate inside a transaction");
+	}
+	if (rb_store_begin(s) != 0) {
+		free(applied);
+		return -1;
+	}
+	/* one migrator at a time; the key is "rebo" */
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919246959)") != 0 ||
+	    rb_store_exec(s, "SET LOCAL client_min_messages = warning") != 0 ||
+	    rb_store_exec(s, schema_version_ddl) != 0 ||
+	    load_applied(s, applied) != 0)
+		goto fail;
+	for (unsigned i = 0; i < rb_migrations_count; i++) {
+		const struct rb_migration *m = &rb_migrations[i];
+		if (applied[i])
+			continue;
+		PGresult *r = PQexec(s->pg, m->sql);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rb_store_fail(s, r, "migration %03d_%s failed",
+				      m->version, m->name);
+			PQclear(r);
+			goto fail;
+		}
+		PQclear(r);
+		char v[16];
+		snprintf(v, sizeof(v), "%d", m->version);
+		const char *p[] = {v, m->name, m->sql};
+		r = rb_store_q(s, PGRES_COMMAND_OK,
+			       "INSERT INTO schema_version (version, name, "
+			       "checksum) VALUES ($1, $2, md5($3))",
+			       3, p);
+		if (r == NULL)
+			goto fail;
+		PQclear(r);
+		n++;
+	}
+	free(applied);
+	applied = NULL;
+	if (rb_store_commit(s) != 0)
+		return -1;
+	if (applied_n)
+		*applied_n = n;
+	return 0;
+fail:;
+	free(applied);
+	char keep[sizeof(s->err)];
+	memcpy(keep, s->err, sizeof(keep));
+	rb_store_rollback(s);
+	memcpy(s->err, keep, sizeof(keep));
+	return -1;
+}
+
+static bool
+has_schema_table(struct rb_store *s, int *err)
+{
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT to_regclass('schema_version') IS NOT "
+				 "NULL",
+				 0, NULL);
+	*err = r == NULL;
+	bool yes = r && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return yes;
+}
+
+int
+rb_store_print_status(struct rb_store *s, FILE *out)
+{
+	int e;
+	bool have = has_schema_table(s, &e);
+	if (e)
+		return -1;
+	PGresult *r = NULL;
+	if (have) {
+		r = rb_store_q(s, PGRES_TUPLES_OK,
+			       "SELECT version, name, to_char(applied_at, "
+			       "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), checksum "
+			       "FROM schema_version ORDER BY version",
+			       0, NULL);
+		if (r == NULL)
+			return -1;
+	}
+	unsigned pending = 0;
+	fprintf(out, "server: %s %d, database %s\n", "PostgreSQL",
+		PQserverVersion(s->pg), PQdb(s->pg));
+	for (unsigned i = 0; i < rb_migrations_count; i++) {
+		const struct rb_migration *m = &rb_migrations[i];
+		const char *when = NULL;
+		for (int row = 0; r && row < PQntuples(r); row++)
+			if (atoi(PQgetvalue(r, row, 0)) == m->version)
+				when = PQgetvalue(r, row, 2);
+		if (when == NULL)
+			pending++;
+		fprintf(out, "%03d %-24s %s\n", m->version, m->name,
+			when ? when : "pending");
+	}
+	for (int row = 0; r && row < PQntuples(r); row++) {
+		int v = atoi(PQgetvalue(r, row, 0));
+		bool known = false;
+		for (unsigned i = 0; i < rb_migrations_count; i++)
+			known |= rb_migrations[i].version == v;
+		if (!known)
+			fprintf(out, "%03d %-24s %s (not in this binary)\n", v,
+				PQgetvalue(r, row, 1), PQgetvalue(r, row, 2));
+	}
+	fprintf(out, "%u pending\n", pending);
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_store_check_schema(struct rb_store *s)
+{
+	int e, rc = 0;
+	if (!has_schema_table(s, &e)) {
+		if (e)
+			return -1;
+		return rb_store_fail(s, NULL, "the database has no rebound "
+					      "schema: run `rebound db "
+					      "migrate`");
+	}
+	bool *applied = calloc(rb_migrations_count + 1, sizeof(bool));
+	if (applied == NULL)
+		return rb_store_fail(s, NULL, "out of memory");
+	if (load_applied(s, applied) != 0) {
+		free(applied);
+		return -1;
+	}
+	for (unsigned i = 0; i < rb_migrations_count && rc == 0; i++)
+		if (!applied[i])
+			rc = rb_store_fail(
+			    s, NULL,
+			    "migration %03d_%s is pending: run `rebound db "
+			    "migrate`",
+			    rb_migrations[i].version, rb_migrations[i].name);
+	free(applied);
+	return rc;
+}

@@ -1,0 +1,159 @@
+/*
+ * store: the PostgreSQL store, rebound's source of truth (docs/store.md).
+ *
+ * store/ is the only code that includes libpq-fe.h or speaks SQL; every
+ * query is parameterised.  Other store/ modules (store/imap_state.c,
+ * store/report_q.c, ...) reach the connection through store/store_int.h.
+ *
+ * Connection: rb_store_open() takes a libpq connection string or URI (TLS
+ * options pass through to libpq).  NULL means $REBOUND_DB, and when that
+ * is unset too the built-in private cluster under the state directory
+ * (store/local.h), started and initialised on demand.  Passwords come
+ * only from libpq's usual places (PGPASSWORD, ~/.pgpass, passfile=);
+ * they never appear in any message this module produces: every error
+ * text is passed through a redaction of the password before it is kept.
+ *
+ * Transactions: the caller controls them.  rb_store_write_batch() must be
+ * called inside rb_store_begin() ... rb_store_commit() so that a caller
+ * (the IMAP daemon) can put its own writes (its cursor) in the same
+ * transaction; on any error the caller calls rb_store_rollback(), after
+ * which nothing of the transaction is visible.  A lost connection inside
+ * a transaction leaves nothing half-written (PostgreSQL aborts it).
+ *
+ * Errors: functions returning int return 0 on success and -1 on error;
+ * the sanitised text is then in rb_store_error() until the next call.
+ * Memory: the store owns itself; strings it returns live until the next
+ * call on the same store unless said otherwise.
+ */
+#ifndef RB_STORE_H
+#define RB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "../src/event.h"
+
+struct rb_store;
+struct rb_policy;	/* src/policy.h */
+
+/*
+ * Open a connection.  conninfo NULL: $REBOUND_DB, else the built-in
+ * cluster.  On failure returns NULL and writes a sanitised reason into
+ * err (errlen bytes, always NUL-terminated).  Does not migrate.
+ */
+struct rb_store *rb_store_open(const char *conninfo, char *err,
+			       size_t errlen);
+void rb_store_close(struct rb_store *s);
+/* The last error, sanitised (never contains a password).  Never NULL. */
+const char *rb_store_error(const struct rb_store *s);
+
+/*
+ * Apply every embedded migration not yet recorded in schema_version, in
+ * version order, in ONE transaction under an advisory lock (so two
+ * processes migrating at once is safe).  *applied (may be NULL) gets the
+ * number applied.  Must not be called inside a transaction.
+ */
+int rb_store_migrate(struct rb_store *s, int *applied);
+/* Print the embedded migrations and which are applied (db status). */
+int rb_store_print_status(struct rb_store *s, FILE *out);
+/* 0 when the schema is fully migrated; -1 (with an error telling the
+ * user to run `rebound db migrate`) when not. */
+int rb_store_check_schema(struct rb_store *s);
+
+int rb_store_begin(struct rb_store *s);
+int rb_store_commit(struct rb_store *s);
+/* Safe to call when no transaction is open or the connection is gone. */
+int rb_store_rollback(struct rb_store *s);
+bool rb_store_in_tx(const struct rb_store *s);
+
+/*
+ * Raw message bytes: kept in messages.raw when keep is true, with
+ * raw_expires_at = now + days (0 = never expires; `rebound db prune`
+ * clears expired raw bytes).  Default: not kept.
+ */
+void rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days);
+
+/* One mail and what the parser made of it. */
+struct rb_store_msg {
+	/* file path as found, or "imap:MAILBOX;UIDVALIDITY=V;UID=U" (the
+	 * IMAP URL form of RFC 5092 without the server part) */
+	const char *source;
+	long index;			/* 0-based mbox index, else -1 */
+	const char *data;		/* raw bytes: SHA-256 is taken of these */
+	size_t len;
+	unsigned long long size;	/* real size (may be > len if truncated) */
+	const struct rb_event *events;	/* rb_parse_message() output, >= 1 */
+	size_t nevents;
+};
+
+/* Counters; rb_store_write_batch() ADDS to them (zero them first). */
+struct rb_store_counts {
+	unsigned long messages;		/* messages offered */
+	unsigned long messages_new;	/* stored now */
+	unsigned long messages_dup;	/* same bytes already stored: skipped */
+	unsigned long events_new;
+	unsigned long events_dup;	/* same report from another copy */
+	unsigned long by_kind[RB_KIND_DELIVERED + 1];	/* new events */
+	unsigned long supp_new;		/* new or re-instated suppressions */
+	unsigned long supp_changed;	/* upgraded, or expiry extended */
+};
+
+/*
+ * Store a batch of messages, their events, and the suppression decisions
+ * the policy takes on the new events (with history rows and a NOTIFY
+ * rebound_suppression per new suppression).  MUST be called inside an
+ * open transaction; it does not commit.  Idempotent: messages are keyed
+ * by the SHA-256 of their bytes, events by a dedup key (docs/store.md),
+ * so storing the same input again changes nothing.  Fast: COPY into
+ * temporary tables and set-based statements, a few round trips per
+ * batch whatever its size (batches of 500-2000 messages are good).
+ * pol NULL: the default policy.
+ */
+int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
+			 const struct rb_store_msg *m, size_t n,
+			 struct rb_store_counts *c);
+
+/* ---- suppression list (each call runs in its own transaction unless one
+ * is open) ---- */
+
+/* Status of one address, for `query` and `explain`. */
+struct rb_supp {
+	bool found;		/* a row exists (active or not) */
+	bool active;
+	char *address;		/* as first stored (verbatim) */
+	char *addr_key;		/* normalised key */
+	char *class;		/* hard, complaint, soft, manual */
+	char *reason;		/* bounce reason, feedback type or manual text */
+	char *rule;		/* policy rule that decided, or "manual" */
+	char *actor;		/* manual actions */
+	long long event_id;	/* evidence, 0 when none */
+	char *created_at;	/* ISO 8601 UTC */
+	char *updated_at;
+	char *expires_at;	/* NULL: never */
+	char *removed_at;	/* NULL: not removed */
+};
+/* Look one address up (normalised first).  Fills *out (free with
+ * rb_supp_free); found=false when the address was never suppressed. */
+int rb_store_lookup(struct rb_store *s, const char *address,
+		    struct rb_supp *out);
+void rb_supp_free(struct rb_supp *p);
+
+/* Manual suppress / unsuppress with a reason and an actor; recorded in
+ * the history.  *changed (may be NULL) is false when nothing changed. */
+int rb_store_suppress(struct rb_store *s, const char *address,
+		      const char *reason, const char *actor,
+		      const char *expires_iso, bool *changed);
+int rb_store_unsuppress(struct rb_store *s, const char *address,
+			const char *reason, const char *actor, bool *changed);
+
+/*
+ * filter: for n address keys (already normalised with rb_addr_key),
+ * set hit[i] = true when that key is actively suppressed.  One round trip
+ * per call; callers pass chunks of a few thousand.
+ */
+int rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
+		   bool *hit);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * store_int: what store/ modules share and nothing outside store/ may
+ * include (it pulls in libpq).  Other helpers' modules (imap_state.c,
+ * report_q.c) use rb_store_pg() for their SQL, and rb_store_fail*() to
+ * record a sanitised error that rb_store_error() then returns.
+ *
+ * Rules for store/ code: parameterised queries only (PQexecParams /
+ * prepared statements / COPY with escaping by rb_copy_*), never SQL built
+ * from data; timestamps cross the wire as ISO 8601 text or epoch numbers.
+ */
+#ifndef RB_STORE_INT_H
+#define RB_STORE_INT_H
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+
+#include "store.h"
+
+PGconn *rb_store_pg(struct rb_store *s);
+
+/* Record an error: printf-style text, then ": " + libpq's message when
+ * res or the connection has one.  Always returns -1.  The password of the
+ * connection is redacted from the text. */
+int rb_store_fail(struct rb_store *s, const PGresult *res, const char *fmt,
+		  ...) __attribute__((format(printf, 3, 4)));
+
+/* PQexecParams with text parameters; on failure records the error, clears
+ * the result and returns NULL.  want: PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
+PGresult *rb_store_q(struct rb_store *s, ExecStatusType want,
+		     const char *sql, int nparams,
+		     const char *const *params);
+/* Simple statement without parameters nor rows (DDL, BEGIN...). */
+int rb_store_exec(struct rb_store *s, const char *sql);
+
+/* Growable buffer for COPY text format. */
+struct rb_copybuf {
+	char *p;
+	size_t n, cap;
+};
+void rb_copy_str(struct rb_copybuf *b, const char *s);	/* NULL -> \N */
+void rb_copy_strn(struct rb_copybuf *b, const char *s, size_t n);
+void rb_copy_raw(struct rb_copybuf *b, const char *s);	/* no escaping */
+void rb_copy_bytea(struct rb_copybuf *b, const unsigned char *d, size_t n);
+void rb_copy_long(struct rb_copybuf *b, long long v);
+void rb_copy_sep(struct rb_copybuf *b);	/* tab */
+void rb_copy_eol(struct rb_copybuf *b);	/* newline */
+void rb_copy_free(struct rb_copybuf *b);
+/* COPY table FROM STDIN with the buffer's rows. */
+int rb_store_copy_in(struct rb_store *s, const char *copy_sql,
+		     const struct rb_copybuf *b);
+
+/* Embedded migrations (generated from store/migrations/NNN_name.sql). */
+struct rb_migration {
+	int version;
+	const char *name;
+	const char *sql;
+};
+extern const struct rb_migration rb_migrations[];
+extern const unsigned rb_migrations_count;
+
+#endif
