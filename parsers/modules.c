@@ -6,10 +6,29 @@
  * also says Auto-Submitted is never taken for a vacation message.
  */
 #include "module.h"
+#include "mta_b.h"
 
 const struct rb_module *const rb_modules[] = {
     &rb_mod_arf,
     &rb_mod_rfc3464,
+    /* dialects-b (mta_b.h): plain-text and JSON bounces of providers and
+     * commercial MTAs.  Below rfc3464 because a real delivery-status part
+     * is always the better source when a provider sends one; above
+     * rfc3834 because several of them (Google Groups, Gmail) mark their
+     * bounces Auto-Submitted: auto-replied.  Among themselves the order
+     * goes from the most specific evidence (a JSON notification, a
+     * product banner) to the more generic templates. */
+    &rb_mod_amazonses,
+    &rb_mod_dragonfly,
+    &rb_mod_googlegroups,
+    &rb_mod_gmail,
+    &rb_mod_yahoo,
+    &rb_mod_office365,
+    &rb_mod_exchange2003,
+    &rb_mod_amazonworkmail,
+    &rb_mod_notes,
+    &rb_mod_domino,
+    &rb_mod_zoho,
     &rb_mod_rfc3834,
     NULL,
 };

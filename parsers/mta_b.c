@@ -1,0 +1,98 @@
+/* Text helpers shared by the dialect modules of mta_b.h. */
+#include "mta_b.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "addr.h"
+#include "original.h"
+#include "text.h"
+
+size_t
+rb_b_own_len(const char *text, size_t len)
+{
+	size_t mk, after;
+	if (rb_original_marker(text, len, &mk, &after))
+		return mk;
+	return len;
+}
+
+size_t
+rb_b_after_line(const char *text, size_t len, size_t from, const char *needle)
+{
+	if (from >= len)
+		return (size_t)-1;
+	const char *p = rb_strcasestr_n(text + from, len - from, needle);
+	if (p == NULL)
+		return (size_t)-1;
+	const char *nl = memchr(p, '\n', len - (size_t)(p - text));
+	return nl ? (size_t)(nl - text) + 1 : len;
+}
+
+static bool
+blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool
+starts_with_any(const char *s, size_t n, const char *const *stop)
+{
+	if (stop == NULL)
+		return false;
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	for (size_t i = 0; stop[i]; i++) {
+		size_t sl = strlen(stop[i]);
+		if (sl <= n && strncasecmp(s, stop[i], sl) == 0)
+			return true;
+	}
+	return false;
+}
+
+char *
+rb_b_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *pos,
+	       const char *const *stop)
+{
+	const char *line;
+	size_t ll, p = *pos, start = (size_t)-1, end = p;
+	while (rb_next_line(text, len, &p, &line, &ll)) {
+		if (blank_line(line, ll)) {
+			if (start == (size_t)-1) {
+				end = p;
+				continue;
+			}
+			break;
+		}
+		if (starts_with_any(line, ll, stop))
+			break;
+		if (start == (size_t)-1)
+			start = (size_t)(line - text);
+		end = (size_t)(line - text) + ll;
+	}
+	if (start == (size_t)-1) {
+		*pos = end;
+		return NULL;
+	}
+	*pos = end;
+	return rb_squeeze(a, text + start, end - start);
+}
+
+char *
+rb_b_addr(struct rb_arena *a, const char *s, size_t n)
+{
+	return rb_addr_find(a, s, n);
+}
+
+bool
+rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	for (size_t i = 0; i < m->hdr.n; i++)
+		if (strncasecmp(m->hdr.v[i].name, prefix, pl) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,266 @@
+/*
+ * exchange2003, office365: Microsoft's non-DSN bounce texts.
+ *
+ * Exchange 5.5 / 2000 / 2003 (the Internet Mail Service):
+ *
+ *   Your message
+ *     To:      ...
+ *     Subject: ...
+ *   did not reach the following recipient(s):
+ *
+ *   rcpt@example.org on Thu, 29 Apr 2010 00:00:00 -0000
+ *       The recipient name is not recognized
+ *       MSEXCH:IMS:ORG:SITE:SERVER 0 (000C05A6) Unknown Recipient
+ *
+ * Exchange 2007 and later, Office 365 / Exchange Online, when the report
+ * arrives without a delivery-status part (forwarded, or as an HTML
+ * notice only):
+ *
+ *   Delivery has failed to these recipients or groups:
+ *   rcpt@example.org<mailto:rcpt@example.org>
+ *   ...
+ *   Diagnostic information for administrators:
+ *   Generating server: host.prod.outlook.com
+ *   rcpt@example.org
+ *   Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; ...'
+ *      or  #550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##
+ *
+ * The administrators' section is preferred: it pairs each recipient with
+ * its own reply.  The quoted original starts at "Original message
+ * headers:".
+ */
+#include <string.h>
+
+#include "addr.h"
+#include "mta_b.h"
+#include "text.h"
+
+/* ---- Exchange 2003 ---------------------------------------------------- */
+
+static bool
+detect2003(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	return rb_strcasestr_n(m->body, m->body_len,
+			       "did not reach the following recipient") != NULL;
+}
+
+static int
+parse2003(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	const char *b = m->body;
+	size_t len = rb_b_own_len(b, m->body_len);
+	size_t pos = rb_b_after_line(b, len, 0,
+				     "did not reach the following recipient");
+	const char *line;
+	size_t ll;
+	int n = 0;
+	struct rb_event *cur = NULL;
+	char *diag = NULL;
+	if (pos == (size_t)-1)
+		return 0;
+	while (rb_next_line(b, len, &pos, &line, &ll)) {
+		if (ll == 0)
+			continue;
+		if (line[0] != ' ' && line[0] != '\t') {
+			/* "rcpt@example.org on <date>": a new recipient */
+			const char *on = rb_memcasemem(line, ll, " on ", 4);
+			size_t al = on ? (size_t)(on - line) : ll;
+			char *r = memchr(line, '@', al)
+				      ? rb_addr_normalize(c->a, line, al)
+				      : NULL;
+			if (r == NULL) {
+				/* a continuation of a wrapped line */
+				if (cur != NULL && diag != NULL)
+					diag = rb_arena_printf(
+					    c->a, "%s%s", diag,
+					    rb_squeeze(c->a, line, ll));
+				continue;
+			}
+			if (cur != NULL)
+				cur->diagnostic = diag;
+			if ((unsigned)n >= c->opts->limits.max_recipients) {
+				c->error = "too many recipients in one report";
+				return 0;
+			}
+			cur = rb_ctx_add(c, "exchange2003", r);
+			cur->kind = RB_KIND_BOUNCE;
+			cur->action = "failed";
+			diag = NULL;
+			n++;
+			continue;
+		}
+		if (cur == NULL)
+			continue;
+		char *t = rb_squeeze(c->a, line, ll);
+		/* the MTS-ID line says nothing about the failure */
+		if (rb_startswith_ci(t, "The MTS-ID of the original message"))
+			continue;
+		diag = diag ? rb_arena_printf(c->a, "%s %s", diag, t) : t;
+	}
+	if (cur != NULL)
+		cur->diagnostic = diag;
+	return n;
+}
+
+/* ---- Exchange 2007+ / Office 365 without a DSN part ------------------ */
+
+static const char *const failed_intros[] = {
+    "Delivery has failed to these recipients or groups:",
+    "Delivery has failed to these recipients or distribution lists:",
+    "Your message to these recipients or groups couldn't be delivered",
+    "Your message couldn't be delivered",
+    "Fehler bei der Zustellung an folgende Empf",
+    "La remise a =E9chou=E9 pour ces destinataires",
+    "La remise a échoué pour ces destinataires ou groupes",
+    "No se pudo entregar a estos destinatarios o grupos",
+    "次の受信者またはグループへの配信に失敗しました",
+    NULL,
+};
+
+static const char *const admin_intros[] = {
+    "Diagnostic information for administrators:",
+    "Diagnoseinformationen für Administratoren:",
+    "Informations de diagnostic pour les administrateurs",
+    "Información de diagnóstico para administradores",
+    "管理者向けの診断情報",
+    NULL,
+};
+
+static const char *
+find_any(const char *b, size_t len, const char *const *list, size_t *after)
+{
+	for (size_t i = 0; list[i]; i++) {
+		const char *p = rb_strcasestr_n(b, len, list[i]);
+		if (p != NULL) {
+			*after = rb_b_after_line(b, len, (size_t)(p - b),
+						 list[i]);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static bool
+detect365(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	size_t a;
+	size_t len = rb_b_own_len(m->body, m->body_len);
+	return find_any(m->body, len, admin_intros, &a) != NULL &&
+	       find_any(m->body, len, failed_intros, &a) != NULL;
+}
+
+/* "Remote Server returned '550 ...'" / "#550 5.1.1 ... ##" */
+static char *
+reply_of(struct rb_arena *a, const char *line, size_t ll)
+{
+	static const char rs[] = "Remote Server returned";
+	const char *p = rb_memcasemem(line, ll, rs, sizeof(rs) - 1);
+	if (p != NULL) {
+		p += sizeof(rs) - 1;
+		size_t n = ll - (size_t)(p - line);
+		while (n > 0 && (*p == ' ' || *p == '\'' || *p == '"'))
+			p++, n--;
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\'' ||
+				 p[n - 1] == '"'))
+			n--;
+		return n ? rb_squeeze(a, p, n) : NULL;
+	}
+	if (ll > 2 && line[0] == '#' && line[1] >= '2' && line[1] <= '5') {
+		size_t n = ll - 1;
+		const char *s = line + 1;
+		const char *hh = rb_memcasemem(s, n, "##", 2);
+		if (hh)
+			n = (size_t)(hh - s);
+		return rb_squeeze(a, s, n);
+	}
+	return NULL;
+}
+
+static int
+parse365(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	const char *b = m->body;
+	size_t len = rb_b_own_len(b, m->body_len);
+	size_t pos = 0;
+	int n = 0;
+	const char *line;
+	size_t ll;
+	const char *gen = NULL;
+	struct rb_event *cur = NULL;
+
+	if (find_any(b, len, admin_intros, &pos) == NULL)
+		return 0;
+	while (rb_next_line(b, len, &pos, &line, &ll)) {
+		char *t = rb_squeeze(c->a, line, ll);
+		if (*t == '\0')
+			continue;
+		if (rb_startswith_ci(t, "Generating server:")) {
+			gen = rb_trim(t + strlen("Generating server:"));
+			continue;
+		}
+		char *reply = reply_of(c->a, t, strlen(t));
+		if (reply != NULL) {
+			if (cur != NULL && cur->diagnostic == NULL)
+				cur->diagnostic = reply;
+			continue;
+		}
+		/* a line that is just an address (maybe "Name <addr>") */
+		if (strchr(t, ' ') == NULL || t[strlen(t) - 1] == '>') {
+			char *r = rb_addr_normalize(c->a, t, strlen(t));
+			if (r != NULL) {
+				if ((unsigned)n >=
+				    c->opts->limits.max_recipients) {
+					c->error =
+					    "too many recipients in one report";
+					return 0;
+				}
+				cur = rb_ctx_add(c, "office365", r);
+				cur->kind = RB_KIND_BOUNCE;
+				cur->action = "failed";
+				cur->reporting_mta = gen;
+				n++;
+				continue;
+			}
+		}
+		/* a host name line between the address and the reply is the
+		 * remote server */
+		if (cur != NULL && cur->remote_mta == NULL &&
+		    cur->diagnostic == NULL && strchr(t, ' ') == NULL &&
+		    strchr(t, '.') != NULL && strchr(t, '@') == NULL)
+			cur->remote_mta = t;
+	}
+	if (n > 0)
+		return n;
+	/* no recipient in the administrators' part: the user-facing list */
+	if (find_any(b, len, failed_intros, &pos) == NULL)
+		return 0;
+	while (rb_next_line(b, len, &pos, &line, &ll)) {
+		char *t = rb_squeeze(c->a, line, ll);
+		if (*t == '\0') {
+			if (n > 0)
+				break;
+			continue;
+		}
+		/* "addr<mailto:addr>" or "Name (addr)" */
+		char *mt = strstr(t, "<mailto:");
+		if (mt)
+			*mt = '\0';
+		char *r = rb_addr_find(c->a, t, strlen(t));
+		if (r == NULL)
+			break;
+		cur = rb_ctx_add(c, "office365", r);
+		cur->kind = RB_KIND_BOUNCE;
+		cur->action = "failed";
+		cur->reporting_mta = gen;
+		n++;
+	}
+	return n;
+}
+
+const struct rb_module rb_mod_exchange2003 = {"exchange2003", detect2003,
+					      parse2003};
+const struct rb_module rb_mod_office365 = {"office365", detect365, parse365};

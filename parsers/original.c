@@ -1,0 +1,114 @@
+#include "original.h"
+
+#include <string.h>
+
+#include "addr.h"
+#include "date.h"
+#include "text.h"
+
+/*
+ * Lines that say "the returned message follows", as MTAs write them.  The
+ * match is a case-insensitive substring of one line, so decorations
+ * ("-----", "---") around them do not matter.  Order is irrelevant: the
+ * earliest line in the text wins.
+ */
+static const char *const markers[] = {
+    "----- Original message -----",		/* Gmail */
+    "Below this line is a copy of the message", /* qmail, Yahoo */
+    "Original message headers:",		/* Office 365 */
+    "------- Returned Message --------",	/* Lotus Notes */
+    "Message headers follow.",			/* DragonFly */
+    "Original message follows.",		/* DragonFly */
+    "This is a copy of the message, including all the headers", /* Exim */
+    "----- Original message follows -----",
+    "--- The header of the original message is following. ---",
+    "------ Original message ------",
+    "----- The following is a copy of the original message",
+    "Original message headers follow",
+    "----- Original message header -----",
+    "The original message headers are included as attachment",
+    NULL,
+};
+
+bool
+rb_original_marker(const char *text, size_t len, size_t *marker, size_t *after)
+{
+	const char *best = NULL;
+	for (size_t i = 0; markers[i]; i++) {
+		size_t hl = best ? (size_t)(best - text) : len;
+		const char *p = rb_strcasestr_n(text, hl, markers[i]);
+		if (p != NULL)
+			best = p;
+	}
+	if (best == NULL)
+		return false;
+	const char *ls = best;
+	while (ls > text && ls[-1] != '\n')
+		ls--;
+	const char *nl = memchr(best, '\n', len - (size_t)(best - text));
+	*marker = (size_t)(ls - text);
+	*after = nl ? (size_t)(nl - text) + 1 : len;
+	return true;
+}
+
+static const char *
+strip_angle(struct rb_arena *a, const char *v)
+{
+	while (*v == ' ' || *v == '<')
+		v++;
+	size_t n = strcspn(v, "> \t");
+	return n ? rb_arena_strndup(a, v, n) : NULL;
+}
+
+/* A block of fields that looks like a message header: at least one of
+ * the identifiers we want, and no field name with spaces (skipped by the
+ * field parser anyway). */
+static bool
+looks_like_header(const struct rb_fields *f)
+{
+	return rb_fields_get(f, "Message-ID") || rb_fields_get(f, "Subject") ||
+	       (rb_fields_get(f, "From") && rb_fields_get(f, "Date"));
+}
+
+bool
+rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
+		    const char *text, size_t len, struct rb_original *o)
+{
+	size_t mk, after;
+	if (text == NULL || !rb_original_marker(text, len, &mk, &after))
+		return false;
+	struct rb_fields f;
+	size_t used = 0;
+	if (rb_fields_parse(a, text + after, len - after, lim, &f, &used) < 0 ||
+	    !looks_like_header(&f))
+		return false;
+	const char *v;
+	bool any = false;
+	if (o->message_id == NULL &&
+	    (v = rb_fields_get(&f, "Message-ID")) != NULL &&
+	    (o->message_id = strip_angle(a, v)) != NULL)
+		any = true;
+	if (o->from == NULL && (v = rb_fields_get(&f, "From")) != NULL &&
+	    (o->from = rb_addr_find(a, v, strlen(v))) != NULL)
+		any = true;
+	if (o->to == NULL && (v = rb_fields_get(&f, "To")) != NULL &&
+	    (o->to = rb_addr_find(a, v, strlen(v))) != NULL)
+		any = true;
+	if (o->subject == NULL && (v = rb_fields_get(&f, "Subject")) != NULL) {
+		o->subject = v;
+		any = true;
+	}
+	if (o->date == NULL && (v = rb_fields_get(&f, "Date")) != NULL) {
+		o->date = rb_date_iso(a, v);
+		if (o->date == NULL)
+			o->date = v;
+		any = true;
+	}
+	if (o->list_id == NULL && (v = rb_fields_get(&f, "List-Id")) != NULL) {
+		const char *lt = strchr(v, '<');
+		o->list_id = lt ? strip_angle(a, lt) : v;
+	}
+	if (o->feedback_id == NULL)
+		o->feedback_id = rb_fields_get(&f, "Feedback-ID");
+	return any;
+}
