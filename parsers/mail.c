@@ -449,3 +449,16 @@ rb_mail_header(const struct rb_mail *m, const char *name)
 {
 	return rb_fields_get(&m->hdr, name);
 }
+
+const char *
+rb_mail_decode_text(struct rb_arena *a, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *d = g_mime_utils_header_decode_text(NULL, s);
+	if (d == NULL)
+		return s;
+	const char *r = clean(a, d);
+	g_free(d);
+	return r;
+}

@@ -71,6 +71,9 @@ int rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 
 /* A top-level header value by case-insensitive name, or NULL. */
 const char *rb_mail_header(const struct rb_mail *m, const char *name);
+/* Decode RFC 2047 encoded words in a header value found as text (e.g. a
+ * quoted original's Subject); arena copy, whitespace squeezed. */
+const char *rb_mail_decode_text(struct rb_arena *a, const char *s);
 /* Once per process, before any parse (calls g_mime_init). */
 void rb_mail_global_init(void);
 

@@ -7,9 +7,11 @@
 #include "date.h"
 #include "mail.h"
 #include "module.h"
+#include "original.h"
 #include "reason.h"
 #include "status.h"
 #include "text.h"
+#include "verp.h"
 
 static const char *const default_campaign_headers[] = {
     "X-Campaign-ID", "X-Campaign", "X-Mailgun-Campaign-Id",
@@ -205,8 +207,15 @@ fill_original(struct rb_ctx *c, struct rb_original *o)
 {
 	const struct rb_mail *m = c->m;
 	const struct rb_fields *f = &m->orig;
-	if (!m->has_orig)
+	if (!m->has_orig) {
+		/* no attached original: the headers some MTAs quote as text
+		 * below a "copy of the message follows" line (original.c) */
+		if (rb_original_recover(c->a, &c->opts->limits, m->body,
+					m->body_len, o) &&
+		    o->subject != NULL && strstr(o->subject, "=?") != NULL)
+			o->subject = rb_mail_decode_text(c->a, o->subject);
 		return;
+	}
 	const char *v;
 	o->message_id = strip_brackets(c->a, rb_fields_get(f, "Message-ID"));
 	if ((v = rb_fields_get(f, "From")) != NULL)
@@ -366,6 +375,22 @@ rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
 		e->kind = RB_KIND_UNKNOWN;
 		e->error = c.error;
 		e->parser = c.error ? "limits" : NULL;
+	}
+	/* VERP: a bounce that names no recipient is tied to the send by the
+	 * address it was sent to (verp.c); never for non-bounces */
+	char *verp = NULL;
+	bool verp_done = false;
+	for (size_t i = first; i < out->n; i++) {
+		struct rb_event *e = &out->v[i];
+		if (e->recipient != NULL ||
+		    (e->kind != RB_KIND_BOUNCE && e->kind != RB_KIND_DELAY &&
+		     e->kind != RB_KIND_COMPLAINT))
+			continue;
+		if (!verp_done) {
+			verp = rb_verp_of_mail(a, &m, o->verp_separator);
+			verp_done = true;
+		}
+		e->recipient = verp;
 	}
 	struct rb_original orig = {0};
 	fill_original(&c, &orig);
