@@ -43,6 +43,8 @@ extern const struct rb_module *const rb_modules[];
 extern const struct rb_module rb_mod_arf;
 extern const struct rb_module rb_mod_rfc3464;
 extern const struct rb_module rb_mod_rfc3834;
+/* Plain-text MTA dialects (parsers/mta_classic.c). */
+extern const struct rb_module rb_mod_mta_classic;
 
 /* Helpers shared by modules (parse.c). */
 /* Strip a "type;" prefix such as "smtp;" "dns;" "X-Postfix;". */

@@ -29,6 +29,11 @@ const struct rb_module *const rb_modules[] = {
     &rb_mod_notes,
     &rb_mod_domino,
     &rb_mod_zoho,
+    /* dialects-a: plain-text templates of the classic MTAs and
+     * appliances (parsers/mta_classic.c).  After the structured reports,
+     * so a DSN part wins over its human-readable twin; before rfc3834,
+     * because Exim and others mark bounces Auto-Submitted. */
+    &rb_mod_mta_classic,
     &rb_mod_rfc3834,
     NULL,
 };

@@ -1,0 +1,447 @@
+#include "mta_text.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "text.h"
+
+/* Most diagnostic text kept per recipient, and lines of it. */
+#define DIAG_MAX 2048
+#define DIAG_LINES 24
+
+static bool
+has_any(const char *hay, size_t n, const char *const *needles)
+{
+	if (hay == NULL || n == 0)
+		return false;
+	for (; *needles; needles++)
+		if (rb_strcasestr_n(hay, n, *needles) != NULL)
+			return true;
+	return false;
+}
+
+static bool
+header_any(const struct rb_mail *m, const char *const *needles)
+{
+	for (; *needles; needles++) {
+		const char *colon = strchr(*needles, ':');
+		if (colon == NULL) {
+			if (rb_mail_header(m, *needles) != NULL)
+				return true;
+			continue;
+		}
+		char name[64];
+		size_t nl = (size_t)(colon - *needles);
+		if (nl >= sizeof(name))
+			continue;
+		memcpy(name, *needles, nl);
+		name[nl] = '\0';
+		const char *v = rb_mail_header(m, name);
+		const char *want = colon + 1;
+		while (*want == ' ')
+			want++;
+		if (v != NULL && rb_strcasestr_n(v, strlen(v), want) != NULL)
+			return true;
+	}
+	return false;
+}
+
+bool
+rb_text_dialect_detect(const struct rb_ctx *c, const struct rb_text_dialect *d)
+{
+	const struct rb_mail *m = c->m;
+	if (!d->from && !d->subject && !d->header && !d->body)
+		return false;
+	if (d->from != NULL) {
+		const char *f = rb_mail_header(m, "From");
+		if (f == NULL || !has_any(f, strlen(f), d->from))
+			return false;
+	}
+	if (d->subject != NULL &&
+	    (m->subject == NULL ||
+	     !has_any(m->subject, strlen(m->subject), d->subject)))
+		return false;
+	if (d->header != NULL && !header_any(m, d->header))
+		return false;
+	if (d->body != NULL) {
+		size_t n = m->body_len < RB_TD_SCAN ? m->body_len : RB_TD_SCAN;
+		if (!has_any(m->body, n, d->body))
+			return false;
+	}
+	return true;
+}
+
+/* Lines at which the returned original (or its headers) begins, whatever
+ * the dialect; matched anywhere in the line, case-insensitive. */
+static const char *const common_cut[] = {
+    "This is a copy of the message",
+    "Below this line is a copy of the message",
+    "message follows",
+    "header of the original message",
+    "copy of the original message",
+    "copy of the message header",
+    "original message header",
+    "Content-Type: message/rfc822",
+    "Content-Type: text/rfc822-headers",
+    NULL,
+};
+
+/* Column-0 header names that mean a header block (the original) began. */
+static const char *const header_cut[] = {
+    "Received:", "Return-Path:", "X-Envelope-From:", "DKIM-Signature:",
+    NULL,
+};
+
+static bool
+is_cut(const struct rb_text_dialect *d, const char *line, size_t n)
+{
+	if (d->cut && has_any(line, n, d->cut))
+		return true;
+	if (has_any(line, n, common_cut))
+		return true;
+	if (!(d->flags & RB_TD_NO_COMMON_CUT))
+		for (const char *const *h = header_cut; *h; h++)
+			if (n >= strlen(*h) && rb_startswith_ci(line, *h))
+				return true;
+	return false;
+}
+
+static bool
+blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* A separator line: "-----", "=====", "*****", "_____" (and MIME
+ * boundaries of bodies gmime did not split). */
+static bool
+separator(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i < 3)
+		return false;
+	char ch = s[i];
+	if (ch != '-' && ch != '=' && ch != '*' && ch != '_')
+		return false;
+	return s[i + 1] == ch && s[i + 2] == ch;
+}
+
+static bool
+local_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || strchr("!#$%&'*+/=?^_`{|}~.-", ch);
+}
+
+static bool
+domain_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || ch == '.' || ch == '-' ||
+	       ch == '_';
+}
+
+/*
+ * Parse an address at s[0..n): [<"]local@domain[>"].  Sets *as and *al to the
+ * bare address and returns bytes consumed, or 0.
+ */
+static size_t
+addr_at(const char *s, size_t n, const char **as, size_t *al)
+{
+	size_t i = 0;
+	char open = 0;
+	if (i < n && (s[i] == '<' || s[i] == '"')) {
+		open = s[i] == '<' ? '>' : '"';
+		i++;
+	}
+	size_t ls = i;
+	while (i < n && local_char((unsigned char)s[i]) && s[i] != '@')
+		i++;
+	if (i == ls || i >= n || s[i] != '@')
+		return 0;
+	i++;
+	size_t ds = i;
+	while (i < n && domain_char((unsigned char)s[i]))
+		i++;
+	size_t de = i;
+	while (de > ds && (s[de - 1] == '.' || s[de - 1] == '-'))
+		de--;
+	if (de == ds || memchr(s + ds, '.', de - ds) == NULL)
+		return 0;
+	*as = s + ls;
+	*al = de - ls;
+	i = de;
+	if (open && i < n && s[i] == open)
+		i++;
+	return i;
+}
+
+/*
+ * Address-led recipient line.  Returns true and the address and the rest
+ * of the line after the separator.
+ */
+static bool
+addr_led(const char *line, size_t n, const char **as, size_t *al,
+	 const char **rest, size_t *rl)
+{
+	size_t i = 0;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i + 1 < n && (line[i] == '*' || line[i] == '-') &&
+	    line[i + 1] == ' ')
+		i += 2;
+	else if (i + 3 < n && memcmp(line + i, ">>> ", 4) == 0)
+		i += 4;
+	while (i < n && line[i] == ' ')
+		i++;
+	/* optional reply code and enhanced status */
+	if (i + 3 < n && isdigit((unsigned char)line[i]) &&
+	    isdigit((unsigned char)line[i + 1]) &&
+	    isdigit((unsigned char)line[i + 2]) &&
+	    (line[i + 3] == ' ' || line[i + 3] == '-')) {
+		i += 4;
+		if (i + 1 < n && isdigit((unsigned char)line[i]) &&
+		    line[i + 1] == '.') {
+			size_t j = i;
+			while (j < n && (isdigit((unsigned char)line[j]) ||
+					 line[j] == '.'))
+				j++;
+			if (j < n && line[j] == ' ')
+				i = j + 1;
+		}
+	} else if (i + 5 < n && isdigit((unsigned char)line[i]) &&
+		   line[i + 1] == '.') {
+		size_t j = i;
+		while (j < n &&
+		       (isdigit((unsigned char)line[j]) || line[j] == '.'))
+			j++;
+		if (j < n && line[j] == ' ')
+			i = j + 1;
+	}
+	size_t used = addr_at(line + i, n - i, as, al);
+	if (used == 0)
+		return false;
+	i += used;
+	size_t j = i;
+	while (j < n && (line[j] == ' ' || line[j] == '\t'))
+		j++;
+	if (j == n) {
+		*rest = line + n;
+		*rl = 0;
+		return true;
+	}
+	if (line[i] == ':' || line[i] == ',') {
+		i++;
+	} else if (n - i >= 3 && memcmp(line + i, "...", 3) == 0) {
+		i += 3;
+	} else if (j > i && (line[j] == '[' || line[j] == '(' ||
+			     line[j] == '<')) {
+		i = j;
+	} else {
+		return false;
+	}
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	*rest = line + i;
+	*rl = n - i;
+	return true;
+}
+
+static bool
+labelled(const struct rb_text_dialect *d, const char *line, size_t n,
+	 const char **as, size_t *al, const char **rest, size_t *rl)
+{
+	if (d->labels == NULL)
+		return false;
+	for (const char *const *lb = d->labels; *lb; lb++) {
+		const char *p = rb_strcasestr_n(line, n, *lb);
+		if (p == NULL)
+			continue;
+		size_t i = (size_t)(p - line) + strlen(*lb);
+		while (i < n && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		size_t used = addr_at(line + i, n - i, as, al);
+		if (used == 0)
+			continue;
+		i += used;
+		while (i < n && (line[i] == ' ' || line[i] == '\t' ||
+				 line[i] == '.' || line[i] == ':' ||
+				 line[i] == '>'))
+			i++;
+		*rest = line + i;
+		*rl = n - i;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * "User mailbox exceeds allowed size: kijitora@example.co.jp": the line
+ * ends with an address after ": " or " to "; the text before it is the
+ * diagnostic.  Header-like lines ("To: addr") are not recipient lines.
+ */
+static bool
+trailing(const char *line, size_t n, const char **as, size_t *al,
+	 const char **rest, size_t *rl)
+{
+	while (n > 0 && isspace((unsigned char)line[n - 1]))
+		n--;
+	size_t sp = n;
+	while (sp > 0 && line[sp - 1] != ' ' && line[sp - 1] != '\t')
+		sp--;
+	if (sp < 4 || addr_at(line + sp, n - sp, as, al) != n - sp)
+		return false;
+	size_t e = sp;
+	while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '\t'))
+		e--;
+	bool colon = e > 0 && line[e - 1] == ':';
+	bool to = e >= 3 && strncasecmp(line + e - 3, " to", 3) == 0;
+	if (!colon && !to)
+		return false;
+	/* "Word:" alone before the address is a header-like line */
+	size_t i = 0;
+	while (i < e && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (colon && memchr(line + i, ' ', e - 1 - i) == NULL)
+		return false;
+	*rest = line + i;
+	*rl = colon ? e - 1 - i : e - i;
+	return true;
+}
+
+static bool
+recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
+	       const char **as, size_t *al, const char **rest, size_t *rl)
+{
+	if (labelled(d, line, n, as, al, rest, rl))
+		return true;
+	if ((d->flags & RB_TD_TRAILING_ADDR) &&
+	    trailing(line, n, as, al, rest, rl))
+		return true;
+	if (d->flags & RB_TD_NO_ADDR_LINES)
+		return false;
+	return addr_led(line, n, as, al, rest, rl);
+}
+
+/* Append s[0..n) to buf (space separated), bounded. */
+static void
+diag_add(char *buf, size_t *bl, const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n == 0)
+		return;
+	if (*bl > 0 && *bl < DIAG_MAX - 1)
+		buf[(*bl)++] = ' ';
+	if (n > DIAG_MAX - 1 - *bl)
+		n = DIAG_MAX - 1 - *bl;
+	memcpy(buf + *bl, s, n);
+	*bl += n;
+	buf[*bl] = '\0';
+}
+
+int
+rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
+{
+	const struct rb_mail *m = c->m;
+	const char *text = m->body;
+	size_t len = m->body_len, pos = 0, rs = 0, re;
+	const char *line;
+	size_t ll;
+
+	if (text == NULL || len == 0)
+		return 0;
+	if (d->start != NULL) {
+		while (rb_next_line(text, len, &pos, &line, &ll))
+			if (has_any(line, ll, d->start)) {
+				rs = pos;
+				break;
+			}
+		pos = rs;
+	}
+	re = len;
+	for (size_t p = rs; rb_next_line(text, len, &p, &line, &ll);)
+		if (is_cut(d, line, ll)) {
+			re = (size_t)(line - text);
+			break;
+		}
+
+	/* the recipients, each with the text that follows it */
+	const char *as, *rest;
+	size_t al, rl;
+	int n = 0;
+	size_t first = c->out->n;
+	pos = rs;
+	bool more = rb_next_line(text, re, &pos, &line, &ll);
+	while (more) {
+		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl)) {
+			more = rb_next_line(text, re, &pos, &line, &ll);
+			continue;
+		}
+		char *addr = rb_addr_normalize(c->a, as, al);
+		char diag[DIAG_MAX];
+		size_t dl = 0;
+		diag[0] = '\0';
+		diag_add(diag, &dl, rest, rl);
+		unsigned lines = 0;
+		while ((more = rb_next_line(text, re, &pos, &line, &ll))) {
+			const char *a2, *r2;
+			size_t l2, rl2;
+			if (blank(line, ll) || separator(line, ll) ||
+			    recipient_line(d, line, ll, &a2, &l2, &r2, &rl2))
+				break;
+			if (lines++ < DIAG_LINES)
+				diag_add(diag, &dl, line, ll);
+		}
+		/* a blank line right after the address: the reason may be
+		 * the next paragraph (Exim "For the following reason:") --
+		 * left to the region fallback below */
+		if (addr == NULL || !rb_addr_plausible(addr))
+			continue;
+		struct rb_event *dup = NULL;
+		for (size_t i = first; i < c->out->n; i++)
+			if (c->out->v[i].recipient &&
+			    strcasecmp(c->out->v[i].recipient, addr) == 0)
+				dup = &c->out->v[i];
+		if (dup != NULL) {
+			if (dup->diagnostic == NULL && dl > 0)
+				dup->diagnostic = rb_arena_strndup(c->a, diag, dl);
+			continue;
+		}
+		if ((unsigned)n >= c->opts->limits.max_recipients) {
+			c->error = "too many recipients in one report";
+			return 0;
+		}
+		struct rb_event *e = rb_ctx_add(c, d->name, addr);
+		e->kind = (d->flags & RB_TD_DELAY) ? RB_KIND_DELAY
+						   : RB_KIND_BOUNCE;
+		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
+		if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
+			e->diagnostic = rb_arena_strndup(c->a, diag, dl);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	/* templates that explain the failure away from the address */
+	const char *region = NULL;
+	for (size_t i = first; i < c->out->n; i++) {
+		struct rb_event *e = &c->out->v[i];
+		if (e->diagnostic != NULL)
+			continue;
+		if (region == NULL) {
+			size_t rn = re - rs;
+			if (rn > 8 * DIAG_MAX)
+				rn = 8 * DIAG_MAX;
+			region = rb_squeeze(c->a, text + rs, rn);
+		}
+		e->diagnostic = region;
+	}
+	return n;
+}

@@ -1,0 +1,74 @@
+/*
+ * mta_text: the engine for plain-text bounce templates (qmail, Exim,
+ * Sendmail's human part, Courier, OpenSMTPD, and the many appliance and
+ * provider templates).  A dialect is data: how to recognise the template
+ * (cheap substring evidence in From, Subject, headers and the first few
+ * KB of the bounce text) and how to read it (where the report starts,
+ * where the returned original starts, which labels introduce a
+ * recipient).
+ *
+ * Reading is line based.  The report region runs from just after the
+ * dialect's start marker (or the top of the bounce text) to the first
+ * cut marker: the dialect's own, a common one ("------ This is a copy of
+ * the message", "--- Below this line is a copy of the message." ...), or
+ * a line that starts a header block ("Received:", "Return-Path:").  Only
+ * addresses inside the region become recipients, so a quoted original
+ * never yields a phantom recipient.
+ *
+ * A recipient line is either
+ *   - address-led: optional bullet ("*", "-", ">>>"), optional SMTP reply
+ *     and enhanced code, then the address (bare, <quoted> or "quoted"),
+ *     then end of line, ':', '...', " [", " (" or " <";  or
+ *   - labelled: one of the dialect's labels ("Recipient address:",
+ *     "Could not be delivered to:" ...) followed by an address.
+ * The diagnostic is the rest of that line plus the following lines up to
+ * a blank line, a separator line or the next recipient line; when that is
+ * empty it is the whole report region (templates that explain the failure
+ * above the list of addresses).
+ *
+ * Dialect tables are static const data; nothing here allocates except in
+ * the arena of the context.
+ */
+#ifndef RB_MTA_TEXT_H
+#define RB_MTA_TEXT_H
+
+#include <stdbool.h>
+
+#include "module.h"
+
+/* flags */
+#define RB_TD_NO_ADDR_LINES 0x1	/* only labelled lines name recipients */
+#define RB_TD_DELAY 0x2		/* the template is a delay warning */
+#define RB_TD_REGION_DIAG 0x4	/* always use the whole region as diag */
+#define RB_TD_NO_COMMON_CUT 0x8	/* do not cut at Received:/Return-Path: */
+#define RB_TD_TRAILING_ADDR 0x10	/* "Some reason: addr" lines name a
+					 * recipient; the text is the reason */
+
+struct rb_text_dialect {
+	const char *name;	/* parser name in events */
+	/*
+	 * Detection: every non-NULL list must have one needle that is
+	 * found (case-insensitive substring).  `header` needles are
+	 * "Name" (present) or "Name: substring".  `body` is searched in
+	 * the first RB_TD_SCAN bytes of the bounce text.  A dialect with no
+	 * list at all never matches.
+	 */
+	const char *const *from;
+	const char *const *subject;
+	const char *const *header;
+	const char *const *body;
+	/* Reading. */
+	const char *const *start;	/* region starts after this line */
+	const char *const *cut;	/* region ends at this line */
+	const char *const *labels;	/* label before an address */
+	unsigned flags;
+};
+
+#define RB_TD_SCAN 4096
+
+bool rb_text_dialect_detect(const struct rb_ctx *c,
+			    const struct rb_text_dialect *d);
+/* Events added (>= 0). */
+int rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d);
+
+#endif
