@@ -52,6 +52,12 @@ detect(const struct rb_ctx *c)
 	/* a report structure is never an auto-reply */
 	if (c->m->dsn != NULL || c->m->feedback != NULL)
 		return false;
+	/* a delivery system's notice (MTAs mark bounces Auto-Submitted
+	 * too) is never someone's vacation message */
+	const char *fa = c->m->from_addr;
+	if (fa != NULL && (rb_startswith_ci(fa, "mailer-daemon@") ||
+			   rb_startswith_ci(fa, "postmaster@")))
+		return false;
 	return header_says_autoreply(c->m) || subject_says_autoreply(c);
 }
 

@@ -219,6 +219,21 @@ walk(struct walk *w, GMimeObject *obj, unsigned depth, bool in_orig)
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int n = g_mime_multipart_get_count(mp);
+		if (n == 0 && !in_orig) {
+			/* a boundary that never occurs (broken or
+			 * anonymised mail): gmime keeps the whole body as
+			 * the prologue; read it as text so the dialect
+			 * parsers still see the report */
+			const char *pro = g_mime_multipart_get_prologue(mp);
+			if (pro != NULL) {
+				size_t pl = strlen(pro);
+				size_t cap = w->lim->max_text * 4;
+				char *s = rb_utf8_sanitize(w->a, pro,
+							   pl > cap ? cap : pl);
+				add_text(w, "text/plain", s, strlen(s));
+			}
+			return;
+		}
 		for (int i = 0; i < n && m->error == NULL; i++)
 			walk(w, g_mime_multipart_get_part(mp, i), depth + 1,
 			     in_orig);

@@ -45,6 +45,8 @@ extern const struct rb_module rb_mod_rfc3464;
 extern const struct rb_module rb_mod_rfc3834;
 /* Plain-text MTA dialects (parsers/mta_classic.c). */
 extern const struct rb_module rb_mod_mta_classic;
+/* DSN blocks found in plain text (parsers/mta_dsntext.c). */
+extern const struct rb_module rb_mod_dsn_text;
 
 /* Helpers shared by modules (parse.c). */
 /* Strip a "type;" prefix such as "smtp;" "dns;" "X-Postfix;". */

@@ -29,6 +29,9 @@ const struct rb_module *const rb_modules[] = {
     &rb_mod_notes,
     &rb_mod_domino,
     &rb_mod_zoho,
+    /* dialects-a: DSN field blocks in a body whose MIME structure is
+     * broken (parsers/mta_dsntext.c) */
+    &rb_mod_dsn_text,
     /* dialects-a: plain-text templates of the classic MTAs and
      * appliances (parsers/mta_classic.c).  After the structured reports,
      * so a DSN part wins over its human-readable twin; before rfc3834,

@@ -239,8 +239,21 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 		i++;
 	} else if (n - i >= 3 && memcmp(line + i, "...", 3) == 0) {
 		i += 3;
-	} else if (j > i && (line[j] == '[' || line[j] == '(' ||
-			     line[j] == '<')) {
+	} else if (j > i && line[j] == '<') {
+		/* "addr <addr2>": the bracketed one is the route address
+		 * (Exim's malformed-address notice, Active!Hunter) */
+		const char *a2;
+		size_t l2, u2 = addr_at(line + j, n - j, &a2, &l2);
+		if (u2 > 0) {
+			*as = a2;
+			*al = l2;
+			i = j + u2;
+			while (i < n && (line[i] == ':' || line[i] == ' '))
+				i++;
+		} else {
+			i = j;
+		}
+	} else if (j > i && (line[j] == '[' || line[j] == '(')) {
 		i = j;
 	} else {
 		return false;
