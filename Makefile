@@ -9,7 +9,7 @@
 #   make bench        benchmarks (speed and memory targets)
 #   make corpus-check accuracy against ../shared/corpus
 
-PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson
+PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls
 CC      ?= cc
 ifeq ($(origin CC),default)
 CC       = cc

@@ -4,7 +4,7 @@
 # Debian 12 machine (or be given sudo).
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev xxd
-libgmime-3.0-dev libetpan-dev libpq-dev libpcre2-dev libjansson-dev
+libgmime-3.0-dev libetpan-dev libgnutls28-dev libpq-dev libpcre2-dev libjansson-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium ca-certificates procps"
 missing=""

@@ -3,6 +3,8 @@
  * Loads the configuration (default $REBOUND_CONFIG, else
  * /etc/rebound/rebound.conf), prints the effective settings with secrets
  * masked, and exits 1 with "FILE:LINE: message" on the first error.
+ * --connect also logs in to every mailbox (TLS verified) and selects
+ * each folder, printing what it finds; exit 1 when any fails.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "commands.h"
 #include "common.h"
 #include "config.h"
+#include "../ingest/imap.h"
 
 const char *
 rb_config_default_path(void)
@@ -20,30 +23,73 @@ rb_config_default_path(void)
 	return e && *e ? e : RB_CONFIG_DEFAULT_PATH;
 }
 
+static int
+connect_check(const struct rb_mailbox_conf *m)
+{
+	char *err = NULL;
+	char *secret = rb_config_secret(m, &err);
+	if (secret == NULL) {
+		printf("mailbox %s: FAILED: %s\n", m->name, err);
+		free(err);
+		return 1;
+	}
+	struct rb_imap *c = NULL;
+	int r = rb_imap_connect(m, secret, &c);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	if (r != RB_IMAP_OK) {
+		printf("mailbox %s: FAILED: %s\n", m->name, rb_imap_error(c));
+		rb_imap_close(c);
+		return 1;
+	}
+	printf("mailbox %s: logged in to %s port %d (%s%s), IDLE %s\n",
+	       m->name, m->host, m->port, rb_tls_mode_name(m->tls),
+	       m->tls == RB_TLS_NONE ? "" : ", certificate verified",
+	       rb_imap_has_idle(c) ? "yes" : "no");
+	int bad = 0;
+	for (size_t i = 0; i < m->nfolders; i++) {
+		uint32_t uv, un;
+		if (rb_imap_select(c, m->folders[i], &uv, &un) != RB_IMAP_OK) {
+			printf("  folder %s: FAILED: %s\n", m->folders[i],
+			       rb_imap_error(c));
+			bad = 1;
+			continue;
+		}
+		printf("  folder %s: UIDVALIDITY %u, UIDNEXT %u\n",
+		       m->folders[i], uv, un);
+	}
+	rb_imap_close(c);
+	return bad;
+}
+
 int
 cmd_config(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    {"config", required_argument, NULL, 'c'},
+	    {"connect", no_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *path = rb_config_default_path();
-	int c;
+	int c, conn = 0;
 	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (c) {
+		case 'C':
+			conn = 1;
+			break;
 		case 'c':
 			path = optarg;
 			break;
 		case 'h':
-			puts("usage: rebound config check [--config FILE]");
+			puts("usage: rebound config check [--config FILE] [--connect]");
 			return 0;
 		default:
 			return 2;
 		}
 	}
 	if (optind >= argc || strcmp(argv[optind], "check") != 0) {
-		fputs("usage: rebound config check [--config FILE]\n", stderr);
+		fputs("usage: rebound config check [--config FILE] [--connect]\n", stderr);
 		return 2;
 	}
 	struct rb_config cf;
@@ -57,6 +103,12 @@ cmd_config(int argc, char **argv)
 	if (cf.nmb == 0)
 		fprintf(stderr, "rebound: config: warning: no [mailbox] "
 				"section: `rebound run` has nothing to do\n");
+	int rc = 0;
+	if (conn) {
+		putchar('\n');
+		for (size_t i = 0; i < cf.nmb; i++)
+			rc |= connect_check(&cf.mb[i]);
+	}
 	rb_config_free(&cf);
-	return 0;
+	return rc;
 }

@@ -21,7 +21,7 @@ static const struct command commands[] = {
      cmd_parse},
     {"rules", "[--rules FILE] [--check|--dump]",
      "check a rules file, or print the built-in rules", cmd_rules},
-    {"config", "check [--config FILE]",
+    {"config", "check [--config FILE] [--connect]",
      "check the configuration, print effective settings", cmd_config},
     {"db", "migrate|status|start|stop", "manage the database and its schema",
      cmd_db},

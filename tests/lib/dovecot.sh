@@ -66,6 +66,13 @@ dc_start() {
 	cert=${2:-good}
 	dc_certs "$DC_DIR" || return 1
 	chmod 755 "$DC_DIR"
+	# Dovecot's auth and mail processes run unprivileged: make every
+	# parent traversable (mktemp -d makes 0700 directories)
+	up=$(cd "$DC_DIR/.." && pwd)
+	while [ "$up" != / ]; do
+		[ -O "$up" ] && chmod o+x "$up"
+		up=$(dirname "$up")
+	done
 	mkdir -p "$DC_DIR/run" "$DC_DIR/state" "$DC_DIR/home"
 	chmod 755 "$DC_DIR/home"
 	touch "$DC_DIR/passwd"

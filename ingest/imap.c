@@ -1,0 +1,855 @@
+#include "imap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The transport under libetpan: a socket, plus a verified TLS session
+ * once the handshake is done (NULL before STARTTLS or with tls = none). */
+struct transport {
+	int fd;
+	int timeout_ms;
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t cred;
+};
+
+struct rb_imap {
+	mailimap *imap;
+	struct transport *tr;	/* owned by the libetpan stream once set */
+	const struct rb_mailbox_conf *m;
+	char delim;		/* hierarchy delimiter, 0 until known */
+	int has_move, has_uidplus, has_idle;
+	char **created;		/* folders known to exist */
+	size_t ncreated;
+	char err[512];
+};
+
+static int
+seterr(struct rb_imap *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof c->err, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+rb_imap_error(const struct rb_imap *c)
+{
+	return c ? c->err : "no connection";
+}
+
+/* The server's text for the last failed command, for messages. */
+static const char *
+server_text(struct rb_imap *c)
+{
+	if (c->imap && c->imap->imap_response && *c->imap->imap_response)
+		return c->imap->imap_response;
+	return "no response text";
+}
+
+/* ---- the libetpan stream driver over our transport ---- */
+
+static ssize_t
+tr_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct transport *t = s->data;
+	for (;;) {
+		ssize_t r;
+		if (t->tls) {
+			r = gnutls_record_recv(t->tls, buf, n);
+			if (r == GNUTLS_E_INTERRUPTED)
+				continue;
+			if (r == GNUTLS_E_PREMATURE_TERMINATION)
+				return 0;
+			if (r == GNUTLS_E_AGAIN) {
+				/* also returned after a post-handshake
+				 * message (TLS 1.3 session ticket): only a
+				 * silent socket is a timeout */
+				struct pollfd p = {.fd = t->fd,
+						   .events = POLLIN};
+				int pr = poll(&p, 1, t->timeout_ms);
+				if (pr > 0 || (pr < 0 && errno == EINTR))
+					continue;
+				return -1;
+			}
+			if (r < 0)
+				return -1;
+			return r;
+		}
+		r = recv(t->fd, buf, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+static ssize_t
+tr_write(mailstream_low *s, const void *buf, size_t n)
+{
+	struct transport *t = s->data;
+	for (;;) {
+		ssize_t r;
+		if (t->tls) {
+			r = gnutls_record_send(t->tls, buf, n);
+			if (r == GNUTLS_E_INTERRUPTED)
+				continue;
+			if (r == GNUTLS_E_AGAIN) {
+				struct pollfd p = {.fd = t->fd,
+						   .events = POLLOUT};
+				int pr = poll(&p, 1, t->timeout_ms);
+				if (pr > 0 || (pr < 0 && errno == EINTR))
+					continue;
+				return -1;
+			}
+			return r < 0 ? -1 : r;
+		}
+		r = send(t->fd, buf, n, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r;
+	}
+}
+
+static int
+tr_close(mailstream_low *s)
+{
+	struct transport *t = s->data;
+	if (t->tls)
+		gnutls_bye(t->tls, GNUTLS_SHUT_WR);
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	return 0;
+}
+
+static int
+tr_get_fd(mailstream_low *s)
+{
+	struct transport *t = s->data;
+	return t->fd;
+}
+
+static void
+tr_free(mailstream_low *s)
+{
+	struct transport *t = s->data;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->tls)
+		gnutls_deinit(t->tls);
+	if (t->cred)
+		gnutls_certificate_free_credentials(t->cred);
+	free(t);
+	free(s);
+}
+
+static void
+tr_cancel(mailstream_low *s)
+{
+	(void)s;
+}
+
+static int
+tr_idle_noop(mailstream_low *s)
+{
+	(void)s;
+	return 0;
+}
+
+static mailstream_low_driver tr_driver = {
+    .mailstream_read = tr_read,
+    .mailstream_write = tr_write,
+    .mailstream_close = tr_close,
+    .mailstream_get_fd = tr_get_fd,
+    .mailstream_free = tr_free,
+    .mailstream_cancel = tr_cancel,
+    .mailstream_get_cancel = NULL,
+    .mailstream_get_certificate_chain = NULL,
+    .mailstream_setup_idle = tr_idle_noop,
+    .mailstream_unsetup_idle = tr_idle_noop,
+    .mailstream_interrupt_idle = tr_idle_noop,
+};
+
+/* ---- socket and TLS ---- */
+
+static int
+tcp_connect(struct rb_imap *c, int *fd_r)
+{
+	const struct rb_mailbox_conf *m = c->m;
+	char port[16];
+	snprintf(port, sizeof port, "%d", m->port);
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_family = AF_UNSPEC};
+	struct addrinfo *res = NULL;
+	int r = getaddrinfo(m->host, port, &hints, &res);
+	if (r != 0)
+		return seterr(c, RB_IMAP_TEMP, "%s: cannot resolve: %s",
+			      m->host, gai_strerror(r));
+	int fd = -1, last = 0;
+	for (struct addrinfo *a = res; a; a = a->ai_next) {
+		if (m->tls == RB_TLS_NONE) {
+			/* plaintext is only for loopback: check the address
+			 * actually used, not just the name */
+			int lo = 0;
+			if (a->ai_family == AF_INET)
+				lo = (ntohl(((struct sockaddr_in *)(void *)
+						 a->ai_addr)
+						->sin_addr.s_addr) >>
+				      24) == 127;
+			else if (a->ai_family == AF_INET6)
+				lo = IN6_IS_ADDR_LOOPBACK(
+				    &((struct sockaddr_in6 *)(void *)a->ai_addr)
+					 ->sin6_addr);
+			if (!lo)
+				continue;
+		}
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC |
+					      SOCK_NONBLOCK,
+			    a->ai_protocol);
+		if (fd < 0) {
+			last = errno;
+			continue;
+		}
+		if (connect(fd, a->ai_addr, a->ai_addrlen) < 0 &&
+		    errno != EINPROGRESS) {
+			last = errno;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		int pr;
+		do
+			pr = poll(&p, 1, (int)m->timeout * 1000);
+		while (pr < 0 && errno == EINTR);
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		if (pr <= 0)
+			soerr = pr == 0 ? ETIMEDOUT : errno;
+		else
+			getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr) {
+			last = soerr;
+			close(fd);
+			fd = -1;
+			continue;
+		}
+		break;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return seterr(c, RB_IMAP_TEMP, "%s port %d: cannot connect: %s",
+			      m->host, m->port,
+			      last ? strerror(last)
+				   : "no loopback address for tls = none");
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	struct timeval tv = {.tv_sec = m->timeout};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	*fd_r = fd;
+	return RB_IMAP_OK;
+}
+
+static int
+is_ip_literal(const char *h)
+{
+	unsigned char b[16];
+	return inet_pton(AF_INET, h, b) == 1 || inet_pton(AF_INET6, h, b) == 1;
+}
+
+/* Handshake on t->fd with SNI and full verification.  On success t->tls
+ * is set; on any failure nothing was sent but the handshake. */
+static int
+tls_start(struct rb_imap *c, struct transport *t)
+{
+	const struct rb_mailbox_conf *m = c->m;
+	int r = gnutls_certificate_allocate_credentials(&t->cred);
+	if (r < 0)
+		return seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
+	if (m->ca_file) {
+		r = gnutls_certificate_set_x509_trust_file(t->cred, m->ca_file,
+							   GNUTLS_X509_FMT_PEM);
+		if (r <= 0)
+			return seterr(c, RB_IMAP_PERM,
+				      "TLS: no CA certificate loaded from %s%s%s",
+				      m->ca_file, r < 0 ? ": " : "",
+				      r < 0 ? gnutls_strerror(r) : "");
+	} else {
+		r = gnutls_certificate_set_x509_system_trust(t->cred);
+		if (r <= 0)
+			return seterr(c, RB_IMAP_PERM,
+				      "TLS: the system trust store is empty or "
+				      "unreadable (install ca-certificates or "
+				      "set ca_file)");
+	}
+	gnutls_session_t s;
+	r = gnutls_init(&s, GNUTLS_CLIENT);
+	if (r < 0)
+		return seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
+	t->tls = s;
+	gnutls_set_default_priority(s);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred);
+	/* SNI only for names: RFC 6066 forbids IP literals there */
+	if (!is_ip_literal(m->host))
+		gnutls_server_name_set(s, GNUTLS_NAME_DNS, m->host,
+				       strlen(m->host));
+	/* chain + host name checked inside the handshake; it fails on any
+	 * problem, before one byte of IMAP goes over the session */
+	gnutls_session_set_verify_cert(s, m->host, 0);
+	gnutls_transport_set_int(s, t->fd);
+	gnutls_handshake_set_timeout(s, m->timeout * 1000);
+	do
+		r = gnutls_handshake(s);
+	while (r < 0 && !gnutls_error_is_fatal(r));
+	if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		unsigned st = gnutls_session_get_verify_cert_status(s);
+		gnutls_datum_t out = {NULL, 0};
+		gnutls_certificate_verification_status_print(
+		    st, GNUTLS_CRT_X509, &out, 0);
+		seterr(c, RB_IMAP_PERM,
+		       "TLS: certificate of %s port %d refused (nothing "
+		       "sent): %s",
+		       m->host, m->port,
+		       out.data ? (const char *)out.data : "verification failed");
+		gnutls_free(out.data);
+		return RB_IMAP_PERM;
+	}
+	if (r < 0)
+		return seterr(c, RB_IMAP_TEMP, "TLS handshake with %s port %d: %s",
+			      m->host, m->port, gnutls_strerror(r));
+	/* belt and braces: check again after the handshake */
+	unsigned st = 0;
+	r = gnutls_certificate_verify_peers3(s, m->host, &st);
+	if (r < 0 || st != 0)
+		return seterr(c, RB_IMAP_PERM,
+			      "TLS: certificate of %s not verified", m->host);
+	return RB_IMAP_OK;
+}
+
+static void
+read_caps(struct rb_imap *c)
+{
+	struct mailimap_capability_data *cap = NULL;
+	if (mailimap_capability(c->imap, &cap) == MAILIMAP_NO_ERROR && cap)
+		mailimap_capability_data_free(cap);
+	c->has_move = mailimap_has_extension(c->imap, "MOVE");
+	c->has_uidplus = mailimap_has_extension(c->imap, "UIDPLUS");
+	c->has_idle = mailimap_has_idle(c->imap);
+}
+
+int
+rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
+		struct rb_imap **out)
+{
+	struct rb_imap *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		abort();
+	*out = c;
+	c->m = m;
+	int fd = -1;
+	int r = tcp_connect(c, &fd);
+	if (r)
+		return r;
+	struct transport *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		abort();
+	t->fd = fd;
+	t->timeout_ms = (int)m->timeout * 1000;
+	if (m->tls == RB_TLS_IMPLICIT && (r = tls_start(c, t)) != 0) {
+		if (t->tls)
+			gnutls_deinit(t->tls);
+		if (t->cred)
+			gnutls_certificate_free_credentials(t->cred);
+		close(fd);
+		free(t);
+		return r;
+	}
+	mailstream_low *low = mailstream_low_new(t, &tr_driver);
+	if (low == NULL)
+		abort();
+	mailstream *stream = mailstream_new(low, 65536);
+	if (stream == NULL)
+		abort();
+	c->tr = t;
+	c->imap = mailimap_new(0, NULL);
+	if (c->imap == NULL)
+		abort();
+	mailimap_set_timeout(c->imap, m->timeout);
+	r = mailimap_connect(c->imap, stream);
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return seterr(c, RB_IMAP_TEMP,
+			      "%s port %d: no IMAP greeting (error %d)",
+			      m->host, m->port, r);
+	if (m->tls == RB_TLS_STARTTLS) {
+		r = mailimap_starttls(c->imap);
+		if (r != MAILIMAP_NO_ERROR)
+			return seterr(c, RB_IMAP_PERM,
+				      "%s: STARTTLS refused (%s); not sending "
+				      "credentials in clear",
+				      m->host, server_text(c));
+		/* nothing may be buffered between OK and the handshake (a
+		 * man in the middle could inject responses there) */
+		if (c->imap->imap_stream->read_buffer_len != 0)
+			return seterr(c, RB_IMAP_PERM,
+				      "%s: data after STARTTLS OK: refused",
+				      m->host);
+		if ((r = tls_start(c, t)) != 0)
+			return r;
+	}
+	read_caps(c);
+	if (m->xoauth2_command)
+		r = mailimap_oauth2_authenticate(c->imap, m->user, secret);
+	else
+		r = mailimap_login(c->imap, m->user, secret);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (r == MAILIMAP_ERROR_STREAM)
+			return seterr(c, RB_IMAP_TEMP,
+				      "%s: connection lost during login",
+				      m->host);
+		return seterr(c, RB_IMAP_PERM,
+			      "%s: login as %s refused: %s", m->host, m->user,
+			      server_text(c));
+	}
+	read_caps(c);
+	return RB_IMAP_OK;
+}
+
+void
+rb_imap_close(struct rb_imap *c)
+{
+	if (c == NULL)
+		return;
+	if (c->imap) {
+		if (c->imap->imap_state >= MAILIMAP_STATE_AUTHENTICATED &&
+		    c->imap->imap_stream)
+			mailimap_logout(c->imap);
+		mailimap_free(c->imap);
+	}
+	for (size_t i = 0; i < c->ncreated; i++)
+		free(c->created[i]);
+	free(c->created);
+	free(c);
+}
+
+/* libetpan result -> our code: stream/parse errors are TEMP (connection
+ * unusable), a NO/BAD answer is PERM for that command. */
+static int
+imap_fail(struct rb_imap *c, int r, const char *what)
+{
+	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE ||
+	    r == MAILIMAP_ERROR_MEMORY || r == MAILIMAP_ERROR_CONNECTION_REFUSED)
+		return seterr(c, RB_IMAP_TEMP, "%s: %s: connection lost",
+			      c->m->host, what);
+	return seterr(c, RB_IMAP_PERM, "%s: %s failed: %s", c->m->host, what,
+		      server_text(c));
+}
+
+int
+rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
+	       uint32_t *uidnext)
+{
+	int r = mailimap_select(c->imap, folder);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "SELECT");
+	struct mailimap_selection_info *si = c->imap->imap_selection_info;
+	*uidvalidity = si ? si->sel_uidvalidity : 0;
+	*uidnext = si ? si->sel_uidnext : 0;
+	if (*uidvalidity == 0)
+		return seterr(c, RB_IMAP_PERM, "%s: SELECT %s: no UIDVALIDITY",
+			      c->m->host, folder);
+	return RB_IMAP_OK;
+}
+
+/* A UID set from sorted UIDs, consecutive runs as intervals. */
+static struct mailimap_set *
+uid_set(const uint32_t *u, size_t n)
+{
+	struct mailimap_set *s = mailimap_set_new_empty();
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && u[j + 1] == u[j] + 1)
+			j++;
+		if (j == i)
+			mailimap_set_add_single(s, u[i]);
+		else
+			mailimap_set_add_interval(s, u[i], u[j]);
+		i = j + 1;
+	}
+	return s;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	uint32_t x = ((const struct rb_imap_item *)a)->uid;
+	uint32_t y = ((const struct rb_imap_item *)b)->uid;
+	return x < y ? -1 : x > y;
+}
+
+/* UID FETCH lo:hi (UID RFC822.SIZE), appending UIDs > after. */
+static int
+fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
+	    struct rb_imap_item **items, size_t *n, size_t *cap)
+{
+	struct mailimap_set *set = mailimap_set_new_interval(lo, hi);
+	struct mailimap_fetch_type *ft =
+	    mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+						   mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_rfc822_size());
+	clist *res = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "UID FETCH RFC822.SIZE");
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+		uint32_t uid = 0, size = 0;
+		for (clistiter *j = clist_begin(ma->att_list); j;
+		     j = clist_next(j)) {
+			struct mailimap_msg_att_item *a = clist_content(j);
+			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			struct mailimap_msg_att_static *st =
+			    a->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				uid = st->att_data.att_uid;
+			else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
+				size = st->att_data.att_rfc822_size;
+		}
+		/* "lo:*" returns the last mail even when its UID < lo */
+		if (uid <= after || uid < lo || uid > hi)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*items = realloc(*items, *cap * sizeof **items);
+			if (*items == NULL)
+				abort();
+		}
+		(*items)[(*n)++] = (struct rb_imap_item){uid, size};
+	}
+	mailimap_fetch_list_free(res);
+	return RB_IMAP_OK;
+}
+
+int
+rb_imap_list(struct rb_imap *c, uint32_t after, size_t max,
+	     struct rb_imap_item **items, size_t *n)
+{
+	*items = NULL;
+	*n = 0;
+	size_t cap = 0;
+	if (after == UINT32_MAX || max == 0)
+		return RB_IMAP_OK;
+	uint32_t lo = after + 1;
+	uint32_t hi = (uint64_t)lo + max - 1 > UINT32_MAX
+			  ? UINT32_MAX
+			  : (uint32_t)(lo + max - 1);
+	int r = fetch_sizes(c, lo, hi, after, items, n, &cap);
+	if (r || *n > 0)
+		goto done;
+	/* Nothing in the window: a gap in the UIDs (mail moved away).
+	 * Find the next UID with a search (one number per mail). */
+	struct mailimap_set *set = mailimap_set_new_interval(lo, 0);
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
+	clist *res = NULL;
+	r = mailimap_uid_search(c->imap, NULL, key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "UID SEARCH");
+	uint32_t next = 0;
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
+		uint32_t u = *(uint32_t *)clist_content(it);
+		if (u > after && (next == 0 || u < next))
+			next = u;
+	}
+	mailimap_search_result_free(res);
+	if (next == 0)
+		return RB_IMAP_OK;
+	hi = (uint64_t)next + max - 1 > UINT32_MAX
+		 ? UINT32_MAX
+		 : (uint32_t)(next + max - 1);
+	r = fetch_sizes(c, next, hi, after, items, n, &cap);
+done:
+	if (*n > 1)
+		qsort(*items, *n, sizeof **items, cmp_item);
+	if (*n > max)
+		*n = max;
+	return r;
+}
+
+static int
+fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
+	    rb_imap_body_cb cb, void *ctx)
+{
+	struct mailimap_set *set = uid_set(uids, n);
+	struct mailimap_fetch_type *ft =
+	    mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+						   mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_body_peek_section(
+		    mailimap_section_new(NULL)));
+	clist *res = NULL;
+	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "UID FETCH BODY.PEEK[]");
+	int rc = RB_IMAP_OK;
+	for (clistiter *it = clist_begin(res); it && rc == RB_IMAP_OK;
+	     it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+		uint32_t uid = 0;
+		const char *data = NULL;
+		size_t len = 0;
+		for (clistiter *j = clist_begin(ma->att_list); j;
+		     j = clist_next(j)) {
+			struct mailimap_msg_att_item *a = clist_content(j);
+			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			struct mailimap_msg_att_static *st =
+			    a->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID) {
+				uid = st->att_data.att_uid;
+			} else if (st->att_type ==
+				   MAILIMAP_MSG_ATT_BODY_SECTION) {
+				data = st->att_data.att_body_section
+					   ->sec_body_part;
+				len = st->att_data.att_body_section->sec_length;
+			}
+		}
+		if (uid == 0 || data == NULL)
+			continue;	/* a FETCH for flags only etc. */
+		if (cb(ctx, uid, data, len) != 0)
+			rc = seterr(c, RB_IMAP_TEMP, "fetch stopped");
+	}
+	mailimap_fetch_list_free(res);
+	return rc;
+}
+
+int
+rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
+	      size_t budget, rb_imap_body_cb cb, void *ctx)
+{
+	uint32_t *uids = malloc((n + 1) * sizeof *uids);
+	if (uids == NULL)
+		abort();
+	int r = RB_IMAP_OK;
+	size_t k = 0, bytes = 0;
+	for (size_t i = 0; i <= n && r == RB_IMAP_OK; i++) {
+		if (k > 0 && (i == n || bytes + items[i].size > budget)) {
+			r = fetch_chunk(c, uids, k, cb, ctx);
+			k = 0;
+			bytes = 0;
+		}
+		if (i < n) {
+			uids[k++] = items[i].uid;
+			bytes += items[i].size;
+		}
+	}
+	free(uids);
+	return r;
+}
+
+static void
+learn_delimiter(struct rb_imap *c)
+{
+	if (c->delim)
+		return;
+	clist *res = NULL;
+	c->delim = '/';
+	if (mailimap_list(c->imap, "", "", &res) == MAILIMAP_NO_ERROR && res) {
+		clistiter *it = clist_begin(res);
+		if (it) {
+			struct mailimap_mailbox_list *ml = clist_content(it);
+			if (ml->mb_delimiter)
+				c->delim = ml->mb_delimiter;
+		}
+		mailimap_list_result_free(res);
+	}
+}
+
+/* The folder name with the server's delimiter; caller frees. */
+static char *
+server_folder(struct rb_imap *c, const char *folder)
+{
+	learn_delimiter(c);
+	char *s = strdup(folder);
+	if (s == NULL)
+		abort();
+	for (char *p = s; *p; p++)
+		if (*p == '/')
+			*p = c->delim;
+	return s;
+}
+
+static int
+ensure_folder(struct rb_imap *c, const char *name)
+{
+	for (size_t i = 0; i < c->ncreated; i++)
+		if (!strcmp(c->created[i], name))
+			return RB_IMAP_OK;
+	int r = mailimap_create(c->imap, name);
+	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
+		return imap_fail(c, r, "CREATE");
+	/* NO [ALREADYEXISTS] is fine; a real failure shows at MOVE time */
+	c->created = realloc(c->created, (c->ncreated + 1) * sizeof(char *));
+	if (c->created == NULL)
+		abort();
+	c->created[c->ncreated++] = strdup(name);
+	return RB_IMAP_OK;
+}
+
+static int
+store_flag(struct rb_imap *c, struct mailimap_set *set,
+	   struct mailimap_flag *flag)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, flag);
+	struct mailimap_store_att_flags *sa =
+	    mailimap_store_att_flags_new_add_flags_silent(fl);
+	int r = mailimap_uid_store(c->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "UID STORE");
+	return RB_IMAP_OK;
+}
+
+static int
+expunge(struct rb_imap *c, struct mailimap_set *set)
+{
+	int r = c->has_uidplus ? mailimap_uid_expunge(c->imap, set)
+			       : mailimap_expunge(c->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "EXPUNGE");
+	return RB_IMAP_OK;
+}
+
+int
+rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
+	     const char *folder)
+{
+	if (n == 0)
+		return RB_IMAP_OK;
+	char *f = server_folder(c, folder);
+	int r = ensure_folder(c, f);
+	if (r) {
+		free(f);
+		return r;
+	}
+	struct mailimap_set *set = uid_set(uids, n);
+	if (c->has_move) {
+		r = mailimap_uid_move(c->imap, set, f);
+		r = r == MAILIMAP_NO_ERROR ? RB_IMAP_OK
+					   : imap_fail(c, r, "UID MOVE");
+	} else {
+		r = mailimap_uid_copy(c->imap, set, f);
+		r = r == MAILIMAP_NO_ERROR ? RB_IMAP_OK
+					   : imap_fail(c, r, "UID COPY");
+		if (r == RB_IMAP_OK)
+			r = store_flag(c, set, mailimap_flag_new_deleted());
+		if (r == RB_IMAP_OK)
+			r = expunge(c, set);
+	}
+	mailimap_set_free(set);
+	free(f);
+	return r;
+}
+
+int
+rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
+	     const char *flag)
+{
+	if (n == 0)
+		return RB_IMAP_OK;
+	struct mailimap_flag *fl;
+	if (!strcasecmp(flag, "\\Seen"))
+		fl = mailimap_flag_new_seen();
+	else if (!strcasecmp(flag, "\\Flagged"))
+		fl = mailimap_flag_new_flagged();
+	else if (!strcasecmp(flag, "\\Answered"))
+		fl = mailimap_flag_new_answered();
+	else
+		fl = mailimap_flag_new_flag_keyword(strdup(flag));
+	struct mailimap_set *set = uid_set(uids, n);
+	int r = store_flag(c, set, fl);
+	mailimap_set_free(set);
+	return r;
+}
+
+int
+rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n)
+{
+	if (n == 0)
+		return RB_IMAP_OK;
+	struct mailimap_set *set = uid_set(uids, n);
+	int r = store_flag(c, set, mailimap_flag_new_deleted());
+	if (r == RB_IMAP_OK)
+		r = expunge(c, set);
+	mailimap_set_free(set);
+	return r;
+}
+
+int
+rb_imap_has_idle(const struct rb_imap *c)
+{
+	return c->has_idle;
+}
+
+int
+rb_imap_noop(struct rb_imap *c)
+{
+	int r = mailimap_noop(c->imap);
+	return r == MAILIMAP_NO_ERROR ? RB_IMAP_OK : imap_fail(c, r, "NOOP");
+}
+
+int
+rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
+{
+	int r = mailimap_idle(c->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "IDLE");
+	int changed = 0;
+	time_t end = time(NULL) + seconds;
+	while (!*stop && time(NULL) < end) {
+		if (c->imap->imap_stream->read_buffer_len > 0 ||
+		    (c->tr->tls && gnutls_record_check_pending(c->tr->tls))) {
+			changed = 1;
+			break;
+		}
+		struct pollfd p = {.fd = c->tr->fd, .events = POLLIN};
+		int pr = poll(&p, 1, 1000);
+		if (pr > 0) {
+			changed = 1;
+			break;
+		}
+		if (pr < 0 && errno != EINTR)
+			break;
+	}
+	r = mailimap_idle_done(c->imap);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "IDLE DONE");
+	return changed;
+}

@@ -1,0 +1,96 @@
+/*
+ * imap: one IMAP connection to one mailbox server (libetpan for the
+ * protocol, GnuTLS for the transport).
+ *
+ * TLS is ours, not libetpan's: libetpan neither verifies certificates nor
+ * sends SNI, so this module connects the socket, runs the GnuTLS
+ * handshake itself (SNI for host names, chain verified against the
+ * configured CA file or the system trust store, host name checked against
+ * the certificate) and only then hands libetpan a stream that reads and
+ * writes through the verified session.  With STARTTLS the same happens on
+ * the plain socket right after the server's OK.  Credentials are never
+ * sent before verification succeeded, and never over plaintext unless the
+ * configuration explicitly allows it for a loopback host.
+ *
+ * Fetching never marks mail as read (BODY.PEEK[]); sizes are read first
+ * (RFC822.SIZE) so oversized mail is never fetched; bodies are fetched in
+ * sub-batches bounded by a byte budget (libetpan holds a whole FETCH
+ * response in memory).
+ *
+ * Errors: functions return RB_IMAP_OK (0), RB_IMAP_TEMP (-1: network or
+ * server trouble, worth retrying after a backoff) or RB_IMAP_PERM (-2: TLS
+ * verification failed, authentication refused, folder missing: retrying
+ * soon will not help).  The message is in rb_imap_error() (never contains
+ * the secret).  After a TEMP error the connection is unusable: close it.
+ */
+#ifndef RB_IMAP_H
+#define RB_IMAP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../src/config.h"
+
+#define RB_IMAP_OK 0
+#define RB_IMAP_TEMP (-1)
+#define RB_IMAP_PERM (-2)
+
+struct rb_imap;
+
+struct rb_imap_item {
+	uint32_t uid;
+	uint32_t size;		/* RFC822.SIZE */
+};
+
+/* Connect, verify TLS, authenticate.  *out is set even on failure (close
+ * it); secret is the password or the XOAUTH2 token. */
+int rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
+		    struct rb_imap **out);
+const char *rb_imap_error(const struct rb_imap *c);
+void rb_imap_close(struct rb_imap *c);	/* LOGOUT when possible; NULL ok */
+
+/* SELECT (read-write).  *uidvalidity and *uidnext from the response. */
+int rb_imap_select(struct rb_imap *c, const char *folder,
+		   uint32_t *uidvalidity, uint32_t *uidnext);
+
+/*
+ * Up to max mails with UID > after, in UID order, with their sizes.
+ * *items is malloc'ed (caller frees), *n may be 0.
+ */
+int rb_imap_list(struct rb_imap *c, uint32_t after, size_t max,
+		 struct rb_imap_item **items, size_t *n);
+
+/* Called once per fetched mail; data valid during the call only.  A
+ * non-zero return stops the fetch with RB_IMAP_TEMP. */
+typedef int (*rb_imap_body_cb)(void *ctx, uint32_t uid, const char *data,
+			       size_t len);
+/* BODY.PEEK[] of the given mails (sorted by UID), at most budget bytes
+ * (by RFC822.SIZE) per FETCH command.  UIDs the server no longer has are
+ * silently absent. */
+int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
+		  size_t n, size_t budget, rb_imap_body_cb cb, void *ctx);
+
+/* Move to folder (created when missing; '/' in the name is replaced by
+ * the server's hierarchy delimiter): UID MOVE when offered, else UID COPY
+ * + \Deleted + UID EXPUNGE (or EXPUNGE without UIDPLUS). */
+int rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
+		 const char *folder);
+/* Add a flag (\Seen, \Flagged, \Answered or a keyword). */
+int rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
+		 const char *flag);
+/* \Deleted + UID EXPUNGE. */
+int rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n);
+
+int rb_imap_has_idle(const struct rb_imap *c);
+/*
+ * IDLE for at most seconds, or until *stop becomes non-zero (checked at
+ * least once a second).  Returns 1 when the server reported a change, 0
+ * on timeout or stop, or an error code.
+ */
+int rb_imap_idle(struct rb_imap *c, unsigned seconds,
+		 volatile sig_atomic_t *stop);
+/* NOOP (keeps the connection alive, picks up EXISTS). */
+int rb_imap_noop(struct rb_imap *c);
+
+#endif
