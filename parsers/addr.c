@@ -18,11 +18,36 @@ dtext(unsigned char c)
 	       c == '[' || c == ']' || c == ':';
 }
 
+/* local part: a dot-atom of atext (UTF-8 allowed, RFC 6531) or one
+ * quoted string; anything else (';', spaces, brackets...) is not an
+ * address, however it got here */
+static bool
+local_ok(const char *s, const char *at)
+{
+	if (at - s > 256)
+		return false;
+	if (*s == '"') {
+		const char *q = s + 1;
+		while (q < at && *q != '"') {
+			if (*q == '\\' && q + 1 < at)
+				q++;
+			q++;
+		}
+		return q == at - 1 && q > s + 1;
+	}
+	for (const char *p = s; p < at; p++)
+		if (!atext((unsigned char)*p))
+			return false;
+	return true;
+}
+
 bool
 rb_addr_plausible(const char *addr)
 {
 	const char *at = strrchr(addr, '@');
 	if (at == NULL || at == addr || at[1] == '\0')
+		return false;
+	if (!local_ok(addr, at) || strlen(at + 1) > 255)
 		return false;
 	if (strchr(at + 1, '.') == NULL && at[1] != '[')
 		return false;
@@ -54,10 +79,18 @@ rb_addr_normalize(struct rb_arena *a, const char *raw, size_t n)
 	/* address-type prefix: "rfc822;" "RFC822 ;" "utf-8;" "x400;" */
 	char *semi = strchr(s, ';');
 	if (semi != NULL) {
-		bool type = true;
-		for (char *p = s; p < semi; p++)
-			if (!(isalnum((unsigned char)*p) || *p == '-' ||
-			      *p == ' '))
+		/* only registered address types (and X- ones) are prefixes */
+		static const char *const types[] = {"rfc822", "utf-8", "x400",
+						    "unknown", NULL};
+		size_t tl = (size_t)(semi - s);
+		while (tl > 0 && s[tl - 1] == ' ')
+			tl--;
+		bool type = tl > 2 && strncasecmp(s, "x-", 2) == 0;
+		for (size_t i = 0; !type && types[i]; i++)
+			type = tl == strlen(types[i]) &&
+			       strncasecmp(s, types[i], tl) == 0;
+		for (size_t i = 0; type && i < tl; i++)
+			if (!(isalnum((unsigned char)s[i]) || s[i] == '-'))
 				type = false;
 		if (type)
 			s = semi + 1;

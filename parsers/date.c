@@ -64,8 +64,10 @@ rb_date_parse(const char *s, time_t *out)
 			continue;
 		}
 		if ((t[0] == '+' || t[0] == '-') && isdigit((unsigned char)t[1])) {
-			if (strlen(t) == 5 && hh >= 0 && !have_off) {
-				int v = atoi(t + 1);
+			int v = atoi(t + 1);
+			/* real zones are within -12:00..+14:00 */
+			if (strlen(t) == 5 && hh >= 0 && !have_off &&
+			    v / 100 <= 14 && v % 100 < 60) {
 				off = (v / 100) * 60 + v % 100;
 				if (t[0] == '-')
 					off = -off;

@@ -53,12 +53,21 @@ copy_headers(struct rb_arena *a, const struct rb_limits *lim,
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		const char *name = g_mime_header_get_name(h);
 		const char *raw = g_mime_header_get_raw_value(h);
-		size_t rl = raw ? strlen(raw) : 0;
+		if (raw == NULL)
+			raw = "";
+		/* the limit counts the value, not the blank after the colon
+		 * nor the line end gmime keeps */
+		while (*raw == ' ' || *raw == '\t')
+			raw++;
+		size_t rl = strlen(raw);
+		while (rl > 0 && (raw[rl - 1] == '\n' || raw[rl - 1] == '\r' ||
+				  raw[rl - 1] == ' ' || raw[rl - 1] == '\t'))
+			rl--;
 		if (rl > lim->max_header) {
 			rl = lim->max_header;
 			rc = -1;
 		}
-		char *v = rb_squeeze(a, raw ? raw : "", rl);
+		char *v = rb_squeeze(a, raw, rl);
 		out->v[out->n].name = rb_utf8_sanitize(a, name ? name : "",
 						       strlen(name ? name : ""));
 		out->v[out->n].value = rb_utf8_sanitize(a, v, strlen(v));

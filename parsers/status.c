@@ -133,7 +133,7 @@ bool
 rb_status_valid(const char *s)
 {
 	size_t n = strlen(s);
-	return code_len(s, n) == n;
+	return n > 0 && code_len(s, n) == n;
 }
 
 const struct rb_status_info *
@@ -152,9 +152,16 @@ char *
 rb_status_find(struct rb_arena *a, const char *text, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && (isalnum((unsigned char)text[i - 1]) ||
-			      text[i - 1] == '.' || text[i - 1] == '/' ||
-			      text[i - 1] == '-' || text[i - 1] == ':'))
+		/* "550-5.1.1": a multi-line reply's code, then the status */
+		bool reply_dash = i >= 4 && text[i - 1] == '-' &&
+				  isdigit((unsigned char)text[i - 2]) &&
+				  isdigit((unsigned char)text[i - 3]) &&
+				  isdigit((unsigned char)text[i - 4]) &&
+				  (i == 4 || !isalnum((unsigned char)text[i - 5]));
+		if (i > 0 && !reply_dash &&
+		    (isalnum((unsigned char)text[i - 1]) ||
+		     text[i - 1] == '.' || text[i - 1] == '/' ||
+		     text[i - 1] == '-' || text[i - 1] == ':'))
 			continue;
 		size_t l = code_len(text + i, n - i);
 		if (l == 0)

@@ -118,6 +118,9 @@ rb_fields_parse(struct rb_arena *a, const char *text, size_t len,
 		name = line;
 		vstart = colon + 1;
 		vend = line + llen;
+		/* the limit counts the value, not the space after the colon */
+		while (vstart < vend && (*vstart == ' ' || *vstart == '\t'))
+			vstart++;
 	}
 	out->v = v;
 	out->n = n;

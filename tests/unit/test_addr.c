@@ -1,0 +1,89 @@
+/* addr: normalisation of address fields and discovery in free text. */
+#include "../../parsers/addr.h"
+#include "t.h"
+
+static const struct {
+	const char *in;
+	const char *want;	/* NULL: no plausible address */
+} norm[] = {
+    /* address-type prefixes and brackets */
+    {"rfc822; <Foo@Example.COM>", "Foo@example.com"},
+    {"RFC822;user@EXAMPLE.jp", "user@example.jp"},
+    {"rfc822 ; user@example.jp", "user@example.jp"},
+    {"<user@example.com>", "user@example.com"},
+    {"  user@example.com  ", "user@example.com"},
+    {"user@example.com.", "user@example.com"},
+    {"user@example.com>,", "user@example.com"},
+    {"(user@example.com)", "user@example.com"},
+    {"Name <user@example.com>", "user@example.com"},
+    {"\"Quoted, Name\" <user@example.com>", "user@example.com"},
+    {"John Smith user@example.com", "user@example.com"},
+    /* quotes */
+    {"\"user@example.com\"", "user@example.com"},
+    {"'user@example.com'", "user@example.com"},
+    {"\"john doe\"@example.com", "\"john doe\"@example.com"},
+    {"o'brien@example.ie", "o'brien@example.ie"},
+    /* local part kept as written, domain lower-cased */
+    {"MiXeD.Case+tag@Sub.Example.ORG", "MiXeD.Case+tag@sub.example.org"},
+    /* UTF-8 (RFC 6531) and IDN */
+    {"utf-8; 山田@例え.JP", "山田@例え.jp"},
+    {"rfc822; user@XN--R8JZ45G.JP", "user@xn--r8jz45g.jp"},
+    {"Ünïcødé@bücher.example", "Ünïcødé@bücher.example"},
+    /* address literals */
+    {"postmaster@[192.0.2.1]", "postmaster@[192.0.2.1]"},
+    {"postmaster@[IPv6:2001:db8::1]", "postmaster@[ipv6:2001:db8::1]"},
+    /* SQL and shell metacharacters are not address characters */
+    {"x'; DROP TABLE users;--@example.com", NULL},
+    {"a;b@example.com", NULL},
+    {"robert\"); DELETE FROM suppress;@example.com", NULL},
+    {"user@exa;mple.com", NULL},
+    {"user@example.com; DROP TABLE x", NULL},
+    {"user@example.com\\", NULL},
+    /* garbage */
+    {"", NULL},
+    {"@", NULL},
+    {"user@", NULL},
+    {"@example.com", NULL},
+    {"user@localhost", NULL},
+    {"user@.example.com", NULL},
+    {"<>", NULL},
+    {"MAILER-DAEMON", NULL},
+    {"rfc822;", NULL},
+    {"a@b@c", NULL},
+    {"user@exa mple.com", NULL},
+    {"x400; /C=JP/ADMD=xxx/PRMD=yyy/O=zz/S=neko/", NULL},
+};
+
+static const struct {
+	const char *text;
+	const char *want;
+} finds[] = {
+    {"Your message to <Bob@Example.ORG> failed", "Bob@example.org"},
+    {"mail for bob@example.org could not be delivered", "bob@example.org"},
+    {"first carol@example.org then <dave@example.org>", "dave@example.org"},
+    {"nothing here at all", NULL},
+    {"a @ sign alone", NULL},
+    {"(to: user@example.com.)", "user@example.com"},
+    {"<not an address> and x@y.example", "x@y.example"},
+};
+
+int
+main(void)
+{
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < sizeof(norm) / sizeof(norm[0]); i++)
+		T_STR(rb_addr_normalize(&a, norm[i].in, strlen(norm[i].in)),
+		      norm[i].want, "normalize [%s]", norm[i].in);
+	T_STR(rb_addr_normalize(&a, NULL, 0), NULL, "normalize NULL");
+	/* length-bounded: the byte after n is not read */
+	T_STR(rb_addr_normalize(&a, "user@example.comXYZ", 16),
+	      "user@example.com", "normalize honours the length");
+	for (size_t i = 0; i < sizeof(finds) / sizeof(finds[0]); i++)
+		T_STR(rb_addr_find(&a, finds[i].text, strlen(finds[i].text)),
+		      finds[i].want, "find in [%s]", finds[i].text);
+	T_OK(rb_addr_plausible("a@b.c"), "plausible minimal");
+	T_OK(!rb_addr_plausible("a@b"), "dotless domain not plausible");
+	rb_arena_free(&a);
+	T_DONE();
+}

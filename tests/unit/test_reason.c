@@ -1,0 +1,94 @@
+/* reason: classification order (specific status, then text rules, then
+ * the status's generic meaning, then undefined/onhold) and hard/soft. */
+#include <stdlib.h>
+
+#include "../../parsers/reason.h"
+#include "t.h"
+
+static const struct {
+	const char *status, *smtp, *diag, *host;
+	const char *reason;
+	int hard;
+	const char *why;
+} cases[] = {
+    {"5.1.1", "550", "550 5.1.1 mailbox full", NULL, "userunknown", 1,
+     "a specific status wins over the text"},
+    {"5.2.2", "552", "552 5.2.2 user unknown", NULL, "mailboxfull", 0,
+     "x.2.2 is mailboxfull whatever the text; soft"},
+    {"5.7.1", "554", "554 5.7.1 Relay access denied", NULL, "norelaying", 0,
+     "a generic status lets the text decide"},
+    {"5.7.1", "550", "550 5.7.1 go away", NULL, "rejected", 0,
+     "generic status meaning when no rule matches"},
+    {NULL, "550", "550 No such user here", NULL, "userunknown", 1,
+     "no status: text rule"},
+    {NULL, "550", "550 computer says no", NULL, "undefined", 0,
+     "failure evidence but nothing known: undefined"},
+    {NULL, NULL, NULL, NULL, "onhold", 0, "no evidence at all: onhold"},
+    {NULL, NULL, "something odd happened", NULL, "onhold", 0,
+     "text without codes or rules: onhold"},
+    {"5.0.0", NULL, "550 Host unknown", NULL, "hostunknown", 1,
+     "x.0.0 says nothing: text"},
+    {"4.4.7", NULL, "delivery time expired", NULL, "expired", 0,
+     "expired is soft"},
+    {"5.1.6", NULL, NULL, NULL, "hasmoved", 1, "hasmoved is hard"},
+    {"5.3.2", "554", NULL, NULL, "notaccept", 1, "notaccept 5xx is hard"},
+    {"4.3.2", "421", NULL, NULL, "notaccept", 0, "notaccept 4xx is soft"},
+    {"5.1.2", NULL, NULL, NULL, "hostunknown", 1, "hostunknown is hard"},
+    {"5.7.1", NULL, "disabled for real", "mx.scoped.example", "suspend", 1,
+     "a host-scoped rule with hard yes"},
+    {"5.7.1", NULL, "disabled for real", "mx.other.example", "rejected", 0,
+     "the host-scoped rule does not apply elsewhere"},
+    {"5.7.1", NULL, "you are reported", NULL, "blocked", 0,
+     "a rule can mark a complaint signal"},
+};
+
+int
+main(void)
+{
+	const char *extra =
+	    "rule scoped\nreason suspend\nhard yes\nhost \\.scoped\\.example$\n"
+	    "match disabled for real\nexample disabled for real\n"
+	    "rule complaint\nreason blocked\nfeedback abuse\n"
+	    "match you are reported\nexample you are reported\n";
+	size_t dn;
+	const char *def = rb_rules_default_text(&dn);
+	size_t n = strlen(extra) + dn;
+	char *all = malloc(n + 1);
+	memcpy(all, extra, strlen(extra));
+	memcpy(all + strlen(extra), def, dn);
+	all[n] = '\0';
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *r = rb_rules_load(all, n, "test", &lim, &err);
+	T_OK(r != NULL, "rules load");
+	if (r == NULL) {
+		printf("# %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rb_classified c;
+		rb_reason_classify(r, cases[i].status, cases[i].smtp,
+				   cases[i].diag, cases[i].host, &c);
+		T_STR(c.reason, cases[i].reason, "%s", cases[i].why);
+		T_OK(c.hard == cases[i].hard, "%s: hard=%d", cases[i].why,
+		     cases[i].hard);
+	}
+	struct rb_classified c;
+	rb_reason_classify(r, NULL, NULL, "you are reported", NULL, &c);
+	T_STR(c.feedback, "abuse", "feedback rule sets the feedback type");
+
+	/* the vocabulary */
+	T_OK(rb_reason_known("userunknown") && rb_reason_known("feedback") &&
+		 rb_reason_known("vacation") && rb_reason_known("delivered"),
+	     "vocabulary has bounce and non-bounce reasons");
+	T_OK(!rb_reason_known("UserUnknown") && !rb_reason_known(""),
+	     "unknown names refused");
+	size_t k = 0;
+	for (const char *const *p = rb_reason_all(); *p; p++)
+		k++;
+	T_OK(k == 34, "34 reasons (%zu)", k);
+	T_OK(rb_reason_hard(NULL, NULL, NULL) == 0, "hard(NULL) is soft");
+	rb_rules_free(r);
+	free(all);
+	T_DONE();
+}

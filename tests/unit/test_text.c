@@ -1,0 +1,182 @@
+/* text: field blocks (folding, blank lines, limits) and byte helpers. */
+#include <stdlib.h>
+
+#include "../../parsers/text.h"
+#include "t.h"
+
+static const struct rb_limits deflim = RB_LIMITS_DEFAULT;
+
+/* a block in, the fields out as "name=value|name=value", consumed bytes */
+static const struct {
+	const char *in;
+	const char *want;
+	long consumed;	/* -1: do not check */
+} blocks[] = {
+    {"A: 1\nB: 2\n", "A=1|B=2", 10},
+    {"A: 1\n\nB: 2\n", "A=1", 6},
+    {"\n\n  \nA: 1\n", "A=1", 10},	/* blank lines before the block */
+    {"A: one\n two\n\tthree\nB: x\n", "A=one two three|B=x", -1},
+    {"A: one\r\n two\r\nB: x\r\n\r\nC: y\r\n", "A=one two|B=x", 22},
+    {"Name : spaced\n", "Name=spaced", -1},	/* space before colon */
+    {"not a field\nA: 1\n", "A=1", -1},	/* garbage line skipped */
+    {": no name\nA: 1\n", "A=1", -1},
+    {"A:\nB:   \n", "A=|B=", -1},	/* empty values */
+    {"A: 1\n \nB: 2\n", "A=1", -1},	/* whitespace-only line ends a block */
+    {" leading continuation\nA: 1\n", "A=1", -1},
+    {"A: x: y: z\n", "A=x: y: z", -1},
+    {"Diagnostic-Code: smtp; 550 5.1.1\n    user unknown", 
+     "Diagnostic-Code=smtp; 550 5.1.1 user unknown", -1},	/* no final LF */
+    {"", "", 0},
+    {"\n", "", 1},
+    {"A\xff: 1\nB: 2\n", "B=2", -1},	/* 8-bit field name refused */
+};
+
+static const char *
+join(struct rb_arena *a, const struct rb_fields *f)
+{
+	size_t cap = 1;
+	for (size_t i = 0; i < f->n; i++)
+		cap += strlen(f->v[i].name) + strlen(f->v[i].value) + 2;
+	char *s = rb_arena_alloc(a, cap);
+	for (size_t i = 0; i < f->n; i++) {
+		if (i)
+			strcat(s, "|");
+		strcat(s, f->v[i].name);
+		strcat(s, "=");
+		strcat(s, f->v[i].value);
+	}
+	return s;
+}
+
+static void
+test_blocks(void)
+{
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		struct rb_arena a;
+		struct rb_fields f;
+		size_t used = 0;
+		rb_arena_init(&a);
+		int rc = rb_fields_parse(&a, blocks[i].in, strlen(blocks[i].in),
+					 &deflim, &f, &used);
+		T_OK(rc == 0, "fields block %zu parses", i);
+		T_STR(join(&a, &f), blocks[i].want, "fields block %zu content", i);
+		if (blocks[i].consumed >= 0)
+			T_OK((long)used == blocks[i].consumed,
+			     "fields block %zu consumed %zu (want %ld)", i, used,
+			     blocks[i].consumed);
+		rb_arena_free(&a);
+	}
+}
+
+static void
+test_field_limits(void)
+{
+	struct rb_arena a;
+	struct rb_fields f;
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	rb_arena_init(&a);
+
+	/* header count: at the limit passes, one more fails */
+	lim.max_headers = 3;
+	const char *three = "A: 1\nB: 2\nC: 3\n";
+	const char *four = "A: 1\nB: 2\nC: 3\nD: 4\n";
+	T_OK(rb_fields_parse(&a, three, strlen(three), &lim, &f, NULL) == 0 &&
+		 f.n == 3,
+	     "max_headers: 3 fields at limit 3 pass");
+	T_OK(rb_fields_parse(&a, four, strlen(four), &lim, &f, NULL) < 0 &&
+		 f.n == 3,
+	     "max_headers: 4 fields at limit 3 fail, first 3 kept");
+
+	/* value length (after the colon, folded, trimmed) */
+	lim = deflim;
+	lim.max_header = 10;
+	const char *ten = "A: 0123456789\n";
+	const char *eleven = "A: 0123456789a\n";
+	const char *folded = "A: 01234\n 56789a\n";
+	T_OK(rb_fields_parse(&a, ten, strlen(ten), &lim, &f, NULL) == 0,
+	     "max_header: 10-byte value at limit 10 passes");
+	T_OK(rb_fields_parse(&a, eleven, strlen(eleven), &lim, &f, NULL) < 0,
+	     "max_header: 11-byte value at limit 10 fails");
+	T_OK(rb_fields_parse(&a, folded, strlen(folded), &lim, &f, NULL) < 0,
+	     "max_header: folded value over the limit fails");
+	rb_arena_free(&a);
+}
+
+static void
+test_get(void)
+{
+	struct rb_arena a;
+	struct rb_fields f;
+	rb_arena_init(&a);
+	const char *t = "Final-Recipient: a\nfinal-recipient: b\nACTION: failed\n";
+	rb_fields_parse(&a, t, strlen(t), &deflim, &f, NULL);
+	T_STR(rb_fields_get(&f, "FINAL-RECIPIENT"), "a",
+	      "fields_get is case-insensitive and returns the first");
+	T_STR(rb_fields_get(&f, "action"), "failed", "fields_get action");
+	T_STR(rb_fields_get(&f, "Status"), NULL, "fields_get missing is NULL");
+	rb_arena_free(&a);
+}
+
+static const struct {
+	const char *in, *want;
+} squeezes[] = {
+    {"  a  b\t\tc \r\n d ", "a b c d"},
+    {"", ""},
+    {"   ", ""},
+    {"x", "x"},
+};
+
+static void
+test_helpers(void)
+{
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < sizeof(squeezes) / sizeof(squeezes[0]); i++)
+		T_STR(rb_squeeze(&a, squeezes[i].in, strlen(squeezes[i].in)),
+		      squeezes[i].want, "squeeze %zu", i);
+	const char *hay = "Hello World";
+	T_OK(rb_memcasemem(hay, 11, "WORLD", 5) == hay + 6, "memcasemem found");
+	T_OK(rb_memcasemem(hay, 11, "worlds", 6) == NULL, "memcasemem absent");
+	T_OK(rb_memcasemem(hay, 5, "World", 5) == NULL,
+	     "memcasemem respects the length");
+	T_OK(rb_startswith_ci("Failed (x)", "failed"), "startswith_ci");
+	T_OK(!rb_startswith_ci("fail", "failed"), "startswith_ci short");
+
+	/* lines */
+	const char *t = "a\r\nbb\n\nccc";
+	size_t pos = 0, ll;
+	const char *line;
+	const char *want[] = {"a", "bb", "", "ccc"};
+	int k = 0, ok = 1;
+	while (rb_next_line(t, strlen(t), &pos, &line, &ll)) {
+		if (k >= 4 || ll != strlen(want[k]) ||
+		    memcmp(line, want[k], ll) != 0)
+			ok = 0;
+		k++;
+	}
+	T_OK(ok && k == 4, "next_line splits CRLF and LF lines");
+
+	/* UTF-8 */
+	T_OK(rb_utf8_valid("h\xc3\xa9llo", 6), "utf8 valid 2-byte");
+	T_OK(rb_utf8_valid("\xe5\xb1\xb1", 3), "utf8 valid 3-byte");
+	T_OK(!rb_utf8_valid("\xc3", 1), "utf8 truncated sequence invalid");
+	T_OK(!rb_utf8_valid("\xc0\xaf", 2), "utf8 overlong invalid");
+	T_OK(!rb_utf8_valid("\xed\xa0\x80", 3), "utf8 surrogate invalid");
+	T_OK(!rb_utf8_valid("\xf4\x90\x80\x80", 4), "utf8 above U+10FFFF invalid");
+	T_STR(rb_utf8_sanitize(&a, "a\xffz", 3), "a\xef\xbf\xbdz",
+	      "sanitize replaces invalid bytes by U+FFFD");
+	T_STR(rb_utf8_sanitize(&a, "ok", 2), "ok", "sanitize keeps valid text");
+	char *s = rb_utf8_sanitize(&a, "a\0b", 3);
+	T_OK(s[0] == 'a', "sanitize handles NUL bytes without crashing");
+	rb_arena_free(&a);
+}
+
+int
+main(void)
+{
+	test_blocks();
+	test_field_limits();
+	test_get();
+	test_helpers();
+	T_DONE();
+}
