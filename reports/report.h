@@ -1,0 +1,178 @@
+/*
+ * report: the row model of complaint and bounce reports, and the
+ * renderers that turn it into text, CSV, JSON and HTML.
+ *
+ * reports/ never speaks SQL.  The caller (src/cmd_report.c) asks the
+ * store for events grouped by the raw event fields that the chosen keys
+ * need (rb_report_columns), feeds those groups in with rb_report_add,
+ * adds the sent counts and the daily series, and calls rb_report_finish,
+ * which derives the key values (week from day, provider from its
+ * signals, hard/soft from the flag), merges groups that became equal,
+ * joins the sent counts, computes rates and marks, sorts and cuts to the
+ * top N.  Every renderer prints the same numbers from the finished rows.
+ *
+ * Memory: a report owns everything it holds (one arena plus its arrays);
+ * strings passed in are copied.  rb_report_free releases it all.
+ * Errors: constructors return NULL with a message in *err for a bad spec
+ * (unknown key, key not valid for the kind); renderers return -1 when
+ * the output stream fails.
+ */
+#ifndef RB_REPORT_H
+#define RB_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct rb_report;
+
+enum rb_report_kind {
+	RB_REPORT_COMPLAINTS = 0,
+	RB_REPORT_BOUNCES,
+	RB_REPORT_NKINDS
+};
+
+enum rb_report_format {
+	RB_FMT_TEXT = 0,
+	RB_FMT_CSV,
+	RB_FMT_JSON,
+	RB_FMT_HTML
+};
+
+#define RB_REPORT_MAXKEYS 4
+#define RB_REPORT_MAXCOLS 12
+
+/* sent counts can be matched on these dimensions only */
+enum rb_sent_dim {
+	RB_SENT_NONE = 0,
+	RB_SENT_DAY,
+	RB_SENT_WEEK,
+	RB_SENT_SENDER_DOMAIN,
+	RB_SENT_CAMPAIGN,
+	RB_SENT_LIST
+};
+
+/* One grouping key (a row of the table in report.c). */
+struct rb_report_key {
+	const char *name;	/* --by value, CSV/JSON column name */
+	const char *label;	/* text/HTML column header */
+	unsigned kinds;		/* 1 << enum rb_report_kind */
+	/* raw event fields this key is derived from, NULL-terminated; the
+	 * store knows them by these names (store/report_q.h) */
+	const char *const *cols;
+	enum rb_sent_dim sent;
+	/* raw column values -> key value; NULL means the first column as is */
+	const char *(*derive)(struct rb_report *r, const char *const *vals);
+	bool time;		/* sorts chronologically */
+};
+
+/* What a report kind is: which events and what its counts are called. */
+struct rb_report_kinddef {
+	const char *name;	/* "complaints" */
+	const char *title;	/* "Complaint report" */
+	const char *count;	/* column name of the count: "complaints" */
+	const char *sub;	/* second count column: "inferred" / "hard" */
+	const char *sub2;	/* third (count - sub), or NULL: "soft" */
+	const char *rate;	/* "complaint rate" */
+	const char *breakdown;	/* key for the HTML bar chart */
+};
+
+extern const struct rb_report_kinddef rb_report_kinds[RB_REPORT_NKINDS];
+
+/* A finished row.  keys[i] is never NULL ("(none)" for missing). */
+struct rb_report_row {
+	const char *keys[RB_REPORT_MAXKEYS];
+	long long n;		/* events */
+	long long sub;		/* complaints: inferred (not ARF); bounces: hard */
+	long long sent;		/* -1: no sent count matches this group */
+	double rate;		/* n / sent, or -1 when unknown */
+};
+
+/* One day of the daily series (for charts and JSON). */
+struct rb_report_day {
+	char day[11];
+	long long complaints, bounces, sent;	/* sent -1: unknown */
+};
+
+struct rb_report {
+	enum rb_report_kind kind;
+	char from[11], to[11];	/* inclusive dates, YYYY-MM-DD */
+	int nkeys;
+	const struct rb_report_key *keys[RB_REPORT_MAXKEYS];
+	long top;		/* 0: all */
+	double warn, limit;	/* marks, default 0.001 and 0.003 */
+
+	struct rb_report_row *rows;
+	size_t nrows, caprows;
+	size_t omitted;		/* groups cut by --top */
+	long long omitted_n;	/* their events */
+
+	struct rb_report_row total;	/* keys unused */
+	struct rb_report_day *days;
+	size_t ndays;
+	struct rb_report *breakdown;	/* for the HTML bar chart, or NULL */
+
+	struct rb_report_priv *priv;
+};
+
+/* The key table lookup; NULL when unknown. */
+const struct rb_report_key *rb_report_key_find(const char *name);
+/* Comma-separated key names valid for kind into buf (for --help). */
+const char *rb_report_key_names(enum rb_report_kind kind, char *buf,
+				size_t size);
+/* "complaints" / "bounces" -> kind; -1 when unknown. */
+int rb_report_kind_parse(const char *name);
+
+/*
+ * A new report for [from, to] (inclusive YYYY-MM-DD) grouped by the
+ * comma-separated key names in by (NULL or "" groups nothing: one row).
+ * NULL with *err set on a bad key.
+ */
+struct rb_report *rb_report_new(enum rb_report_kind kind, const char *from,
+				const char *to, const char *by,
+				const char **err);
+void rb_report_free(struct rb_report *r);
+
+/* The raw event columns to group by, in the order rb_report_add takes
+ * them; returns how many (at most RB_REPORT_MAXCOLS). */
+int rb_report_columns(const struct rb_report *r, const char **cols);
+
+/* One group of events from the store: vals in rb_report_columns order
+ * (NULL for SQL NULL); n events of which sub are inferred (complaints)
+ * or hard (bounces). */
+void rb_report_add(struct rb_report *r, const char *const *vals, long long n,
+		   long long sub);
+/* One stored sent count inside the window; NULL or "" for any part not
+ * given when it was imported. */
+void rb_report_add_sent(struct rb_report *r, const char *day,
+			const char *sender_domain, const char *campaign,
+			const char *list, long long count);
+/* One day of the series (days without events need not be added). */
+void rb_report_add_day(struct rb_report *r, const char *day,
+		       long long complaints, long long bounces);
+/* Merge, join sent counts, rates, sort, top N (0: all). */
+void rb_report_finish(struct rb_report *r, long top);
+
+/* "ok", "warn", "over" against the marks; NULL when rate < 0. */
+const char *rb_report_mark(const struct rb_report *r, double rate);
+/* Highest known rate over the rows and the total; -1 when none. */
+double rb_report_max_rate(const struct rb_report *r);
+
+/* Render in one format.  0, or -1 on a write error. */
+int rb_report_render(const struct rb_report *r, enum rb_report_format f,
+		     FILE *out);
+int rb_report_format_parse(const char *name);	/* -1 when unknown */
+
+/* Renderers (render_*.c). */
+int rb_render_text(const struct rb_report *r, FILE *out);
+int rb_render_csv(const struct rb_report *r, FILE *out);
+int rb_render_json(const struct rb_report *r, FILE *out);
+int rb_render_html(const struct rb_report *r, FILE *out);
+
+/* Days between two YYYY-MM-DD dates (b - a), or INT_MIN when invalid. */
+int rb_day_diff(const char *a, const char *b);
+/* day + n days into out[11]; -1 when day is invalid. */
+int rb_day_add(const char *day, int n, char out[11]);
+/* ISO week "2026-W48" of a day into out[9]; -1 when invalid. */
+int rb_day_week(const char *day, char out[9]);
+
+#endif
