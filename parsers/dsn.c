@@ -140,13 +140,19 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 		 * field of the first block that has any */
 		while (i < f.n && !is_rcpt_field(f.v[i].name))
 			i++;
+		/* ... but in a later block, fields before the recipient
+		 * field belong to that recipient (MessageLabs writes
+		 * Diagnostic-Code, Status, Action, then Final-Recipient) */
+		size_t lead = 0;
 		if (i > 0 && !have_msg) {
 			msg.v = f.v;
 			msg.n = i;
 			have_msg = true;
+			lead = i;
 		}
 		while (i < f.n) {
-			size_t gs = i;
+			size_t gs = lead < i ? lead : i;
+			lead = f.n;
 			bool fin = false, orig = false;
 			for (; i < f.n; i++) {
 				const char *nm = f.v[i].name;

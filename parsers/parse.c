@@ -304,6 +304,11 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		struct rb_classified cl;
 		rb_reason_classify(c->opts->rules, e->status, e->smtp_code,
 				   e->diagnostic, e->remote_mta, &cl);
+		/* a delay has not failed yet: its reason is that delivery
+		 * has not happened in time (Sisimai's convention, so reports
+		 * compare); the cause stays in diagnostic and status */
+		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
+			e->reason = "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
 		if (e->hard < 0)

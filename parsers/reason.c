@@ -60,6 +60,23 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
 	out->rule = NULL;
 	out->reason = NULL;
 
+	/* provider rules (scoped to the remote host) know what the provider
+	 * meant by its code better than the code's generic meaning */
+	if (diagnostic != NULL && *diagnostic && remote_mta != NULL) {
+		const struct rb_rule *r = rb_rules_match_scoped(
+		    rules, RB_FIELD_DIAGNOSTIC, diagnostic, strlen(diagnostic),
+		    remote_mta);
+		if (r != NULL) {
+			out->reason = r->reason;
+			out->rule = r->name;
+			out->feedback = r->feedback;
+			out->hard = r->hard >= 0
+					? r->hard
+					: rb_reason_hard(r->reason, status,
+							 smtp_code);
+			return;
+		}
+	}
 	if (si != NULL && si->specific && si->reason != NULL) {
 		out->reason = si->reason;
 		out->rule = "status";

@@ -284,6 +284,24 @@ rb_rules_match(const struct rb_rules *r, enum rb_rule_field field,
 	return NULL;
 }
 
+const struct rb_rule *
+rb_rules_match_scoped(const struct rb_rules *r, enum rb_rule_field field,
+		      const char *text, size_t len, const char *host)
+{
+	if (r == NULL || text == NULL || len == 0 || host == NULL)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rb_rule *rule = &r->v[i];
+		if (rule->field != field || rule->host_re == NULL)
+			continue;
+		if (run(r, rule->host_re, host, strlen(host)) != 1)
+			continue;
+		if (run(r, rule->re, text, len) == 1)
+			return rule;
+	}
+	return NULL;
+}
+
 int
 rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
 		const char *text, size_t len)

@@ -81,6 +81,14 @@ const struct rb_rule *rb_rules_match(const struct rb_rules *r,
 				     enum rb_rule_field field,
 				     const char *text, size_t len,
 				     const char *host);
+/*
+ * The same, trying only the rules scoped to hosts (provider rules); they
+ * are consulted before the generic meaning of a status code.
+ */
+const struct rb_rule *rb_rules_match_scoped(const struct rb_rules *r,
+					    enum rb_rule_field field,
+					    const char *text, size_t len,
+					    const char *host);
 /* Match one pattern of a rule against a text (tests, --check). 1/0/-1. */
 int rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
 		    const char *text, size_t len);

@@ -17,7 +17,8 @@ static const struct rb_status_info table[] = {
     {"1.7", "Bad sender's mailbox address syntax", "rejected", false},
     {"1.8", "Bad sender's system address", "rejected", false},
     {"1.9", "Message relayed to non-compliant mailer", NULL, false},
-    {"1.10", "Recipient address has null MX", "hostunknown", true},
+    /* not decisive: Microsoft uses 5.1.10 for an unknown recipient */
+    {"1.10", "Recipient address has null MX", "hostunknown", false},
     {"2.0", "Other or undefined mailbox status", NULL, false},
     {"2.1", "Mailbox disabled, not accepting messages", "suspend", false},
     {"2.2", "Mailbox full", "mailboxfull", true},
