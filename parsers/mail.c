@@ -6,6 +6,7 @@
 #include <gmime/gmime.h>
 
 #include "addr.h"
+#include "charset.h"
 
 struct walk {
 	struct rb_arena *a;
@@ -179,12 +180,48 @@ add_text(struct walk *w, const char *type, const char *text, size_t len)
 	w->ntexts++;
 }
 
+/* Transfer-decoded bytes of a leaf part, not yet charset-converted
+ * (for the labels parsers/charset.c decodes itself). */
+static char *
+part_raw(struct rb_arena *a, GMimePart *part, size_t cap, size_t *len)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	*len = 0;
+	if (w == NULL)
+		return rb_arena_strdup(a, "");
+	GMimeStream *out = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, out);
+	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+	size_t n = ba->len > cap ? cap : ba->len;
+	char *s = rb_arena_strndup(a, (const char *)ba->data, n);
+	*len = n;
+	g_object_unref(out);
+	return s;
+}
+
 static char *
 text_part(struct walk *w, GMimeObject *obj, const char *type, size_t *len)
 {
 	size_t cap = w->lim->max_text * 4;
 	char *s;
-	if (GMIME_IS_TEXT_PART(obj)) {
+	/* cn: gb2312/gbk labels decode as GB18030 (mail labelled gb2312 is
+	 * often GBK), unicode-1-1-utf-7 as UTF-7; gmime handles the rest.
+	 * See parsers/charset.h. */
+	const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
+	const char *ov = GMIME_IS_PART(obj) ? rb_charset_override(cs) : NULL;
+	if (ov != NULL) {
+		size_t rn;
+		char *raw = part_raw(w->a, GMIME_PART(obj), cap, &rn);
+		s = rb_charset_decode(w->a, ov, raw, rn, len);
+		if (*len > cap) {
+			/* cut on a UTF-8 boundary */
+			size_t k = cap;
+			while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+				k--;
+			s[k] = '\0';
+			*len = k;
+		}
+	} else if (GMIME_IS_TEXT_PART(obj)) {
 		char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
 		if (t == NULL)
 			return part_bytes(w->a, GMIME_PART(obj), cap, len);
@@ -414,6 +451,11 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 	const char *subj = g_mime_message_get_subject(msg);
 	if (subj)
 		m->subject = clean(a, subj);
+	/* cn: =?gb2312?B?...?= subjects decoded as GB18030 (charset.h) */
+	char *cn_subj =
+	    rb_charset_header_decode(a, rb_fields_get(&m->hdr, "Subject"));
+	if (cn_subj != NULL)
+		m->subject = cn_subj;
 	m->from = decoded_header(a, mo, "From");
 	if (m->from)
 		m->from_addr = rb_addr_find(a, m->from, strlen(m->from));
@@ -455,7 +497,10 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 	m->body = b;
 	m->body_len = o;
 	const char *os = m->has_orig ? rb_fields_get(&m->orig, "Subject") : NULL;
-	if (os != NULL) {
+	char *cn_os = rb_charset_header_decode(a, os);	/* cn: as above */
+	if (cn_os != NULL) {
+		m->orig_subject = cn_os;
+	} else if (os != NULL) {
 		char *d = g_mime_utils_header_decode_text(NULL, os);
 		if (d != NULL) {
 			m->orig_subject = clean(a, d);

@@ -9,6 +9,7 @@
 #include "module.h"
 #include "original.h"
 #include "reason.h"
+#include "rhost.h"
 #include "status.h"
 #include "text.h"
 #include "verp.h"
@@ -295,6 +296,17 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 	case RB_KIND_BOUNCE:
 	case RB_KIND_DELAY: {
 		fix_status(c, e);
+		if (e->remote_mta == NULL) {
+			/* no Remote-MTA field: the host the sender's MTA quotes
+			 * ("host mx3.qq.com[...] said:"), for host-scoped rules */
+			if (e->diagnostic)
+				e->remote_mta = rb_remote_mta_find(
+				    c->a, e->diagnostic, strlen(e->diagnostic),
+				    NULL);
+			if (e->remote_mta == NULL)
+				e->remote_mta = rb_remote_mta_find(
+				    c->a, m->body, m->body_len, e->recipient);
+		}
 		if (e->smtp_code == NULL && e->diagnostic)
 			e->smtp_code = rb_smtp_code_find(
 			    c->a, e->diagnostic, strlen(e->diagnostic));
@@ -322,6 +334,10 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		if (cl.feedback != NULL && e->kind == RB_KIND_BOUNCE) {
 			/* a rejection that is really a complaint signal */
 			e->kind = RB_KIND_COMPLAINT;
+			e->feedback_type = cl.feedback;
+		} else if (cl.feedback != NULL) {
+			/* a temporary failure carrying the same signal (NetEase
+			 * "421 HL:REP"): keeps its kind, records the signal */
 			e->feedback_type = cl.feedback;
 		}
 		break;

@@ -1,0 +1,225 @@
+#include "charset.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <string.h>
+#include <strings.h>
+
+#include "text.h"
+
+static const struct {
+	const char *label;	/* lower-case */
+	const char *iconv;
+} table[] = {
+    {"gb2312", "GB18030"},	    {"gbk", "GB18030"},
+    {"x-gbk", "GB18030"},	    {"cp936", "GB18030"},
+    {"ms936", "GB18030"},	    {"windows-936", "GB18030"},
+    {"euc-cn", "GB18030"},	    {"x-euc-cn", "GB18030"},
+    {"csgb2312", "GB18030"},	    {"gb_2312-80", "GB18030"},
+    {"gb_2312", "GB18030"},	    {"chinese", "GB18030"},
+    {"iso-ir-58", "GB18030"},	    {"csiso58gb231280", "GB18030"},
+    {"gb18030", "GB18030"},	    {"utf-7", "UTF-7"},
+    {"unicode-1-1-utf-7", "UTF-7"}, {"unicode-2-0-utf-7", "UTF-7"},
+    {"x-unicode-1-1-utf-7", "UTF-7"}, {"x-unicode-2-0-utf-7", "UTF-7"},
+    {"csunicode11utf7", "UTF-7"},
+};
+
+const char *
+rb_charset_override(const char *label)
+{
+	if (label == NULL)
+		return NULL;
+	while (*label == ' ' || *label == '"')
+		label++;
+	size_t n = strcspn(label, "\" ;");
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strlen(table[i].label) == n &&
+		    strncasecmp(label, table[i].label, n) == 0)
+			return table[i].iconv;
+	return NULL;
+}
+
+char *
+rb_charset_decode(struct rb_arena *a, const char *from, const char *in,
+		  size_t n, size_t *olen)
+{
+	iconv_t cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1) {
+		char *s = rb_utf8_sanitize(a, in, n);
+		*olen = strlen(s);
+		return s;
+	}
+	/* UTF-8 of a GB18030 or UTF-7 byte never takes more than 3 bytes
+	 * per input byte (U+FFFD is 3 bytes for 1 bad byte) */
+	size_t cap = n * 3 + 4;
+	char *out = rb_arena_alloc(a, cap + 1);
+	char *ip = (char *)in, *op = out;
+	size_t il = n, ol = cap;
+	while (il > 0) {
+		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
+			break;
+		if (errno == E2BIG || ol < 3)
+			break;	/* cannot happen with cap; be safe */
+		/* EILSEQ or EINVAL (truncated input): replace one byte */
+		memcpy(op, "\xef\xbf\xbd", 3);
+		op += 3;
+		ol -= 3;
+		ip++;
+		il--;
+		iconv(cd, NULL, NULL, NULL, NULL);	/* reset shift state */
+	}
+	if (ol >= 8)
+		iconv(cd, NULL, NULL, &op, &ol);	/* flush (UTF-7) */
+	iconv_close(cd);
+	*op = '\0';
+	/* iconv output is UTF-8 already; sanitise anyway (NULs) */
+	char *s = rb_utf8_sanitize(a, out, (size_t)(op - out));
+	*olen = strlen(s);
+	return s;
+}
+
+static int
+b64val(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Decode the payload of one encoded word into out; returns bytes. */
+static size_t
+word_bytes(char enc, const char *p, size_t n, char *out)
+{
+	size_t k = 0;
+	if (enc == 'b' || enc == 'B') {
+		unsigned acc = 0;
+		int bits = 0;
+		for (size_t i = 0; i < n; i++) {
+			int v = b64val((unsigned char)p[i]);
+			if (v < 0)
+				continue;	/* '=' padding, stray bytes */
+			acc = (acc << 6) | (unsigned)v;
+			bits += 6;
+			if (bits >= 8) {
+				bits -= 8;
+				out[k++] = (char)((acc >> bits) & 0xff);
+			}
+		}
+		return k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '_') {
+			out[k++] = ' ';
+		} else if (p[i] == '=' && i + 2 < n &&
+			   hexval((unsigned char)p[i + 1]) >= 0 &&
+			   hexval((unsigned char)p[i + 2]) >= 0) {
+			out[k++] = (char)(hexval((unsigned char)p[i + 1]) * 16 +
+					  hexval((unsigned char)p[i + 2]));
+			i += 2;
+		} else {
+			out[k++] = p[i];
+		}
+	}
+	return k;
+}
+
+char *
+rb_charset_header_decode(struct rb_arena *a, const char *raw)
+{
+	if (raw == NULL || strstr(raw, "=?") == NULL)
+		return NULL;
+	size_t n = strlen(raw);
+	/* output: decoded text of words plus the literal text between */
+	char *res = rb_arena_alloc(a, n * 3 + 1);
+	size_t rk = 0;
+	bool claimed = false;
+	const char *p = raw, *end = raw + n;
+	const char *last_word_end = NULL;
+	while (p < end) {
+		const char *w = strstr(p, "=?");
+		if (w == NULL)
+			w = end;
+		/* literal text before the word, dropped when it is only
+		 * whitespace between two encoded words (RFC 2047 6.2) */
+		const char *lit = p;
+		size_t ll = (size_t)(w - p);
+		bool only_ws = true;
+		for (size_t i = 0; i < ll; i++)
+			if (lit[i] != ' ' && lit[i] != '\t' && lit[i] != '\r' &&
+			    lit[i] != '\n')
+				only_ws = false;
+		if (w == end) {
+			memcpy(res + rk, lit, ll);
+			rk += ll;
+			break;
+		}
+		/* =?charset?enc?payload?= */
+		const char *cs = w + 2;
+		const char *q1 = memchr(cs, '?', (size_t)(end - cs));
+		const char *q2 = q1 && q1 + 2 < end && q1[2] == '?' ? q1 + 2 : NULL;
+		const char *fin = q2 ? strstr(q2 + 1, "?=") : NULL;
+		if (fin == NULL) {
+			memcpy(res + rk, lit, ll + 2);
+			rk += ll + 2;
+			p = w + 2;
+			continue;
+		}
+		if (!(only_ws && last_word_end == p)) {
+			memcpy(res + rk, lit, ll);
+			rk += ll;
+		}
+		char label[64];
+		size_t cl = (size_t)(q1 - cs);
+		if (cl >= sizeof(label))
+			cl = sizeof(label) - 1;
+		memcpy(label, cs, cl);
+		label[cl] = '\0';
+		char *star = strchr(label, '*');	/* RFC 2231 language */
+		if (star)
+			*star = '\0';
+		const char *from = rb_charset_override(label);
+		const char *pl = q2 + 1;
+		size_t pn = (size_t)(fin - pl);
+		char *bytes = rb_arena_alloc(a, pn + 1);
+		size_t bn = word_bytes(q1[1], pl, pn, bytes);
+		size_t dl;
+		char *d;
+		if (from != NULL) {
+			claimed = true;
+			d = rb_charset_decode(a, from, bytes, bn, &dl);
+		} else {
+			/* another charset in the same header */
+			d = rb_charset_decode(a, label, bytes, bn, &dl);
+		}
+		if (rk + dl > n * 3)
+			dl = n * 3 - rk;
+		memcpy(res + rk, d, dl);
+		rk += dl;
+		p = fin + 2;
+		last_word_end = p;
+	}
+	res[rk] = '\0';
+	if (!claimed)
+		return NULL;
+	char *u = rb_utf8_sanitize(a, res, rk);
+	return rb_squeeze(a, u, strlen(u));
+}
