@@ -47,6 +47,8 @@ extern const struct rb_module rb_mod_rfc3834;
 extern const struct rb_module rb_mod_mta_classic;
 /* DSN blocks found in plain text (parsers/mta_dsntext.c). */
 extern const struct rb_module rb_mod_dsn_text;
+/* Chinese-language provider NDRs (parsers/mta_cn.c). */
+extern const struct rb_module rb_mod_cn_ndr;
 
 /* Helpers shared by modules (parse.c). */
 /* Strip a "type;" prefix such as "smtp;" "dns;" "X-Postfix;". */

@@ -29,6 +29,11 @@ const struct rb_module *const rb_modules[] = {
     &rb_mod_notes,
     &rb_mod_domino,
     &rb_mod_zoho,
+    /* cn: Chinese-language NDRs of providers that accepted first (QQ
+     * 来自qq.com的退信, NetEase/Coremail 系统退信; parsers/mta_cn.c).
+     * After the provider modules (their own banners are more specific),
+     * before the generic text dialects. */
+    &rb_mod_cn_ndr,
     /* dialects-a: DSN field blocks in a body whose MIME structure is
      * broken (parsers/mta_dsntext.c) */
     &rb_mod_dsn_text,

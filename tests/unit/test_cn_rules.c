@@ -1,0 +1,283 @@
+/*
+ * Chinese providers (issue 7): every rule of etc/rules/15-cn.rules wins
+ * for its own example line in the full built-in rule set and classifies
+ * as declared; host scoping; no rate, quota, content or reputation rule
+ * can make an address hard or a suppressing complaint; remote-MTA
+ * extraction; charset decoding; the Chinese NDR module.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../parsers/charset.h"
+#include "../../parsers/mail.h"
+#include "../../parsers/parse.h"
+#include "../../parsers/reason.h"
+#include "../../parsers/rhost.h"
+#include "../../parsers/rules.h"
+#include "../../parsers/status.h"
+#include "t.h"
+
+/* One MX name per provider: a host-scoped rule is tried with each until
+ * its own scope accepts one. */
+static const char *const hosts[] = {
+    "mx3.qq.com",		 "mxbiz1.qq.com",
+    "163mx01.mxmail.netease.com", "qiye163mx01.mxmail.netease.com",
+    "mxw.mxhichina.com",	 "mx1.qiye.aliyun.com",
+    "smtpdm.aliyun.com",	 "freemx1.sinamail.sina.com.cn",
+    "sohumx1.sohu.com",		 NULL,
+};
+
+/* Reasons that speak about the sender (rate, quota, content,
+ * reputation, authentication), never about the address. */
+static const char *const sender_side[] = {
+    "toomanyconn",   "speeding",     "spamdetected", "contenterror",
+    "blocked",	     "badreputation", "authfailure", "syntaxerror",
+    "mesgtoobig",    "systemerror",  "requireptr",   NULL,
+};
+/* Inferred feedback types that must never suppress. */
+static const char *const signal_only[] = {"content-denied", "list-hygiene",
+					  NULL};
+
+static int
+in(const char *s, const char *const *list)
+{
+	for (size_t i = 0; s && list[i]; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static char *
+slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *buf = malloc(1 << 20);
+	*n = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void
+test_rules(void)
+{
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	size_t n;
+	char *text = slurp("etc/rules/15-cn.rules", &n);
+	T_OK(text != NULL, "read etc/rules/15-cn.rules");
+	if (text == NULL)
+		return;
+	struct rb_rules *cn = rb_rules_load(text, n, "15-cn.rules", &lim, &err);
+	T_OK(cn != NULL, "15-cn.rules loads (%s)", err ? err : "ok");
+	struct rb_rules *all = rb_rules_default(&lim, &err);
+	T_OK(all != NULL, "built-in rules load (%s)", err ? err : "ok");
+	if (cn == NULL || all == NULL)
+		return;
+	T_OK(cn->n >= 80, "15-cn.rules has %zu rules", cn->n);
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < cn->n; i++) {
+		const struct rb_rule *r = &cn->v[i];
+		const char *host = NULL;
+		if (r->host != NULL) {
+			for (size_t h = 0; hosts[h] && host == NULL; h++) {
+				const struct rb_rule *m = rb_rules_match(
+				    cn, r->field, r->example,
+				    strlen(r->example), hosts[h]);
+				if (m == r)
+					host = hosts[h];
+			}
+			T_OK(host != NULL, "%s: its host scope accepts one of "
+					   "the provider MXs", r->name);
+		}
+		const struct rb_rule *m = rb_rules_match(
+		    all, r->field, r->example, strlen(r->example), host);
+		T_STR(m ? m->name : NULL, r->name,
+		      "%s: wins for its example in the full rule set",
+		      r->name);
+		/* the whole classification, as parse.c runs it */
+		char *st = rb_status_find(&a, r->example, strlen(r->example));
+		char *code =
+		    rb_smtp_code_find(&a, r->example, strlen(r->example));
+		struct rb_classified cl;
+		rb_reason_classify(all, st ? st : "5.0.0", code, r->example,
+				   host, &cl);
+		T_STR(cl.reason, r->reason, "%s: reason %s", r->name,
+		      r->reason);
+		if (r->hard >= 0)
+			T_OK(cl.hard == r->hard, "%s: hard %s", r->name,
+			     r->hard ? "yes" : "no");
+		if (cl.rule && strcmp(cl.rule, "status") != 0)
+			T_STR(cl.feedback, r->feedback, "%s: feedback",
+			      r->name);
+		/* sender-side reasons never make an address hard and never
+		 * become a suppressing complaint */
+		if (in(r->reason, sender_side)) {
+			T_OK(r->hard != 1 && cl.hard == 0,
+			     "%s: %s is never hard", r->name, r->reason);
+			T_OK(r->feedback == NULL ||
+				 in(r->feedback, signal_only),
+			     "%s: no suppressing feedback type", r->name);
+		}
+		if (r->feedback != NULL)
+			T_OK(in(r->feedback, signal_only) ||
+				 strcmp(r->feedback,
+					"rejected-by-recipient") == 0,
+			     "%s: feedback type %s is documented", r->name,
+			     r->feedback);
+	}
+
+	/* host scoping: provider wording elsewhere is not the provider's */
+	static const struct {
+		const char *diag, *host, *reason;
+	} scoped[] = {
+	    {"550 Mailbox unavailable or access denied", "mx3.qq.com",
+	     "speeding"},
+	    {"550 Mailbox unavailable or access denied", "mx.example.org",
+	     "userunknown"},
+	    {"550 Connection denied", "mx1.qq.com", "blocked"},
+	    {"550 User in blacklist", "126mx02.mxmail.netease.com",
+	     "rejected"},
+	    {"553 5.7.1 SENDER REJECT", "sohumx1.sohu.com (203.0.113.1)",
+	     "rejected"},
+	    {"550 Mail is rejected by recipients", "mx3.qq.com.evil.example",
+	     NULL},
+	    /* ids and codes identify the provider without a host */
+	    {"550 Ip frequency limited [dGVzdA== IP: 192.0.2.1]", NULL,
+	     "toomanyconn"},
+	    {"550 whatever https://service.mail.qq.com/detail/122/175", NULL,
+	     "toomanyconn"},
+	    {"554 HL:ITC qiye163 mx1,ABC--.1S2 1728964799", NULL,
+	     "toomanyconn"},
+	    {"550 MI:STC 163 mx3,xyz", NULL, "toomanyconn"},
+	    {"550 RP:ORQ", NULL, "toomanyconn"},
+	    {"421 HL:ICC 163 mx21", NULL, "toomanyconn"},
+	};
+	for (size_t i = 0; i < sizeof(scoped) / sizeof(scoped[0]); i++) {
+		struct rb_classified cl;
+		rb_reason_classify(all, "5.0.0", "550", scoped[i].diag,
+				   scoped[i].host, &cl);
+		if (scoped[i].reason)
+			T_STR(cl.reason, scoped[i].reason, "'%s' at %s",
+			      scoped[i].diag,
+			      scoped[i].host ? scoped[i].host : "(no host)");
+		else
+			T_OK(cl.feedback == NULL,
+			     "'%s' at %s is no complaint", scoped[i].diag,
+			     scoped[i].host);
+	}
+	rb_arena_free(&a);
+	rb_rules_free(cn);
+	rb_rules_free(all);
+	free(text);
+}
+
+static void
+test_rhost(void)
+{
+	static const struct {
+		const char *text, *rcpt, *want;
+	} t[] = {
+	    {"host mx3.qq.com[203.0.113.1] said: 550 Mailbox not found", NULL,
+	     "mx3.qq.com"},
+	    {"<a@qq.example.com>: host MX3.QQ.COM[203.0.113.1] said: 550 x\n"
+	     "<b@163.example.com>: host 163mx01.mxmail.netease.com[203.0.113.2]"
+	     " said: 550 User not found",
+	     "b@163.example.com", "163mx01.mxmail.netease.com"},
+	    {"  a@x.example\n    host mx.x.example [192.0.2.1]\n    SMTP error",
+	     "a@x.example", "mx.x.example"},
+	    {"lost connection with mx2.qq.com[184.105.206.86] while performing "
+	     "the HELO handshake",
+	     NULL, "mx2.qq.com"},
+	    {"... while talking to mx1.example.org.:\n>>> DATA", NULL,
+	     "mx1.example.org"},
+	    {"the host is down [really]", NULL, NULL},
+	    {"host localhost[127.0.0.1] said: 550", NULL, NULL},
+	};
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		T_STR(rb_remote_mta_find(&a, t[i].text, strlen(t[i].text),
+					 t[i].rcpt),
+		      t[i].want, "remote MTA %zu", i);
+	rb_arena_free(&a);
+}
+
+static void
+test_charset(void)
+{
+	struct rb_arena a;
+	rb_arena_init(&a);
+	T_STR(rb_charset_override("GB2312"), "GB18030", "gb2312 -> GB18030");
+	T_STR(rb_charset_override("\"x-gbk\""), "GB18030", "x-gbk");
+	T_STR(rb_charset_override("unicode-1-1-utf-7"), "UTF-7", "utf-7 alias");
+	T_STR(rb_charset_override("utf-8"), NULL, "utf-8 left to gmime");
+	/* 系统退信 in GB2312, and 镕 (GBK only) + 䶮 (4-byte GB18030) */
+	T_STR(rb_charset_header_decode(&a, "=?gb2312?B?z7XNs83L0MU=?="),
+	      "系统退信", "RFC 2047 gb2312 subject");
+	T_STR(rb_charset_header_decode(
+		  &a, "=?gb2312?B?wLTX1HFxLmNvbbXEzcvQxQ==?="),
+	      "来自qq.com的退信", "QQ NDR subject");
+	T_STR(rb_charset_header_decode(&a, "=?GB2312?Q?=E9F?= =?gbk?B?/p+VMoI2?= x"),
+	      "镕䶮𠀀 x", "GBK and GB18030 characters under gb2312/gbk labels");
+	T_STR(rb_charset_header_decode(&a, "=?utf-8?B?5rWL?="), NULL,
+	      "utf-8 words are gmime's");
+	size_t n;
+	const char *u7 = "+ZeBs1U8gkBJSME7lTgtlNk72Tro- neko";
+	T_STR(rb_charset_decode(&a, "UTF-7", u7, strlen(u7), &n),
+	      "无法传递到以下收件人 neko", "UTF-7 body");
+	const char bad[] = "\x81\x30 ok";	/* truncated 4-byte sequence */
+	char *s = rb_charset_decode(&a, "GB18030", bad, sizeof(bad) - 1, &n);
+	T_OK(strstr(s, "ok") != NULL && strstr(s, "\xef\xbf\xbd") != NULL,
+	     "invalid GB18030 bytes become U+FFFD (%s)", s);
+	rb_arena_free(&a);
+}
+
+static void
+test_mail_views(void)
+{
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	static const struct {
+		const char *file, *needle, *subject;
+	} t[] = {
+	    {"tests/fixtures/cn-windows-utf7.eml", "传递到以下收件人失败", NULL},
+	    {"tests/fixtures/cn-netease-ndr-gb2312.eml", "镕喆会员日",
+	     "系统退信"},
+	    {"tests/fixtures/cn-qq-ndr.eml", "无法发送到 dead@partner",
+	     "来自qq.com的退信"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n;
+		char *buf = slurp(t[i].file, &n);
+		T_OK(buf != NULL, "read %s", t[i].file);
+		if (buf == NULL)
+			continue;
+		struct rb_arena a;
+		rb_arena_init(&a);
+		struct rb_mail m;
+		T_OK(rb_mail_load(&a, buf, n, &lim, &m) == 0, "load %s",
+		     t[i].file);
+		T_OK(strstr(m.body, t[i].needle) != NULL, "%s: body has %s",
+		     t[i].file, t[i].needle);
+		if (t[i].subject)
+			T_STR(m.subject, t[i].subject, "%s: subject",
+			      t[i].file);
+		rb_arena_free(&a);
+		free(buf);
+	}
+}
+
+int
+main(void)
+{
+	rb_mail_global_init();
+	test_rules();
+	test_rhost();
+	test_charset();
+	test_mail_views();
+	T_DONE();
+}
