@@ -14,5 +14,6 @@ int cmd_run(int argc, char **argv);
 /* $REBOUND_CONFIG or /etc/rebound/rebound.conf */
 const char *rb_config_default_path(void);
 int cmd_db(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@ static const struct command commands[] = {
      "check the configuration, print effective settings", cmd_config},
     {"db", "migrate|status|start|stop", "manage the database and its schema",
      cmd_db},
+    {"ingest", "PATH...", "parse mail and store events and suppressions",
+     cmd_ingest},
     {NULL, NULL, NULL, NULL},
 };
 

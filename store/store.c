@@ -44,7 +44,6 @@ rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days)
 	s->raw_days = days;
 }
 
-bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
 bool
 rb_store_raw_kept(const struct rb_store *s, unsigned *days)
 {
@@ -166,7 +165,8 @@ rb_store_open(const char *conninfo, char *err, size_t errlen)
 	}
 	/* times cross the wire as UTC ISO 8601 */
 	if (rb_store_exec(s, "SET TIME ZONE 'UTC'; SET client_encoding = "
-			     "'UTF8'; SET DateStyle = 'ISO'") != 0) {
+			     "'UTF8'; SET DateStyle = 'ISO'; "
+			     "SET client_min_messages = warning") != 0) {
 		snprintf(err, errlen, "%s", s->err);
 		rb_store_close(s);
 		return NULL;

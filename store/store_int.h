@@ -49,6 +49,12 @@ void rb_copy_free(struct rb_copybuf *b);
 int rb_store_copy_in(struct rb_store *s, const char *copy_sql,
 		     const struct rb_copybuf *b);
 
+/* Raw bytes retention as set by rb_store_keep_raw(). */
+bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
+/* Append s to a PostgreSQL text[] literal being built in b ("{" and "}"
+ * are the caller's). */
+void rb_pg_array_add(struct rb_copybuf *b, const char *s, bool first);
+
 /* Embedded migrations (generated from store/migrations/NNN_name.sql). */
 struct rb_migration {
 	int version;

@@ -1,0 +1,254 @@
+/*
+ * rebound ingest [--db CONNINFO] [--policy FILE] [--batch N] [--rules FILE]
+ *                [--quiet] PATH...
+ * Parses mail from the same sources as `parse` and stores messages,
+ * events and the policy's suppression decisions, one transaction per
+ * batch.  A progress line on a terminal (standard error), a summary at
+ * the end (standard output).  Exit status: 0 ok; 1 a path could not be
+ * read or the store failed (batches already committed stay: re-running
+ * is idempotent); 2 usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../ingest/files.h"
+#include "../parsers/mail.h"
+#include "../parsers/parse.h"
+#include "../store/store.h"
+#include "cli_store.h"
+#include "commands.h"
+#include "common.h"
+#include "event.h"
+#include "policy.h"
+
+struct ingest {
+	struct rb_store *store;
+	struct rb_policy policy;
+	struct rb_parse_opts opts;
+	size_t batch, n;
+	size_t bytes;
+	struct rb_arena *arenas;
+	struct rb_store_msg *msgs;
+	struct rb_store_counts counts;
+	int failed;
+	bool store_failed;
+	bool tty, quiet;
+	double t0, last;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+progress(struct ingest *g, bool force)
+{
+	if (!g->tty || g->quiet)
+		return;
+	double t = mono();
+	if (!force && t - g->last < 0.5)
+		return;
+	g->last = t;
+	double el = t - g->t0;
+	fprintf(stderr,
+		"\r%lu messages (%lu new, %lu duplicate), %lu events, %lu new "
+		"suppressions, %.0f msg/s  ",
+		g->counts.messages, g->counts.messages_new,
+		g->counts.messages_dup, g->counts.events_new,
+		g->counts.supp_new,
+		el > 0 ? (double)g->counts.messages / el : 0.0);
+}
+
+static int
+flush(struct ingest *g)
+{
+	if (g->n == 0)
+		return 0;
+	int rc = 0;
+	if (rb_store_begin(g->store) != 0 ||
+	    rb_store_write_batch(g->store, &g->policy, g->msgs, g->n,
+				 &g->counts) != 0 ||
+	    rb_store_commit(g->store) != 0) {
+		char keep[1024];
+		snprintf(keep, sizeof(keep), "%s", rb_store_error(g->store));
+		rb_store_rollback(g->store);
+		if (g->tty && !g->quiet)
+			fputc('\n', stderr);
+		rb_err("storing a batch failed (nothing of it was kept): %s",
+		       keep);
+		rc = -1;
+		g->store_failed = true;
+	}
+	for (size_t i = 0; i < g->n; i++)
+		rb_arena_reset(&g->arenas[i]);
+	g->n = 0;
+	g->bytes = 0;
+	progress(g, false);
+	return rc;
+}
+
+static int
+on_msg(void *ctx, const struct rb_msg *msg)
+{
+	struct ingest *g = ctx;
+	struct rb_arena *a = &g->arenas[g->n];
+	struct rb_events evs;
+	rb_events_init(&evs, a);
+	char *data = rb_arena_alloc(a, msg->len + 1);
+	memcpy(data, msg->data, msg->len);
+	rb_parse_message(a, data, msg->len, &g->opts, &evs);
+	struct rb_store_msg *m = &g->msgs[g->n++];
+	m->source = rb_arena_strdup(a, msg->path);
+	m->index = msg->index;
+	m->data = data;
+	m->len = msg->len;
+	m->size = msg->size;
+	m->events = evs.v;
+	m->nevents = evs.n;
+	g->bytes += msg->len;
+	if (g->n == g->batch || g->bytes > (64u << 20))
+		if (flush(g) != 0)
+			return 1;	/* stop the walk */
+	return 0;
+}
+
+static void
+on_err(void *ctx, const char *path, const char *error)
+{
+	struct ingest *g = ctx;
+	g->failed++;
+	rb_err("%s: %s", path, error);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: rebound ingest [--db CONNINFO] [--policy FILE] "
+	      "[--batch N]\n"
+	      "                      [--rules FILE] [--quiet] PATH...\n"
+	      "PATH is a message file, a Maildir or directory (recursively),\n"
+	      "an mbox file, or - for one message on standard input.\n",
+	      f);
+}
+
+static void
+summary(const struct ingest *g, double secs)
+{
+	const struct rb_store_counts *c = &g->counts;
+	printf("messages: %lu (new %lu, duplicates skipped %lu)\n",
+	       c->messages, c->messages_new, c->messages_dup);
+	printf("events: %lu new (", c->events_new);
+	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_DELIVERED; k++)
+		printf("%s %s %lu", k == RB_KIND_BOUNCE ? "" : ",",
+		       rb_kind_name((enum rb_kind)k), c->by_kind[k]);
+	printf(", unknown %lu), duplicate reports skipped %lu\n",
+	       c->by_kind[RB_KIND_UNKNOWN], c->events_dup);
+	printf("suppressions: %lu new, %lu changed\n", c->supp_new,
+	       c->supp_changed);
+	printf("time: %.2f s (%.0f messages/s)\n", secs,
+	       secs > 0 ? (double)c->messages / secs : 0.0);
+}
+
+int
+cmd_ingest(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *policy = NULL, *rules_path = NULL;
+	struct ingest g;
+	int c;
+	memset(&g, 0, sizeof(g));
+	g.batch = 1000;
+	rb_parse_opts_default(&g.opts);
+	while ((c = getopt_long(argc, argv, "d:p:b:r:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'p':
+			policy = optarg;
+			break;
+		case 'b':
+			g.batch = (size_t)strtoul(optarg, NULL, 10);
+			if (g.batch < 1 || g.batch > 100000) {
+				rb_err("--batch must be 1..100000");
+				return 2;
+			}
+			break;
+		case 'r':
+			rules_path = optarg;
+			break;
+		case 'q':
+			g.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	char err[1024];
+	if (rb_policy_load(&g.policy, policy, err, sizeof(err)) != 0) {
+		rb_err("%s", err);
+		return 1;
+	}
+	struct rb_rules *rules = rb_load_rules(rules_path, &g.opts.limits);
+	if (rules == NULL)
+		return 1;
+	g.opts.rules = rules;
+	g.store = rb_cli_store(db, true);
+	if (g.store == NULL) {
+		rb_rules_free(rules);
+		return 1;
+	}
+	rb_store_keep_raw(g.store, g.policy.keep_raw,
+			  (unsigned)(g.policy.raw_retention / 86400));
+	rb_mail_global_init();
+	g.arenas = calloc(g.batch, sizeof(*g.arenas));
+	g.msgs = calloc(g.batch, sizeof(*g.msgs));
+	if (g.arenas == NULL || g.msgs == NULL) {
+		rb_err("out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < g.batch; i++)
+		rb_arena_init(&g.arenas[i]);
+	g.tty = isatty(2);
+	g.t0 = g.last = mono();
+	rb_files_walk((const char *const *)argv + optind,
+				 (size_t)(argc - optind),
+				 g.opts.limits.max_message, on_msg, on_err, &g);
+	if (!g.store_failed)
+		flush(&g);
+	for (size_t i = 0; i < g.batch; i++)
+		rb_arena_free(&g.arenas[i]);
+	if (g.tty && !g.quiet)
+		fputc('\n', stderr);
+	if (!g.quiet)
+		summary(&g, mono() - g.t0);
+	free(g.arenas);
+	free(g.msgs);
+	rb_store_close(g.store);
+	rb_rules_free(rules);
+	return g.store_failed || g.failed ? 1 : 0;
+}

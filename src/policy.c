@@ -1,0 +1,633 @@
+#include "policy.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define DAY 86400L
+
+/*
+ * Default classes of bounce reasons (Sisimai's vocabulary).  The reasoning
+ * is in docs/policy.md; in short: the address is dead -> hard; the
+ * mailbox is temporarily unable -> soft; the receiver objects to the
+ * SENDER (reputation, content, rate, our own configuration) -> none,
+ * because suppressing the recipient would not fix it and would lose a
+ * good address.
+ */
+static const struct {
+	const char *name;
+	enum rb_pclass cls;
+} default_reasons[] = {
+    {"userunknown", RB_PC_HARD},   {"hostunknown", RB_PC_HARD},
+    {"hasmoved", RB_PC_HARD},	   {"notaccept", RB_PC_HARD},
+    {"mailboxfull", RB_PC_SOFT},   {"expired", RB_PC_SOFT},
+    {"networkerror", RB_PC_SOFT},  {"systemfull", RB_PC_SOFT},
+    {"systemerror", RB_PC_SOFT},   {"suspend", RB_PC_SOFT},
+    {"exceedlimit", RB_PC_SOFT},   {"filtered", RB_PC_SOFT},
+    {"mailererror", RB_PC_SOFT},   {"blocked", RB_PC_NONE},
+    {"spamdetected", RB_PC_NONE},  {"policyviolation", RB_PC_NONE},
+    {"badreputation", RB_PC_NONE}, {"requireptr", RB_PC_NONE},
+    {"authfailure", RB_PC_NONE},   {"contenterror", RB_PC_NONE},
+    {"speeding", RB_PC_NONE},	   {"toomanyconn", RB_PC_NONE},
+    {"securityerror", RB_PC_NONE}, {"virusdetected", RB_PC_NONE},
+    {"notcompliantrfc", RB_PC_NONE}, {"mesgtoobig", RB_PC_NONE},
+    {"norelaying", RB_PC_NONE},	   {"rejected", RB_PC_NONE},
+    {"syntaxerror", RB_PC_NONE},   {"onhold", RB_PC_NONE},
+    {"delivered", RB_PC_NONE},	   {"vacation", RB_PC_NONE},
+    {"feedback", RB_PC_NONE},
+};
+
+/* ARF feedback types (RFC 5965 + the cn helper's rejected-by-recipient). */
+static const struct {
+	const char *name;
+	enum rb_pclass cls;
+} default_feedback[] = {
+    {"abuse", RB_PC_COMPLAINT},
+    {"fraud", RB_PC_COMPLAINT},
+    {"virus", RB_PC_COMPLAINT},
+    {"other", RB_PC_COMPLAINT},
+    {"opt-out", RB_PC_COMPLAINT},
+    {"rejected-by-recipient", RB_PC_COMPLAINT},
+    {"not-spam", RB_PC_NONE},
+    {"auth-failure", RB_PC_NONE},
+};
+
+static const char *const class_names[] = {
+    [RB_PC_NONE] = "none",	   [RB_PC_SOFT] = "soft",
+    [RB_PC_HARD] = "hard",	   [RB_PC_COMPLAINT] = "complaint",
+    [RB_PC_MANUAL] = "manual",
+};
+
+const char *
+rb_pclass_name(enum rb_pclass c)
+{
+	return (unsigned)c <= RB_PC_MANUAL ? class_names[c] : "none";
+}
+
+int
+rb_pclass_parse(const char *s, enum rb_pclass *c)
+{
+	for (unsigned i = 0; i <= RB_PC_MANUAL; i++)
+		if (strcmp(s, class_names[i]) == 0) {
+			*c = (enum rb_pclass)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+set_entry(struct rb_policy_entry *v, size_t *n, size_t cap, const char *name,
+	  enum rb_pclass cls)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(v[i].name, name) == 0) {
+			v[i].cls = cls;
+			return;
+		}
+	if (*n == cap)
+		return;
+	snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
+	v[*n].cls = cls;
+	(*n)++;
+}
+
+void
+rb_policy_default(struct rb_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < sizeof(default_reasons) / sizeof(*default_reasons);
+	     i++)
+		set_entry(p->reasons, &p->nreasons,
+			  sizeof(p->reasons) / sizeof(*p->reasons),
+			  default_reasons[i].name, default_reasons[i].cls);
+	for (size_t i = 0;
+	     i < sizeof(default_feedback) / sizeof(*default_feedback); i++)
+		set_entry(p->feedback, &p->nfeedback,
+			  sizeof(p->feedback) / sizeof(*p->feedback),
+			  default_feedback[i].name, default_feedback[i].cls);
+	p->unknown_hard = RB_PC_HARD;
+	p->unknown_soft = RB_PC_SOFT;
+	p->feedback_missing = RB_PC_COMPLAINT;
+	p->feedback_other = RB_PC_COMPLAINT;
+	p->soft_threshold = 3;
+	p->soft_window = 14 * DAY;
+	p->soft_expiry = 30 * DAY;
+	p->hard_expiry = 0;
+	p->complaint_expiry = 0;
+	p->keep_raw = false;
+	p->raw_retention = 90 * DAY;
+	snprintf(p->source, sizeof(p->source), "built-in defaults");
+}
+
+long
+rb_duration_parse(const char *s)
+{
+	if (strcmp(s, "never") == 0 || strcmp(s, "forever") == 0)
+		return 0;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	long mul = 1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		mul = 1;
+		break;
+	case 'm':
+		mul = 60;
+		break;
+	case 'h':
+		mul = 3600;
+		break;
+	case 'd':
+		mul = DAY;
+		break;
+	case 'w':
+		mul = 7 * DAY;
+		break;
+	default:
+		return -1;
+	}
+	if (*end && end[1] != '\0')
+		return -1;
+	if (v > 100L * 365 * DAY / mul)
+		return -1;
+	return v * mul;
+}
+
+static int
+perr(char *err, size_t errlen, const char *name, int line, const char *what,
+     const char *key)
+{
+	snprintf(err, errlen, "%s:%d: %s%s%s", name, line, what,
+		 key ? ": " : "", key ? key : "");
+	return -1;
+}
+
+static int
+parse_bool(const char *v, bool *b)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") ||
+	    !strcmp(v, "1"))
+		*b = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") ||
+		 !strcmp(v, "off") || !strcmp(v, "0"))
+		*b = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* keys that take a duration, and where they go */
+static long *
+duration_key(struct rb_policy *p, const char *k)
+{
+	if (!strcmp(k, "soft_window"))
+		return &p->soft_window;
+	if (!strcmp(k, "soft_expiry"))
+		return &p->soft_expiry;
+	if (!strcmp(k, "hard_expiry"))
+		return &p->hard_expiry;
+	if (!strcmp(k, "complaint_expiry"))
+		return &p->complaint_expiry;
+	if (!strcmp(k, "raw_retention"))
+		return &p->raw_retention;
+	return NULL;
+}
+
+static enum rb_pclass *
+class_key(struct rb_policy *p, const char *k)
+{
+	if (!strcmp(k, "reason.default_hard"))
+		return &p->unknown_hard;
+	if (!strcmp(k, "reason.default_soft"))
+		return &p->unknown_soft;
+	if (!strcmp(k, "feedback.missing"))
+		return &p->feedback_missing;
+	if (!strcmp(k, "feedback.default"))
+		return &p->feedback_other;
+	return NULL;
+}
+
+int
+rb_policy_parse(struct rb_policy *p, const char *text, const char *name,
+		char *err, size_t errlen)
+{
+	int line = 0;
+	const char *s = text;
+	while (*s) {
+		const char *e = strchr(s, '\n');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		char buf[1024];
+		line++;
+		if (len >= sizeof(buf))
+			return perr(err, errlen, name, line, "line too long",
+				    NULL);
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		s = e ? e + 1 : s + len;
+		char *h = strchr(buf, '#');
+		if (h)
+			*h = '\0';
+		char *k = buf;
+		while (isspace((unsigned char)*k))
+			k++;
+		if (*k == '\0')
+			continue;
+		char *eq = strchr(k, '=');
+		if (eq == NULL)
+			return perr(err, errlen, name, line,
+				    "expected key = value", NULL);
+		char *v = eq + 1;
+		*eq = '\0';
+		for (char *t = eq - 1; t >= k && isspace((unsigned char)*t); t--)
+			*t = '\0';
+		while (isspace((unsigned char)*v))
+			v++;
+		for (char *t = v + strlen(v) - 1;
+		     t >= v && isspace((unsigned char)*t); t--)
+			*t = '\0';
+		long *dk;
+		enum rb_pclass *ck, cls;
+		if (!strcmp(k, "soft_threshold")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 1 || n > 60)
+				return perr(err, errlen, name, line,
+					    "soft_threshold must be 1..60",
+					    NULL);
+			p->soft_threshold = (unsigned)n;
+		} else if ((dk = duration_key(p, k)) != NULL) {
+			long d = rb_duration_parse(v);
+			if (d < 0)
+				return perr(err, errlen, name, line,
+					    "bad duration (e.g. 14d, 12h, "
+					    "never)",
+					    k);
+			*dk = d;
+		} else if (!strcmp(k, "keep_raw")) {
+			if (parse_bool(v, &p->keep_raw) != 0)
+				return perr(err, errlen, name, line,
+					    "expected yes or no", k);
+		} else if ((ck = class_key(p, k)) != NULL) {
+			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+				return perr(err, errlen, name, line,
+					    "class must be hard, soft, "
+					    "complaint or none",
+					    k);
+			*ck = cls;
+		} else if (!strncmp(k, "reason.", 7) ||
+			   !strncmp(k, "feedback.", 9)) {
+			bool r = k[0] == 'r';
+			const char *nm = k + (r ? 7 : 9);
+			if (*nm == '\0' || strlen(nm) >= 64)
+				return perr(err, errlen, name, line,
+					    "bad name", k);
+			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+				return perr(err, errlen, name, line,
+					    "class must be hard, soft, "
+					    "complaint or none",
+					    k);
+			if (r)
+				set_entry(p->reasons, &p->nreasons,
+					  sizeof(p->reasons) /
+					      sizeof(*p->reasons),
+					  nm, cls);
+			else
+				set_entry(p->feedback, &p->nfeedback,
+					  sizeof(p->feedback) /
+					      sizeof(*p->feedback),
+					  nm, cls);
+		} else {
+			return perr(err, errlen, name, line, "unknown key", k);
+		}
+	}
+	if (p->soft_expiry == 0)
+		return perr(err, errlen, name, line,
+			    "soft_expiry must be a duration (soft "
+			    "suppressions expire)",
+			    NULL);
+	return 0;
+}
+
+int
+rb_policy_load(struct rb_policy *p, const char *path, char *err,
+	       size_t errlen)
+{
+	rb_policy_default(p);
+	bool explicit = true;
+	if (path == NULL || path[0] == '\0')
+		path = getenv("REBOUND_POLICY");
+	if (path == NULL || path[0] == '\0') {
+		path = "/etc/rebound/policy.conf";
+		explicit = false;
+		if (access(path, F_OK) != 0)
+			return 0;
+	}
+	size_t len;
+	char *text = rb_read_file(path, &len);
+	if (text == NULL) {
+		snprintf(err, errlen, "cannot read policy file %s: %s", path,
+			 strerror(errno));
+		return explicit || errno != ENOENT ? -1 : 0;
+	}
+	int rc = rb_policy_parse(p, text, path, err, errlen);
+	free(text);
+	if (rc == 0)
+		snprintf(p->source, sizeof(p->source), "%s", path);
+	return rc;
+}
+
+static void
+print_dur(FILE *f, const char *k, long v)
+{
+	if (v == 0)
+		fprintf(f, "%s = never\n", k);
+	else if (v % DAY == 0)
+		fprintf(f, "%s = %ldd\n", k, v / DAY);
+	else
+		fprintf(f, "%s = %lds\n", k, v);
+}
+
+void
+rb_policy_print(const struct rb_policy *p, FILE *f)
+{
+	fprintf(f, "# effective policy (%s)\n", p->source);
+	fprintf(f, "soft_threshold = %u\n", p->soft_threshold);
+	print_dur(f, "soft_window", p->soft_window);
+	print_dur(f, "soft_expiry", p->soft_expiry);
+	print_dur(f, "hard_expiry", p->hard_expiry);
+	print_dur(f, "complaint_expiry", p->complaint_expiry);
+	fprintf(f, "keep_raw = %s\n", p->keep_raw ? "yes" : "no");
+	print_dur(f, "raw_retention", p->raw_retention);
+	fprintf(f, "reason.default_hard = %s\n",
+		rb_pclass_name(p->unknown_hard));
+	fprintf(f, "reason.default_soft = %s\n",
+		rb_pclass_name(p->unknown_soft));
+	for (size_t i = 0; i < p->nreasons; i++)
+		fprintf(f, "reason.%s = %s\n", p->reasons[i].name,
+			rb_pclass_name(p->reasons[i].cls));
+	fprintf(f, "feedback.missing = %s\n",
+		rb_pclass_name(p->feedback_missing));
+	fprintf(f, "feedback.default = %s\n",
+		rb_pclass_name(p->feedback_other));
+	for (size_t i = 0; i < p->nfeedback; i++)
+		fprintf(f, "feedback.%s = %s\n", p->feedback[i].name,
+			rb_pclass_name(p->feedback[i].cls));
+}
+
+static const struct rb_policy_entry *
+lookup(const struct rb_policy_entry *v, size_t n, const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(v[i].name, name) == 0)
+			return &v[i];
+	return NULL;
+}
+
+enum rb_pclass
+rb_policy_classify_cols(const struct rb_policy *p, const char *kind,
+			const char *reason, int hard,
+			const char *feedback_type, char *rule, size_t rulecap)
+{
+	enum rb_pclass c = RB_PC_NONE;
+	const char *why = kind ? kind : "unknown";
+	if (kind && strcmp(kind, "bounce") == 0) {
+		const struct rb_policy_entry *e =
+		    lookup(p->reasons, p->nreasons, reason);
+		if (e != NULL) {
+			c = e->cls;
+			why = e->name;
+		} else {
+			c = hard == 1 ? p->unknown_hard : p->unknown_soft;
+			why = reason && reason[0] ? reason : "undefined";
+		}
+	} else if (kind && strcmp(kind, "complaint") == 0) {
+		if (feedback_type == NULL || feedback_type[0] == '\0') {
+			c = p->feedback_missing;
+			why = "missing-feedback-type";
+		} else {
+			const struct rb_policy_entry *e =
+			    lookup(p->feedback, p->nfeedback, feedback_type);
+			c = e ? e->cls : p->feedback_other;
+			why = feedback_type;
+		}
+	}
+	/* delay, delivered, autoreply, unknown: never */
+	if (rule)
+		snprintf(rule, rulecap, "%s:%s", rb_pclass_name(c), why);
+	return c;
+}
+
+enum rb_pclass
+rb_policy_classify(const struct rb_policy *p, const struct rb_event *e,
+		   char *rule, size_t rulecap)
+{
+	return rb_policy_classify_cols(p, rb_kind_name(e->kind), e->reason,
+				       e->hard, e->feedback_type, rule,
+				       rulecap);
+}
+
+/* ---- time ---- */
+
+int
+rb_time_parse(const char *s, time_t *t)
+{
+	if (s == NULL)
+		return -1;
+	if (s[0] == '@') {
+		char *end;
+		long long v = strtoll(s + 1, &end, 10);
+		if (*end || end == s + 1)
+			return -1;
+		*t = (time_t)v;
+		return 0;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	int n = 0;
+	if (sscanf(s, "%4d-%2d-%2d%*[T ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6) {
+		n = 0;
+		if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
+			   &tm.tm_mday, &n) != 3 ||
+		    s[n] != '\0')
+			return -1;
+	}
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return -1;
+	const char *r = s + n;
+	if (*r == '.')
+		for (r++; isdigit((unsigned char)*r); r++)
+			;
+	long off = 0;
+	if (*r == 'Z' || *r == 'z') {
+		r++;
+	} else if (*r == '+' || *r == '-') {
+		int sign = *r == '-' ? -1 : 1;
+		int hh = 0, mm = 0;
+		r++;
+		if (isdigit((unsigned char)r[0]) &&
+		    isdigit((unsigned char)r[1])) {
+			hh = (r[0] - '0') * 10 + (r[1] - '0');
+			r += 2;
+			if (*r == ':')
+				r++;
+			if (isdigit((unsigned char)r[0]) &&
+			    isdigit((unsigned char)r[1])) {
+				mm = (r[0] - '0') * 10 + (r[1] - '0');
+				r += 2;
+			}
+		} else {
+			return -1;
+		}
+		off = sign * (hh * 3600L + mm * 60L);
+	}
+	if (*r != '\0')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*t = timegm(&tm) - off;
+	return 0;
+}
+
+void
+rb_time_iso(time_t t, char *out, size_t n)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+time_t
+rb_now(void)
+{
+	const char *e = getenv("REBOUND_NOW");
+	time_t t;
+	if (e && e[0] && rb_time_parse(e, &t) == 0)
+		return t;
+	return time(NULL);
+}
+
+time_t
+rb_event_time(const struct rb_event *e, time_t now)
+{
+	time_t t;
+	if (e->arrival_date && rb_time_parse(e->arrival_date, &t) == 0 &&
+	    t <= now && t > 0)
+		return t;
+	return now;
+}
+
+/* ---- decisions ---- */
+
+bool
+rb_pstate_active(const struct rb_pstate *s, time_t t)
+{
+	return s->exists && s->removed == 0 &&
+	       (s->expires == 0 || s->expires > t);
+}
+
+static int
+rank(enum rb_pclass c)
+{
+	switch (c) {
+	case RB_PC_COMPLAINT:
+		return 4;
+	case RB_PC_HARD:
+		return 3;
+	case RB_PC_MANUAL:
+		return 2;
+	case RB_PC_SOFT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static time_t
+expiry(const struct rb_policy *p, enum rb_pclass c, time_t t)
+{
+	long d = c == RB_PC_SOFT	? p->soft_expiry
+		 : c == RB_PC_HARD	? p->hard_expiry
+		 : c == RB_PC_COMPLAINT ? p->complaint_expiry
+					: 0;
+	return d ? t + d : 0;
+}
+
+enum rb_decision
+rb_policy_decide(const struct rb_policy *p, struct rb_pstate *st,
+		 enum rb_pclass cls, time_t t, const long *soft_days,
+		 size_t ndays, bool *expired)
+{
+	*expired = false;
+	if (cls == RB_PC_NONE || cls == RB_PC_MANUAL)
+		return RB_DEC_NONE;
+	/* evidence older than a manual removal does not undo it */
+	if (st->exists && st->removed != 0 && t <= st->removed)
+		return RB_DEC_NONE;
+	/* soft evidence counts again only after a suppression ended */
+	if (st->exists) {
+		time_t end = st->removed ? st->removed
+			     : (st->expires && st->expires <= t) ? st->expires
+								 : 0;
+		if (end > st->since)
+			st->since = end;
+	}
+	if (cls == RB_PC_SOFT) {
+		long today = (long)(t / DAY), first = (long)((t - p->soft_window) / DAY);
+		long seen[64];
+		size_t nseen = 0;
+		for (size_t i = 0; i < ndays && nseen < 64; i++) {
+			long d = soft_days[i];
+			if (d > today || d <= first ||
+			    (st->since && d <= (long)(st->since / DAY)))
+				continue;
+			bool dup = false;
+			for (size_t j = 0; j < nseen; j++)
+				dup |= seen[j] == d;
+			if (!dup)
+				seen[nseen++] = d;
+		}
+		if (nseen < p->soft_threshold)
+			return RB_DEC_NONE;
+	}
+	bool active = rb_pstate_active(st, t);
+	time_t exp = expiry(p, cls, t);
+	if (active) {
+		if (rank(cls) > rank(st->cls)) {
+			st->cls = cls;
+			st->expires = exp;
+			st->updated = t;
+			return RB_DEC_CHANGE;
+		}
+		if (cls == st->cls && st->expires != 0 &&
+		    (exp == 0 || exp > st->expires)) {
+			st->expires = exp;
+			st->updated = t;
+			return RB_DEC_EXTEND;
+		}
+		return RB_DEC_NONE;
+	}
+	/* not active: new, expired, or removed (by a person, earlier) */
+	*expired = st->exists && st->removed == 0 && st->expires != 0 &&
+		   st->expires <= t;
+	st->exists = true;
+	st->cls = cls;
+	st->created = t;
+	st->updated = t;
+	st->expires = exp;
+	st->removed = 0;
+	return RB_DEC_ADD;
+}

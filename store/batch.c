@@ -1,0 +1,678 @@
+/*
+ * batch.c: rb_store_write_batch (store.h): messages, events, and the
+ * policy's decisions for the new events, inside the caller's transaction.
+ *
+ * Round trips per batch: create/truncate temp tables, COPY messages, COPY
+ * events, insert messages, insert events (RETURNING what the policy
+ * needs), and when some new event may suppress: lock, read the state of
+ * the addresses concerned, COPY the new states, upsert, COPY history.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/addrkey.h"
+#include "../src/policy.h"
+#include "../src/sha256.h"
+#include "store_int.h"
+
+#define DAY 86400L
+
+static const char tmp_ddl[] =
+    "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_msg ("
+    " ord integer, sha256 bytea, source text, mbox_index bigint,"
+    " size bigint, outcome text, error text, nevents integer,"
+    " raw bytea, raw_expires_at timestamptz, msg_id bigint);"
+    "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_ev ("
+    " ord integer, msg_ord integer, dedup_key bytea, kind text,"
+    " recipient text, addr_key text, domain text, sender text,"
+    " reason text, hard boolean, status text, smtp_code text,"
+    " action text, remote_mta text, feedback_type text, source_ip text,"
+    " reported_domain text, campaign text, feedback_id text,"
+    " list_id text, orig_message_id text, report_message_id text,"
+    " parser text, arrival_date timestamptz, event_at timestamptz,"
+    " policy_class text, policy_rule text, doc jsonb);"
+    "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_sup ("
+    " addr_key text, address text, domain text, class text, reason text,"
+    " rule text, event_id bigint, created_at timestamptz,"
+    " updated_at timestamptz, expires_at timestamptz);"
+    "TRUNCATE rb_tmp_msg, rb_tmp_ev, rb_tmp_sup";
+
+static const char ins_msg[] =
+    "WITH ins AS (INSERT INTO messages (sha256, source, mbox_index, size,"
+    " outcome, error, nevents, stored_at, raw, raw_expires_at)"
+    " SELECT sha256, source, mbox_index, size, outcome, error, nevents,"
+    " to_timestamp($1), raw, raw_expires_at FROM rb_tmp_msg ORDER BY ord"
+    " ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256)"
+    " UPDATE rb_tmp_msg t SET msg_id = ins.id FROM ins"
+    " WHERE t.sha256 = ins.sha256 RETURNING t.ord";
+
+static const char ins_ev[] =
+    "INSERT INTO events (message_id, dedup_key, kind, recipient, addr_key,"
+    " domain, sender, reason, hard, status, smtp_code, action, remote_mta,"
+    " feedback_type, source_ip, reported_domain, campaign, feedback_id,"
+    " list_id, orig_message_id, report_message_id, parser, arrival_date,"
+    " event_at, policy_class, policy_rule, doc)"
+    " SELECT m.msg_id, e.dedup_key, e.kind, e.recipient, e.addr_key,"
+    " e.domain, e.sender, e.reason, e.hard, e.status, e.smtp_code,"
+    " e.action, e.remote_mta, e.feedback_type, e.source_ip,"
+    " e.reported_domain, e.campaign, e.feedback_id, e.list_id,"
+    " e.orig_message_id, e.report_message_id, e.parser, e.arrival_date,"
+    " e.event_at, e.policy_class, e.policy_rule, e.doc"
+    " FROM rb_tmp_ev e JOIN rb_tmp_msg m ON m.ord = e.msg_ord"
+    " WHERE m.msg_id IS NOT NULL ORDER BY e.ord"
+    " ON CONFLICT (dedup_key) DO NOTHING"
+    " RETURNING id, kind, addr_key, recipient, domain, policy_class,"
+    " policy_rule, extract(epoch FROM event_at)::bigint";
+
+void
+rb_pg_array_add(struct rb_copybuf *b, const char *s, bool first)
+{
+	size_t l = strlen(s);
+	/* grow via rb_copy_raw on a small piece at a time */
+	rb_copy_raw(b, first ? "\"" : ",\"");
+	const char *p = s;
+	while (l > 0) {
+		size_t k = strcspn(p, "\"\\");
+		if (k > 0) {
+			char tmp[512];
+			size_t take = k < sizeof(tmp) - 1 ? k : sizeof(tmp) - 1;
+			memcpy(tmp, p, take);
+			tmp[take] = '\0';
+			rb_copy_raw(b, tmp);
+			p += take;
+			l -= take;
+			continue;
+		}
+		rb_copy_raw(b, *p == '"' ? "\\\"" : "\\\\");
+		p++;
+		l--;
+	}
+	rb_copy_raw(b, "\"");
+}
+
+static void
+copy_time(struct rb_copybuf *b, time_t t)
+{
+	char iso[32];
+	if (t == 0) {
+		rb_copy_raw(b, "\\N");
+		return;
+	}
+	rb_time_iso(t, iso, sizeof(iso));
+	rb_copy_raw(b, iso);
+}
+
+static void
+dedup_key(const struct rb_event *e, const char *key,
+	  const unsigned char msg_hash[32], size_t ordinal,
+	  unsigned char out[32])
+{
+	struct rb_sha256 c;
+	rb_sha256_init(&c);
+	if (e->report_message_id && e->report_message_id[0]) {
+		const char *parts[] = {e->report_message_id,
+				       rb_kind_name(e->kind),
+				       key,
+				       e->status,
+				       e->feedback_type,
+				       e->reason};
+		rb_sha256_update(&c, "r", 2);
+		for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++) {
+			const char *p = parts[i] ? parts[i] : "";
+			rb_sha256_update(&c, p, strlen(p) + 1);
+		}
+	} else {
+		char o[32];
+		int n = snprintf(o, sizeof(o), "%zu", ordinal);
+		rb_sha256_update(&c, "m", 2);
+		rb_sha256_update(&c, msg_hash, 32);
+		rb_sha256_update(&c, o, (size_t)n);
+	}
+	rb_sha256_final(&c, out);
+}
+
+/* ---- the policy step ---- */
+
+struct newev {
+	long long id;
+	char *key, *address, *domain;
+	enum rb_pclass cls;
+	char *rule;
+	time_t t;
+};
+
+struct addrstate {
+	char *key;
+	struct rb_pstate st;
+	long *days;
+	size_t ndays, capdays;
+};
+
+static int
+cmp_newev(const void *a, const void *b)
+{
+	const struct newev *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+cmp_state(const void *a, const void *b)
+{
+	const struct addrstate *x = a, *y = b;
+	return strcmp(x->key, y->key);
+}
+
+static struct addrstate *
+find_state(struct addrstate *v, size_t n, const char *key)
+{
+	struct addrstate k = {.key = (char *)key};
+	return bsearch(&k, v, n, sizeof(*v), cmp_state);
+}
+
+static const char *const action_names[] = {
+    [RB_DEC_NONE] = NULL,
+    [RB_DEC_ADD] = "added",
+    [RB_DEC_CHANGE] = "changed",
+    [RB_DEC_EXTEND] = "extended",
+};
+
+/* the reason part of a rule "hard:userunknown" */
+static const char *
+rule_reason(const char *rule)
+{
+	const char *c = strchr(rule, ':');
+	return c ? c + 1 : rule;
+}
+
+static int
+apply_policy(struct rb_store *s, const struct rb_policy *pol,
+	     struct newev *ev, size_t nev, struct rb_store_counts *c)
+{
+	PGconn *pg = rb_store_pg(s);
+	int rc = -1;
+	struct addrstate *st = NULL;
+	size_t nst = 0;
+	struct rb_copybuf arr = {0}, sup = {0}, hist = {0};
+	PGresult *r = NULL;
+
+	qsort(ev, nev, sizeof(*ev), cmp_newev);
+	st = calloc(nev, sizeof(*st));
+	if (st == NULL)
+		return rb_store_fail(s, NULL, "out of memory");
+	time_t tmin = ev[0].t;
+	rb_copy_raw(&arr, "{");
+	for (size_t i = 0; i < nev; i++) {
+		if (ev[i].t < tmin)
+			tmin = ev[i].t;
+		if (nst > 0 && strcmp(st[nst - 1].key, ev[i].key) == 0)
+			continue;
+		st[nst].key = ev[i].key;
+		rb_pg_array_add(&arr, ev[i].key, nst == 0);
+		nst++;
+	}
+	rb_copy_raw(&arr, "}");
+	arr.p[arr.n] = '\0';
+
+	/* one policy writer at a time: the read-decide-write below must not
+	 * interleave with another batch deciding on the same addresses */
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0)
+		goto out;
+	const char *p1[] = {arr.p};
+	r = rb_store_q(s, PGRES_TUPLES_OK,
+		       "SELECT addr_key, class,"
+		       " extract(epoch FROM created_at)::bigint,"
+		       " extract(epoch FROM updated_at)::bigint,"
+		       " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+		       " coalesce(extract(epoch FROM removed_at)::bigint, 0)"
+		       " FROM suppressions WHERE addr_key = ANY($1::text[])",
+		       1, p1);
+	if (r == NULL)
+		goto out;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct addrstate *a = find_state(st, nst, PQgetvalue(r, i, 0));
+		if (a == NULL)
+			continue;
+		a->st.exists = true;
+		if (rb_pclass_parse(PQgetvalue(r, i, 1), &a->st.cls) != 0)
+			a->st.cls = RB_PC_MANUAL;
+		a->st.created = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+		a->st.updated = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+		a->st.expires = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+		a->st.removed = strtoll(PQgetvalue(r, i, 5), NULL, 10);
+	}
+	PQclear(r);
+	r = NULL;
+
+	bool any_soft = false;
+	for (size_t i = 0; i < nev; i++)
+		any_soft |= ev[i].cls == RB_PC_SOFT;
+	if (any_soft) {
+		char since[32];
+		snprintf(since, sizeof(since), "%lld",
+			 (long long)(tmin - pol->soft_window - DAY));
+		const char *p2[] = {arr.p, since};
+		r = rb_store_q(s, PGRES_TUPLES_OK,
+			       "SELECT addr_key, floor(extract(epoch FROM "
+			       "event_at) / 86400)::bigint AS d FROM events"
+			       " WHERE addr_key = ANY($1::text[])"
+			       " AND policy_class = 'soft'"
+			       " AND event_at > to_timestamp($2) GROUP BY 1, 2",
+			       2, p2);
+		if (r == NULL)
+			goto out;
+		for (int i = 0; i < PQntuples(r); i++) {
+			struct addrstate *a =
+			    find_state(st, nst, PQgetvalue(r, i, 0));
+			if (a == NULL)
+				continue;
+			if (a->ndays == a->capdays) {
+				size_t cap = a->capdays ? a->capdays * 2 : 8;
+				long *d = realloc(a->days, cap * sizeof(*d));
+				if (d == NULL)
+					abort();
+				a->days = d;
+				a->capdays = cap;
+			}
+			a->days[a->ndays++] =
+			    strtol(PQgetvalue(r, i, 1), NULL, 10);
+		}
+		PQclear(r);
+		r = NULL;
+	}
+
+	/* decide, address by address, event by event in time order */
+	size_t nsup = 0;
+	for (size_t i = 0; i < nev;) {
+		size_t j = i;
+		while (j < nev && strcmp(ev[j].key, ev[i].key) == 0)
+			j++;
+		struct addrstate *a = find_state(st, nst, ev[i].key);
+		long long evidence = 0;
+		const char *rule = NULL;
+		bool changed = false;
+		for (size_t k = i; k < j; k++) {
+			bool expired;
+			time_t old_exp = a->st.expires;
+			enum rb_decision d = rb_policy_decide(
+			    pol, &a->st, ev[k].cls, ev[k].t, a->days, a->ndays,
+			    &expired);
+			if (d == RB_DEC_NONE)
+				continue;
+			if (expired) {
+				rb_copy_str(&hist, a->key);
+				rb_copy_sep(&hist);
+				rb_copy_str(&hist, ev[k].address);
+				rb_copy_raw(&hist, "\texpired\t\\N\t\\N\t\\N\t\\N\t"
+						   "\\N\t");
+				copy_time(&hist, old_exp);
+				rb_copy_raw(&hist, "\t\\N\t\\N");
+				rb_copy_eol(&hist);
+			}
+			changed = true;
+			evidence = ev[k].id;
+			rule = ev[k].rule;
+			rb_copy_str(&hist, a->key);
+			rb_copy_sep(&hist);
+			rb_copy_str(&hist, ev[k].address);
+			rb_copy_sep(&hist);
+			rb_copy_raw(&hist, action_names[d]);
+			rb_copy_sep(&hist);
+			rb_copy_raw(&hist, rb_pclass_name(a->st.cls));
+			rb_copy_sep(&hist);
+			rb_copy_str(&hist, rule_reason(ev[k].rule));
+			rb_copy_sep(&hist);
+			rb_copy_str(&hist, ev[k].rule);
+			rb_copy_raw(&hist, "\t\\N\t");
+			rb_copy_long(&hist, ev[k].id);
+			rb_copy_sep(&hist);
+			copy_time(&hist, ev[k].t);
+			rb_copy_sep(&hist);
+			copy_time(&hist, a->st.expires);
+			rb_copy_sep(&hist);
+			if (ev[k].cls == RB_PC_SOFT) {
+				char note[96];
+				snprintf(note, sizeof(note),
+					 "soft bounces on %u+ days within %ldd",
+					 pol->soft_threshold,
+					 pol->soft_window / DAY);
+				rb_copy_str(&hist, note);
+			} else {
+				rb_copy_raw(&hist, "\\N");
+			}
+			rb_copy_eol(&hist);
+			if (d == RB_DEC_ADD)
+				c->supp_new++;
+			else
+				c->supp_changed++;
+		}
+		if (changed) {
+			rb_copy_str(&sup, a->key);
+			rb_copy_sep(&sup);
+			rb_copy_str(&sup, ev[i].address);
+			rb_copy_sep(&sup);
+			rb_copy_str(&sup, ev[i].domain ? ev[i].domain : "");
+			rb_copy_sep(&sup);
+			rb_copy_raw(&sup, rb_pclass_name(a->st.cls));
+			rb_copy_sep(&sup);
+			rb_copy_str(&sup, rule_reason(rule));
+			rb_copy_sep(&sup);
+			rb_copy_str(&sup, rule);
+			rb_copy_sep(&sup);
+			rb_copy_long(&sup, evidence);
+			rb_copy_sep(&sup);
+			copy_time(&sup, a->st.created);
+			rb_copy_sep(&sup);
+			copy_time(&sup, a->st.updated);
+			rb_copy_sep(&sup);
+			copy_time(&sup, a->st.expires);
+			rb_copy_eol(&sup);
+			nsup++;
+		}
+		i = j;
+	}
+	if (nsup > 0) {
+		if (rb_store_copy_in(s, "COPY rb_tmp_sup FROM STDIN", &sup) !=
+			0 ||
+		    rb_store_exec(
+			s,
+			"INSERT INTO suppressions (addr_key, address, domain,"
+			" class, reason, rule, event_id, created_at, updated_at,"
+			" expires_at) SELECT addr_key, address, domain, class,"
+			" reason, rule, event_id, created_at, updated_at,"
+			" expires_at FROM rb_tmp_sup ON CONFLICT (addr_key) DO"
+			" UPDATE SET class = EXCLUDED.class, reason ="
+			" EXCLUDED.reason, rule = EXCLUDED.rule, actor = NULL,"
+			" event_id = EXCLUDED.event_id, created_at ="
+			" EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+			" expires_at = EXCLUDED.expires_at, removed_at = NULL,"
+			" removed_by = NULL, remove_reason = NULL") != 0 ||
+		    rb_store_copy_in(
+			s,
+			"COPY suppression_history (addr_key, address, action,"
+			" class, reason, rule, actor, event_id, at, expires_at,"
+			" note) FROM STDIN",
+			&hist) != 0)
+			goto out;
+	}
+	(void)pg;
+	rc = 0;
+out:
+	PQclear(r);
+	for (size_t i = 0; i < nst; i++)
+		free(st[i].days);
+	free(st);
+	rb_copy_free(&arr);
+	rb_copy_free(&sup);
+	rb_copy_free(&hist);
+	return rc;
+}
+
+/* ---- the batch ---- */
+
+static const char *
+outcome(const struct rb_store_msg *m)
+{
+	if (m->nevents == 1 && m->events[0].kind == RB_KIND_UNKNOWN)
+		return m->events[0].error ? "error" : "unknown";
+	return "events";
+}
+
+/* hash set of 32-byte digests, for folding within a batch */
+struct dset {
+	unsigned char (*v)[32];
+	bool *used;
+	size_t cap;
+};
+
+static bool
+dset_add(struct dset *d, const unsigned char k[32])
+{
+	size_t h;
+	memcpy(&h, k, sizeof(h));
+	for (size_t i = h % d->cap;; i = (i + 1) % d->cap) {
+		if (!d->used[i]) {
+			d->used[i] = true;
+			memcpy(d->v[i], k, 32);
+			return true;
+		}
+		if (memcmp(d->v[i], k, 32) == 0)
+			return false;
+	}
+}
+
+int
+rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
+		     const struct rb_store_msg *m, size_t n,
+		     struct rb_store_counts *c)
+{
+	struct rb_policy defpol;
+	if (pol == NULL) {
+		rb_policy_default(&defpol);
+		pol = &defpol;
+	}
+	if (!rb_store_in_tx(s))
+		return rb_store_fail(s, NULL,
+				     "write_batch needs an open transaction");
+	c->messages += n;
+	if (n == 0)
+		return 0;
+	int rc = -1;
+	time_t now = rb_now();
+	unsigned rawdays;
+	bool keep_raw = rb_store_raw_kept(s, &rawdays);
+	size_t nevtot = 0;
+	for (size_t i = 0; i < n; i++)
+		nevtot += m[i].nevents;
+	unsigned char(*mh)[32] = malloc(n * 32);
+	bool *skip = calloc(n, sizeof(bool));
+	bool *isnew = calloc(n, sizeof(bool));
+	struct dset ds = {.cap = (n + nevtot) * 2 + 1};
+	ds.v = malloc(ds.cap * 32);
+	ds.used = calloc(ds.cap, sizeof(bool));
+	struct newev *ev = NULL;
+	size_t nnew = 0;
+	struct rb_copybuf mb = {0}, eb = {0};
+	PGresult *r = NULL;
+	char **evkeys = NULL;
+	if (!mh || !skip || !isnew || !ds.v || !ds.used) {
+		rb_store_fail(s, NULL, "out of memory");
+		goto out;
+	}
+
+	/* messages: hash, fold copies within the batch */
+	for (size_t i = 0; i < n; i++) {
+		rb_sha256(m[i].data, m[i].len, mh[i]);
+		if (!dset_add(&ds, mh[i])) {
+			skip[i] = true;
+			c->messages_dup++;
+			continue;
+		}
+		rb_copy_long(&mb, (long long)i);
+		rb_copy_sep(&mb);
+		rb_copy_bytea(&mb, mh[i], 32);
+		rb_copy_sep(&mb);
+		rb_copy_str(&mb, m[i].source ? m[i].source : "");
+		rb_copy_sep(&mb);
+		if (m[i].index >= 0)
+			rb_copy_long(&mb, m[i].index);
+		else
+			rb_copy_raw(&mb, "\\N");
+		rb_copy_sep(&mb);
+		rb_copy_long(&mb, (long long)m[i].size);
+		rb_copy_sep(&mb);
+		rb_copy_raw(&mb, outcome(&m[i]));
+		rb_copy_sep(&mb);
+		rb_copy_str(&mb, m[i].nevents ? m[i].events[0].error : NULL);
+		rb_copy_sep(&mb);
+		rb_copy_long(&mb, (long long)m[i].nevents);
+		rb_copy_sep(&mb);
+		if (keep_raw)
+			rb_copy_bytea(&mb, (const unsigned char *)m[i].data,
+				      m[i].len);
+		else
+			rb_copy_raw(&mb, "\\N");
+		rb_copy_sep(&mb);
+		copy_time(&mb, keep_raw && rawdays ? now + rawdays * DAY : 0);
+		rb_copy_raw(&mb, "\t\\N");
+		rb_copy_eol(&mb);
+	}
+
+	/* events */
+	size_t ord = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (skip[i])
+			continue;
+		for (size_t k = 0; k < m[i].nevents; k++) {
+			const struct rb_event *e = &m[i].events[k];
+			char key[RB_ADDRKEY_MAX + 1];
+			size_t doff = 0, kl = 0;
+			if (e->recipient)
+				kl = rb_addr_key(e->recipient,
+						 strlen(e->recipient), key,
+						 sizeof(key), &doff);
+			unsigned char dk[32];
+			dedup_key(e, kl ? key : "", mh[i], k, dk);
+			char rule[160];
+			enum rb_pclass cls =
+			    rb_policy_classify(pol, e, rule, sizeof(rule));
+			if (kl == 0)
+				cls = RB_PC_NONE;
+			time_t t = rb_event_time(e, now);
+			time_t arr;
+			struct rb_event ec = *e;
+			ec.file = m[i].source;
+			ec.index = m[i].index;
+			char *doc = rb_event_to_json(&ec);
+
+			rb_copy_long(&eb, (long long)ord++);
+			rb_copy_sep(&eb);
+			rb_copy_long(&eb, (long long)i);
+			rb_copy_sep(&eb);
+			rb_copy_bytea(&eb, dk, 32);
+			rb_copy_sep(&eb);
+			rb_copy_raw(&eb, rb_kind_name(e->kind));
+			rb_copy_sep(&eb);
+			rb_copy_str(&eb, e->recipient);
+			rb_copy_sep(&eb);
+			rb_copy_str(&eb, kl ? key : NULL);
+			rb_copy_sep(&eb);
+			rb_copy_str(&eb, kl && key[doff - (doff > 0)] == '@'
+					     ? key + doff
+					     : NULL);
+			const char *cols[] = {
+			    e->sender,	       e->reason,
+			};
+			for (size_t q = 0; q < 2; q++) {
+				rb_copy_sep(&eb);
+				rb_copy_str(&eb, cols[q]);
+			}
+			rb_copy_sep(&eb);
+			rb_copy_raw(&eb, e->hard < 0 ? "\\N" : e->hard ? "t" : "f");
+			const char *cols2[] = {
+			    e->status,		 e->smtp_code,
+			    e->action,		 e->remote_mta,
+			    e->feedback_type,	 e->source_ip,
+			    e->reported_domain,	 e->original.campaign,
+			    e->original.feedback_id, e->original.list_id,
+			    e->original.message_id, e->report_message_id,
+			    e->parser,
+			};
+			for (size_t q = 0; q < sizeof(cols2) / sizeof(*cols2);
+			     q++) {
+				rb_copy_sep(&eb);
+				rb_copy_str(&eb, cols2[q]);
+			}
+			rb_copy_sep(&eb);
+			copy_time(&eb, e->arrival_date &&
+					       rb_time_parse(e->arrival_date,
+							     &arr) == 0
+					   ? arr
+					   : 0);
+			rb_copy_sep(&eb);
+			copy_time(&eb, t);
+			rb_copy_sep(&eb);
+			rb_copy_raw(&eb, rb_pclass_name(cls));
+			rb_copy_sep(&eb);
+			rb_copy_str(&eb, rule);
+			rb_copy_sep(&eb);
+			rb_copy_str(&eb, doc);
+			rb_copy_eol(&eb);
+			free(doc);
+		}
+	}
+
+	if (rb_store_exec(s, tmp_ddl) != 0 ||
+	    rb_store_copy_in(s, "COPY rb_tmp_msg FROM STDIN", &mb) != 0 ||
+	    (eb.n > 0 &&
+	     rb_store_copy_in(s, "COPY rb_tmp_ev FROM STDIN", &eb) != 0))
+		goto out;
+	char nows[32];
+	snprintf(nows, sizeof(nows), "%lld", (long long)now);
+	const char *p1[] = {nows};
+	r = rb_store_q(s, PGRES_TUPLES_OK, ins_msg, 1, p1);
+	if (r == NULL)
+		goto out;
+	size_t offered = 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		long o = strtol(PQgetvalue(r, i, 0), NULL, 10);
+		if (o >= 0 && (size_t)o < n && !isnew[o]) {
+			isnew[o] = true;
+			c->messages_new++;
+			offered += m[o].nevents;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!skip[i] && !isnew[i])
+			c->messages_dup++;
+	PQclear(r);
+	r = rb_store_q(s, PGRES_TUPLES_OK, ins_ev, 0, NULL);
+	if (r == NULL)
+		goto out;
+	int nrows = PQntuples(r);
+	c->events_new += (unsigned long)nrows;
+	c->events_dup += offered - (size_t)nrows;
+	ev = calloc((size_t)nrows + 1, sizeof(*ev));
+	if (ev == NULL) {
+		rb_store_fail(s, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nrows; i++) {
+		enum rb_kind k;
+		if (rb_kind_parse(PQgetvalue(r, i, 1), &k) == 0)
+			c->by_kind[k]++;
+		enum rb_pclass cls;
+		if (PQgetisnull(r, i, 2) ||
+		    rb_pclass_parse(PQgetvalue(r, i, 5), &cls) != 0 ||
+		    cls == RB_PC_NONE)
+			continue;
+		struct newev *x = &ev[nnew++];
+		x->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		x->key = PQgetvalue(r, i, 2);
+		x->address = PQgetvalue(r, i, 3);
+		x->domain = PQgetvalue(r, i, 4);
+		x->cls = cls;
+		x->rule = PQgetvalue(r, i, 6);
+		x->t = (time_t)strtoll(PQgetvalue(r, i, 7), NULL, 10);
+	}
+	/* ev points into r: keep r until apply_policy is done */
+	if (nnew > 0 && apply_policy(s, pol, ev, nnew, c) != 0)
+		goto out;
+	rc = 0;
+out:
+	PQclear(r);
+	free(evkeys);
+	free(ev);
+	free(mh);
+	free(skip);
+	free(isnew);
+	free(ds.v);
+	free(ds.used);
+	rb_copy_free(&mb);
+	rb_copy_free(&eb);
+	return rc;
+}
