@@ -147,7 +147,7 @@ summary(const struct ingest *g, double secs)
 	       c->messages, c->messages_new, c->messages_dup);
 	printf("events: %lu new (", c->events_new);
 	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_DELIVERED; k++)
-		printf("%s %s %lu", k == RB_KIND_BOUNCE ? "" : ",",
+		printf("%s%s %lu", k == RB_KIND_BOUNCE ? "" : ", ",
 		       rb_kind_name((enum rb_kind)k), c->by_kind[k]);
 	printf(", unknown %lu), duplicate reports skipped %lu\n",
 	       c->by_kind[RB_KIND_UNKNOWN], c->events_dup);

@@ -15,5 +15,14 @@ int cmd_run(int argc, char **argv);
 const char *rb_config_default_path(void);
 int cmd_db(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_suppress(int argc, char **argv);
+int cmd_unsuppress(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

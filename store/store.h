@@ -156,4 +156,51 @@ int rb_store_unsuppress(struct rb_store *s, const char *address,
 int rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 		   bool *hit);
 
+/* ---- listing, export/import, explain, replay ---- */
+
+enum rb_list_state { RB_LIST_ACTIVE, RB_LIST_INACTIVE, RB_LIST_ALL };
+struct rb_list_filter {
+	const char *cls;	/* hard, complaint, soft, manual; NULL any */
+	const char *reason;	/* exact reason; NULL any */
+	const char *domain;	/* exact domain (normalised); NULL any */
+	const char *since;	/* ISO 8601: created at or after; NULL any */
+	enum rb_list_state state;
+};
+/* Called once per row (rows are only valid during the call); non-zero
+ * stops the listing. */
+typedef int (*rb_supp_cb)(void *ctx, const struct rb_supp *row);
+/* Streams rows (single-row mode: flat memory on a million rows). */
+int rb_store_list(struct rb_store *s, const struct rb_list_filter *f,
+		  rb_supp_cb cb, void *ctx);
+
+/* One import row: address (verbatim), reason (NULL: "imported"),
+ * expires (ISO 8601 or NULL: never). */
+struct rb_import_row {
+	const char *address, *reason, *expires;
+};
+/* Import as manual suppressions by actor, in the caller's transaction or
+ * its own; addresses already actively suppressed are left alone.
+ * *added gets how many were added. */
+int rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
+		    size_t n, const char *actor, unsigned long *added);
+
+/* One line describing event id (kind, reason, status, time, source,
+ * diagnostic excerpt) into buf; "" when there is no such event. */
+int rb_store_event_brief(struct rb_store *s, long long id, char *buf,
+			 size_t n);
+
+/* Print the evidence chain of one address (explain). 0 found, 1 no
+ * record of the address, -1 error. */
+int rb_store_explain(struct rb_store *s, const char *address, FILE *out);
+
+/*
+ * Recompute suppressions from the stored events (and the manual actions
+ * in the history) under the policy; print each difference to out.  With
+ * dry_run nothing changes; otherwise events are re-classified and the
+ * suppressions updated, with history rows (note "policy replay"), in
+ * one transaction.  *changes gets the number of differences.
+ */
+int rb_store_replay(struct rb_store *s, const struct rb_policy *pol,
+		    bool dry_run, FILE *out, unsigned long *changes);
+
 #endif

@@ -1,0 +1,86 @@
+/*
+ * rebound policy show|check|replay [--policy FILE] [--db CONNINFO]
+ *   show            print the effective policy (defaults + file)
+ *   check           validate the policy file (exit 1 on an error)
+ *   replay          recompute suppressions from stored events under the
+ *                   current policy and apply the differences
+ *   replay --dry-run  print what would change, change nothing
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../store/store.h"
+#include "cli_store.h"
+#include "commands.h"
+#include "common.h"
+#include "policy.h"
+
+int
+cmd_policy(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"policy", required_argument, NULL, 'p'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *path = NULL;
+	bool dry = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "d:p:nh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'p':
+			path = optarg;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case 'h':
+			puts("usage: rebound policy show|check [--policy FILE]\n"
+			     "       rebound policy replay [--dry-run] [--policy "
+			     "FILE] [--db CONNINFO]");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		rb_err("usage: rebound policy show|check|replay [--dry-run]");
+		return 2;
+	}
+	const char *what = argv[optind];
+	struct rb_policy pol;
+	char err[1024];
+	if (rb_policy_load(&pol, path, err, sizeof(err)) != 0) {
+		rb_err("%s", err);
+		return 1;
+	}
+	if (strcmp(what, "show") == 0) {
+		rb_policy_print(&pol, stdout);
+		return 0;
+	}
+	if (strcmp(what, "check") == 0) {
+		printf("policy OK (%s)\n", pol.source);
+		return 0;
+	}
+	if (strcmp(what, "replay") != 0) {
+		rb_err("unknown policy subcommand '%s'", what);
+		return 2;
+	}
+	struct rb_store *s = rb_cli_store(db, true);
+	if (s == NULL)
+		return 1;
+	unsigned long n;
+	int rc = 0;
+	if (rb_store_replay(s, &pol, dry, stdout, &n) != 0) {
+		rb_err("%s", rb_store_error(s));
+		rc = 1;
+	}
+	rb_store_close(s);
+	return rc;
+}

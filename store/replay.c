@@ -1,0 +1,457 @@
+/*
+ * replay.c: `rebound policy replay` (rb_store_replay in store.h).
+ *
+ * Streams three server-side cursors ordered by address key (byte order,
+ * COLLATE "C", so it agrees with strcmp): the events of each address,
+ * the manual actions in the history (rows with an actor: suppress,
+ * unsuppress, import), and the current suppression rows.  For each
+ * address it replays events and manual actions in time order through
+ * the same rb_policy_decide() that ingest uses, then compares the result
+ * with the stored row at the policy clock's "now".  Memory stays flat:
+ * one address at a time, cursors fetched 5,000 rows at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../src/policy.h"
+#include "store_int.h"
+
+#define DAY 86400L
+#define FETCH 5000
+
+struct cur {
+	struct rb_store *s;
+	const char *name;
+	PGresult *r;
+	int row, n;
+	bool done;
+};
+
+static int
+cur_fill(struct cur *c)
+{
+	if (c->done || c->row < c->n)
+		return 0;
+	PQclear(c->r);
+	c->r = NULL;
+	char sql[128];
+	snprintf(sql, sizeof(sql), "FETCH %d FROM %s", FETCH, c->name);
+	c->r = rb_store_q(c->s, PGRES_TUPLES_OK, sql, 0, NULL);
+	if (c->r == NULL)
+		return -1;
+	c->n = PQntuples(c->r);
+	c->row = 0;
+	if (c->n == 0)
+		c->done = true;
+	return 0;
+}
+
+/* key of the current row, or NULL at the end */
+static const char *
+cur_key(struct cur *c)
+{
+	if (cur_fill(c) != 0 || c->done)
+		return NULL;
+	return PQgetvalue(c->r, c->row, 0);
+}
+
+static const char *
+v(struct cur *c, int col)
+{
+	return PQgetisnull(c->r, c->row, col) ? NULL
+					      : PQgetvalue(c->r, c->row, col);
+}
+
+static long long
+ll(struct cur *c, int col)
+{
+	const char *s = v(c, col);
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+struct sim {
+	struct rb_pstate st;
+	long long evidence;
+	char rule[160];
+	char reason[160];
+	char actor[160];
+	long *days;
+	size_t ndays, capdays;
+};
+
+static void
+copy_time(struct rb_copybuf *b, time_t t)
+{
+	char iso[32];
+	if (t == 0) {
+		rb_copy_raw(b, "\\N");
+		return;
+	}
+	rb_time_iso(t, iso, sizeof(iso));
+	rb_copy_raw(b, iso);
+}
+
+static const char *
+rule_reason(const char *rule)
+{
+	const char *c = strchr(rule, ':');
+	return c ? c + 1 : rule;
+}
+
+static void
+hist_row(struct rb_copybuf *h, const char *key, const char *addr,
+	 const char *action, const char *cls, const char *reason,
+	 const char *rule, long long ev, time_t at, time_t exp)
+{
+	rb_copy_str(h, key);
+	rb_copy_sep(h);
+	rb_copy_str(h, addr);
+	rb_copy_sep(h);
+	rb_copy_raw(h, action);
+	rb_copy_sep(h);
+	rb_copy_str(h, cls);
+	rb_copy_sep(h);
+	rb_copy_str(h, reason);
+	rb_copy_sep(h);
+	rb_copy_str(h, rule);
+	rb_copy_raw(h, "\t\\N\t");
+	if (ev)
+		rb_copy_long(h, ev);
+	else
+		rb_copy_raw(h, "\\N");
+	rb_copy_sep(h);
+	copy_time(h, at);
+	rb_copy_sep(h);
+	copy_time(h, exp);
+	rb_copy_raw(h, "\tpolicy replay\n");
+}
+
+int
+rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
+		FILE *out, unsigned long *changes)
+{
+	time_t now = rb_now();
+	struct cur ev = {s, "rb_ev", NULL, 0, 0, false};
+	struct cur man = {s, "rb_man", NULL, 0, 0, false};
+	struct cur cu = {s, "rb_cur", NULL, 0, 0, false};
+	struct rb_copybuf cls = {0}, sup = {0}, rm = {0}, hist = {0};
+	struct sim sm;
+	int rc = -1;
+	unsigned long reclass = 0;
+	memset(&sm, 0, sizeof(sm));
+	*changes = 0;
+	if (rb_store_in_tx(s))
+		return rb_store_fail(s, NULL, "replay runs its own transaction");
+	if (rb_store_begin(s) != 0)
+		return -1;
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	    rb_store_exec(
+		s, "DECLARE rb_ev NO SCROLL CURSOR FOR SELECT addr_key,"
+		   " recipient, domain, kind, reason,"
+		   " CASE WHEN hard IS NULL THEN -1 WHEN hard THEN 1 ELSE 0 END,"
+		   " feedback_type, extract(epoch FROM event_at)::bigint, id,"
+		   " policy_class, policy_rule FROM events"
+		   " WHERE addr_key IS NOT NULL"
+		   " ORDER BY addr_key COLLATE \"C\", event_at, id") != 0 ||
+	    rb_store_exec(
+		s, "DECLARE rb_man NO SCROLL CURSOR FOR SELECT addr_key,"
+		   " action, extract(epoch FROM at)::bigint, actor, reason,"
+		   " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+		   " address, rule FROM suppression_history"
+		   " WHERE actor IS NOT NULL AND action IN ('added', 'removed')"
+		   " ORDER BY addr_key COLLATE \"C\", at, id") != 0 ||
+	    rb_store_exec(
+		s, "DECLARE rb_cur NO SCROLL CURSOR FOR SELECT addr_key,"
+		   " class, coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+		   " coalesce(extract(epoch FROM removed_at)::bigint, 0),"
+		   " address, domain FROM suppressions"
+		   " ORDER BY addr_key COLLATE \"C\"") != 0)
+		goto out;
+
+	for (;;) {
+		const char *ke = cur_key(&ev), *km = cur_key(&man),
+			   *kc = cur_key(&cu);
+		if ((!ev.done && ke == NULL && ev.r == NULL) ||
+		    (!man.done && km == NULL && man.r == NULL) ||
+		    (!cu.done && kc == NULL && cu.r == NULL))
+			goto out;
+		if (!ke && !km && !kc)
+			break;
+		const char *k = ke;
+		if (km && (!k || strcmp(km, k) < 0))
+			k = km;
+		if (kc && (!k || strcmp(kc, k) < 0))
+			k = kc;
+		char key[1100], addr[1100] = "", dom[1100] = "";
+		snprintf(key, sizeof(key), "%s", k);
+
+		/* simulate this address */
+		memset(&sm.st, 0, sizeof(sm.st));
+		sm.evidence = 0;
+		sm.rule[0] = sm.reason[0] = sm.actor[0] = '\0';
+		sm.ndays = 0;
+		for (;;) {
+			const char *a = cur_key(&ev), *b = cur_key(&man);
+			bool ea = a && strcmp(a, key) == 0;
+			bool mb = b && strcmp(b, key) == 0;
+			if (!ea && !mb)
+				break;
+			/* the earlier of the two; manual first on a tie */
+			bool take_man =
+			    mb && (!ea || ll(&man, 2) <= ll(&ev, 7));
+			if (take_man) {
+				time_t at = (time_t)ll(&man, 2);
+				if (!addr[0])
+					snprintf(addr, sizeof(addr), "%s",
+						 v(&man, 6));
+				if (strcmp(v(&man, 1), "added") == 0 &&
+				    !rb_pstate_active(&sm.st, at)) {
+					sm.st.exists = true;
+					sm.st.cls = RB_PC_MANUAL;
+					sm.st.created = sm.st.updated = at;
+					sm.st.expires = (time_t)ll(&man, 5);
+					sm.st.removed = 0;
+					sm.evidence = 0;
+					snprintf(sm.rule, sizeof(sm.rule), "%s",
+						 v(&man, 7) ? v(&man, 7)
+							    : "manual");
+					snprintf(sm.reason, sizeof(sm.reason),
+						 "%s",
+						 v(&man, 4) ? v(&man, 4) : "");
+					snprintf(sm.actor, sizeof(sm.actor),
+						 "%s", v(&man, 3));
+				} else if (strcmp(v(&man, 1), "removed") == 0 &&
+					   sm.st.exists) {
+					sm.st.removed = at;
+				}
+				man.row++;
+				continue;
+			}
+			/* an event */
+			char rule[160];
+			int hard = (int)ll(&ev, 5);
+			enum rb_pclass c = rb_policy_classify_cols(
+			    pol, v(&ev, 3), v(&ev, 4), hard, v(&ev, 6), rule,
+			    sizeof(rule));
+			const char *oldc = v(&ev, 9), *oldr = v(&ev, 10);
+			if (strcmp(oldc, rb_pclass_name(c)) != 0 ||
+			    !oldr || strcmp(oldr, rule) != 0) {
+				reclass++;
+				rb_copy_long(&cls, ll(&ev, 8));
+				rb_copy_sep(&cls);
+				rb_copy_raw(&cls, rb_pclass_name(c));
+				rb_copy_sep(&cls);
+				rb_copy_str(&cls, rule);
+				rb_copy_eol(&cls);
+			}
+			time_t t = (time_t)ll(&ev, 7);
+			if (!addr[0])
+				snprintf(addr, sizeof(addr), "%s", v(&ev, 1));
+			if (!dom[0] && v(&ev, 2))
+				snprintf(dom, sizeof(dom), "%s", v(&ev, 2));
+			if (c == RB_PC_SOFT) {
+				if (sm.ndays == sm.capdays) {
+					size_t cap =
+					    sm.capdays ? sm.capdays * 2 : 16;
+					long *d = realloc(sm.days,
+							  cap * sizeof(*d));
+					if (d == NULL)
+						abort();
+					sm.days = d;
+					sm.capdays = cap;
+				}
+				sm.days[sm.ndays++] = (long)(t / DAY);
+			}
+			bool expired;
+			enum rb_decision d = rb_policy_decide(
+			    pol, &sm.st, c, t, sm.days, sm.ndays, &expired);
+			if (d != RB_DEC_NONE) {
+				sm.evidence = ll(&ev, 8);
+				snprintf(sm.rule, sizeof(sm.rule), "%s", rule);
+				snprintf(sm.reason, sizeof(sm.reason), "%s",
+					 rule_reason(rule));
+				sm.actor[0] = '\0';
+			}
+			ev.row++;
+		}
+
+		/* the stored row */
+		bool cur_active = false;
+		char curcls[32] = "";
+		time_t curexp = 0;
+		const char *kk = cur_key(&cu);
+		if (kk && strcmp(kk, key) == 0) {
+			snprintf(curcls, sizeof(curcls), "%s", v(&cu, 1));
+			curexp = (time_t)ll(&cu, 2);
+			time_t rem = (time_t)ll(&cu, 3);
+			cur_active = rem == 0 && (curexp == 0 || curexp > now);
+			if (!addr[0])
+				snprintf(addr, sizeof(addr), "%s", v(&cu, 4));
+			if (!dom[0] && v(&cu, 5))
+				snprintf(dom, sizeof(dom), "%s", v(&cu, 5));
+			cu.row++;
+		}
+		bool want = rb_pstate_active(&sm.st, now);
+		const char *wcls = rb_pclass_name(sm.st.cls);
+		char e1[32] = "never", e2[32] = "never";
+		if (sm.st.expires)
+			rb_time_iso(sm.st.expires, e1, sizeof(e1));
+		if (curexp)
+			rb_time_iso(curexp, e2, sizeof(e2));
+		const char *what = NULL;
+		if (want && !cur_active)
+			what = "add";
+		else if (!want && cur_active)
+			what = "remove";
+		else if (want && cur_active &&
+			 (strcmp(curcls, wcls) != 0 ||
+			  curexp != sm.st.expires))
+			what = "change";
+		if (what == NULL)
+			continue;
+		(*changes)++;
+		if (!strcmp(what, "add"))
+			fprintf(out, "add %s: %s (%s) until %s, evidence event "
+				     "%lld\n",
+				addr, wcls, sm.rule, e1, sm.evidence);
+		else if (!strcmp(what, "remove"))
+			fprintf(out, "remove %s: was %s, not justified by the "
+				     "policy\n",
+				addr, curcls);
+		else
+			fprintf(out, "change %s: %s until %s -> %s (%s) until "
+				     "%s\n",
+				addr, curcls, e2, wcls, sm.rule, e1);
+		if (dry_run)
+			continue;
+		if (!strcmp(what, "remove")) {
+			rb_copy_str(&rm, key);
+			rb_copy_eol(&rm);
+			hist_row(&hist, key, addr, "removed", curcls,
+				 "policy replay", "policy", 0, now, 0);
+			continue;
+		}
+		rb_copy_str(&sup, key);
+		rb_copy_sep(&sup);
+		rb_copy_str(&sup, addr);
+		rb_copy_sep(&sup);
+		rb_copy_str(&sup, dom);
+		rb_copy_sep(&sup);
+		rb_copy_raw(&sup, wcls);
+		rb_copy_sep(&sup);
+		rb_copy_str(&sup, sm.reason);
+		rb_copy_sep(&sup);
+		rb_copy_str(&sup, sm.rule[0] ? sm.rule : "manual");
+		rb_copy_sep(&sup);
+		rb_copy_str(&sup, sm.actor[0] ? sm.actor : NULL);
+		rb_copy_sep(&sup);
+		if (sm.evidence)
+			rb_copy_long(&sup, sm.evidence);
+		else
+			rb_copy_raw(&sup, "\\N");
+		rb_copy_sep(&sup);
+		copy_time(&sup, sm.st.created);
+		rb_copy_sep(&sup);
+		copy_time(&sup, now);
+		rb_copy_sep(&sup);
+		copy_time(&sup, sm.st.expires);
+		rb_copy_eol(&sup);
+		hist_row(&hist, key, addr, !strcmp(what, "add") ? "added"
+							       : "changed",
+			 wcls, sm.reason, sm.rule, sm.evidence, now,
+			 sm.st.expires);
+	}
+	if (!dry_run && reclass > 0) {
+		if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_cls (id bigint,"
+				     " class text, rule text) ON COMMIT DROP") !=
+			0 ||
+		    rb_store_copy_in(s, "COPY rb_tmp_cls FROM STDIN", &cls) != 0 ||
+		    rb_store_exec(s, "UPDATE events e SET policy_class ="
+				     " t.class, policy_rule = t.rule FROM"
+				     " rb_tmp_cls t WHERE e.id = t.id") != 0)
+			goto out;
+	}
+	if (!dry_run && *changes > 0) {
+		if (rb_store_exec(
+			s, "CREATE TEMP TABLE rb_tmp_rsup (addr_key text,"
+			   " address text, domain text, class text, reason text,"
+			   " rule text, actor text, event_id bigint,"
+			   " created_at timestamptz, updated_at timestamptz,"
+			   " expires_at timestamptz) ON COMMIT DROP;"
+			   " CREATE TEMP TABLE rb_tmp_rm (addr_key text)"
+			   " ON COMMIT DROP") != 0 ||
+		    (sup.n &&
+		     rb_store_copy_in(s, "COPY rb_tmp_rsup FROM STDIN", &sup) !=
+			 0) ||
+		    (rm.n &&
+		     rb_store_copy_in(s, "COPY rb_tmp_rm FROM STDIN", &rm) != 0))
+			goto out;
+		char nows[32];
+		snprintf(nows, sizeof(nows), "%lld", (long long)now);
+		const char *p[] = {nows};
+		PGresult *r = rb_store_q(
+		    s, PGRES_COMMAND_OK,
+		    "INSERT INTO suppressions (addr_key, address, domain, class,"
+		    " reason, rule, actor, event_id, created_at, updated_at,"
+		    " expires_at) SELECT addr_key, address, domain, class,"
+		    " reason, rule, actor, event_id, created_at, updated_at,"
+		    " expires_at FROM rb_tmp_rsup ON CONFLICT (addr_key) DO"
+		    " UPDATE SET class = EXCLUDED.class, reason ="
+		    " EXCLUDED.reason, rule = EXCLUDED.rule, actor ="
+		    " EXCLUDED.actor, event_id = EXCLUDED.event_id, created_at ="
+		    " EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+		    " expires_at = EXCLUDED.expires_at, removed_at = NULL,"
+		    " removed_by = NULL, remove_reason = NULL"
+		    " WHERE to_timestamp($1) IS NOT NULL",
+		    1, p);
+		if (r == NULL)
+			goto out;
+		PQclear(r);
+		r = rb_store_q(s, PGRES_COMMAND_OK,
+			       "UPDATE suppressions s SET removed_at ="
+			       " to_timestamp($1), removed_by = 'policy replay',"
+			       " remove_reason = 'policy replay', updated_at ="
+			       " to_timestamp($1) FROM rb_tmp_rm t"
+			       " WHERE s.addr_key = t.addr_key",
+			       1, p);
+		if (r == NULL)
+			goto out;
+		PQclear(r);
+		if (rb_store_copy_in(s,
+				     "COPY suppression_history (addr_key,"
+				     " address, action, class, reason, rule,"
+				     " actor, event_id, at, expires_at, note)"
+				     " FROM STDIN",
+				     &hist) != 0)
+			goto out;
+	}
+	PQclear(ev.r);
+	PQclear(man.r);
+	PQclear(cu.r);
+	ev.r = man.r = cu.r = NULL;
+	if (dry_run) {
+		rb_store_rollback(s);
+	} else if (rb_store_commit(s) != 0) {
+		goto out;
+	}
+	fprintf(out, "%lu change(s)%s; %lu event(s) re-classified%s\n",
+		*changes, dry_run ? " would be made" : " made", reclass,
+		dry_run ? " (dry run)" : "");
+	rc = 0;
+out:
+	if (rc != 0) {
+		char keep[1024];
+		snprintf(keep, sizeof(keep), "%s", rb_store_error(s));
+		PQclear(ev.r);
+		PQclear(man.r);
+		PQclear(cu.r);
+		rb_store_rollback(s);
+		rb_store_fail(s, NULL, "%s", keep);
+	}
+	free(sm.days);
+	rb_copy_free(&cls);
+	rb_copy_free(&sup);
+	rb_copy_free(&rm);
+	rb_copy_free(&hist);
+	return rc;
+}
