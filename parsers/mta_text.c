@@ -360,6 +360,25 @@ diag_add(char *buf, size_t *bl, const char *s, size_t n)
 	buf[*bl] = '\0';
 }
 
+/* Does the text carry an SMTP reply or enhanced status code? */
+static bool
+has_code(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (!isdigit((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if ((s[i] == '4' || s[i] == '5') && i + 4 < n &&
+		    s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]))
+			return true;
+		if ((s[i] == '4' || s[i] == '5') &&
+		    isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i + 2]) &&
+		    (i + 3 == n || !isalnum((unsigned char)s[i + 3])))
+			return true;
+	}
+	return false;
+}
+
 int
 rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 {
@@ -403,13 +422,37 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		size_t dl = 0;
 		diag[0] = '\0';
 		diag_add(diag, &dl, rest, rl);
-		unsigned lines = 0;
+		unsigned lines = 0, paras = 0;
 		while ((more = rb_next_line(text, re, &pos, &line, &ll))) {
 			const char *a2, *r2;
 			size_t l2, rl2;
-			if (blank(line, ll) || separator(line, ll) ||
-			    recipient_line(d, line, ll, &a2, &l2, &r2, &rl2))
+			if (separator(line, ll))
 				break;
+			if (blank(line, ll)) {
+				/* the reason may be the next paragraph
+				 * ("For the following reason:", GMX's
+				 * reply after the host line): take one
+				 * more when no reply code was seen yet */
+				if (paras++ > 0 || has_code(diag, dl))
+					break;
+				size_t p2 = pos;
+				const char *l3;
+				size_t ll3;
+				while (rb_next_line(text, re, &p2, &l3, &ll3) &&
+				       blank(l3, ll3))
+					;
+				if (p2 >= re || separator(l3, ll3) ||
+				    recipient_line(d, l3, ll3, &a2, &l2, &r2,
+						   &rl2))
+					break;
+				continue;
+			}
+			if (recipient_line(d, line, ll, &a2, &l2, &r2, &rl2)) {
+				/* the same address again is part of this
+				 * recipient's text (Exim's folded reply) */
+				if (!(l2 == al && strncasecmp(a2, as, al) == 0))
+					break;
+			}
 			if (lines++ < DIAG_LINES)
 				diag_add(diag, &dl, line, ll);
 		}

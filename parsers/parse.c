@@ -105,6 +105,11 @@ rb_smtp_command_find(const char *text, size_t n)
 	    {">>> DATA", "DATA"},	 {"in reply to DATA", "DATA"},
 	    {"HELO", "HELO"},		 {"EHLO", "EHLO"},
 	    {"STARTTLS", "STARTTLS"},
+	    /* qmail, GMX/Exim wording without the verb's argument */
+	    {"does not like recipient", "RCPT"},
+	    {"RCPT command", "RCPT"},
+	    {"RCPT TO command", "RCPT"},
+	    {"after initial connection", "CONN"},
 	};
 	const char *tc = transcript_command(text, n);
 	if (tc != NULL)
@@ -315,7 +320,8 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 			    e->diagnostic, strlen(e->diagnostic));
 		struct rb_classified cl;
 		rb_reason_classify(c->opts->rules, e->status, e->smtp_code,
-				   e->diagnostic, e->remote_mta, &cl);
+				   e->diagnostic, e->remote_mta,
+				   e->smtp_command, &cl);
 		/* a delay has not failed yet: its reason is that delivery
 		 * has not happened in time (Sisimai's convention, so reports
 		 * compare); the cause stays in diagnostic and status */

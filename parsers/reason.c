@@ -50,12 +50,28 @@ rb_reason_hard(const char *reason, const char *status, const char *smtp_code)
 	return 0;
 }
 
+/* Reasons whose wording outranks an x.1.1 status (Sisimai does the same:
+ * "5.1.1 ... mailbox full" is a full mailbox). */
+static bool
+outranks_user_unknown(const char *reason)
+{
+	static const char *const r[] = {"mailboxfull", "norelaying", "blocked",
+					"hasmoved", "rejected", "suspend",
+					NULL};
+	for (size_t i = 0; r[i]; i++)
+		if (strcmp(reason, r[i]) == 0)
+			return true;
+	return false;
+}
+
 void
 rb_reason_classify(const struct rb_rules *rules, const char *status,
 		   const char *smtp_code, const char *diagnostic,
-		   const char *remote_mta, struct rb_classified *out)
+		   const char *remote_mta, const char *smtp_command,
+		   struct rb_classified *out)
 {
 	const struct rb_status_info *si = rb_status_lookup(status);
+	const struct rb_rule *r = NULL;
 	out->feedback = NULL;
 	out->rule = NULL;
 	out->reason = NULL;
@@ -63,47 +79,71 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
 	/* provider rules (scoped to the remote host) know what the provider
 	 * meant by its code better than the code's generic meaning */
 	if (diagnostic != NULL && *diagnostic && remote_mta != NULL) {
-		const struct rb_rule *r = rb_rules_match_scoped(
+		const struct rb_rule *hr = rb_rules_match_scoped(
 		    rules, RB_FIELD_DIAGNOSTIC, diagnostic, strlen(diagnostic),
 		    remote_mta);
-		if (r != NULL) {
-			out->reason = r->reason;
-			out->rule = r->name;
-			out->feedback = r->feedback;
-			out->hard = r->hard >= 0
-					? r->hard
-					: rb_reason_hard(r->reason, status,
+		if (hr != NULL) {
+			out->reason = hr->reason;
+			out->rule = hr->name;
+			out->feedback = hr->feedback;
+			out->hard = hr->hard >= 0
+					? hr->hard
+					: rb_reason_hard(hr->reason, status,
 							 smtp_code);
 			return;
 		}
 	}
-	if (si != NULL && si->specific && si->reason != NULL) {
+	if (diagnostic != NULL && *diagnostic)
+		r = rb_rules_match(rules, RB_FIELD_DIAGNOSTIC, diagnostic,
+				   strlen(diagnostic), remote_mta);
+	bool x11 = si != NULL && si->reason != NULL &&
+		   strcmp(si->reason, "userunknown") == 0 && si->specific;
+
+	/* a product's or provider's own phrase knows best */
+	if (r != NULL && (strncmp(r->name, "mta-", 4) == 0 ||
+			  strncmp(r->name, "rhost-", 6) == 0)) {
+		out->reason = r->reason;
+		out->rule = r->name;
+		out->feedback = r->feedback;
+		out->hard = r->hard >= 0
+				? r->hard
+				: rb_reason_hard(r->reason, status, smtp_code);
+		return;
+	}
+	if (si != NULL && si->specific && si->reason != NULL &&
+	    !(x11 && r != NULL && outranks_user_unknown(r->reason))) {
 		out->reason = si->reason;
 		out->rule = "status";
 	}
-	if (out->reason == NULL && diagnostic != NULL && *diagnostic) {
-		const struct rb_rule *r =
-		    rb_rules_match(rules, RB_FIELD_DIAGNOSTIC, diagnostic,
-				   strlen(diagnostic), remote_mta);
-		if (r != NULL) {
-			out->reason = r->reason;
-			out->rule = r->name;
-			out->feedback = r->feedback;
-			out->hard = r->hard >= 0
-					? r->hard
-					: rb_reason_hard(r->reason, status,
-							 smtp_code);
+	if (out->reason == NULL && r != NULL) {
+		out->reason = r->reason;
+		out->rule = r->name;
+		out->feedback = r->feedback;
+		/* generic "user unknown" wording after DATA (or with no
+		 * command and a status that is not x.1.1) is a filter */
+		if (strcmp(r->reason, "userunknown") == 0 && !x11 &&
+		    strncmp(r->name, "user-unknown", 12) == 0 &&
+		    (smtp_command == NULL ||
+		     strcmp(smtp_command, "RCPT") != 0)) {
+			out->reason = "filtered";
+			out->rule = "user-unknown-after-data";
+			out->hard = 0;
 			return;
 		}
+		out->hard = r->hard >= 0
+				? r->hard
+				: rb_reason_hard(r->reason, status, smtp_code);
+		return;
 	}
 	if (out->reason == NULL && si != NULL && si->reason != NULL) {
 		out->reason = si->reason;
 		out->rule = "status";
 	}
 	if (out->reason == NULL) {
-		bool evidence = (status && (status[0] == '5' || status[0] == '4')) ||
-				(smtp_code && (smtp_code[0] == '5' ||
-					       smtp_code[0] == '4'));
+		bool evidence =
+		    (status && (status[0] == '5' || status[0] == '4')) ||
+		    (smtp_code && (smtp_code[0] == '5' || smtp_code[0] == '4')) ||
+		    (diagnostic != NULL && *diagnostic);
 		out->reason = evidence ? "undefined" : "onhold";
 		out->rule = "default";
 	}

@@ -33,8 +33,18 @@ const char *const *rb_reason_all(void);
 int rb_reason_hard(const char *reason, const char *status,
 		   const char *smtp_code);
 
+/*
+ * smtp_command (RCPT, DATA ... or NULL) refines two decisions the way
+ * Sisimai makes them, so results compare: "user unknown" wording counts
+ * as userunknown only when the rejection came at RCPT time or the status
+ * says x.1.1 (after DATA a recipient-specific rejection is a content
+ * filter: "filtered"); and an x.1.1 status yields to wording that says
+ * the mailbox is full, relaying was denied, the client was blocked or
+ * the sender rejected.
+ */
 void rb_reason_classify(const struct rb_rules *rules, const char *status,
 			const char *smtp_code, const char *diagnostic,
-			const char *remote_mta, struct rb_classified *out);
+			const char *remote_mta, const char *smtp_command,
+			struct rb_classified *out);
 
 #endif
