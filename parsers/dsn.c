@@ -193,6 +193,12 @@ parse(struct rb_ctx *c)
 		if (e->smtp_command == NULL && e->diagnostic == NULL)
 			e->smtp_command =
 			    rb_smtp_command_find(c->m->body, c->m->body_len);
+		/* no Diagnostic-Code: the human-readable part's sentence
+		 * about this recipient explains the failure */
+		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
+			e->diagnostic = rb_text_near(c->a, c->m->body,
+						     c->m->body_len,
+						     e->recipient);
 	}
 	return n;
 }

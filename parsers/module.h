@@ -57,6 +57,10 @@ const char *rb_strip_type(const char *v);
 const char *rb_smtp_command_find(const char *text, size_t n);
 /* The SMTP command named in the paragraph of text that mentions rcpt
  * (Postfix "(in reply to RCPT TO command)", Sendmail transcripts). */
+/* The paragraph of text that names rcpt (squeezed, arena), or NULL:
+ * the human-readable explanation when a DSN gives no Diagnostic-Code. */
+const char *rb_text_near(struct rb_arena *a, const char *text, size_t n,
+			 const char *rcpt);
 const char *rb_smtp_command_near(const char *text, size_t n,
 				 const char *rcpt);
 /* Parse DSN-shaped field blocks (rfc3464 and dialects that embed them);

@@ -481,6 +481,11 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
 		if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
 			e->diagnostic = rb_arena_strndup(c->a, diag, dl);
+		if (dl > 0)
+			e->smtp_command = rb_smtp_command_find(diag, dl);
+		if (e->smtp_command == NULL)
+			e->smtp_command =
+			    rb_smtp_command_near(text + rs, re - rs, addr);
 		n++;
 	}
 	if (n == 0)

@@ -169,6 +169,21 @@ rb_smtp_command_near(const char *text, size_t n, const char *rcpt)
 	return NULL;
 }
 
+const char *
+rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
+{
+	if (text == NULL || rcpt == NULL || *rcpt == '\0')
+		return NULL;
+	const char *p = rb_memcasemem(text, n, rcpt, strlen(rcpt));
+	if (p == NULL)
+		return NULL;
+	size_t b, e;
+	paragraph(text, n, (size_t)(p - text), &b, &e);
+	if (e - b > 2048)
+		return NULL;	/* not a sentence about the recipient */
+	return rb_squeeze(a, text + b, e - b);
+}
+
 /* "dns; mx.example.com. (192.0.2.25, the server for ...)" -> host */
 static const char *
 mta_host(struct rb_arena *a, const char *v)
@@ -329,6 +344,12 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 			e->reason = "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
+		/* a delay has not expired yet: wording such as "connection
+		 * timed out" means expiry only in a final bounce */
+		if (e->kind == RB_KIND_DELAY && e->reason == cl.reason &&
+		    strcmp(cl.reason, "expired") == 0 &&
+		    strcmp(cl.rule, "status") != 0)
+			e->reason = cl.reason = "networkerror";
 		if (e->hard < 0)
 			e->hard = e->kind == RB_KIND_DELAY
 				      ? 0

@@ -119,12 +119,11 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
 		out->reason = r->reason;
 		out->rule = r->name;
 		out->feedback = r->feedback;
-		/* generic "user unknown" wording after DATA (or with no
-		 * command and a status that is not x.1.1) is a filter */
+		/* generic "user unknown" wording after DATA is a content
+		 * filter's rejection */
 		if (strcmp(r->reason, "userunknown") == 0 && !x11 &&
 		    strncmp(r->name, "user-unknown", 12) == 0 &&
-		    (smtp_command == NULL ||
-		     strcmp(smtp_command, "RCPT") != 0)) {
+		    smtp_command != NULL && strcmp(smtp_command, "DATA") == 0) {
 			out->reason = "filtered";
 			out->rule = "user-unknown-after-data";
 			out->hard = 0;
