@@ -11,8 +11,10 @@ static const struct {
 	int hard;
 	const char *why;
 } cases[] = {
-    {"5.1.1", "550", "550 5.1.1 mailbox full", NULL, "userunknown", 1,
+    {"5.1.1", "550", "550 5.1.1 no such domain", NULL, "userunknown", 1,
      "a specific status wins over the text"},
+    {"5.1.1", "550", "550 5.1.1 mailbox full", NULL, "mailboxfull", 0,
+     "x.1.1 yields to full-mailbox wording (as Sisimai)"},
     {"5.2.2", "552", "552 5.2.2 user unknown", NULL, "mailboxfull", 0,
      "x.2.2 is mailboxfull whatever the text; soft"},
     {"5.7.1", "554", "554 5.7.1 Relay access denied", NULL, "norelaying", 0,
@@ -24,8 +26,8 @@ static const struct {
     {NULL, "550", "550 computer says no", NULL, "undefined", 0,
      "failure evidence but nothing known: undefined"},
     {NULL, NULL, NULL, NULL, "onhold", 0, "no evidence at all: onhold"},
-    {NULL, NULL, "something odd happened", NULL, "onhold", 0,
-     "text without codes or rules: onhold"},
+    {NULL, NULL, "something odd happened", NULL, "undefined", 0,
+     "a failure's text without codes or rules: undefined"},
     {"5.0.0", NULL, "550 Host unknown", NULL, "hostunknown", 1,
      "x.0.0 says nothing: text"},
     {"4.4.7", NULL, "delivery time expired", NULL, "expired", 0,
@@ -68,14 +70,24 @@ main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rb_classified c;
 		rb_reason_classify(r, cases[i].status, cases[i].smtp,
-				   cases[i].diag, cases[i].host, &c);
+				   cases[i].diag, cases[i].host, NULL, &c);
 		T_STR(c.reason, cases[i].reason, "%s", cases[i].why);
 		T_OK(c.hard == cases[i].hard, "%s: hard=%d", cases[i].why,
 		     cases[i].hard);
 	}
 	struct rb_classified c;
-	rb_reason_classify(r, NULL, NULL, "you are reported", NULL, &c);
+	rb_reason_classify(r, NULL, NULL, "you are reported", NULL, NULL, &c);
 	T_STR(c.feedback, "abuse", "feedback rule sets the feedback type");
+	/* the SMTP command refines "user unknown" */
+	rb_reason_classify(r, "5.0.0", "550", "550 Unknown user x@example.jp",
+			   NULL, "DATA", &c);
+	T_STR(c.reason, "filtered", "user unknown after DATA is filtered");
+	rb_reason_classify(r, "5.0.0", "550", "550 Unknown user x@example.jp",
+			   NULL, "RCPT", &c);
+	T_STR(c.reason, "userunknown", "user unknown at RCPT is userunknown");
+	rb_reason_classify(r, "5.1.1", "550", "550 5.1.1 Unknown user",
+			   NULL, "DATA", &c);
+	T_STR(c.reason, "userunknown", "x.1.1 stays userunknown after DATA");
 
 	/* the vocabulary */
 	T_OK(rb_reason_known("userunknown") && rb_reason_known("feedback") &&
