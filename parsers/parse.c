@@ -344,12 +344,6 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 			e->reason = "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
-		/* a delay has not expired yet: wording such as "connection
-		 * timed out" means expiry only in a final bounce */
-		if (e->kind == RB_KIND_DELAY && e->reason == cl.reason &&
-		    strcmp(cl.reason, "expired") == 0 &&
-		    strcmp(cl.rule, "status") != 0)
-			e->reason = cl.reason = "networkerror";
 		if (e->hard < 0)
 			e->hard = e->kind == RB_KIND_DELAY
 				      ? 0
