@@ -105,7 +105,7 @@ test_rules(void)
 		    rb_smtp_code_find(&a, r->example, strlen(r->example));
 		struct rb_classified cl;
 		rb_reason_classify(all, st ? st : "5.0.0", code, r->example,
-				   host, &cl);
+				   host, NULL, &cl);
 		T_STR(cl.reason, r->reason, "%s: reason %s", r->name,
 		      r->reason);
 		if (r->hard >= 0)
@@ -160,7 +160,7 @@ test_rules(void)
 	for (size_t i = 0; i < sizeof(scoped) / sizeof(scoped[0]); i++) {
 		struct rb_classified cl;
 		rb_reason_classify(all, "5.0.0", "550", scoped[i].diag,
-				   scoped[i].host, &cl);
+				   scoped[i].host, NULL, &cl);
 		if (scoped[i].reason)
 			T_STR(cl.reason, scoped[i].reason, "'%s' at %s",
 			      scoped[i].diag,
