@@ -23,6 +23,8 @@ static const struct command commands[] = {
      "check a rules file, or print the built-in rules", cmd_rules},
     {"config", "check [--config FILE] [--connect]",
      "check the configuration, print effective settings", cmd_config},
+    {"run", "[--once] [--config FILE]",
+     "the daemon: read the configured IMAP mailboxes", cmd_run},
     {"db", "migrate|status|start|stop", "manage the database and its schema",
      cmd_db},
     {"ingest", "PATH...", "parse mail and store events and suppressions",

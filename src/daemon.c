@@ -1,0 +1,1121 @@
+/*
+ * rebound run [--once] [--config FILE]: the daemon.
+ *
+ * One process per configured mailbox (forked by a supervisor; --once runs
+ * them one after another in-process).  Per mailbox, per folder, per batch:
+ *
+ *   1. list UIDs above the cursor with their sizes (bounded batch);
+ *   2. fetch bodies (BODY.PEEK[]) of those not over the size limit and not
+ *      already failed too often; parse each in the parser child;
+ *   3. ONE transaction: check the lease is still ours, store messages +
+ *      events + suppressions, quarantine records, the server actions to
+ *      do (imap_pending) and the advanced cursor; commit;
+ *   4. only then move / flag / delete on the server, and forget the
+ *      pending actions.
+ *
+ * A crash before 3 commits replays the batch (the store dedups by content
+ * hash, so nothing counts twice); a crash between 3 and 4 leaves pending
+ * actions that the next pass carries out first.  A batch whose lease was
+ * taken over, or whose cursor moved under it, rolls back.
+ *
+ * Signal handlers only set flags; the loops check them between steps.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../ingest/imap.h"
+#include "../parsers/mail.h"
+#include "../parsers/parse.h"
+#include "../store/imap_state.h"
+#include "../store/store.h"
+#include "commands.h"
+#include "common.h"
+#include "config.h"
+#include "pworker.h"
+#include "sha256.h"
+
+static volatile sig_atomic_t stop_flag, hup_flag, chld_flag;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	hup_flag = 1;
+}
+
+static void
+on_chld(int sig)
+{
+	(void)sig;
+	chld_flag = 1;
+}
+
+static void
+handle(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: sleeps return early */
+	sigaction(sig, &sa, NULL);
+}
+
+/* ---- logging: stderr, levels, optional JSON ---- */
+
+static int log_min = 1;	/* 0 debug, 1 info, 2 warning, 3 error */
+static int log_json;
+static const char *log_mailbox;
+static const char *const level_names[] = {"debug", "info", "warning",
+					  "error"};
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void dlog(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+dlog(int level, const char *fmt, ...)
+{
+	if (level < log_min)
+		return;
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (log_json) {
+		char ts[32];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",", ts,
+			level_names[level]);
+		if (log_mailbox) {
+			fputs("\"mailbox\":", stderr);
+			json_str(stderr, log_mailbox);
+			fputc(',', stderr);
+		}
+		fputs("\"msg\":", stderr);
+		json_str(stderr, msg);
+		fputs("}\n", stderr);
+	} else {
+		/* journald-friendly: "<N>" priority prefix understood by
+		 * systemd, harmless elsewhere */
+		static const int prio[] = {7, 6, 4, 3};
+		fprintf(stderr, "<%d>rebound: %s: %s%s%s\n", prio[level],
+			level_names[level], log_mailbox ? log_mailbox : "",
+			log_mailbox ? ": " : "", msg);
+	}
+	fflush(stderr);
+}
+#define LOG_DEBUG(...) dlog(0, __VA_ARGS__)
+#define LOG_INFO(...) dlog(1, __VA_ARGS__)
+#define LOG_WARN(...) dlog(2, __VA_ARGS__)
+#define LOG_ERR(...) dlog(3, __VA_ARGS__)
+
+/* Sleep up to ms, returning early on a signal flag. */
+static void
+nap(long ms)
+{
+	while (ms > 0 && !stop_flag && !hup_flag) {
+		long step = ms > 200 ? 200 : ms;
+		struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		ms -= step;
+	}
+}
+
+/* Exponential backoff with +-25% jitter, 1 s .. 60 s. */
+struct backoff {
+	unsigned fails;
+};
+
+static long
+backoff_ms(struct backoff *b, long min_ms)
+{
+	long base = 1000L << (b->fails < 6 ? b->fails : 6);
+	if (base > 60000)
+		base = 60000;
+	if (base < min_ms)
+		base = min_ms;
+	b->fails++;
+	long jitter = base / 4;
+	return base - jitter + (long)(random() % (2 * jitter + 1));
+}
+
+/* ---- metrics (Prometheus text format, textfile collector) ---- */
+
+struct metrics {
+	unsigned long long fetched, messages_new, messages_dup, events[8];
+	unsigned long long supp_new, quarantined, parser_failures;
+	unsigned long long imap_errors, db_errors, batches;
+	double batch_seconds_sum, batch_seconds_last;
+	time_t last_success;
+};
+
+static void
+metrics_write(const struct rb_config *cf, const struct rb_mailbox_conf *m,
+	      const struct metrics *x)
+{
+	if (cf->metrics_file == NULL)
+		return;
+	char path[4096], tmp[4200];
+	size_t l = strlen(cf->metrics_file);
+	if (l > 5 && !strcmp(cf->metrics_file + l - 5, ".prom"))
+		snprintf(path, sizeof path, "%.*s.%s.prom", (int)(l - 5),
+			 cf->metrics_file, m->name);
+	else
+		snprintf(path, sizeof path, "%s.%s", cf->metrics_file, m->name);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL) {
+		LOG_WARN("cannot write metrics file %s: %s", tmp,
+			 strerror(errno));
+		return;
+	}
+	const char *mb = m->name;
+#define C(name, help, val)                                                     \
+	fprintf(f, "# HELP rebound_" name " " help "\n# TYPE rebound_" name    \
+		   " counter\nrebound_" name "{mailbox=\"%s\"} %llu\n",        \
+		mb, (unsigned long long)(val))
+	C("mail_fetched_total", "Mails fetched from the server.", x->fetched);
+	C("messages_stored_total", "New messages stored.", x->messages_new);
+	C("messages_duplicate_total", "Messages already stored (replays).",
+	  x->messages_dup);
+	C("suppressions_added_total", "New suppressions.", x->supp_new);
+	C("quarantined_total", "Mails moved to quarantine.", x->quarantined);
+	C("parser_failures_total", "Parser crashes and timeouts.",
+	  x->parser_failures);
+	C("batches_total", "Committed batches.", x->batches);
+#undef C
+	fprintf(f, "# HELP rebound_events_total New events by kind.\n"
+		   "# TYPE rebound_events_total counter\n");
+	for (int k = 0; k <= RB_KIND_DELIVERED; k++)
+		fprintf(f, "rebound_events_total{mailbox=\"%s\",kind=\"%s\"} %llu\n",
+			mb, rb_kind_name((enum rb_kind)k), x->events[k]);
+	fprintf(f, "# HELP rebound_errors_total Errors by subsystem.\n"
+		   "# TYPE rebound_errors_total counter\n"
+		   "rebound_errors_total{mailbox=\"%s\",type=\"imap\"} %llu\n"
+		   "rebound_errors_total{mailbox=\"%s\",type=\"db\"} %llu\n",
+		mb, x->imap_errors, mb, x->db_errors);
+	fprintf(f,
+		"# HELP rebound_batch_seconds Time per committed batch.\n"
+		"# TYPE rebound_batch_seconds summary\n"
+		"rebound_batch_seconds_sum{mailbox=\"%s\"} %.6f\n"
+		"rebound_batch_seconds_count{mailbox=\"%s\"} %llu\n"
+		"# HELP rebound_last_success_timestamp_seconds Last "
+		"successful poll.\n"
+		"# TYPE rebound_last_success_timestamp_seconds gauge\n"
+		"rebound_last_success_timestamp_seconds{mailbox=\"%s\"} %lld\n",
+		mb, x->batch_seconds_sum, mb, x->batches, mb,
+		(long long)x->last_success);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		LOG_WARN("cannot write metrics file %s", path);
+		unlink(tmp);
+	}
+}
+
+/* ---- one mailbox ---- */
+
+enum { DISP_PROCESSED, DISP_UNKNOWN, DISP_QUARANTINE, DISP_NONE };
+
+struct mail {
+	uint32_t uid;
+	uint32_t size;
+	char *data;		/* malloc'ed copy, NULL when not fetched */
+	size_t len;
+	int disp;
+	const char *why;	/* quarantine reason (arena) */
+	struct rb_event *ev;	/* in the batch arena */
+	size_t nev;
+	int have_hash;
+	unsigned char sha[32];
+};
+
+struct mbx {
+	const struct rb_config *cf;
+	const struct rb_mailbox_conf *m;
+	const struct rb_parse_opts *popts;
+	char account[512];
+	char holder[300];
+	struct rb_store *db;
+	struct rb_imap *imap;
+	struct rb_pworker *pw;
+	struct metrics mx;
+	int lease_held;
+	time_t lease_renewed;
+	/* current batch */
+	const char *folder;
+	uint32_t uidvalidity;
+	struct rb_arena arena;
+	struct mail *mails;
+	size_t nmails;
+	unsigned *attempts;
+};
+
+/* Result of a step: 0 ok, -1 IMAP trouble, -2 database trouble,
+ * -3 lease lost / fenced, -4 permanent IMAP error. */
+enum { ST_OK = 0, ST_IMAP = -1, ST_DB = -2, ST_LEASE = -3, ST_PERM = -4 };
+
+static int
+db_fail(struct mbx *b, const char *what)
+{
+	LOG_ERR("database: %s: %s", what,
+		b->db ? rb_store_error(b->db) : "not connected");
+	b->mx.db_errors++;
+	if (b->db) {
+		rb_store_rollback(b->db);
+		rb_store_close(b->db);
+		b->db = NULL;
+	}
+	b->lease_held = 0;
+	return ST_DB;
+}
+
+static int
+imap_fail(struct mbx *b, int r)
+{
+	LOG_ERR("imap: %s", rb_imap_error(b->imap));
+	b->mx.imap_errors++;
+	rb_imap_close(b->imap);
+	b->imap = NULL;
+	return r == RB_IMAP_PERM ? ST_PERM : ST_IMAP;
+}
+
+static struct mail *
+find_mail(struct mbx *b, uint32_t uid)
+{
+	size_t lo = 0, hi = b->nmails;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->mails[mid].uid == uid)
+			return &b->mails[mid];
+		if (b->mails[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void
+quarantine(struct mbx *b, struct mail *ml, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+quarantine(struct mbx *b, struct mail *ml, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	ml->disp = DISP_QUARANTINE;
+	ml->why = rb_arena_strdup(&b->arena, why);
+	LOG_WARN("%s UID %u: quarantined: %s", b->folder, ml->uid, why);
+}
+
+static void
+set_source(struct mbx *b, struct mail *ml)
+{
+	char *src = rb_arena_printf(&b->arena,
+				    "imap://%s/%s;UIDVALIDITY=%u/;UID=%u",
+				    b->account, b->folder, b->uidvalidity,
+				    ml->uid);
+	for (size_t i = 0; i < ml->nev; i++)
+		ml->ev[i].file = src;
+}
+
+static int
+on_body(void *ctx, uint32_t uid, const char *data, size_t len)
+{
+	struct mbx *b = ctx;
+	struct mail *ml = find_mail(b, uid);
+	if (ml == NULL || ml->data || ml->disp == DISP_QUARANTINE)
+		return 0;
+	b->mx.fetched++;
+	ml->data = malloc(len + 1);
+	if (ml->data == NULL)
+		abort();
+	memcpy(ml->data, data, len);
+	ml->data[len] = '\0';
+	ml->len = len;
+	rb_sha256(data, len, ml->sha);
+	ml->have_hash = 1;
+	unsigned tries = b->attempts[ml - b->mails];
+	for (;;) {
+		struct rb_events ev;
+		rb_events_init(&ev, &b->arena);
+		char why[256];
+		size_t n = rb_pworker_parse(b->pw, &b->arena, data, len,
+					    b->cf->parse_timeout, &ev, why,
+					    sizeof why);
+		if (n > 0) {
+			ml->ev = ev.v;
+			ml->nev = ev.n;
+			break;
+		}
+		b->mx.parser_failures++;
+		tries++;
+		LOG_WARN("%s UID %u: %s (attempt %u of %u)", b->folder, uid,
+			 why, tries, b->cf->max_attempts);
+		/* recorded at once, outside the batch transaction, so that
+		 * a crash of the whole daemon still counts the attempt */
+		if (rb_imap_attempts_inc(b->db, b->account, b->folder,
+					 b->uidvalidity, uid, why) != 0)
+			return -1;
+		if (tries >= b->cf->max_attempts) {
+			quarantine(b, ml, "%s (%u attempts)", why, tries);
+			struct rb_event *e = rb_events_add(&ev);
+			e->kind = RB_KIND_UNKNOWN;
+			e->parser = "daemon";
+			e->error = rb_arena_printf(&b->arena,
+						   "quarantined: %s", why);
+			ml->ev = ev.v;
+			ml->nev = ev.n;
+			break;
+		}
+	}
+	set_source(b, ml);
+	if (ml->disp == DISP_QUARANTINE)
+		return 0;
+	/* a structural limit or unreadable mail: the parser says why */
+	for (size_t i = 0; i < ml->nev; i++)
+		if (ml->ev[i].error) {
+			quarantine(b, ml, "%s", ml->ev[i].error);
+			return 0;
+		}
+	int known = 0;
+	for (size_t i = 0; i < ml->nev; i++)
+		known |= ml->ev[i].kind != RB_KIND_UNKNOWN;
+	ml->disp = known ? DISP_PROCESSED : DISP_UNKNOWN;
+	return 0;
+}
+
+static void
+batch_free(struct mbx *b)
+{
+	for (size_t i = 0; i < b->nmails; i++)
+		free(b->mails[i].data);
+	free(b->mails);
+	free(b->attempts);
+	b->mails = NULL;
+	b->attempts = NULL;
+	b->nmails = 0;
+	rb_arena_reset(&b->arena);
+}
+
+/* The server action for a disposition (returns 0 when none). */
+static int
+action_for(const struct rb_mailbox_conf *m, int disp, struct rb_pending *p)
+{
+	switch (disp) {
+	case DISP_PROCESSED:
+		if (m->on_processed == RB_DONE_MOVE) {
+			p->action = RB_PENDING_MOVE;
+			p->dest = m->processed_folder;
+		} else if (m->on_processed == RB_DONE_FLAG) {
+			p->action = RB_PENDING_FLAG;
+			p->dest = m->processed_flag;
+		} else {
+			p->action = RB_PENDING_DELETE;
+			p->dest = NULL;
+		}
+		return 1;
+	case DISP_UNKNOWN:
+		if (m->unknown_action == RB_UNKNOWN_LEAVE)
+			return 0;
+		p->action = RB_PENDING_MOVE;
+		p->dest = m->unknown_action == RB_UNKNOWN_MOVE
+			      ? m->unknown_folder
+			      : m->quarantine_folder;
+		return 1;
+	case DISP_QUARANTINE:
+		p->action = RB_PENDING_MOVE;
+		p->dest = m->quarantine_folder;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cmp_pending(const void *a, const void *b)
+{
+	const struct rb_pending *x = a, *y = b;
+	if (x->action != y->action)
+		return (int)x->action - (int)y->action;
+	int c = strcmp(x->dest ? x->dest : "", y->dest ? y->dest : "");
+	if (c)
+		return c;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/* Carry out pending actions on the server, then forget them. */
+static int
+do_pending(struct mbx *b, struct rb_pending *p, size_t n)
+{
+	if (n == 0)
+		return ST_OK;
+	qsort(p, n, sizeof *p, cmp_pending);
+	uint32_t *uids = malloc(n * sizeof *uids);
+	uint32_t *all = malloc(n * sizeof *all);
+	if (uids == NULL || all == NULL)
+		abort();
+	int rc = ST_OK;
+	for (size_t i = 0; i < n && rc == ST_OK;) {
+		size_t j = i, k = 0;
+		while (j < n && p[j].action == p[i].action &&
+		       !strcmp(p[j].dest ? p[j].dest : "",
+			       p[i].dest ? p[i].dest : ""))
+			uids[k++] = p[j++].uid;
+		int r;
+		if (p[i].action == RB_PENDING_MOVE)
+			r = rb_imap_move(b->imap, uids, k, p[i].dest);
+		else if (p[i].action == RB_PENDING_FLAG)
+			r = rb_imap_flag(b->imap, uids, k, p[i].dest);
+		else
+			r = rb_imap_delete(b->imap, uids, k);
+		if (r != RB_IMAP_OK)
+			rc = imap_fail(b, r);
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		all[i] = p[i].uid;
+	if (rc == ST_OK && rb_imap_pending_done(b->db, b->account, b->folder,
+					       b->uidvalidity, all, n) != 0)
+		rc = db_fail(b, "forgetting done actions");
+	free(uids);
+	free(all);
+	return rc;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One batch.  *more = 1 when there may be more mail. */
+static int
+run_batch(struct mbx *b, uint32_t *last, int *more)
+{
+	const struct rb_mailbox_conf *m = b->m;
+	struct rb_imap_item *items = NULL;
+	size_t n = 0;
+	*more = 0;
+	double t0 = now_s();
+	int r = rb_imap_list(b->imap, *last, m->batch_size, &items, &n);
+	if (r != RB_IMAP_OK) {
+		free(items);
+		return imap_fail(b, r);
+	}
+	if (n == 0) {
+		free(items);
+		return ST_OK;
+	}
+	/* bound the bytes of one batch (bodies are held until commit) */
+	size_t budget = 64u << 20, bytes = 0, keep = 0;
+	while (keep < n) {
+		uint32_t s = items[keep].size;
+		if (s > m->max_size)
+			s = 0;	/* not fetched */
+		if (keep > 0 && bytes + s > budget)
+			break;
+		bytes += s;
+		keep++;
+	}
+	n = keep;
+	*more = 1;
+	b->mails = calloc(n, sizeof *b->mails);
+	b->attempts = calloc(n, sizeof *b->attempts);
+	uint32_t *uids = malloc(n * sizeof *uids);
+	if (b->mails == NULL || b->attempts == NULL || uids == NULL)
+		abort();
+	b->nmails = n;
+	for (size_t i = 0; i < n; i++) {
+		b->mails[i].uid = items[i].uid;
+		b->mails[i].size = items[i].size;
+		b->mails[i].disp = DISP_NONE;
+		uids[i] = items[i].uid;
+	}
+	if (rb_imap_attempts_get(b->db, b->account, b->folder, b->uidvalidity,
+				 uids, n, b->attempts) != 0) {
+		free(uids);
+		free(items);
+		batch_free(b);
+		return db_fail(b, "reading attempt counts");
+	}
+	free(uids);
+	struct rb_imap_item *want = malloc(n * sizeof *want);
+	if (want == NULL)
+		abort();
+	size_t nw = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mail *ml = &b->mails[i];
+		if (ml->size > m->max_size)
+			quarantine(b, ml, "size %u over the limit of %llu bytes",
+				   ml->size, m->max_size);
+		else if (b->attempts[i] >= b->cf->max_attempts)
+			quarantine(b, ml, "the parser failed on it %u times",
+				   b->attempts[i]);
+		else
+			want[nw++] = items[i];
+	}
+	free(items);
+	r = rb_imap_fetch(b->imap, want, nw, 16u << 20, on_body, b);
+	free(want);
+	if (r != RB_IMAP_OK) {
+		batch_free(b);
+		if (b->db == NULL || rb_store_error(b->db)[0] == '\0')
+			return imap_fail(b, r);
+		return imap_fail(b, r);
+	}
+	double t1 = now_s();
+
+	/* everything for the transaction */
+	struct rb_store_msg *sm = calloc(n, sizeof *sm);
+	struct rb_pending *pend = calloc(n, sizeof *pend);
+	if (sm == NULL || pend == NULL)
+		abort();
+	size_t nsm = 0, npend = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mail *ml = &b->mails[i];
+		if (ml->disp == DISP_NONE)
+			continue;	/* gone from the server meanwhile */
+		if (ml->data) {
+			sm[nsm].source = ml->ev[0].file;
+			sm[nsm].index = -1;
+			sm[nsm].data = ml->data;
+			sm[nsm].len = ml->len;
+			sm[nsm].size = ml->size;
+			sm[nsm].events = ml->ev;
+			sm[nsm].nevents = ml->nev;
+			nsm++;
+		}
+		pend[npend].uid = ml->uid;
+		if (action_for(m, ml->disp, &pend[npend]))
+			npend++;
+	}
+	uint32_t new_last = b->mails[n - 1].uid;
+	struct rb_store_counts cnt;
+	memset(&cnt, 0, sizeof cnt);
+	int rc = ST_OK;
+	if (rb_store_begin(b->db) != 0) {
+		rc = db_fail(b, "BEGIN");
+		goto out;
+	}
+	int held = rb_imap_lease_check(b->db, b->account, b->holder,
+				       b->cf->lease_seconds);
+	if (held < 0) {
+		rc = db_fail(b, "checking the lease");
+		goto out;
+	}
+	if (held == 0) {
+		rb_store_rollback(b->db);
+		LOG_WARN("lease lost to another instance: batch rolled back");
+		b->lease_held = 0;
+		rc = ST_LEASE;
+		goto out;
+	}
+	if (nsm && rb_store_write_batch(b->db, NULL, sm, nsm, &cnt) != 0) {
+		rc = db_fail(b, "storing the batch");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mail *ml = &b->mails[i];
+		if (ml->disp != DISP_QUARANTINE)
+			continue;
+		if (rb_imap_quarantine_add(b->db, b->account, b->folder,
+					   b->uidvalidity, ml->uid, ml->size,
+					   ml->have_hash ? ml->sha : NULL,
+					   ml->why) != 0) {
+			rc = db_fail(b, "recording quarantine");
+			goto out;
+		}
+	}
+	if (rb_imap_pending_add(b->db, b->account, b->folder, b->uidvalidity,
+				pend, npend) != 0) {
+		rc = db_fail(b, "recording server actions");
+		goto out;
+	}
+	int adv = rb_imap_cursor_advance(b->db, b->account, b->folder,
+					 b->uidvalidity, *last, new_last);
+	if (adv < 0) {
+		rc = db_fail(b, "advancing the cursor");
+		goto out;
+	}
+	if (adv == 0) {
+		rb_store_rollback(b->db);
+		LOG_WARN("cursor of %s moved under us (another instance?): "
+			 "batch rolled back",
+			 b->folder);
+		rc = ST_LEASE;
+		goto out;
+	}
+	if (getenv("REBOUND_TEST_CRASH_BEFORE_COMMIT"))
+		abort();
+	if (rb_store_commit(b->db) != 0) {
+		rc = db_fail(b, "COMMIT");
+		goto out;
+	}
+	double t2 = now_s();
+	*last = new_last;
+	b->lease_renewed = time(NULL);
+	b->mx.batches++;
+	b->mx.messages_new += cnt.messages_new;
+	b->mx.messages_dup += cnt.messages_dup;
+	b->mx.supp_new += cnt.supp_new;
+	for (int k = 0; k <= RB_KIND_DELIVERED; k++)
+		b->mx.events[k] += cnt.by_kind[k];
+	for (size_t i = 0; i < n; i++)
+		b->mx.quarantined += b->mails[i].disp == DISP_QUARANTINE;
+	if (getenv("REBOUND_TEST_CRASH_AFTER_COMMIT"))
+		abort();
+	rc = do_pending(b, pend, npend);
+	double t3 = now_s();
+	b->mx.batch_seconds_sum += t3 - t0;
+	b->mx.last_success = time(NULL);
+	LOG_INFO("%s: batch of %zu up to UID %u: %lu new, %lu duplicate, "
+		 "%lu events, %lu new suppressions "
+		 "(fetch+parse %.0f ms, store %.0f ms, server %.0f ms)",
+		 b->folder, n, new_last, cnt.messages_new, cnt.messages_dup,
+		 cnt.events_new, cnt.supp_new, (t1 - t0) * 1e3,
+		 (t2 - t1) * 1e3, (t3 - t2) * 1e3);
+out:
+	free(sm);
+	free(pend);
+	batch_free(b);
+	return rc;
+}
+
+static int
+run_folder(struct mbx *b, const char *folder, int *did)
+{
+	uint32_t uv, uidnext;
+	b->folder = folder;
+	int r = rb_imap_select(b->imap, folder, &uv, &uidnext);
+	if (r != RB_IMAP_OK)
+		return imap_fail(b, r);
+	uint32_t cuv, last;
+	int found;
+	if (rb_imap_cursor_get(b->db, b->account, folder, &cuv, &last,
+			       &found) != 0)
+		return db_fail(b, "reading the cursor");
+	if (!found || cuv != uv) {
+		if (found)
+			LOG_WARN("%s: UIDVALIDITY changed from %u to %u: "
+				 "reading the folder again (mail already "
+				 "stored is recognised by its content)",
+				 folder, cuv, uv);
+		if (rb_imap_cursor_reset(b->db, b->account, folder, uv) != 0)
+			return db_fail(b, "resetting the cursor");
+		last = 0;
+	}
+	b->uidvalidity = uv;
+	/* actions committed by an earlier pass but not confirmed done */
+	struct rb_pending *p = NULL;
+	size_t np = 0;
+	if (rb_imap_pending_list(b->db, b->account, folder, uv, &p, &np) != 0)
+		return db_fail(b, "reading pending actions");
+	if (np)
+		LOG_INFO("%s: finishing %zu server actions of an interrupted "
+			 "pass",
+			 folder, np);
+	r = do_pending(b, p, np);
+	free(p);
+	if (r)
+		return r;
+	int more = 1;
+	while (more && !stop_flag && !hup_flag) {
+		r = run_batch(b, &last, &more);
+		if (r)
+			return r;
+		*did += more;
+	}
+	return ST_OK;
+}
+
+static void
+mbx_close(struct mbx *b)
+{
+	if (b->db && b->lease_held)
+		rb_imap_lease_release(b->db, b->account, b->holder);
+	rb_imap_close(b->imap);
+	b->imap = NULL;
+	if (b->db)
+		rb_store_close(b->db);
+	b->db = NULL;
+	rb_pworker_free(b->pw);
+	b->pw = NULL;
+	rb_arena_free(&b->arena);
+}
+
+/* Connect what is missing; ST_OK or an error code. */
+static int
+ensure(struct mbx *b)
+{
+	if (b->db == NULL) {
+		char err[1024];
+		b->db = rb_store_open(b->cf->db, err, sizeof err);
+		if (b->db == NULL) {
+			LOG_ERR("database: %s", err);
+			b->mx.db_errors++;
+			return ST_DB;
+		}
+		if (rb_store_migrate(b->db, NULL) != 0)
+			return db_fail(b, "migrating");
+	}
+	time_t now = time(NULL);
+	if (!b->lease_held ||
+	    now - b->lease_renewed >= (time_t)b->cf->lease_seconds / 3) {
+		int h = rb_imap_lease_acquire(b->db, b->account, b->holder,
+					      b->cf->lease_seconds);
+		if (h < 0)
+			return db_fail(b, "taking the lease");
+		if (h == 0) {
+			if (b->lease_held || b->imap)
+				LOG_WARN("lease taken over by another "
+					 "instance");
+			b->lease_held = 0;
+			rb_imap_close(b->imap);
+			b->imap = NULL;
+			return ST_LEASE;
+		}
+		if (!b->lease_held)
+			LOG_INFO("lease taken (%s)", b->holder);
+		b->lease_held = 1;
+		b->lease_renewed = now;
+	}
+	if (b->imap == NULL) {
+		char *err = NULL;
+		char *secret = rb_config_secret(b->m, &err);
+		if (secret == NULL) {
+			LOG_ERR("%s", err);
+			free(err);
+			return ST_PERM;
+		}
+		int r = rb_imap_connect(b->m, secret, &b->imap);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (r != RB_IMAP_OK)
+			return imap_fail(b, r);
+		LOG_INFO("connected to %s port %d (%s)", b->m->host,
+			 b->m->port, rb_tls_mode_name(b->m->tls));
+	}
+	return ST_OK;
+}
+
+/* Wait for new mail: IDLE on the first folder when possible, else sleep
+ * (both at most poll_interval, and short enough to renew the lease). */
+static int
+wait_mail(struct mbx *b)
+{
+	unsigned t = b->m->poll_interval;
+	if (t > b->cf->lease_seconds / 3)
+		t = b->cf->lease_seconds / 3 ? b->cf->lease_seconds / 3 : 1;
+	if (b->imap && b->m->idle && rb_imap_has_idle(b->imap) &&
+	    b->m->nfolders == 1) {
+		int r = rb_imap_idle(b->imap, t, &stop_flag);
+		if (r < 0)
+			return imap_fail(b, r);
+		return ST_OK;
+	}
+	nap((long)t * 1000);
+	return ST_OK;
+}
+
+/* Run one mailbox: until stopped, or one pass with once. */
+static int
+run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
+	    const struct rb_parse_opts *popts, int once)
+{
+	struct mbx b;
+	memset(&b, 0, sizeof b);
+	b.cf = cf;
+	b.m = m;
+	b.popts = popts;
+	log_mailbox = m->name;
+	snprintf(b.account, sizeof b.account, "%s@%s:%d", m->user, m->host,
+		 m->port);
+	if (cf->instance) {
+		snprintf(b.holder, sizeof b.holder, "%s:%d", cf->instance,
+			 (int)getpid());
+	} else {
+		char host[256] = "";
+		gethostname(host, sizeof host - 1);
+		snprintf(b.holder, sizeof b.holder, "%s:%d", host,
+			 (int)getpid());
+	}
+	rb_arena_init(&b.arena);
+	b.pw = rb_pworker_new(popts);
+	struct backoff bo = {0};
+	int rc = 0, passes = 0;
+	while (!stop_flag && !hup_flag) {
+		int r = ensure(&b);
+		if (r == ST_OK) {
+			int did = 0;
+			for (size_t i = 0; r == ST_OK && i < m->nfolders &&
+					   !stop_flag && !hup_flag;
+			     i++)
+				r = run_folder(&b, m->folders[i], &did);
+			if (r == ST_OK) {
+				bo.fails = 0;
+				b.mx.last_success = time(NULL);
+				passes++;
+				metrics_write(cf, m, &b.mx);
+				if (once)
+					break;
+				r = wait_mail(&b);
+				continue;
+			}
+		}
+		metrics_write(cf, m, &b.mx);
+		if (r == ST_LEASE) {
+			if (once) {
+				LOG_INFO("held by another instance: skipped");
+				break;
+			}
+			nap((long)cf->lease_seconds * 1000 / 2);
+			continue;
+		}
+		if (once && (r == ST_PERM || passes == 0)) {
+			/* --once: report and stop rather than retry forever;
+			 * temporary trouble gets a few quick retries */
+			if (r == ST_PERM || bo.fails >= 3) {
+				rc = 1;
+				break;
+			}
+		}
+		/* permanent trouble (refused login or certificate) is
+		 * retried slowly: an operator has to fix something */
+		long ms = backoff_ms(&bo, r == ST_PERM ? 60000 : 0);
+		LOG_INFO("retrying in %.1f s", ms / 1000.0);
+		nap(ms);
+	}
+	mbx_close(&b);
+	log_mailbox = NULL;
+	return rc;
+}
+
+/* ---- supervisor ---- */
+
+static int
+load(const char *path, struct rb_config *cf)
+{
+	char *err = NULL;
+	if (rb_config_load(path, cf, &err) != 0) {
+		LOG_ERR("config: %s", err);
+		free(err);
+		return -1;
+	}
+	log_json = cf->log_json;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(cf->log_level, level_names[i]))
+			log_min = i;
+	return 0;
+}
+
+static void
+start_children(const struct rb_config *cf, const struct rb_parse_opts *po,
+	       pid_t *pids)
+{
+	for (size_t i = 0; i < cf->nmb; i++) {
+		if (pids[i] > 0)
+			continue;
+		fflush(NULL);
+		pid_t p = fork();
+		if (p == 0) {
+			handle(SIGCHLD, SIG_DFL);
+			srandom((unsigned)(time(NULL) ^ getpid()));
+			_exit(run_mailbox(cf, &cf->mb[i], po, 0));
+		}
+		if (p < 0)
+			LOG_ERR("fork: %s", strerror(errno));
+		pids[i] = p;
+	}
+}
+
+static void
+stop_children(pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (size_t i = 0; i < n; i++) {
+		if (pids[i] <= 0)
+			continue;
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+		pids[i] = 0;
+	}
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"once", no_argument, NULL, '1'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = rb_config_default_path();
+	int once = 0, c;
+	while ((c = getopt_long(argc, argv, "c:1h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case '1':
+			once = 1;
+			break;
+		case 'h':
+			puts("usage: rebound run [--once] [--config FILE]\n"
+			     "Reads every [mailbox] of the configuration "
+			     "(default $REBOUND_CONFIG or\n"
+			     RB_CONFIG_DEFAULT_PATH "); --once does one "
+			     "pass and exits.\n"
+			     "SIGTERM/SIGINT finish the batch and exit; "
+			     "SIGHUP reloads the configuration.");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	struct rb_config cf;
+	if (load(path, &cf) != 0)
+		return 1;
+	if (cf.nmb == 0) {
+		LOG_ERR("config %s: no [mailbox] section", path);
+		rb_config_free(&cf);
+		return 1;
+	}
+	handle(SIGTERM, on_stop);
+	handle(SIGINT, on_stop);
+	handle(SIGHUP, on_hup);
+	signal(SIGPIPE, SIG_IGN);
+	srandom((unsigned)(time(NULL) ^ getpid()));
+
+	struct rb_parse_opts po;
+	rb_parse_opts_default(&po);
+	struct rb_rules *rules = rb_load_rules(NULL, &po.limits);
+	if (rules == NULL) {
+		rb_config_free(&cf);
+		return 1;
+	}
+	po.rules = rules;
+	rb_mail_global_init();
+
+	int rc = 0;
+	if (once) {
+		for (size_t i = 0; i < cf.nmb && !stop_flag; i++)
+			rc |= run_mailbox(&cf, &cf.mb[i], &po, 1);
+		rb_rules_free(rules);
+		rb_config_free(&cf);
+		return rc;
+	}
+
+	handle(SIGCHLD, on_chld);
+	LOG_INFO("started: %zu mailbox(es), config %s", cf.nmb, path);
+	pid_t *pids = calloc(cf.nmb, sizeof *pids);
+	time_t *died = calloc(cf.nmb, sizeof *died);
+	unsigned *fails = calloc(cf.nmb, sizeof *fails);
+	if (pids == NULL || died == NULL || fails == NULL)
+		abort();
+	start_children(&cf, &po, pids);
+	while (!stop_flag) {
+		if (hup_flag) {
+			hup_flag = 0;
+			struct rb_config nc;
+			if (load(path, &nc) != 0) {
+				LOG_ERR("reload failed: keeping the running "
+					"configuration");
+			} else {
+				LOG_INFO("reloading configuration");
+				stop_children(pids, cf.nmb);
+				rb_config_free(&cf);
+				cf = nc;
+				free(pids);
+				free(died);
+				free(fails);
+				pids = calloc(cf.nmb + 1, sizeof *pids);
+				died = calloc(cf.nmb + 1, sizeof *died);
+				fails = calloc(cf.nmb + 1, sizeof *fails);
+				if (!pids || !died || !fails)
+					abort();
+				start_children(&cf, &po, pids);
+			}
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (size_t i = 0; i < cf.nmb; i++) {
+				if (pids[i] != p)
+					continue;
+				LOG_WARN("worker for mailbox %s exited (%s %d): "
+					 "restarting",
+					 cf.mb[i].name,
+					 WIFSIGNALED(st) ? "signal" : "status",
+					 WIFSIGNALED(st) ? WTERMSIG(st)
+							 : WEXITSTATUS(st));
+				pids[i] = 0;
+				died[i] = time(NULL);
+				fails[i]++;
+			}
+		}
+		/* restart dead workers after a growing delay */
+		time_t now = time(NULL);
+		for (size_t i = 0; i < cf.nmb; i++) {
+			unsigned d = fails[i] < 6 ? 1u << fails[i] : 60;
+			if (pids[i] == 0 && now - died[i] >= (time_t)d) {
+				start_children(&cf, &po, pids);
+				if (now - died[i] > 300)
+					fails[i] = 0;
+			}
+		}
+		chld_flag = 0;
+		nap(1000);
+	}
+	LOG_INFO("stopping: waiting for workers to finish their batch");
+	stop_children(pids, cf.nmb);
+	free(pids);
+	free(died);
+	free(fails);
+	rb_rules_free(rules);
+	rb_config_free(&cf);
+	LOG_INFO("stopped");
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * pworker: the parser in a child process, so that a mail that crashes or
+ * hangs the parser costs one child, not the daemon.
+ *
+ * The child is forked once and reused (a fork per mail would cost more
+ * than the parse); it reads a mail from a pipe, runs rb_parse_message()
+ * and writes the events back in a compact binary form.  The parent waits
+ * at most `timeout` seconds for the answer; on a timeout it kills the
+ * child, on a crash it reaps it, and in both cases the next call forks a
+ * new one.  The child closes every inherited descriptor except its pipes
+ * and stderr (a copy of an IMAP or database socket would keep that
+ * connection open behind the parent's back).
+ *
+ * Memory: events and their strings are copied into the caller's arena.
+ */
+#ifndef RB_PWORKER_H
+#define RB_PWORKER_H
+
+#include <stddef.h>
+
+#include "../parsers/parse.h"
+#include "arena.h"
+#include "event.h"
+
+struct rb_pworker;
+
+/* opts (and its rules) must outlive the worker. */
+struct rb_pworker *rb_pworker_new(const struct rb_parse_opts *opts);
+void rb_pworker_free(struct rb_pworker *w);
+
+/*
+ * Parse one mail in the child.  Returns the number of events appended to
+ * out (>= 1), or 0 when the child crashed or timed out, with the reason
+ * in why (e.g. "parser killed by signal 11").
+ */
+size_t rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a,
+			const char *buf, size_t len, unsigned timeout,
+			struct rb_events *out, char *why, size_t whylen);
+
+/* Serialisation (exposed for tests). */
+void rb_events_pack(const struct rb_event *e, size_t n, char **buf,
+		    size_t *len);
+/* Returns the number of events appended, 0 on malformed input. */
+size_t rb_events_unpack(struct rb_arena *a, const char *buf, size_t len,
+			struct rb_events *out);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * imap_state.c: the IMAP daemon's SQL (see imap_state.h and
+ * migrations/100_imap.sql).  Lists of UIDs travel as one array parameter
+ * ("{1,2,3}") so a batch costs one round trip.
+ */
+#include "imap_state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* "{u1,u2,...}" (malloc'ed). */
+static char *
+uid_array(const uint32_t *u, size_t n)
+{
+	char *s = malloc(n * 11 + 3);
+	if (s == NULL)
+		abort();
+	size_t o = 0;
+	s[o++] = '{';
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(s + o, "%s%u", i ? "," : "", u[i]);
+	s[o++] = '}';
+	s[o] = '\0';
+	return s;
+}
+
+static int
+lease_q(struct rb_store *s, const char *sql, const char *account,
+	const char *holder, unsigned seconds)
+{
+	char sec[16];
+	snprintf(sec, sizeof sec, "%u", seconds);
+	const char *p[] = {account, holder, sec};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
+	if (r == NULL)
+		return -1;
+	int held = PQntuples(r) > 0;
+	PQclear(r);
+	return held;
+}
+
+int
+rb_imap_lease_acquire(struct rb_store *s, const char *account,
+		      const char *holder, unsigned seconds)
+{
+	return lease_q(
+	    s,
+	    "INSERT INTO imap_lease AS l (account, holder, expires_at) "
+	    "VALUES ($1, $2, now() + $3::int * interval '1 second') "
+	    "ON CONFLICT (account) DO UPDATE SET holder = EXCLUDED.holder, "
+	    " expires_at = EXCLUDED.expires_at, acquired_at = CASE WHEN "
+	    " l.holder = EXCLUDED.holder THEN l.acquired_at ELSE now() END "
+	    "WHERE l.holder = EXCLUDED.holder OR l.expires_at < now() "
+	    "RETURNING 1",
+	    account, holder, seconds);
+}
+
+int
+rb_imap_lease_check(struct rb_store *s, const char *account,
+		    const char *holder, unsigned seconds)
+{
+	/* UPDATE takes the row lock: a concurrent take-over waits for our
+	 * commit, and ours fails if the take-over happened first */
+	return lease_q(s,
+		       "UPDATE imap_lease SET expires_at = now() + "
+		       "$3::int * interval '1 second' "
+		       "WHERE account = $1 AND holder = $2 RETURNING 1",
+		       account, holder, seconds);
+}
+
+int
+rb_imap_lease_release(struct rb_store *s, const char *account,
+		      const char *holder)
+{
+	const char *p[] = {account, holder};
+	PGresult *r = rb_store_q(s, PGRES_COMMAND_OK,
+				 "DELETE FROM imap_lease WHERE account = $1 "
+				 "AND holder = $2",
+				 2, p);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_imap_cursor_get(struct rb_store *s, const char *account,
+		   const char *folder, uint32_t *uidvalidity,
+		   uint32_t *last_uid, int *found)
+{
+	const char *p[] = {account, folder};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT uidvalidity, last_uid FROM "
+				 "imap_cursor WHERE account = $1 AND "
+				 "folder = $2",
+				 2, p);
+	if (r == NULL)
+		return -1;
+	*found = PQntuples(r) > 0;
+	*uidvalidity = *found ? (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL,
+						   10)
+			      : 0;
+	*last_uid =
+	    *found ? (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10) : 0;
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_imap_cursor_reset(struct rb_store *s, const char *account,
+		     const char *folder, uint32_t uidvalidity)
+{
+	char uv[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	const char *p[] = {account, folder, uv};
+	static const char *const sql[] = {
+	    "INSERT INTO imap_cursor (account, folder, uidvalidity, last_uid) "
+	    "VALUES ($1, $2, $3, 0) ON CONFLICT (account, folder) DO UPDATE "
+	    "SET uidvalidity = $3, last_uid = 0, updated_at = now()",
+	    "DELETE FROM imap_pending WHERE account = $1 AND folder = $2 AND "
+	    "uidvalidity <> $3",
+	    "DELETE FROM imap_attempts WHERE account = $1 AND folder = $2 AND "
+	    "uidvalidity <> $3",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		PGresult *r = rb_store_q(s, PGRES_COMMAND_OK, sql[i], 3, p);
+		if (r == NULL)
+			return -1;
+		PQclear(r);
+	}
+	return 0;
+}
+
+int
+rb_imap_cursor_advance(struct rb_store *s, const char *account,
+		       const char *folder, uint32_t uidvalidity,
+		       uint32_t old_uid, uint32_t new_uid)
+{
+	char uv[16], o[16], n[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	snprintf(o, sizeof o, "%u", old_uid);
+	snprintf(n, sizeof n, "%u", new_uid);
+	const char *p[] = {account, folder, uv, o, n};
+	PGresult *r = rb_store_q(
+	    s, PGRES_TUPLES_OK,
+	    "UPDATE imap_cursor SET last_uid = $5, updated_at = now() "
+	    "WHERE account = $1 AND folder = $2 AND uidvalidity = $3 AND "
+	    "last_uid = $4 RETURNING 1",
+	    5, p);
+	if (r == NULL)
+		return -1;
+	int ok = PQntuples(r) == 1;
+	PQclear(r);
+	return ok;
+}
+
+static const char *const action_names[] = {"move", "flag", "delete"};
+
+int
+rb_imap_pending_add(struct rb_store *s, const char *account,
+		    const char *folder, uint32_t uidvalidity,
+		    const struct rb_pending *pe, size_t n)
+{
+	if (n == 0)
+		return 0;
+	struct rb_copybuf b = {0};
+	char uv[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	for (size_t i = 0; i < n; i++) {
+		rb_copy_str(&b, account);
+		rb_copy_sep(&b);
+		rb_copy_str(&b, folder);
+		rb_copy_sep(&b);
+		rb_copy_raw(&b, uv);
+		rb_copy_sep(&b);
+		rb_copy_long(&b, pe[i].uid);
+		rb_copy_sep(&b);
+		rb_copy_raw(&b, action_names[pe[i].action]);
+		rb_copy_sep(&b);
+		rb_copy_str(&b, pe[i].dest);
+		rb_copy_eol(&b);
+	}
+	/* a replayed batch may meet its own rows: stage, then upsert */
+	int rc = rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS "
+				  "imap_pending_in (LIKE imap_pending) "
+				  "ON COMMIT DELETE ROWS");
+	if (rc == 0)
+		rc = rb_store_copy_in(s, "COPY imap_pending_in FROM STDIN", &b);
+	if (rc == 0)
+		rc = rb_store_exec(
+		    s, "INSERT INTO imap_pending SELECT * FROM imap_pending_in "
+		       "ON CONFLICT (account, folder, uidvalidity, uid) DO "
+		       "UPDATE SET action = EXCLUDED.action, dest = "
+		       "EXCLUDED.dest");
+	rb_copy_free(&b);
+	return rc;
+}
+
+int
+rb_imap_pending_list(struct rb_store *s, const char *account,
+		     const char *folder, uint32_t uidvalidity,
+		     struct rb_pending **out, size_t *n)
+{
+	char uv[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	const char *p[] = {account, folder, uv};
+	*out = NULL;
+	*n = 0;
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT uid, action, dest FROM imap_pending "
+				 "WHERE account = $1 AND folder = $2 AND "
+				 "uidvalidity = $3 ORDER BY uid",
+				 3, p);
+	if (r == NULL)
+		return -1;
+	int rows = PQntuples(r);
+	size_t strbytes = 0;
+	for (int i = 0; i < rows; i++)
+		strbytes += strlen(PQgetvalue(r, i, 2)) + 1;
+	struct rb_pending *v =
+	    malloc((size_t)rows * sizeof *v + strbytes + 1);
+	if (v == NULL)
+		abort();
+	char *sp = (char *)(v + rows);
+	for (int i = 0; i < rows; i++) {
+		v[i].uid = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		const char *a = PQgetvalue(r, i, 1);
+		v[i].action = !strcmp(a, "move")   ? RB_PENDING_MOVE
+			      : !strcmp(a, "flag") ? RB_PENDING_FLAG
+						   : RB_PENDING_DELETE;
+		if (PQgetisnull(r, i, 2)) {
+			v[i].dest = NULL;
+		} else {
+			strcpy(sp, PQgetvalue(r, i, 2));
+			v[i].dest = sp;
+			sp += strlen(sp) + 1;
+		}
+	}
+	PQclear(r);
+	*out = v;
+	*n = (size_t)rows;
+	return 0;
+}
+
+int
+rb_imap_pending_done(struct rb_store *s, const char *account,
+		     const char *folder, uint32_t uidvalidity,
+		     const uint32_t *uids, size_t n)
+{
+	if (n == 0)
+		return 0;
+	char uv[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	char *arr = uid_array(uids, n);
+	const char *p[] = {account, folder, uv, arr};
+	PGresult *r = rb_store_q(s, PGRES_COMMAND_OK,
+				 "DELETE FROM imap_pending WHERE account = $1 "
+				 "AND folder = $2 AND uidvalidity = $3 AND "
+				 "uid = ANY ($4::bigint[])",
+				 4, p);
+	free(arr);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_imap_attempts_get(struct rb_store *s, const char *account,
+		     const char *folder, uint32_t uidvalidity,
+		     const uint32_t *uids, size_t n, unsigned *att)
+{
+	memset(att, 0, n * sizeof *att);
+	if (n == 0)
+		return 0;
+	char uv[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	char *arr = uid_array(uids, n);
+	const char *p[] = {account, folder, uv, arr};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT uid, attempts FROM imap_attempts "
+				 "WHERE account = $1 AND folder = $2 AND "
+				 "uidvalidity = $3 AND uid = ANY "
+				 "($4::bigint[])",
+				 4, p);
+	free(arr);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		uint32_t u = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		unsigned a = (unsigned)strtoul(PQgetvalue(r, i, 1), NULL, 10);
+		for (size_t j = 0; j < n; j++)
+			if (uids[j] == u)
+				att[j] = a;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_imap_attempts_inc(struct rb_store *s, const char *account,
+		     const char *folder, uint32_t uidvalidity, uint32_t uid,
+		     const char *error)
+{
+	char uv[16], u[16];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	snprintf(u, sizeof u, "%u", uid);
+	const char *p[] = {account, folder, uv, u, error};
+	PGresult *r = rb_store_q(
+	    s, PGRES_COMMAND_OK,
+	    "INSERT INTO imap_attempts (account, folder, uidvalidity, uid, "
+	    "attempts, last_error) VALUES ($1, $2, $3, $4, 1, $5) "
+	    "ON CONFLICT (account, folder, uidvalidity, uid) DO UPDATE SET "
+	    "attempts = imap_attempts.attempts + 1, last_error = $5, "
+	    "updated_at = now()",
+	    5, p);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_imap_quarantine_add(struct rb_store *s, const char *account,
+		       const char *folder, uint32_t uidvalidity, uint32_t uid,
+		       unsigned long long size, const unsigned char *sha256,
+		       const char *reason)
+{
+	char uv[16], u[16], sz[24], hex[67];
+	snprintf(uv, sizeof uv, "%u", uidvalidity);
+	snprintf(u, sizeof u, "%u", uid);
+	snprintf(sz, sizeof sz, "%llu", size);
+	if (sha256) {
+		hex[0] = '\\';
+		hex[1] = 'x';
+		for (int i = 0; i < 32; i++)
+			sprintf(hex + 2 + 2 * i, "%02x", sha256[i]);
+	}
+	const char *p[] = {account, folder, uv, u, sz, sha256 ? hex : NULL,
+			   reason};
+	PGresult *r = rb_store_q(
+	    s, PGRES_COMMAND_OK,
+	    "INSERT INTO imap_quarantine (account, folder, uidvalidity, uid, "
+	    "size, sha256, reason) VALUES ($1, $2, $3, $4, $5, $6::bytea, $7) "
+	    "ON CONFLICT (account, folder, uidvalidity, uid) DO NOTHING",
+	    7, p);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return 0;
+}
