@@ -172,6 +172,10 @@ child_loop(const struct rb_parse_opts *opts)
 	signal(SIGINT, SIG_IGN);	/* the parent decides */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_DFL);
+	/* test hooks (tests/t_imap_faults.sh): a mail containing the given
+	 * marker crashes or hangs the parser child */
+	const char *crash = getenv("REBOUND_TEST_PARSER_CRASH");
+	const char *hang = getenv("REBOUND_TEST_PARSER_HANG");
 	struct rb_arena a;
 	rb_arena_init(&a);
 	char *mail = NULL;
@@ -191,6 +195,11 @@ child_loop(const struct rb_parse_opts *opts)
 		if (read_full(0, mail, len) < 0)
 			_exit(0);
 		mail[len] = '\0';
+		if (crash && *crash && memmem(mail, len, crash, strlen(crash)))
+			abort();
+		if (hang && *hang && memmem(mail, len, hang, strlen(hang)))
+			for (;;)
+				pause();
 		rb_arena_reset(&a);
 		struct rb_events ev;
 		rb_events_init(&ev, &a);

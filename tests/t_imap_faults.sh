@@ -1,0 +1,108 @@
+#!/bin/sh
+# Faults of the daemon itself, against a real Dovecot and PostgreSQL:
+# kill -9 at random moments (>= 10 times) during a pass, then a clean
+# pass: every mail processed exactly once in effect; a crash between
+# commit and MOVE is finished by the next pass; a mail that crashes or
+# hangs the parser is retried a bounded number of times, then
+# quarantined, without stopping the rest; a UIDVALIDITY change makes the
+# daemon read the folder again without counting anything twice.
+cd "$(dirname "$0")/.." || exit 1
+: "${REBOUND:=build/rebound}"
+. tests/lib/dovecot.sh
+. tests/lib/pg.sh
+. tests/lib/mailgen.sh
+. tests/lib/rbimap.sh
+ok() { echo "ok - $1"; }
+no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
+pg_start || exit 1
+T=$(mktemp -d)
+trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
+dc_start "$T/dc" || { no "dovecot"; exit 1; }
+dc_user alice secret
+RB_BATCH=50 rb_conf "$T/r.conf"
+N=${RB_FAULT_MAILS:-1500}
+rb_fill "$N" k
+
+# kill -9 at random moments
+kills=0
+i=0
+while [ $i -lt 12 ]; do
+	i=$((i + 1))
+	"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log" &
+	pid=$!
+	# 50..400 ms
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 350 + 50 ))
+	sleep "$(printf '0.%03d' "$ms")"
+	if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
+	wait $pid 2>/dev/null
+	# the parser child notices its parent is gone (EOF) and exits
+done
+[ $kills -ge 10 ] && ok "killed -9 $kills times mid-pass" || no "killed only $kills times (pass too fast?)"
+left=$(dc_count alice INBOX)
+[ "$left" -gt 0 ] && ok "work left after the kills ($left in INBOX)" || ok "all mail done during the kills"
+"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+is "clean pass after the kills exits 0" $? 0
+want_u=$((N / 5))
+is "exactly once: messages, events, quarantine" "$(rb_counts)" "$N $N 0"
+is "exactly once: folders" "$(rb_folders)" "0 $((N - want_u)) $want_u 0"
+is "no address suppressed twice" "$(pg_sql "SELECT count(*) FROM (SELECT addr_key FROM suppression_history WHERE action = 'added' GROUP BY addr_key HAVING count(*) > 1) x")" 0
+is "no pending actions left" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
+
+# crash between COMMIT and MOVE: the next pass performs the MOVE
+rb_fill 20 c
+REBOUND_TEST_CRASH_AFTER_COMMIT=1 "$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+p=$(pg_sql "SELECT count(*) FROM imap_pending")
+[ "$p" -gt 0 ] && ok "crash after commit leaves pending actions ($p)" || no "pending after crash" "$p"
+"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+is "pending actions done by the next pass" "$(pg_sql "SELECT count(*) FROM imap_pending") $(dc_count alice INBOX)" "0 0"
+is "crash after commit: nothing twice" "$(rb_counts)" "$((N + 20)) $((N + 20)) 0"
+
+# a crash before COMMIT replays the batch
+rb_fill 10 d
+REBOUND_TEST_CRASH_BEFORE_COMMIT=1 "$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+is "crash before commit stores nothing" "$(rb_counts)" "$((N + 20)) $((N + 20)) 0"
+"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+is "replayed batch stored once" "$(rb_counts)" "$((N + 30)) $((N + 30)) 0"
+
+# parser crash and hang: bounded retries, then quarantine; others go on
+rb_fill 10 e
+nd=$DC_DIR/home/alice/Maildir/new
+printf 'From: x@example.com\nSubject: CRASHME\n\nboom\n' >"$nd/1.crash.rbgen"
+printf 'From: x@example.com\nSubject: HANGME\n\nzzz\n' >"$nd/1.hang.rbgen"
+chown -R 65534:65534 "$DC_DIR/home/alice/Maildir"
+sed -i 's/^parse_timeout = .*/parse_timeout = 1/' "$T/r.conf"
+start=$(date +%s)
+REBOUND_TEST_PARSER_CRASH=CRASHME REBOUND_TEST_PARSER_HANG=HANGME \
+	"$REBOUND" run --once --config "$T/r.conf" 2>"$T/plog"
+is "pass with a crashing and a hanging mail exits 0" $? 0
+el=$(( $(date +%s) - start ))
+[ $el -le 15 ] && ok "hang bounded by the timeout (${el}s)" || no "hang took ${el}s"
+is "both quarantined after 3 attempts each" "$(pg_sql "SELECT string_agg(attempts::text, ',') FROM imap_attempts")" "3,3"
+r=$(pg_sql "SELECT string_agg(reason, '; ' ORDER BY reason) FROM imap_quarantine")
+case "$r" in "parser killed by signal 6 (3 attempts); parser timed out after 1 s (3 attempts)") ok "quarantine reasons name the failure" ;; *) no "quarantine reasons" "$r" ;; esac
+is "the other mails were processed" "$(dc_count alice INBOX) $(dc_count alice rebound/Quarantine)" "0 2"
+is "failed mails recorded as messages" "$(pg_sql "SELECT count(*) FROM events WHERE kind = 'unknown' AND parser = 'daemon'")" 2
+
+# UIDVALIDITY change: flag mode keeps mail in INBOX; then reset UIDs
+sed -i 's/^parse_timeout = .*/parse_timeout = 5/' "$T/r.conf"
+echo "on_processed = flag" >>"$T/r.conf"
+sed -i 's/^unknown_action = move/unknown_action = leave/' "$T/r.conf"
+before=$(rb_counts)
+rb_fill 25 u
+"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
+after1=$(rb_counts)
+set -- $before
+is "flag mode: new mail stored" "$after1" "$(($1 + 25)) $(($2 + 25)) $3"
+is "flag mode: mail stays in INBOX, flagged" "$(dc_count alice INBOX) $(doveadm -c "$DC_CONF" search -u alice mailbox INBOX keyword '$Rebound' | wc -l)" "25 20"
+old=$(pg_sql "SELECT uidvalidity FROM imap_cursor")
+dc_stop
+rm -f "$DC_DIR"/home/alice/Maildir/dovecot-uidlist "$DC_DIR"/home/alice/Maildir/dovecot.index*
+dc_restart
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/uvlog"
+is "UIDVALIDITY change: pass exits 0" $? 0
+new=$(pg_sql "SELECT uidvalidity FROM imap_cursor")
+[ "$old" != "$new" ] && ok "UIDVALIDITY changed ($old -> $new) and the cursor follows" || no "UIDVALIDITY did not change" "$old $new"
+grep -q "UIDVALIDITY changed" "$T/uvlog" && ok "UIDVALIDITY change logged" || no "UIDVALIDITY change logged"
+is "UIDVALIDITY change: nothing counted twice" "$(rb_counts)" "$after1"
+is "UIDVALIDITY change: all re-read as duplicates" "$(pg_sql "SELECT last_uid FROM imap_cursor")" 25

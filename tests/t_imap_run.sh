@@ -1,0 +1,67 @@
+#!/bin/sh
+# rebound run --once against a real Dovecot and PostgreSQL: a mixed
+# mailbox (bounces, complaints, auto-replies, junk, one mail over the
+# size limit, one past a parser limit) is processed once, every mail is
+# accounted for in the database and moved to the right folder; a second
+# pass changes nothing; new mail is picked up; the daemon picks up mail
+# by IDLE and stops cleanly on SIGTERM.
+cd "$(dirname "$0")/.." || exit 1
+: "${REBOUND:=build/rebound}"
+. tests/lib/dovecot.sh
+. tests/lib/pg.sh
+. tests/lib/mailgen.sh
+. tests/lib/rbimap.sh
+ok() { echo "ok - $1"; }
+no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
+pg_start || exit 1
+T=$(mktemp -d)
+trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
+dc_start "$T/dc" || { no "dovecot"; exit 1; }
+dc_user alice secret
+rb_conf "$T/r.conf"
+rb_fill 500 a big deep
+
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log1"
+is "first pass exits 0" $? 0
+# 500 generated + the deep one are stored; the big one is not fetched
+is "messages, events, quarantine records" "$(rb_counts)" "501 501 2"
+is "folders: inbox processed unknown quarantine" "$(rb_folders)" "0 400 100 2"
+is "events by kind" "$(pg_sql "SELECT string_agg(kind || '=' || n, ' ' ORDER BY kind) FROM (SELECT kind, count(*) n FROM events GROUP BY kind) x")" \
+	"autoreply=100 bounce=200 complaint=100 unknown=101"
+n=$(pg_sql "SELECT count(*) FROM suppressions")
+[ "$n" -ge 200 ] && ok "hard bounces and complaints suppressed ($n)" || no "suppressions" "$n"
+r=$(pg_sql "SELECT string_agg(reason, '; ' ORDER BY reason) FROM imap_quarantine")
+case "$r" in "MIME nesting too deep; size "*" over the limit of 65536 bytes") ok "quarantine reasons recorded" ;; *) no "quarantine reasons" "$r" ;; esac
+is "no pending server actions" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
+is "cursor recorded" "$(pg_sql "SELECT count(*) FROM imap_cursor WHERE last_uid > 0")" 1
+is "source is the IMAP URL" "$(pg_sql "SELECT count(*) FROM messages WHERE source LIKE 'imap://alice@localhost:%/INBOX;UIDVALIDITY=%/;UID=%'")" 501
+grep -q 'password\|secret' "$T/log1" && no "no secret in the log" || ok "no secret in the log"
+
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log2"
+is "second pass exits 0" $? 0
+is "second pass changes nothing (db)" "$(rb_counts)" "501 501 2"
+is "second pass changes nothing (folders)" "$(rb_folders)" "0 400 100 2"
+
+# mail in the processed folder again (a user moved it back): dedup
+doveadm -c "$DC_CONF" move -u alice INBOX mailbox rebound/Processed all
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log3"
+is "re-delivered copies are recognised (db)" "$(rb_counts)" "501 501 2"
+is "re-delivered copies are moved again" "$(rb_folders)" "0 400 100 2"
+is "duplicates counted as such" "$(pg_sql "SELECT count(*) FROM events")" 501
+
+# the daemon: IDLE picks up new mail within seconds; SIGTERM stops it
+"$REBOUND" run --config "$T/r.conf" 2>"$T/log4" &
+pid=$!
+sleep 1.5
+rb_fill 50 b
+i=0
+while [ "$(dc_count alice INBOX)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+is "daemon: new mail processed by IDLE within seconds" "$(rb_counts)" "551 551 2"
+kill -TERM $pid
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then no "SIGTERM stops the daemon"; kill -9 $pid; else ok "SIGTERM stops the daemon"; fi
+wait $pid
+is "daemon exit status 0" $? 0
+is "lease released" "$(pg_sql "SELECT count(*) FROM imap_lease")" 0
