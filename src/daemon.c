@@ -883,6 +883,7 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	b.pw = rb_pworker_new(popts);
 	struct backoff bo = {0};
 	int rc = 0, passes = 0;
+	time_t started = time(NULL);
 	while (!stop_flag && !hup_flag) {
 		int r = ensure(&b);
 		if (r == ST_OK) {
@@ -904,11 +905,15 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 		}
 		metrics_write(cf, m, &b.mx);
 		if (r == ST_LEASE) {
-			if (once) {
-				LOG_INFO("held by another instance: skipped");
+			/* --once waits for a lease whose holder may have died
+			 * (it expires), but not forever: a live holder does
+			 * the work anyway */
+			if (once && time(NULL) - started >
+					(time_t)cf->lease_seconds * 2 + 1) {
+				LOG_WARN("held by another instance: skipped");
 				break;
 			}
-			nap((long)cf->lease_seconds * 1000 / 2);
+			nap(once ? 1000 : (long)cf->lease_seconds * 1000 / 2);
 			continue;
 		}
 		if (once && (r == ST_PERM || passes == 0)) {
