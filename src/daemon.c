@@ -783,6 +783,38 @@ mbx_close(struct mbx *b)
 	rb_arena_free(&b->arena);
 }
 
+/*
+ * A lease held by a process of this host that no longer exists (killed,
+ * crashed) is taken at once instead of waiting for it to expire: the
+ * holder name is "HOST:PID" and kill(PID, 0) tells.  Returns 1 taken,
+ * 0 not (alive, other host, or raced), -1 database error.
+ */
+static int
+steal_dead(struct mbx *b)
+{
+	int err = 0;
+	char *h = rb_imap_lease_holder(b->db, b->account, &err);
+	if (h == NULL)
+		return err ? -1 : 0;
+	int r = 0;
+	char *colon = strrchr(h, ':');
+	size_t mine = strrchr(b->holder, ':') - b->holder;
+	if (colon && (size_t)(colon - h) == mine &&
+	    !strncmp(h, b->holder, mine)) {
+		long pid = strtol(colon + 1, NULL, 10);
+		if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			r = rb_imap_lease_steal(b->db, b->account, h,
+						b->holder,
+						b->cf->lease_seconds);
+			if (r > 0)
+				LOG_INFO("lease of dead process %ld taken over",
+					 pid);
+		}
+	}
+	free(h);
+	return r;
+}
+
 /* Connect what is missing; ST_OK or an error code. */
 static int
 ensure(struct mbx *b)
@@ -803,6 +835,10 @@ ensure(struct mbx *b)
 	    now - b->lease_renewed >= (time_t)b->cf->lease_seconds / 3) {
 		int h = rb_imap_lease_acquire(b->db, b->account, b->holder,
 					      b->cf->lease_seconds);
+		if (h < 0)
+			return db_fail(b, "taking the lease");
+		if (h == 0 && !b->lease_held)
+			h = steal_dead(b);
 		if (h < 0)
 			return db_fail(b, "taking the lease");
 		if (h == 0) {

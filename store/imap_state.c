@@ -71,6 +71,43 @@ rb_imap_lease_check(struct rb_store *s, const char *account,
 		       account, holder, seconds);
 }
 
+char *
+rb_imap_lease_holder(struct rb_store *s, const char *account, int *err)
+{
+	const char *p[] = {account};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT holder FROM imap_lease WHERE "
+				 "account = $1",
+				 1, p);
+	*err = r == NULL;
+	if (r == NULL)
+		return NULL;
+	char *h = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	return h;
+}
+
+int
+rb_imap_lease_steal(struct rb_store *s, const char *account,
+		    const char *old_holder, const char *holder,
+		    unsigned seconds)
+{
+	char sec[16];
+	snprintf(sec, sizeof sec, "%u", seconds);
+	const char *p[] = {account, holder, sec, old_holder};
+	PGresult *r = rb_store_q(
+	    s, PGRES_TUPLES_OK,
+	    "UPDATE imap_lease SET holder = $2, acquired_at = now(), "
+	    "expires_at = now() + $3::int * interval '1 second' "
+	    "WHERE account = $1 AND holder = $4 RETURNING 1",
+	    4, p);
+	if (r == NULL)
+		return -1;
+	int ok = PQntuples(r) > 0;
+	PQclear(r);
+	return ok;
+}
+
 int
 rb_imap_lease_release(struct rb_store *s, const char *account,
 		      const char *holder)

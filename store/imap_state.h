@@ -27,6 +27,12 @@ int rb_imap_lease_acquire(struct rb_store *s, const char *account,
  * of a holder that lost its lease must not commit); renews it. */
 int rb_imap_lease_check(struct rb_store *s, const char *account,
 			const char *holder, unsigned seconds);
+/* The current holder (malloc'ed) or NULL when none / on error (*err). */
+char *rb_imap_lease_holder(struct rb_store *s, const char *account, int *err);
+/* Take the lease from old_holder (known dead); 1 taken, 0 it changed. */
+int rb_imap_lease_steal(struct rb_store *s, const char *account,
+			const char *old_holder, const char *holder,
+			unsigned seconds);
 int rb_imap_lease_release(struct rb_store *s, const char *account,
 			  const char *holder);
 
