@@ -193,7 +193,11 @@ rb_provider_identify(struct rb_arena *a, const struct rb_provider_signals *s,
 		     bool complaint)
 {
 	const struct rb_provider *p = NULL;
-	if (complaint) {
+	/* a complaint inferred from a rejection (QQ "Mail is rejected by
+	 * recipients", docs/cn.md) carries the remote MTA that rejected and
+	 * no report of its own: its provider is found like a bounce's, not
+	 * from the sender's own MTA that wrote the DSN */
+	if (complaint && s->remote_mta == NULL) {
 		/* the reporter's own signals first, then the complainer's
 		 * mailbox domain; the agent first because relays (SES,
 		 * ReturnPath) forward reports under their own domain */
@@ -211,8 +215,8 @@ rb_provider_identify(struct rb_arena *a, const struct rb_provider_signals *s,
 		}
 		return NULL;
 	}
-	/* bounces: the host that answered knows best (a Google-hosted
-	 * company domain has a google.com MX) */
+	/* bounces (and inferred complaints): the host that answered knows
+	 * best (a Google-hosted company domain has a google.com MX) */
 	p = rb_provider_by_domain(s->remote_mta);
 	if (p == NULL)
 		p = rb_provider_by_domain(s->recipient);

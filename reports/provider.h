@@ -4,7 +4,8 @@
  * feedback report (its User-Agent, its sender, its Reporting-MTA, the
  * domain of the report's Message-ID, then the complainer's mailbox
  * domain); for a bounce it is the provider that rejected the mail (the
- * remote MTA, then the recipient's domain).
+ * remote MTA, then the recipient's domain).  A complaint inferred from a
+ * rejection (it has a remote MTA; docs/cn.md) is treated like a bounce.
  *
  * The knowledge is one table of data (provider.c): a provider is a row
  * with the domains it receives mail for and sends reports from (matched as

@@ -16,6 +16,7 @@
 #include "../../parsers/rhost.h"
 #include "../../parsers/rules.h"
 #include "../../parsers/status.h"
+#include "../../reports/provider.h"
 #include "t.h"
 
 /* One MX name per provider: a host-scoped rule is tried with each until
@@ -271,9 +272,56 @@ test_mail_views(void)
 	}
 }
 
+/* The provider dimension of reports knows these providers, from the
+ * remote MTA and from the recipient domain; an inferred complaint is
+ * attributed to the provider that rejected, not to the sender's MTA. */
+static void
+test_providers(void)
+{
+	static const struct {
+		const char *remote, *rcpt;
+		bool complaint;
+		const char *want;
+	} t[] = {
+	    {"mx3.qq.com", "neko@qq.com", false, "QQ Mail"},
+	    {NULL, "neko@foxmail.com", false, "QQ Mail"},
+	    {"mxbiz1.qq.com", "staff@corp.example.cn", false,
+	     "Tencent Exmail"},
+	    {"163mx01.mxmail.netease.com", "a@163.com", false, "NetEase"},
+	    {"qiye163mx01.mxmail.netease.com", "a@corp.example.cn", false,
+	     "NetEase"},
+	    {NULL, "a@126.com", false, "NetEase"},
+	    {NULL, "a@yeah.net", false, "NetEase"},
+	    {"mxw.mxhichina.com", "a@corp.example.cn", false, "Aliyun Mail"},
+	    {"mx1.qiye.aliyun.com", "a@corp.example.cn", false,
+	     "Aliyun Mail"},
+	    {"freemx1.sinamail.sina.com.cn", "a@sina.com", false, "Sina"},
+	    {"sohumx1.sohu.com", "a@sohu.com", false, "Sohu"},
+	    /* inferred complaint: the DSN came from the sender's own MTA */
+	    {"mx3.qq.com", "blocked-me@qq.example.com", true, "QQ Mail"},
+	};
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct rb_provider_signals s = {
+		    .reporting_mta = t[i].complaint ? "mta1.edm.example.com"
+						    : NULL,
+		    .report_message_id =
+			t[i].complaint ? "x@mta1.edm.example.com" : NULL,
+		    .remote_mta = t[i].remote,
+		    .recipient = t[i].rcpt,
+		};
+		T_STR(rb_provider_identify(&a, &s, t[i].complaint), t[i].want,
+		      "provider of %s / %s", t[i].remote ? t[i].remote : "-",
+		      t[i].rcpt);
+	}
+	rb_arena_free(&a);
+}
+
 int
 main(void)
 {
+	test_providers();
 	rb_mail_global_init();
 	test_rules();
 	test_rhost();
