@@ -1,0 +1,29 @@
+/*
+ * throttle_q: the store query behind `rebound report throttling`: failures
+ * whose reason says the sender went too fast or used up a quota
+ * (toomanyconn, speeding; docs/cn.md), counted per UTC day, remote MTA
+ * and recipient domain.  The provider is derived from those by reports/
+ * (reports/throttle.h), which never speaks SQL.
+ *
+ * Delays are not counted: a delay's reason is "expired" by convention
+ * (parsers/parse.c), whatever the remote server said.
+ */
+#ifndef RB_THROTTLE_Q_H
+#define RB_THROTTLE_Q_H
+
+struct rb_store;
+
+/* One group; strings live until the callback returns (may be NULL). */
+typedef void (*rb_throttle_row_cb)(void *ctx, const char *day,
+				   const char *remote_mta,
+				   const char *recipient_domain,
+				   const char *reason, long long n);
+
+/*
+ * Rows for event days in [from, to] (inclusive, YYYY-MM-DD, UTC), ordered
+ * by day.  0, or -1 with rb_store_error() set.
+ */
+int rb_store_throttling(struct rb_store *s, const char *from, const char *to,
+			rb_throttle_row_cb cb, void *ctx);
+
+#endif
