@@ -53,6 +53,10 @@ static const struct {
     {"other", RB_PC_COMPLAINT},
     {"opt-out", RB_PC_COMPLAINT},
     {"rejected-by-recipient", RB_PC_COMPLAINT},
+    /* inferred signals that are about the sender, not the address
+     * (docs/cn.md): QQ "Mail content denied", NetEase HL:REP */
+    {"content-denied", RB_PC_NONE},
+    {"list-hygiene", RB_PC_NONE},
     {"not-spam", RB_PC_NONE},
     {"auth-failure", RB_PC_NONE},
 };

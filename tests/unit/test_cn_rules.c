@@ -17,6 +17,7 @@
 #include "../../parsers/rules.h"
 #include "../../parsers/status.h"
 #include "../../reports/provider.h"
+#include "../../src/policy.h"
 #include "t.h"
 
 /* One MX name per provider: a host-scoped rule is tried with each until
@@ -34,7 +35,7 @@ static const char *const hosts[] = {
 static const char *const sender_side[] = {
     "toomanyconn",   "speeding",     "spamdetected", "contenterror",
     "blocked",	     "badreputation", "authfailure", "syntaxerror",
-    "mesgtoobig",    "systemerror",  "requireptr",   NULL,
+    "mesgtoobig",    "requireptr",   NULL,
 };
 /* Inferred feedback types that must never suppress. */
 static const char *const signal_only[] = {"content-denied", "list-hygiene",
@@ -79,6 +80,8 @@ test_rules(void)
 	if (cn == NULL || all == NULL)
 		return;
 	T_OK(cn->n >= 80, "15-cn.rules has %zu rules", cn->n);
+	struct rb_policy pol;
+	rb_policy_default(&pol);
 	struct rb_arena a;
 	rb_arena_init(&a);
 	for (size_t i = 0; i < cn->n; i++) {
@@ -124,6 +127,29 @@ test_rules(void)
 				 in(r->feedback, signal_only),
 			     "%s: no suppressing feedback type", r->name);
 		}
+		/* the default policy (src/policy.c) on the event this rule
+		 * makes: sender-side reasons and signal-only feedback types
+		 * never suppress; rejected-by-recipient does */
+		struct rb_event ev;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = r->feedback ? RB_KIND_COMPLAINT : RB_KIND_BOUNCE;
+		ev.reason = cl.reason;
+		ev.hard = cl.hard;
+		ev.feedback_type = cl.feedback;
+		char why[128];
+		enum rb_pclass pc = rb_policy_classify(&pol, &ev, why,
+						       sizeof(why));
+		if (in(r->reason, sender_side) ||
+		    in(r->feedback, signal_only))
+			T_OK(pc == RB_PC_NONE, "%s: never suppresses (%s)",
+			     r->name, why);
+		if (r->feedback && !strcmp(r->feedback,
+					    "rejected-by-recipient"))
+			T_OK(pc == RB_PC_COMPLAINT, "%s: suppresses (%s)",
+			     r->name, why);
+		if (!strcmp(r->reason, "userunknown"))
+			T_OK(pc == RB_PC_HARD, "%s: hard suppression (%s)",
+			     r->name, why);
 		if (r->feedback != NULL)
 			T_OK(in(r->feedback, signal_only) ||
 				 strcmp(r->feedback,
@@ -318,11 +344,89 @@ test_providers(void)
 	rb_arena_free(&a);
 }
 
+/* Every event of every cn fixture, through the parser and the default
+ * policy: which addresses would be suppressed. */
+static void
+test_fixtures_policy(void)
+{
+	static const struct {
+		const char *file, *rcpt;
+		enum rb_pclass want;
+	} t[] = {
+	    {"cn-postfix-qq", "blocked-me@qq.example.com", RB_PC_COMPLAINT},
+	    {"cn-postfix-qq", "gone@qq.example.com", RB_PC_HARD},
+	    {"cn-postfix-qq", "busy@qq.example.com", RB_PC_NONE},
+	    {"cn-postfix-netease-noremote", "nobody@163.example.com",
+	     RB_PC_HARD},
+	    {"cn-postfix-netease-noremote", "frozen@126.example.com",
+	     RB_PC_SOFT},
+	    {"cn-postfix-netease-noremote", "quota@yeah.example.net",
+	     RB_PC_NONE},
+	    {"cn-postfix-netease-delay", "reader@126.example.com", RB_PC_NONE},
+	    {"cn-exim-netease", "spam@163.example.com", RB_PC_NONE},
+	    {"cn-exim-netease", "daily@qiye.example.cn", RB_PC_NONE},
+	    {"cn-powermta-mixed", "lost@aliyun.example.com", RB_PC_HARD},
+	    {"cn-powermta-mixed", "ip@sohu.example.com", RB_PC_NONE},
+	    {"cn-powermta-mixed", "content@qq.example.com", RB_PC_NONE},
+	    {"cn-powermta-mixed", "staff@exmail.example.cn", RB_PC_NONE},
+	    {"cn-powermta-mixed", "rep@sina.example.com", RB_PC_NONE},
+	    {"cn-qq-ndr", "dead@partner.example.net", RB_PC_HARD},
+	    {"cn-netease-ndr-gb2312", "nouser@coremail.example.edu.cn",
+	     RB_PC_HARD},
+	    {"cn-windows-utf7", "spf@qq.example.com", RB_PC_NONE},
+	};
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *rules = rb_rules_default(&lim, &err);
+	struct rb_parse_opts o;
+	rb_parse_opts_default(&o);
+	o.rules = rules;
+	struct rb_policy pol;
+	rb_policy_default(&pol);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "tests/fixtures/%s.eml", t[i].file);
+		size_t n;
+		char *buf = slurp(path, &n);
+		if (buf == NULL) {
+			T_OK(0, "read %s", path);
+			continue;
+		}
+		struct rb_arena a;
+		rb_arena_init(&a);
+		struct rb_events ev;
+		rb_events_init(&ev, &a);
+		rb_parse_message(&a, buf, n, &o, &ev);
+		const struct rb_event *e = NULL;
+		for (size_t k = 0; k < ev.n; k++)
+			if (ev.v[k].recipient &&
+			    !strcmp(ev.v[k].recipient, t[i].rcpt))
+				e = &ev.v[k];
+		T_OK(e != NULL, "%s: event for %s", t[i].file, t[i].rcpt);
+		if (e != NULL) {
+			char why[128];
+			enum rb_pclass pc =
+			    rb_policy_classify(&pol, e, why, sizeof(why));
+			T_OK(pc == t[i].want, "%s: %s -> %s (%s)", t[i].file,
+			     t[i].rcpt, rb_pclass_name(t[i].want), why);
+			if (in(e->reason, sender_side) ||
+			    in(e->feedback_type, signal_only))
+				T_OK(pc == RB_PC_NONE,
+				     "%s: %s (%s) never suppresses", t[i].file,
+				     t[i].rcpt, e->reason);
+		}
+		rb_arena_free(&a);
+		free(buf);
+	}
+	rb_rules_free(rules);
+}
+
 int
 main(void)
 {
-	test_providers();
 	rb_mail_global_init();
+	test_fixtures_policy();
+	test_providers();
 	test_rules();
 	test_rhost();
 	test_charset();
