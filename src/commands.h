@@ -24,5 +24,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_suppress(int argc, char **argv);
 int cmd_unsuppress(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+/* `rebound report throttling` (src/cmd_throttling.c), called by
+ * cmd_report with argv[0] = "throttling". */
+int cmd_report_throttling(int argc, char **argv);
 
 #endif

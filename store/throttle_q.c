@@ -17,8 +17,8 @@ rb_store_throttling(struct rb_store *s, const char *from, const char *to,
 	    "  FROM events"
 	    " WHERE kind IN ('bounce', 'complaint')"
 	    "   AND reason = ANY ($3::text[])"
-	    "   AND event_at >= $1::date AT TIME ZONE 'UTC'"
-	    "   AND event_at < ($2::date + 1) AT TIME ZONE 'UTC'"
+	    "   AND event_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'"
+	    "   AND event_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'"
 	    " GROUP BY 1, 2, 3, 4"
 	    " ORDER BY 1, 2, 3, 4";
 	const char *p[3] = {from, to, reasons};

@@ -1,0 +1,174 @@
+/*
+ * rebound report throttling [--since N[d|w] | --from DAY --to DAY]
+ *                           [--format text|csv|json|html] [--output FILE]
+ *                           [--db CONNINFO]
+ *
+ * Rate-limit and quota rejections (reasons toomanyconn, speeding) per
+ * mailbox provider and per day: when QQ ("550 Ip frequency limited") or
+ * NetEase ("550 RP:TRC", "554 HL:ITC") started throttling (docs/cn.md).
+ * Reached through `rebound report throttling` (src/cmd_report.c hands
+ * argv over when its first argument is "throttling").
+ * Exit status: 0 ok, 1 error, 2 usage.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../reports/throttle.h"
+#include "../store/store.h"
+#include "../store/throttle_q.h"
+#include "cli_store.h"
+#include "commands.h"
+#include "common.h"
+#include "policy.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: rebound report throttling [OPTIONS]\n"
+	      "  rate-limit and quota rejections (toomanyconn, speeding) per "
+	      "provider per day\n"
+	      "  --since N[d|w]     the last N days (default 30d), today "
+	      "included (UTC)\n"
+	      "  --from DAY --to DAY  an explicit window, both days included\n"
+	      "  --format F         text (default), csv, json, html\n"
+	      "  --output FILE      write there instead of stdout\n"
+	      "  --db CONNINFO      database (default $REBOUND_DB, else the "
+	      "built-in one)\n",
+	      f);
+}
+
+static int
+since_days(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end == s || n <= 0 || n > 3650)
+		return -1;
+	if (*end == 'w' && end[1] == '\0')
+		return (int)n * 7;
+	if ((*end == 'd' && end[1] == '\0') || *end == '\0')
+		return (int)n;
+	return -1;
+}
+
+static void
+add_row(void *ctx, const char *day, const char *remote_mta,
+	const char *domain, const char *reason, long long n)
+{
+	rb_throttle_add(ctx, day, remote_mta, domain, reason, n);
+}
+
+int
+cmd_report_throttling(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *since = NULL, *from = NULL, *to = NULL, *output = NULL;
+	const char *db = NULL;
+	int fmt = RB_FMT_TEXT, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:f:t:F:o:d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			since = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'F':
+			fmt = rb_report_format_parse(optarg);
+			if (fmt < 0) {
+				rb_err("--format: text, csv, json or html");
+				return 2;
+			}
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	char d_from[11], d_to[11];
+	if (since && (from || to)) {
+		rb_err("--since or --from/--to, not both");
+		return 2;
+	}
+	if (from || to) {
+		char tmp[11];
+		if (!from || !to || rb_day_add(from, 0, tmp) < 0 ||
+		    rb_day_add(to, 0, tmp) < 0) {
+			rb_err("--from and --to want two days YYYY-MM-DD");
+			return 2;
+		}
+		snprintf(d_from, sizeof d_from, "%s", from);
+		snprintf(d_to, sizeof d_to, "%s", to);
+	} else {
+		int n = since_days(since ? since : "30d");
+		if (n < 0) {
+			rb_err("--since wants N days (30d) or weeks (4w)");
+			return 2;
+		}
+		time_t now = rb_now();
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(d_to, sizeof d_to, "%Y-%m-%d", &tm);
+		rb_day_add(d_to, -(n - 1), d_from);
+	}
+
+	struct rb_store *s = rb_cli_store(db, true);
+	if (s == NULL)
+		return 1;
+	struct rb_throttle *t = rb_throttle_new(d_from, d_to);
+	if (rb_store_throttling(s, d_from, d_to, add_row, t) < 0) {
+		rb_err("%s", rb_store_error(s));
+		rb_throttle_free(t);
+		rb_store_close(s);
+		return 1;
+	}
+	rb_store_close(s);
+	rb_throttle_finish(t);
+
+	FILE *out = stdout;
+	if (output != NULL && (out = fopen(output, "w")) == NULL) {
+		rb_err("%s: cannot write", output);
+		rb_throttle_free(t);
+		return 1;
+	}
+	int rc = rb_throttle_render(t, (enum rb_report_format)fmt, out);
+	if (out != stdout && fclose(out) != 0)
+		rc = -1;
+	else if (out == stdout && fflush(out) != 0)
+		rc = -1;
+	rb_throttle_free(t);
+	if (rc < 0) {
+		rb_err("write error");
+		return 1;
+	}
+	return 0;
+}
