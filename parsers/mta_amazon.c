@@ -253,6 +253,8 @@ static const char wm_intro[] =
 static bool
 detect_workmail(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, wm_intro) != NULL &&
 	       rb_strcasestr_n(m->body, m->body_len, "Technical report:") !=

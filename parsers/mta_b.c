@@ -96,3 +96,24 @@ rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix)
 			return true;
 	return false;
 }
+
+bool
+rb_b_phishy(const char *text, size_t len)
+{
+	static const char *const lures[] = {
+	    "release message",	  "release your message",
+	    "release pending",	  "click here",
+	    "click below",	  "click the link",
+	    "sign in to",	  "log in to",
+	    "login to",		  "verify your account",
+	    "validate your",	  "incoming messages",
+	    "pending messages",	  "messages are on hold",
+	    "held messages",	  "messages have been held",
+	    "update your password", "confirm your password",
+	    NULL,
+	};
+	for (size_t i = 0; lures[i]; i++)
+		if (rb_strcasestr_n(text, len, lures[i]) != NULL)
+			return true;
+	return false;
+}

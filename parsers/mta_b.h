@@ -60,6 +60,14 @@ char *rb_b_paragraph(struct rb_arena *a, const char *text, size_t len,
 /* The first address in [s, s+n) (rb_addr_find), or NULL. */
 char *rb_b_addr(struct rb_arena *a, const char *s, size_t n);
 
+/*
+ * Does the bounce's own text read like phishing dressed as a delivery
+ * notice ("release messages", "click here", "sign in", "incoming
+ * messages ... failed")?  Real MTA templates never ask the reader to act
+ * on a link; such mails must come out as kind unknown.
+ */
+bool rb_b_phishy(const char *text, size_t len);
+
 /* Does any header of the bounce start with prefix (e.g. "X-SES-")? */
 bool rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix);
 

@@ -40,6 +40,8 @@
 static bool
 detect2003(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len,
 			       "did not reach the following recipient") != NULL;
@@ -145,6 +147,8 @@ find_any(const char *b, size_t len, const char *const *list, size_t *after)
 static bool
 detect365(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	size_t a;
 	size_t len = rb_b_own_len(m->body, m->body_len);

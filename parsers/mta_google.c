@@ -64,6 +64,8 @@ static const char *const gmail_markers[] = {
 static bool
 detect_gmail(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	if (!from_google(m))
 		return false;
@@ -166,6 +168,18 @@ remote_from_text(struct rb_arena *a, const char *d)
 
 static const char *const stop_orig[] = {"----- Original message", NULL};
 
+/* The explanation under the new template's "** ... **" headline. */
+static const char *
+headline(struct rb_ctx *c, const char *b, size_t len)
+{
+	const char *h = rb_strcasestr_n(b, len, "** ");
+	if (h == NULL)
+		return NULL;
+	size_t o = rb_b_after_line(b, len, (size_t)(h - b), "** ");
+	return o == (size_t)-1 ? NULL
+			       : rb_b_paragraph(c->a, b, len, &o, stop_orig);
+}
+
 static int
 parse_gmail(struct rb_ctx *c)
 {
@@ -265,11 +279,21 @@ parse_gmail(struct rb_ctx *c)
 		if (expl)
 			diag = rb_arena_printf(c->a, "%s %s", expl, diag);
 	}
+	/* one quoted reply for several recipients: it belongs to the one it
+	 * names; the others keep Google's own explanation */
+	const char *named = NULL;
+	if (diag != NULL && n > 1)
+		for (size_t i = first; i < c->out->n && named == NULL; i++)
+			if (rb_strcasestr_n(diag, strlen(diag),
+					    c->out->v[i].recipient))
+				named = c->out->v[i].recipient;
 	for (size_t i = first; i < c->out->n; i++) {
 		struct rb_event *e = &c->out->v[i];
 		e->kind = delayed ? RB_KIND_DELAY : RB_KIND_BOUNCE;
 		e->action = delayed ? "delayed" : "failed";
 		e->diagnostic = diag;
+		if (named != NULL && strcmp(named, e->recipient) != 0)
+			e->diagnostic = headline(c, b, len);
 		e->remote_mta = remote;
 		e->reporting_mta = "googlemail.com";
 		if (diag) {

@@ -30,6 +30,8 @@
 static bool
 detect_notes(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len,
 			       "------- Failure Reasons") != NULL;
@@ -76,6 +78,8 @@ parse_notes(struct rb_ctx *c)
 static bool
 detect_domino(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, "was not delivered to:") &&
 	       rb_strcasestr_n(m->body, m->body_len, "because:");

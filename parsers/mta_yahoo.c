@@ -26,6 +26,8 @@ static const char intro[] =
 static bool
 detect(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, intro) != NULL;
 }

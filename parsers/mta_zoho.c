@@ -35,6 +35,8 @@ is_zoho(const struct rb_mail *m)
 static bool
 detect(const struct rb_ctx *c)
 {
+	if (rb_b_phishy(c->m->body, c->m->body_len))
+		return false;
 	const struct rb_mail *m = c->m;
 	if (!is_zoho(m))
 		return false;

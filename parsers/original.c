@@ -70,12 +70,38 @@ looks_like_header(const struct rb_fields *f)
 	       (rb_fields_get(f, "From") && rb_fields_get(f, "Date"));
 }
 
+/*
+ * Some MTAs (Zoho, some qmail forks) append the returned headers without
+ * any marker: a paragraph that starts with "Received:" or "Return-Path:"
+ * at the beginning of a line.  Bounce texts themselves never do.
+ */
+static bool
+headers_without_marker(const char *text, size_t len, size_t *start)
+{
+	static const char *const first[] = {"\nReceived:", "\nReturn-Path:",
+					    NULL};
+	const char *best = NULL;
+	for (size_t i = 0; first[i]; i++) {
+		const char *p = rb_strcasestr_n(text, len, first[i]);
+		if (p != NULL && (best == NULL || p < best))
+			best = p;
+	}
+	if (best == NULL)
+		return false;
+	*start = (size_t)(best - text) + 1;
+	return true;
+}
+
 bool
 rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
-		    const char *text, size_t len, struct rb_original *o)
+		    const char *text, size_t len,
+		    const char *const *campaign_headers, struct rb_original *o)
 {
 	size_t mk, after;
-	if (text == NULL || !rb_original_marker(text, len, &mk, &after))
+	if (text == NULL)
+		return false;
+	if (!rb_original_marker(text, len, &mk, &after) &&
+	    !headers_without_marker(text, len, &after))
 		return false;
 	struct rb_fields f;
 	size_t used = 0;
@@ -110,5 +136,8 @@ rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
 	}
 	if (o->feedback_id == NULL)
 		o->feedback_id = rb_fields_get(&f, "Feedback-ID");
+	for (const char *const *ch = campaign_headers;
+	     ch != NULL && *ch != NULL && o->campaign == NULL; ch++)
+		o->campaign = rb_fields_get(&f, *ch);
 	return any;
 }

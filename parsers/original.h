@@ -31,9 +31,13 @@ bool rb_original_marker(const char *text, size_t len, size_t *marker,
 
 /*
  * Fill the empty identifiers of o from the header block of a quoted
- * original in text.  Returns true when at least one identifier was found.
+ * original in text; campaign from the first of campaign_headers present
+ * (NULL-terminated, may be NULL).  Returns true when at least one
+ * identifier was found.
  */
 bool rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
-			 const char *text, size_t len, struct rb_original *o);
+			 const char *text, size_t len,
+			 const char *const *campaign_headers,
+			 struct rb_original *o);
 
 #endif

@@ -231,8 +231,11 @@ fill_original(struct rb_ctx *c, struct rb_original *o)
 	if (!m->has_orig) {
 		/* no attached original: the headers some MTAs quote as text
 		 * below a "copy of the message follows" line (original.c) */
+		const char *const *ch = c->opts->campaign_headers
+					    ? c->opts->campaign_headers
+					    : default_campaign_headers;
 		if (rb_original_recover(c->a, &c->opts->limits, m->body,
-					m->body_len, o) &&
+					m->body_len, ch, o) &&
 		    o->subject != NULL && strstr(o->subject, "=?") != NULL)
 			o->subject = rb_mail_decode_text(c->a, o->subject);
 		return;
