@@ -1,6 +1,7 @@
 #include "mail.h"
 
 #include <ctype.h>
+#include <iconv.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
@@ -393,6 +394,21 @@ rb_mail_global_init(void)
 		return;
 	done = 1;
 	g_mime_init();
+	/* Keep the common charset converters loaded: glibc unloads a gconv
+	 * module when its last iconv descriptor closes, and gmime opens and
+	 * closes one per decoded part, so without these a bounce mailbox
+	 * pays a dlopen/dlclose (and a TLB flush) per Japanese or Latin-1
+	 * part.  Deliberately never closed. */
+	static const char *const pinned[] = {
+	    "ISO-2022-JP", "SHIFT_JIS", "EUC-JP", "GB18030", "GBK", "BIG5",
+	    "EUC-KR", "ISO-8859-1", "ISO-8859-15", "WINDOWS-1252",
+	    "WINDOWS-1251", "KOI8-R", "UTF-16", "UTF-7", "CP932", NULL};
+	for (size_t i = 0; pinned[i]; i++) {
+		iconv_t cd = iconv_open("UTF-8", pinned[i]);
+		(void)cd;
+		cd = iconv_open(pinned[i], "UTF-8");
+		(void)cd;
+	}
 	/* undeclared 8-bit headers: try UTF-8, then the CJK encodings most
 	 * bounces use, then Latin-1 which never fails */
 	const char *fallback[] = {"utf-8", "gb18030", "shift_jis",

@@ -237,8 +237,10 @@ parse(struct rb_ctx *c)
 {
 	/* try every matching dialect in order: a template may match the
 	 * evidence but name no recipient the way the dialect expects */
+	struct rb_td_view v;
+	rb_td_view_init(c, &v);
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
-		if (!rb_text_dialect_detect(c, &dialects[i]))
+		if (!rb_text_dialect_detect(c, &v, &dialects[i]))
 			continue;
 		int n = rb_text_dialect_parse(c, &dialects[i]);
 		if (n > 0 || c->error)

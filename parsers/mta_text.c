@@ -48,28 +48,62 @@ header_any(const struct rb_mail *m, const char *const *needles)
 	return false;
 }
 
-bool
-rb_text_dialect_detect(const struct rb_ctx *c, const struct rb_text_dialect *d)
+static char *
+lower_copy(struct rb_arena *a, const char *s, size_t n)
+{
+	char *d = rb_arena_alloc(a, n + 1);
+	for (size_t i = 0; i < n; i++)
+		d[i] = (char)tolower((unsigned char)s[i]);
+	d[n] = '\0';
+	return d;
+}
+
+void
+rb_td_view_init(const struct rb_ctx *c, struct rb_td_view *v)
 {
 	const struct rb_mail *m = c->m;
+	const char *f = rb_mail_header(m, "From");
+	v->from_len = f ? strlen(f) : 0;
+	v->from = lower_copy(c->a, f ? f : "", v->from_len);
+	v->subject_len = m->subject ? strlen(m->subject) : 0;
+	v->subject = lower_copy(c->a, m->subject ? m->subject : "",
+				v->subject_len);
+	v->body_len = m->body_len < RB_TD_SCAN ? m->body_len : RB_TD_SCAN;
+	v->body = lower_copy(c->a, m->body ? m->body : "", v->body_len);
+}
+
+/* needle (any case) in lower-case hay */
+static bool
+has_lc(const char *hay, size_t n, const char *const *needles)
+{
+	char buf[160];
+	for (; *needles; needles++) {
+		size_t nl = strlen(*needles);
+		if (nl > n || nl >= sizeof(buf))
+			continue;
+		for (size_t i = 0; i < nl; i++)
+			buf[i] = (char)tolower((unsigned char)(*needles)[i]);
+		if (memmem(hay, n, buf, nl) != NULL)
+			return true;
+	}
+	return false;
+}
+
+bool
+rb_text_dialect_detect(const struct rb_ctx *c, const struct rb_td_view *v,
+		       const struct rb_text_dialect *d)
+{
 	if (!d->from && !d->subject && !d->header && !d->body)
 		return false;
-	if (d->from != NULL) {
-		const char *f = rb_mail_header(m, "From");
-		if (f == NULL || !has_any(f, strlen(f), d->from))
-			return false;
-	}
+	if (d->from != NULL && !has_lc(v->from, v->from_len, d->from))
+		return false;
 	if (d->subject != NULL &&
-	    (m->subject == NULL ||
-	     !has_any(m->subject, strlen(m->subject), d->subject)))
+	    !has_lc(v->subject, v->subject_len, d->subject))
 		return false;
-	if (d->header != NULL && !header_any(m, d->header))
+	if (d->header != NULL && !header_any(c->m, d->header))
 		return false;
-	if (d->body != NULL) {
-		size_t n = m->body_len < RB_TD_SCAN ? m->body_len : RB_TD_SCAN;
-		if (!has_any(m->body, n, d->body))
-			return false;
-	}
+	if (d->body != NULL && !has_lc(v->body, v->body_len, d->body))
+		return false;
 	return true;
 }
 

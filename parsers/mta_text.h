@@ -66,7 +66,20 @@ struct rb_text_dialect {
 
 #define RB_TD_SCAN 4096
 
+/* The evidence, lower-cased once per mail (rb_td_view_init), so that
+ * trying many dialects costs memmem calls on short strings. */
+struct rb_td_view {
+	const char *from;	/* From header, lower-case, or "" */
+	size_t from_len;
+	const char *subject;
+	size_t subject_len;
+	const char *body;	/* first RB_TD_SCAN bytes of the text */
+	size_t body_len;
+};
+
+void rb_td_view_init(const struct rb_ctx *c, struct rb_td_view *v);
 bool rb_text_dialect_detect(const struct rb_ctx *c,
+			    const struct rb_td_view *v,
 			    const struct rb_text_dialect *d);
 /* Events added (>= 0). */
 int rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d);

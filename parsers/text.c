@@ -147,12 +147,24 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 		return NULL;
 	unsigned char f = (unsigned char)tolower((unsigned char)needle[0]);
 	unsigned char F = (unsigned char)toupper((unsigned char)needle[0]);
-	for (size_t i = 0; i + nlen <= hlen; i++) {
-		unsigned char c = (unsigned char)hay[i];
-		if (c != f && c != F)
-			continue;
-		if (strncasecmp(hay + i, needle, nlen) == 0)
-			return hay + i;
+	/* candidates from memchr (vectorised) for each case of the first
+	 * byte; the next of each is kept until passed */
+	size_t last = hlen - nlen;
+	const char *pf = memchr(hay, f, last + 1);
+	const char *pF = f == F ? NULL : memchr(hay, F, last + 1);
+	while (pf != NULL || pF != NULL) {
+		const char *p = pf == NULL ? pF
+				: pF == NULL ? pf
+				: (pf < pF ? pf : pF);
+		if (strncasecmp(p + 1, needle + 1, nlen - 1) == 0)
+			return p;
+		size_t next = (size_t)(p - hay) + 1;
+		if (next > last)
+			break;
+		if (p == pf)
+			pf = memchr(hay + next, f, last + 1 - next);
+		else
+			pF = memchr(hay + next, F, last + 1 - next);
 	}
 	return NULL;
 }
