@@ -436,3 +436,30 @@ hello
 
 --9B095B5ADSN=_01D0F0B0A1B2C3D4000012AB--
 """)
+
+# 9. Old Exim without a delivery-status part (plain text only), QQ MX:
+#    the remote MTA comes from "host X [ip]" in the text.
+w("cn-exim-text-qq.eml", """Return-path: <>
+Received: from mail by mx.edm.example.org with local (Exim 4.72)
+	id 1Q2w3E-0004rT-Yu; Tue, 15 Oct 2024 18:00:00 +0800
+X-Failed-Recipients: protected@qq.example.com
+From: Mail Delivery System <Mailer-Daemon@mx.edm.example.org>
+To: news@edm.example.org
+Subject: Mail delivery failed: returning message to sender
+Message-Id: <E1Q2w3E-0004rT-Yu@mx.edm.example.org>
+Date: Tue, 15 Oct 2024 18:00:00 +0800
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  protected@qq.example.com
+    SMTP error from remote mail server after RCPT TO:<protected@qq.example.com>:
+    host mx2.qq.com [203.0.113.32]: 550 Mailbox unavailable or access denied [MTIxLjQ2LjE0Mi4zOA== IP: 192.0.2.8]
+
+------ This is a copy of the message, including all the headers. ------
+
+""" + ORIG.format(mid="a9", to="protected@qq.example.com") + """
+hello
+""")

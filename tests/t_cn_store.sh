@@ -24,7 +24,7 @@ done
 for a in busy@qq.example.com quota@yeah.example.net reader@126.example.com \
 	spam@163.example.com daily@qiye.example.cn ip@sohu.example.com \
 	content@qq.example.com staff@exmail.example.cn rep@sina.example.com \
-	spf@qq.example.com frozen@126.example.com; do
+	spf@qq.example.com frozen@126.example.com protected@qq.example.com; do
 	"$REBOUND" query "$a" >/dev/null 2>&1
 	ok $? "$a is not suppressed"
 done

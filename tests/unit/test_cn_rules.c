@@ -374,6 +374,7 @@ test_fixtures_policy(void)
 	    {"cn-netease-ndr-gb2312", "nouser@coremail.example.edu.cn",
 	     RB_PC_HARD},
 	    {"cn-windows-utf7", "spf@qq.example.com", RB_PC_NONE},
+	    {"cn-exim-text-qq", "protected@qq.example.com", RB_PC_NONE},
 	};
 	struct rb_limits lim = RB_LIMITS_DEFAULT;
 	char *err = NULL;
