@@ -253,8 +253,6 @@ static const char wm_intro[] =
 static bool
 detect_workmail(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, wm_intro) != NULL &&
 	       rb_strcasestr_n(m->body, m->body_len, "Technical report:") !=
@@ -264,6 +262,8 @@ detect_workmail(const struct rb_ctx *c)
 static int
 parse_workmail(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	size_t len = rb_b_own_len(m->body, m->body_len);
 	size_t p = rb_b_after_line(m->body, len, 0, "Technical report:");

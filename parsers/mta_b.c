@@ -117,3 +117,9 @@ rb_b_phishy(const char *text, size_t len)
 			return true;
 	return false;
 }
+
+bool
+rb_b_phishy_mail(const struct rb_mail *m)
+{
+	return rb_b_phishy(m->body, rb_b_own_len(m->body, m->body_len));
+}

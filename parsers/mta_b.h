@@ -67,6 +67,9 @@ char *rb_b_addr(struct rb_arena *a, const char *s, size_t n);
  * on a link; such mails must come out as kind unknown.
  */
 bool rb_b_phishy(const char *text, size_t len);
+/* rb_b_phishy() on the bounce's own text (not the quoted original: a
+ * returned newsletter may well say "click here"). */
+bool rb_b_phishy_mail(const struct rb_mail *m);
 
 /* Does any header of the bounce start with prefix (e.g. "X-SES-")? */
 bool rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix);

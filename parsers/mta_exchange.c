@@ -40,8 +40,6 @@
 static bool
 detect2003(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len,
 			       "did not reach the following recipient") != NULL;
@@ -50,6 +48,8 @@ detect2003(const struct rb_ctx *c)
 static int
 parse2003(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);
@@ -147,8 +147,6 @@ find_any(const char *b, size_t len, const char *const *list, size_t *after)
 static bool
 detect365(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	size_t a;
 	size_t len = rb_b_own_len(m->body, m->body_len);
@@ -186,6 +184,8 @@ reply_of(struct rb_arena *a, const char *line, size_t ll)
 static int
 parse365(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);

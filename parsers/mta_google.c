@@ -64,8 +64,6 @@ static const char *const gmail_markers[] = {
 static bool
 detect_gmail(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	if (!from_google(m))
 		return false;
@@ -183,6 +181,8 @@ headline(struct rb_ctx *c, const char *b, size_t len)
 static int
 parse_gmail(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);

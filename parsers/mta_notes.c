@@ -30,8 +30,6 @@
 static bool
 detect_notes(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len,
 			       "------- Failure Reasons") != NULL;
@@ -40,6 +38,8 @@ detect_notes(const struct rb_ctx *c)
 static int
 parse_notes(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);
@@ -78,8 +78,6 @@ parse_notes(struct rb_ctx *c)
 static bool
 detect_domino(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, "was not delivered to:") &&
 	       rb_strcasestr_n(m->body, m->body_len, "because:");
@@ -88,6 +86,8 @@ detect_domino(const struct rb_ctx *c)
 static int
 parse_domino(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);

@@ -26,8 +26,6 @@ static const char intro[] =
 static bool
 detect(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	return rb_strcasestr_n(m->body, m->body_len, intro) != NULL;
 }
@@ -43,6 +41,8 @@ static const struct {
 static int
 parse(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);

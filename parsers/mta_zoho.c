@@ -35,8 +35,6 @@ is_zoho(const struct rb_mail *m)
 static bool
 detect(const struct rb_ctx *c)
 {
-	if (rb_b_phishy(c->m->body, c->m->body_len))
-		return false;
 	const struct rb_mail *m = c->m;
 	if (!is_zoho(m))
 		return false;
@@ -61,6 +59,8 @@ own_len(const char *b, size_t len)
 static int
 parse(struct rb_ctx *c)
 {
+	if (rb_b_phishy_mail(c->m))
+		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = own_len(b, m->body_len);
