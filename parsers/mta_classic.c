@@ -56,7 +56,6 @@ static const struct rb_text_dialect dialects[] = {
     {.name = "verizon",
      .from = L("vzwpix.com", "vtext.com", "MMSC"),
      .body = L("Message could not be delivered to mobile"),
-     .start = L("Original Message:"),
      .labels = L("To:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_REGION_DIAG |
 	      RB_TD_NO_COMMON_CUT},

@@ -467,7 +467,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 				 * ("For the following reason:", GMX's
 				 * reply after the host line): take one
 				 * more when no reply code was seen yet */
-				if (paras++ > 0 || has_code(diag, dl))
+				if (paras++ > 1 || has_code(diag, dl))
 					break;
 				size_t p2 = pos;
 				const char *l3;

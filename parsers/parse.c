@@ -181,6 +181,37 @@ rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
 	paragraph(text, n, (size_t)(p - text), &b, &e);
 	if (e - b > 2048)
 		return NULL;	/* not a sentence about the recipient */
+	/* a paragraph that lists several recipients (OpenSMTPD writes one
+	 * "addr: reply" line each): only this recipient's lines */
+	size_t rl = strlen(rcpt);
+	size_t ls = (size_t)(p - text);
+	while (ls > b && text[ls - 1] != '\n')
+		ls--;
+	bool others = false;
+	for (size_t i = b; i < e && !others; i++)
+		if (text[i] == '@' && !(i >= (size_t)(p - text) &&
+					i < (size_t)(p - text) + rl))
+			others = true;
+	if (others) {
+		size_t le = (size_t)(p - text) + rl;
+		for (;;) {
+			const char *nl = memchr(text + le, '\n', e - le);
+			if (nl == NULL) {
+				le = e;
+				break;
+			}
+			size_t next = (size_t)(nl - text) + 1;
+			const char *nl2 = memchr(text + next, '\n', e - next);
+			size_t nend = nl2 ? (size_t)(nl2 - text) : e;
+			if (next >= e || memchr(text + next, '@', nend - next)) {
+				le = (size_t)(nl - text);
+				break;
+			}
+			le = nend;
+		}
+		b = ls;
+		e = le;
+	}
 	return rb_squeeze(a, text + b, e - b);
 }
 

@@ -64,8 +64,54 @@ outranks_user_unknown(const char *reason)
 	return false;
 }
 
+/* The stage of the SMTP session says what a vague rejection was about:
+ * at connection or greeting time the client was refused (blocked); after
+ * MAIL FROM the sender was (rejected). */
+static void
+by_command(const char *smtp_command, struct rb_classified *out)
+{
+	if (smtp_command == NULL)
+		return;
+	const char *r = out->reason;
+	bool vague = strcmp(r, "undefined") == 0 || strcmp(r, "onhold") == 0;
+	if ((strcmp(smtp_command, "CONN") == 0 ||
+	     strcmp(smtp_command, "HELO") == 0 ||
+	     strcmp(smtp_command, "EHLO") == 0) &&
+	    (vague || strcmp(r, "rejected") == 0)) {
+		out->reason = "blocked";
+		out->rule = "command:connection";
+	} else if (strcmp(smtp_command, "MAIL") == 0 &&
+		   (vague || strcmp(r, "hostunknown") == 0 ||
+		    strcmp(r, "userunknown") == 0 ||
+		    strcmp(r, "filtered") == 0)) {
+		out->reason = "rejected";
+		out->rule = "command:mail";
+	} else {
+		return;
+	}
+	out->hard = 0;
+}
+
+static void classify(const struct rb_rules *rules, const char *status,
+		     const char *smtp_code, const char *diagnostic,
+		     const char *remote_mta, const char *smtp_command,
+		     struct rb_classified *out);
+
 void
 rb_reason_classify(const struct rb_rules *rules, const char *status,
+		   const char *smtp_code, const char *diagnostic,
+		   const char *remote_mta, const char *smtp_command,
+		   struct rb_classified *out)
+{
+	classify(rules, status, smtp_code, diagnostic, remote_mta,
+		 smtp_command, out);
+	if (strncmp(out->rule, "rhost-", 6) != 0 &&
+	    strncmp(out->rule, "mta-", 4) != 0)
+		by_command(smtp_command, out);
+}
+
+static void
+classify(const struct rb_rules *rules, const char *status,
 		   const char *smtp_code, const char *diagnostic,
 		   const char *remote_mta, const char *smtp_command,
 		   struct rb_classified *out)
