@@ -12,6 +12,8 @@
  *       complaint.complaintFeedbackType, complaint.userAgent
  *   Delivery: delivery.recipients[], delivery.smtpResponse,
  *       delivery.reportingMTA
+ *   DeliveryDelay (event publishing): deliveryDelay.delayedRecipients[]
+ *       {emailAddress, status, diagnosticCode}, deliveryDelay.delayType
  *   mail.commonHeaders {from[], to[], subject, messageId, date}: the
  *       original's identifiers.
  * Long lines may come folded by a relay with sendmail's "!" + newline +
@@ -192,6 +194,31 @@ parse_ses(struct rb_ctx *c)
 			e->status = jstr(c->a, r, "status");
 			e->diagnostic = jstr(c->a, r, "diagnosticCode");
 			e->reporting_mta = rmta;
+			count++;
+		}
+	} else if (strcasecmp(type, "DeliveryDelay") == 0) {
+		/* SES event publishing: still retrying */
+		json_t *d = json_object_get(n, "deliveryDelay");
+		const char *why = jstr(c->a, d, "delayType");
+		json_t *rs = json_object_get(d, "delayedRecipients");
+		size_t i;
+		json_t *r;
+		json_array_foreach(rs, i, r)
+		{
+			const char *addr = jaddr(c->a, json_object_get(r, "emailAddress"));
+			if (addr == NULL)
+				continue;
+			if ((unsigned)count >= c->opts->limits.max_recipients)
+				break;
+			struct rb_event *e = rb_ctx_add(c, "amazonses", addr);
+			e->kind = RB_KIND_DELAY;
+			e->action = "delayed";
+			e->status = jstr(c->a, r, "status");
+			e->diagnostic = jstr(c->a, r, "diagnosticCode");
+			if (e->diagnostic == NULL)
+				e->diagnostic = why;
+			e->reporting_mta = jstr(c->a, d, "reportingMTA");
+			e->remote_mta = jstr(c->a, d, "remoteMta");
 			count++;
 		}
 	} else if (strcasecmp(type, "Complaint") == 0) {

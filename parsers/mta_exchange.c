@@ -32,17 +32,59 @@
 #include <string.h>
 
 #include "addr.h"
+#include "status.h"
 #include "mta_b.h"
 #include "text.h"
 
 /* ---- Exchange 2003 ---------------------------------------------------- */
 
+static const char *const intros2003[] = {
+    "did not reach the following recipient",	/* 5.5 / 2000 IMS */
+    "following recipient(s) cannot be reached",	/* 2003 */
+    NULL,
+};
+
 static bool
 detect2003(const struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
-	return rb_strcasestr_n(m->body, m->body_len,
-			       "did not reach the following recipient") != NULL;
+	for (size_t i = 0; intros2003[i]; i++)
+		if (rb_strcasestr_n(m->body, m->body_len, intros2003[i]))
+			return true;
+	return false;
+}
+
+/* "<mx.example.com #5.1.1 smtp;550 ...>": the remote host of Exchange
+ * 2003's bracketed reply */
+static const char *
+remote2003(struct rb_arena *a, const char *d)
+{
+	const char *lt = strchr(d, '<');
+	while (lt != NULL) {
+		const char *sp = strstr(lt, " #");
+		if (sp != NULL && sp[2] >= '2' && sp[2] <= '5' &&
+		    memchr(lt, ' ', (size_t)(sp - lt)) == NULL &&
+		    memchr(lt, '.', (size_t)(sp - lt)) != NULL)
+			return rb_arena_strndup(a, lt + 1, (size_t)(sp - lt - 1));
+		lt = strchr(lt + 1, '<');
+	}
+	return NULL;
+}
+
+static void
+finish2003(struct rb_ctx *c, struct rb_event *e, const char *diag)
+{
+	if (e == NULL)
+		return;
+	e->diagnostic = diag;
+	if (diag == NULL)
+		return;
+	e->remote_mta = remote2003(c->a, diag);
+	/* "#5.5.0 smtp;550 5.1.1 ...": the remote reply's own code is more
+	 * precise than Exchange's summary of it */
+	const char *smtp = strstr(diag, " smtp;");
+	if (smtp != NULL)
+		e->status = rb_status_find(c->a, smtp, strlen(smtp));
 }
 
 static int
@@ -53,8 +95,9 @@ parse2003(struct rb_ctx *c)
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
 	size_t len = rb_b_own_len(b, m->body_len);
-	size_t pos = rb_b_after_line(b, len, 0,
-				     "did not reach the following recipient");
+	size_t pos = (size_t)-1;
+	for (size_t i = 0; intros2003[i] && pos == (size_t)-1; i++)
+		pos = rb_b_after_line(b, len, 0, intros2003[i]);
 	const char *line;
 	size_t ll;
 	int n = 0;
@@ -63,25 +106,22 @@ parse2003(struct rb_ctx *c)
 	if (pos == (size_t)-1)
 		return 0;
 	while (rb_next_line(b, len, &pos, &line, &ll)) {
-		if (ll == 0)
+		size_t i = 0;
+		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		if (i == ll)
 			continue;
-		if (line[0] != ' ' && line[0] != '\t') {
-			/* "rcpt@example.org on <date>": a new recipient */
-			const char *on = rb_memcasemem(line, ll, " on ", 4);
-			size_t al = on ? (size_t)(on - line) : ll;
-			char *r = memchr(line, '@', al)
-				      ? rb_addr_normalize(c->a, line, al)
-				      : NULL;
-			if (r == NULL) {
-				/* a continuation of a wrapped line */
-				if (cur != NULL && diag != NULL)
-					diag = rb_arena_printf(
-					    c->a, "%s%s", diag,
-					    rb_squeeze(c->a, line, ll));
-				continue;
-			}
-			if (cur != NULL)
-				cur->diagnostic = diag;
+		/* "rcpt@example.org on <date>" (or the address alone): a new
+		 * recipient, indented or not depending on the version */
+		const char *t0 = line + i;
+		size_t tl = ll - i;
+		const char *on = rb_memcasemem(t0, tl, " on ", 4);
+		size_t al = on ? (size_t)(on - t0) : tl;
+		char *r = NULL;
+		if (memchr(t0, '@', al) != NULL && memchr(t0, ' ', al) == NULL)
+			r = rb_addr_normalize(c->a, t0, al);
+		if (r != NULL) {
+			finish2003(c, cur, diag);
 			if ((unsigned)n >= c->opts->limits.max_recipients) {
 				c->error = "too many recipients in one report";
 				return 0;
@@ -99,10 +139,12 @@ parse2003(struct rb_ctx *c)
 		/* the MTS-ID line says nothing about the failure */
 		if (rb_startswith_ci(t, "The MTS-ID of the original message"))
 			continue;
-		diag = diag ? rb_arena_printf(c->a, "%s %s", diag, t) : t;
+		/* an unindented line continues a wrapped one */
+		diag = diag == NULL ? t
+		       : i == 0	    ? rb_arena_printf(c->a, "%s%s", diag, t)
+				    : rb_arena_printf(c->a, "%s %s", diag, t);
 	}
-	if (cur != NULL)
-		cur->diagnostic = diag;
+	finish2003(c, cur, diag);
 	return n;
 }
 
@@ -151,7 +193,8 @@ detect365(const struct rb_ctx *c)
 	size_t a;
 	size_t len = rb_b_own_len(m->body, m->body_len);
 	return find_any(m->body, len, admin_intros, &a) != NULL &&
-	       find_any(m->body, len, failed_intros, &a) != NULL;
+	       (find_any(m->body, len, failed_intros, &a) != NULL ||
+		rb_strcasestr_n(m->body, len, "couldn't be delivered") != NULL);
 }
 
 /* "Remote Server returned '550 ...'" / "#550 5.1.1 ... ##" */

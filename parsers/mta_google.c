@@ -189,7 +189,10 @@ parse_gmail(struct rb_ctx *c)
 	size_t first = c->out->n;
 	bool delayed = rb_strcasestr_n(b, len, "has been delayed") != NULL ||
 		       rb_strcasestr_n(b, len, "THIS IS A WARNING MESSAGE ONLY") !=
-			   NULL;
+			   NULL ||
+		       rb_strcasestr_n(b, len, "** Delivery incomplete **") !=
+			   NULL ||
+		       rb_strcasestr_n(b, len, "Gmail will retry for") != NULL;
 
 	int n = add_failed_recipients(c, "gmail");
 	if (n == 0 && c->error == NULL) {
@@ -198,18 +201,20 @@ parse_gmail(struct rb_ctx *c)
 		if (p != (size_t)-1)
 			n = add_listed_recipients(c, b, len, p);
 	}
-	if (n == 0 && c->error == NULL) {
-		const char *w = rb_strcasestr_n(b, len,
-						"Your message wasn't delivered to");
-		if (w != NULL) {
-			size_t o = (size_t)(w - b) + 32;
-			const char *nl = memchr(b + o, '\n', len - o);
-			char *r = rb_b_addr(c->a, b + o,
-					    (nl ? (size_t)(nl - b) : len) - o);
-			if (r != NULL) {
-				rb_ctx_add(c, "gmail", r);
-				n = 1;
-			}
+	/* the new template names one recipient in its first sentence */
+	static const char *const named_in[] = {
+	    "Your message wasn't delivered to ", "Your message to ",
+	    "delivering your message to ", NULL};
+	for (size_t i = 0; named_in[i] && n == 0 && c->error == NULL; i++) {
+		const char *w = rb_strcasestr_n(b, len, named_in[i]);
+		if (w == NULL)
+			continue;
+		size_t o = (size_t)(w - b) + strlen(named_in[i]);
+		size_t tl = strcspn(b + o, " \n");
+		char *r = rb_addr_normalize(c->a, b + o, tl);
+		if (r != NULL) {
+			rb_ctx_add(c, "gmail", r);
+			n = 1;
 		}
 	}
 	if (n <= 0)
