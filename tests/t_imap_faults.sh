@@ -24,23 +24,25 @@ RB_BATCH=50 rb_conf "$T/r.conf"
 N=${RB_FAULT_MAILS:-1500}
 rb_fill "$N" k
 
-# kill -9 at random moments
+# kill -9 at random moments (schema first: a kill during the very first
+# migration would only roll it back, again and again)
+"$REBOUND" db migrate >/dev/null
 kills=0
 i=0
 while [ $i -lt 12 ]; do
 	i=$((i + 1))
 	"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log" &
 	pid=$!
-	# 50..400 ms
-	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 350 + 50 ))
-	sleep "$(printf '0.%03d' "$ms")"
+	# 300..1300 ms (start-up alone takes about 0.3 s here)
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 1000 + 300 ))
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
 	wait $pid 2>/dev/null
 	# the parser child notices its parent is gone (EOF) and exits
 done
 [ $kills -ge 10 ] && ok "killed -9 $kills times mid-pass" || no "killed only $kills times (pass too fast?)"
 left=$(dc_count alice INBOX)
-[ "$left" -gt 0 ] && ok "work left after the kills ($left in INBOX)" || ok "all mail done during the kills"
+[ "$left" -lt "$N" ] && ok "work done between the kills ($left of $N left in INBOX)" || no "no work done between the kills"
 "$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log"
 is "clean pass after the kills exits 0" $? 0
 want_u=$((N / 5))
