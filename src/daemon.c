@@ -131,12 +131,14 @@ dlog(int level, const char *fmt, ...)
 		json_str(stderr, msg);
 		fputs("}\n", stderr);
 	} else {
-		/* journald-friendly: "<N>" priority prefix understood by
-		 * systemd, harmless elsewhere */
+		/* under systemd (JOURNAL_STREAM set) a "<N>" prefix gives
+		 * journald the priority; on a terminal it would be noise */
 		static const int prio[] = {7, 6, 4, 3};
-		fprintf(stderr, "<%d>rebound: %s: %s%s%s\n", prio[level],
-			level_names[level], log_mailbox ? log_mailbox : "",
-			log_mailbox ? ": " : "", msg);
+		if (getenv("JOURNAL_STREAM"))
+			fprintf(stderr, "<%d>", prio[level]);
+		fprintf(stderr, "rebound: %s: %s%s%s\n", level_names[level],
+			log_mailbox ? log_mailbox : "", log_mailbox ? ": " : "",
+			msg);
 	}
 	fflush(stderr);
 }
@@ -373,28 +375,47 @@ on_body(void *ctx, uint32_t uid, const char *data, size_t len)
 	ml->len = len;
 	rb_sha256(data, len, ml->sha);
 	ml->have_hash = 1;
-	unsigned tries = b->attempts[ml - b->mails];
-	for (;;) {
-		struct rb_events ev;
-		rb_events_init(&ev, &b->arena);
-		char why[256];
-		size_t n = rb_pworker_parse(b->pw, &b->arena, data, len,
-					    b->cf->parse_timeout, &ev, why,
-					    sizeof why);
-		if (n > 0) {
-			ml->ev = ev.v;
-			ml->nev = ev.n;
-			break;
+	return 0;
+}
+
+/* Disposition of a parsed mail from its events. */
+static void
+classify(struct mbx *b, struct mail *ml)
+{
+	set_source(b, ml);
+	if (ml->disp == DISP_QUARANTINE)
+		return;
+	/* a structural limit or unreadable mail: the parser says why */
+	for (size_t i = 0; i < ml->nev; i++)
+		if (ml->ev[i].error) {
+			quarantine(b, ml, "%s", ml->ev[i].error);
+			return;
 		}
+	int known = 0;
+	for (size_t i = 0; i < ml->nev; i++)
+		known |= ml->ev[i].kind != RB_KIND_UNKNOWN;
+	ml->disp = known ? DISP_PROCESSED : DISP_UNKNOWN;
+}
+
+/* A mail the parser failed on: count the attempt (committed at once, so
+ * a crash of the whole daemon still counts it), retry alone up to the
+ * limit, then quarantine it with an event that says why. */
+static int
+parse_failed(struct mbx *b, struct mail *ml, const char *first_why)
+{
+	unsigned tries = b->attempts[ml - b->mails];
+	char why[256];
+	snprintf(why, sizeof why, "%s", first_why);
+	for (;;) {
 		b->mx.parser_failures++;
 		tries++;
-		LOG_WARN("%s UID %u: %s (attempt %u of %u)", b->folder, uid,
-			 why, tries, b->cf->max_attempts);
-		/* recorded at once, outside the batch transaction, so that
-		 * a crash of the whole daemon still counts the attempt */
+		LOG_WARN("%s UID %u: %s (attempt %u of %u)", b->folder,
+			 ml->uid, why, tries, b->cf->max_attempts);
 		if (rb_imap_attempts_inc(b->db, b->account, b->folder,
-					 b->uidvalidity, uid, why) != 0)
+					 b->uidvalidity, ml->uid, why) != 0)
 			return -1;
+		struct rb_events ev;
+		rb_events_init(&ev, &b->arena);
 		if (tries >= b->cf->max_attempts) {
 			quarantine(b, ml, "%s (%u attempts)", why, tries);
 			struct rb_event *e = rb_events_add(&ev);
@@ -404,23 +425,68 @@ on_body(void *ctx, uint32_t uid, const char *data, size_t len)
 						   "quarantined: %s", why);
 			ml->ev = ev.v;
 			ml->nev = ev.n;
-			break;
-		}
-	}
-	set_source(b, ml);
-	if (ml->disp == DISP_QUARANTINE)
-		return 0;
-	/* a structural limit or unreadable mail: the parser says why */
-	for (size_t i = 0; i < ml->nev; i++)
-		if (ml->ev[i].error) {
-			quarantine(b, ml, "%s", ml->ev[i].error);
 			return 0;
 		}
-	int known = 0;
-	for (size_t i = 0; i < ml->nev; i++)
-		known |= ml->ev[i].kind != RB_KIND_UNKNOWN;
-	ml->disp = known ? DISP_PROCESSED : DISP_UNKNOWN;
-	return 0;
+		size_t n = rb_pworker_parse(b->pw, &b->arena, ml->data,
+					    ml->len, b->cf->parse_timeout, &ev,
+					    why, sizeof why);
+		if (n > 0) {
+			ml->ev = ev.v;
+			ml->nev = ev.n;
+			return 0;
+		}
+	}
+}
+
+/* Parse every fetched mail of the batch. */
+static int
+parse_batch(struct mbx *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->nmails; i++)
+		n += b->mails[i].data != NULL &&
+		     b->mails[i].disp != DISP_QUARANTINE;
+	if (n == 0)
+		return 0;
+	enum { WHY = 200 };
+	const char **bufs = malloc(n * sizeof *bufs);
+	size_t *lens = malloc(n * sizeof *lens), *res = malloc(n * sizeof *res);
+	struct mail **who = malloc(n * sizeof *who);
+	struct rb_events *ev = malloc(n * sizeof *ev);
+	char *why = calloc(n, WHY);
+	if (!bufs || !lens || !res || !who || !ev || !why)
+		abort();
+	size_t k = 0;
+	for (size_t i = 0; i < b->nmails; i++) {
+		struct mail *ml = &b->mails[i];
+		if (ml->data == NULL || ml->disp == DISP_QUARANTINE)
+			continue;
+		bufs[k] = ml->data;
+		lens[k] = ml->len;
+		who[k] = ml;
+		rb_events_init(&ev[k], &b->arena);
+		k++;
+	}
+	rb_pworker_parse_many(b->pw, &b->arena, bufs, lens, n,
+			      b->cf->parse_timeout, ev, res, why, WHY);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (res[i] > 0) {
+			who[i]->ev = ev[i].v;
+			who[i]->nev = ev[i].n;
+		} else {
+			rc = parse_failed(b, who[i], why + i * WHY);
+		}
+		if (rc == 0)
+			classify(b, who[i]);
+	}
+	free(bufs);
+	free(lens);
+	free(res);
+	free(who);
+	free(ev);
+	free(why);
+	return rc;
 }
 
 static void
@@ -599,9 +665,12 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 	free(want);
 	if (r != RB_IMAP_OK) {
 		batch_free(b);
-		if (b->db == NULL || rb_store_error(b->db)[0] == '\0')
-			return imap_fail(b, r);
 		return imap_fail(b, r);
+	}
+	double tf = now_s();
+	if (parse_batch(b) != 0) {
+		batch_free(b);
+		return db_fail(b, "recording a parser failure");
 	}
 	double t1 = now_s();
 
@@ -710,9 +779,9 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 	b->mx.last_success = time(NULL);
 	LOG_INFO("%s: batch of %zu up to UID %u: %lu new, %lu duplicate, "
 		 "%lu events, %lu new suppressions "
-		 "(fetch+parse %.0f ms, store %.0f ms, server %.0f ms)",
+		 "(fetch %.0f ms, parse %.0f ms, store %.0f ms, server %.0f ms)",
 		 b->folder, n, new_last, cnt.messages_new, cnt.messages_dup,
-		 cnt.events_new, cnt.supp_new, (t1 - t0) * 1e3,
+		 cnt.events_new, cnt.supp_new, (tf - t0) * 1e3, (t1 - tf) * 1e3,
 		 (t2 - t1) * 1e3, (t3 - t2) * 1e3);
 out:
 	free(sm);

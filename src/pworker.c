@@ -376,3 +376,151 @@ rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a, const char *buf,
 	free(reply);
 	return n;
 }
+
+void
+rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
+		      const char *const *bufs, const size_t *lens, size_t n,
+		      unsigned timeout, struct rb_events *ev, size_t *res,
+		      char *why, size_t whylen)
+{
+	size_t next = 0;	/* first mail without a result */
+	while (next < n) {
+		if (w->pid <= 0 && spawn(w) < 0) {
+			for (size_t i = next; i < n; i++) {
+				res[i] = 0;
+				snprintf(why + i * whylen, whylen,
+					 "cannot start the parser: %s",
+					 strerror(errno));
+			}
+			return;
+		}
+		/* writer state: mail ws, offset wo (header counts 8) */
+		size_t ws = next, wo = 0;
+		size_t rs = next;	/* mail whose reply comes next */
+		uint64_t hdr_out = 0, hdr_in = 0;
+		size_t ro = 0;
+		char *reply = NULL;
+		long long deadline = now_ms() + (long long)timeout * 1000;
+		int failed = 0;	/* 1 crash, 2 timeout, 3 malformed */
+		while (rs < n && !failed) {
+			struct pollfd p[2];
+			int np = 0;
+			p[np++] = (struct pollfd){.fd = w->from_child,
+						  .events = POLLIN};
+			if (ws < n)
+				p[np++] = (struct pollfd){.fd = w->to_child,
+							  .events = POLLOUT};
+			long long left = deadline - now_ms();
+			if (left <= 0) {
+				failed = 2;
+				break;
+			}
+			int pr = poll(p, (nfds_t)np, left > 1000 ? 1000 : (int)left);
+			if (pr < 0 && errno != EINTR) {
+				failed = 1;
+				break;
+			}
+			if (pr <= 0)
+				continue;
+			/* write as much as the pipe takes */
+			if (np == 2 && (p[1].revents & (POLLOUT | POLLERR))) {
+				for (;;) {
+					if (ws >= n)
+						break;
+					const char *src;
+					size_t total;
+					hdr_out = lens[ws];
+					if (wo < 8) {
+						src = (const char *)&hdr_out + wo;
+						total = 8 - wo;
+					} else {
+						src = bufs[ws] + (wo - 8);
+						total = lens[ws] - (wo - 8);
+					}
+					ssize_t r = total ? write(w->to_child, src,
+								  total)
+							  : 0;
+					if (r < 0) {
+						if (errno == EINTR)
+							continue;
+						if (errno != EAGAIN)
+							failed = 1;
+						break;
+					}
+					wo += (size_t)r;
+					if (wo == 8 + lens[ws]) {
+						ws++;
+						wo = 0;
+					}
+				}
+			}
+			if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+				for (;;) {
+					ssize_t r;
+					if (ro < 8) {
+						r = read(w->from_child,
+							 (char *)&hdr_in + ro, 8 - ro);
+					} else {
+						r = read(w->from_child,
+							 reply + (ro - 8),
+							 hdr_in - (ro - 8));
+					}
+					if (r == 0) {
+						failed = 1;
+						break;
+					}
+					if (r < 0) {
+						if (errno == EINTR)
+							continue;
+						if (errno != EAGAIN)
+							failed = 1;
+						break;
+					}
+					ro += (size_t)r;
+					if (ro == 8) {
+						if (hdr_in > (256u << 20)) {
+							failed = 3;
+							break;
+						}
+						reply = malloc(hdr_in + 1);
+						if (reply == NULL)
+							abort();
+					}
+					if (ro >= 8 && ro == 8 + hdr_in) {
+						res[rs] = rb_events_unpack(
+						    a, reply, hdr_in, &ev[rs]);
+						free(reply);
+						reply = NULL;
+						ro = 0;
+						if (res[rs] == 0) {
+							failed = 3;
+							break;
+						}
+						rs++;
+						deadline = now_ms() +
+							   (long long)timeout * 1000;
+						if (rs == n)
+							break;
+					}
+				}
+			}
+		}
+		free(reply);
+		if (!failed)
+			return;
+		/* mail rs is the culprit: record, restart, go on after it */
+		char *msg = why + rs * whylen;
+		res[rs] = 0;
+		if (failed == 2) {
+			snprintf(msg, whylen, "parser timed out after %u s",
+				 timeout);
+			reap(w, 1, NULL, 0);
+		} else if (failed == 3) {
+			snprintf(msg, whylen, "parser sent a malformed reply");
+			reap(w, 1, NULL, 0);
+		} else {
+			reap(w, 0, msg, whylen);
+		}
+		next = rs + 1;
+	}
+}
