@@ -10,6 +10,11 @@
 
 const struct rb_module *const rb_modules[] = {
     &rb_mod_arf,
+    /* dialects-b: Amazon SES's own DSNs wrap the remote reply in a
+     * summary of theirs; unwrapped before the generic DSN parser sees
+     * them (parsers/mta_amazon.c, only DSNs from amazonses.com with the
+     * "(delivery attempts: N)" wrapper) */
+    &rb_mod_amazonses_dsn,
     &rb_mod_rfc3464,
     /* dialects-b (mta_b.h): plain-text and JSON bounces of providers and
      * commercial MTAs.  Below rfc3464 because a real delivery-status part

@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "addr.h"
+#include "status.h"
 #include "mta_b.h"
 #include "text.h"
 
@@ -271,6 +272,65 @@ out:
 	return count;
 }
 
+/* ---- SES's own DSNs (2012-2015 form) ----------------------------------- */
+
+/*
+ * SES wrapped the remote server's reply in its own summary:
+ *   Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.2.2
+ *       <rcpt@example.jp>... Mailbox Full' (delivery attempts: 0)
+ * The Status field repeats SES's guess (5.1.0); the reply inside the
+ * quotes is what the remote server said.  The module sits above rfc3464
+ * and only takes DSNs from amazonses.com that carry this wrapper.
+ */
+static bool
+detect_ses_dsn(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	if (m->dsn == NULL || m->from_addr == NULL ||
+	    strstr(m->from_addr, "amazonses.com") == NULL)
+		return false;
+	return rb_strcasestr_n(m->dsn, m->dsn_len, "(delivery attempts:") !=
+	       NULL;
+}
+
+/* "5.1.0 - Unknown address error 550-'<reply>' (delivery attempts: 0)"
+ * -> "550 <reply>", or NULL when the wrapper is not there */
+static char *
+unwrap_ses(struct rb_arena *a, const char *d)
+{
+	const char *q = strstr(d, "-'");
+	const char *e = strstr(d, "' (delivery attempts:");
+	if (q == NULL || e == NULL || e <= q + 2 || q < d + 3)
+		return NULL;
+	const char *code = q - 3;
+	if (code[0] < '2' || code[0] > '5' || code[1] < '0' || code[1] > '9' ||
+	    code[2] < '0' || code[2] > '9')
+		return NULL;
+	return rb_arena_printf(a, "%.3s %.*s", code, (int)(e - q - 2), q + 2);
+}
+
+static int
+parse_ses_dsn(struct rb_ctx *c)
+{
+	int n = rb_dsn_parse_blocks(c, "amazonses", c->m->dsn, c->m->dsn_len);
+	for (size_t i = c->out->n - (size_t)n; i < c->out->n; i++) {
+		struct rb_event *e = &c->out->v[i];
+		const char *d = e->diagnostic ? rb_strip_type(e->diagnostic)
+					      : NULL;
+		char *inner = d ? unwrap_ses(c->a, d) : NULL;
+		if (inner == NULL)
+			continue;
+		e->diagnostic = inner;
+		char *st = rb_status_find(c->a, inner, strlen(inner));
+		if (st != NULL && strcmp(st + 1, ".0.0") != 0)
+			e->status = st;
+		if (e->smtp_command == NULL)
+			e->smtp_command = rb_smtp_command_find(inner,
+							       strlen(inner));
+	}
+	return n;
+}
+
 /* ---- WorkMail ---------------------------------------------------------- */
 
 static const char wm_intro[] =
@@ -302,6 +362,8 @@ parse_workmail(struct rb_ctx *c)
 }
 
 const struct rb_module rb_mod_amazonses = {"amazonses", detect_ses, parse_ses};
+const struct rb_module rb_mod_amazonses_dsn = {"amazonses", detect_ses_dsn,
+					       parse_ses_dsn};
 const struct rb_module rb_mod_amazonworkmail = {"amazonworkmail",
 						detect_workmail,
 						parse_workmail};

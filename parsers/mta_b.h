@@ -22,6 +22,7 @@
 #include "module.h"
 
 extern const struct rb_module rb_mod_amazonses;
+extern const struct rb_module rb_mod_amazonses_dsn;
 extern const struct rb_module rb_mod_amazonworkmail;
 extern const struct rb_module rb_mod_dragonfly;
 extern const struct rb_module rb_mod_exchange2003;
