@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../src/addrkey.h"
 #include "../src/policy.h"
@@ -659,6 +660,11 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 		x->rule = PQgetvalue(r, i, 6);
 		x->t = (time_t)strtoll(PQgetvalue(r, i, 7), NULL, 10);
 	}
+	/* tests only: hold the transaction open here so that a test can
+	 * kill the connection mid-batch (tests/t_store_crash.sh) */
+	const char *stall = getenv("REBOUND_TEST_STALL_BATCH");
+	if (stall && stall[0])
+		sleep((unsigned)atoi(stall));
 	/* ev points into r: keep r until apply_policy is done */
 	if (nnew > 0 && apply_policy(s, pol, ev, nnew, c) != 0)
 		goto out;

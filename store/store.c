@@ -476,6 +476,19 @@ load_applied(struct rb_store *s, bool *applied)
 	return 0;
 }
 
+static bool
+has_schema_table(struct rb_store *s, int *err)
+{
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT to_regclass('schema_version') IS NOT "
+				 "NULL",
+				 0, NULL);
+	*err = r == NULL;
+	bool yes = r && PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	return yes;
+}
+
 int
 rb_store_migrate(struct rb_store *s, int *applied_n)
 {
@@ -488,6 +501,17 @@ rb_store_migrate(struct rb_store *s, int *applied_n)
 	if (s->tx) {
 		free(applied);
 		return rb_store_fail(s, NULL, "migrate inside a transaction");
+	}
+	/* fast path: everything applied (one query, no lock, no DDL) */
+	int e;
+	if (has_schema_table(s, &e) && load_applied(s, applied) == 0) {
+		bool all = true;
+		for (unsigned i = 0; i < rb_migrations_count; i++)
+			all &= applied[i];
+		if (all) {
+			free(applied);
+			return 0;
+		}
 	}
 	if (rb_store_begin(s) != 0) {
 		free(applied);
@@ -537,19 +561,6 @@ fail:;
 	rb_store_rollback(s);
 	memcpy(s->err, keep, sizeof(keep));
 	return -1;
-}
-
-static bool
-has_schema_table(struct rb_store *s, int *err)
-{
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT to_regclass('schema_version') IS NOT "
-				 "NULL",
-				 0, NULL);
-	*err = r == NULL;
-	bool yes = r && PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
-	return yes;
 }
 
 int
