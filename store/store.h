@@ -156,6 +156,14 @@ int rb_store_unsuppress(struct rb_store *s, const char *address,
 int rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 		   bool *hit);
 
+/* Estimated number of suppression rows (planner statistics; cheap). */
+long long rb_store_active_estimate(struct rb_store *s);
+/* Stream every actively suppressed key (COPY): cb gets a NUL-terminated
+ * key valid during the call; non-zero from cb stops (rest is drained).
+ * For bulk filtering: one pass over the list instead of lookups. */
+typedef int (*rb_key_cb)(void *ctx, const char *key, size_t len);
+int rb_store_active_keys(struct rb_store *s, rb_key_cb cb, void *ctx);
+
 /* ---- listing, export/import, explain, replay ---- */
 
 enum rb_list_state { RB_LIST_ACTIVE, RB_LIST_INACTIVE, RB_LIST_ALL };

@@ -195,6 +195,12 @@ rb_store_unsuppress(struct rb_store *s, const char *address,
 	return 0;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int
 rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 	       bool *hit)
@@ -212,23 +218,114 @@ rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 	arr.p[arr.n] = '\0';
 	now_param(now, sizeof(now));
 	const char *p[] = {now, arr.p};
+	/* "= ANY(array)" is one index scan over the sorted keys; a join
+	 * with unnest() probes the index once per key, ~20x slower */
 	PGresult *r = rb_store_q(
 	    s, PGRES_TUPLES_OK,
-	    "SELECT u.i FROM unnest($2::text[]) WITH ORDINALITY AS u(k, i)"
-	    " JOIN suppressions s ON s.addr_key = u.k"
-	    " WHERE s.removed_at IS NULL AND (s.expires_at IS NULL OR"
-	    " s.expires_at > to_timestamp($1))",
+	    "SELECT addr_key FROM suppressions WHERE addr_key = ANY($2::text[])"
+	    " AND removed_at IS NULL AND (expires_at IS NULL OR"
+	    " expires_at > to_timestamp($1))",
 	    2, p);
 	rb_copy_free(&arr);
 	if (r == NULL)
 		return -1;
-	for (int i = 0; i < PQntuples(r); i++) {
-		long k = strtol(PQgetvalue(r, i, 0), NULL, 10);
-		if (k >= 1 && (size_t)k <= n)
-			hit[k - 1] = true;
+	int nr = PQntuples(r);
+	if (nr > 0) {
+		const char **found = malloc((size_t)nr * sizeof(*found));
+		if (found == NULL) {
+			PQclear(r);
+			return rb_store_fail(s, NULL, "out of memory");
+		}
+		for (int i = 0; i < nr; i++)
+			found[i] = PQgetvalue(r, i, 0);
+		qsort(found, (size_t)nr, sizeof(*found), cmp_str);
+		for (size_t i = 0; i < n; i++)
+			hit[i] = bsearch(&keys[i], found, (size_t)nr,
+					 sizeof(*found), cmp_str) != NULL;
+		free(found);
 	}
 	PQclear(r);
 	return 0;
+}
+
+long long
+rb_store_active_estimate(struct rb_store *s)
+{
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT greatest(reltuples, 0)::bigint FROM"
+				 " pg_class WHERE oid = 'suppressions'::regclass",
+				 0, NULL);
+	if (r == NULL)
+		return -1;
+	long long n = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
+				   : 0;
+	PQclear(r);
+	return n;
+}
+
+/* undo COPY text escaping in place; returns the new length */
+static size_t
+copy_unescape(char *p, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] != '\\' || i + 1 == n) {
+			p[o++] = p[i];
+			continue;
+		}
+		char c = p[++i];
+		switch (c) {
+		case 'b': p[o++] = '\b'; break;
+		case 'f': p[o++] = '\f'; break;
+		case 'n': p[o++] = '\n'; break;
+		case 'r': p[o++] = '\r'; break;
+		case 't': p[o++] = '\t'; break;
+		case 'v': p[o++] = '\v'; break;
+		default: p[o++] = c;
+		}
+	}
+	return o;
+}
+
+int
+rb_store_active_keys(struct rb_store *s, rb_key_cb cb, void *ctx)
+{
+	PGconn *pg = rb_store_pg(s);
+	char now[32], sql[256];
+	now_param(now, sizeof(now));
+	/* COPY takes no parameters: the time is a number we formatted */
+	snprintf(sql, sizeof(sql),
+		 "COPY (SELECT addr_key FROM suppressions WHERE removed_at IS"
+		 " NULL AND (expires_at IS NULL OR expires_at > to_timestamp(%s)))"
+		 " TO STDOUT",
+		 now);
+	PGresult *r = PQexec(pg, sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_COPY_OUT) {
+		rb_store_fail(s, r, "COPY failed");
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	int rc = 0, len;
+	char *buf;
+	while ((len = PQgetCopyData(pg, &buf, 0)) > 0) {
+		size_t l = (size_t)len;
+		if (l > 0 && buf[l - 1] == '\n')
+			l--;
+		l = copy_unescape(buf, l);
+		buf[l] = '\0';
+		if (rc == 0 && cb(ctx, buf, l) != 0)
+			rc = 1;
+		PQfreemem(buf);
+	}
+	while ((r = PQgetResult(pg)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+			rc = rb_store_fail(s, r, "COPY failed");
+		PQclear(r);
+	}
+	if (len == -2 && rc == 0)
+		rc = rb_store_fail(s, NULL, "COPY failed");
+	return rc < 0 ? -1 : 0;
 }
 
 int
