@@ -46,7 +46,7 @@ TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
 MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
-.PHONY: all deps check test test-only clean fuzz demo bench corpus-check
+.PHONY: all deps check test test-only clean fuzz demo bench bench-store corpus-check
 
 all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
 
@@ -122,6 +122,11 @@ corpus-check: all
 
 bench: all
 	@./scripts/bench.sh
+	@./scripts/bench-store.sh
+
+# ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
+bench-store: all
+	@./scripts/bench-store.sh
 
 clean:
 	rm -rf build build-san build-fuzz
