@@ -44,8 +44,8 @@ check "auth-failure report is stored" '[ "$(pg_sql "SELECT count(*) FROM events 
 # reputation / content reasons never suppress, but are stored
 mk_dsn "$D/r1.eml" blk@gmail.example 5.7.1 "550 5.7.1 message blocked due to poor reputation" "Wed, $(day 08)"
 ingest "$D/r1.eml"
-check "blocked does not suppress" '! suppressed blk@gmail.example'
-check "blocked is stored with class none" '[ "$(pg_sql "SELECT policy_class FROM events WHERE addr_key = '"'blk@gmail.example'"'")" = none ]'
+check "blocked (reputation) does not suppress" '! suppressed blk@gmail.example'
+check "reputation bounce is stored with class none" '[ "$(pg_sql "SELECT policy_class FROM events WHERE addr_key = '"'blk@gmail.example'"'")" = none ]'
 
 # delays, deliveries, auto-replies, unknown never suppress
 ACTION=delayed mk_dsn "$D/d1.eml" slow@example.com 4.4.1 "451 4.4.1 try later" "Wed, $(day 08)"
@@ -107,7 +107,7 @@ check "manual suppress of a suppressed address changes nothing" '[ "$(pg_sql "SE
 # replay: consistent under the same policy; a changed policy shows and applies
 out=$("$R" policy replay --dry-run)
 check "replay under the same policy: no change ($(echo "$out" | tail -1))" 'echo "$out" | grep -q "^0 change"'
-printf 'reason.blocked = hard\n' >"$PG_DIR/p.conf"
+printf 'reason.blocked = hard\nreason.badreputation = hard\n' >"$PG_DIR/p.conf"
 out=$("$R" policy replay --dry-run --policy "$PG_DIR/p.conf")
 check "dry run shows the new suppression" 'echo "$out" | grep -q "^add blk@gmail.example"'
 check "dry run changes nothing" '! suppressed blk@gmail.example'
