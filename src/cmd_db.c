@@ -4,6 +4,7 @@
  *   status   schema version of the database (and the built-in cluster)
  *   start    start (initialising on first use) the built-in cluster
  *   stop     stop the built-in cluster
+ *   prune    clear raw message bytes whose retention has passed
  * Exit status: 0 ok; 1 error; 2 usage; `status`: 3 when migrations are
  * pending.
  */
@@ -21,7 +22,7 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound db migrate|status [--db CONNINFO]\n"
+	fputs("usage: rebound db migrate|status|prune [--db CONNINFO]\n"
 	      "       rebound db start|stop\n"
 	      "CONNINFO is a libpq connection string or URI; default "
 	      "$REBOUND_DB,\nelse the built-in cluster under the state "
@@ -86,6 +87,19 @@ cmd_db(int argc, char **argv)
 		printf("%d migration(s) applied\n", n);
 		rb_store_close(s);
 		return 0;
+	}
+	if (strcmp(what, "prune") == 0) {
+		struct rb_store *s = rb_cli_store(db, true);
+		unsigned long n;
+		if (s == NULL)
+			return 1;
+		int rc = rb_store_prune_raw(s, &n);
+		if (rc != 0)
+			rb_err("%s", rb_store_error(s));
+		else
+			printf("raw bytes cleared from %lu message(s)\n", n);
+		rb_store_close(s);
+		return rc ? 1 : 0;
 	}
 	if (strcmp(what, "status") == 0) {
 		if (db == NULL && getenv("REBOUND_DB") == NULL &&

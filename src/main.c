@@ -25,7 +25,7 @@ static const struct command commands[] = {
      "check the configuration, print effective settings", cmd_config},
     {"run", "[--once] [--config FILE]",
      "the daemon: read the configured IMAP mailboxes", cmd_run},
-    {"db", "migrate|status|start|stop", "manage the database and its schema",
+    {"db", "migrate|status|start|stop|prune", "manage the database and its schema",
      cmd_db},
     {"ingest", "PATH...", "parse mail and store events and suppressions",
      cmd_ingest},

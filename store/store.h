@@ -75,6 +75,9 @@ bool rb_store_in_tx(const struct rb_store *s);
  */
 void rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days);
 
+/* Clear raw bytes whose retention has passed; *cleared gets the count. */
+int rb_store_prune_raw(struct rb_store *s, unsigned long *cleared);
+
 /* One mail and what the parser made of it. */
 struct rb_store_msg {
 	/* file path as found, or "imap:MAILBOX;UIDVALIDITY=V;UID=U" (the

@@ -621,3 +621,21 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 	rb_supp_free(&sp);
 	return found ? 0 : 1;
 }
+
+int
+rb_store_prune_raw(struct rb_store *s, unsigned long *cleared)
+{
+	char now[32];
+	now_param(now, sizeof(now));
+	const char *p[] = {now};
+	PGresult *r = rb_store_q(s, PGRES_COMMAND_OK,
+				 "UPDATE messages SET raw = NULL, raw_expires_at ="
+				 " NULL WHERE raw IS NOT NULL AND raw_expires_at"
+				 " <= to_timestamp($1)",
+				 1, p);
+	if (r == NULL)
+		return -1;
+	*cleared = strtoul(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return 0;
+}

@@ -97,3 +97,14 @@ pg_sql "CREATE ROLE mailer LOGIN; GRANT rebound_reader TO mailer" >/dev/null
 check "reader role reads the view" '[ -n "$("$PG_BIN/psql" -XAtq -h 127.0.0.1 -p "$PGPORT" -U mailer -d rebound -c "SELECT count(*) FROM rebound_active_suppressions")" ]'
 check "reader role cannot read the events" '! "$PG_BIN/psql" -XAtq -h 127.0.0.1 -p "$PGPORT" -U mailer -d rebound -c "SELECT 1 FROM events LIMIT 1" >/dev/null 2>&1'
 check "reader role cannot write" '! "$PG_BIN/psql" -XAtq -h 127.0.0.1 -p "$PGPORT" -U mailer -d rebound -c "DELETE FROM suppressions" >/dev/null 2>&1'
+
+# raw bytes: kept with a retention when the policy says so, then pruned
+printf 'keep_raw = yes\nraw_retention = 10d\n' >"$PG_DIR/raw.conf"
+mk_dsn "$D/raw.eml" raw@example.com 5.1.1 "550 5.1.1 user unknown" "Mon, 06 Jan 2025 10:00:00 +0000"
+"$R" ingest --quiet --policy "$PG_DIR/raw.conf" "$D/raw.eml" >/dev/null
+check "raw bytes kept, identical to the file" '[ "$(pg_sql "SELECT encode(sha256(raw), '"'hex'"') = encode(messages.sha256, '"'hex'"') FROM messages WHERE source LIKE '"'%raw.eml'"'")" = t ]'
+check "without keep_raw nothing is kept" '[ "$(pg_sql "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 1 ]'
+REBOUND_NOW=2025-03-05T00:00:00Z "$R" db prune >/dev/null
+check "prune before the retention keeps them" '[ "$(pg_sql "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 1 ]'
+REBOUND_NOW=2025-03-20T00:00:00Z "$R" db prune >/dev/null
+check "prune after the retention clears them" '[ "$(pg_sql "SELECT count(*) FROM messages WHERE raw IS NOT NULL")" = 0 ]'
