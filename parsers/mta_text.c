@@ -273,6 +273,8 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 		i++;
 	} else if (n - i >= 3 && memcmp(line + i, "...", 3) == 0) {
 		i += 3;
+	} else if (n - j >= 3 && memcmp(line + j, "...", 3) == 0) {
+		i = j + 3;	/* "addr ... unknown host" (Exim 3) */
 	} else if (j > i && line[j] == '<') {
 		/* "addr <addr2>": the bracketed one is the route address
 		 * (Exim's malformed-address notice, Active!Hunter) */
@@ -361,6 +363,80 @@ trailing(const char *line, size_t n, const char **as, size_t *al,
 	return true;
 }
 
+/* "  kijitora" alone: the local part Exim reports for a local alias */
+static bool
+bare_local(const char *line, size_t n, const char **ts, size_t *tl)
+{
+	size_t i = 0;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i < 2)
+		return false;	/* Exim indents the addresses */
+	size_t s0 = i;
+	while (i < n && (isalnum((unsigned char)line[i]) || line[i] == '.' ||
+			 line[i] == '_' || line[i] == '-' || line[i] == '+'))
+		i++;
+	size_t e = i;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i != n || e == s0 || e - s0 > 64)
+		return false;
+	*ts = line + s0;
+	*tl = e - s0;
+	return true;
+}
+
+/* local@domain for a bare local part, from the original's headers */
+static char *
+in_text(struct rb_ctx *c, const char *v, size_t vl, const char *t, size_t tl)
+{
+	size_t off = 0;
+	const char *p;
+	while ((p = rb_memcasemem(v + off, vl - off, t, tl))) {
+		size_t at = (size_t)(p - v);
+		off = at + 1;
+		if (at > 0 && local_char((unsigned char)v[at - 1]))
+			continue;
+		if (at + tl >= vl || v[at + tl] != '@')
+			continue;
+		const char *as;
+		size_t al;
+		if (addr_at(v + at, vl - at, &as, &al) > 0)
+			return rb_addr_normalize(c->a, as, al);
+	}
+	return NULL;
+}
+
+/* local@domain for a bare local part: from the original's headers, or
+ * from the copy of it that follows the report (tail) */
+static char *
+qualify(struct rb_ctx *c, const char *t, size_t tl, const char *tail,
+	size_t taillen)
+{
+	const struct rb_fields *f = &c->m->orig;
+	if (tail != NULL && taillen > 0) {
+		/* its header block only */
+		const char *hb = tail;
+		const char *end = memmem(tail, taillen, "\n\n", 2);
+		char *r = in_text(c, hb, end ? (size_t)(end - hb) : taillen,
+				  t, tl);
+		if (r != NULL)
+			return r;
+	}
+	static const char *const names[] = {"To", "Cc", "Received",
+					    "Delivered-To", NULL};
+	for (size_t k = 0; names[k]; k++)
+		for (size_t i = 0; i < f->n; i++) {
+			if (strcasecmp(f->v[i].name, names[k]) != 0)
+				continue;
+			const char *v = f->v[i].value;
+			char *r = in_text(c, v, strlen(v), t, tl);
+			if (r != NULL)
+				return r;
+		}
+	return NULL;
+}
+
 static bool
 recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
 	       const char **as, size_t *al, const char **rest, size_t *rl)
@@ -447,11 +523,34 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	pos = rs;
 	bool more = rb_next_line(text, re, &pos, &line, &ll);
 	while (more) {
+		char *addr = NULL;
 		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl)) {
-			more = rb_next_line(text, re, &pos, &line, &ll);
-			continue;
+			const char *ts;
+			size_t tl;
+			/* the copy of the original after the report */
+			size_t ts0 = re, tn = len - re;
+			if (tn > 8192)
+				tn = 8192;
+			while (ts0 < len && text[ts0] != '\n')
+				ts0++, tn = tn ? tn - 1 : 0;
+			while (ts0 < len && (text[ts0] == '\n' ||
+					     text[ts0] == '\r'))
+				ts0++, tn = tn ? tn - 1 : 0;
+			if ((d->flags & RB_TD_QUALIFY) &&
+			    bare_local(line, ll, &ts, &tl) &&
+			    (addr = qualify(c, ts, tl, text + ts0, tn)) !=
+				NULL) {
+				as = addr;
+				al = strlen(addr);
+				rest = line + ll;
+				rl = 0;
+			} else {
+				more = rb_next_line(text, re, &pos, &line, &ll);
+				continue;
+			}
 		}
-		char *addr = rb_addr_normalize(c->a, as, al);
+		if (addr == NULL)
+			addr = rb_addr_normalize(c->a, as, al);
 		char diag[DIAG_MAX];
 		size_t dl = 0;
 		diag[0] = '\0';

@@ -41,6 +41,9 @@
 #define RB_TD_DELAY 0x2		/* the template is a delay warning */
 #define RB_TD_REGION_DIAG 0x4	/* always use the whole region as diag */
 #define RB_TD_NO_COMMON_CUT 0x8	/* do not cut at Received:/Return-Path: */
+#define RB_TD_QUALIFY 0x20	/* a bare local part on its own line is
+				 * qualified from the returned original's
+				 * To/Cc/Received ("for local@domain") */
 #define RB_TD_TRAILING_ADDR 0x10	/* "Some reason: addr" lines name a
 					 * recipient; the text is the reason */
 
