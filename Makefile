@@ -103,15 +103,19 @@ check: deps
 	@./tests/run.sh build build-san
 
 fuzz: deps
-	@mkdir -p build-fuzz fuzz/corpus-run
+	@mkdir -p build-fuzz/corpus
+	@# warnings are policed by the gcc builds; clang's extra ones (e.g.
+	@# -Wformat-nonliteral on v*printf wrappers) must not stop fuzzing
 	$(MAKE) --no-print-directory B=build-fuzz CC=clang SANITIZE=0 \
 	  OPT="-O1 -g" SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	  WARN="-Wall -Wextra -Wno-unused-parameter -Wno-format-nonliteral" \
 	  build-fuzz/librebound.a
 	clang -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
 	  $(PKG_CFLAGS) -o build-fuzz/fuzz_parse fuzz/fuzz_parse.c \
 	  build-fuzz/librebound.a $(LDLIBS)
 	./build-fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
-	  -max_len=65536 fuzz/corpus-run fuzz/seeds
+	  -max_len=65536 -dict=fuzz/rebound.dict -artifact_prefix=build-fuzz/ \
+	  build-fuzz/corpus fuzz/seeds
 
 demo: deps
 	@$(MAKE) --no-print-directory -j2 all
