@@ -4,7 +4,8 @@
  * no Feedback-Type (taken as abuse), the report sent as text/plain,
  * the original as text/rfc822-headers, several Original-Rcpt-To fields,
  * Microsoft's JMRP mails (the original attached alone, the complainer in
- * X-HmXmrOriginalRecipient) and Yahoo's.
+ * X-HmXmrOriginalRecipient) and Yahoo's; and Apple Mail's unsubscribe
+ * mails (an opt-out, from the subscriber).
  */
 #include <string.h>
 
@@ -37,6 +38,16 @@ is_jmrp(const struct rb_mail *m)
 	       rb_fields_get(&m->orig, "X-HmXmrOriginalRecipient") != NULL;
 }
 
+/* Apple Mail's one-click unsubscribe: a mail from the subscriber to the
+ * List-Unsubscribe address, marked X-Apple-Unsubscribe: true.  Not ARF,
+ * but the same signal as an opt-out report. */
+static bool
+is_apple_unsubscribe(const struct rb_mail *m)
+{
+	const char *v = rb_mail_header(m, "X-Apple-Unsubscribe");
+	return v != NULL && rb_startswith_ci(v, "true") && m->from_addr;
+}
+
 static bool
 detect(const struct rb_ctx *c)
 {
@@ -48,7 +59,7 @@ detect(const struct rb_ctx *c)
 		return true;
 	if (text_report(m, &l) != NULL)
 		return true;
-	return is_jmrp(m);
+	return is_jmrp(m) || is_apple_unsubscribe(m);
 }
 
 static void
@@ -118,6 +129,15 @@ parse(struct rb_ctx *c)
 	}
 	if (n > 0)
 		return n;
+	if (rep == NULL && !is_jmrp(m) && is_apple_unsubscribe(m)) {
+		add_complaint(c, NULL, m->from_addr, &n);
+		struct rb_event *e = &c->out->v[c->out->n - 1];
+		e->feedback_type = "opt-out";
+		e->user_agent = "Apple Mail";
+		if (m->to)
+			e->sender = rb_addr_find(c->a, m->to, strlen(m->to));
+		return n;
+	}
 	/* otherwise the recipient of the reported original */
 	const char *to = NULL;
 	if (m->has_orig) {

@@ -105,6 +105,45 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 }
 
 /*
+ * A DSN without Diagnostic-Code: the remote reply is often in the human-
+ * readable part (Sendmail's "Transcript of session follows", "<<< 550
+ * ...").  Take the first line that starts with a 4xx/5xx reply and names
+ * the recipient (address or local part); when the report has only one
+ * recipient, any such line.  Never a recipient: only the text.
+ */
+static const char *
+body_reply(struct rb_ctx *c, const char *body, size_t len, const char *rcpt,
+	   bool only_one)
+{
+	size_t pos = 0, ll;
+	const char *line;
+	const char *at = strchr(rcpt, '@');
+	size_t local = at ? (size_t)(at - rcpt) : strlen(rcpt);
+	const char *any = NULL;
+	size_t anyl = 0;
+	for (int lines = 0; lines < 2000 && rb_next_line(body, len, &pos, &line,
+							 &ll);
+	     lines++) {
+		while (ll > 0 && (*line == ' ' || *line == '\t'))
+			line++, ll--;
+		if (ll >= 4 && memcmp(line, "<<< ", 4) == 0)
+			line += 4, ll -= 4;
+		if (ll < 5 || (line[0] != '4' && line[0] != '5') ||
+		    line[1] < '0' || line[1] > '5' || line[2] < '0' ||
+		    line[2] > '9' || (line[3] != ' ' && line[3] != '-'))
+			continue;
+		if (rb_memcasemem(line, ll, rcpt, strlen(rcpt)) ||
+		    (local >= 3 && rb_memcasemem(line, ll, rcpt, local)))
+			return rb_squeeze(c->a, line, ll);
+		if (any == NULL) {
+			any = line;
+			anyl = ll;
+		}
+	}
+	return only_one && any ? rb_squeeze(c->a, any, anyl) : NULL;
+}
+
+/*
  * Shared with dialect modules whose reports are DSN-shaped text.
  *
  * Blocks are separated by blank lines, but real reports also run the
@@ -174,33 +213,38 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 			n += r;
 		}
 	}
+	/* what the blocks do not say, the human-readable text may: the
+	 * bounce's text before the blocks (when the blocks are in it) */
+	const char *body = c->m->body;
+	size_t blen = c->m->body_len;
+	if (text >= body && text < body + blen)
+		blen = (size_t)(text - body);
+	for (size_t i = c->out->n - (size_t)n; i < c->out->n; i++) {
+		struct rb_event *e = &c->out->v[i];
+		if (e->diagnostic == NULL && e->kind == RB_KIND_BOUNCE)
+			e->diagnostic =
+			    body_reply(c, body, blen, e->recipient, n == 1);
+		if (e->smtp_command == NULL && e->diagnostic != NULL)
+			e->smtp_command = rb_smtp_command_find(
+			    e->diagnostic, strlen(e->diagnostic));
+		if (e->smtp_command == NULL)
+			e->smtp_command =
+			    rb_smtp_command_near(body, blen, e->recipient);
+		if (e->smtp_command == NULL && e->diagnostic == NULL)
+			e->smtp_command = rb_smtp_command_find(body, blen);
+		/* no reply either: the human-readable part's sentence
+		 * about this recipient explains the failure */
+		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
+			e->diagnostic =
+			    rb_text_near(c->a, body, blen, e->recipient);
+	}
 	return n;
 }
 
 static int
 parse(struct rb_ctx *c)
 {
-	int n = rb_dsn_parse_blocks(c, "rfc3464", c->m->dsn, c->m->dsn_len);
-	/* the SMTP command is usually in the human-readable part */
-	for (size_t i = c->out->n - (size_t)n; i < c->out->n; i++) {
-		struct rb_event *e = &c->out->v[i];
-		if (e->smtp_command == NULL && e->diagnostic != NULL)
-			e->smtp_command = rb_smtp_command_find(
-			    e->diagnostic, strlen(e->diagnostic));
-		if (e->smtp_command == NULL)
-			e->smtp_command = rb_smtp_command_near(
-			    c->m->body, c->m->body_len, e->recipient);
-		if (e->smtp_command == NULL && e->diagnostic == NULL)
-			e->smtp_command =
-			    rb_smtp_command_find(c->m->body, c->m->body_len);
-		/* no Diagnostic-Code: the human-readable part's sentence
-		 * about this recipient explains the failure */
-		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
-			e->diagnostic = rb_text_near(c->a, c->m->body,
-						     c->m->body_len,
-						     e->recipient);
-	}
-	return n;
+	return rb_dsn_parse_blocks(c, "rfc3464", c->m->dsn, c->m->dsn_len);
 }
 
 const struct rb_module rb_mod_rfc3464 = {"rfc3464", detect, parse};

@@ -184,6 +184,12 @@ classify(const struct rb_rules *rules, const char *status,
 		out->reason = si->reason;
 		out->rule = "status";
 	}
+	/* RFC 5321 500-504: the command itself was refused */
+	if (out->reason == NULL && smtp_code != NULL && smtp_code[0] == '5' &&
+	    smtp_code[1] == '0' && smtp_code[2] >= '0' && smtp_code[2] <= '4') {
+		out->reason = "syntaxerror";
+		out->rule = "smtp-code";
+	}
 	if (out->reason == NULL) {
 		bool evidence =
 		    (status && (status[0] == '5' || status[0] == '4')) ||

@@ -5,7 +5,8 @@
  *
  * Order: a *specific* status code (x.1.1, x.2.2, x.4.7 ...) decides;
  * otherwise the first text rule that matches the diagnostic decides;
- * otherwise the status code's generic meaning; otherwise "undefined"
+ * otherwise the status code's generic meaning; then SMTP 500-504 as
+ * syntaxerror; otherwise "undefined"
  * ("onhold" when there is no failure evidence at all).
  */
 #ifndef RB_REASON_H
@@ -19,7 +20,8 @@ struct rb_classified {
 	const char *reason;	/* never NULL */
 	int hard;		/* 1/0 */
 	const char *feedback;	/* a rule made it a complaint, else NULL */
-	const char *rule;	/* rule name or "status:5.1.1", for audit */
+	const char *rule;	/* rule name, "status", "smtp-code" or
+				 * "default", for audit */
 };
 
 bool rb_reason_known(const char *reason);
