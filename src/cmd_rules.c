@@ -1,11 +1,12 @@
 /*
  * rebound rules [--rules FILE] [--dump] [--check]
- * --check (default) loads the rules (built-in, or FILE), which verifies
- * that every rule compiles and matches its own example, and prints a
- * count; --dump prints the built-in rules file.
+ * --check (default) loads the rules (built-in, or FILE in front of the
+ * built-in ones), which verifies that every rule compiles and matches its
+ * own example, and prints a count; --dump prints the built-in rules.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -51,7 +52,17 @@ cmd_rules(int argc, char **argv)
 	struct rb_rules *r = rb_load_rules(path, &lim);
 	if (r == NULL)
 		return 1;
-	printf("%zu rules OK (%s)\n", r->n, path ? path : "built-in");
+	if (path == NULL) {
+		printf("%zu rules OK (built-in)\n", r->n);
+	} else {
+		char *err = NULL;
+		struct rb_rules *d = rb_rules_default(&lim, &err);
+		size_t builtin = d ? d->n : 0;
+		printf("%zu rules OK (%s, in front of %zu built-in)\n",
+		       r->n - builtin, path, builtin);
+		rb_rules_free(d);
+		free(err);
+	}
 	rb_rules_free(r);
 	return 0;
 }

@@ -12,7 +12,8 @@
 
 #define RB_VERSION "0.1.0"
 
-/* Built-in rules when path is NULL.  Prints the error and returns NULL. */
+/* Built-in rules when path is NULL; else the file's rules in front of the
+ * built-in ones (tried first).  Prints the error and returns NULL. */
 struct rb_rules *rb_load_rules(const char *path, const struct rb_limits *lim);
 /* Whole file into a malloc'ed NUL-terminated buffer; NULL + errno. */
 char *rb_read_file(const char *path, size_t *len);
