@@ -27,5 +27,7 @@ int cmd_policy(int argc, char **argv);
 /* `rebound report throttling` (src/cmd_throttling.c), called by
  * cmd_report with argv[0] = "throttling". */
 int cmd_report_throttling(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_sent(int argc, char **argv);
 
 #endif

@@ -1,0 +1,485 @@
+/*
+ * rebound report complaints|bounces [options]
+ * rebound sent import FILE.csv
+ *
+ * The glue between the store's report queries (store/report_q.h) and the
+ * row model and renderers (reports/report.h).  See docs/reports.md.
+ *
+ * Exit status of `report`: 0 ok; 1 error; 2 usage; 3 when --fail-above
+ * is given and a rate (a group's or the total) is above it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../reports/report.h"
+#include "../store/report_q.h"
+#include "../store/store.h"
+#include "cli_store.h"
+#include "commands.h"
+#include "common.h"
+#include "sent_csv.h"
+
+#define EXIT_ABOVE 3
+
+static void
+usage(FILE *f)
+{
+	char kc[256], kb[256];
+	fprintf(f,
+		"usage: rebound report complaints|bounces [OPTIONS]\n"
+		"       rebound report throttling --help   (rate limits per "
+		"provider)\n"
+		"  --since N[d|w]     the last N days (default 30d), today "
+		"included (UTC)\n"
+		"  --from DAY --to DAY  an explicit window, both days "
+		"included\n"
+		"  --by KEY[,KEY...]  group (default: provider for "
+		"complaints, reason for bounces)\n"
+		"      complaints: %s\n"
+		"      bounces:    %s\n"
+		"  --top N            the N largest groups\n"
+		"  --format F         text (default), csv, json, html\n"
+		"  --output FILE      write there (atomically) instead of "
+		"stdout;\n"
+		"                     the format follows a .csv/.json/.html "
+		"suffix\n"
+		"  --fail-above RATE  exit 3 when a rate is above RATE "
+		"(0.3%% or 0.003)\n"
+		"  --marks W,L        rate marks (default 0.1%%,0.3%%)\n"
+		"  --all-types        complaints: also count auth-failure "
+		"and not-spam reports\n"
+		"  --db CONNINFO      database (default $REBOUND_DB, else the "
+		"built-in one)\n",
+		rb_report_key_names(RB_REPORT_COMPLAINTS, kc, sizeof kc),
+		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb));
+}
+
+/* "0.3%" -> 0.003, "0.003" -> 0.003; -1 when invalid */
+static double
+parse_rate(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -1;
+	if (*end == '%') {
+		v /= 100;
+		end++;
+	}
+	return *end == '\0' && v <= 1 ? v : -1;
+}
+
+static void
+today_utc(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* "30d", "4w", "30" -> days; -1 when invalid */
+static int
+parse_since(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end == s || n <= 0 || n > 3650)
+		return -1;
+	if (*end == 'w' && end[1] == '\0')
+		return (int)n * 7;
+	if ((*end == 'd' && end[1] == '\0') || *end == '\0')
+		return (int)n;
+	return -1;
+}
+
+static int
+format_from_name(const char *path)
+{
+	const char *dot = path ? strrchr(path, '.') : NULL;
+	if (dot == NULL)
+		return -1;
+	if (strcmp(dot, ".htm") == 0)
+		return RB_FMT_HTML;
+	return rb_report_format_parse(dot + 1);
+}
+
+static void
+on_row(void *arg, const struct rb_rq_row *row)
+{
+	rb_report_add(arg, row->vals, row->n, row->sub);
+}
+
+static void
+on_day(void *arg, const struct rb_rq_day *d)
+{
+	rb_report_add_day(arg, d->day, d->complaints, d->bounces);
+}
+
+static void
+on_sent(void *arg, const struct rb_rq_sent *r)
+{
+	rb_report_add_sent(arg, r->day, r->sender_domain, r->campaign,
+			   r->list, r->count);
+}
+
+/* Fill a report from the store: groups, sent counts, series. */
+static int
+fill(struct rb_store *s, struct rb_report *r, bool all_types, bool series)
+{
+	const char *cols[RB_REPORT_MAXCOLS];
+	struct rb_rq_spec q = {
+	    .kind = r->kind == RB_REPORT_COMPLAINTS ? "complaint" : "bounce",
+	    .from = r->from,
+	    .to = r->to,
+	    .all_types = all_types,
+	    .cols = cols,
+	    .ncols = rb_report_columns(r, cols),
+	};
+	if (rb_rq_events(s, &q, on_row, r) != 0 ||
+	    rb_rq_sent(s, r->from, r->to, on_sent, r) != 0)
+		return -1;
+	if (series && rb_rq_daily(s, &q, on_day, r) != 0)
+		return -1;
+	return 0;
+}
+
+/* write to path.tmp and rename, so a reader never sees half a report */
+static int
+write_report(const struct rb_report *r, int fmt, const char *path)
+{
+	if (path == NULL || strcmp(path, "-") == 0) {
+		if (rb_report_render(r, fmt, stdout) != 0) {
+			rb_err("writing the report failed");
+			return -1;
+		}
+		return 0;
+	}
+	size_t l = strlen(path) + 16;
+	char *tmp = malloc(l);
+	if (tmp == NULL)
+		return -1;
+	snprintf(tmp, l, "%s.tmp%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL) {
+		rb_err("%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	int rc = rb_report_render(r, fmt, f);
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -1;
+	if (rc != 0) {
+		rb_err("%s: writing the report failed: %s", path,
+		       strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},
+	    {"by", required_argument, NULL, 'b'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"fail-above", required_argument, NULL, 'A'},
+	    {"marks", required_argument, NULL, 'm'},
+	    {"all-types", no_argument, NULL, 'a'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	/* issue 7's rate-limit report lives in src/cmd_throttling.c */
+	if (argc >= 2 && strcmp(argv[1], "throttling") == 0)
+		return cmd_report_throttling(argc - 1, argv + 1);
+	const char *since = NULL, *from = NULL, *to = NULL, *by = NULL;
+	const char *output = NULL, *db = NULL, *marks = NULL;
+	long top = 0;
+	int fmt = -1, c;
+	double fail_above = -1;
+	bool all_types = false;
+	while ((c = getopt_long(argc, argv, "s:f:t:b:n:F:o:A:m:ad:h", lo,
+				NULL)) != -1) {
+		switch (c) {
+		case 's':
+			since = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'b':
+			by = optarg;
+			break;
+		case 'n': {
+			char *end;
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 1) {
+				rb_err("--top wants a positive number");
+				return 2;
+			}
+			break;
+		}
+		case 'F':
+			fmt = rb_report_format_parse(optarg);
+			if (fmt < 0) {
+				rb_err("--format: text, csv, json or html");
+				return 2;
+			}
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'A':
+			fail_above = parse_rate(optarg);
+			if (fail_above < 0) {
+				rb_err("--fail-above wants a rate: 0.3%% or "
+				       "0.003");
+				return 2;
+			}
+			break;
+		case 'm':
+			marks = optarg;
+			break;
+		case 'a':
+			all_types = true;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	int kind = rb_report_kind_parse(argv[optind]);
+	if (kind < 0) {
+		rb_err("report what: complaints or bounces");
+		return 2;
+	}
+	if (fmt < 0)
+		fmt = format_from_name(output);
+	if (fmt < 0)
+		fmt = RB_FMT_TEXT;
+
+	/* the window: --from/--to, or --since (default 30 days) */
+	char today[11], d_from[11], d_to[11];
+	today_utc(today);
+	if (since && (from || to)) {
+		rb_err("--since or --from/--to, not both");
+		return 2;
+	}
+	if (from || to) {
+		if (!from || !to) {
+			rb_err("--from and --to go together");
+			return 2;
+		}
+		snprintf(d_from, sizeof d_from, "%s", from);
+		snprintf(d_to, sizeof d_to, "%s", to);
+	} else {
+		int n = parse_since(since ? since : "30d");
+		if (n < 0) {
+			rb_err("--since wants N days (30d) or weeks (4w)");
+			return 2;
+		}
+		memcpy(d_to, today, sizeof d_to);
+		rb_day_add(today, -(n - 1), d_from);
+	}
+	if (by == NULL)
+		by = rb_report_kinds[kind].breakdown;
+
+	const char *err = NULL;
+	struct rb_report *r = rb_report_new(kind, d_from, d_to, by, &err);
+	if (r == NULL) {
+		rb_err("%s", err);
+		usage(stderr);
+		return 2;
+	}
+	if (marks != NULL) {
+		char buf[64];
+		snprintf(buf, sizeof buf, "%s", marks);
+		char *comma = strchr(buf, ',');
+		double w = -1, l = -1;
+		if (comma) {
+			*comma = '\0';
+			w = parse_rate(buf);
+			l = parse_rate(comma + 1);
+		}
+		if (w <= 0 || l <= 0 || w > l) {
+			rb_err("--marks wants two rates WARN,LIMIT "
+			       "(0.1%%,0.3%%)");
+			rb_report_free(r);
+			return 2;
+		}
+		r->warn = w;
+		r->limit = l;
+	}
+
+	struct rb_store *s = rb_cli_store(db, true);
+	if (s == NULL) {
+		rb_report_free(r);
+		return 1;
+	}
+	int rc = 0;
+	bool series = fmt == RB_FMT_JSON || fmt == RB_FMT_HTML;
+	if (fill(s, r, all_types, series) != 0)
+		rc = 1;
+	if (rc == 0 && fmt == RB_FMT_HTML) {
+		/* the bar chart: by provider (complaints) or reason */
+		r->breakdown = rb_report_new(kind, d_from, d_to,
+					     rb_report_kinds[kind].breakdown,
+					     &err);
+		if (r->breakdown == NULL || fill(s, r->breakdown, all_types,
+						 false) != 0)
+			rc = 1;
+	}
+	if (rc != 0)
+		rb_err("%s", rb_store_error(s));
+	rb_store_close(s);
+	if (rc == 0) {
+		rb_report_finish(r, top);
+		if (write_report(r, fmt, output) != 0)
+			rc = 1;
+	}
+	if (rc == 0 && fail_above >= 0) {
+		double m = rb_report_max_rate(r);
+		if (m > fail_above) {
+			char a[32], b[32];
+			snprintf(a, sizeof a, "%.3f%%", m * 100);
+			snprintf(b, sizeof b, "%.3f%%", fail_above * 100);
+			rb_err("%s: a rate of %s is above %s",
+			       rb_report_kinds[kind].rate, a, b);
+			rc = EXIT_ABOVE;
+		}
+	}
+	rb_report_free(r);
+	return rc;
+}
+
+static void
+sent_usage(FILE *f)
+{
+	fputs("usage: rebound sent import [--db CONNINFO] FILE.csv|-\n"
+	      "  CSV: day,sender_domain,campaign,list,count (header "
+	      "optional;\n"
+	      "  day,count alone is fine).  Rows with the same key are "
+	      "summed; the\n"
+	      "  sum replaces what was stored for that key, so importing "
+	      "a file\n"
+	      "  again changes nothing.\n",
+	      f);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	if (strcmp(path, "-") != 0)
+		return rb_read_file(path, len);
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap);
+	size_t got;
+	while (b && (got = fread(b + n, 1, cap - n - 1, stdin)) > 0) {
+		n += got;
+		if (cap - n < 2) {
+			char *nb = realloc(b, cap * 2);
+			if (nb == NULL) {
+				free(b);
+				return NULL;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (b)
+		b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+int
+cmd_sent(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'h':
+			sent_usage(stdout);
+			return 0;
+		default:
+			sent_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 2 != argc || strcmp(argv[optind], "import") != 0) {
+		sent_usage(stderr);
+		return 2;
+	}
+	const char *path = argv[optind + 1];
+	size_t len;
+	char *text = slurp(path, &len);
+	if (text == NULL) {
+		rb_err("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	struct rb_arena a;
+	rb_arena_init(&a);
+	struct rb_rq_sent *rows;
+	char err[256];
+	long n = rb_sent_csv_parse(&a, text, len, &rows, err, sizeof err);
+	free(text);
+	if (n < 0) {
+		rb_err("%s: %s", path, err);
+		rb_arena_free(&a);
+		return 1;
+	}
+	struct rb_store *s = rb_cli_store(db, true);
+	if (s == NULL) {
+		rb_arena_free(&a);
+		return 1;
+	}
+	size_t keys = 0;
+	int rc = 0;
+	if (rb_rq_sent_import(s, rows, (size_t)n, &keys) != 0) {
+		rb_err("%s", rb_store_error(s));
+		rc = 1;
+	} else {
+		printf("%ld rows, %zu keys stored\n", n, keys);
+	}
+	rb_store_close(s);
+	rb_arena_free(&a);
+	return rc;
+}

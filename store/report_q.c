@@ -1,0 +1,231 @@
+/*
+ * report_q: report queries and sent counts (see report_q.h).
+ */
+#include "report_q.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* the only SQL a column name can turn into */
+static const struct {
+	const char *name, *sql;
+} columns[] = {
+    {"day", "to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"},
+    {"recipient_domain", "domain"},
+    {"sender_domain", "nullif(lower(split_part(sender, '@', 2)), '')"},
+    {"campaign", "campaign"},
+    {"list_id", "list_id"},
+    {"feedback_id", "feedback_id"},
+    {"feedback_type", "feedback_type"},
+    {"subject", "subject"},
+    {"reason", "reason"},
+    {"hard", "hard::text"},
+    {"status", "status"},
+    {"remote_mta", "remote_mta"},
+    {"user_agent", "user_agent"},
+    {"reporting_mta", "reporting_mta"},
+    {"report_message_id",
+     "nullif(lower(split_part(report_message_id, '@', 2)), '')"},
+    {NULL, NULL},
+};
+
+/* the window, the kind, and which complaints count */
+#define WINDOW                                                                 \
+	" event_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'"                \
+	" AND event_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'"
+#define COUNTED_COMPLAINT                                                      \
+	"(kind = 'complaint' AND ($3 = 'all' OR coalesce(feedback_type, '')"   \
+	" NOT IN ('auth-failure', 'not-spam')))"
+
+struct sqlbuf {
+	char s[4096];
+	size_t n;
+	bool overflow;
+};
+
+static void
+add(struct sqlbuf *b, const char *t)
+{
+	size_t l = strlen(t);
+	if (b->n + l + 1 > sizeof b->s) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->s + b->n, t, l + 1);
+	b->n += l;
+}
+
+int
+rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
+	     void (*fn)(void *arg, const struct rb_rq_row *row), void *arg)
+{
+	bool complaints = strcmp(q->kind, "complaint") == 0;
+	if (!complaints && strcmp(q->kind, "bounce") != 0)
+		return rb_store_fail(s, NULL, "report: unknown kind");
+	if (q->ncols < 0 || q->ncols > RB_RQ_MAXCOLS)
+		return rb_store_fail(s, NULL, "report: too many columns");
+	struct sqlbuf b = {.n = 0};
+	add(&b, "SELECT ");
+	for (int i = 0; i < q->ncols; i++) {
+		int c = 0;
+		while (columns[c].name && strcmp(columns[c].name, q->cols[i]))
+			c++;
+		if (columns[c].name == NULL)
+			return rb_store_fail(s, NULL,
+					     "report: unknown column %s",
+					     q->cols[i]);
+		add(&b, columns[c].sql);
+		add(&b, ", ");
+	}
+	add(&b, "count(*), ");
+	add(&b, complaints ? "count(*) FILTER (WHERE parser IS DISTINCT FROM "
+			     "'arf')"
+			   : "count(*) FILTER (WHERE hard)");
+	add(&b, " FROM events WHERE");
+	add(&b, complaints ? " " COUNTED_COMPLAINT : " kind = 'bounce' AND $3 <> ''");
+	add(&b, " AND" WINDOW);
+	if (q->ncols > 0) {
+		add(&b, " GROUP BY ");
+		for (int i = 0; i < q->ncols; i++) {
+			char num[16];
+			snprintf(num, sizeof num, "%s%d", i ? ", " : "", i + 1);
+			add(&b, num);
+		}
+	}
+	if (b.overflow)
+		return rb_store_fail(s, NULL, "report: query too long");
+
+	const char *p[3] = {q->from, q->to, q->all_types ? "all" : "counted"};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, b.s, 3, p);
+	if (r == NULL)
+		return -1;
+	const char *vals[RB_RQ_MAXCOLS];
+	int rows = PQntuples(r);
+	for (int i = 0; i < rows; i++) {
+		for (int c = 0; c < q->ncols; c++)
+			vals[c] = PQgetisnull(r, i, c) ? NULL
+						       : PQgetvalue(r, i, c);
+		struct rb_rq_row row = {
+		    .vals = vals,
+		    .n = atoll(PQgetvalue(r, i, q->ncols)),
+		    .sub = atoll(PQgetvalue(r, i, q->ncols + 1)),
+		};
+		fn(arg, &row);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
+	    void (*fn)(void *arg, const struct rb_rq_day *d), void *arg)
+{
+	static const char sql[] =
+	    "SELECT to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
+	    " count(*) FILTER (WHERE " COUNTED_COMPLAINT "),"
+	    " count(*) FILTER (WHERE kind = 'bounce')"
+	    " FROM events WHERE kind IN ('complaint', 'bounce') AND" WINDOW
+	    " GROUP BY 1 ORDER BY 1";
+	const char *p[3] = {q->from, q->to, q->all_types ? "all" : "counted"};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct rb_rq_day d = {
+		    .day = PQgetvalue(r, i, 0),
+		    .complaints = atoll(PQgetvalue(r, i, 1)),
+		    .bounces = atoll(PQgetvalue(r, i, 2)),
+		};
+		fn(arg, &d);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_rq_sent(struct rb_store *s, const char *from, const char *to,
+	   void (*fn)(void *arg, const struct rb_rq_sent *row), void *arg)
+{
+	static const char sql[] =
+	    "SELECT to_char(day, 'YYYY-MM-DD'), sender_domain, campaign,"
+	    " list_id, count FROM sent WHERE day BETWEEN $1::date AND $2::date"
+	    " ORDER BY 1, 2, 3, 4";
+	const char *p[2] = {from, to};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 2, p);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct rb_rq_sent row = {
+		    .day = PQgetvalue(r, i, 0),
+		    .sender_domain = PQgetvalue(r, i, 1),
+		    .campaign = PQgetvalue(r, i, 2),
+		    .list = PQgetvalue(r, i, 3),
+		    .count = atoll(PQgetvalue(r, i, 4)),
+		};
+		fn(arg, &row);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+rb_rq_sent_import(struct rb_store *s, const struct rb_rq_sent *rows, size_t n,
+		  size_t *keys)
+{
+	bool own = !rb_store_in_tx(s);
+	if (own && rb_store_begin(s) != 0)
+		return -1;
+	struct rb_copybuf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		rb_copy_str(&b, rows[i].day);
+		rb_copy_sep(&b);
+		rb_copy_str(&b, rows[i].sender_domain ? rows[i].sender_domain
+						      : "");
+		rb_copy_sep(&b);
+		rb_copy_str(&b, rows[i].campaign ? rows[i].campaign : "");
+		rb_copy_sep(&b);
+		rb_copy_str(&b, rows[i].list ? rows[i].list : "");
+		rb_copy_sep(&b);
+		rb_copy_long(&b, rows[i].count);
+		rb_copy_eol(&b);
+	}
+	int rc = -1;
+	PGresult *r = NULL;
+	if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_sent (day date, "
+			     "sender_domain text, campaign text, list_id text, "
+			     "count bigint) ON COMMIT DROP") != 0)
+		goto out;
+	if (n > 0 && rb_store_copy_in(s, "COPY rb_tmp_sent FROM STDIN", &b) != 0)
+		goto out;
+	/* fold duplicates first: an upsert cannot touch a row twice */
+	r = rb_store_q(s, PGRES_TUPLES_OK,
+		       "INSERT INTO sent AS t (day, sender_domain, campaign,"
+		       " list_id, count)"
+		       " SELECT day, lower(sender_domain), campaign, list_id,"
+		       " sum(count) FROM rb_tmp_sent"
+		       " GROUP BY day, lower(sender_domain), campaign, list_id"
+		       " ON CONFLICT (day, sender_domain, campaign, list_id)"
+		       " DO UPDATE SET count = EXCLUDED.count,"
+		       " imported_at = CASE WHEN t.count = EXCLUDED.count"
+		       " THEN t.imported_at ELSE now() END"
+		       " RETURNING 1",
+		       0, NULL);
+	if (r == NULL)
+		goto out;
+	if (keys)
+		*keys = (size_t)PQntuples(r);
+	PQclear(r);
+	rc = 0;
+out:
+	rb_copy_free(&b);
+	if (own) {
+		if (rc == 0)
+			rc = rb_store_commit(s);
+		else
+			rb_store_rollback(s);
+	}
+	return rc;
+}
