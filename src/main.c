@@ -47,7 +47,7 @@ static const struct command commands[] = {
     {"policy", "show|check|replay [--dry-run]",
      "the suppression policy; recompute suppressions", cmd_policy},
     {"report", "complaints|bounces|throttling [...]",
-     "complaint and bounce reports: text, CSV, JSON, HTML", cmd_report},
+     "complaint, bounce, rate-limit reports (text/CSV/JSON/HTML)", cmd_report},
     {"sent", "import FILE.csv", "load messages-sent counts (for rates)",
      cmd_sent},
     {NULL, NULL, NULL, NULL},
