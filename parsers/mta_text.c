@@ -616,7 +616,10 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 			e->diagnostic = rb_arena_strndup(c->a, diag, dl);
 		if (dl > 0)
 			e->smtp_command = rb_smtp_command_find(diag, dl);
-		if (e->smtp_command == NULL)
+		/* only a transcript line that names this recipient says
+		 * at which command it failed (a whole transcript would give
+		 * the first command of the session) */
+		if (e->smtp_command == NULL && !(d->flags & RB_TD_REGION_DIAG))
 			e->smtp_command =
 			    rb_smtp_command_near(text + rs, re - rs, addr);
 		n++;

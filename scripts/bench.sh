@@ -29,20 +29,27 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/rebound-bench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
-mkdir -p "$TMP/cur" "$TMP/new" "$TMP/tmp"
+mkdir -p "$TMP/cur"
 
-# the message files (not the empty/garbage ones, not the mbox)
+# the message files (not the empty/garbage ones, not the mbox), linked
+# into one directory per copy of the corpus (cp -al: one process a copy)
 find "$CORPUS/maildir" -type f -name '*.eml' -size +0 | sort >"$TMP/list"
 nsrc=$(wc -l <"$TMP/list")
+mkdir -p "$TMP/src"
 i=0
-while [ "$i" -lt "$N" ]; do
-	while read -r f && [ "$i" -lt "$N" ]; do
-		ln "$f" "$TMP/cur/$i.eml" 2>/dev/null || cp "$f" "$TMP/cur/$i.eml"
-		i=$((i + 1))
-	done <"$TMP/list"
+while read -r f; do
+	ln "$f" "$TMP/src/$i.eml" 2>/dev/null || cp "$f" "$TMP/src/$i.eml"
+	i=$((i + 1))
+done <"$TMP/list"
+copies=$(((N + nsrc - 1) / nsrc))
+k=0
+while [ "$k" -lt "$copies" ]; do
+	cp -al "$TMP/src" "$TMP/cur/$k"
+	k=$((k + 1))
 done
+N=$((copies * nsrc))
 bytes=$(xargs cat <"$TMP/list" | wc -c)
-bytes=$((bytes * N / nsrc))
+bytes=$((bytes * copies))
 
 cc -O2 $(pkg-config --cflags gmime-3.0) -o "$TMP/gmime_ceiling" \
 	bench/gmime_ceiling.c $(pkg-config --libs gmime-3.0)
@@ -63,12 +70,10 @@ set -- $(run rebound "$REBOUND" parse "$TMP/cur")
 r_s=$2 r_kb=$3 r_w=$4
 r_ev=$(wc -l <"$TMP/out.rebound")
 # the gmime ceiling gets the file names on its command line, in batches
-set -- $(run gmime sh -c 'ls -U "$1"/*.eml | xargs "$2" >/dev/null' sh "$TMP/cur" "$TMP/gmime_ceiling")
+set -- $(run gmime sh -c 'find "$1" -type f | xargs "$2" >/dev/null' sh "$TMP/cur" "$TMP/gmime_ceiling")
 g_s=$2 g_kb=$3 g_w=$4
-# memory flat as the number of messages grows: a run on a tenth
-mkdir -p "$TMP/small/cur"
-ls "$TMP/cur" | head -n $((N / 10)) | while read -r f; do ln "$TMP/cur/$f" "$TMP/small/cur/$f"; done
-set -- $(run rebound_small "$REBOUND" parse "$TMP/small/cur")
+# memory flat as the number of messages grows: one copy of the corpus
+set -- $(run rebound_small "$REBOUND" parse "$TMP/cur/0")
 rs_kb=$3
 
 printf '%-22s %8s %12s %8s %14s\n' tool cpu_s msg/cpu_s wall_s peak_RSS_MiB
@@ -77,7 +82,7 @@ printf '%-22s %8s %12s %8s %14.1f\n' "gmime parse (ceiling)" "$g_s" "$(rate "$g_
 if [ "${BENCH_SISIMAI:-1}" = 1 ]; then
 	if perl -MSisimai -e 1 2>/dev/null; then
 		set -- $(run sisimai perl -MSisimai -e \
-			'my $v = Sisimai->make($ARGV[0]) || []; print scalar(@$v), "\n"' "$TMP/cur")
+			'my $n = 0; for my $d (glob("$ARGV[0]/*")) { my $v = Sisimai->make($d) || []; $n += @$v } print "$n\n"' "$TMP/cur")
 		s_s=$2 s_kb=$3 s_w=$4
 		printf '%-22s %8s %12s %8s %14.1f\n' "Sisimai 4.25 make" "$s_s" "$(rate "$s_s")" "$s_w" "$(echo "$s_kb / 1024" | bc -l)"
 		echo "ratio rebound/Sisimai: $(awk -v a="$s_s" -v b="$r_s" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }') (events: rebound $r_ev, Sisimai $(cat "$TMP/out.sisimai"))"
@@ -86,4 +91,4 @@ if [ "${BENCH_SISIMAI:-1}" = 1 ]; then
 	fi
 fi
 echo "rebound share of the gmime ceiling: $(awk -v a="$g_s" -v b="$r_s" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }')"
-echo "rebound peak RSS: $((rs_kb / 1024)) MiB for $((N / 10)) messages, $((r_kb / 1024)) MiB for $N"
+echo "rebound peak RSS: $((rs_kb / 1024)) MiB for $nsrc messages, $((r_kb / 1024)) MiB for $N"
