@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev xxd
 libgmime-3.0-dev libetpan-dev libgnutls28-dev libpq-dev libpcre2-dev libjansson-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
-time bc"
+time bc curl"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

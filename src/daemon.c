@@ -28,6 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -187,6 +190,19 @@ struct metrics {
 	time_t last_success;
 };
 
+/* Each mailbox worker writes its own file: x.prom -> x.NAME.prom. */
+static void
+metrics_path(const struct rb_config *cf, const struct rb_mailbox_conf *m,
+	     char *path, size_t cap)
+{
+	size_t l = strlen(cf->metrics_file);
+	if (l > 5 && !strcmp(cf->metrics_file + l - 5, ".prom"))
+		snprintf(path, cap, "%.*s.%s.prom", (int)(l - 5),
+			 cf->metrics_file, m->name);
+	else
+		snprintf(path, cap, "%s.%s", cf->metrics_file, m->name);
+}
+
 static void
 metrics_write(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	      const struct metrics *x)
@@ -194,12 +210,7 @@ metrics_write(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	if (cf->metrics_file == NULL)
 		return;
 	char path[4096], tmp[4200];
-	size_t l = strlen(cf->metrics_file);
-	if (l > 5 && !strcmp(cf->metrics_file + l - 5, ".prom"))
-		snprintf(path, sizeof path, "%.*s.%s.prom", (int)(l - 5),
-			 cf->metrics_file, m->name);
-	else
-		snprintf(path, sizeof path, "%s.%s", cf->metrics_file, m->name);
+	metrics_path(cf, m, path, sizeof path);
 	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (f == NULL) {
@@ -1040,6 +1051,80 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	return rc;
 }
 
+/* ---- metrics over HTTP (supervisor, loopback only) ---- */
+
+static int
+metrics_listen_open(const char *spec)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof host) {
+		LOG_ERR("metrics_listen: expected HOST:PORT, got %s", spec);
+		return -1;
+	}
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (!rb_host_is_loopback(host)) {
+		LOG_ERR("metrics_listen: only a loopback address is allowed, "
+			"not %s",
+			host);
+		return -1;
+	}
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || res == NULL) {
+		LOG_ERR("metrics_listen: cannot resolve %s", spec);
+		return -1;
+	}
+	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+					    SOCK_NONBLOCK,
+			0);
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 8) < 0) {
+		LOG_ERR("metrics_listen: cannot listen on %s: %s", spec,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Answer one scrape: the workers' files, concatenated. */
+static void
+metrics_serve(int lfd, const struct rb_config *cf)
+{
+	int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	struct timeval tv = {.tv_sec = 2};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	char req[2048];
+	ssize_t n = recv(c, req, sizeof req - 1, 0);	/* one read: GET line */
+	(void)n;
+	static const char hdr[] = "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
+				  "version=0.0.4\r\nConnection: close\r\n\r\n";
+	if (send(c, hdr, sizeof hdr - 1, MSG_NOSIGNAL) > 0) {
+		for (size_t i = 0; i < cf->nmb; i++) {
+			char path[4096];
+			metrics_path(cf, &cf->mb[i], path, sizeof path);
+			size_t len;
+			char *t = rb_read_file(path, &len);
+			if (t && send(c, t, len, MSG_NOSIGNAL) < 0) {
+				free(t);
+				break;
+			}
+			free(t);
+		}
+	}
+	close(c);
+}
+
 /* ---- supervisor ---- */
 
 static int
@@ -1160,6 +1245,25 @@ cmd_run(int argc, char **argv)
 
 	handle(SIGCHLD, on_chld);
 	LOG_INFO("started: %zu mailbox(es), config %s", cf.nmb, path);
+	int mfd = -1;
+	char mdir[64] = "";
+	if (cf.metrics_listen) {
+		mfd = metrics_listen_open(cf.metrics_listen);
+		if (cf.metrics_file == NULL) {
+			/* workers write their files here; we serve them */
+			strcpy(mdir, "/tmp/rebound-metrics.XXXXXX");
+			if (mkdtemp(mdir) == NULL) {
+				LOG_ERR("metrics: mkdtemp: %s", strerror(errno));
+				mdir[0] = '\0';
+			} else if (asprintf(&cf.metrics_file, "%s/rebound.prom",
+					    mdir) < 0) {
+				abort();
+			}
+		}
+		if (mfd >= 0)
+			LOG_INFO("metrics on http://%s/metrics",
+				 cf.metrics_listen);
+	}
 	pid_t *pids = calloc(cf.nmb, sizeof *pids);
 	time_t *died = calloc(cf.nmb, sizeof *died);
 	unsigned *fails = calloc(cf.nmb, sizeof *fails);
@@ -1178,6 +1282,10 @@ cmd_run(int argc, char **argv)
 				stop_children(pids, cf.nmb);
 				rb_config_free(&cf);
 				cf = nc;
+				if (mdir[0] && cf.metrics_file == NULL &&
+				    asprintf(&cf.metrics_file,
+					     "%s/rebound.prom", mdir) < 0)
+					abort();
 				free(pids);
 				free(died);
 				free(fails);
@@ -1217,7 +1325,23 @@ cmd_run(int argc, char **argv)
 			}
 		}
 		chld_flag = 0;
-		nap(1000);
+		if (mfd >= 0) {
+			struct pollfd mp = {.fd = mfd, .events = POLLIN};
+			if (poll(&mp, 1, 1000) > 0)
+				metrics_serve(mfd, &cf);
+		} else {
+			nap(1000);
+		}
+	}
+	if (mfd >= 0)
+		close(mfd);
+	if (mdir[0]) {
+		for (size_t i = 0; i < cf.nmb; i++) {
+			char mp[4096];
+			metrics_path(&cf, &cf.mb[i], mp, sizeof mp);
+			unlink(mp);
+		}
+		rmdir(mdir);
 	}
 	LOG_INFO("stopping: waiting for workers to finish their batch");
 	stop_children(pids, cf.nmb);

@@ -51,13 +51,19 @@ is "re-delivered copies are moved again" "$(rb_folders)" "0 400 100 2"
 is "duplicates counted as such" "$(pg_sql "SELECT count(*) FROM events")" 501
 
 # the daemon: IDLE picks up new mail within seconds; SIGTERM stops it
-"$REBOUND" run --config "$T/r.conf" 2>"$T/log4" &
+MP=$(dc_free_port)
+{ echo "metrics_listen = 127.0.0.1:$MP"; cat "$T/r.conf"; } >"$T/d.conf"
+"$REBOUND" run --config "$T/d.conf" 2>"$T/log4" &
 pid=$!
 sleep 1.5
 rb_fill 50 b
 i=0
 while [ "$(dc_count alice INBOX)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 is "daemon: new mail processed by IDLE within seconds" "$(rb_counts)" "551 551 2"
+m=$(curl -s --max-time 5 "http://127.0.0.1:$MP/metrics")
+echo "$m" | grep -q '^rebound_mail_fetched_total{mailbox="alice"} 50$' && ok "metrics served on loopback (fetched 50)" || no "metrics" "$(echo "$m" | head -3)"
+echo "$m" | grep -q '^rebound_events_total{mailbox="alice",kind="bounce"} 20$' && ok "metrics: events by kind" || no "metrics: events by kind"
+echo "$m" | grep -q '^rebound_last_success_timestamp_seconds{mailbox="alice"} [1-9]' && ok "metrics: last successful poll" || no "metrics: last successful poll"
 kill -TERM $pid
 i=0
 while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
