@@ -46,7 +46,7 @@ TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
 MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
-.PHONY: all deps check test test-only clean fuzz demo bench bench-store corpus-check
+.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap corpus-check
 
 all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
 
@@ -127,10 +127,15 @@ corpus-check: all
 bench: all
 	@./scripts/bench.sh
 	@./scripts/bench-store.sh
+	@./scripts/bench-imap.sh
 
 # ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
 bench-store: all
 	@./scripts/bench-store.sh
+
+# the IMAP daemon end to end (Dovecot -> PostgreSQL, fsync on)
+bench-imap: all
+	@./scripts/bench-imap.sh
 
 clean:
 	rm -rf build build-san build-fuzz
