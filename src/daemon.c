@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include "../ingest/imap.h"
-#include "../parsers/mail.h"
 #include "../parsers/parse.h"
 #include "../store/imap_state.h"
 #include "../store/store.h"
@@ -1231,8 +1230,7 @@ cmd_run(int argc, char **argv)
 		rb_config_free(&cf);
 		return 1;
 	}
-	po.rules = rules;
-	rb_mail_global_init();
+	po.rules = rules;	/* gmime is initialised in the parser child */
 
 	int rc = 0;
 	if (once) {

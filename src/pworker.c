@@ -172,6 +172,8 @@ child_loop(const struct rb_parse_opts *opts)
 	signal(SIGINT, SIG_IGN);	/* the parent decides */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_DFL);
+	/* only the child parses: the daemon itself never loads gmime state */
+	rb_mail_global_init();
 	/* test hooks (tests/t_imap_faults.sh): a mail containing the given
 	 * marker crashes or hangs the parser child */
 	const char *crash = getenv("REBOUND_TEST_PARSER_CRASH");
