@@ -12,6 +12,7 @@
 # DC_CONF, DC_DIR.  Everything lives under the given directory; ports are
 # chosen free at runtime; nothing is registered outside it (own base_dir,
 # state_dir, log_path).  Call dc_stop from the script's EXIT trap.
+# DC_EXTRA: more configuration lines (e.g. "mail_fsync = never").
 
 DC_PID=""
 
@@ -127,6 +128,7 @@ service imap-login {
     ssl = yes
   }
 }
+${DC_EXTRA:-}
 service stats {
   unix_listener stats-reader {
     mode = 0666
