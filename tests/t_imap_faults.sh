@@ -20,25 +20,32 @@ T=$(mktemp -d)
 trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
 dc_start "$T/dc" || { no "dovecot"; exit 1; }
 dc_user alice secret
-RB_BATCH=50 rb_conf "$T/r.conf"
-N=${RB_FAULT_MAILS:-600}
+RB_LOG_LEVEL=info RB_BATCH=50 rb_conf "$T/r.conf"
+N=${RB_FAULT_MAILS:-400}
 rb_fill "$N" k
 
-# kill -9 at random moments (schema first: a kill during the very first
+# kill -9 ten times at random moments (schema first: a kill during the very first
 # migration would only roll it back, again and again)
 "$REBOUND" db migrate >/dev/null
 kills=0
 i=0
-while [ $i -lt 12 ]; do
+while [ $i -lt 10 ]; do
 	i=$((i + 1))
-	"$REBOUND" run --once --config "$T/r.conf" 2>>"$T/log" &
+	: >"$T/klog"
+	"$REBOUND" run --once --config "$T/r.conf" 2>"$T/klog" &
 	pid=$!
-	# 300..1300 ms (start-up alone takes about 0.3 s here; more with ASan)
-	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 1000 + 300 ))
-	case "$REBOUND" in *build-san*) ms=$((ms + 1200)) ;; esac
-	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	# wait until it is logged in (start-up time varies a lot with the
+	# machine's load and ASan), then kill it 0..600 ms into its work
+	j=0
+	while ! grep -q "connected to\|lease" "$T/klog" && [ $j -lt 100 ]; do
+		sleep 0.1
+		j=$((j + 1))
+	done
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 600 ))
+	sleep "$(printf '0.%03d' "$ms")"
 	if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
 	wait $pid 2>/dev/null
+	cat "$T/klog" >>"$T/log"
 	# the parser child notices its parent is gone (EOF) and exits
 done
 [ $kills -ge 10 ] && ok "killed -9 $kills times mid-pass" || no "killed only $kills times (pass too fast?)"

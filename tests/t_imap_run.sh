@@ -20,35 +20,35 @@ trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
 dc_start "$T/dc" || { no "dovecot"; exit 1; }
 dc_user alice secret
 rb_conf "$T/r.conf"
-rb_fill 500 a big deep
+rb_fill 300 a big deep
 
 "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log1"
 is "first pass exits 0" $? 0
-# 500 generated + the deep one are stored; the big one is not fetched
-is "messages, events, quarantine records" "$(rb_counts)" "501 501 2"
-is "folders: inbox processed unknown quarantine" "$(rb_folders)" "0 400 100 2"
+# 300 generated + the deep one are stored; the big one is not fetched
+is "messages, events, quarantine records" "$(rb_counts)" "301 301 2"
+is "folders: inbox processed unknown quarantine" "$(rb_folders)" "0 240 60 2"
 is "events by kind" "$(pg_sql "SELECT string_agg(kind || '=' || n, ' ' ORDER BY kind) FROM (SELECT kind, count(*) n FROM events GROUP BY kind) x")" \
-	"autoreply=100 bounce=200 complaint=100 unknown=101"
+	"autoreply=60 bounce=120 complaint=60 unknown=61"
 n=$(pg_sql "SELECT count(*) FROM suppressions")
-[ "$n" -ge 200 ] && ok "hard bounces and complaints suppressed ($n)" || no "suppressions" "$n"
+[ "$n" -ge 120 ] && ok "hard bounces and complaints suppressed ($n)" || no "suppressions" "$n"
 r=$(pg_sql "SELECT string_agg(reason, '; ' ORDER BY reason) FROM imap_quarantine")
 case "$r" in "MIME nesting too deep; size "*" over the limit of 65536 bytes") ok "quarantine reasons recorded" ;; *) no "quarantine reasons" "$r" ;; esac
 is "no pending server actions" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
 is "cursor recorded" "$(pg_sql "SELECT count(*) FROM imap_cursor WHERE last_uid > 0")" 1
-is "source is the IMAP URL" "$(pg_sql "SELECT count(*) FROM messages WHERE source LIKE 'imap://alice@localhost:%/INBOX;UIDVALIDITY=%/;UID=%'")" 501
+is "source is the IMAP URL" "$(pg_sql "SELECT count(*) FROM messages WHERE source LIKE 'imap://alice@localhost:%/INBOX;UIDVALIDITY=%/;UID=%'")" 301
 grep -q 'password\|secret' "$T/log1" && no "no secret in the log" || ok "no secret in the log"
 
 "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log2"
 is "second pass exits 0" $? 0
-is "second pass changes nothing (db)" "$(rb_counts)" "501 501 2"
-is "second pass changes nothing (folders)" "$(rb_folders)" "0 400 100 2"
+is "second pass changes nothing (db)" "$(rb_counts)" "301 301 2"
+is "second pass changes nothing (folders)" "$(rb_folders)" "0 240 60 2"
 
 # mail in the processed folder again (a user moved it back): dedup
 doveadm -c "$DC_CONF" move -u alice INBOX mailbox rebound/Processed all
 "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log3"
-is "re-delivered copies are recognised (db)" "$(rb_counts)" "501 501 2"
-is "re-delivered copies are moved again" "$(rb_folders)" "0 400 100 2"
-is "duplicates counted as such" "$(pg_sql "SELECT count(*) FROM events")" 501
+is "re-delivered copies are recognised (db)" "$(rb_counts)" "301 301 2"
+is "re-delivered copies are moved again" "$(rb_folders)" "0 240 60 2"
+is "duplicates counted as such" "$(pg_sql "SELECT count(*) FROM events")" 301
 
 # the daemon: IDLE picks up new mail within seconds; SIGTERM stops it
 MP=$(dc_free_port)
@@ -59,7 +59,7 @@ sleep 1.5
 rb_fill 50 b
 i=0
 while [ "$(dc_count alice INBOX)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-is "daemon: new mail processed by IDLE within seconds" "$(rb_counts)" "551 551 2"
+is "daemon: new mail processed by IDLE within seconds" "$(rb_counts)" "351 351 2"
 m=$(curl -s --max-time 5 "http://127.0.0.1:$MP/metrics")
 echo "$m" | grep -q '^rebound_mail_fetched_total{mailbox="alice"} 50$' && ok "metrics served on loopback (fetched 50)" || no "metrics" "$(echo "$m" | head -3)"
 echo "$m" | grep -q '^rebound_events_total{mailbox="alice",kind="bounce"} 20$' && ok "metrics: events by kind" || no "metrics: events by kind"
