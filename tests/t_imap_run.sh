@@ -19,7 +19,7 @@ T=$(mktemp -d)
 trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
 dc_start "$T/dc" || { no "dovecot"; exit 1; }
 dc_user alice secret
-rb_conf "$T/r.conf"
+RB_LOG_LEVEL=info rb_conf "$T/r.conf"
 rb_fill 300 a big deep
 
 "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log1"
@@ -64,6 +64,14 @@ m=$(curl -s --max-time 5 "http://127.0.0.1:$MP/metrics")
 echo "$m" | grep -q '^rebound_mail_fetched_total{mailbox="alice"} 50$' && ok "metrics served on loopback (fetched 50)" || no "metrics" "$(echo "$m" | head -3)"
 echo "$m" | grep -q '^rebound_events_total{mailbox="alice",kind="bounce"} 20$' && ok "metrics: events by kind" || no "metrics: events by kind"
 echo "$m" | grep -q '^rebound_last_success_timestamp_seconds{mailbox="alice"} [1-9]' && ok "metrics: last successful poll" || no "metrics: last successful poll"
+# SIGHUP: reload (workers finish their batch and restart), then go on
+kill -HUP $pid
+sleep 1
+rb_fill 10 h
+i=0
+while [ "$(dc_count alice INBOX)" != 0 ] && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
+grep -q "reloading configuration" "$T/log4" && ok "SIGHUP reloads the configuration" || no "SIGHUP reload" "$(tail -2 "$T/log4")"
+is "after the reload new mail is processed" "$(rb_counts)" "361 361 2"
 kill -TERM $pid
 i=0
 while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
