@@ -37,6 +37,17 @@ ok $? "the recipient who refused the sender is a complaint suppression"
 [ "$(pg_sql "SELECT count(*) FROM events WHERE kind = 'complaint' AND feedback_type IN ('rejected-by-recipient','content-denied')")" = 2 ]
 ok $? "two inferred complaint signals stored"
 
+# the complaint report: inferred signals per provider beside ARF ones
+"$REBOUND" ingest tests/fixtures/arf-yahoo.eml >/dev/null 2>&1
+ok $? "ingest an ARF complaint (Yahoo)"
+out=$("$REBOUND" report complaints --from 2000-01-01 --to 2030-12-31 --by provider --format csv 2>&1)
+printf '%s\n' "$out" | grep -q '^QQ Mail,2,2,' ; ok $? "complaint report: QQ's two inferred signals under QQ Mail, counted as inferred"
+printf '%s\n' "$out" | grep -q '^Yahoo,1,0,' ; ok $? "complaint report: the ARF complaint beside them, not inferred"
+printf '%s\n' "$out" | grep -q 'edm.example' ; ok $([ $? -ne 0 ] && echo 0 || echo 1) "inferred complaints are not attributed to the sender's own MTA"
+out=$("$REBOUND" report complaints --from 2024-10-01 --to 2024-10-31 --by provider,feedback-type --format csv 2>&1)
+printf '%s\n' "$out" | grep -q '^QQ Mail,rejected-by-recipient,1,1,' && printf '%s\n' "$out" | grep -q '^QQ Mail,content-denied,1,1,'
+ok $? "complaint report by feedback type shows rejected-by-recipient and content-denied"
+
 if "$REBOUND" report throttling --help >/dev/null 2>&1; then
 	out=$("$REBOUND" report throttling --from 2024-10-01 --to 2024-10-31 --format csv 2>&1)
 	ok $? "report throttling runs"
@@ -50,5 +61,5 @@ if "$REBOUND" report throttling --help >/dev/null 2>&1; then
 	out=$("$REBOUND" report throttling --from 2024-11-01 --to 2024-11-30 2>&1)
 	printf '%s\n' "$out" | grep -q 'no rate-limit or quota rejections' ; ok $? "an empty window says so"
 else
-	echo "# rebound report throttling is not wired yet (needs rebound report)"
+	echo "not ok - rebound report throttling is not wired"
 fi
