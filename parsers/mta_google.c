@@ -299,6 +299,10 @@ parse_gmail(struct rb_ctx *c)
 		e->diagnostic = diag;
 		if (named != NULL && strcmp(named, e->recipient) != 0)
 			e->diagnostic = headline(c, b, len);
+		/* the template says the sender's own "Send mail as" relay
+		 * refused: whatever the relay's reply, the sender is rejected */
+		if (sma != NULL)
+			e->reason = "rejected";
 		e->remote_mta = remote;
 		e->reporting_mta = "googlemail.com";
 		if (diag) {
