@@ -86,12 +86,13 @@ run(const struct rb_rules *r, pcre2_code *re, const char *text, size_t len)
 		while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
 			len--;
 	}
-	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-	if (md == NULL)
+	/* one match block per thread, reused: a parse runs ~100 matches per
+	 * mail and the rule set itself is shared and immutable */
+	static _Thread_local pcre2_match_data *md;
+	if (md == NULL && (md = pcre2_match_data_create(1, NULL)) == NULL)
 		return -1;
 	int rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
 			     md, r->mctx);
-	pcre2_match_data_free(md);
 	if (rc >= 0)
 		return 1;
 	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
