@@ -219,10 +219,6 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	rb_copy_raw(&arr, "}");
 	arr.p[arr.n] = '\0';
 
-	/* one policy writer at a time: the read-decide-write below must not
-	 * interleave with another batch deciding on the same addresses */
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0)
-		goto out;
 	const char *p1[] = {arr.p};
 	r = rb_store_q(s, PGRES_TUPLES_OK,
 		       "SELECT addr_key, class,"
@@ -607,6 +603,12 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 		}
 	}
 
+	/* one writer at a time, taken FIRST: the policy's read-decide-write
+	 * must not interleave with another batch deciding on the same
+	 * addresses, and taking it after our inserts could deadlock with a
+	 * batch waiting on our uncommitted unique keys */
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0)
+		goto out;
 	if (rb_store_exec(s, tmp_ddl) != 0 ||
 	    rb_store_copy_in(s, "COPY rb_tmp_msg FROM STDIN", &mb) != 0 ||
 	    (eb.n > 0 &&

@@ -114,6 +114,32 @@ rb_store_lookup(struct rb_store *s, const char *address, struct rb_supp *out)
 	return 0;
 }
 
+/* Run one statement under the writers' lock (store/batch.c), in the
+ * caller's transaction or a short one of its own. */
+static PGresult *
+locked_q(struct rb_store *s, const char *sql, int n, const char *const *p)
+{
+	bool own = !rb_store_in_tx(s);
+	if (own && rb_store_begin(s) != 0)
+		return NULL;
+	PGresult *r = NULL;
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") == 0)
+		r = rb_store_q(s, PGRES_COMMAND_OK, sql, n, p);
+	if (own) {
+		if (r != NULL && rb_store_commit(s) != 0) {
+			PQclear(r);
+			r = NULL;
+		}
+		if (r == NULL) {
+			char keep[1024];
+			snprintf(keep, sizeof(keep), "%s", rb_store_error(s));
+			rb_store_rollback(s);
+			rb_store_fail(s, NULL, "%s", keep);
+		}
+	}
+	return r;
+}
+
 int
 rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 		  const char *actor, const char *expires_iso, bool *changed)
@@ -135,8 +161,8 @@ rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 	const char *p[] = {now, key, address, dom,
 			   reason ? reason : "manual", actor,
 			   exp[0] ? exp : NULL};
-	PGresult *r = rb_store_q(
-	    s, PGRES_COMMAND_OK,
+	PGresult *r = locked_q(
+	    s,
 	    "WITH up AS (INSERT INTO suppressions (addr_key, address, domain,"
 	    " class, reason, rule, actor, created_at, updated_at, expires_at)"
 	    " VALUES ($2, $3, $4, 'manual', $5, 'manual', $6, to_timestamp($1),"
@@ -176,8 +202,8 @@ rb_store_unsuppress(struct rb_store *s, const char *address,
 		return rb_store_fail(s, NULL, "empty address");
 	now_param(now, sizeof(now));
 	const char *p[] = {now, key, actor, reason ? reason : "manual"};
-	PGresult *r = rb_store_q(
-	    s, PGRES_COMMAND_OK,
+	PGresult *r = locked_q(
+	    s,
 	    "WITH up AS (UPDATE suppressions SET removed_at = to_timestamp($1),"
 	    " removed_by = $3, remove_reason = $4, updated_at ="
 	    " to_timestamp($1) WHERE addr_key = $2 AND " ACTIVE
@@ -430,7 +456,8 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 	int rc = -1;
 	if (own && rb_store_begin(s) != 0)
 		goto out;
-	if (rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_imp ("
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	    rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_imp ("
 			     " addr_key text, address text, domain text,"
 			     " reason text, expires_at timestamptz);"
 			     " TRUNCATE rb_tmp_imp") != 0)
