@@ -22,6 +22,19 @@ mkdir -p "$W/mail"
 TIME=/usr/bin/time
 [ -x "$TIME" ] || TIME=
 
+# CPU seconds used so far by the whole PostgreSQL cluster: the
+# postmaster's reaped children (exited backends) plus its live children.
+# On a shared, loaded machine wall-clock rates say little; CPU seconds
+# of client + server give the rate an idle machine would reach (serial
+# sum: a conservative figure, since ingest overlaps parsing and storing).
+pg_cpu() {
+	pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+	{ awk '{print $16 + $17}' "/proc/$pm/stat"
+	  for c in $(cat /proc/$pm/task/*/children 2>/dev/null); do
+		awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null
+	  done; } | awk -v hz="$(getconf CLK_TCK)" '{s += $1} END {printf "%.2f", s / hz}'
+}
+
 python3 - "$W/mail" "$N" <<'PY'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -109,12 +122,16 @@ for i in range(n):
 PY
 
 "$R" db migrate >/dev/null || exit 1
-echo "bench-store: PostgreSQL with fsync=on synchronous_commit=on; $(nproc) cores"
+echo "bench-store: PostgreSQL with fsync=on synchronous_commit=on; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+c0=$(pg_cpu)
 t0=$(date +%s.%N)
-$TIME -f "%M" -o "$W/rss1" "$R" ingest --quiet "$W/mail" >/dev/null || { echo "bench-store: ingest failed"; exit 1; }
+$TIME -f "%M %U %S" -o "$W/rss1" "$R" ingest --quiet "$W/mail" >/dev/null || { echo "bench-store: ingest failed"; exit 1; }
 t1=$(date +%s.%N)
+c1=$(pg_cpu)
 rate=$(echo "$N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
-echo "ingest: $N messages in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s = $rate messages/s (target >= 5000), peak RSS $(cat "$W/rss1" 2>/dev/null || echo ?) KB"
+read -r rss cu cs <"$W/rss1"
+echo "ingest: $N messages in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall = $rate messages/s (target >= 5000), peak RSS ${rss:-?} KB"
+echo "  CPU: client $(echo "$cu $cs" | awk '{printf "%.2f", $1 + $2}') s, server $(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}') s -> $(echo "$N $cu $cs $c0 $c1" | awk '{printf "%.0f", $1 / ($2 + $3 + $5 - $4)}') messages per CPU-second (client + server)"
 echo "  stored: $(pg_sql "SELECT count(*) FROM messages") messages, $(pg_sql "SELECT count(*) FROM events") events, $(pg_sql "SELECT count(*) FROM suppressions") suppressions"
 
 # a 1M-row list (on top of what ingest made), then 1M addresses to scrub
@@ -135,10 +152,14 @@ for j in range(f):
         out.append("fresh%d@d%d.example" % (j, j % 1000))
 sys.stdout.write("\n".join(out) + "\n")
 PY
+c0=$(pg_cpu)
 t0=$(date +%s.%N)
-$TIME -f "%M" -o "$W/rss2" "$R" filter <"$W/filter.in" >"$W/filter.out" || { echo "bench-store: filter failed"; exit 1; }
+$TIME -f "%M %U %S" -o "$W/rss2" "$R" filter <"$W/filter.in" >"$W/filter.out" || { echo "bench-store: filter failed"; exit 1; }
 t1=$(date +%s.%N)
+c1=$(pg_cpu)
+read -r rss2 fu fs <"$W/rss2"
 kept=$(wc -l <"$W/filter.out")
 rate=$(echo "$F $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}')
-echo "filter: $F addresses against $(pg_sql "SELECT count(*) FROM suppressions") suppressions in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s = $rate addresses/s (target >= 100000), $kept kept, peak RSS $(cat "$W/rss2" 2>/dev/null || echo ?) KB"
+echo "filter: $F addresses against $(pg_sql "SELECT count(*) FROM suppressions") suppressions in $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}') s wall = $rate addresses/s (target >= 100000), $kept kept, peak RSS ${rss2:-?} KB"
+echo "  CPU: client $(echo "$fu $fs" | awk '{printf "%.2f", $1 + $2}') s, server $(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}') s -> $(echo "$F $fu $fs $c0 $c1" | awk '{printf "%.0f", $1 / ($2 + $3 + $5 - $4)}') addresses per CPU-second (client + server)"
 [ "$kept" -eq $((F / 2)) ] || echo "bench-store: WARNING: expected $((F / 2)) kept"
