@@ -128,6 +128,7 @@ bench: all
 	@./scripts/bench.sh
 	@./scripts/bench-store.sh
 	@./scripts/bench-imap.sh
+	@./scripts/bench-reports.sh
 
 # ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
 bench-store: all

@@ -3,7 +3,8 @@
 # (tests/reports/seed.sql): golden text/CSV/JSON outputs, sent import
 # idempotency, edge cases (empty window, a campaign with complaints but no
 # sent counts, Unicode), all formats agreeing on the numbers, --fail-above,
-# and the HTML page rendered by headless Chromium (DOM and screenshot).
+# and the HTML page rendered by headless Chromium (DOM and screenshot);
+# last, the daily rollup under updates and deletes of events.
 #   UPDATE_GOLDEN=1      rewrite tests/reports/golden/* (review the diff)
 #   UPDATE_SCREENSHOT=1  rewrite docs/report.png
 cd "$(dirname "$0")/.." || exit 1
@@ -174,3 +175,16 @@ EOF
 		cp "$T/report.png" docs/report.png
 	fi
 fi
+
+# ---- the rollup follows updates and deletes of events -------------------
+roll="SELECT (SELECT coalesce(sum(n), 0) FROM report_daily) = (SELECT count(*) FROM events WHERE kind IN ('complaint', 'bounce'))"
+check "rollup holds every complaint and bounce" [ "$(pg_sql "$roll")" = t ]
+pg_sql "UPDATE events SET campaign = 'renamed' WHERE kind = 'complaint' AND domain = 'aol.com'" >/dev/null
+"$REBOUND" report complaints $W --by campaign --format csv >"$T/u.csv" 2>&1
+check "an update moves events between groups" sh -c "grep -q '^black-friday,9,' '$T/u.csv' && grep -q '^renamed,2,' '$T/u.csv'"
+pg_sql "DELETE FROM events WHERE domain = 'example.net'" >/dev/null
+"$REBOUND" report complaints $W --by campaign --format json >"$T/d.json" 2>&1
+check "a delete removes events from the rollup" python3 -c "
+import json; d=json.load(open('$T/d.json')); assert d['total']['complaints']==15, d['total']"
+check "rollup still exact after update and delete" [ "$(pg_sql "$roll")" = t ]
+check "no empty rollup rows left" [ "$(pg_sql 'SELECT count(*) FROM report_daily WHERE n <= 0')" = 0 ]
