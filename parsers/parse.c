@@ -373,9 +373,13 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 				   e->smtp_command, &cl);
 		/* a delay has not failed yet: its reason is that delivery
 		 * has not happened in time (Sisimai's convention, so reports
-		 * compare); the cause stays in diagnostic and status */
+		 * compare); the cause stays in diagnostic and status.  The
+		 * exception is a rate limit or quota (NetEase "421 HL:ICC"):
+		 * that is the sender being throttled, which the throttling
+		 * report must see, so its own reason is kept. */
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
-			e->reason = "expired";
+			e->reason = rb_reason_is_throttle(cl.reason) ? cl.reason
+								   : "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
 		if (e->hard < 0)

@@ -23,6 +23,13 @@ rb_reason_all(void)
 }
 
 bool
+rb_reason_is_throttle(const char *reason)
+{
+	return reason != NULL && (strcmp(reason, "toomanyconn") == 0 ||
+				  strcmp(reason, "speeding") == 0);
+}
+
+bool
 rb_reason_known(const char *reason)
 {
 	for (size_t i = 0; reasons[i]; i++)

@@ -25,6 +25,9 @@ struct rb_classified {
 };
 
 bool rb_reason_known(const char *reason);
+/* Rate limit or quota (toomanyconn, speeding): the sender is being
+ * throttled; never a statement about the address. */
+bool rb_reason_is_throttle(const char *reason);
 /* NULL-terminated list of every reason name. */
 const char *const *rb_reason_all(void);
 /*

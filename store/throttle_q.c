@@ -15,7 +15,7 @@ rb_store_throttling(struct rb_store *s, const char *from, const char *to,
 	    "SELECT to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),"
 	    "       lower(remote_mta), lower(domain), reason, count(*)"
 	    "  FROM events"
-	    " WHERE kind IN ('bounce', 'complaint')"
+	    " WHERE kind IN ('bounce', 'delay', 'complaint')"
 	    "   AND reason = ANY ($3::text[])"
 	    "   AND event_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'"
 	    "   AND event_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'"

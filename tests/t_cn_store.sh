@@ -52,11 +52,11 @@ if "$REBOUND" report throttling --help >/dev/null 2>&1; then
 	out=$("$REBOUND" report throttling --from 2024-10-01 --to 2024-10-31 --format csv 2>&1)
 	ok $? "report throttling runs"
 	printf '%s\n' "$out" | grep -q '^2024-10-15,QQ Mail,2,1,1' ; ok $? "QQ rate limit and receive limit counted on their day"
-	printf '%s\n' "$out" | grep -q '^2024-10-15,NetEase,2,2,0' ; ok $? "NetEase quotas counted (RP:TRC, HL:ITC)"
+	printf '%s\n' "$out" | grep -q '^2024-10-15,NetEase,3,3,0' ; ok $? "NetEase quotas (RP:TRC, HL:ITC) and a 421 HL:ICC rate-limit delay counted"
 	printf '%s\n' "$out" | grep -q '^2024-10-15,Tencent Exmail,1,0,1' ; ok $? "Exmail receive limit counted as speeding"
 	printf '%s\n' "$out" | grep -q 'Sohu\|Sina\|Aliyun' ; ok $([ $? -ne 0 ] && echo 0 || echo 1) "blocks and dead addresses are not throttling"
 	json=$("$REBOUND" report throttling --from 2024-10-01 --to 2024-10-31 --format json 2>&1)
-	printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["total"]==5, d; assert d["providers"][0]["provider"]=="NetEase" and d["providers"][0]["first_day"]=="2024-10-15", d' 2>&1
+	printf '%s' "$json" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["total"]==6, d; assert d["providers"][0]["provider"]=="NetEase" and d["providers"][0]["first_day"]=="2024-10-15", d' 2>&1
 	ok $? "JSON: total and first day per provider agree with CSV"
 	out=$("$REBOUND" report throttling --from 2024-11-01 --to 2024-11-30 2>&1)
 	printf '%s\n' "$out" | grep -q 'no rate-limit or quota rejections' ; ok $? "an empty window says so"
