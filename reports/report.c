@@ -718,3 +718,49 @@ rb_report_render(const struct rb_report *r, enum rb_report_format f,
 		return -1;
 	return rc;
 }
+
+/* "30d", "4w", "30" -> days; -1 when invalid */
+static int
+since_days(const char *s)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (end == s || n <= 0 || n > 3650)
+		return -1;
+	if (*end == 'w' && end[1] == '\0')
+		return (int)n * 7;
+	if ((*end == 'd' && end[1] == '\0') || *end == '\0')
+		return (int)n;
+	return -1;
+}
+
+int
+rb_report_window(const char *since, const char *from, const char *to,
+		 time_t now, char d_from[11], char d_to[11], const char **err)
+{
+	if (since && (from || to)) {
+		*err = "--since or --from/--to, not both";
+		return -1;
+	}
+	if (from || to) {
+		char tmp[11];
+		if (!from || !to || rb_day_add(from, 0, tmp) < 0 ||
+		    rb_day_add(to, 0, tmp) < 0) {
+			*err = "--from and --to want two days YYYY-MM-DD";
+			return -1;
+		}
+		snprintf(d_from, 11, "%s", from);
+		snprintf(d_to, 11, "%s", to);
+		return 0;
+	}
+	int n = since_days(since ? since : "30d");
+	if (n < 0) {
+		*err = "--since wants N days (30d) or weeks (4w)";
+		return -1;
+	}
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(d_to, 11, "%Y-%m-%d", &tm);
+	rb_day_add(d_to, -(n - 1), d_from);
+	return 0;
+}

@@ -20,6 +20,8 @@
 #ifndef RB_REPORT_H
 #define RB_REPORT_H
 
+#include <time.h>
+
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -172,6 +174,15 @@ int rb_render_html(const struct rb_report *r, FILE *out);
 int rb_day_diff(const char *a, const char *b);
 /* day + n days into out[11]; -1 when day is invalid. */
 int rb_day_add(const char *day, int n, char out[11]);
+/*
+ * The window of a report from the command line: --from/--to (UTC days
+ * YYYY-MM-DD, both included, both needed) or --since N (days; "30d",
+ * "4w") ending on the UTC day of `now`; neither means --since 30d.
+ * Returns 0, or -1 with *err set to a static message for the user.
+ */
+int rb_report_window(const char *since, const char *from, const char *to,
+		     time_t now, char d_from[11], char d_to[11],
+		     const char **err);
 /* ISO week "2026-W48" of a day into out[9]; -1 when invalid. */
 int rb_day_week(const char *day, char out[9]);
 

@@ -23,6 +23,7 @@
 #include "cli_store.h"
 #include "commands.h"
 #include "common.h"
+#include "policy.h"
 #include "sent_csv.h"
 
 #define EXIT_ABOVE 3
@@ -76,29 +77,7 @@ parse_rate(const char *s)
 	return *end == '\0' && v <= 1 ? v : -1;
 }
 
-static void
-today_utc(char out[11])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
 
-/* "30d", "4w", "30" -> days; -1 when invalid */
-static int
-parse_since(const char *s)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-	if (end == s || n <= 0 || n > 3650)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		return (int)n * 7;
-	if ((*end == 'd' && end[1] == '\0') || *end == '\0')
-		return (int)n;
-	return -1;
-}
 
 static int
 format_from_name(const char *path)
@@ -288,27 +267,12 @@ cmd_report(int argc, char **argv)
 		fmt = RB_FMT_TEXT;
 
 	/* the window: --from/--to, or --since (default 30 days) */
-	char today[11], d_from[11], d_to[11];
-	today_utc(today);
-	if (since && (from || to)) {
-		rb_err("--since or --from/--to, not both");
+	char d_from[11], d_to[11];
+	const char *werr = NULL;
+	if (rb_report_window(since, from, to, rb_now(), d_from, d_to,
+			     &werr) < 0) {
+		rb_err("%s", werr);
 		return 2;
-	}
-	if (from || to) {
-		if (!from || !to) {
-			rb_err("--from and --to go together");
-			return 2;
-		}
-		snprintf(d_from, sizeof d_from, "%s", from);
-		snprintf(d_to, sizeof d_to, "%s", to);
-	} else {
-		int n = parse_since(since ? since : "30d");
-		if (n < 0) {
-			rb_err("--since wants N days (30d) or weeks (4w)");
-			return 2;
-		}
-		memcpy(d_to, today, sizeof d_to);
-		rb_day_add(today, -(n - 1), d_from);
 	}
 	if (by == NULL)
 		by = rb_report_kinds[kind].breakdown;

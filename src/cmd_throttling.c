@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../reports/report.h"
 #include "../reports/throttle.h"
 #include "../store/store.h"
 #include "../store/throttle_q.h"
@@ -40,19 +41,6 @@ usage(FILE *f)
 	      f);
 }
 
-static int
-since_days(const char *s)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-	if (end == s || n <= 0 || n > 3650)
-		return -1;
-	if (*end == 'w' && end[1] == '\0')
-		return (int)n * 7;
-	if ((*end == 'd' && end[1] == '\0') || *end == '\0')
-		return (int)n;
-	return -1;
-}
 
 static void
 add_row(void *ctx, const char *day, const char *remote_mta,
@@ -115,30 +103,11 @@ cmd_report_throttling(int argc, char **argv)
 		return 2;
 	}
 	char d_from[11], d_to[11];
-	if (since && (from || to)) {
-		rb_err("--since or --from/--to, not both");
+	const char *werr = NULL;
+	if (rb_report_window(since, from, to, rb_now(), d_from, d_to,
+			     &werr) < 0) {
+		rb_err("%s", werr);
 		return 2;
-	}
-	if (from || to) {
-		char tmp[11];
-		if (!from || !to || rb_day_add(from, 0, tmp) < 0 ||
-		    rb_day_add(to, 0, tmp) < 0) {
-			rb_err("--from and --to want two days YYYY-MM-DD");
-			return 2;
-		}
-		snprintf(d_from, sizeof d_from, "%s", from);
-		snprintf(d_to, sizeof d_to, "%s", to);
-	} else {
-		int n = since_days(since ? since : "30d");
-		if (n < 0) {
-			rb_err("--since wants N days (30d) or weeks (4w)");
-			return 2;
-		}
-		time_t now = rb_now();
-		struct tm tm;
-		gmtime_r(&now, &tm);
-		strftime(d_to, sizeof d_to, "%Y-%m-%d", &tm);
-		rb_day_add(d_to, -(n - 1), d_from);
 	}
 
 	struct rb_store *s = rb_cli_store(db, true);

@@ -366,6 +366,41 @@ test_renderers(void)
 	rb_report_free(r);
 }
 
+static void
+test_window(void)
+{
+	static const struct {
+		const char *since, *from, *to;
+		int rc;
+		const char *want_from, *want_to;
+	} t[] = {
+	    {NULL, NULL, NULL, 0, "2026-10-31", "2026-11-29"},
+	    {"7d", NULL, NULL, 0, "2026-11-23", "2026-11-29"},
+	    {"2w", NULL, NULL, 0, "2026-11-16", "2026-11-29"},
+	    {"1", NULL, NULL, 0, "2026-11-29", "2026-11-29"},
+	    {NULL, "2024-10-01", "2024-10-31", 0, "2024-10-01", "2024-10-31"},
+	    {"0d", NULL, NULL, -1, NULL, NULL},
+	    {"3x", NULL, NULL, -1, NULL, NULL},
+	    {"7d", "2024-10-01", "2024-10-31", -1, NULL, NULL},
+	    {NULL, "2024-10-01", NULL, -1, NULL, NULL},
+	    {NULL, "2024-13-01", "2024-10-31", -1, NULL, NULL},
+	};
+	const time_t now = 1795913600; /* 2026-11-29T00:53:20Z */
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char f[11] = "", to[11] = "";
+		const char *err = NULL;
+		int rc = rb_report_window(t[i].since, t[i].from, t[i].to, now,
+					  f, to, &err);
+		T_OK(rc == t[i].rc, "window %zu: rc %d", i, rc);
+		if (rc == 0) {
+			T_STR(f, t[i].want_from, "window %zu: from", i);
+			T_STR(to, t[i].want_to, "window %zu: to", i);
+		} else {
+			T_OK(err != NULL, "window %zu: error says why", i);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -374,5 +409,6 @@ main(void)
 	test_provider();
 	test_grouping();
 	test_renderers();
+	test_window();
 	T_DONE();
 }
