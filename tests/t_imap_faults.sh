@@ -29,12 +29,13 @@ rb_fill "$N" k
 "$REBOUND" db migrate >/dev/null
 kills=0
 i=0
-while [ $kills -lt 10 ] && [ $i -lt 30 ]; do
+while [ $kills -lt 10 ] && [ $i -lt 60 ]; do
 	i=$((i + 1))
-	# a fast machine may finish the mailbox between kills: add more
-	if [ "$(dc_count alice INBOX)" -lt 40 ]; then
-		rb_fill 100 "k$i"
-		N=$((N + 100))
+	# a fast (idle) machine may finish the mailbox before the kill lands:
+	# keep enough mail in INBOX that a pass outlasts the kill delay
+	if [ "$(dc_count alice INBOX)" -lt 200 ]; then
+		rb_fill 200 "k$i"
+		N=$((N + 200))
 	fi
 	: >"$T/klog"
 	"$REBOUND" run --once --config "$T/r.conf" 2>"$T/klog" &
@@ -42,7 +43,7 @@ while [ $kills -lt 10 ] && [ $i -lt 30 ]; do
 	# start-up time varies a lot with the machine's load and ASan: wait
 	# until it is logged in (odd rounds) or has committed a batch (even
 	# rounds, so that work gets done between kills), then kill it
-	# 0..600 ms later
+	# 0..300 ms later
 	want="connected to"
 	[ $((i % 2)) -eq 0 ] && want="batch of"
 	j=0
@@ -50,7 +51,7 @@ while [ $kills -lt 10 ] && [ $i -lt 30 ]; do
 		sleep 0.1
 		j=$((j + 1))
 	done
-	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 600 ))
+	ms=$(( $(od -An -N2 -tu2 /dev/urandom) % 300 ))
 	sleep "$(printf '0.%03d' "$ms")"
 	if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
 	wait $pid 2>/dev/null
