@@ -184,8 +184,6 @@ parse_ses(struct rb_ctx *c)
 			const char *addr = jaddr(c->a, json_object_get(r, "emailAddress"));
 			if (addr == NULL)
 				continue;
-			if ((unsigned)count >= c->opts->limits.max_recipients)
-				break;
 			struct rb_event *e = rb_ctx_add(c, "amazonses", addr);
 			const char *act = jstr(c->a, r, "action");
 			e->kind = transient || (act && strcasecmp(act, "delayed") == 0)
@@ -209,8 +207,6 @@ parse_ses(struct rb_ctx *c)
 			const char *addr = jaddr(c->a, json_object_get(r, "emailAddress"));
 			if (addr == NULL)
 				continue;
-			if ((unsigned)count >= c->opts->limits.max_recipients)
-				break;
 			struct rb_event *e = rb_ctx_add(c, "amazonses", addr);
 			e->kind = RB_KIND_DELAY;
 			e->action = "delayed";
@@ -233,8 +229,6 @@ parse_ses(struct rb_ctx *c)
 			const char *addr = jaddr(c->a, json_object_get(r, "emailAddress"));
 			if (addr == NULL)
 				continue;
-			if ((unsigned)count >= c->opts->limits.max_recipients)
-				break;
 			struct rb_event *e = rb_ctx_add(c, "amazonses", addr);
 			e->kind = RB_KIND_COMPLAINT;
 			e->feedback_type = ft ? ft : "abuse";
@@ -251,8 +245,6 @@ parse_ses(struct rb_ctx *c)
 			const char *addr = jaddr(c->a, r);
 			if (addr == NULL)
 				continue;
-			if ((unsigned)count >= c->opts->limits.max_recipients)
-				break;
 			struct rb_event *e = rb_ctx_add(c, "amazonses", addr);
 			e->kind = RB_KIND_DELIVERED;
 			e->action = "delivered";

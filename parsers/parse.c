@@ -441,6 +441,12 @@ rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
 		if (!mod->detect(&c))
 			continue;
 		int n = mod->parse(&c);
+		/* the recipient limit holds for every module here, in one
+		 * place: a module that names more is hostile input, never a
+		 * silently truncated list */
+		if (c.error == NULL &&
+		    out->n - first > o->limits.max_recipients)
+			c.error = "too many recipients in one report";
 		if (c.error != NULL) {
 			/* a module hit a limit: the mail names nobody */
 			out->n = first;

@@ -362,27 +362,8 @@ sent_usage(FILE *f)
 static char *
 slurp(const char *path, size_t *len)
 {
-	if (strcmp(path, "-") != 0)
-		return rb_read_file(path, len);
-	size_t cap = 1 << 16, n = 0;
-	char *b = malloc(cap);
-	size_t got;
-	while (b && (got = fread(b + n, 1, cap - n - 1, stdin)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			char *nb = realloc(b, cap * 2);
-			if (nb == NULL) {
-				free(b);
-				return NULL;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (b)
-		b[n] = '\0';
-	*len = n;
-	return b;
+	return strcmp(path, "-") == 0 ? rb_read_stream(stdin, len)
+				      : rb_read_file(path, len);
 }
 
 int

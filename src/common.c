@@ -7,23 +7,17 @@
 #include <string.h>
 
 char *
-rb_read_file(const char *path, size_t *len)
+rb_read_stream(FILE *f, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
 	size_t cap = 65536, n = 0;
 	char *buf = malloc(cap + 1);
-	if (buf == NULL) {
-		fclose(f);
+	if (buf == NULL)
 		return NULL;
-	}
 	for (;;) {
 		if (n == cap) {
 			char *nb = realloc(buf, cap * 2 + 1);
 			if (nb == NULL) {
 				free(buf);
-				fclose(f);
 				errno = ENOMEM;
 				return NULL;
 			}
@@ -35,15 +29,26 @@ rb_read_file(const char *path, size_t *len)
 		if (r == 0)
 			break;
 	}
-	int err = ferror(f);
-	fclose(f);
-	if (err) {
+	if (ferror(f)) {
 		free(buf);
 		errno = EIO;
 		return NULL;
 	}
 	buf[n] = '\0';
 	*len = n;
+	return buf;
+}
+
+char *
+rb_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *buf = rb_read_stream(f, len);
+	int saved = errno;
+	fclose(f);
+	errno = saved;
 	return buf;
 }
 

@@ -6,6 +6,7 @@
 #define RB_COMMON_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../parsers/limits.h"
 #include "../parsers/rules.h"
@@ -17,6 +18,8 @@
 struct rb_rules *rb_load_rules(const char *path, const struct rb_limits *lim);
 /* Whole file into a malloc'ed NUL-terminated buffer; NULL + errno. */
 char *rb_read_file(const char *path, size_t *len);
+/* The same for an open stream (standard input), read to its end. */
+char *rb_read_stream(FILE *f, size_t *len);
 
 void rb_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

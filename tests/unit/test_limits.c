@@ -241,6 +241,24 @@ main(void)
 		   "too many recipients in one report");
 	free(m);
 
+	/* the recipient limit holds for every module, not only the DSN
+	 * parser: an Amazon SES JSON notification naming two recipients
+	 * (this module used to truncate the list silently) */
+	static const char ses[] =
+	    "From: SES <no-reply@sns.amazonaws.com>\n"
+	    "Subject: AWS Notification Message\n"
+	    "Content-Type: text/plain\n\n"
+	    "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+	    "\"Permanent\",\"bouncedRecipients\":[{\"emailAddress\":"
+	    "\"a@example.net\",\"status\":\"5.1.1\"},{\"emailAddress\":"
+	    "\"b@example.net\",\"status\":\"5.1.1\"}]},\"mail\":{}}\n";
+	lim = def;
+	lim.max_recipients = 2;
+	check("max_recipients (SES JSON)", ses, sizeof ses - 1, lim, 2);
+	lim.max_recipients = 1;
+	check_over("max_recipients (SES JSON)", ses, sizeof ses - 1, lim,
+		   "too many recipients in one report");
+
 	/* regex match limit: a rule that backtracks catastrophically on
 	 * this diagnostic hits the limit; that counts as no match, so the
 	 * next rule decides; no error, no crash, no hang */
