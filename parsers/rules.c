@@ -44,6 +44,7 @@ rule_free(struct rb_rule *r)
 	free(r->example);
 	pcre2_code_free(r->re);
 	pcre2_code_free(r->host_re);
+	rb_prefilter_free(&r->pf);
 }
 
 void
@@ -143,6 +144,27 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 				     "example",
 				     origin, r->line, r->name);
 		return -1;
+	}
+	rb_prefilter_extract(r->pattern, &r->pf);
+	if (r->pf.n > 0) {
+		/* the example matches, so it must pass the prefilter; if it
+		 * does not, the literal reader misread the pattern: run the
+		 * rule always rather than trust it */
+		struct rb_trigrams *t = malloc(sizeof(*t));
+		if (t == NULL)
+			abort();
+		rb_trigrams_build(t, r->example, strlen(r->example));
+		if (!rb_prefilter_may_match(&r->pf, t))
+			rb_prefilter_free(&r->pf);
+		free(t);
+	}
+	if (r->host != NULL) {
+		/* rules sharing a host pattern share its match */
+		size_t i;
+		for (i = 0; rs->v + i < r; i++)
+			if (rs->v[i].host && strcmp(rs->v[i].host, r->host) == 0)
+				break;
+		r->host_id = rs->v + i < r ? rs->v[i].host_id : rs->nhosts++;
 	}
 	return 0;
 }
@@ -265,24 +287,75 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 	return rs;
 }
 
+/* Per-thread state of one matching call: the trigram map of the text
+ * (built on first need) and the host patterns' results. */
+struct mstate {
+	const struct rb_rules *r;
+	const char *text;
+	size_t len;
+	const char *host;
+	bool built;
+	signed char hostres[64];	/* -1 unknown, 0 no, 1 yes */
+};
+
+static _Thread_local struct rb_trigrams tl_tri;
+
+static bool
+may_match(struct mstate *s, const struct rb_rule *rule)
+{
+	if (rule->pf.n == 0)
+		return true;
+	if (!s->built) {
+		size_t n = s->len > s->r->lim.max_text ? s->r->lim.max_text
+						       : s->len;
+		rb_trigrams_build(&tl_tri, s->text, n);
+		s->built = true;
+	}
+	return rb_prefilter_may_match(&rule->pf, &tl_tri);
+}
+
+static bool
+host_ok(struct mstate *s, const struct rb_rule *rule)
+{
+	if (rule->host_re == NULL)
+		return true;
+	if (s->host == NULL)
+		return false;
+	unsigned id = rule->host_id;
+	if (id < sizeof(s->hostres) && s->hostres[id] >= 0)
+		return s->hostres[id] == 1;
+	bool ok = run(s->r, rule->host_re, s->host, strlen(s->host)) == 1;
+	if (id < sizeof(s->hostres))
+		s->hostres[id] = ok ? 1 : 0;
+	return ok;
+}
+
+static const struct rb_rule *
+match(const struct rb_rules *r, enum rb_rule_field field, const char *text,
+      size_t len, const char *host, bool scoped)
+{
+	const struct rb_rule *res = NULL;
+	struct mstate s = {.r = r, .text = text, .len = len, .host = host};
+	memset(s.hostres, -1, sizeof(s.hostres));
+	for (size_t i = 0; i < r->n && res == NULL; i++) {
+		const struct rb_rule *rule = &r->v[i];
+		if (rule->field != field || (scoped && rule->host_re == NULL))
+			continue;
+		if (!may_match(&s, rule) || !host_ok(&s, rule))
+			continue;
+		if (run(r, rule->re, text, len) == 1)
+			res = rule;
+	}
+	return res;
+}
+
 const struct rb_rule *
 rb_rules_match(const struct rb_rules *r, enum rb_rule_field field,
 	       const char *text, size_t len, const char *host)
 {
 	if (r == NULL || text == NULL || len == 0)
 		return NULL;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rb_rule *rule = &r->v[i];
-		if (rule->field != field)
-			continue;
-		if (rule->host_re != NULL &&
-		    (host == NULL ||
-		     run(r, rule->host_re, host, strlen(host)) != 1))
-			continue;
-		if (run(r, rule->re, text, len) == 1)
-			return rule;
-	}
-	return NULL;
+	return match(r, field, text, len, host, false);
 }
 
 const struct rb_rule *
@@ -291,16 +364,7 @@ rb_rules_match_scoped(const struct rb_rules *r, enum rb_rule_field field,
 {
 	if (r == NULL || text == NULL || len == 0 || host == NULL)
 		return NULL;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rb_rule *rule = &r->v[i];
-		if (rule->field != field || rule->host_re == NULL)
-			continue;
-		if (run(r, rule->host_re, host, strlen(host)) != 1)
-			continue;
-		if (run(r, rule->re, text, len) == 1)
-			return rule;
-	}
-	return NULL;
+	return match(r, field, text, len, host, true);
 }
 
 int

@@ -20,6 +20,11 @@
  * Every match runs with match, depth and heap limits and on text capped at
  * max_text bytes; a match that hits a limit counts as no match.
  *
+ * Speed: each pattern's required literals (prefilter.h) are checked
+ * against the text's trigram map before PCRE2 runs (JIT-compiled where
+ * the system allows it, the interpreter otherwise), and a host pattern
+ * shared by several rules is matched once per call.
+ *
  * A compiled rule set is immutable after loading and may be shared.
  */
 #ifndef RB_RULES_H
@@ -29,6 +34,7 @@
 #include <stddef.h>
 
 #include "limits.h"
+#include "prefilter.h"
 
 enum rb_rule_field {
 	RB_FIELD_DIAGNOSTIC = 0,
@@ -50,6 +56,10 @@ struct rb_rule {
 	int line;		/* where the rule starts in its file */
 	void *re;		/* pcre2_code * */
 	void *host_re;		/* pcre2_code * or NULL */
+	struct rb_prefilter pf;	/* literals one of which the text needs */
+	unsigned host_id;	/* index of the host pattern among distinct
+				 * ones (their match is computed once per
+				 * call), valid when host_re != NULL */
 };
 
 struct rb_rules {
@@ -57,6 +67,7 @@ struct rb_rules {
 	size_t n;
 	struct rb_limits lim;
 	void *mctx;		/* pcre2_match_context * with the limits */
+	unsigned nhosts;	/* distinct host patterns */
 };
 
 /*

@@ -1,0 +1,523 @@
+#include "prefilter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LITMAX 32	/* longer literals are cut: a prefix is still required */
+
+/* A set of literals one of which must occur; ok == false: nothing known. */
+struct lset {
+	bool ok;
+	size_t n;
+	char v[RB_PREFILTER_MAXLIT][LITMAX];
+	size_t l[RB_PREFILTER_MAXLIT];
+};
+
+struct rd {
+	const char *p;
+	bool bail;		/* a construct we do not read: give up */
+	unsigned depth;
+};
+
+static unsigned char
+lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static size_t
+score(const struct lset *s)
+{
+	size_t m = (size_t)-1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->l[i] < m)
+			m = s->l[i];
+	return m;
+}
+
+/* keep the better of best and cand in best: the longer shortest literal,
+ * then the fewer alternatives */
+static void
+consider(struct lset *best, const struct lset *cand)
+{
+	if (!cand->ok)
+		return;
+	if (!best->ok) {
+		*best = *cand;
+		return;
+	}
+	size_t a = score(best), b = score(cand);
+	if (b > a || (b == a && cand->n < best->n))
+		*best = *cand;
+}
+
+static void
+flush(struct lset *best, const char *run, size_t *rl)
+{
+	if (*rl >= RB_PREFILTER_MINLEN) {
+		struct lset c;
+		c.ok = true;
+		c.n = 1;
+		memcpy(c.v[0], run, *rl);
+		c.l[0] = *rl;
+		consider(best, &c);
+	}
+	*rl = 0;
+}
+
+enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP };
+
+static struct lset parse_alt(struct rd *r);
+
+/* Skip a {...} argument of \x, \p, \o, \N. */
+static void
+skip_braces(struct rd *r)
+{
+	if (*r->p != '{')
+		return;
+	const char *e = strchr(r->p, '}');
+	if (e == NULL)
+		r->bail = true;
+	else
+		r->p = e + 1;
+}
+
+/* [...] */
+static void
+skip_class(struct rd *r)
+{
+	r->p++;	/* '[' */
+	if (*r->p == '^')
+		r->p++;
+	if (*r->p == ']')
+		r->p++;
+	for (;;) {
+		char c = *r->p;
+		if (c == '\0') {
+			r->bail = true;
+			return;
+		}
+		if (c == ']') {
+			r->p++;
+			return;
+		}
+		if (c == '\\') {
+			char e = r->p[1];
+			if (e == '\0' || e == 'Q' || e == 'E') {
+				r->bail = true;
+				return;
+			}
+			r->p += 2;
+			if (e == 'x' || e == 'p' || e == 'P' || e == 'o' ||
+			    e == 'N')
+				skip_braces(r);
+			continue;
+		}
+		if (c == '[' && r->p[1] == ':') {
+			const char *e = strstr(r->p + 2, ":]");
+			if (e == NULL) {
+				r->bail = true;
+				return;
+			}
+			r->p = e + 2;
+			continue;
+		}
+		r->p++;
+	}
+}
+
+/* A caseless code point: one without Unicode case variants (CJK,
+ * kana, Hangul syllables), so its bytes can go into a literal. */
+static bool
+caseless_cp(unsigned cp)
+{
+	return (cp >= 0x3000 && cp <= 0x9fff) || (cp >= 0xac00 && cp <= 0xd7a3);
+}
+
+/* One item at r->p.  For IT_LIT, the bytes are in lit/llen; for
+ * IT_GROUP the group's set is in g. */
+static enum item
+parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
+{
+	unsigned char c = (unsigned char)*r->p;
+	*llen = 0;
+	if (c == '\0' || c == '|' || c == ')')
+		return IT_END;
+	if (c == '\\') {
+		unsigned char e = (unsigned char)r->p[1];
+		r->p += 2;
+		if (e == '\0') {
+			r->bail = true;
+			return IT_END;
+		}
+		if (strchr("bBAzZGK", e))
+			return IT_ZERO;
+		if (strchr("dDwWsShHvVRXC", e))
+			return IT_OTHER;
+		if (e == 'p' || e == 'P') {
+			if (*r->p == '{')
+				skip_braces(r);
+			else if (*r->p != '\0')
+				r->p++;
+			return IT_OTHER;
+		}
+		if (e == 'x') {
+			if (*r->p == '{') {
+				skip_braces(r);
+			} else {
+				for (int i = 0; i < 2 && strchr("0123456789abcdefABCDEF",
+								*r->p) && *r->p;
+				     i++)
+					r->p++;
+			}
+			return IT_OTHER;
+		}
+		if (strchr("ntrfea", e))
+			return IT_OTHER;
+		if (e >= 0x80 || (e >= '0' && e <= '9') ||
+		    (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z')) {
+			/* backreferences, octal, \Q, \N, \c, \g, \k ...:
+			 * not read */
+			r->bail = true;
+			return IT_END;
+		}
+		lit[0] = (char)lower(e);
+		*llen = 1;
+		return IT_LIT;
+	}
+	if (c == '.') {
+		r->p++;
+		return IT_OTHER;
+	}
+	if (c == '^' || c == '$') {
+		r->p++;
+		return IT_ZERO;
+	}
+	if (c == '[') {
+		skip_class(r);
+		return IT_OTHER;
+	}
+	if (c == '*' || c == '+' || c == '?' || c == '{') {
+		r->bail = true;	/* quantifier with nothing before it */
+		return IT_END;
+	}
+	if (c == '(') {
+		bool zero = false;
+		const char *q = r->p + 1;
+		if (*q == '*') {
+			r->bail = true;
+			return IT_END;
+		}
+		if (*q == '?') {
+			q++;
+			if (*q == ':' || *q == '>' || *q == '|') {
+				q++;
+			} else if (*q == '=' || *q == '!') {
+				q++;
+				zero = true;
+			} else if (*q == '<' && (q[1] == '=' || q[1] == '!')) {
+				q += 2;
+				zero = true;
+			} else if (*q == '<' || *q == '\'' ||
+				   (*q == 'P' && q[1] == '<')) {
+				/* named group */
+				char close = *q == '\'' ? '\'' : '>';
+				const char *e = strchr(q, close);
+				if (e == NULL) {
+					r->bail = true;
+					return IT_END;
+				}
+				q = e + 1;
+			} else if (*q == '#') {
+				const char *e = strchr(q, ')');
+				if (e == NULL) {
+					r->bail = true;
+					return IT_END;
+				}
+				r->p = e + 1;
+				return IT_ZERO;
+			} else {
+				/* option letters: (?i) (?-i) (?i:...) */
+				const char *f = q;
+				while ((*f >= 'a' && *f <= 'z') ||
+				       (*f >= 'A' && *f <= 'Z') || *f == '-')
+					f++;
+				if (f == q || (*f != ')' && *f != ':')) {
+					r->bail = true;	/* (?R), (?(..)), ... */
+					return IT_END;
+				}
+				for (const char *k = q; k < f; k++)
+					if (*k == 'x') {
+						r->bail = true;
+						return IT_END;
+					}
+				if (*f == ')') {
+					r->p = f + 1;
+					return IT_ZERO;
+				}
+				q = f + 1;
+			}
+		}
+		if (++r->depth > 16) {
+			r->bail = true;
+			return IT_END;
+		}
+		r->p = q;
+		*g = parse_alt(r);
+		r->depth--;
+		if (r->bail || *r->p != ')') {
+			r->bail = true;
+			return IT_END;
+		}
+		r->p++;
+		return zero ? IT_ZERO : IT_GROUP;
+	}
+	if (c >= 0x80) {
+		size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+		if (n == 0) {
+			r->bail = true;
+			return IT_END;
+		}
+		unsigned cp = c & (0x7f >> n);
+		for (size_t i = 1; i < n; i++) {
+			unsigned char cc = (unsigned char)r->p[i];
+			if ((cc & 0xc0) != 0x80) {
+				r->bail = true;
+				return IT_END;
+			}
+			cp = (cp << 6) | (cc & 0x3f);
+		}
+		bool keep = caseless_cp(cp);
+		if (keep) {
+			memcpy(lit, r->p, n);
+			*llen = n;
+		}
+		r->p += n;
+		return keep ? IT_LIT : IT_OTHER;
+	}
+	/* any other byte, including ']' '}' space '#': itself */
+	lit[0] = (char)lower(c);
+	*llen = 1;
+	r->p++;
+	return IT_LIT;
+}
+
+/* Quantifier after an item: *has set when there is one, *min its
+ * minimum, *once when it is exactly {1}. */
+static void
+parse_quant(struct rd *r, bool *has, unsigned long *min, bool *once)
+{
+	*has = false;
+	*min = 1;
+	*once = false;
+	char c = *r->p;
+	if (c == '*' || c == '?') {
+		*has = true;
+		*min = 0;
+		r->p++;
+	} else if (c == '+') {
+		*has = true;
+		r->p++;
+	} else if (c == '{') {
+		const char *q = r->p + 1;
+		char *e;
+		if (*q < '0' || *q > '9') {
+			r->bail = true;	/* a literal '{': not read */
+			return;
+		}
+		unsigned long lo = strtoul(q, &e, 10);
+		bool comma = false;
+		if (*e == ',') {
+			comma = true;
+			e++;
+			while (*e >= '0' && *e <= '9')
+				e++;
+		}
+		if (*e != '}') {
+			r->bail = true;
+			return;
+		}
+		*has = true;
+		*min = lo;
+		*once = lo == 1 && !comma;
+		r->p = e + 1;
+	} else {
+		return;
+	}
+	if (*r->p == '?' || *r->p == '+')
+		r->p++;	/* lazy, possessive */
+}
+
+static struct lset
+parse_seq(struct rd *r)
+{
+	struct lset best;
+	char run[LITMAX];
+	size_t rl = 0;
+	best.ok = false;
+	best.n = 0;
+	for (;;) {
+		char lit[4];
+		size_t ll;
+		struct lset g;
+		g.ok = false;
+		enum item it = parse_item(r, lit, &ll, &g);
+		if (it == IT_END || r->bail)
+			break;
+		bool has, once;
+		unsigned long min;
+		parse_quant(r, &has, &min, &once);
+		if (r->bail)
+			break;
+		bool optional = has && min == 0;
+		switch (it) {
+		case IT_LIT:
+			if (optional) {
+				flush(&best, run, &rl);
+				break;
+			}
+			if (rl + ll > LITMAX)
+				flush(&best, run, &rl);
+			memcpy(run + rl, lit, ll);
+			rl += ll;
+			if (has && !once)
+				flush(&best, run, &rl);
+			break;
+		case IT_GROUP:
+			flush(&best, run, &rl);
+			if (!optional)
+				consider(&best, &g);
+			break;
+		default:
+			flush(&best, run, &rl);
+			break;
+		}
+	}
+	flush(&best, run, &rl);
+	return best;
+}
+
+static struct lset
+parse_alt(struct rd *r)
+{
+	struct lset res = parse_seq(r);
+	while (!r->bail && *r->p == '|') {
+		r->p++;
+		struct lset b = parse_seq(r);
+		if (!res.ok || !b.ok || res.n + b.n > RB_PREFILTER_MAXLIT) {
+			res.ok = false;
+			continue;	/* keep reading: the group must close */
+		}
+		for (size_t i = 0; i < b.n; i++) {
+			memcpy(res.v[res.n], b.v[i], b.l[i]);
+			res.l[res.n] = b.l[i];
+			res.n++;
+		}
+	}
+	return res;
+}
+
+static uint16_t
+tri_hash(uint32_t w)
+{
+	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
+}
+
+int
+rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
+{
+	memset(f, 0, sizeof(*f));
+	struct rd r = {.p = pattern};
+	struct lset *s = malloc(sizeof(*s));
+	if (s == NULL)
+		abort();
+	*s = parse_alt(&r);
+	if (r.bail || *r.p != '\0' || !s->ok) {
+		free(s);
+		return 0;
+	}
+	/* a literal that contains another of the set adds nothing */
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t j = 0; j < s->n; j++) {
+			if (i == j || s->l[j] > s->l[i] ||
+			    (s->l[j] == s->l[i] && j > i) ||
+			    memmem(s->v[i], s->l[i], s->v[j], s->l[j]) == NULL)
+				continue;
+			s->n--;
+			memmove(s->v[i], s->v[s->n], s->l[s->n]);
+			s->l[i] = s->l[s->n];
+			i--;
+			break;
+		}
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		size_t l = s->l[i];
+		char *lit = malloc(l + 1);
+		uint16_t *t = malloc((l - 2) * sizeof(*t));
+		if (lit == NULL || t == NULL)
+			abort();
+		memcpy(lit, s->v[i], l);
+		lit[l] = '\0';
+		uint32_t w = 0;
+		for (size_t k = 0; k < l; k++) {
+			w = ((w << 8) | (unsigned char)lit[k]) & 0xffffff;
+			if (k >= 2)
+				t[k - 2] = tri_hash(w);
+		}
+		f->lit[i] = lit;
+		f->len[i] = l;
+		f->tri[i] = t;
+	}
+	f->n = s->n;
+	free(s);
+	return 0;
+}
+
+void
+rb_prefilter_free(struct rb_prefilter *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->lit[i]);
+		free(f->tri[i]);
+	}
+	f->n = 0;
+}
+
+void
+rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
+{
+	memset(t->bits, 0, sizeof(t->bits));
+	t->unsafe = false;
+	const unsigned char *s = (const unsigned char *)text;
+	uint32_t w = 0;
+	for (size_t i = 0; i < len; i++) {
+		w = ((w << 8) | lower(s[i])) & 0xffffff;
+		if (i < 2)
+			continue;
+		uint16_t h = tri_hash(w);
+		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s */
+		if (w == 0xe284aa || (w >> 8) == 0xc5bf || (w & 0xffff) == 0xc5bf)
+			t->unsafe = true;
+	}
+	if (len == 2 && s[0] == 0xc5 && s[1] == 0xbf)
+		t->unsafe = true;
+}
+
+bool
+rb_prefilter_may_match(const struct rb_prefilter *f,
+		       const struct rb_trigrams *t)
+{
+	if (f->n == 0 || t->unsafe)
+		return true;
+	for (size_t i = 0; i < f->n; i++) {
+		const uint16_t *h = f->tri[i];
+		size_t k, m = f->len[i] - 2;
+		for (k = 0; k < m; k++)
+			if (!(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
+				break;
+		if (k == m)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,61 @@
+/*
+ * prefilter: a cheap necessary condition for a PCRE2 pattern, so that the
+ * rules engine runs only the few regexes that can match a text.
+ *
+ * rb_prefilter_extract() reads a pattern (PCRE2 syntax, compiled
+ * case-insensitive) and finds a set of literals of which at least one
+ * must occur in any text the pattern matches: "user (?:unknown|not
+ * found)" requires "user " (or "unknown" / "not found").  Only ASCII and
+ * caseless CJK/Hangul characters go into a literal (other letters have
+ * Unicode case variants); ASCII is folded to lower case.  Any construct
+ * it does not fully understand ((?x), verbs, conditionals, recursion,
+ * unusual escapes) makes it give up: a rule without a literal set simply
+ * always runs.  Giving up is always safe, a wrong literal never is, so
+ * the reader is deliberately conservative.
+ *
+ * rb_trigrams is a bitmap of the (lower-cased) byte trigrams of a text;
+ * a literal whose trigrams are not all in it does not occur in the text.
+ * False positives only cost a regex run.
+ *
+ * Caseless matching in PCRE2 with UTF also folds U+212A KELVIN SIGN to
+ * 'k' and U+017F LONG S to 's': rb_trigrams_build() reports texts that
+ * contain them, and the caller must then not use the prefilter.
+ *
+ * Memory: literals are malloc'ed (rb_prefilter_free); the bitmap lives in
+ * the caller's struct.  No globals.
+ */
+#ifndef RB_PREFILTER_H
+#define RB_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RB_PREFILTER_MAXLIT 64	/* alternatives in one literal set */
+#define RB_PREFILTER_MINLEN 3	/* shorter literals are not worth it */
+#define RB_TRIGRAM_BITS 15	/* 32768-bit map: 4 KiB */
+
+struct rb_prefilter {
+	size_t n;		/* 0: no literal known, always run */
+	char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
+	size_t len[RB_PREFILTER_MAXLIT];
+	/* trigram hashes of each literal (len - 2 of them) */
+	uint16_t *tri[RB_PREFILTER_MAXLIT];
+};
+
+/* Fill f from a pattern; f->n == 0 when no literal set was found.
+ * Returns 0 (always succeeds; gives up into n == 0). */
+int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
+void rb_prefilter_free(struct rb_prefilter *f);
+
+struct rb_trigrams {
+	uint64_t bits[(1u << RB_TRIGRAM_BITS) / 64];
+	bool unsafe;		/* text holds U+212A or U+017F */
+};
+
+void rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len);
+/* May the text contain one of f's literals?  true when f->n == 0. */
+bool rb_prefilter_may_match(const struct rb_prefilter *f,
+			    const struct rb_trigrams *t);
+
+#endif

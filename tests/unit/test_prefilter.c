@@ -1,0 +1,205 @@
+/* prefilter: the literals read from patterns (and the constructs it must
+ * refuse to read), the trigram test, the Unicode case-fold escape hatch,
+ * and that the rules engine gives the same answers with it. */
+#include <stdlib.h>
+
+#include "../../parsers/prefilter.h"
+#include "../../parsers/rules.h"
+#include "t.h"
+
+/* the literal set as "a|b|c" (sorted as found), or "" for none */
+static void
+lits(const char *pattern, char *out, size_t cap)
+{
+	struct rb_prefilter f;
+	rb_prefilter_extract(pattern, &f);
+	out[0] = '\0';
+	for (size_t i = 0; i < f.n; i++) {
+		if (i)
+			strncat(out, "|", cap - strlen(out) - 1);
+		strncat(out, f.lit[i], cap - strlen(out) - 1);
+	}
+	rb_prefilter_free(&f);
+}
+
+static const struct {
+	const char *pattern;
+	const char *want;
+} cases[] = {
+    {"user unknown", "user unknown"},
+    {"User Unknown", "user unknown"},	/* folded */
+    {"\\buser\\b unknown", " unknown"},	/* \b breaks a run */
+    {"(?:no such user|unknown user)", "no such user|unknown user"},
+    {"account .* disabled", " disabled"},	/* the longer run */
+    {"mail ?box full", "box full"},	/* optional char breaks */
+    {"a+bcd", "bcd"},
+    {"xy+z", ""},			/* "xy" too short, "z" too */
+    {"abcd{2}e", "abcd"},
+    {"abc{1}de", "abcde"},
+    {"ab(?:cd)?ef", ""},		/* optional group, short runs */
+    {"quota (?:exceeded|full)", "quota "},
+    {"over (?:the storage|the disk) quota", "the storage|the disk"},
+    {"(?:abc|de)", ""},		/* a branch without a literal */
+    {"(?:abc|)", ""},			/* an empty branch */
+    {"relay\\.example\\.com", "relay.example.com"},
+    {"[abc]def", "def"},
+    {"[]x]yzw", "yzw"},		/* ']' first in a class */
+    {"[^\\]x]yzw", "yzw"},
+    {"a\\d{3}bcd", "bcd"},
+    {"(?i)hello", "hello"},
+    {"(?-i:Hello) me", "hello"},
+    {"(?=abc)xyz", "xyz"},		/* lookahead adds nothing */
+    {"(?<!delivery )temporarily", "temporarily"},
+    {"(?<name>abcd)", "abcd"},
+    {"(?#comment)abcd", "abcd"},
+    {"\\x{41}bcd", "bcd"},
+    {"\\p{L}bcd", "bcd"},
+    /* CJK has no case: kept; other non-ASCII letters are not */
+    {"\xe9\xa2\x91\xe7\x8e\x87\xe8\xbf\x87\xe9\xab\x98",
+     "\xe9\xa2\x91\xe7\x8e\x87\xe8\xbf\x87\xe9\xab\x98"},
+    {"caf\xc3\xa9 noir", " noir"},
+    /* constructs it does not read: no literal (always run) */
+    {"(?x) user unknown", ""},
+    {"\\Quser\\E unknown", ""},
+    {"(a)\\1bcd", ""},
+    {"(*UTF)abcd", ""},
+    {"(?(1)abc|def)", ""},
+    {"ab{,3}cdef", ""},
+    {"abc(", ""},
+    {"abc[de", ""},
+    {"", ""},
+};
+
+static void
+test_extract(void)
+{
+	char got[512];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		lits(cases[i].pattern, got, sizeof(got));
+		T_STR(got, cases[i].want, "literals of /%s/", cases[i].pattern);
+	}
+	/* a set that grows past the cap is dropped, not cut */
+	char big[2048] = "(?:";
+	for (int i = 0; i < RB_PREFILTER_MAXLIT + 1; i++) {
+		char w[32];
+		snprintf(w, sizeof(w), "%sword%03d", i ? "|" : "", i);
+		strcat(big, w);
+	}
+	strcat(big, ")");
+	lits(big, got, sizeof(got));
+	T_STR(got, "", "more alternatives than the cap: no literal");
+	/* deep nesting gives up instead of recursing without bound */
+	char deep[256] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "(");
+	strcat(deep, "abcd");
+	for (int i = 0; i < 40; i++)
+		strcat(deep, ")");
+	lits(deep, got, sizeof(got));
+	T_STR(got, "", "deep nesting: no literal");
+}
+
+static bool
+may(const char *pattern, const char *text)
+{
+	struct rb_prefilter f;
+	struct rb_trigrams *t = malloc(sizeof(*t));
+	rb_prefilter_extract(pattern, &f);
+	rb_trigrams_build(t, text, strlen(text));
+	bool r = rb_prefilter_may_match(&f, t);
+	rb_prefilter_free(&f);
+	free(t);
+	return r;
+}
+
+static void
+test_trigrams(void)
+{
+	T_OK(may("user unknown", "550 USER UNKNOWN here"),
+	     "literal found case-insensitively");
+	T_OK(!may("user unknown", "550 mailbox full"), "absent literal rejects");
+	T_OK(!may("user unknown", "us"), "text shorter than a trigram");
+	T_OK(may("(?:no such user|unknown user)", "xx Unknown User"),
+	     "any literal of the set suffices");
+	T_OK(may(".*", ""), "a pattern without literals always passes");
+	/* U+212A KELVIN SIGN matches k caselessly in PCRE2 (UTF): the
+	 * prefilter must not reject such a text */
+	T_OK(may("unknown", "un\xe2\x84\xaanown"), "Kelvin sign disables it");
+	T_OK(may("mailbox is full", "mailbox i\xc5\xbf full"),
+	     "long s disables it");
+}
+
+/* the engine with and without prefilter: a rule set whose examples are
+ * tried against each other's texts */
+static void
+test_engine(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *r = rb_rules_load(
+	    "rule k\nreason userunknown\nmatch unknown user\n"
+	    "example unknown user\n"
+	    "rule full\nreason mailboxfull\nmatch mail ?box (?:is )?full\n"
+	    "example mailbox full\n"
+	    "rule host\nreason blocked\nhost \\.example\\.com$\n"
+	    "match blocked\nexample blocked\n"
+	    "rule host2\nreason rejected\nhost \\.example\\.com$\n"
+	    "match rejected\nexample rejected\n",
+	    strlen("rule k\nreason userunknown\nmatch unknown user\n"
+		   "example unknown user\n"
+		   "rule full\nreason mailboxfull\nmatch mail ?box (?:is "
+		   ")?full\n"
+		   "example mailbox full\n"
+		   "rule host\nreason blocked\nhost \\.example\\.com$\n"
+		   "match blocked\nexample blocked\n"
+		   "rule host2\nreason rejected\nhost \\.example\\.com$\n"
+		   "match rejected\nexample rejected\n"),
+	    "t.rules", &lim, &err);
+	T_OK(r != NULL, "rules load");
+	if (r == NULL) {
+		printf("# %s\n", err);
+		free(err);
+		return;
+	}
+	T_OK(r->nhosts == 1 && r->v[2].host_id == r->v[3].host_id,
+	     "a repeated host pattern is one host");
+	const struct rb_rule *m;
+	m = rb_rules_match(r, RB_FIELD_DIAGNOSTIC, "UN\xe2\x84\xaaNOWN USER", 14,
+			   NULL);
+	T_STR(m ? m->name : NULL, "k", "Kelvin sign text still matches");
+	m = rb_rules_match(r, RB_FIELD_DIAGNOSTIC, "Mail Box Is Full", 16, NULL);
+	T_STR(m ? m->name : NULL, "full", "prefiltered rule matches");
+	m = rb_rules_match(r, RB_FIELD_DIAGNOSTIC, "rejected", 8,
+			   "mx.example.com");
+	T_STR(m ? m->name : NULL, "host2", "second rule of a shared host");
+	m = rb_rules_match(r, RB_FIELD_DIAGNOSTIC, "rejected", 8, "mx.other.org");
+	T_STR(m ? m->name : NULL, NULL, "shared host that does not match");
+	m = rb_rules_match_scoped(r, RB_FIELD_DIAGNOSTIC, "blocked", 7,
+				  "a.example.com");
+	T_STR(m ? m->name : NULL, "host", "scoped match");
+	rb_rules_free(r);
+
+	/* every built-in rule keeps a literal set its example passes */
+	r = rb_rules_default(&lim, &err);
+	T_OK(r != NULL, "built-in rules load");
+	if (r == NULL) {
+		free(err);
+		return;
+	}
+	size_t with = 0;
+	for (size_t i = 0; i < r->n; i++)
+		with += r->v[i].pf.n > 0;
+	printf("# %zu of %zu built-in rules have a literal prefilter\n", with,
+	       r->n);
+	T_OK(with * 10 >= r->n * 9, "most built-in rules are prefiltered");
+	rb_rules_free(r);
+}
+
+int
+main(void)
+{
+	test_extract();
+	test_trigrams();
+	test_engine();
+	T_DONE();
+}
