@@ -58,6 +58,32 @@ is_rcpt_field(const char *name)
 	       strcasecmp(name, "Original-Recipient") == 0;
 }
 
+/* X-PowerMTA-BounceCategory values whose meaning is one reason; the
+ * others (other, unknown, bad-configuration, ...) leave it to the text. */
+static const char *
+powermta_reason(const char *category)
+{
+	static const struct {
+		const char *category, *reason;
+	} t[] = {
+	    {"bad-mailbox", "userunknown"},
+	    {"bad-domain", "hostunknown"},
+	    {"inactive-mailbox", "suspend"},
+	    {"quota-issues", "mailboxfull"},
+	    {"message-expired", "expired"},
+	    {"no-answer-from-host", "networkerror"},
+	    {"routing-errors", "systemerror"},
+	    {"policy-related", "policyviolation"},
+	    {"spam-related", "spamdetected"},
+	    {"virus-related", "virusdetected"},
+	    {"relaying-issues", "norelaying"},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcasecmp(category, t[i].category) == 0)
+			return t[i].reason;
+	return NULL;
+}
+
 /* One recipient group (fields of f) -> one event; 1 added, 0, or -1 on a
  * limit. */
 static int
@@ -96,6 +122,11 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 		e->arrival_date = rb_fields_get(msg, "Arrival-Date");
 	if (e->arrival_date == NULL)
 		e->arrival_date = rb_fields_get(f, "Arrival-Date");
+	/* PowerMTA states its own classification of the failure per
+	 * recipient; its clear categories decide the reason */
+	const char *cat = rb_fields_get(f, "X-PowerMTA-BounceCategory");
+	if (cat != NULL && e->kind == RB_KIND_BOUNCE)
+		e->reason = powermta_reason(cat);
 	const char *x = rb_fields_get(f, "X-Postfix-Sender");
 	if (x == NULL)
 		x = rb_fields_get(msg, "X-Postfix-Sender");

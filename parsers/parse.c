@@ -108,6 +108,8 @@ rb_smtp_command_find(const char *text, size_t n)
 	    /* qmail, GMX/Exim wording without the verb's argument */
 	    {"does not like recipient", "RCPT"},
 	    {"RCPT command", "RCPT"},
+	    /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
+	    {"in reply to RCPT", "RCPT"},
 	    {"RCPT TO command", "RCPT"},
 	    {"after initial connection", "CONN"},
 	};

@@ -71,6 +71,34 @@ outranks_user_unknown(const char *reason)
 	return false;
 }
 
+/* x.1.0 (other address status), x.1.1 (bad destination mailbox) and
+ * x.1.3 (bad mailbox address syntax), RFC 3463: the status itself says the
+ * destination address was at fault. */
+static bool
+address_status(const char *status)
+{
+	if (status == NULL || !rb_status_valid(status))
+		return false;
+	const char *sd = status + 2;
+	return strcmp(sd, "1.0") == 0 || strcmp(sd, "1.1") == 0 ||
+	       strcmp(sd, "1.3") == 0;
+}
+
+/* RCPT, or a stage before it (MAIL is handled by by_command, connection
+ * and greeting stages leave the wording alone): not after DATA. */
+static bool
+at_or_before_rcpt(const char *smtp_command)
+{
+	static const char *const c[] = {"RCPT", "MAIL", "CONN", "HELO",
+					"EHLO", "STARTTLS", "AUTH", NULL};
+	if (smtp_command == NULL)
+		return false;
+	for (size_t i = 0; c[i]; i++)
+		if (strcmp(smtp_command, c[i]) == 0)
+			return true;
+	return false;
+}
+
 /* The stage of the SMTP session says what a vague rejection was about:
  * at connection or greeting time the client was refused (blocked); after
  * MAIL FROM the sender was (rejected). */
@@ -172,13 +200,18 @@ classify(const struct rb_rules *rules, const char *status,
 		out->reason = r->reason;
 		out->rule = r->name;
 		out->feedback = r->feedback;
-		/* generic "user unknown" wording after DATA is a content
-		 * filter's rejection */
-		if (strcmp(r->reason, "userunknown") == 0 && !x11 &&
+		/* generic "user unknown" wording is about the address only
+		 * when something places the failure at the address: the
+		 * status (x.1.0, x.1.1, x.1.3) or the RCPT stage.  Otherwise
+		 * (after DATA, or no stage known) a filter at the receiving
+		 * side refused the message, and the address may well exist */
+		if (strcmp(r->reason, "userunknown") == 0 &&
 		    strncmp(r->name, "user-unknown", 12) == 0 &&
-		    smtp_command != NULL && strcmp(smtp_command, "DATA") == 0) {
+		    !address_status(status) && !at_or_before_rcpt(smtp_command)) {
 			out->reason = "filtered";
-			out->rule = "user-unknown-after-data";
+			out->rule = smtp_command != NULL
+					? "user-unknown-after-data"
+					: "user-unknown-no-stage";
 			out->hard = 0;
 			return;
 		}

@@ -39,13 +39,14 @@ int rb_reason_hard(const char *reason, const char *status,
 		   const char *smtp_code);
 
 /*
- * smtp_command (RCPT, DATA ... or NULL) refines two decisions the way
- * Sisimai makes them, so results compare: "user unknown" wording counts
- * as userunknown only when the rejection came at RCPT time or the status
- * says x.1.1 (after DATA a recipient-specific rejection is a content
- * filter: "filtered"); and an x.1.1 status yields to wording that says
- * the mailbox is full, relaying was denied, the client was blocked or
- * the sender rejected.
+ * smtp_command (RCPT, DATA ... or NULL when not known) refines the
+ * decision the way Sisimai makes it, so results compare: generic "user
+ * unknown" wording (rules named user-unknown*) counts as userunknown
+ * only when the status says x.1.0/x.1.1/x.1.3 or the rejection came at
+ * RCPT time; after MAIL it is the sender's (rejected); after DATA or
+ * with no stage known it is a filter's (filtered, soft).  An x.1.1
+ * status yields to wording that says the mailbox is full, relaying was
+ * denied, the client was blocked or the sender rejected.
  */
 void rb_reason_classify(const struct rb_rules *rules, const char *status,
 			const char *smtp_code, const char *diagnostic,

@@ -149,6 +149,20 @@ rb_status_lookup(const char *status)
 	return NULL;
 }
 
+/* text[c] is ':' ending a label ("ERROR_CODE :5.1.1", "code:550"), not
+ * part of a time, an IPv6 address or a port ("10:5", "::5", "host:25") */
+static bool
+label_colon(const char *text, size_t c)
+{
+	size_t j = c;
+	while (j > 0 && text[j - 1] == ' ')
+		j--;
+	if (j == 0)
+		return false;
+	unsigned char p = (unsigned char)text[j - 1];
+	return isalpha(p) || p == '_';
+}
+
 char *
 rb_status_find(struct rb_arena *a, const char *text, size_t n)
 {
@@ -162,7 +176,8 @@ rb_status_find(struct rb_arena *a, const char *text, size_t n)
 		if (i > 0 && !reply_dash &&
 		    (isalnum((unsigned char)text[i - 1]) ||
 		     text[i - 1] == '.' || text[i - 1] == '/' ||
-		     text[i - 1] == '-' || text[i - 1] == ':'))
+		     text[i - 1] == '-' ||
+		     (text[i - 1] == ':' && !label_colon(text, i - 1))))
 			continue;
 		size_t l = code_len(text + i, n - i);
 		if (l == 0)
@@ -182,8 +197,9 @@ rb_smtp_code_find(struct rb_arena *a, const char *text, size_t n)
 	for (size_t i = 0; i + 3 <= n; i++) {
 		if (i > 0 && (isalnum((unsigned char)text[i - 1]) ||
 			      text[i - 1] == '.' || text[i - 1] == '-' ||
-			      text[i - 1] == ':' || text[i - 1] == '/' ||
-			      text[i - 1] == '#' || text[i - 1] == '['))
+			      (text[i - 1] == ':' && !label_colon(text, i - 1)) ||
+			      text[i - 1] == '/' || text[i - 1] == '#' ||
+			      text[i - 1] == '['))
 			continue;
 		if (!(text[i] == '2' || text[i] == '4' || text[i] == '5'))
 			continue;

@@ -21,8 +21,14 @@ static const struct {
      "a generic status lets the text decide"},
     {"5.7.1", "550", "550 5.7.1 go away", NULL, "rejected", 0,
      "generic status meaning when no rule matches"},
-    {NULL, "550", "550 No such user here", NULL, "userunknown", 1,
-     "no status: text rule"},
+    {NULL, "550", "550 No such user here", NULL, "filtered", 0,
+     "no status, no SMTP stage: user-unknown wording is a filter's"},
+    {"5.1.0", "550", "550 5.1.0 No such user here", NULL, "userunknown", 1,
+     "x.1.0 places user-unknown wording at the address"},
+    {"5.1.3", "553", "553 5.1.3 invalid recipient", NULL, "userunknown", 1,
+     "x.1.3 places user-unknown wording at the address"},
+    {"5.2.1", "550", "550 5.2.1 Unknown user", NULL, "filtered", 0,
+     "x.2.1 (mailbox status) is not the address: filtered"},
     {NULL, "550", "550 computer says no", NULL, "undefined", 0,
      "failure evidence but nothing known: undefined"},
     {NULL, NULL, NULL, NULL, "onhold", 0, "no evidence at all: onhold"},
@@ -88,6 +94,33 @@ main(void)
 	rb_reason_classify(r, "5.1.1", "550", "550 5.1.1 Unknown user",
 			   NULL, "DATA", &c);
 	T_STR(c.reason, "userunknown", "x.1.1 stays userunknown after DATA");
+	rb_reason_classify(r, "5.2.1", "550", "550 5.2.1 invalid mailbox",
+			   NULL, "RCPT", &c);
+	T_STR(c.reason, "userunknown", "user unknown at RCPT, any status");
+	T_OK(c.hard == 1, "userunknown at RCPT is hard");
+	rb_reason_classify(r, "5.7.1", "550", "550 5.7.1 no such recipient",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "filtered", "user unknown without a stage: filtered");
+	T_OK(c.hard == 0, "filtered is soft");
+	T_STR(c.rule, "user-unknown-no-stage", "audit names the no-stage rule");
+	rb_reason_classify(r, NULL, "550", "550 Unknown user x@example.jp",
+			   NULL, "MAIL", &c);
+	T_STR(c.reason, "rejected", "user unknown after MAIL is the sender's");
+	rb_reason_classify(r, NULL, NULL, "Invalid final delivery userid", NULL,
+			   NULL, &c);
+	T_STR(c.reason, "userunknown",
+	      "a product's own verdict (mta- rule) needs no stage");
+	rb_reason_classify(r, "5.0.0", "554",
+			   "554 delivery error: dd This user doesn't have a "
+			   "example.org account (a@example.org) [0]",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "filtered",
+	      "Yahoo's sentence about another domain is generic wording");
+	rb_reason_classify(r, "5.0.0", "554",
+			   "554 delivery error: dd This user doesn't have a "
+			   "yahoo.com account (a@yahoo.com) [0]",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "userunknown", "Yahoo's verdict on a yahoo.com address");
 
 	/* the vocabulary */
 	T_OK(rb_reason_known("userunknown") && rb_reason_known("feedback") &&

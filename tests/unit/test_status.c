@@ -30,6 +30,10 @@ static const struct {
     {"5.1.", NULL},
     {"x5.1.1", NULL},
     {"reply: 5.7.1", "5.7.1"},	/* after a colon and a space */
+    {"Bad address, CODE :5.1.1 <a@example.net>", "5.1.1"}, /* label colon */
+    {"status:4.2.2 later", "4.2.2"},
+    {"at 10:5.1.1 x", NULL},	/* a digit before the colon: not a label */
+    {"fe80::5.1.1 x", NULL},
 };
 
 static const struct {
@@ -41,6 +45,8 @@ static const struct {
     {"host said: 452 4.2.2 over quota", "452"},
     {"(421) try later", "421"},
     {"port 25 refused", NULL},
+    {"reply code:550 go away", "550"},	/* a label's colon */
+    {"at 12:550 later", NULL},		/* a time */
     {"id 12550 x", NULL},
     {"5.1.1 only", NULL},
     {"650 no such class", NULL},
