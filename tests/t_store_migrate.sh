@@ -38,3 +38,8 @@ out=$("$REBOUND" db status --db "host='unterminated password=s3cr3tPW" 2>&1)
 case "$out" in *s3cr3tPW*) ok 1 "password leaked on bad conninfo" ;; *) ok 0 "bad conninfo not echoed" ;; esac
 out=$(REBOUND_DB="host='unterminated password=s3cr3tPW" "$REBOUND" db status 2>&1)
 case "$out" in *s3cr3tPW*) ok 1 "password leaked on bad REBOUND_DB" ;; *) ok 0 "bad REBOUND_DB not echoed" ;; esac
+# 202 drops the redundant events (kind, event_at) index; status lists it
+[ "$(pg_sql "SELECT to_regclass('events_kind_at') IS NULL AND to_regclass('events_kind_reason') IS NOT NULL")" = t ]
+ok $? "events_kind_at dropped by 202, events_kind_reason kept"
+"$REBOUND" db status 2>&1 | grep -q "202.*drop_events_kind_at"
+ok $? "db status shows migration 202"

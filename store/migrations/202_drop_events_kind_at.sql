@@ -1,0 +1,12 @@
+-- 202_drop_events_kind_at: drop the index 200_reports made on
+-- events (kind, event_at).
+--
+-- It duplicated events_kind_reason (kind, reason, event_at) from 001 for
+-- every query that filters on kind (the leading column of both), and
+-- since 201 the complaint and bounce reports read the report_daily
+-- rollup, not events, so it no longer served any query; what remains
+-- (throttling: kind and reason and a window) is exactly
+-- events_kind_reason.  One index fewer to maintain on every event
+-- insert.  IF EXISTS: a database where it was dropped by hand migrates
+-- too.
+DROP INDEX IF EXISTS events_kind_at;
