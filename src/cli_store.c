@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "../store/store.h"
+#include "commands.h"
 #include "common.h"
+#include "policy.h"
 
 /* does a conninfo string or URI carry a password? (cheap textual check;
  * false positives only refuse, never leak) */
@@ -30,8 +32,8 @@ has_password(const char *ci)
 	return false;
 }
 
-struct rb_store *
-rb_cli_store(const char *db_opt, bool migrate)
+static struct rb_store *
+open_store(const char *db_opt, const char *db, bool migrate)
 {
 	char err[1024];
 	if (db_opt != NULL && has_password(db_opt)) {
@@ -39,7 +41,7 @@ rb_cli_store(const char *db_opt, bool migrate)
 		       "PGPASSWORD, ~/.pgpass or passfile=, or REBOUND_DB");
 		return NULL;
 	}
-	struct rb_store *s = rb_store_open(db_opt, err, sizeof(err));
+	struct rb_store *s = rb_store_open(db, err, sizeof(err));
 	if (s == NULL) {
 		rb_err("%s", err);
 		return NULL;
@@ -50,6 +52,97 @@ rb_cli_store(const char *db_opt, bool migrate)
 		return NULL;
 	}
 	return s;
+}
+
+struct rb_store *
+rb_cli_store(const char *db_opt, bool migrate)
+{
+	return open_store(db_opt, db_opt, migrate);
+}
+
+bool
+rb_cli_option(struct rb_cli *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'd':
+		o->db = arg;
+		return true;
+	case RB_OPT_CONFIG:
+		o->config = arg;
+		return true;
+	case RB_OPT_POLICY:
+		o->policy = arg;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* one configuration per process, kept until exit */
+static struct rb_config cli_cf;
+
+const struct rb_config *
+rb_cli_config(struct rb_cli *o, bool *failed)
+{
+	*failed = false;
+	if (o->loaded)
+		return o->cf;
+	o->loaded = true;
+	const char *path = o->config;
+	const char *env = getenv("REBOUND_CONFIG");
+	if (path == NULL && env && env[0])
+		path = env;
+	if (path == NULL) {
+		/* the default file is optional */
+		path = RB_CONFIG_DEFAULT_PATH;
+		if (access(path, F_OK) != 0)
+			return NULL;
+	}
+	char *err = NULL;
+	rb_config_free(&cli_cf);
+	if (rb_config_load_flags(path, &cli_cf, RB_CONFIG_NO_SECRETS, &err) !=
+	    0) {
+		rb_err("config: %s", err ? err : "cannot load");
+		free(err);
+		*failed = true;
+		return NULL;
+	}
+	o->cf = &cli_cf;
+	return o->cf;
+}
+
+const char *
+rb_cli_db(const struct rb_cli *o)
+{
+	if (o->db)
+		return o->db;
+	/* the configuration's db already gives way to $REBOUND_DB */
+	return o->cf ? o->cf->db : NULL;
+}
+
+struct rb_store *
+rb_cli_open(struct rb_cli *o, bool migrate)
+{
+	bool failed;
+	rb_cli_config(o, &failed);
+	if (failed)
+		return NULL;
+	return open_store(o->db, rb_cli_db(o), migrate);
+}
+
+int
+rb_cli_policy(struct rb_cli *o, struct rb_policy *p)
+{
+	bool failed;
+	const struct rb_config *cf = rb_cli_config(o, &failed);
+	if (failed)
+		return -1;
+	char err[1024];
+	if (rb_config_policy(cf, o->policy, p, err, sizeof(err)) != 0) {
+		rb_err("%s", err);
+		return -1;
+	}
+	return 0;
 }
 
 const char *

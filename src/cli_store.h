@@ -1,19 +1,77 @@
 /*
- * cli_store: how commands reach the store.  --db CONNINFO (or
- * $REBOUND_DB, or the built-in cluster) is opened and migrated; a
- * password inside --db is refused, because the command line is visible
- * to every user (ps): passwords belong in PGPASSWORD, ~/.pgpass or a
- * passfile= option.  Errors are printed (sanitised); NULL is returned.
+ * cli_store: how commands reach the store, and the options every store
+ * command shares, handled in one place:
+ *
+ *   --db CONNINFO   the database; else $REBOUND_DB, else `db` of the main
+ *                   configuration, else the built-in cluster.  A password
+ *                   inside --db is refused, because the command line is
+ *                   visible to every user (ps): passwords belong in
+ *                   PGPASSWORD, ~/.pgpass or a passfile= option.
+ *   --config FILE   the main configuration (its db, policy_file and
+ *                   [policy]); else $REBOUND_CONFIG, else
+ *                   /etc/rebound/rebound.conf when it exists.  Mailbox
+ *                   secrets are not read (RB_CONFIG_NO_SECRETS).
+ *   --policy FILE   (commands that apply the policy) the top policy layer.
+ *
+ * Usage in a command:
+ *
+ *     static const struct option lo[] = {RB_CLI_OPTIONS, ..., {0}};
+ *     struct rb_cli cli = {0};
+ *     while ((c = getopt_long(argc, argv, "d:h...", lo, NULL)) != -1)
+ *             switch (c) { ...
+ *             default: if (!rb_cli_option(&cli, c, optarg)) return 2; }
+ *     struct rb_store *s = rb_cli_open(&cli, true);
+ *     ... rb_store_close(s);
+ *
+ * Errors are printed (sanitised) and NULL / -1 returned.
  */
 #ifndef RB_CLI_STORE_H
 #define RB_CLI_STORE_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
-struct rb_store;
+#include "config.h"
 
-/* migrate: apply pending migrations first (commands that write or read
- * tables); false only for `db status`. */
+struct rb_store;
+struct rb_policy;
+
+#define RB_OPT_CONFIG 0x100
+#define RB_OPT_POLICY 0x101
+/* --db and --config: every store command */
+#define RB_CLI_OPTIONS                                                         \
+	{"db", required_argument, NULL, 'd'},                                  \
+	    {"config", required_argument, NULL, RB_OPT_CONFIG}
+/* --policy: commands that apply the policy */
+#define RB_CLI_POLICY_OPTION {"policy", required_argument, NULL, RB_OPT_POLICY}
+
+struct rb_cli {
+	const char *db;		/* --db */
+	const char *config;	/* --config */
+	const char *policy;	/* --policy */
+	/* the configuration, loaded once per process and kept until exit */
+	const struct rb_config *cf;
+	bool loaded;
+};
+
+/* Take one of the common options (getopt's c and optarg); false when c
+ * is not one of them (the caller's usage error). */
+bool rb_cli_option(struct rb_cli *o, int c, const char *arg);
+/* The main configuration (loaded once); NULL when there is none.
+ * *failed is set when it exists but is wrong (the error is printed). */
+const struct rb_config *rb_cli_config(struct rb_cli *o, bool *failed);
+/* The database to use: --db, $REBOUND_DB, the configuration's db; NULL
+ * for the built-in cluster.  Call after rb_cli_config. */
+const char *rb_cli_db(const struct rb_cli *o);
+/* Open (and migrate: commands that write or read tables; false only for
+ * `db status`); NULL after printing the error. */
+struct rb_store *rb_cli_open(struct rb_cli *o, bool migrate);
+/* The effective policy (config layers, then --policy); 0 or -1 after
+ * printing "FILE:LINE: what". */
+int rb_cli_policy(struct rb_cli *o, struct rb_policy *p);
+
+/* Open with just a conninfo (NULL: $REBOUND_DB or the built-in cluster),
+ * without the configuration. */
 struct rb_store *rb_cli_store(const char *db_opt, bool migrate);
 /* The actor recorded for manual changes: --actor, else $REBOUND_ACTOR,
  * else the login name, else the uid. */

@@ -22,11 +22,12 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound db migrate|status|prune [--db CONNINFO]\n"
+	fputs("usage: rebound db migrate|status|prune [--db CONNINFO] "
+	      "[--config FILE]\n"
 	      "       rebound db start|stop\n"
 	      "CONNINFO is a libpq connection string or URI; default "
-	      "$REBOUND_DB,\nelse the built-in cluster under the state "
-	      "directory.\n",
+	      "$REBOUND_DB,\nelse db in the configuration, else the "
+	      "built-in cluster under the state\ndirectory.\n",
 	      f);
 }
 
@@ -34,21 +35,20 @@ int
 cmd_db(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
@@ -75,7 +75,7 @@ cmd_db(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(what, "migrate") == 0) {
-		struct rb_store *s = rb_cli_store(db, false);
+		struct rb_store *s = rb_cli_open(&cli, false);
 		int n;
 		if (s == NULL)
 			return 1;
@@ -89,7 +89,7 @@ cmd_db(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(what, "prune") == 0) {
-		struct rb_store *s = rb_cli_store(db, true);
+		struct rb_store *s = rb_cli_open(&cli, true);
 		unsigned long n;
 		if (s == NULL)
 			return 1;
@@ -102,10 +102,14 @@ cmd_db(int argc, char **argv)
 		return rc ? 1 : 0;
 	}
 	if (strcmp(what, "status") == 0) {
-		if (db == NULL && getenv("REBOUND_DB") == NULL &&
+		bool failed;
+		rb_cli_config(&cli, &failed);
+		if (failed)
+			return 1;
+		if (rb_cli_db(&cli) == NULL && getenv("REBOUND_DB") == NULL &&
 		    rb_local_status(stdout) != 0)
 			return 1;
-		struct rb_store *s = rb_cli_store(db, false);
+		struct rb_store *s = rb_cli_open(&cli, false);
 		if (s == NULL)
 			return 1;
 		int rc = rb_store_print_status(s, stdout) != 0 ? 1 : 0;

@@ -1,6 +1,6 @@
 /*
- * rebound ingest [--db CONNINFO] [--policy FILE] [--batch N] [--rules FILE]
- *                [--quiet] PATH...
+ * rebound ingest [--db CONNINFO] [--config FILE] [--policy FILE] [--batch N]
+ *                [--rules FILE] [--quiet] PATH...
  * Parses mail from the same sources as `parse` and stores messages,
  * events and the policy's suppression decisions, one transaction per
  * batch.  A progress line on a terminal (standard error), a summary at
@@ -219,9 +219,10 @@ on_err(void *ctx, const char *path, const char *error)
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound ingest [--db CONNINFO] [--policy FILE] "
-	      "[--batch N]\n"
-	      "                      [--rules FILE] [--quiet] PATH...\n"
+	fputs("usage: rebound ingest [--db CONNINFO] [--config FILE] "
+	      "[--policy FILE]\n"
+	      "                      [--batch N] [--rules FILE] [--quiet] "
+	      "PATH...\n"
 	      "PATH is a message file, a Maildir or directory (recursively),\n"
 	      "an mbox file, or - for one message on standard input.\n",
 	      f);
@@ -249,29 +250,24 @@ int
 cmd_ingest(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"policy", required_argument, NULL, 'p'},
+	    RB_CLI_OPTIONS,
+	    RB_CLI_POLICY_OPTION,
 	    {"batch", required_argument, NULL, 'b'},
 	    {"rules", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *policy = NULL, *rules_path = NULL;
+	struct rb_cli cli = {0};
+	const char *rules_path = NULL;
 	struct ingest g;
 	int c;
 	memset(&g, 0, sizeof(g));
 	g.batch = 1000;
 	g.pending = -1;
 	rb_parse_opts_default(&g.opts);
-	while ((c = getopt_long(argc, argv, "d:p:b:r:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:b:r:qh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'p':
-			policy = optarg;
-			break;
 		case 'b':
 			g.batch = (size_t)strtoul(optarg, NULL, 10);
 			if (g.batch < 1 || g.batch > 100000) {
@@ -289,6 +285,8 @@ cmd_ingest(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
@@ -297,16 +295,13 @@ cmd_ingest(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	char err[1024];
-	if (rb_policy_load(&g.policy, policy, err, sizeof(err)) != 0) {
-		rb_err("%s", err);
+	if (rb_cli_policy(&cli, &g.policy) != 0)
 		return 1;
-	}
 	struct rb_rules *rules = rb_load_rules(rules_path, &g.opts.limits);
 	if (rules == NULL)
 		return 1;
 	g.opts.rules = rules;
-	g.store = rb_cli_store(db, true);
+	g.store = rb_cli_open(&cli, true);
 	if (g.store == NULL) {
 		rb_rules_free(rules);
 		return 1;

@@ -1,7 +1,9 @@
 /*
- * rebound policy show|check|replay [--policy FILE] [--db CONNINFO]
- *   show            print the effective policy (defaults + file)
- *   check           validate the policy file (exit 1 on an error)
+ * rebound policy show|check|replay [--policy FILE] [--config FILE]
+ *                                  [--db CONNINFO]
+ *   show            print the effective policy, each setting that is not
+ *                   built in followed by "# FILE:LINE" (its origin)
+ *   check           validate every layer (exit 1 on an error)
  *   replay          recompute suppressions from stored events under the
  *                   current policy and apply the differences
  *   replay --dry-run  print what would change, change nothing
@@ -20,32 +22,33 @@ int
 cmd_policy(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"policy", required_argument, NULL, 'p'},
+	    RB_CLI_OPTIONS,
+	    RB_CLI_POLICY_OPTION,
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *path = NULL;
+	struct rb_cli cli = {0};
 	bool dry = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:p:nh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:nh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
-		case 'p':
-			path = optarg;
-			break;
 		case 'n':
 			dry = true;
 			break;
 		case 'h':
-			puts("usage: rebound policy show|check [--policy FILE]\n"
+			puts("usage: rebound policy show|check [--policy FILE] "
+			     "[--config FILE]\n"
 			     "       rebound policy replay [--dry-run] [--policy "
-			     "FILE] [--db CONNINFO]");
+			     "FILE] [--config FILE]\n"
+			     "                             [--db CONNINFO]\n"
+			     "Layers, later wins: built-in defaults, policy_file "
+			     "(else\n/etc/rebound/policy.conf), [policy] of the "
+			     "configuration, $REBOUND_POLICY,\n--policy FILE.");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -55,13 +58,10 @@ cmd_policy(int argc, char **argv)
 	}
 	const char *what = argv[optind];
 	struct rb_policy pol;
-	char err[1024];
-	if (rb_policy_load(&pol, path, err, sizeof(err)) != 0) {
-		rb_err("%s", err);
+	if (rb_cli_policy(&cli, &pol) != 0)
 		return 1;
-	}
 	if (strcmp(what, "show") == 0) {
-		rb_policy_print(&pol, stdout);
+		rb_policy_print(&pol, stdout, false);
 		return 0;
 	}
 	if (strcmp(what, "check") == 0) {
@@ -72,7 +72,7 @@ cmd_policy(int argc, char **argv)
 		rb_err("unknown policy subcommand '%s'", what);
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	unsigned long n;

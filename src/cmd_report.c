@@ -55,8 +55,13 @@ usage(FILE *f)
 		"  --marks W,L        rate marks (default 0.1%%,0.3%%)\n"
 		"  --all-types        complaints: also count auth-failure "
 		"and not-spam reports\n"
-		"  --db CONNINFO      database (default $REBOUND_DB, else the "
-		"built-in one)\n",
+		"  --db CONNINFO      database (default $REBOUND_DB, else db "
+		"in the\n"
+		"                     configuration, else the built-in one)\n"
+		"  --config FILE      the configuration (default "
+		"$REBOUND_CONFIG, else\n"
+		"                     /etc/rebound/rebound.conf when it "
+		"exists)\n",
 		rb_report_key_names(RB_REPORT_COMPLAINTS, kc, sizeof kc),
 		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb));
 }
@@ -180,7 +185,7 @@ cmd_report(int argc, char **argv)
 	    {"fail-above", required_argument, NULL, 'A'},
 	    {"marks", required_argument, NULL, 'm'},
 	    {"all-types", no_argument, NULL, 'a'},
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -188,7 +193,8 @@ cmd_report(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "throttling") == 0)
 		return cmd_report_throttling(argc - 1, argv + 1);
 	const char *since = NULL, *from = NULL, *to = NULL, *by = NULL;
-	const char *output = NULL, *db = NULL, *marks = NULL;
+	const char *output = NULL, *marks = NULL;
+	struct rb_cli cli = {0};
 	long top = 0;
 	int fmt = -1, c;
 	double fail_above = -1;
@@ -241,13 +247,12 @@ cmd_report(int argc, char **argv)
 		case 'a':
 			all_types = true;
 			break;
-		case 'd':
-			db = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
@@ -304,7 +309,7 @@ cmd_report(int argc, char **argv)
 		r->limit = l;
 	}
 
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL) {
 		rb_report_free(r);
 		return 1;
@@ -348,7 +353,8 @@ cmd_report(int argc, char **argv)
 static void
 sent_usage(FILE *f)
 {
-	fputs("usage: rebound sent import [--db CONNINFO] FILE.csv|-\n"
+	fputs("usage: rebound sent import [--db CONNINFO] [--config FILE] "
+	      "FILE.csv|-\n"
 	      "  CSV: day,sender_domain,campaign,list,count (header "
 	      "optional;\n"
 	      "  day,count alone is fine).  Rows with the same key are "
@@ -370,21 +376,20 @@ int
 cmd_sent(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'h':
 			sent_usage(stdout);
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			sent_usage(stderr);
 			return 2;
 		}
@@ -411,7 +416,7 @@ cmd_sent(int argc, char **argv)
 		rb_arena_free(&a);
 		return 1;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL) {
 		rb_arena_free(&a);
 		return 1;

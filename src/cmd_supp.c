@@ -104,19 +104,16 @@ int
 cmd_query(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"format", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	enum fmt fmt = FMT_TEXT;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:f:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'f':
 			if (parse_fmt(optarg, &fmt, false) != 0) {
 				rb_err("--format must be text or json");
@@ -124,12 +121,14 @@ cmd_query(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			puts("usage: rebound query [--db CONNINFO] [--format "
+			puts("usage: rebound query [--db CONNINFO] [--config FILE] [--format "
 			     "text|json] ADDRESS...\n"
 			     "exit 0: none suppressed; 3: at least one "
 			     "suppressed; 1: error");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -137,7 +136,7 @@ cmd_query(int argc, char **argv)
 		rb_err("usage: rebound query [--format text|json] ADDRESS...");
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	int rc = 0;
@@ -264,29 +263,28 @@ int
 cmd_filter(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"suppressed", no_argument, NULL, 's'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	bool want_suppressed = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:sh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 's':
 			want_suppressed = true;
 			break;
 		case 'h':
-			puts("usage: rebound filter [--db CONNINFO] "
+			puts("usage: rebound filter [--db CONNINFO] [--config FILE] "
 			     "[--suppressed] < addresses > sendable\n"
 			     "One address per line; prints the lines that may "
 			     "be sent to\n(--suppressed: those that may not).");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -294,7 +292,7 @@ cmd_filter(int argc, char **argv)
 		rb_err("usage: rebound filter [--suppressed] < in > out");
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	char **lines = calloc(FILTER_CHUNK, sizeof(char *));
@@ -430,7 +428,7 @@ static int
 list_common(int argc, char **argv, bool export)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"format", required_argument, NULL, 'f'},
 	    {"class", required_argument, NULL, 'c'},
 	    {"kind", required_argument, NULL, 'c'},
@@ -443,15 +441,12 @@ list_common(int argc, char **argv, bool export)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	struct rb_list_filter f = {.state = RB_LIST_ACTIVE};
 	struct listctx l = {.fmt = export ? FMT_CSV : FMT_TEXT};
 	int c;
 	while ((c = getopt_long(argc, argv, "d:f:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'f':
 			if (export || parse_fmt(optarg, &l.fmt, true) != 0) {
 				rb_err("--format must be text, json or csv");
@@ -480,7 +475,7 @@ list_common(int argc, char **argv, bool export)
 			f.state = RB_LIST_ALL;
 			break;
 		case 'h':
-			printf("usage: rebound %s [--db CONNINFO]%s [--class "
+			printf("usage: rebound %s [--db CONNINFO] [--config FILE]%s [--class "
 			       "hard|complaint|soft|manual]\n"
 			       "  [--reason R] [--domain D] [--since "
 			       "ISO8601] [--active|--expired|--all]\n",
@@ -488,6 +483,8 @@ list_common(int argc, char **argv, bool export)
 			       export ? "" : " [--format text|json|csv]");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -495,7 +492,7 @@ list_common(int argc, char **argv, bool export)
 		rb_err("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	if (l.fmt == FMT_CSV)
@@ -593,29 +590,29 @@ int
 cmd_import(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"actor", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *actor = NULL;
+	struct rb_cli cli = {0};
+	const char *actor = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:a:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'a':
 			actor = optarg;
 			break;
 		case 'h':
-			puts("usage: rebound import [--db CONNINFO] [--actor "
+			puts("usage: rebound import [--db CONNINFO] [--config FILE] [--actor "
 			     "NAME] FILE.csv|-\n"
 			     "CSV columns: address[,reason[,expires_at]], or "
 			     "a header row naming\naddress, reason, "
 			     "expires_at (rebound export's format works).");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -629,7 +626,7 @@ cmd_import(int argc, char **argv)
 		rb_err("cannot open %s", argv[optind]);
 		return 1;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL) {
 		if (in != stdin)
 			fclose(in);
@@ -721,21 +718,20 @@ int
 cmd_explain(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	int c;
 	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'h':
-			puts("usage: rebound explain [--db CONNINFO] ADDRESS...");
+			puts("usage: rebound explain [--db CONNINFO] [--config FILE] ADDRESS...");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -743,7 +739,7 @@ cmd_explain(int argc, char **argv)
 		rb_err("usage: rebound explain ADDRESS...");
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	int rc = 0;
@@ -767,20 +763,18 @@ static int
 manual(int argc, char **argv, bool add)
 {
 	static const struct option lo[] = {
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"reason", required_argument, NULL, 'r'},
 	    {"actor", required_argument, NULL, 'a'},
 	    {"until", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *db = NULL, *reason = NULL, *actor = NULL, *until = NULL;
+	struct rb_cli cli = {0};
+	const char *reason = NULL, *actor = NULL, *until = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "d:r:a:u:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'd':
-			db = optarg;
-			break;
 		case 'r':
 			reason = optarg;
 			break;
@@ -791,12 +785,14 @@ manual(int argc, char **argv, bool add)
 			until = optarg;
 			break;
 		case 'h':
-			printf("usage: rebound %s [--db CONNINFO] --reason TEXT "
+			printf("usage: rebound %s [--db CONNINFO] [--config FILE] --reason TEXT "
 			       "[--actor NAME]%s ADDRESS...\n",
 			       add ? "suppress" : "unsuppress",
 			       add ? " [--until ISO8601]" : "");
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			return 2;
 		}
 	}
@@ -810,7 +806,7 @@ manual(int argc, char **argv, bool add)
 		rb_err("--until applies to suppress only");
 		return 2;
 	}
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	actor = rb_cli_actor(actor);

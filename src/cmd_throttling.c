@@ -36,8 +36,13 @@ usage(FILE *f)
 	      "  --from DAY --to DAY  an explicit window, both days included\n"
 	      "  --format F         text (default), csv, json, html\n"
 	      "  --output FILE      write there instead of stdout\n"
-	      "  --db CONNINFO      database (default $REBOUND_DB, else the "
-	      "built-in one)\n",
+	      "  --db CONNINFO      database (default $REBOUND_DB, else db in "
+	      "the\n"
+	      "                     configuration, else the built-in one)\n"
+	      "  --config FILE      the configuration (default "
+	      "$REBOUND_CONFIG, else\n"
+	      "                     /etc/rebound/rebound.conf when it "
+	      "exists)\n",
 	      f);
 }
 
@@ -58,12 +63,12 @@ cmd_report_throttling(int argc, char **argv)
 	    {"to", required_argument, NULL, 't'},
 	    {"format", required_argument, NULL, 'F'},
 	    {"output", required_argument, NULL, 'o'},
-	    {"db", required_argument, NULL, 'd'},
+	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *since = NULL, *from = NULL, *to = NULL, *output = NULL;
-	const char *db = NULL;
+	struct rb_cli cli = {0};
 	int fmt = RB_FMT_TEXT, c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:f:t:F:o:d:h", lo, NULL)) != -1) {
@@ -87,13 +92,12 @@ cmd_report_throttling(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'd':
-			db = optarg;
-			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
+			if (rb_cli_option(&cli, c, optarg))
+				break;
 			usage(stderr);
 			return 2;
 		}
@@ -110,7 +114,7 @@ cmd_report_throttling(int argc, char **argv)
 		return 2;
 	}
 
-	struct rb_store *s = rb_cli_store(db, true);
+	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
 	struct rb_throttle *t = rb_throttle_new(d_from, d_to);

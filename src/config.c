@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "policy.h"
 
 enum ktype { K_STR, K_UINT, K_BOOL, K_ENUM, K_SIZE, K_LIST };
 enum kscope { S_GLOBAL, S_MAILBOX };
@@ -46,6 +47,7 @@ static const struct key keys[] = {
     {"parse_timeout", S_GLOBAL, K_UINT, G(parse_timeout), NULL, 1, 600},
     {"max_attempts", S_GLOBAL, K_UINT, G(max_attempts), NULL, 1, 100},
     {"instance", S_GLOBAL, K_STR, G(instance), NULL, 0, 0},
+    {"policy_file", S_GLOBAL, K_STR, G(policy_file), NULL, 0, 0},
     {"host", S_MAILBOX, K_STR, M(host), NULL, 0, 0},
     {"port", S_MAILBOX, K_UINT, M(port), NULL, 1, 65535},
     {"tls", S_MAILBOX, K_ENUM, M(tls), tls_names, 0, 0},
@@ -319,7 +321,8 @@ rb_tls_mode_name(enum rb_tls_mode m)
 
 /* Checks that need the whole section. */
 static int
-check_mailbox(struct rb_mailbox_conf *m, const char *name, char **err_r)
+check_mailbox(struct rb_mailbox_conf *m, const char *name, unsigned flags,
+	      char **err_r)
 {
 	if (m->host == NULL)
 		return fail(err_r, name, m->line, "mailbox %s: host is not set",
@@ -356,6 +359,8 @@ check_mailbox(struct rb_mailbox_conf *m, const char *name, char **err_r)
 		m->quarantine_folder = xstrdup("rebound/Quarantine");
 	if (m->unknown_folder == NULL)
 		m->unknown_folder = xstrdup("rebound/Unknown");
+	if (flags & RB_CONFIG_NO_SECRETS)
+		return 0;
 	if (m->ca_file && access(m->ca_file, R_OK) != 0)
 		return fail(err_r, name, m->line,
 			    "mailbox %s: cannot read ca_file %s: %s", m->name,
@@ -375,9 +380,80 @@ check_mailbox(struct rb_mailbox_conf *m, const char *name, char **err_r)
 	return 0;
 }
 
+/* 1 when k is a key of the suppression policy (it belongs in [policy]) */
+static int
+is_policy_key(const char *k)
+{
+	struct rb_policy *p = malloc(sizeof(*p));
+	if (p == NULL)
+		abort();
+	char err[256];
+	rb_policy_default(p);
+	/* "none" is a valid value of every class key; other keys reject it
+	 * with a message other than "unknown key" */
+	int r = rb_policy_set(p, k, "none", "", 0, err, sizeof(err)) == 0 ||
+		strstr(err, "unknown key") == NULL;
+	free(p);
+	return r;
+}
+
+static int
+add_policy_kv(struct rb_config *c, const char *k, const char *v, int line)
+{
+	c->policy_kv = realloc(c->policy_kv,
+			       (c->npolicy_kv + 1) * sizeof(*c->policy_kv));
+	if (c->policy_kv == NULL)
+		abort();
+	struct rb_config_kv *kv = &c->policy_kv[c->npolicy_kv++];
+	kv->key = xstrdup(k);
+	kv->value = xstrdup(v);
+	kv->line = line;
+	return 0;
+}
+
 int
-rb_config_parse(const char *text, const char *name, struct rb_config *c,
-		char **err_r)
+rb_config_policy(const struct rb_config *c, const char *cli_path,
+		 struct rb_policy *p, char *err, size_t errlen)
+{
+	rb_policy_default(p);
+	if (c && c->policy_file) {
+		if (rb_policy_file(p, c->policy_file, true, err, errlen) != 0) {
+			if (strncmp(err, "cannot read", 11) == 0) {
+				char tmp[1024];
+				snprintf(tmp, sizeof(tmp), "%s:%d: policy_file: %s",
+					 c->path, c->policy_file_line, err);
+				snprintf(err, errlen, "%s", tmp);
+			}
+			return -1;
+		}
+	} else if (rb_policy_file(p, RB_POLICY_DEFAULT_PATH, false, err,
+				  errlen) != 0) {
+		return -1;
+	}
+	if (c && c->npolicy_kv > 0) {
+		if (rb_policy_layer(p, c->path) != 0) {
+			snprintf(err, errlen, "too many policy layers");
+			return -1;
+		}
+		for (size_t i = 0; i < c->npolicy_kv; i++)
+			if (rb_policy_set(p, c->policy_kv[i].key,
+					  c->policy_kv[i].value, c->path,
+					  c->policy_kv[i].line, err,
+					  errlen) != 0)
+				return -1;
+	}
+	const char *env = getenv("REBOUND_POLICY");
+	if (env && env[0] && rb_policy_file(p, env, true, err, errlen) != 0)
+		return -1;
+	if (cli_path && cli_path[0] &&
+	    rb_policy_file(p, cli_path, true, err, errlen) != 0)
+		return -1;
+	return rb_policy_check(p, err, errlen);
+}
+
+static int
+parse_text(const char *text, const char *name, struct rb_config *c,
+	   unsigned flags, char **err_r)
 {
 	memset(c, 0, sizeof *c);
 	c->path = xstrdup(name);
@@ -390,6 +466,7 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 	char *buf = xstrdup(text), *save = NULL;
 	int line = 0, rc = 0;
 	struct rb_mailbox_conf *cur = NULL;
+	bool in_policy = false;
 	/* strtok_r would skip empty lines and lose the count: split by hand */
 	char *p = buf;
 	(void)save;
@@ -411,11 +488,24 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 			}
 			*end = '\0';
 			char *sec = trim(s + 1);
+			if (strcmp(sec, "policy") == 0) {
+				if (c->policy_line) {
+					rc = fail(err_r, name, line,
+						  "[policy] defined twice "
+						  "(first at line %d)",
+						  c->policy_line);
+					break;
+				}
+				c->policy_line = line;
+				in_policy = true;
+				cur = NULL;
+				continue;
+			}
 			if (strncmp(sec, "mailbox", 7) != 0 ||
 			    (sec[7] != ' ' && sec[7] != '\t')) {
 				rc = fail(err_r, name, line,
 					  "unknown section [%s] (expected "
-					  "[mailbox NAME])",
+					  "[mailbox NAME] or [policy])",
 					  sec);
 				break;
 			}
@@ -437,6 +527,7 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 			if (c->mb == NULL)
 				abort();
 			cur = &c->mb[c->nmb++];
+			in_policy = false;
 			mailbox_defaults(cur);
 			cur->name = xstrdup(mname);
 			cur->line = line;
@@ -449,6 +540,16 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 		}
 		*eq = '\0';
 		char *k = trim(s), *v = trim(eq + 1);
+		/* a comment after the value: " # ..." (quote a value that
+		 * must contain " #") */
+		if (*v != '"') {
+			for (char *h = v; (h = strchr(h, '#')) != NULL; h++)
+				if (h > v && (h[-1] == ' ' || h[-1] == '\t')) {
+					*h = '\0';
+					v = trim(v);
+					break;
+				}
+		}
 		size_t vl = strlen(v);
 		if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
 			v[vl - 1] = '\0';
@@ -458,12 +559,23 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 			if (!strcmp(keys[i].name, k))
 				key = &keys[i];
+		if (in_policy && (key == NULL || key->scope != S_GLOBAL)) {
+			/* checked when the policy is put together, below,
+			 * with this file and line */
+			add_policy_kv(c, k, v, line);
+			continue;
+		}
 		if (key == NULL) {
 			if (!strcmp(k, "password"))
 				rc = fail(err_r, name, line,
 					  "passwords are not accepted in the "
 					  "file: use password_file or "
 					  "password_env");
+			else if (is_policy_key(k))
+				rc = fail(err_r, name, line,
+					  "%s is a policy key: put it in the "
+					  "[policy] section",
+					  k);
 			else
 				rc = fail(err_r, name, line, "unknown key '%s'",
 					  k);
@@ -474,25 +586,36 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 				  "%s belongs in a [mailbox NAME] section", k);
 			break;
 		}
-		if (key->scope == S_GLOBAL && cur != NULL) {
+		if (key->scope == S_GLOBAL && (cur != NULL || in_policy)) {
 			rc = fail(err_r, name, line,
 				  "%s is a global setting: put it before the "
-				  "first [mailbox] section",
+				  "first section",
 				  k);
 			break;
 		}
+		if (key->off == G(policy_file))
+			c->policy_file_line = line;
 		rc = set_key(key, key->scope == S_GLOBAL ? (void *)c
 							 : (void *)cur,
 			     v, name, line, err_r);
 	}
 	free(buf);
 	for (size_t i = 0; rc == 0 && i < c->nmb; i++)
-		rc = check_mailbox(&c->mb[i], name, err_r);
+		rc = check_mailbox(&c->mb[i], name, flags, err_r);
 	if (rc == 0) {
 		const char *env = getenv("REBOUND_DB");
 		if (env && *env) {
 			free(c->db);
 			c->db = xstrdup(env);
+		}
+		c->policy = malloc(sizeof(*c->policy));
+		if (c->policy == NULL)
+			abort();
+		char perr[1024];
+		if (rb_config_policy(c, NULL, c->policy, perr, sizeof(perr)) !=
+		    0) {
+			*err_r = xstrdup(perr);
+			rc = -1;
 		}
 	}
 	if (rc)
@@ -501,7 +624,21 @@ rb_config_parse(const char *text, const char *name, struct rb_config *c,
 }
 
 int
+rb_config_parse(const char *text, const char *name, struct rb_config *c,
+		char **err_r)
+{
+	return parse_text(text, name, c, 0, err_r);
+}
+
+int
 rb_config_load(const char *path, struct rb_config *c, char **err_r)
+{
+	return rb_config_load_flags(path, c, 0, err_r);
+}
+
+int
+rb_config_load_flags(const char *path, struct rb_config *c, unsigned flags,
+		     char **err_r)
 {
 	size_t len;
 	char *text = rb_read_file(path, &len);
@@ -514,7 +651,7 @@ rb_config_load(const char *path, struct rb_config *c, char **err_r)
 		memset(c, 0, sizeof *c);
 		return fail(err_r, path, 0, "contains a NUL byte");
 	}
-	int r = rb_config_parse(text, path, c, err_r);
+	int r = parse_text(text, path, c, flags, err_r);
 	free(text);
 	return r;
 }
@@ -544,6 +681,13 @@ rb_config_free(struct rb_config *c)
 	free(c->metrics_listen);
 	free(c->metrics_file);
 	free(c->instance);
+	free(c->policy_file);
+	for (size_t i = 0; i < c->npolicy_kv; i++) {
+		free(c->policy_kv[i].key);
+		free(c->policy_kv[i].value);
+	}
+	free(c->policy_kv);
+	free(c->policy);
 	memset(c, 0, sizeof *c);
 }
 
@@ -682,6 +826,20 @@ rb_config_print(const struct rb_config *c, FILE *f)
 	fprintf(f, "lease_seconds = %u\nparse_timeout = %u\nmax_attempts = %u\n",
 		c->lease_seconds, c->parse_timeout, c->max_attempts);
 	fprintf(f, "instance = %s\n", c->instance ? c->instance : "(host:pid)");
+	if (c->policy_file)
+		fprintf(f, "policy_file = %s\n", c->policy_file);
+	else
+		fprintf(f, "policy_file = %s   # default%s\n",
+			RB_POLICY_DEFAULT_PATH,
+			access(RB_POLICY_DEFAULT_PATH, F_OK) == 0
+			    ? ""
+			    : ", not present");
+	if (c->policy) {
+		fprintf(f, "\n[policy]\n# where the effective policy differs "
+			   "from the built-in defaults\n# (all of it: `rebound "
+			   "policy show`)\n");
+		rb_policy_print(c->policy, f, true);
+	}
 	for (size_t i = 0; i < c->nmb; i++) {
 		const struct rb_mailbox_conf *m = &c->mb[i];
 		fprintf(f, "\n[mailbox %s]\n", m->name);

@@ -1,8 +1,10 @@
 /*
  * config: the daemon's configuration file.
  *
- * Format: `key = value` lines, `#` comments, and one `[mailbox NAME]`
- * section per mailbox; keys before the first section are global.  Every
+ * Format: `key = value` lines, `#` comments, one `[mailbox NAME]`
+ * section per mailbox, and at most one `[policy]` section with the keys
+ * of the suppression policy (docs/policy.md); keys before the first
+ * section are global.  Every
  * key is listed in a table in config.c (name, type, default, where it may
  * appear); an unknown key, a bad value or an unreadable password file is
  * an error that names the file and line.
@@ -24,6 +26,13 @@
 #include <stdio.h>
 
 #define RB_CONFIG_DEFAULT_PATH "/etc/rebound/rebound.conf"
+
+struct rb_policy;
+
+/* rb_config_load_flags: commands other than `run` and `config check`
+ * need only db and the policy: they skip reading mailbox secrets and
+ * ca_file (which the user may not be allowed to read). */
+#define RB_CONFIG_NO_SECRETS 1u
 
 enum rb_tls_mode { RB_TLS_IMPLICIT, RB_TLS_STARTTLS, RB_TLS_NONE };
 enum rb_done_action { RB_DONE_MOVE, RB_DONE_FLAG, RB_DONE_DELETE };
@@ -73,14 +82,39 @@ struct rb_config {
 	char *instance;		/* lease holder name; default host:pid */
 	struct rb_mailbox_conf *mb;
 	size_t nmb;
+	/* policy_file = PATH: the policy file layer instead of
+	 * /etc/rebound/policy.conf (a missing one is then an error) */
+	char *policy_file;
+	int policy_file_line;
+	struct rb_config_kv {	/* the [policy] section, in file order */
+		char *key, *value;
+		int line;
+	} *policy_kv;
+	size_t npolicy_kv;
+	int policy_line;	/* line of the [policy] header; 0: none */
+	/* the effective policy: every layer up to $REBOUND_POLICY (the
+	 * command line's --policy goes on top: rb_config_policy) */
+	struct rb_policy *policy;
 };
 
 /* 0 on success; -1 with *err_r ("FILE:LINE: message"). */
 int rb_config_load(const char *path, struct rb_config *c, char **err_r);
+int rb_config_load_flags(const char *path, struct rb_config *c,
+			 unsigned flags, char **err_r);
 /* Parse from memory (tests); name is used in messages. */
 int rb_config_parse(const char *text, const char *name, struct rb_config *c,
 		    char **err_r);
 void rb_config_free(struct rb_config *c);
+
+/*
+ * The effective suppression policy, layer over layer (later wins, key by
+ * key): built-in defaults; c->policy_file, else /etc/rebound/policy.conf
+ * when it exists; c's [policy] section; $REBOUND_POLICY; cli_path
+ * (--policy).  c may be NULL (no main configuration) and cli_path NULL.
+ * Returns 0, or -1 with "FILE:LINE: what" in err.
+ */
+int rb_config_policy(const struct rb_config *c, const char *cli_path,
+		     struct rb_policy *p, char *err, size_t errlen);
 
 /*
  * The secret for a mailbox: its password, or with xoauth2_command the

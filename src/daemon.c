@@ -43,6 +43,7 @@
 #include "commands.h"
 #include "common.h"
 #include "config.h"
+#include "policy.h"
 #include "pworker.h"
 #include "sha256.h"
 
@@ -729,7 +730,10 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 		rc = ST_LEASE;
 		goto out;
 	}
-	if (nsm && rb_store_write_batch(b->db, NULL, sm, nsm, &cnt) != 0) {
+	/* the policy of the configuration (its [policy], policy_file,
+	 * $REBOUND_POLICY), reloaded with it on SIGHUP */
+	if (nsm && rb_store_write_batch(b->db, b->cf->policy, sm, nsm, &cnt) !=
+		       0) {
 		rc = db_fail(b, "storing the batch");
 		goto out;
 	}
@@ -908,6 +912,10 @@ ensure(struct mbx *b)
 		}
 		if (rb_store_migrate(b->db, NULL) != 0)
 			return db_fail(b, "migrating");
+		if (b->cf->policy)
+			rb_store_keep_raw(
+			    b->db, b->cf->policy->keep_raw,
+			    (unsigned)(b->cf->policy->raw_retention / 86400));
 	}
 	time_t now = time(NULL);
 	if (!b->lease_held ||

@@ -1,6 +1,7 @@
 #include "policy.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,20 +85,23 @@ rb_pclass_parse(const char *s, enum rb_pclass *c)
 	return -1;
 }
 
-static void
+/* set name's class (names compare case-insensitively, as lookups do);
+ * NULL when the table is full */
+static struct rb_policy_entry *
 set_entry(struct rb_policy_entry *v, size_t *n, size_t cap, const char *name,
 	  enum rb_pclass cls)
 {
 	for (size_t i = 0; i < *n; i++)
-		if (strcmp(v[i].name, name) == 0) {
+		if (strcasecmp(v[i].name, name) == 0) {
 			v[i].cls = cls;
-			return;
+			return &v[i];
 		}
 	if (*n == cap)
-		return;
+		return NULL;
+	memset(&v[*n], 0, sizeof(v[*n]));
 	snprintf(v[*n].name, sizeof(v[*n].name), "%s", name);
 	v[*n].cls = cls;
-	(*n)++;
+	return &v[(*n)++];
 }
 
 void
@@ -125,7 +129,7 @@ rb_policy_default(struct rb_policy *p)
 	p->complaint_expiry = 0;
 	p->keep_raw = false;
 	p->raw_retention = 90 * DAY;
-	snprintf(p->source, sizeof(p->source), "built-in defaults");
+	rb_policy_layer(p, "built-in defaults");
 }
 
 long
@@ -189,40 +193,141 @@ parse_bool(const char *v, bool *b)
 	return 0;
 }
 
-/* keys that take a duration, and where they go */
-static long *
-duration_key(struct rb_policy *p, const char *k)
-{
-	if (!strcmp(k, "soft_window"))
-		return &p->soft_window;
-	if (!strcmp(k, "soft_expiry"))
-		return &p->soft_expiry;
-	if (!strcmp(k, "hard_expiry"))
-		return &p->hard_expiry;
-	if (!strcmp(k, "complaint_expiry"))
-		return &p->complaint_expiry;
-	if (!strcmp(k, "raw_retention"))
-		return &p->raw_retention;
-	return NULL;
-}
+/* The keys with one value (reason.NAME / feedback.TYPE are the tables). */
+enum stype { ST_UINT, ST_DURATION, ST_BOOL, ST_CLASS };
+#define P(f) offsetof(struct rb_policy, f)
+static const struct scalar {
+	const char *name;
+	enum stype type;
+	size_t off;
+} scalars[] = {
+    {"soft_threshold", ST_UINT, P(soft_threshold)},
+    {"soft_window", ST_DURATION, P(soft_window)},
+    {"soft_expiry", ST_DURATION, P(soft_expiry)},
+    {"hard_expiry", ST_DURATION, P(hard_expiry)},
+    {"complaint_expiry", ST_DURATION, P(complaint_expiry)},
+    {"keep_raw", ST_BOOL, P(keep_raw)},
+    {"raw_retention", ST_DURATION, P(raw_retention)},
+    {"reason.default_hard", ST_CLASS, P(unknown_hard)},
+    {"reason.default_soft", ST_CLASS, P(unknown_soft)},
+    /* printed after the reason table: */
+    {"feedback.missing", ST_CLASS, P(feedback_missing)},
+    {"feedback.default", ST_CLASS, P(feedback_other)},
+};
+#undef P
+#define NSCALARS (sizeof(scalars) / sizeof(*scalars))
+_Static_assert(NSCALARS == RB_POLICY_NSCALARS, "RB_POLICY_NSCALARS");
+#define SCALAR_FEEDBACK 9	/* first of the feedback.* scalars */
+#define SCALAR_SOFT_EXPIRY 2
 
-static enum rb_pclass *
-class_key(struct rb_policy *p, const char *k)
+int
+rb_policy_layer(struct rb_policy *p, const char *name)
 {
-	if (!strcmp(k, "reason.default_hard"))
-		return &p->unknown_hard;
-	if (!strcmp(k, "reason.default_soft"))
-		return &p->unknown_soft;
-	if (!strcmp(k, "feedback.missing"))
-		return &p->feedback_missing;
-	if (!strcmp(k, "feedback.default"))
-		return &p->feedback_other;
-	return NULL;
+	if (p->nlayers >= RB_POLICY_MAXLAYERS) {
+		return -1;
+	}
+	snprintf(p->layers[p->nlayers], sizeof(p->layers[0]), "%s", name);
+	if (p->nlayers == 0)
+		snprintf(p->source, sizeof(p->source), "%s", name);
+	else {
+		size_t l = strlen(p->source);
+		snprintf(p->source + l, sizeof(p->source) - l, " + %s", name);
+	}
+	p->nlayers++;
+	return 0;
 }
 
 int
-rb_policy_parse(struct rb_policy *p, const char *text, const char *name,
-		char *err, size_t errlen)
+rb_policy_set(struct rb_policy *p, const char *k, const char *v,
+	      const char *name, int line, char *err, size_t errlen)
+{
+	struct rb_policy_origin from = {
+	    .layer = (unsigned char)(p->nlayers ? p->nlayers - 1 : 0),
+	    .line = line};
+	enum rb_pclass cls;
+	for (size_t i = 0; i < NSCALARS; i++) {
+		const struct scalar *s = &scalars[i];
+		if (strcmp(k, s->name) != 0)
+			continue;
+		char *f = (char *)p + s->off;
+		switch (s->type) {
+		case ST_UINT: {
+			char *end;
+			errno = 0;
+			long n = strtol(v, &end, 10);
+			if (errno || end == v || *end || n < 1 || n > 60)
+				return perr(err, errlen, name, line,
+					    "soft_threshold must be 1..60",
+					    NULL);
+			*(unsigned *)(void *)f = (unsigned)n;
+			break;
+		}
+		case ST_DURATION: {
+			long d = rb_duration_parse(v);
+			if (d < 0)
+				return perr(err, errlen, name, line,
+					    "bad duration (e.g. 14d, 12h, "
+					    "never)",
+					    k);
+			*(long *)(void *)f = d;
+			break;
+		}
+		case ST_BOOL:
+			if (parse_bool(v, (bool *)(void *)f) != 0)
+				return perr(err, errlen, name, line,
+					    "expected yes or no", k);
+			break;
+		case ST_CLASS:
+			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+				return perr(err, errlen, name, line,
+					    "class must be hard, soft, "
+					    "complaint or none",
+					    k);
+			*(enum rb_pclass *)(void *)f = cls;
+			break;
+		}
+		p->scalar_from[i] = from;
+		return 0;
+	}
+	bool r = !strncmp(k, "reason.", 7);
+	if (!r && strncmp(k, "feedback.", 9) != 0)
+		return perr(err, errlen, name, line, "unknown key", k);
+	const char *nm = k + (r ? 7 : 9);
+	if (*nm == '\0' || strlen(nm) >= 64)
+		return perr(err, errlen, name, line, "bad name", k);
+	if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+		return perr(err, errlen, name, line,
+			    "class must be hard, soft, complaint or none", k);
+	struct rb_policy_entry *tab = r ? p->reasons : p->feedback;
+	size_t *n = r ? &p->nreasons : &p->nfeedback;
+	size_t cap = r ? sizeof(p->reasons) / sizeof(*p->reasons)
+		       : sizeof(p->feedback) / sizeof(*p->feedback);
+	struct rb_policy_entry *e = set_entry(tab, n, cap, nm, cls);
+	if (e == NULL)
+		return perr(err, errlen, name, line,
+			    "too many names in this table", k);
+	e->from = from;
+	return 0;
+}
+
+int
+rb_policy_check(const struct rb_policy *p, char *err, size_t errlen)
+{
+	if (p->soft_expiry == 0) {
+		const struct rb_policy_origin *o =
+		    &p->scalar_from[SCALAR_SOFT_EXPIRY];
+		return perr(err, errlen, p->layers[o->layer], o->line,
+			    "soft_expiry must be a duration (soft "
+			    "suppressions expire)",
+			    NULL);
+	}
+	return 0;
+}
+
+/* `key = value` lines, `#` comments, blank lines */
+static int
+parse_lines(struct rb_policy *p, const char *text, const char *name,
+	    char *err, size_t errlen)
 {
 	int line = 0;
 	const char *s = text;
@@ -258,83 +363,29 @@ rb_policy_parse(struct rb_policy *p, const char *text, const char *name,
 		for (char *t = v + strlen(v) - 1;
 		     t >= v && isspace((unsigned char)*t); t--)
 			*t = '\0';
-		long *dk;
-		enum rb_pclass *ck, cls;
-		if (!strcmp(k, "soft_threshold")) {
-			char *end;
-			long n = strtol(v, &end, 10);
-			if (*end || n < 1 || n > 60)
-				return perr(err, errlen, name, line,
-					    "soft_threshold must be 1..60",
-					    NULL);
-			p->soft_threshold = (unsigned)n;
-		} else if ((dk = duration_key(p, k)) != NULL) {
-			long d = rb_duration_parse(v);
-			if (d < 0)
-				return perr(err, errlen, name, line,
-					    "bad duration (e.g. 14d, 12h, "
-					    "never)",
-					    k);
-			*dk = d;
-		} else if (!strcmp(k, "keep_raw")) {
-			if (parse_bool(v, &p->keep_raw) != 0)
-				return perr(err, errlen, name, line,
-					    "expected yes or no", k);
-		} else if ((ck = class_key(p, k)) != NULL) {
-			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
-				return perr(err, errlen, name, line,
-					    "class must be hard, soft, "
-					    "complaint or none",
-					    k);
-			*ck = cls;
-		} else if (!strncmp(k, "reason.", 7) ||
-			   !strncmp(k, "feedback.", 9)) {
-			bool r = k[0] == 'r';
-			const char *nm = k + (r ? 7 : 9);
-			if (*nm == '\0' || strlen(nm) >= 64)
-				return perr(err, errlen, name, line,
-					    "bad name", k);
-			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
-				return perr(err, errlen, name, line,
-					    "class must be hard, soft, "
-					    "complaint or none",
-					    k);
-			if (r)
-				set_entry(p->reasons, &p->nreasons,
-					  sizeof(p->reasons) /
-					      sizeof(*p->reasons),
-					  nm, cls);
-			else
-				set_entry(p->feedback, &p->nfeedback,
-					  sizeof(p->feedback) /
-					      sizeof(*p->feedback),
-					  nm, cls);
-		} else {
-			return perr(err, errlen, name, line, "unknown key", k);
-		}
+		if (rb_policy_set(p, k, v, name, line, err, errlen) != 0)
+			return -1;
 	}
-	if (p->soft_expiry == 0)
-		return perr(err, errlen, name, line,
-			    "soft_expiry must be a duration (soft "
-			    "suppressions expire)",
-			    NULL);
 	return 0;
 }
 
 int
-rb_policy_load(struct rb_policy *p, const char *path, char *err,
-	       size_t errlen)
+rb_policy_parse(struct rb_policy *p, const char *text, const char *name,
+		char *err, size_t errlen)
 {
-	rb_policy_default(p);
-	bool explicit = true;
-	if (path == NULL || path[0] == '\0')
-		path = getenv("REBOUND_POLICY");
-	if (path == NULL || path[0] == '\0') {
-		path = "/etc/rebound/policy.conf";
-		explicit = false;
-		if (access(path, F_OK) != 0)
-			return 0;
+	if (rb_policy_layer(p, name) != 0) {
+		snprintf(err, errlen, "%s: too many policy layers", name);
+		return -1;
 	}
+	if (parse_lines(p, text, name, err, errlen) != 0)
+		return -1;
+	return rb_policy_check(p, err, errlen);
+}
+
+int
+rb_policy_file(struct rb_policy *p, const char *path, bool explicit,
+	       char *err, size_t errlen)
+{
 	size_t len;
 	char *text = rb_read_file(path, &len);
 	if (text == NULL) {
@@ -342,51 +393,106 @@ rb_policy_load(struct rb_policy *p, const char *path, char *err,
 			 strerror(errno));
 		return explicit || errno != ENOENT ? -1 : 0;
 	}
-	int rc = rb_policy_parse(p, text, path, err, errlen);
+	int rc = 0;
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		rc = -1;
+	} else if (rb_policy_layer(p, path) != 0) {
+		snprintf(err, errlen, "%s: too many policy layers", path);
+		rc = -1;
+	} else {
+		rc = parse_lines(p, text, path, err, errlen);
+	}
 	free(text);
-	if (rc == 0)
-		snprintf(p->source, sizeof(p->source), "%s", path);
 	return rc;
 }
 
-static void
-print_dur(FILE *f, const char *k, long v)
+int
+rb_policy_load(struct rb_policy *p, const char *path, char *err,
+	       size_t errlen)
 {
-	if (v == 0)
-		fprintf(f, "%s = never\n", k);
-	else if (v % DAY == 0)
-		fprintf(f, "%s = %ldd\n", k, v / DAY);
+	rb_policy_default(p);
+	if (rb_policy_file(p, RB_POLICY_DEFAULT_PATH, false, err, errlen) != 0)
+		return -1;
+	const char *env = getenv("REBOUND_POLICY");
+	if (env && env[0] && rb_policy_file(p, env, true, err, errlen) != 0)
+		return -1;
+	if (path && path[0] && rb_policy_file(p, path, true, err, errlen) != 0)
+		return -1;
+	return rb_policy_check(p, err, errlen);
+}
+
+static void
+print_origin(const struct rb_policy *p, FILE *f,
+	     const struct rb_policy_origin *o)
+{
+	if (o->layer == 0 || o->layer >= p->nlayers)
+		fputc('\n', f);
+	else if (o->line > 0)
+		fprintf(f, "\t# %s:%d\n", p->layers[o->layer], o->line);
 	else
-		fprintf(f, "%s = %lds\n", k, v);
+		fprintf(f, "\t# %s\n", p->layers[o->layer]);
+}
+
+static void
+print_scalar(const struct rb_policy *p, FILE *f, size_t i, bool changed_only)
+{
+	const struct scalar *s = &scalars[i];
+	if (changed_only && p->scalar_from[i].layer == 0)
+		return;
+	const char *v = (const char *)p + s->off;
+	fprintf(f, "%s = ", s->name);
+	switch (s->type) {
+	case ST_UINT:
+		fprintf(f, "%u", *(const unsigned *)(const void *)v);
+		break;
+	case ST_DURATION: {
+		long d = *(const long *)(const void *)v;
+		if (d == 0)
+			fputs("never", f);
+		else if (d % DAY == 0)
+			fprintf(f, "%ldd", d / DAY);
+		else
+			fprintf(f, "%lds", d);
+		break;
+	}
+	case ST_BOOL:
+		fputs(*(const bool *)(const void *)v ? "yes" : "no", f);
+		break;
+	case ST_CLASS:
+		fputs(rb_pclass_name(*(const enum rb_pclass *)(const void *)v),
+		      f);
+		break;
+	}
+	print_origin(p, f, &p->scalar_from[i]);
+}
+
+static void
+print_table(const struct rb_policy *p, FILE *f, const char *prefix,
+	    const struct rb_policy_entry *v, size_t n, bool changed_only)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (changed_only && v[i].from.layer == 0)
+			continue;
+		fprintf(f, "%s%s = %s", prefix, v[i].name,
+			rb_pclass_name(v[i].cls));
+		print_origin(p, f, &v[i].from);
+	}
 }
 
 void
-rb_policy_print(const struct rb_policy *p, FILE *f)
+rb_policy_print(const struct rb_policy *p, FILE *f, bool changed_only)
 {
-	fprintf(f, "# effective policy (%s)\n", p->source);
-	fprintf(f, "soft_threshold = %u\n", p->soft_threshold);
-	print_dur(f, "soft_window", p->soft_window);
-	print_dur(f, "soft_expiry", p->soft_expiry);
-	print_dur(f, "hard_expiry", p->hard_expiry);
-	print_dur(f, "complaint_expiry", p->complaint_expiry);
-	fprintf(f, "keep_raw = %s\n", p->keep_raw ? "yes" : "no");
-	print_dur(f, "raw_retention", p->raw_retention);
-	fprintf(f, "reason.default_hard = %s\n",
-		rb_pclass_name(p->unknown_hard));
-	fprintf(f, "reason.default_soft = %s\n",
-		rb_pclass_name(p->unknown_soft));
-	for (size_t i = 0; i < p->nreasons; i++)
-		fprintf(f, "reason.%s = %s\n", p->reasons[i].name,
-			rb_pclass_name(p->reasons[i].cls));
-	fprintf(f, "feedback.missing = %s\n",
-		rb_pclass_name(p->feedback_missing));
-	fprintf(f, "feedback.default = %s\n",
-		rb_pclass_name(p->feedback_other));
-	for (size_t i = 0; i < p->nfeedback; i++)
-		fprintf(f, "feedback.%s = %s\n", p->feedback[i].name,
-			rb_pclass_name(p->feedback[i].cls));
+	if (!changed_only)
+		fprintf(f, "# effective policy: %s\n", p->source);
+	for (size_t i = 0; i < SCALAR_FEEDBACK; i++)
+		print_scalar(p, f, i, changed_only);
+	print_table(p, f, "reason.", p->reasons, p->nreasons, changed_only);
+	for (size_t i = SCALAR_FEEDBACK; i < NSCALARS; i++)
+		print_scalar(p, f, i, changed_only);
+	print_table(p, f, "feedback.", p->feedback, p->nfeedback,
+		    changed_only);
 }
-
 static const struct rb_policy_entry *
 lookup(const struct rb_policy_entry *v, size_t n, const char *name)
 {

@@ -3,8 +3,8 @@
  *
  * The policy is data: a table from bounce reason to class and from ARF
  * feedback type to class, plus the soft-bounce numbers, all overridable
- * in a `key = value` file (/etc/rebound/policy.conf, $REBOUND_POLICY or
- * --policy FILE).  Classification (rb_policy_classify) and the decision
+ * by `key = value` layers (a policy file, the main configuration's
+ * [policy] section, $REBOUND_POLICY, --policy FILE; see below).  Classification (rb_policy_classify) and the decision
  * for one address (rb_policy_decide) are pure functions, shared by ingest
  * and `policy replay`, so both always agree.
  *
@@ -31,10 +31,22 @@ enum rb_pclass {
 	RB_PC_MANUAL,		/* suppression classes only: by a person */
 };
 
+/* Where a setting came from: a layer of rb_policy.layers (0: the
+ * built-in defaults) and a line in that layer's file (0: none). */
+struct rb_policy_origin {
+	unsigned char layer;
+	int line;
+};
+
 struct rb_policy_entry {
 	char name[64];		/* reason or feedback type */
 	enum rb_pclass cls;
+	struct rb_policy_origin from;
 };
+
+#define RB_POLICY_MAXLAYERS 8
+#define RB_POLICY_DEFAULT_PATH "/etc/rebound/policy.conf"
+#define RB_POLICY_NSCALARS 11	/* keys of the scalar table in policy.c */
 
 struct rb_policy {
 	struct rb_policy_entry reasons[96];	/* bounce reason -> class */
@@ -52,7 +64,11 @@ struct rb_policy {
 	long complaint_expiry;	/* 0: never */
 	bool keep_raw;		/* store raw mail bytes */
 	long raw_retention;	/* seconds; 0: forever */
-	char source[512];	/* where it came from, for messages */
+	/* where each setting came from, for `policy show` and messages */
+	struct rb_policy_origin scalar_from[RB_POLICY_NSCALARS];
+	char layers[RB_POLICY_MAXLAYERS][256];	/* [0] "built-in defaults" */
+	unsigned nlayers;
+	char source[512];	/* the layers, joined with " + " */
 };
 
 const char *rb_pclass_name(enum rb_pclass c);
@@ -61,17 +77,42 @@ int rb_pclass_parse(const char *s, enum rb_pclass *c);
 /* The built-in defaults (docs/policy.md justifies them). */
 void rb_policy_default(struct rb_policy *p);
 /*
- * Load: defaults, then the file.  path NULL: $REBOUND_POLICY, else
- * /etc/rebound/policy.conf when it exists (a missing default file is not
- * an error; a missing explicit file is).  Returns 0, or -1 with a message
- * "FILE:LINE: what" in err.
+ * Layers (docs/policy.md "Where it comes from"), lowest first: built-in
+ * defaults; the policy file (`policy_file =` in the main configuration,
+ * else /etc/rebound/policy.conf when it exists); the main
+ * configuration's [policy] section; $REBOUND_POLICY; --policy FILE.  A
+ * layer overrides the keys it sets and keeps the others.  The main
+ * configuration's part is applied by rb_config (src/config.h); these are
+ * the pieces.
+ *
+ * rb_policy_layer starts a layer named name (a file, or "FILE [policy]")
+ * and returns 0, or -1 when there are too many.  rb_policy_set sets one
+ * key in the current layer; errors are "FILE:LINE: what: key" in err.
+ */
+int rb_policy_layer(struct rb_policy *p, const char *name);
+int rb_policy_set(struct rb_policy *p, const char *key, const char *value,
+		  const char *file, int line, char *err, size_t errlen);
+/* Checks over the whole policy (soft_expiry must be a duration), after
+ * the last layer; the error names where the offending value came from. */
+int rb_policy_check(const struct rb_policy *p, char *err, size_t errlen);
+/* A `key = value` file as a new layer; explicit: a missing file is an
+ * error (else a missing file is skipped). */
+int rb_policy_file(struct rb_policy *p, const char *path, bool explicit,
+		   char *err, size_t errlen);
+/*
+ * Without a main configuration: defaults, /etc/rebound/policy.conf when
+ * it exists, $REBOUND_POLICY, then path (--policy) when not NULL.
+ * Returns 0, or -1 with "FILE:LINE: what" in err.
  */
 int rb_policy_load(struct rb_policy *p, const char *path, char *err,
 		   size_t errlen);
-/* Parse `key = value` text on top of p (tests, load). */
+/* Parse `key = value` text on top of p as a new layer (tests, load);
+ * includes rb_policy_check. */
 int rb_policy_parse(struct rb_policy *p, const char *text, const char *name,
 		    char *err, size_t errlen);
-void rb_policy_print(const struct rb_policy *p, FILE *f);
+/* Every key with its value, and "# FILE:LINE" after those not built in;
+ * changed_only: only those. */
+void rb_policy_print(const struct rb_policy *p, FILE *f, bool changed_only);
 
 /* Class of one event; *rule gets "hard:userunknown" etc. (rulecap). */
 enum rb_pclass rb_policy_classify(const struct rb_policy *p,

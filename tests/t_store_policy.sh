@@ -118,6 +118,24 @@ check "replay again: no change" 'echo "$out" | grep -q "^0 change"'
 out=$("$R" policy replay)
 check "back to defaults removes it" 'echo "$out" | grep -q "^remove blk@gmail.example" && ! suppressed blk@gmail.example'
 check "manual decisions survive replay" 'suppressed man@example.com && ! suppressed hard.user@example.com'
+# the main configuration: its db and its [policy] (no --db, no $REBOUND_DB)
+cat >"$PG_DIR/rebound.conf" <<EOC
+db = $REBOUND_DB
+[policy]
+reason.badreputation = hard
+EOC
+out=$(env -u REBOUND_DB "$R" policy replay --dry-run --config "$PG_DIR/rebound.conf" 2>&1)
+check "[policy] of --config reaches replay, db from the configuration" 'echo "$out" | grep -q "^add blk@gmail.example"'
+mk_dsn "$D/r2.eml" blk2@gmail.example 5.7.1 "550 5.7.1 message blocked due to poor reputation" "Wed, $(day 08)"
+env -u REBOUND_DB "$R" ingest --quiet --config "$PG_DIR/rebound.conf" "$D/r2.eml" >/dev/null
+check "ingest applies [policy] of --config" 'suppressed blk2@gmail.example'
+check "the event records the configured rule" '[ "$(pg_sql "SELECT policy_rule FROM events WHERE addr_key = '"'blk2@gmail.example'"'")" = hard:badreputation ]'
+printf 'reason.badreputation = none\n' >"$PG_DIR/none.conf"
+out=$(env -u REBOUND_DB "$R" policy replay --dry-run --config "$PG_DIR/rebound.conf" --policy "$PG_DIR/none.conf" 2>&1)
+check "--policy overrides [policy]" 'echo "$out" | grep -q "^remove blk2@gmail.example"'
+out=$(env -u REBOUND_DB REBOUND_CONFIG="$PG_DIR/rebound.conf" "$R" query blk2@gmail.example 2>&1)
+check "query reads db from \$REBOUND_CONFIG" 'echo "$out" | grep -q SUPPRESSED'
+"$R" unsuppress --reason test blk2@gmail.example >/dev/null
 printf 'soft_threshold = 0\n' >"$PG_DIR/bad.conf"
 check "a bad policy file is refused with file:line" '"$R" policy check --policy "$PG_DIR/bad.conf" 2>&1 | grep -q "bad.conf:1"'
 check "policy show prints the defaults" '"$R" policy show | grep -q "^soft_threshold = 3"'
