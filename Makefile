@@ -9,7 +9,7 @@
 #   make bench        benchmarks (speed and memory targets)
 #   make corpus-check accuracy against ../shared/corpus
 
-PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls
+PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2
 CC      ?= cc
 ifeq ($(origin CC),default)
 CC       = cc

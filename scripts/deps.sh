@@ -5,6 +5,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev xxd
 libgmime-3.0-dev libetpan-dev libgnutls28-dev libpq-dev libpcre2-dev libjansson-dev
+libglib2.0-dev libidn2-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
 time bc curl"

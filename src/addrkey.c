@@ -1,6 +1,10 @@
 #include "addrkey.h"
 
+#include <glib.h>
+#include <idn2.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* decode one UTF-8 code point; returns bytes used, 0 if invalid */
@@ -34,56 +38,6 @@ u8dec(const unsigned char *s, size_t n, uint32_t *cp)
 		return 0;
 	*cp = v;
 	return l;
-}
-
-static size_t
-u8enc(uint32_t cp, unsigned char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xc0 | cp >> 6);
-		o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (unsigned char)(0xe0 | cp >> 12);
-		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (unsigned char)(0xf0 | cp >> 18);
-	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* simple lower-casing of the common alphabets */
-static uint32_t
-lower(uint32_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c + 32;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
-		return c + 32;
-	if (c >= 0x100 && c <= 0x137 && (c & 1) == 0)
-		return c + 1;
-	if (c >= 0x139 && c <= 0x148 && (c & 1) == 1)
-		return c + 1;
-	if (c >= 0x14a && c <= 0x177 && (c & 1) == 0)
-		return c + 1;
-	if (c >= 0x391 && c <= 0x3ab && c != 0x3a2)
-		return c + 32;
-	if (c >= 0x410 && c <= 0x42f)
-		return c + 32;
-	if (c >= 0x400 && c <= 0x40f)
-		return c + 80;
-	return c;
 }
 
 /* ---- RFC 3492 Punycode (encoder) ---- */
@@ -177,6 +131,186 @@ is_space(unsigned char c)
 	       c == '\v';
 }
 
+static bool
+is_ascii(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+static bool
+valid_utf8(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t l = u8dec(s + i, n - i, &cp);
+		if (l == 0 || cp == 0)
+			return false;
+		i += l;
+	}
+	return true;
+}
+
+/*
+ * Unicode's canonical caseless match: NFC(casefold(NFD(s))), so that
+ * "É" written precomposed or as E + U+0301, and "É"/"é", give the same
+ * bytes.  Full case folding ("ß" -> "ss", final sigma -> sigma).  s must
+ * be valid UTF-8; returns a g_malloc'ed string, or NULL.
+ */
+static char *
+fold(const char *s, size_t n)
+{
+	char *d = g_utf8_normalize(s, (gssize)n, G_NORMALIZE_NFD);
+	if (d == NULL)
+		return NULL;
+	char *f = g_utf8_casefold(d, -1);
+	g_free(d);
+	if (f == NULL)
+		return NULL;
+	char *c = g_utf8_normalize(f, -1, G_NORMALIZE_NFC);
+	g_free(f);
+	return c;
+}
+
+/* append n bytes to out (cap), never splitting a UTF-8 sequence */
+static void
+put(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+	if (*o + 1 >= cap)
+		return;
+	if (*o + n + 1 > cap) {
+		n = cap - 1 - *o;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out + *o, s, n);
+	*o += n;
+}
+
+/* bytes as written, ASCII lower-cased */
+static void
+put_lower(char *out, size_t cap, size_t *o, const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n && *o + 1 < cap; i++)
+		out[(*o)++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32
+								 : s[i]);
+}
+
+/* the label separators of UTS #46 besides '.': U+3002 ideographic full
+ * stop, U+FF0E fullwidth full stop, U+FF61 halfwidth ideographic stop */
+static size_t
+dot_len(const char *s)
+{
+	if (*s == '.')
+		return 1;
+	if (!memcmp(s, "\xe3\x80\x82", 3) || !memcmp(s, "\xef\xbc\x8e", 3) ||
+	    !memcmp(s, "\xef\xbd\xa1", 3))
+		return 3;
+	return 0;
+}
+
+/*
+ * A domain libidn2 refused (or one too long for it): fold it, then each
+ * non-ASCII label to "xn--" + Punycode by hand, so it still gets one
+ * stable key; a label that cannot be encoded stays folded.
+ */
+static void
+domain_fallback(const char *d, size_t n, char *out, size_t cap, size_t *o)
+{
+	char *f = fold(d, n);
+	if (f == NULL) {
+		put_lower(out, cap, o, (const unsigned char *)d, n);
+		return;
+	}
+	for (const char *p = f; *p;) {
+		const char *q = p;
+		while (*q && dot_len(q) == 0)
+			q++;
+		size_t ll = (size_t)(q - p);
+		if (is_ascii((const unsigned char *)p, ll)) {
+			put(out, cap, o, p, ll);
+		} else {
+			uint32_t cps[256];
+			size_t nc = 0, k = 0;
+			while (k < ll && nc < 256) {
+				size_t l = u8dec((const unsigned char *)p + k,
+						 ll - k, &cps[nc]);
+				if (l == 0)
+					break;
+				nc++;
+				k += l;
+			}
+			char lab[300];
+			size_t pl = k == ll ? puny(cps, nc, lab, sizeof(lab)) : 0;
+			if (pl > 0)
+				put(out, cap, o, lab, pl);
+			else
+				put(out, cap, o, p, ll);
+		}
+		if (*q == '\0')
+			break;
+		put(out, cap, o, ".", 1);
+		p = q + dot_len(q);
+	}
+	g_free(f);
+}
+
+/* The domain (trailing dots already dropped). */
+static void
+domain_key(const unsigned char *d, size_t n, char *out, size_t cap, size_t *o)
+{
+	if (is_ascii(d, n)) {
+		put_lower(out, cap, o, d, n);
+		return;
+	}
+	/* UTS #46 non-transitional processing, IDNA 2008: mapping (case,
+	 * width, the other dots), NFC, then A-labels; the A-label form of
+	 * the same domain is already its ASCII lower-case */
+	char *in = strndup((const char *)d, n), *a = NULL;
+	if (in == NULL)
+		abort();
+	if (n <= 1024 &&
+	    idn2_to_ascii_8z(in, &a, IDN2_NONTRANSITIONAL) == IDN2_OK) {
+		size_t l = strlen(a);
+		while (l > 0 && a[l - 1] == '.')
+			l--;
+		put_lower(out, cap, o, (const unsigned char *)a, l);
+	} else {
+		domain_fallback(in, n, out, cap, o);
+	}
+	idn2_free(a);
+	free(in);
+}
+
+size_t
+rb_utf8_clean(const char *in, size_t n, char *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0;
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t l = u8dec(s + i, n - i, &cp);
+		const char *w = (const char *)s + i;
+		size_t wl = l;
+		if (l == 0 || cp == 0) {
+			w = "\xef\xbf\xbd";
+			wl = 3;
+			l = 1;
+		}
+		if (o + wl + 1 > cap)
+			break;
+		memcpy(out + o, w, wl);
+		o += wl;
+		i += l;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 size_t
 rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 	    size_t *domain_off)
@@ -188,6 +322,17 @@ rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 		s++, n--;
 	while (n > 0 && is_space(s[n - 1]))
 		n--;
+	if (!is_ascii(s, n) && !valid_utf8(s, n)) {
+		/* keys are text: invalid bytes become U+FFFD first, as the
+		 * store does with every string (rb_copy_strn) */
+		char *c = malloc(n * 3 + 1);
+		if (c == NULL)
+			abort();
+		size_t cl = rb_utf8_clean((const char *)s, n, c, n * 3 + 1);
+		size_t r = rb_addr_key(c, cl, out, cap, domain_off);
+		free(c);
+		return r;
+	}
 	if (n >= 2 && s[0] == '<' && s[n - 1] == '>')
 		s++, n -= 2;
 	size_t at = n;
@@ -197,16 +342,16 @@ rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 			break;
 		}
 	size_t o = 0;
-	/* local part (or the whole thing): lower-case */
-	for (size_t i = 0; i < at && o + 5 < cap;) {
-		uint32_t cp;
-		size_t l = u8dec(s + i, at - i, &cp);
-		if (l == 0) {	/* invalid byte: keep as is */
-			out[o++] = (char)s[i++];
-			continue;
-		}
-		o += u8enc(lower(cp), (unsigned char *)out + o);
-		i += l;
+	/* local part (or the whole thing): case-folded */
+	if (is_ascii(s, at)) {
+		put_lower(out, cap, &o, s, at);
+	} else {
+		char *f = fold((const char *)s, at);
+		if (f != NULL)
+			put(out, cap, &o, f, strlen(f));
+		else
+			put_lower(out, cap, &o, s, at);
+		g_free(f);
 	}
 	if (at == n) {
 		out[o] = '\0';
@@ -221,47 +366,7 @@ rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 	size_t dn = n;
 	while (dn > at + 1 && s[dn - 1] == '.')
 		dn--;
-	/* domain, label by label */
-	for (size_t i = at + 1; i < dn;) {
-		size_t j = i;
-		int ascii = 1;
-		while (j < dn && s[j] != '.') {
-			if (s[j] >= 0x80)
-				ascii = 0;
-			j++;
-		}
-		if (ascii) {
-			for (size_t k = i; k < j && o + 1 < cap; k++)
-				out[o++] = (char)lower(s[k]);
-		} else {
-			uint32_t cps[256];
-			size_t nc = 0, k = i;
-			int ok = 1;
-			while (k < j && nc < 256) {
-				uint32_t cp;
-				size_t l = u8dec(s + k, j - k, &cp);
-				if (l == 0) {
-					ok = 0;
-					break;
-				}
-				cps[nc++] = lower(cp);
-				k += l;
-			}
-			char lab[300];
-			size_t ll = ok && k == j ? puny(cps, nc, lab, sizeof(lab))
-						 : 0;
-			if (ll > 0) {
-				for (size_t m = 0; m < ll && o + 1 < cap; m++)
-					out[o++] = lab[m];
-			} else {	/* not encodable: as written */
-				for (size_t m = i; m < j && o + 1 < cap; m++)
-					out[o++] = (char)s[m];
-			}
-		}
-		if (j < dn && o + 1 < cap)
-			out[o++] = '.';
-		i = j + 1;
-	}
+	domain_key(s + at + 1, dn - at - 1, out, cap, &o);
 	out[o] = '\0';
 	return o;
 }

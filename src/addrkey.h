@@ -3,14 +3,23 @@
  * the store, `query`, `filter`, `import` and the read-only view's
  * addr_key column (docs/store.md "Addresses").
  *
- * Key = trimmed, angle brackets removed, local part lower-cased, domain
- * lower-cased with a trailing dot dropped and every non-ASCII label
- * converted to its IDNA A-label ("xn--" + RFC 3492 Punycode), so that the
- * U-label and A-label forms of a domain give the same key.  Lower-casing
- * covers ASCII and the common alphabets (Latin-1/Extended-A, Greek,
- * Cyrillic); other scripts are compared as written.  Input that is not an
- * address (no '@') still gets a key (trimmed, ASCII lower-cased) so odd
- * entries can be stored and found verbatim.  No allocation.
+ * Key = trimmed, angle brackets removed, then:
+ *  - local part (before the last '@'): Unicode canonical caseless form,
+ *    NFC(casefold(NFD(x))) with glib (full case folding of every script:
+ *    "Straße" and "STRASSE" meet, so do precomposed and decomposed
+ *    accents); ASCII-only local parts are just lower-cased;
+ *  - domain: trailing dots dropped, then ASCII lower-cased, or when it
+ *    has non-ASCII characters UTS #46 non-transitional processing and
+ *    IDNA 2008 A-labels with libidn2 (mapping of case, width and the
+ *    ideographic full stops, NFC), so the U-label and A-label forms of a
+ *    domain give the same key ("Bücher.DE", "xn--bcher-kva.de");
+ *    a domain libidn2 refuses is folded and each non-ASCII label encoded
+ *    with Punycode (RFC 3492) here, so it still has one stable key.
+ * Input that is not valid UTF-8 has each invalid byte replaced by U+FFFD
+ * first (as the store does with every string), so a key is always valid
+ * UTF-8 text.  Input that is not an address (no '@') still gets a key
+ * so odd entries can be stored and found.  Allocates only for non-ASCII
+ * input (freed before returning).
  */
 #ifndef RB_ADDRKEY_H
 #define RB_ADDRKEY_H
@@ -28,5 +37,10 @@
  */
 size_t rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 		   size_t *domain_off);
+
+/* in (n bytes) as valid UTF-8 into out (cap bytes, NUL-terminated):
+ * each invalid byte, and NUL, becomes U+FFFD; cut on a character
+ * boundary.  Returns the length. */
+size_t rb_utf8_clean(const char *in, size_t n, char *out, size_t cap);
 
 #endif

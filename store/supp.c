@@ -158,7 +158,14 @@ rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 					     expires_iso);
 		snprintf(exp, sizeof(exp), "%lld", (long long)t);
 	}
-	const char *p[] = {now, key, address, dom,
+	/* the verbatim address is text too: invalid bytes as U+FFFD (as
+	 * ingest and import store them) rather than a failed statement */
+	size_t al = strlen(address);
+	char *addr = malloc(al * 3 + 1);
+	if (addr == NULL)
+		return rb_store_fail(s, NULL, "out of memory");
+	rb_utf8_clean(address, al, addr, al * 3 + 1);
+	const char *p[] = {now, key, addr, dom,
 			   reason ? reason : "manual", actor,
 			   exp[0] ? exp : NULL};
 	PGresult *r = locked_q(
@@ -182,6 +189,7 @@ rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 	    " SELECT addr_key, address, 'added', 'manual', $5, 'manual', $6,"
 	    " to_timestamp($1), expires_at FROM up",
 	    7, p);
+	free(addr);
 	if (r == NULL)
 		return -1;
 	if (changed)

@@ -1,4 +1,6 @@
 /* address keys and SHA-256: table-driven */
+#include <glib.h>
+
 #include "../../src/addrkey.h"
 #include "../../src/sha256.h"
 #include "t.h"
@@ -14,6 +16,31 @@ static const struct {
     {"user@xn--bcher-kva.de", "user@xn--bcher-kva.de"},
     {"用户@例子.广告", "用户@xn--fsqu00a.xn--4rr70v"},
     {"Ünïcode@example.com", "ünïcode@example.com"},
+    /* the same letters decomposed (U + U+0308 ...): NFC */
+    {"U\xcc\x88" "ni\xcc\x88" "code@example.com", "ünïcode@example.com"},
+    /* full Unicode case folding, beyond Latin-1/Greek/Cyrillic */
+    {"ՀԱՅ@example.com", "հայ@example.com"},		/* Armenian */
+    {"ᏣᎳᎩ@example.com", "ꮳꮃꭹ@example.com"},		/* Cherokee */
+    {"Straße@example.com", "strasse@example.com"},
+    {"STRASSE@example.com", "strasse@example.com"},
+    {"ΣΊΣΥΦΟΣ@example.com", "σίσυφοσ@example.com"},
+    {"σίσυφος@example.com", "σίσυφοσ@example.com"},	/* final sigma */
+    {"ǅemal@example.com", "ǆemal@example.com"},		/* titlecase */
+    {"ＡＢＣ@example.com", "ａｂｃ@example.com"},	/* fullwidth */
+    /* IDN: U-label and A-label meet; NFC, width and dots of UTS #46 */
+    {"user@BU\xcc\x88" "CHER.de", "user@xn--bcher-kva.de"},
+    {"user@XN--BCHER-KVA.DE", "user@xn--bcher-kva.de"},
+    {"user@ｂüｃｈｅｒ．ｄｅ", "user@xn--bcher-kva.de"},
+    {"用户@例子。广告", "用户@xn--fsqu00a.xn--4rr70v"},
+    {"user@faß.de", "user@xn--fa-hia.de"},		/* IDNA 2008 */
+    {"user@München.example.", "user@xn--mnchen-3ya.example"},
+    /* hostile: each invalid UTF-8 byte becomes U+FFFD (keys are text) */
+    {"Bad\xff\xfe@Example.COM", "bad\xef\xbf\xbd\xef\xbf\xbd@example.com"},
+    {"Bad\xc3@Ünï.example", "bad\xef\xbf\xbd@xn--n-nga1b.example"},
+    {"\"O'Brien; --\"@Example.com", "\"o'brien; --\"@example.com"},
+    {"<>", ""},
+    {"@", "@"},
+    {"user@", "user@"},
     {"\"quoted local\"@example.com", "\"quoted local\"@example.com"},
     {"o'brien@example.com", "o'brien@example.com"},
     {"x'; DROP TABLE events;--@example.com",
@@ -33,6 +60,29 @@ main(void)
 		T_STR(out, cases[i].want, "key of %s", cases[i].in);
 	}
 	T_OK(rb_addr_key("   ", 3, out, sizeof(out), NULL) == 0, "blank -> 0");
+	/* a long non-ASCII local part is cut on a character boundary */
+	char lp[4000] = "";
+	for (int i = 0; i < 600; i++)
+		strcat(lp, "Ü");
+	strcat(lp, "@example.com");
+	size_t kl = rb_addr_key(lp, strlen(lp), out, sizeof(out), NULL);
+	T_OK(kl <= RB_ADDRKEY_MAX && g_utf8_validate(out, (gssize)kl, NULL),
+	     "long UTF-8 key cut on a character boundary (%zu)", kl);
+	/* a domain libidn2 refuses still gets a stable key */
+	char dk1[RB_ADDRKEY_MAX + 1], dk2[RB_ADDRKEY_MAX + 1];
+	const char *h1 = "a@\xd8\xa7\xd9\x84" "a1.example"; /* bidi: RTL + digit */
+	rb_addr_key(h1, strlen(h1), dk1, sizeof(dk1), NULL);
+	rb_addr_key(h1, strlen(h1), dk2, sizeof(dk2), NULL);
+	T_OK(strcmp(dk1, dk2) == 0 && strncmp(dk1, "a@xn--", 6) == 0,
+	     "refused IDN: stable key (%s)", dk1);
+	/* a domain with a huge label, and one with many labels */
+	char longd[3000] = "x@";
+	for (int i = 0; i < 300; i++)
+		strcat(longd, "ü");
+	strcat(longd, ".example");
+	kl = rb_addr_key(longd, strlen(longd), out, sizeof(out), NULL);
+	T_OK(kl > 0 && kl <= RB_ADDRKEY_MAX && g_utf8_validate(out, -1, NULL),
+	     "overlong IDN label: a key anyway");
 	char small[8];
 	size_t l = rb_addr_key("averylongaddress@example.com", 28, small,
 			       sizeof(small), NULL);
