@@ -339,6 +339,12 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		e->remote_mta = mta_host(c->a, e->remote_mta);
 	if (e->reporting_mta)
 		e->reporting_mta = mta_host(c->a, e->reporting_mta);
+	/* RFC 3464 diagnostic type X-Unix: the text is a local delivery
+	 * program's exit status or message (sendmail's local mailers,
+	 * Postfix's pipe/local delivery), not an SMTP server's reply */
+	bool local_mailer = e->diagnostic != NULL &&
+			    strncasecmp(e->diagnostic, "x-unix", 6) == 0 &&
+			    rb_strip_type(e->diagnostic) != e->diagnostic;
 	if (e->diagnostic)
 		e->diagnostic = rb_strip_type(e->diagnostic);
 	if (e->diagnostic && *e->diagnostic == '\0')
@@ -373,15 +379,25 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		rb_reason_classify(c->opts->rules, e->status, e->smtp_code,
 				   e->diagnostic, e->remote_mta,
 				   e->smtp_command, &cl);
-		/* a delay has not failed yet: its reason is that delivery
-		 * has not happened in time (Sisimai's convention, so reports
-		 * compare); the cause stays in diagnostic and status.  The
-		 * exception is a rate limit or quota (NetEase "421 HL:ICC"):
-		 * that is the sender being throttled, which the throttling
-		 * report must see, so its own reason is kept. */
+		/* a local delivery program failed and its words (often only
+		 * an exit code such as "127") name no other cause */
+		if (local_mailer && !rb_reason_from_text(&cl)) {
+			cl.reason = "mailererror";
+			cl.rule = "diagnostic-type";
+			cl.hard = 0;
+		}
+		/* a delay has not failed yet: its reason is what the remote
+		 * side's text says (a text rule matched: "No route to host"
+		 * is networkerror, a rate limit toomanyconn, which the
+		 * throttling report must see), else that delivery has not
+		 * happened in time (expired); the status class alone or an
+		 * undefined answer says nothing more (Sisimai's convention, so
+		 * reports compare). */
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
-			e->reason = rb_reason_is_throttle(cl.reason) ? cl.reason
-								   : "expired";
+			e->reason = rb_reason_from_text(&cl) ||
+					    rb_reason_is_throttle(cl.reason)
+					? cl.reason
+					: "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
 		if (e->hard < 0)

@@ -30,6 +30,19 @@ rb_reason_is_throttle(const char *reason)
 }
 
 bool
+rb_reason_from_text(const struct rb_classified *c)
+{
+	if (c == NULL || c->rule == NULL || c->reason == NULL)
+		return false;
+	if (strcmp(c->rule, "status") == 0 || strcmp(c->rule, "default") == 0 ||
+	    strcmp(c->rule, "smtp-code") == 0 ||
+	    strncmp(c->rule, "command:", 8) == 0)
+		return false;
+	return strcmp(c->reason, "undefined") != 0 &&
+	       strcmp(c->reason, "onhold") != 0;
+}
+
+bool
 rb_reason_known(const char *reason)
 {
 	for (size_t i = 0; reasons[i]; i++)
@@ -191,8 +204,13 @@ classify(const struct rb_rules *rules, const char *status,
 				: rb_reason_hard(r->reason, status, smtp_code);
 		return;
 	}
+	/* x.4.7 says only that retrying ran out of time; the last reply's
+	 * words, when a rule knows them, say why ("Mailbox Full") */
+	bool expired = si != NULL && si->reason != NULL &&
+		       strcmp(si->reason, "expired") == 0;
 	if (si != NULL && si->specific && si->reason != NULL &&
-	    !(x11 && r != NULL && outranks_user_unknown(r->reason))) {
+	    !(x11 && r != NULL && outranks_user_unknown(r->reason)) &&
+	    !(expired && r != NULL)) {
 		out->reason = si->reason;
 		out->rule = "status";
 	}
@@ -212,6 +230,16 @@ classify(const struct rb_rules *rules, const char *status,
 			out->rule = smtp_command != NULL
 					? "user-unknown-after-data"
 					: "user-unknown-no-stage";
+			out->hard = 0;
+			return;
+		}
+		/* generic "no such domain" wording under a transient (4.x.x)
+		 * status: the lookup failed this time (NXDOMAIN from a
+		 * resolver that is retrying), the domain is not proven dead */
+		if (strcmp(r->reason, "hostunknown") == 0 &&
+		    status != NULL && status[0] == '4') {
+			out->reason = "networkerror";
+			out->rule = "host-unknown-transient";
 			out->hard = 0;
 			return;
 		}

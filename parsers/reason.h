@@ -28,6 +28,10 @@ bool rb_reason_known(const char *reason);
 /* Rate limit or quota (toomanyconn, speeding): the sender is being
  * throttled; never a statement about the address. */
 bool rb_reason_is_throttle(const char *reason);
+/* The classification came from a text rule (not from the status code's
+ * generic meaning, the SMTP code or stage, or the undefined/onhold
+ * default): the remote side's words name the cause. */
+bool rb_reason_from_text(const struct rb_classified *c);
 /* NULL-terminated list of every reason name. */
 const char *const *rb_reason_all(void);
 /*

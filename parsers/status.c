@@ -17,9 +17,11 @@ static const struct rb_status_info table[] = {
     {"1.7", "Bad sender's mailbox address syntax", "rejected", false},
     {"1.8", "Bad sender's system address", "rejected", false},
     {"1.9", "Message relayed to non-compliant mailer", NULL, false},
-    /* not decisive: Microsoft uses 5.1.10 for an unknown recipient */
-    {"1.10", "Recipient address has null MX", "hostunknown", false},
-    {"2.0", "Other or undefined mailbox status", NULL, false},
+    /* RFC 7505: the domain publishes that it accepts no mail; not
+     * decisive: Microsoft uses 5.1.10 for an unknown recipient */
+    {"1.10", "Recipient address has null MX", "notaccept", false},
+    /* the mailbox (not the address) refused, for no stated reason */
+    {"2.0", "Other or undefined mailbox status", "filtered", false},
     {"2.1", "Mailbox disabled, not accepting messages", "suspend", false},
     {"2.2", "Mailbox full", "mailboxfull", true},
     {"2.3", "Message length exceeds administrative limit", "exceedlimit",

@@ -122,6 +122,62 @@ main(void)
 			   NULL, NULL, &c);
 	T_STR(c.reason, "userunknown", "Yahoo's verdict on a yahoo.com address");
 
+	/* a delay keeps a reason only when a text rule named the cause */
+	rb_reason_classify(r, "4.4.1", "421", "421 No route to host", NULL,
+			   NULL, &c);
+	T_OK(rb_reason_from_text(&c), "a network rule is the text's cause");
+	rb_reason_classify(r, "4.4.1", "421", "421 please come back", NULL,
+			   NULL, &c);
+	T_OK(!rb_reason_from_text(&c),
+	     "the status class alone is not the text's cause (%s)", c.rule);
+	rb_reason_classify(r, NULL, "451", "451 something odd", NULL, NULL,
+			   &c);
+	T_OK(!rb_reason_from_text(&c), "undefined is not a cause");
+	rb_reason_classify(r, NULL, NULL,
+			   "Operation timed out while talking to mx.example",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "expired", "BSD's ETIMEDOUT wording is expired too");
+
+	/* "access denied" names no client address: the transaction's */
+	rb_reason_classify(r, "5.7.1", "550", "550 5.7.1 Access denied", NULL,
+			   "MAIL", &c);
+	T_STR(c.reason, "rejected", "access denied at MAIL is rejected");
+	rb_reason_classify(r, NULL, "554", "554 access denied", NULL, "CONN",
+			   &c);
+	T_STR(c.reason, "blocked", "access denied at connection is blocked");
+	/* no-such-domain wording under a transient status */
+	rb_reason_classify(r, "4.0.0", NULL,
+			   "lookup of example.invalid: domain not found", NULL,
+			   NULL, &c);
+	T_STR(c.reason, "networkerror", "4.x.x no such domain: networkerror");
+	T_OK(c.hard == 0, "a transient DNS failure is soft");
+	rb_reason_classify(r, "5.0.0", NULL,
+			   "lookup of example.invalid: domain not found", NULL,
+			   NULL, &c);
+	T_STR(c.reason, "hostunknown", "5.x.x no such domain: hostunknown");
+	/* status codes' generic meanings */
+	rb_reason_classify(r, "5.2.0", NULL, NULL, NULL, NULL, &c);
+	T_STR(c.reason, "filtered", "x.2.0 alone: the mailbox refused");
+	rb_reason_classify(r, "5.1.10", "550", NULL, NULL, NULL, &c);
+	T_STR(c.reason, "notaccept", "x.1.10 alone: null MX (RFC 7505)");
+	T_OK(c.hard == 1, "a permanent null MX is hard");
+	rb_reason_classify(r, "5.1.10", "550",
+			   "550 5.1.10 RESOLVER.ADR.RecipientNotFound; not "
+			   "found",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "userunknown", "Microsoft's 5.1.10 is a missing user");
+	/* x.4.7 yields to the words of the last reply */
+	rb_reason_classify(r, "4.4.7", "450", "450 4.2.2 <a@example.org>... "
+			   "Mailbox Full", NULL, NULL, &c);
+	T_STR(c.reason, "mailboxfull", "x.4.7 with full-mailbox wording");
+	rb_reason_classify(r, "4.4.7", NULL, "queue time ran out", NULL, NULL,
+			   &c);
+	T_STR(c.reason, "expired", "x.4.7 without known wording: expired");
+	rb_reason_classify(r, "5.4.312", "550",
+			   "550 5.4.312 Message expired, DNS query failed",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "networkerror", "expired because DNS kept failing");
+
 	/* the vocabulary */
 	T_OK(rb_reason_known("userunknown") && rb_reason_known("feedback") &&
 		 rb_reason_known("vacation") && rb_reason_known("delivered"),

@@ -68,8 +68,10 @@ static const struct {
     {"4.4.7", "expired", true, true},
     {"5.7.1", "rejected", false, true},
     {"5.0.0", NULL, false, true},
-    /* not decisive: Microsoft uses 5.1.10 for unknown recipients */
-    {"5.1.10", "hostunknown", false, true},
+    /* RFC 7505 null MX; not decisive: Microsoft uses 5.1.10 for unknown
+     * recipients */
+    {"5.1.10", "notaccept", false, true},
+    {"5.2.0", "filtered", false, true},
     {"5.9.9", NULL, false, false},
     {"abc", NULL, false, false},
     {"5.1.1.1", NULL, false, false},
