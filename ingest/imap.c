@@ -479,20 +479,65 @@ rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	return RB_IMAP_OK;
 }
 
-/* A UID set from sorted UIDs, consecutive runs as intervals. */
+uint32_t
+rb_imap_exists(const struct rb_imap *c)
+{
+	const struct mailimap_selection_info *si =
+	    c->imap ? c->imap->imap_selection_info : NULL;
+	return si ? si->sel_exists : 0;
+}
+
+/* Text bytes of one UID set per command at most (Dovecot refuses
+ * command lines over imap_max_line_length, 64 KB by default). */
+#define SET_TEXT_MAX 32000
+
+static size_t
+digits(uint32_t v)
+{
+	size_t d = 1;
+	while (v >= 10) {
+		v /= 10;
+		d++;
+	}
+	return d;
+}
+
+/* A UID set from sorted UIDs, consecutive runs as intervals, taking as
+ * many from u as fit in SET_TEXT_MAX bytes of text; *used says how many
+ * (the caller sends the rest in another command). */
 static struct mailimap_set *
-uid_set(const uint32_t *u, size_t n)
+uid_set_part(const uint32_t *u, size_t n, size_t *used)
 {
 	struct mailimap_set *s = mailimap_set_new_empty();
-	for (size_t i = 0; i < n;) {
+	size_t text = 0, i = 0;
+	while (i < n) {
 		size_t j = i;
 		while (j + 1 < n && u[j + 1] == u[j] + 1)
 			j++;
+		size_t t = digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
+		if (i > 0 && text + t > SET_TEXT_MAX)
+			break;
+		text += t;
 		if (j == i)
 			mailimap_set_add_single(s, u[i]);
 		else
 			mailimap_set_add_interval(s, u[i], u[j]);
 		i = j + 1;
+	}
+	*used = i;
+	return s;
+}
+
+/* The whole set (for FETCH, whose sets come from bounded batches). */
+static struct mailimap_set *
+uid_set(const uint32_t *u, size_t n)
+{
+	size_t used;
+	struct mailimap_set *s = uid_set_part(u, n, &used);
+	if (used < n) {
+		/* not expected here: add the rest anyway */
+		for (size_t i = used; i < n; i++)
+			mailimap_set_add_single(s, u[i]);
 	}
 	return s;
 }
@@ -759,21 +804,28 @@ rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		free(f);
 		return r;
 	}
-	struct mailimap_set *set = uid_set(uids, n);
-	if (c->has_move) {
-		r = mailimap_uid_move(c->imap, set, f);
-		r = r == MAILIMAP_NO_ERROR ? RB_IMAP_OK
-					   : imap_fail(c, r, "UID MOVE");
-	} else {
-		r = mailimap_uid_copy(c->imap, set, f);
-		r = r == MAILIMAP_NO_ERROR ? RB_IMAP_OK
-					   : imap_fail(c, r, "UID COPY");
-		if (r == RB_IMAP_OK)
-			r = store_flag(c, set, mailimap_flag_new_deleted());
-		if (r == RB_IMAP_OK)
-			r = expunge(c, set);
+	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
+	     done += used) {
+		struct mailimap_set *set =
+		    uid_set_part(uids + done, n - done, &used);
+		if (c->has_move) {
+			r = mailimap_uid_move(c->imap, set, f);
+			r = r == MAILIMAP_NO_ERROR
+				? RB_IMAP_OK
+				: imap_fail(c, r, "UID MOVE");
+		} else {
+			r = mailimap_uid_copy(c->imap, set, f);
+			r = r == MAILIMAP_NO_ERROR
+				? RB_IMAP_OK
+				: imap_fail(c, r, "UID COPY");
+			if (r == RB_IMAP_OK)
+				r = store_flag(c, set,
+					       mailimap_flag_new_deleted());
+			if (r == RB_IMAP_OK)
+				r = expunge(c, set);
+		}
+		mailimap_set_free(set);
 	}
-	mailimap_set_free(set);
 	free(f);
 	return r;
 }
@@ -784,18 +836,23 @@ rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
 {
 	if (n == 0)
 		return RB_IMAP_OK;
-	struct mailimap_flag *fl;
-	if (!strcasecmp(flag, "\\Seen"))
-		fl = mailimap_flag_new_seen();
-	else if (!strcasecmp(flag, "\\Flagged"))
-		fl = mailimap_flag_new_flagged();
-	else if (!strcasecmp(flag, "\\Answered"))
-		fl = mailimap_flag_new_answered();
-	else
-		fl = mailimap_flag_new_flag_keyword(strdup(flag));
-	struct mailimap_set *set = uid_set(uids, n);
-	int r = store_flag(c, set, fl);
-	mailimap_set_free(set);
+	int r = RB_IMAP_OK;
+	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
+	     done += used) {
+		struct mailimap_flag *fl;
+		if (!strcasecmp(flag, "\\Seen"))
+			fl = mailimap_flag_new_seen();
+		else if (!strcasecmp(flag, "\\Flagged"))
+			fl = mailimap_flag_new_flagged();
+		else if (!strcasecmp(flag, "\\Answered"))
+			fl = mailimap_flag_new_answered();
+		else
+			fl = mailimap_flag_new_flag_keyword(strdup(flag));
+		struct mailimap_set *set =
+		    uid_set_part(uids + done, n - done, &used);
+		r = store_flag(c, set, fl);
+		mailimap_set_free(set);
+	}
 	return r;
 }
 
@@ -804,11 +861,16 @@ rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n)
 {
 	if (n == 0)
 		return RB_IMAP_OK;
-	struct mailimap_set *set = uid_set(uids, n);
-	int r = store_flag(c, set, mailimap_flag_new_deleted());
-	if (r == RB_IMAP_OK)
-		r = expunge(c, set);
-	mailimap_set_free(set);
+	int r = RB_IMAP_OK;
+	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
+	     done += used) {
+		struct mailimap_set *set =
+		    uid_set_part(uids + done, n - done, &used);
+		r = store_flag(c, set, mailimap_flag_new_deleted());
+		if (r == RB_IMAP_OK)
+			r = expunge(c, set);
+		mailimap_set_free(set);
+	}
 	return r;
 }
 

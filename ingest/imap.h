@@ -54,6 +54,9 @@ void rb_imap_close(struct rb_imap *c);	/* LOGOUT when possible; NULL ok */
 int rb_imap_select(struct rb_imap *c, const char *folder,
 		   uint32_t *uidvalidity, uint32_t *uidnext);
 
+/* Messages in the selected folder (EXISTS of the last SELECT). */
+uint32_t rb_imap_exists(const struct rb_imap *c);
+
 /*
  * Up to max mails with UID > after, in UID order, with their sizes.
  * *items is malloc'ed (caller frees), *n may be 0.
@@ -73,7 +76,9 @@ int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
 
 /* Move to folder (created when missing; '/' in the name is replaced by
  * the server's hierarchy delimiter): UID MOVE when offered, else UID COPY
- * + \Deleted + UID EXPUNGE (or EXPUNGE without UIDPLUS). */
+ * + \Deleted + UID EXPUNGE (or EXPUNGE without UIDPLUS).  These three
+ * send one command per UID set, split only when the set's text would
+ * pass ~32 KB (servers cap command lines: Dovecot at 64 KB). */
 int rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		 const char *folder);
 /* Add a flag (\Seen, \Flagged, \Answered or a keyword). */

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -117,6 +118,7 @@ dlog(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	flockfile(stderr);	/* threads of a pass log whole lines */
 	if (log_json) {
 		char ts[32];
 		time_t t = time(NULL);
@@ -144,6 +146,7 @@ dlog(int level, const char *fmt, ...)
 			msg);
 	}
 	fflush(stderr);
+	funlockfile(stderr);
 }
 #define LOG_DEBUG(...) dlog(0, __VA_ARGS__)
 #define LOG_INFO(...) dlog(1, __VA_ARGS__)
@@ -277,6 +280,24 @@ struct mail {
 	unsigned char sha[32];
 };
 
+/* One batch: listed and fetched by the fetcher thread, then parsed and
+ * stored by the main thread while the fetcher reads the next one. */
+struct batch {
+	struct rb_arena arena;
+	struct mail *mails;
+	size_t n;
+	unsigned *attempts;
+	uint32_t last;		/* highest UID of the batch */
+	unsigned long fetched;
+	double wall, cpu;	/* fetch stage */
+};
+
+/* Stage totals of one folder pass (for the pass summary line). */
+struct stages {
+	double wall[4], cpu[4];	/* fetch, parse, store, server */
+	unsigned long mails, moved;
+};
+
 struct mbx {
 	const struct rb_config *cf;
 	const struct rb_mailbox_conf *m;
@@ -284,18 +305,35 @@ struct mbx {
 	char account[512];
 	char holder[300];
 	struct rb_store *db;
-	struct rb_imap *imap;
+	struct rb_imap *imap;	/* fetching (and everything between passes) */
+	struct rb_imap *imap2;	/* the mover's own connection */
 	struct rb_pworker *pw;
 	struct metrics mx;
 	int lease_held;
 	time_t lease_renewed;
-	/* current batch */
 	const char *folder;
 	uint32_t uidvalidity;
-	struct rb_arena arena;
-	struct mail *mails;
-	size_t nmails;
-	unsigned *attempts;
+	/*
+	 * The pipeline of one folder pass (run_folder): the fetcher thread
+	 * fills `slot`, the main thread parses and stores (one transaction
+	 * per batch) and queues the committed server actions in `mq`; the
+	 * mover thread carries them out on imap2 in large groups and lists
+	 * the UIDs done in `done`, forgotten in the next transaction.
+	 * Everything below is under mu.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fetch_stop;		/* main -> fetcher: stop now */
+	int move_abort;		/* main -> mover: stop now */
+	uint32_t fetch_from;
+	struct batch *slot;
+	int fetch_done, fetch_rc;
+	struct rb_pending *mq;
+	size_t nmq, capmq, move_min;
+	int mq_closed, move_rc, mover_busy;
+	uint32_t *done;
+	size_t ndone, capdone;
+	struct stages st;
 };
 
 /* Result of a step: 0 ok, -1 IMAP trouble, -2 database trouble,
@@ -317,25 +355,51 @@ db_fail(struct mbx *b, const char *what)
 	return ST_DB;
 }
 
+/* An IMAP error on *c: log, close it (the caller retries with a new
+ * connection after a backoff). */
 static int
-imap_fail(struct mbx *b, int r)
+imap_fail_on(struct mbx *b, struct rb_imap **c, int r)
 {
-	LOG_ERR("imap: %s", rb_imap_error(b->imap));
+	LOG_ERR("imap: %s", rb_imap_error(*c));
 	b->mx.imap_errors++;
-	rb_imap_close(b->imap);
-	b->imap = NULL;
+	rb_imap_close(*c);
+	*c = NULL;
 	return r == RB_IMAP_PERM ? ST_PERM : ST_IMAP;
 }
 
-static struct mail *
-find_mail(struct mbx *b, uint32_t uid)
+static int
+imap_fail(struct mbx *b, int r)
 {
-	size_t lo = 0, hi = b->nmails;
+	return imap_fail_on(b, &b->imap, r);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the calling thread (stage costs: on a shared machine
+ * wall-clock stage times mostly measure waiting). */
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct mail *
+find_mail(struct batch *bt, uint32_t uid)
+{
+	size_t lo = 0, hi = bt->n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (b->mails[mid].uid == uid)
-			return &b->mails[mid];
-		if (b->mails[mid].uid < uid)
+		if (bt->mails[mid].uid == uid)
+			return &bt->mails[mid];
+		if (bt->mails[mid].uid < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -344,10 +408,11 @@ find_mail(struct mbx *b, uint32_t uid)
 }
 
 static void
-quarantine(struct mbx *b, struct mail *ml, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+quarantine(struct mbx *b, struct batch *bt, struct mail *ml, const char *fmt,
+	   ...) __attribute__((format(printf, 4, 5)));
 static void
-quarantine(struct mbx *b, struct mail *ml, const char *fmt, ...)
+quarantine(struct mbx *b, struct batch *bt, struct mail *ml, const char *fmt,
+	   ...)
 {
 	char why[512];
 	va_list ap;
@@ -355,14 +420,14 @@ quarantine(struct mbx *b, struct mail *ml, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	ml->disp = DISP_QUARANTINE;
-	ml->why = rb_arena_strdup(&b->arena, why);
+	ml->why = rb_arena_strdup(&bt->arena, why);
 	LOG_WARN("%s UID %u: quarantined: %s", b->folder, ml->uid, why);
 }
 
 static void
-set_source(struct mbx *b, struct mail *ml)
+set_source(struct mbx *b, struct batch *bt, struct mail *ml)
 {
-	char *src = rb_arena_printf(&b->arena,
+	char *src = rb_arena_printf(&bt->arena,
 				    "imap://%s/%s;UIDVALIDITY=%u/;UID=%u",
 				    b->account, b->folder, b->uidvalidity,
 				    ml->uid);
@@ -373,11 +438,11 @@ set_source(struct mbx *b, struct mail *ml)
 static int
 on_body(void *ctx, uint32_t uid, const char *data, size_t len)
 {
-	struct mbx *b = ctx;
-	struct mail *ml = find_mail(b, uid);
+	struct batch *bt = ctx;
+	struct mail *ml = find_mail(bt, uid);
 	if (ml == NULL || ml->data || ml->disp == DISP_QUARANTINE)
 		return 0;
-	b->mx.fetched++;
+	bt->fetched++;
 	ml->data = malloc(len + 1);
 	if (ml->data == NULL)
 		abort();
@@ -391,15 +456,15 @@ on_body(void *ctx, uint32_t uid, const char *data, size_t len)
 
 /* Disposition of a parsed mail from its events. */
 static void
-classify(struct mbx *b, struct mail *ml)
+classify(struct mbx *b, struct batch *bt, struct mail *ml)
 {
-	set_source(b, ml);
+	set_source(b, bt, ml);
 	if (ml->disp == DISP_QUARANTINE)
 		return;
 	/* a structural limit or unreadable mail: the parser says why */
 	for (size_t i = 0; i < ml->nev; i++)
 		if (ml->ev[i].error) {
-			quarantine(b, ml, "%s", ml->ev[i].error);
+			quarantine(b, bt, ml, "%s", ml->ev[i].error);
 			return;
 		}
 	int known = 0;
@@ -412,9 +477,10 @@ classify(struct mbx *b, struct mail *ml)
  * a crash of the whole daemon still counts it), retry alone up to the
  * limit, then quarantine it with an event that says why. */
 static int
-parse_failed(struct mbx *b, struct mail *ml, const char *first_why)
+parse_failed(struct mbx *b, struct batch *bt, struct mail *ml,
+	     const char *first_why)
 {
-	unsigned tries = b->attempts[ml - b->mails];
+	unsigned tries = bt->attempts[ml - bt->mails];
 	char why[256];
 	snprintf(why, sizeof why, "%s", first_why);
 	for (;;) {
@@ -426,19 +492,19 @@ parse_failed(struct mbx *b, struct mail *ml, const char *first_why)
 					 b->uidvalidity, ml->uid, why) != 0)
 			return -1;
 		struct rb_events ev;
-		rb_events_init(&ev, &b->arena);
+		rb_events_init(&ev, &bt->arena);
 		if (tries >= b->cf->max_attempts) {
-			quarantine(b, ml, "%s (%u attempts)", why, tries);
+			quarantine(b, bt, ml, "%s (%u attempts)", why, tries);
 			struct rb_event *e = rb_events_add(&ev);
 			e->kind = RB_KIND_UNKNOWN;
 			e->parser = "daemon";
-			e->error = rb_arena_printf(&b->arena,
+			e->error = rb_arena_printf(&bt->arena,
 						   "quarantined: %s", why);
 			ml->ev = ev.v;
 			ml->nev = ev.n;
 			return 0;
 		}
-		size_t n = rb_pworker_parse(b->pw, &b->arena, ml->data,
+		size_t n = rb_pworker_parse(b->pw, &bt->arena, ml->data,
 					    ml->len, b->cf->parse_timeout, &ev,
 					    why, sizeof why);
 		if (n > 0) {
@@ -451,12 +517,12 @@ parse_failed(struct mbx *b, struct mail *ml, const char *first_why)
 
 /* Parse every fetched mail of the batch. */
 static int
-parse_batch(struct mbx *b)
+parse_batch(struct mbx *b, struct batch *bt)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < b->nmails; i++)
-		n += b->mails[i].data != NULL &&
-		     b->mails[i].disp != DISP_QUARANTINE;
+	for (size_t i = 0; i < bt->n; i++)
+		n += bt->mails[i].data != NULL &&
+		     bt->mails[i].disp != DISP_QUARANTINE;
 	if (n == 0)
 		return 0;
 	enum { WHY = 200 };
@@ -468,17 +534,17 @@ parse_batch(struct mbx *b)
 	if (!bufs || !lens || !res || !who || !ev || !why)
 		abort();
 	size_t k = 0;
-	for (size_t i = 0; i < b->nmails; i++) {
-		struct mail *ml = &b->mails[i];
+	for (size_t i = 0; i < bt->n; i++) {
+		struct mail *ml = &bt->mails[i];
 		if (ml->data == NULL || ml->disp == DISP_QUARANTINE)
 			continue;
 		bufs[k] = ml->data;
 		lens[k] = ml->len;
 		who[k] = ml;
-		rb_events_init(&ev[k], &b->arena);
+		rb_events_init(&ev[k], &bt->arena);
 		k++;
 	}
-	rb_pworker_parse_many(b->pw, &b->arena, bufs, lens, n,
+	rb_pworker_parse_many(b->pw, &bt->arena, bufs, lens, n,
 			      b->cf->parse_timeout, ev, res, why, WHY);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -486,10 +552,10 @@ parse_batch(struct mbx *b)
 			who[i]->ev = ev[i].v;
 			who[i]->nev = ev[i].n;
 		} else {
-			rc = parse_failed(b, who[i], why + i * WHY);
+			rc = parse_failed(b, bt, who[i], why + i * WHY);
 		}
 		if (rc == 0)
-			classify(b, who[i]);
+			classify(b, bt, who[i]);
 	}
 	free(bufs);
 	free(lens);
@@ -501,16 +567,16 @@ parse_batch(struct mbx *b)
 }
 
 static void
-batch_free(struct mbx *b)
+batch_free(struct batch *bt)
 {
-	for (size_t i = 0; i < b->nmails; i++)
-		free(b->mails[i].data);
-	free(b->mails);
-	free(b->attempts);
-	b->mails = NULL;
-	b->attempts = NULL;
-	b->nmails = 0;
-	rb_arena_reset(&b->arena);
+	if (bt == NULL)
+		return;
+	for (size_t i = 0; i < bt->n; i++)
+		free(bt->mails[i].data);
+	free(bt->mails);
+	free(bt->attempts);
+	rb_arena_free(&bt->arena);
+	free(bt);
 }
 
 /* The server action for a disposition (returns 0 when none). */
@@ -558,70 +624,74 @@ cmp_pending(const void *a, const void *b)
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
-/* Carry out pending actions on the server, then forget them. */
+/* Carry out server actions on c: one command per (action, destination)
+ * with a UID set (split by rb_imap_* when the set text gets long). */
 static int
-do_pending(struct mbx *b, struct rb_pending *p, size_t n)
+server_actions(struct rb_imap *c, struct rb_pending *p, size_t n)
 {
 	if (n == 0)
-		return ST_OK;
+		return RB_IMAP_OK;
 	qsort(p, n, sizeof *p, cmp_pending);
 	uint32_t *uids = malloc(n * sizeof *uids);
-	uint32_t *all = malloc(n * sizeof *all);
-	if (uids == NULL || all == NULL)
+	if (uids == NULL)
 		abort();
-	int rc = ST_OK;
-	for (size_t i = 0; i < n && rc == ST_OK;) {
+	int r = RB_IMAP_OK;
+	for (size_t i = 0; i < n && r == RB_IMAP_OK;) {
 		size_t j = i, k = 0;
 		while (j < n && p[j].action == p[i].action &&
 		       !strcmp(p[j].dest ? p[j].dest : "",
 			       p[i].dest ? p[i].dest : ""))
 			uids[k++] = p[j++].uid;
-		int r;
 		if (p[i].action == RB_PENDING_MOVE)
-			r = rb_imap_move(b->imap, uids, k, p[i].dest);
+			r = rb_imap_move(c, uids, k, p[i].dest);
 		else if (p[i].action == RB_PENDING_FLAG)
-			r = rb_imap_flag(b->imap, uids, k, p[i].dest);
+			r = rb_imap_flag(c, uids, k, p[i].dest);
 		else
-			r = rb_imap_delete(b->imap, uids, k);
-		if (r != RB_IMAP_OK)
-			rc = imap_fail(b, r);
+			r = rb_imap_delete(c, uids, k);
 		i = j;
 	}
+	free(uids);
+	return r;
+}
+
+/* Pending actions left by an interrupted pass: carry out, then forget. */
+static int
+do_pending(struct mbx *b, struct rb_pending *p, size_t n)
+{
+	if (n == 0)
+		return ST_OK;
+	int r = server_actions(b->imap, p, n);
+	if (r != RB_IMAP_OK)
+		return imap_fail(b, r);
+	uint32_t *all = malloc(n * sizeof *all);
+	if (all == NULL)
+		abort();
 	for (size_t i = 0; i < n; i++)
 		all[i] = p[i].uid;
-	if (rc == ST_OK && rb_imap_pending_done(b->db, b->account, b->folder,
-					       b->uidvalidity, all, n) != 0)
+	int rc = ST_OK;
+	if (rb_imap_pending_done(b->db, b->account, b->folder, b->uidvalidity,
+				 all, n) != 0)
 		rc = db_fail(b, "forgetting done actions");
-	free(uids);
 	free(all);
 	return rc;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+/* ---- the fetcher thread ---- */
 
-/* One batch.  *more = 1 when there may be more mail. */
+/* List and fetch the next batch after `after` on b->imap; *out NULL when
+ * there is no more mail. */
 static int
-run_batch(struct mbx *b, uint32_t *last, int *more)
+fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 {
 	const struct rb_mailbox_conf *m = b->m;
 	struct rb_imap_item *items = NULL;
 	size_t n = 0;
-	*more = 0;
-	double t0 = now_s();
-	int r = rb_imap_list(b->imap, *last, m->batch_size, &items, &n);
-	if (r != RB_IMAP_OK) {
+	*out = NULL;
+	double t0 = now_s(), c0 = cpu_s();
+	int r = rb_imap_list(b->imap, after, m->batch_size, &items, &n);
+	if (r != RB_IMAP_OK || n == 0) {
 		free(items);
-		return imap_fail(b, r);
-	}
-	if (n == 0) {
-		free(items);
-		return ST_OK;
+		return r;
 	}
 	/* bound the bytes of one batch (bodies are held until commit) */
 	size_t budget = 64u << 20, bytes = 0, keep = 0;
@@ -635,64 +705,211 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 		keep++;
 	}
 	n = keep;
-	*more = 1;
-	b->mails = calloc(n, sizeof *b->mails);
-	b->attempts = calloc(n, sizeof *b->attempts);
-	uint32_t *uids = malloc(n * sizeof *uids);
-	if (b->mails == NULL || b->attempts == NULL || uids == NULL)
+	struct batch *bt = calloc(1, sizeof *bt);
+	if (bt == NULL)
 		abort();
-	b->nmails = n;
-	for (size_t i = 0; i < n; i++) {
-		b->mails[i].uid = items[i].uid;
-		b->mails[i].size = items[i].size;
-		b->mails[i].disp = DISP_NONE;
-		uids[i] = items[i].uid;
-	}
-	if (rb_imap_attempts_get(b->db, b->account, b->folder, b->uidvalidity,
-				 uids, n, b->attempts) != 0) {
-		free(uids);
-		free(items);
-		batch_free(b);
-		return db_fail(b, "reading attempt counts");
-	}
-	free(uids);
+	rb_arena_init(&bt->arena);
+	bt->mails = calloc(n, sizeof *bt->mails);
+	bt->attempts = calloc(n, sizeof *bt->attempts);
 	struct rb_imap_item *want = malloc(n * sizeof *want);
-	if (want == NULL)
+	if (bt->mails == NULL || bt->attempts == NULL || want == NULL)
 		abort();
+	bt->n = n;
 	size_t nw = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct mail *ml = &b->mails[i];
+		struct mail *ml = &bt->mails[i];
+		ml->uid = items[i].uid;
+		ml->size = items[i].size;
+		ml->disp = DISP_NONE;
 		if (ml->size > m->max_size)
-			quarantine(b, ml, "size %u over the limit of %llu bytes",
+			quarantine(b, bt, ml,
+				   "size %u over the limit of %llu bytes",
 				   ml->size, m->max_size);
-		else if (b->attempts[i] >= b->cf->max_attempts)
-			quarantine(b, ml, "the parser failed on it %u times",
-				   b->attempts[i]);
 		else
 			want[nw++] = items[i];
 	}
+	bt->last = items[n - 1].uid;
 	free(items);
-	r = rb_imap_fetch(b->imap, want, nw, 16u << 20, on_body, b);
+	r = rb_imap_fetch(b->imap, want, nw, 16u << 20, on_body, bt);
 	free(want);
 	if (r != RB_IMAP_OK) {
-		batch_free(b);
-		return imap_fail(b, r);
+		batch_free(bt);
+		return r;
 	}
-	double tf = now_s();
-	if (parse_batch(b) != 0) {
-		batch_free(b);
+	bt->wall = now_s() - t0;
+	bt->cpu = cpu_s() - c0;
+	*out = bt;
+	return RB_IMAP_OK;
+}
+
+static void
+block_signals(void)
+{
+	/* the main thread takes the signals (handlers only set flags) */
+	sigset_t all;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+}
+
+static void *
+fetcher(void *arg)
+{
+	struct mbx *b = arg;
+	block_signals();
+	uint32_t after = b->fetch_from;
+	for (;;) {
+		struct batch *bt = NULL;
+		int r = RB_IMAP_OK;
+		if (!stop_flag && !hup_flag)
+			r = fetch_batch(b, after, &bt);
+		pthread_mutex_lock(&b->mu);
+		while (b->slot && !b->fetch_stop)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (b->fetch_stop || r != RB_IMAP_OK || bt == NULL) {
+			b->fetch_rc = b->fetch_stop ? RB_IMAP_OK : r;
+			b->fetch_done = 1;
+			pthread_cond_broadcast(&b->cv);
+			pthread_mutex_unlock(&b->mu);
+			batch_free(bt);
+			return NULL;
+		}
+		b->slot = bt;
+		after = bt->last;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* ---- the mover thread ---- */
+
+static void *
+mover(void *arg)
+{
+	struct mbx *b = arg;
+	block_signals();
+	struct rb_pending *p = NULL;
+	size_t cap = 0;
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		/* wait for a large group: every MOVE makes Dovecot resync
+		 * the whole folder, so few big commands beat many small */
+		while (!b->move_abort && b->move_rc == RB_IMAP_OK &&
+		       !b->mq_closed && b->nmq < b->move_min)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (b->move_abort || b->move_rc != RB_IMAP_OK || b->nmq == 0)
+			break;
+		/* take the queue */
+		struct rb_pending *q = b->mq;
+		size_t n = b->nmq, qcap = b->capmq;
+		b->mq = p;
+		b->capmq = cap;
+		b->nmq = 0;
+		p = q;
+		cap = qcap;
+		b->mover_busy = 1;
+		pthread_mutex_unlock(&b->mu);
+		double t0 = now_s(), c0 = cpu_s();
+		int r = server_actions(b->imap2, p, n);
+		double t1 = now_s(), c1 = cpu_s();
+		pthread_mutex_lock(&b->mu);
+		b->mover_busy = 0;
+		b->st.wall[3] += t1 - t0;
+		b->st.cpu[3] += c1 - c0;
+		if (r != RB_IMAP_OK) {
+			b->move_rc = r;
+		} else {
+			if (b->ndone + n > b->capdone) {
+				b->capdone = (b->ndone + n) * 2;
+				b->done = realloc(b->done,
+						  b->capdone * sizeof *b->done);
+				if (b->done == NULL)
+					abort();
+			}
+			for (size_t i = 0; i < n; i++)
+				b->done[b->ndone++] = p[i].uid;
+			b->st.moved += n;
+		}
+		pthread_cond_broadcast(&b->cv);
+	}
+	pthread_mutex_unlock(&b->mu);
+	free(p);
+	return NULL;
+}
+
+/* Queue committed actions for the mover (main thread). */
+static void
+mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
+{
+	pthread_mutex_lock(&b->mu);
+	if (b->nmq + n > b->capmq) {
+		b->capmq = (b->nmq + n) * 2;
+		b->mq = realloc(b->mq, b->capmq * sizeof *b->mq);
+		if (b->mq == NULL)
+			abort();
+	}
+	memcpy(b->mq + b->nmq, p, n * sizeof *p);
+	b->nmq += n;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* UIDs the mover has done (moved out of b->done; caller frees). */
+static uint32_t *
+take_done(struct mbx *b, size_t *n)
+{
+	pthread_mutex_lock(&b->mu);
+	uint32_t *d = b->done;
+	*n = b->ndone;
+	b->done = NULL;
+	b->ndone = b->capdone = 0;
+	pthread_mutex_unlock(&b->mu);
+	return d;
+}
+
+/* ---- one batch in the main thread: parse, store, commit ---- */
+
+static int
+store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
+{
+	const struct rb_mailbox_conf *m = b->m;
+	size_t n = bt->n;
+	b->mx.fetched += bt->fetched;
+	double t0 = now_s(), c0 = cpu_s();
+	uint32_t *uids = malloc(n * sizeof *uids);
+	if (uids == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		uids[i] = bt->mails[i].uid;
+	int r = rb_imap_attempts_get(b->db, b->account, b->folder,
+				     b->uidvalidity, uids, n, bt->attempts);
+	free(uids);
+	if (r != 0)
+		return db_fail(b, "reading attempt counts");
+	for (size_t i = 0; i < n; i++) {
+		struct mail *ml = &bt->mails[i];
+		if (ml->disp != DISP_QUARANTINE &&
+		    bt->attempts[i] >= b->cf->max_attempts) {
+			/* not parsed again, not stored: only recorded */
+			free(ml->data);
+			ml->data = NULL;
+			quarantine(b, bt, ml,
+				   "the parser failed on it %u times",
+				   bt->attempts[i]);
+		}
+	}
+	if (parse_batch(b, bt) != 0)
 		return db_fail(b, "recording a parser failure");
-	}
-	double t1 = now_s();
+	double t1 = now_s(), c1 = cpu_s();
 
 	/* everything for the transaction */
 	struct rb_store_msg *sm = calloc(n, sizeof *sm);
 	struct rb_pending *pend = calloc(n, sizeof *pend);
 	if (sm == NULL || pend == NULL)
 		abort();
-	size_t nsm = 0, npend = 0;
+	size_t nsm = 0, npend = 0, ndone = 0;
+	uint32_t *done = NULL;
 	for (size_t i = 0; i < n; i++) {
-		struct mail *ml = &b->mails[i];
+		struct mail *ml = &bt->mails[i];
 		if (ml->disp == DISP_NONE)
 			continue;	/* gone from the server meanwhile */
 		if (ml->data) {
@@ -709,7 +926,7 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 		if (action_for(m, ml->disp, &pend[npend]))
 			npend++;
 	}
-	uint32_t new_last = b->mails[n - 1].uid;
+	uint32_t new_last = bt->last;
 	struct rb_store_counts cnt;
 	memset(&cnt, 0, sizeof cnt);
 	int rc = ST_OK;
@@ -738,7 +955,7 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct mail *ml = &b->mails[i];
+		struct mail *ml = &bt->mails[i];
 		if (ml->disp != DISP_QUARANTINE)
 			continue;
 		if (rb_imap_quarantine_add(b->db, b->account, b->folder,
@@ -752,6 +969,15 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 	if (rb_imap_pending_add(b->db, b->account, b->folder, b->uidvalidity,
 				pend, npend) != 0) {
 		rc = db_fail(b, "recording server actions");
+		goto out;
+	}
+	/* what the mover finished since the last batch is forgotten in this
+	 * transaction (lost with it on a rollback: the next pass repeats
+	 * those actions, which are no-ops by then) */
+	done = take_done(b, &ndone);
+	if (ndone && rb_imap_pending_done(b->db, b->account, b->folder,
+					  b->uidvalidity, done, ndone) != 0) {
+		rc = db_fail(b, "forgetting done actions");
 		goto out;
 	}
 	int adv = rb_imap_cursor_advance(b->db, b->account, b->folder,
@@ -774,7 +1000,7 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 		rc = db_fail(b, "COMMIT");
 		goto out;
 	}
-	double t2 = now_s();
+	double t2 = now_s(), c2 = cpu_s();
 	*last = new_last;
 	b->lease_renewed = time(NULL);
 	b->mx.batches++;
@@ -784,23 +1010,172 @@ run_batch(struct mbx *b, uint32_t *last, int *more)
 	for (int k = 0; k <= RB_KIND_DELIVERED; k++)
 		b->mx.events[k] += cnt.by_kind[k];
 	for (size_t i = 0; i < n; i++)
-		b->mx.quarantined += b->mails[i].disp == DISP_QUARANTINE;
+		b->mx.quarantined += bt->mails[i].disp == DISP_QUARANTINE;
 	if (getenv("REBOUND_TEST_CRASH_AFTER_COMMIT"))
 		abort();
-	rc = do_pending(b, pend, npend);
-	double t3 = now_s();
-	b->mx.batch_seconds_sum += t3 - t0;
+	/* committed: only now may the server actions happen */
+	mq_push(b, pend, npend);
+	b->mx.batch_seconds_sum += bt->wall + t2 - t0;
 	b->mx.last_success = time(NULL);
+	b->st.wall[0] += bt->wall;
+	b->st.cpu[0] += bt->cpu;
+	b->st.wall[1] += t1 - t0;
+	b->st.cpu[1] += c1 - c0;
+	b->st.wall[2] += t2 - t1;
+	b->st.cpu[2] += c2 - c1;
+	b->st.mails += n;
 	LOG_INFO("%s: batch of %zu up to UID %u: %lu new, %lu duplicate, "
 		 "%lu events, %lu new suppressions "
-		 "(fetch %.0f ms, parse %.0f ms, store %.0f ms, server %.0f ms)",
+		 "(fetch %.0f ms, parse %.0f ms, store %.0f ms)",
 		 b->folder, n, new_last, cnt.messages_new, cnt.messages_dup,
-		 cnt.events_new, cnt.supp_new, (tf - t0) * 1e3, (t1 - tf) * 1e3,
-		 (t2 - t1) * 1e3, (t3 - t2) * 1e3);
+		 cnt.events_new, cnt.supp_new, bt->wall * 1e3, (t1 - t0) * 1e3,
+		 (t2 - t1) * 1e3);
 out:
+	free(done);
 	free(sm);
 	free(pend);
-	batch_free(b);
+	return rc;
+}
+
+/* The mover's connection, selected on the current folder. */
+static int
+mover_connect(struct mbx *b)
+{
+	int fresh = b->imap2 == NULL;
+	if (fresh) {
+		char *err = NULL;
+		char *secret = rb_config_secret(b->m, &err);
+		if (secret == NULL) {
+			LOG_ERR("%s", err);
+			free(err);
+			return ST_PERM;
+		}
+		int r = rb_imap_connect(b->m, secret, &b->imap2);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (r != RB_IMAP_OK)
+			return imap_fail_on(b, &b->imap2, r);
+	}
+	uint32_t uv, un;
+	int r = rb_imap_select(b->imap2, b->folder, &uv, &un);
+	if (r == RB_IMAP_TEMP && !fresh) {
+		/* kept since the last pass: the server may have closed it
+		 * meanwhile (autologout); one new connection */
+		rb_imap_close(b->imap2);
+		b->imap2 = NULL;
+		return mover_connect(b);
+	}
+	if (r != RB_IMAP_OK)
+		return imap_fail_on(b, &b->imap2, r);
+	if (uv != b->uidvalidity) {
+		LOG_WARN("%s: UIDVALIDITY changed during the pass", b->folder);
+		rb_imap_close(b->imap2);
+		b->imap2 = NULL;
+		return ST_IMAP;
+	}
+	return ST_OK;
+}
+
+/*
+ * All new mail of the current folder, pipelined: the fetcher thread
+ * reads batch n+1 (connection 1) while this thread parses and stores
+ * batch n, and the mover thread moves what earlier batches committed
+ * (connection 2).  Every thread is joined before returning, whatever
+ * failed; what was committed but not moved stays in imap_pending.
+ */
+static int
+run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
+{
+	int rc = mover_connect(b);
+	if (rc)
+		return rc;
+	memset(&b->st, 0, sizeof b->st);
+	b->fetch_stop = 0;
+	b->move_abort = 0;
+	b->fetch_from = *last;
+	b->slot = NULL;
+	b->fetch_done = 0;
+	b->fetch_rc = RB_IMAP_OK;
+	b->nmq = 0;
+	b->mq_closed = 0;
+	b->move_rc = RB_IMAP_OK;
+	b->ndone = 0;
+	/* groups of a quarter of the folder (bounded): a handful of MOVE
+	 * commands per pass, the last one small */
+	size_t mm = exists / 4;
+	if (mm > 20000)
+		mm = 20000;
+	if (mm < b->m->batch_size)
+		mm = b->m->batch_size;
+	b->move_min = mm;
+	double t0 = now_s();
+	pthread_t ft, mt;
+	if (pthread_create(&mt, NULL, mover, b) != 0)
+		abort();
+	if (pthread_create(&ft, NULL, fetcher, b) != 0)
+		abort();
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (b->slot == NULL && !b->fetch_done &&
+		       b->move_rc == RB_IMAP_OK)
+			pthread_cond_wait(&b->cv, &b->mu);
+		struct batch *bt = b->move_rc == RB_IMAP_OK ? b->slot : NULL;
+		if (bt)
+			b->slot = NULL;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		if (bt == NULL)
+			break;
+		rc = store_batch(b, bt, last);
+		batch_free(bt);
+		if (rc)
+			break;
+	}
+	/* stop the fetcher (already done unless something failed); the
+	 * mover finishes what is committed, unless the database failed */
+	pthread_mutex_lock(&b->mu);
+	b->fetch_stop = 1;
+	b->mq_closed = 1;
+	b->move_abort = rc != ST_OK;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(ft, NULL);
+	pthread_join(mt, NULL);
+	batch_free(b->slot);
+	b->slot = NULL;
+	free(b->mq);
+	b->mq = NULL;
+	b->nmq = b->capmq = 0;
+	int frc = b->fetch_rc, mrc = b->move_rc;
+	if (rc == ST_OK && frc != RB_IMAP_OK)
+		rc = imap_fail(b, frc);
+	else if (frc != RB_IMAP_OK)
+		imap_fail(b, frc);
+	if (mrc != RB_IMAP_OK) {
+		int r2 = imap_fail_on(b, &b->imap2, mrc);
+		if (rc == ST_OK)
+			rc = r2;
+	}
+	/* forget what the mover did (a separate short transaction) */
+	size_t nd = 0;
+	uint32_t *done = take_done(b, &nd);
+	if (nd && b->db &&
+	    rb_imap_pending_done(b->db, b->account, b->folder, b->uidvalidity,
+				 done, nd) != 0 &&
+	    rc == ST_OK)
+		rc = db_fail(b, "forgetting done actions");
+	free(done);
+	if (b->st.mails) {
+		double t = now_s() - t0;
+		LOG_INFO("%s: pass of %lu mails in %.2f s (%.0f/s), %lu server "
+			 "actions (fetch %.0f ms, parse %.0f ms, store %.0f "
+			 "ms, server %.0f ms; cpu %.0f/%.0f/%.0f/%.0f ms)",
+			 b->folder, b->st.mails, t, b->st.mails / (t > 0 ? t : 1),
+			 b->st.moved, b->st.wall[0] * 1e3, b->st.wall[1] * 1e3,
+			 b->st.wall[2] * 1e3, b->st.wall[3] * 1e3,
+			 b->st.cpu[0] * 1e3, b->st.cpu[1] * 1e3,
+			 b->st.cpu[2] * 1e3, b->st.cpu[3] * 1e3);
+	}
 	return rc;
 }
 
@@ -841,14 +1216,14 @@ run_folder(struct mbx *b, const char *folder, int *did)
 	free(p);
 	if (r)
 		return r;
-	int more = 1;
-	while (more && !stop_flag && !hup_flag) {
-		r = run_batch(b, &last, &more);
-		if (r)
-			return r;
-		*did += more;
-	}
-	return ST_OK;
+	/* nothing new (the common case when woken by IDLE or a poll with
+	 * nothing to do): no second connection, no threads */
+	if (uidnext != 0 && uidnext <= last + 1)
+		return ST_OK;
+	uint32_t before = last;
+	r = run_pipeline(b, &last, rb_imap_exists(b->imap));
+	*did += last != before;
+	return r;
 }
 
 static void
@@ -858,12 +1233,15 @@ mbx_close(struct mbx *b)
 		rb_imap_lease_release(b->db, b->account, b->holder);
 	rb_imap_close(b->imap);
 	b->imap = NULL;
+	rb_imap_close(b->imap2);
+	b->imap2 = NULL;
 	if (b->db)
 		rb_store_close(b->db);
 	b->db = NULL;
 	rb_pworker_free(b->pw);
 	b->pw = NULL;
-	rb_arena_free(&b->arena);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
 }
 
 /*
@@ -935,6 +1313,8 @@ ensure(struct mbx *b)
 			b->lease_held = 0;
 			rb_imap_close(b->imap);
 			b->imap = NULL;
+			rb_imap_close(b->imap2);
+			b->imap2 = NULL;
 			return ST_LEASE;
 		}
 		if (!b->lease_held)
@@ -1002,7 +1382,8 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 		snprintf(b.holder, sizeof b.holder, "%s:%d", host,
 			 (int)getpid());
 	}
-	rb_arena_init(&b.arena);
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.cv, NULL);
 	b.pw = rb_pworker_new(popts);
 	struct backoff bo = {0};
 	int rc = 0, passes = 0;
