@@ -290,6 +290,8 @@ struct batch {
 	uint32_t last;		/* highest UID of the batch */
 	unsigned long fetched;
 	double wall, cpu;	/* fetch stage */
+	double pwall, pcpu;	/* parse stage (this thread's CPU, not the
+				 * parser child's) */
 };
 
 /* Stage totals of one folder pass (for the pass summary line). */
@@ -304,7 +306,8 @@ struct mbx {
 	const struct rb_parse_opts *popts;
 	char account[512];
 	char holder[300];
-	struct rb_store *db;
+	struct rb_store *db;	/* the batch transactions */
+	struct rb_store *db2;	/* the parser thread's: attempt counts */
 	struct rb_imap *imap;	/* fetching (and everything between passes) */
 	struct rb_imap *imap2;	/* the mover's own connection */
 	struct rb_pworker *pw;
@@ -315,8 +318,9 @@ struct mbx {
 	uint32_t uidvalidity;
 	/*
 	 * The pipeline of one folder pass (run_folder): the fetcher thread
-	 * fills `slot`, the main thread parses and stores (one transaction
-	 * per batch) and queues the committed server actions in `mq`; the
+	 * fills `slot`, the parser thread takes it and fills `pslot`, the
+	 * main thread stores (one transaction per batch) and queues the
+	 * committed server actions in `mq`; the
 	 * mover thread carries them out on imap2 in large groups and lists
 	 * the UIDs done in `done`, forgotten in the next transaction.
 	 * Everything below is under mu.
@@ -326,8 +330,9 @@ struct mbx {
 	int fetch_stop;		/* main -> fetcher: stop now */
 	int move_abort;		/* main -> mover: stop now */
 	uint32_t fetch_from;
-	struct batch *slot;
+	struct batch *slot, *pslot;
 	int fetch_done, fetch_rc;
+	int parse_stop, parse_done, parse_rc;
 	struct rb_pending *mq;
 	size_t nmq, capmq, move_min;
 	int mq_closed, move_rc, mover_busy;
@@ -488,7 +493,7 @@ parse_failed(struct mbx *b, struct batch *bt, struct mail *ml,
 		tries++;
 		LOG_WARN("%s UID %u: %s (attempt %u of %u)", b->folder,
 			 ml->uid, why, tries, b->cf->max_attempts);
-		if (rb_imap_attempts_inc(b->db, b->account, b->folder,
+		if (rb_imap_attempts_inc(b->db2, b->account, b->folder,
 					 b->uidvalidity, ml->uid, why) != 0)
 			return -1;
 		struct rb_events ev;
@@ -866,25 +871,25 @@ take_done(struct mbx *b, size_t *n)
 	return d;
 }
 
-/* ---- one batch in the main thread: parse, store, commit ---- */
+/* ---- the parser thread ---- */
 
+/* Attempt counts, quarantine of mail the parser failed on too often,
+ * parse (on db2: failures are counted at once, outside any batch). */
 static int
-store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
+prepare_batch(struct mbx *b, struct batch *bt)
 {
-	const struct rb_mailbox_conf *m = b->m;
 	size_t n = bt->n;
-	b->mx.fetched += bt->fetched;
 	double t0 = now_s(), c0 = cpu_s();
 	uint32_t *uids = malloc(n * sizeof *uids);
 	if (uids == NULL)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		uids[i] = bt->mails[i].uid;
-	int r = rb_imap_attempts_get(b->db, b->account, b->folder,
+	int r = rb_imap_attempts_get(b->db2, b->account, b->folder,
 				     b->uidvalidity, uids, n, bt->attempts);
 	free(uids);
 	if (r != 0)
-		return db_fail(b, "reading attempt counts");
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct mail *ml = &bt->mails[i];
 		if (ml->disp != DISP_QUARANTINE &&
@@ -898,7 +903,52 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		}
 	}
 	if (parse_batch(b, bt) != 0)
-		return db_fail(b, "recording a parser failure");
+		return -1;
+	bt->pwall = now_s() - t0;
+	bt->pcpu = cpu_s() - c0;
+	return 0;
+}
+
+static void *
+parser(void *arg)
+{
+	struct mbx *b = arg;
+	block_signals();
+	for (;;) {
+		pthread_mutex_lock(&b->mu);
+		while (b->slot == NULL && !b->fetch_done && !b->parse_stop)
+			pthread_cond_wait(&b->cv, &b->mu);
+		struct batch *bt = b->parse_stop ? NULL : b->slot;
+		if (bt)
+			b->slot = NULL;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		int r = bt ? prepare_batch(b, bt) : 0;
+		pthread_mutex_lock(&b->mu);
+		while (bt && r == 0 && b->pslot && !b->parse_stop)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if (bt == NULL || r != 0 || b->parse_stop) {
+			b->parse_rc = r;
+			b->parse_done = 1;
+			pthread_cond_broadcast(&b->cv);
+			pthread_mutex_unlock(&b->mu);
+			batch_free(bt);
+			return NULL;
+		}
+		b->pslot = bt;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* ---- one batch in the main thread: store, commit ---- */
+
+static int
+store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
+{
+	const struct rb_mailbox_conf *m = b->m;
+	size_t n = bt->n;
+	b->mx.fetched += bt->fetched;
 	double t1 = now_s(), c1 = cpu_s();
 
 	/* everything for the transaction */
@@ -1015,12 +1065,12 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		abort();
 	/* committed: only now may the server actions happen */
 	mq_push(b, pend, npend);
-	b->mx.batch_seconds_sum += bt->wall + t2 - t0;
+	b->mx.batch_seconds_sum += bt->wall + bt->pwall + t2 - t1;
 	b->mx.last_success = time(NULL);
 	b->st.wall[0] += bt->wall;
 	b->st.cpu[0] += bt->cpu;
-	b->st.wall[1] += t1 - t0;
-	b->st.cpu[1] += c1 - c0;
+	b->st.wall[1] += bt->pwall;
+	b->st.cpu[1] += bt->pcpu;
 	b->st.wall[2] += t2 - t1;
 	b->st.cpu[2] += c2 - c1;
 	b->st.mails += n;
@@ -1028,7 +1078,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		 "%lu events, %lu new suppressions "
 		 "(fetch %.0f ms, parse %.0f ms, store %.0f ms)",
 		 b->folder, n, new_last, cnt.messages_new, cnt.messages_dup,
-		 cnt.events_new, cnt.supp_new, bt->wall * 1e3, (t1 - t0) * 1e3,
+		 cnt.events_new, cnt.supp_new, bt->wall * 1e3, bt->pwall * 1e3,
 		 (t2 - t1) * 1e3);
 out:
 	free(done);
@@ -1086,6 +1136,15 @@ mover_connect(struct mbx *b)
 static int
 run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 {
+	if (b->db2 == NULL) {
+		char err[1024];
+		b->db2 = rb_store_open(b->cf->db, err, sizeof err);
+		if (b->db2 == NULL) {
+			LOG_ERR("database: %s", err);
+			b->mx.db_errors++;
+			return ST_DB;
+		}
+	}
 	int rc = mover_connect(b);
 	if (rc)
 		return rc;
@@ -1093,9 +1152,10 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 	b->fetch_stop = 0;
 	b->move_abort = 0;
 	b->fetch_from = *last;
-	b->slot = NULL;
+	b->slot = b->pslot = NULL;
 	b->fetch_done = 0;
 	b->fetch_rc = RB_IMAP_OK;
+	b->parse_stop = b->parse_done = b->parse_rc = 0;
 	b->nmq = 0;
 	b->mq_closed = 0;
 	b->move_rc = RB_IMAP_OK;
@@ -1109,19 +1169,19 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 		mm = b->m->batch_size;
 	b->move_min = mm;
 	double t0 = now_s();
-	pthread_t ft, mt;
-	if (pthread_create(&mt, NULL, mover, b) != 0)
-		abort();
-	if (pthread_create(&ft, NULL, fetcher, b) != 0)
+	pthread_t ft, pt, mt;
+	if (pthread_create(&mt, NULL, mover, b) != 0 ||
+	    pthread_create(&pt, NULL, parser, b) != 0 ||
+	    pthread_create(&ft, NULL, fetcher, b) != 0)
 		abort();
 	for (;;) {
 		pthread_mutex_lock(&b->mu);
-		while (b->slot == NULL && !b->fetch_done &&
+		while (b->pslot == NULL && !b->parse_done &&
 		       b->move_rc == RB_IMAP_OK)
 			pthread_cond_wait(&b->cv, &b->mu);
-		struct batch *bt = b->move_rc == RB_IMAP_OK ? b->slot : NULL;
+		struct batch *bt = b->move_rc == RB_IMAP_OK ? b->pslot : NULL;
 		if (bt)
-			b->slot = NULL;
+			b->pslot = NULL;
 		pthread_cond_broadcast(&b->cv);
 		pthread_mutex_unlock(&b->mu);
 		if (bt == NULL)
@@ -1135,18 +1195,30 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 	 * mover finishes what is committed, unless the database failed */
 	pthread_mutex_lock(&b->mu);
 	b->fetch_stop = 1;
+	b->parse_stop = 1;
 	b->mq_closed = 1;
 	b->move_abort = rc != ST_OK;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);
 	pthread_join(ft, NULL);
+	pthread_join(pt, NULL);
 	pthread_join(mt, NULL);
 	batch_free(b->slot);
-	b->slot = NULL;
+	batch_free(b->pslot);
+	b->slot = b->pslot = NULL;
 	free(b->mq);
 	b->mq = NULL;
 	b->nmq = b->capmq = 0;
 	int frc = b->fetch_rc, mrc = b->move_rc;
+	if (b->parse_rc != 0) {
+		LOG_ERR("database: recording parser attempts: %s",
+			rb_store_error(b->db2));
+		b->mx.db_errors++;
+		rb_store_close(b->db2);
+		b->db2 = NULL;
+		if (rc == ST_OK)
+			rc = ST_DB;
+	}
 	if (rc == ST_OK && frc != RB_IMAP_OK)
 		rc = imap_fail(b, frc);
 	else if (frc != RB_IMAP_OK)
@@ -1238,6 +1310,9 @@ mbx_close(struct mbx *b)
 	if (b->db)
 		rb_store_close(b->db);
 	b->db = NULL;
+	if (b->db2)
+		rb_store_close(b->db2);
+	b->db2 = NULL;
 	rb_pworker_free(b->pw);
 	b->pw = NULL;
 	pthread_mutex_destroy(&b->mu);

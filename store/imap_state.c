@@ -2,6 +2,10 @@
  * imap_state.c: the IMAP daemon's SQL (see imap_state.h and
  * migrations/100_imap.sql).  Lists of UIDs travel as one array parameter
  * ("{1,2,3}") so a batch costs one round trip.
+ *
+ * Every statement goes through struct qp: parameters are added in order
+ * (text as is, numbers formatted into the struct's own buffers) and run
+ * with one of three helpers, so no function repeats the libpq set-up.
  */
 #include "imap_state.h"
 
@@ -11,9 +15,45 @@
 
 #include "store_int.h"
 
-/* "{u1,u2,...}" (malloc'ed). */
-static char *
-uid_array(const uint32_t *u, size_t n)
+enum { QP_MAX = 8 };
+
+/* The parameters of one statement (all sent as text).  Numbers live in
+ * num[] and are pointed to only in run(): a struct qp may be copied. */
+struct qp {
+	const char *v[QP_MAX];	/* NULL for a number (or an SQL NULL) */
+	char num[QP_MAX][24];	/* "" unless a number */
+	char *owned;	/* one malloc'ed value (a UID array), freed by run */
+	int n;
+};
+
+static void
+qp_str(struct qp *q, const char *s)
+{
+	q->num[q->n][0] = '\0';
+	q->v[q->n++] = s;
+}
+
+static void
+qp_num(struct qp *q, unsigned long long u)
+{
+	snprintf(q->num[q->n], sizeof q->num[0], "%llu", u);
+	q->v[q->n++] = NULL;
+}
+
+/* $1 account, $2 folder, $3 uidvalidity: the key of most statements. */
+static struct qp
+qp_folder(const char *account, const char *folder, uint32_t uidvalidity)
+{
+	struct qp q = {.n = 0};
+	qp_str(&q, account);
+	qp_str(&q, folder);
+	qp_num(&q, uidvalidity);
+	return q;
+}
+
+/* "{u1,u2,...}" as the next parameter. */
+static void
+qp_uids(struct qp *q, const uint32_t *u, size_t n)
 {
 	char *s = malloc(n * 11 + 3);
 	if (s == NULL)
@@ -24,29 +64,63 @@ uid_array(const uint32_t *u, size_t n)
 		o += (size_t)sprintf(s + o, "%s%u", i ? "," : "", u[i]);
 	s[o++] = '}';
 	s[o] = '\0';
-	return s;
+	q->owned = s;
+	qp_str(q, s);
 }
 
-static int
-lease_q(struct rb_store *s, const char *sql, const char *account,
-	const char *holder, unsigned seconds)
+/* Run: the result (caller clears) or NULL on error. */
+static PGresult *
+run(struct rb_store *s, ExecStatusType want, const char *sql, struct qp *q)
 {
-	char sec[16];
-	snprintf(sec, sizeof sec, "%u", seconds);
-	const char *p[] = {account, holder, sec};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
+	const char *v[QP_MAX];
+	for (int i = 0; i < q->n; i++)
+		v[i] = q->num[i][0] ? q->num[i] : q->v[i];
+	PGresult *r = rb_store_q(s, want, sql, q->n, v);
+	free(q->owned);
+	q->owned = NULL;
+	return r;
+}
+
+/* A statement without rows: 0 or -1. */
+static int
+run_cmd(struct rb_store *s, const char *sql, struct qp *q)
+{
+	PGresult *r = run(s, PGRES_COMMAND_OK, sql, q);
 	if (r == NULL)
 		return -1;
-	int held = PQntuples(r) > 0;
 	PQclear(r);
-	return held;
+	return 0;
+}
+
+/* A statement with RETURNING: 1 when it returned a row, 0 when not, -1
+ * on error. */
+static int
+run_hit(struct rb_store *s, const char *sql, struct qp *q)
+{
+	PGresult *r = run(s, PGRES_TUPLES_OK, sql, q);
+	if (r == NULL)
+		return -1;
+	int hit = PQntuples(r) > 0;
+	PQclear(r);
+	return hit;
+}
+
+static struct qp
+qp_lease(const char *account, const char *holder, unsigned seconds)
+{
+	struct qp q = {.n = 0};
+	qp_str(&q, account);
+	qp_str(&q, holder);
+	qp_num(&q, seconds);
+	return q;
 }
 
 int
 rb_imap_lease_acquire(struct rb_store *s, const char *account,
 		      const char *holder, unsigned seconds)
 {
-	return lease_q(
+	struct qp q = qp_lease(account, holder, seconds);
+	return run_hit(
 	    s,
 	    "INSERT INTO imap_lease AS l (account, holder, expires_at) "
 	    "VALUES ($1, $2, now() + $3::int * interval '1 second') "
@@ -55,7 +129,7 @@ rb_imap_lease_acquire(struct rb_store *s, const char *account,
 	    " l.holder = EXCLUDED.holder THEN l.acquired_at ELSE now() END "
 	    "WHERE l.holder = EXCLUDED.holder OR l.expires_at < now() "
 	    "RETURNING 1",
-	    account, holder, seconds);
+	    &q);
 }
 
 int
@@ -64,21 +138,22 @@ rb_imap_lease_check(struct rb_store *s, const char *account,
 {
 	/* UPDATE takes the row lock: a concurrent take-over waits for our
 	 * commit, and ours fails if the take-over happened first */
-	return lease_q(s,
+	struct qp q = qp_lease(account, holder, seconds);
+	return run_hit(s,
 		       "UPDATE imap_lease SET expires_at = now() + "
 		       "$3::int * interval '1 second' "
 		       "WHERE account = $1 AND holder = $2 RETURNING 1",
-		       account, holder, seconds);
+		       &q);
 }
 
 char *
 rb_imap_lease_holder(struct rb_store *s, const char *account, int *err)
 {
-	const char *p[] = {account};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT holder FROM imap_lease WHERE "
-				 "account = $1",
-				 1, p);
+	struct qp q = {.n = 0};
+	qp_str(&q, account);
+	PGresult *r = run(s, PGRES_TUPLES_OK,
+			  "SELECT holder FROM imap_lease WHERE account = $1",
+			  &q);
 	*err = r == NULL;
 	if (r == NULL)
 		return NULL;
@@ -92,35 +167,27 @@ rb_imap_lease_steal(struct rb_store *s, const char *account,
 		    const char *old_holder, const char *holder,
 		    unsigned seconds)
 {
-	char sec[16];
-	snprintf(sec, sizeof sec, "%u", seconds);
-	const char *p[] = {account, holder, sec, old_holder};
-	PGresult *r = rb_store_q(
-	    s, PGRES_TUPLES_OK,
-	    "UPDATE imap_lease SET holder = $2, acquired_at = now(), "
-	    "expires_at = now() + $3::int * interval '1 second' "
-	    "WHERE account = $1 AND holder = $4 RETURNING 1",
-	    4, p);
-	if (r == NULL)
-		return -1;
-	int ok = PQntuples(r) > 0;
-	PQclear(r);
-	return ok;
+	struct qp q = qp_lease(account, holder, seconds);
+	qp_str(&q, old_holder);
+	return run_hit(s,
+		       "UPDATE imap_lease SET holder = $2, acquired_at = "
+		       "now(), expires_at = now() + $3::int * interval "
+		       "'1 second' WHERE account = $1 AND holder = $4 "
+		       "RETURNING 1",
+		       &q);
 }
 
 int
 rb_imap_lease_release(struct rb_store *s, const char *account,
 		      const char *holder)
 {
-	const char *p[] = {account, holder};
-	PGresult *r = rb_store_q(s, PGRES_COMMAND_OK,
-				 "DELETE FROM imap_lease WHERE account = $1 "
-				 "AND holder = $2",
-				 2, p);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
+	struct qp q = {.n = 0};
+	qp_str(&q, account);
+	qp_str(&q, holder);
+	return run_cmd(s,
+		       "DELETE FROM imap_lease WHERE account = $1 AND "
+		       "holder = $2",
+		       &q);
 }
 
 int
@@ -128,18 +195,18 @@ rb_imap_cursor_get(struct rb_store *s, const char *account,
 		   const char *folder, uint32_t *uidvalidity,
 		   uint32_t *last_uid, int *found)
 {
-	const char *p[] = {account, folder};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT uidvalidity, last_uid FROM "
-				 "imap_cursor WHERE account = $1 AND "
-				 "folder = $2",
-				 2, p);
+	struct qp q = {.n = 0};
+	qp_str(&q, account);
+	qp_str(&q, folder);
+	PGresult *r = run(s, PGRES_TUPLES_OK,
+			  "SELECT uidvalidity, last_uid FROM imap_cursor "
+			  "WHERE account = $1 AND folder = $2",
+			  &q);
 	if (r == NULL)
 		return -1;
 	*found = PQntuples(r) > 0;
-	*uidvalidity = *found ? (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL,
-						   10)
-			      : 0;
+	*uidvalidity =
+	    *found ? (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 	*last_uid =
 	    *found ? (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10) : 0;
 	PQclear(r);
@@ -150,9 +217,6 @@ int
 rb_imap_cursor_reset(struct rb_store *s, const char *account,
 		     const char *folder, uint32_t uidvalidity)
 {
-	char uv[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	const char *p[] = {account, folder, uv};
 	static const char *const sql[] = {
 	    "INSERT INTO imap_cursor (account, folder, uidvalidity, last_uid) "
 	    "VALUES ($1, $2, $3, 0) ON CONFLICT (account, folder) DO UPDATE "
@@ -163,10 +227,9 @@ rb_imap_cursor_reset(struct rb_store *s, const char *account,
 	    "uidvalidity <> $3",
 	};
 	for (size_t i = 0; i < 3; i++) {
-		PGresult *r = rb_store_q(s, PGRES_COMMAND_OK, sql[i], 3, p);
-		if (r == NULL)
+		struct qp q = qp_folder(account, folder, uidvalidity);
+		if (run_cmd(s, sql[i], &q) != 0)
 			return -1;
-		PQclear(r);
 	}
 	return 0;
 }
@@ -176,22 +239,14 @@ rb_imap_cursor_advance(struct rb_store *s, const char *account,
 		       const char *folder, uint32_t uidvalidity,
 		       uint32_t old_uid, uint32_t new_uid)
 {
-	char uv[16], o[16], n[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	snprintf(o, sizeof o, "%u", old_uid);
-	snprintf(n, sizeof n, "%u", new_uid);
-	const char *p[] = {account, folder, uv, o, n};
-	PGresult *r = rb_store_q(
-	    s, PGRES_TUPLES_OK,
-	    "UPDATE imap_cursor SET last_uid = $5, updated_at = now() "
-	    "WHERE account = $1 AND folder = $2 AND uidvalidity = $3 AND "
-	    "last_uid = $4 RETURNING 1",
-	    5, p);
-	if (r == NULL)
-		return -1;
-	int ok = PQntuples(r) == 1;
-	PQclear(r);
-	return ok;
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_num(&q, old_uid);
+	qp_num(&q, new_uid);
+	return run_hit(s,
+		       "UPDATE imap_cursor SET last_uid = $5, updated_at = "
+		       "now() WHERE account = $1 AND folder = $2 AND "
+		       "uidvalidity = $3 AND last_uid = $4 RETURNING 1",
+		       &q);
 }
 
 static const char *const action_names[] = {"move", "flag", "delete"};
@@ -241,16 +296,14 @@ rb_imap_pending_list(struct rb_store *s, const char *account,
 		     const char *folder, uint32_t uidvalidity,
 		     struct rb_pending **out, size_t *n)
 {
-	char uv[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	const char *p[] = {account, folder, uv};
 	*out = NULL;
 	*n = 0;
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT uid, action, dest FROM imap_pending "
-				 "WHERE account = $1 AND folder = $2 AND "
-				 "uidvalidity = $3 ORDER BY uid",
-				 3, p);
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	PGresult *r = run(s, PGRES_TUPLES_OK,
+			  "SELECT uid, action, dest FROM imap_pending "
+			  "WHERE account = $1 AND folder = $2 AND "
+			  "uidvalidity = $3 ORDER BY uid",
+			  &q);
 	if (r == NULL)
 		return -1;
 	int rows = PQntuples(r);
@@ -289,20 +342,13 @@ rb_imap_pending_done(struct rb_store *s, const char *account,
 {
 	if (n == 0)
 		return 0;
-	char uv[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	char *arr = uid_array(uids, n);
-	const char *p[] = {account, folder, uv, arr};
-	PGresult *r = rb_store_q(s, PGRES_COMMAND_OK,
-				 "DELETE FROM imap_pending WHERE account = $1 "
-				 "AND folder = $2 AND uidvalidity = $3 AND "
-				 "uid = ANY ($4::bigint[])",
-				 4, p);
-	free(arr);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_uids(&q, uids, n);
+	return run_cmd(s,
+		       "DELETE FROM imap_pending WHERE account = $1 AND "
+		       "folder = $2 AND uidvalidity = $3 AND "
+		       "uid = ANY ($4::bigint[])",
+		       &q);
 }
 
 int
@@ -313,17 +359,13 @@ rb_imap_attempts_get(struct rb_store *s, const char *account,
 	memset(att, 0, n * sizeof *att);
 	if (n == 0)
 		return 0;
-	char uv[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	char *arr = uid_array(uids, n);
-	const char *p[] = {account, folder, uv, arr};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT uid, attempts FROM imap_attempts "
-				 "WHERE account = $1 AND folder = $2 AND "
-				 "uidvalidity = $3 AND uid = ANY "
-				 "($4::bigint[])",
-				 4, p);
-	free(arr);
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_uids(&q, uids, n);
+	PGresult *r = run(s, PGRES_TUPLES_OK,
+			  "SELECT uid, attempts FROM imap_attempts "
+			  "WHERE account = $1 AND folder = $2 AND "
+			  "uidvalidity = $3 AND uid = ANY ($4::bigint[])",
+			  &q);
 	if (r == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -342,22 +384,17 @@ rb_imap_attempts_inc(struct rb_store *s, const char *account,
 		     const char *folder, uint32_t uidvalidity, uint32_t uid,
 		     const char *error)
 {
-	char uv[16], u[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	snprintf(u, sizeof u, "%u", uid);
-	const char *p[] = {account, folder, uv, u, error};
-	PGresult *r = rb_store_q(
-	    s, PGRES_COMMAND_OK,
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_num(&q, uid);
+	qp_str(&q, error);
+	return run_cmd(
+	    s,
 	    "INSERT INTO imap_attempts (account, folder, uidvalidity, uid, "
 	    "attempts, last_error) VALUES ($1, $2, $3, $4, 1, $5) "
 	    "ON CONFLICT (account, folder, uidvalidity, uid) DO UPDATE SET "
 	    "attempts = imap_attempts.attempts + 1, last_error = $5, "
 	    "updated_at = now()",
-	    5, p);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
+	    &q);
 }
 
 int
@@ -366,26 +403,22 @@ rb_imap_quarantine_add(struct rb_store *s, const char *account,
 		       unsigned long long size, const unsigned char *sha256,
 		       const char *reason)
 {
-	char uv[16], u[16], sz[24], hex[67];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	snprintf(u, sizeof u, "%u", uid);
-	snprintf(sz, sizeof sz, "%llu", size);
+	char hex[67];
 	if (sha256) {
 		hex[0] = '\\';
 		hex[1] = 'x';
 		for (int i = 0; i < 32; i++)
 			sprintf(hex + 2 + 2 * i, "%02x", sha256[i]);
 	}
-	const char *p[] = {account, folder, uv, u, sz, sha256 ? hex : NULL,
-			   reason};
-	PGresult *r = rb_store_q(
-	    s, PGRES_COMMAND_OK,
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_num(&q, uid);
+	qp_num(&q, size);
+	qp_str(&q, sha256 ? hex : NULL);
+	qp_str(&q, reason);
+	return run_cmd(
+	    s,
 	    "INSERT INTO imap_quarantine (account, folder, uidvalidity, uid, "
 	    "size, sha256, reason) VALUES ($1, $2, $3, $4, $5, $6::bytea, $7) "
 	    "ON CONFLICT (account, folder, uidvalidity, uid) DO NOTHING",
-	    7, p);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	return 0;
+	    &q);
 }
