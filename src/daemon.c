@@ -314,6 +314,7 @@ struct mbx {
 	struct metrics mx;
 	int lease_held;
 	time_t lease_renewed;
+	int poll_logged;	/* "polling every N s" said once */
 	const char *folder;
 	uint32_t uidvalidity;
 	/*
@@ -1431,6 +1432,13 @@ wait_mail(struct mbx *b)
 			return imap_fail(b, r);
 		return ST_OK;
 	}
+	if (b->imap && b->m->idle && !b->poll_logged) {
+		LOG_INFO("%s: polling every %u s", b->m->nfolders == 1
+			 ? "the server offers no IDLE"
+			 : "IDLE watches one folder only",
+			 t);
+		b->poll_logged = 1;
+	}
 	nap((long)t * 1000);
 	return ST_OK;
 }
@@ -1478,8 +1486,11 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 				metrics_write(cf, m, &b.mx);
 				if (once)
 					break;
+				/* a dropped IDLE connection goes through the
+				 * backoff below like any other failure */
 				r = wait_mail(&b);
-				continue;
+				if (r == ST_OK)
+					continue;
 			}
 		}
 		metrics_write(cf, m, &b.mx);
