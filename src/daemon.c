@@ -1189,7 +1189,9 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 			break;
 		rc = store_batch(b, bt, last);
 		batch_free(bt);
-		if (rc)
+		/* SIGTERM/SIGHUP: the batch in hand is done; batches fetched
+		 * or parsed ahead are dropped (read again next time) */
+		if (rc || stop_flag || hup_flag)
 			break;
 	}
 	/* stop the fetcher (already done unless something failed); the
