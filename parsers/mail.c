@@ -1,6 +1,7 @@
 #include "mail.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <iconv.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 
 #include "addr.h"
 #include "charset.h"
+#include "mime.h"
 
 struct walk {
 	struct rb_arena *a;
@@ -33,66 +35,94 @@ lower_dup(struct rb_arena *a, const char *s)
 	return d;
 }
 
-/* Copy a header list into fields, unfolded, enforcing limits. */
+/* Content-* fields describe the message's body part, not the message
+ * (gmime keeps them apart too): they are not in the header view. */
+static bool
+is_content_field(const struct rb_mime_field *f)
+{
+	return f->name_len >= 8 && strncasecmp(f->name, "Content-", 8) == 0;
+}
+
+/* Copy a message's header block into fields: values unfolded and
+ * whitespace-squeezed, names and values UTF-8-sanitised; -1 when
+ * max_headers or max_header was exceeded (the fields are then cut). */
 static int
 copy_headers(struct rb_arena *a, const struct rb_limits *lim,
-	     GMimeObject *obj, struct rb_fields *out)
+	     const struct rb_mime_part *p, struct rb_fields *out)
 {
-	GMimeHeaderList *hl = g_mime_object_get_header_list(obj);
-	int count = hl ? g_mime_header_list_get_count(hl) : 0;
+	size_t count = 0;
 	int rc = 0;
 
 	out->n = 0;
 	out->v = NULL;
-	if (count <= 0)
+	for (size_t i = 0; i < p->nfields; i++)
+		count += !is_content_field(&p->fields[i]);
+	if (count == 0)
 		return 0;
-	if ((unsigned)count > lim->max_headers) {
-		count = (int)lim->max_headers;
+	if (count > lim->max_headers || p->fields_cut) {
+		count = lim->max_headers;
 		rc = -1;
 	}
-	out->v = rb_arena_alloc(a, (size_t)count * sizeof(*out->v));
-	for (int i = 0; i < count; i++) {
-		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-		const char *name = g_mime_header_get_name(h);
-		const char *raw = g_mime_header_get_raw_value(h);
-		if (raw == NULL)
-			raw = "";
-		/* the limit counts the value, not the blank after the colon
-		 * nor the line end gmime keeps */
-		while (*raw == ' ' || *raw == '\t')
-			raw++;
-		size_t rl = strlen(raw);
-		while (rl > 0 && (raw[rl - 1] == '\n' || raw[rl - 1] == '\r' ||
-				  raw[rl - 1] == ' ' || raw[rl - 1] == '\t'))
+	out->v = rb_arena_alloc(a, count * sizeof(*out->v));
+	for (size_t i = 0; i < p->nfields && out->n < count; i++) {
+		const struct rb_mime_field *f = &p->fields[i];
+		if (is_content_field(f))
+			continue;
+		size_t rl = f->value_len;
+		/* the limit counts the value, not the blanks around it */
+		while (rl > 0 && (f->value[rl - 1] == '\n' ||
+				  f->value[rl - 1] == '\r' ||
+				  f->value[rl - 1] == ' ' || f->value[rl - 1] == '\t'))
 			rl--;
 		if (rl > lim->max_header) {
 			rl = lim->max_header;
 			rc = -1;
 		}
-		char *v = rb_squeeze(a, raw, rl);
-		out->v[out->n].name = rb_utf8_sanitize(a, name ? name : "",
-						       strlen(name ? name : ""));
+		char *v = rb_squeeze(a, f->value, rl);
+		out->v[out->n].name = rb_utf8_sanitize(a, f->name, f->name_len);
 		out->v[out->n].value = rb_utf8_sanitize(a, v, strlen(v));
 		out->n++;
 	}
 	return rc;
 }
 
-/* Decoded (transfer-encoding removed) bytes of a leaf part. */
-static char *
-part_bytes(struct rb_arena *a, GMimePart *part, size_t cap, size_t *len)
+/* Content with the transfer encoding removed (base64 and quoted-printable
+ * by gmime's decoders; anything else as it is).  May point into the
+ * input: not NUL-terminated. */
+static const char *
+transfer_decode(struct rb_arena *a, const struct rb_mime_part *p, size_t *len)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	*len = 0;
-	if (w == NULL)
-		return rb_arena_strdup(a, "");
-	GMimeStream *out = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, out);
-	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-	size_t n = ba->len > cap ? cap : ba->len;
-	char *s = rb_utf8_sanitize(a, (const char *)ba->data, n);
+	int state = 0;
+	guint32 save = 0;
+	unsigned char *out;
+	switch (p->cte) {
+	case RB_CTE_BASE64:
+		out = rb_arena_alloc(a, p->body_len + 4);
+		*len = g_mime_encoding_base64_decode_step(
+		    (const unsigned char *)p->body, p->body_len, out, &state,
+		    &save);
+		return (const char *)out;
+	case RB_CTE_QP:
+		out = rb_arena_alloc(a, p->body_len + 4);
+		*len = g_mime_encoding_quoted_decode_step(
+		    (const unsigned char *)p->body, p->body_len, out, &state,
+		    &save);
+		return (const char *)out;
+	default:
+		*len = p->body_len;
+		return p->body;
+	}
+}
+
+/* Decoded bytes of a leaf part, cut at cap, UTF-8-sanitised. */
+static char *
+part_bytes(struct rb_arena *a, const struct rb_mime_part *p, size_t cap,
+	   size_t *len)
+{
+	size_t n;
+	const char *d = transfer_decode(a, p, &n);
+	char *s = rb_utf8_sanitize(a, d, n > cap ? cap : n);
 	*len = strlen(s);
-	g_object_unref(out);
 	return s;
 }
 
@@ -181,128 +211,160 @@ add_text(struct walk *w, const char *type, const char *text, size_t len)
 	w->ntexts++;
 }
 
-/* Transfer-decoded bytes of a leaf part, not yet charset-converted
- * (for the labels parsers/charset.c decodes itself). */
-static char *
-part_raw(struct rb_arena *a, GMimePart *part, size_t cap, size_t *len)
+/* Cut a UTF-8 string at most cap bytes long on a character boundary. */
+static void
+utf8_cut(char *s, size_t *len, size_t cap)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	*len = 0;
-	if (w == NULL)
-		return rb_arena_strdup(a, "");
-	GMimeStream *out = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(w, out);
-	GByteArray *ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
-	size_t n = ba->len > cap ? cap : ba->len;
-	char *s = rb_arena_strndup(a, (const char *)ba->data, n);
-	*len = n;
-	g_object_unref(out);
+	if (*len <= cap)
+		return;
+	size_t k = cap;
+	while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k--;
+	s[k] = '\0';
+	*len = k;
+}
+
+/* Convert n bytes from an iconv charset to UTF-8 as gmime's charset
+ * filter does: bytes iconv rejects are dropped.  NULL when iconv does
+ * not know the charset (the caller keeps the bytes as they are). */
+static char *
+convert_drop(struct rb_arena *a, const char *from, const char *in, size_t n,
+	     size_t *olen)
+{
+	iconv_t cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	/* no input byte becomes more than 4 bytes of UTF-8 (UTF-16 surrogate
+	 * pairs: 4 in, 4 out; ISO-2022 escapes produce nothing) */
+	size_t cap = n * 4 + 16;
+	char *out = rb_arena_alloc(a, cap + 1);
+	char *ip = (char *)in, *op = out;
+	size_t il = n, ol = cap;
+	while (il > 0) {
+		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
+			break;
+		if (errno == E2BIG)
+			break;	/* cannot happen with cap; be safe */
+		/* EILSEQ, or EINVAL at a truncated end: drop one byte */
+		ip++;
+		il--;
+	}
+	iconv(cd, NULL, NULL, &op, &ol);	/* flush shift state */
+	iconv_close(cd);
+	*op = '\0';
+	char *s = rb_utf8_sanitize(a, out, (size_t)(op - out));
+	*olen = strlen(s);
 	return s;
 }
 
+static bool
+is_utf8_label(const char *cs)
+{
+	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0 ||
+	       strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0;
+}
+
 static char *
-text_part(struct walk *w, GMimeObject *obj, const char *type, size_t *len)
+text_part(struct walk *w, const struct rb_mime_part *p, size_t *len)
 {
 	size_t cap = w->lim->max_text * 4;
+	size_t n;
 	char *s;
+	const char *cs = p->charset;
+	const char *raw = transfer_decode(w->a, p, &n);
 	/* cn: gb2312/gbk labels decode as GB18030 (mail labelled gb2312 is
-	 * often GBK), unicode-1-1-utf-7 as UTF-7; gmime handles the rest.
-	 * See parsers/charset.h. */
-	const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
-	const char *ov = GMIME_IS_PART(obj) ? rb_charset_override(cs) : NULL;
+	 * often GBK), unicode-1-1-utf-7 as UTF-7 (parsers/charset.h); other
+	 * labels by gmime's charset names; UTF-8 and ASCII need no iconv */
+	const char *ov = rb_charset_override(cs);
+	s = NULL;
 	if (ov != NULL) {
-		size_t rn;
-		char *raw = part_raw(w->a, GMIME_PART(obj), cap, &rn);
-		s = rb_charset_decode(w->a, ov, raw, rn, len);
-		if (*len > cap) {
-			/* cut on a UTF-8 boundary */
-			size_t k = cap;
-			while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-				k--;
-			s[k] = '\0';
-			*len = k;
-		}
-	} else if (GMIME_IS_TEXT_PART(obj)) {
-		char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
-		if (t == NULL)
-			return part_bytes(w->a, GMIME_PART(obj), cap, len);
-		size_t n = strlen(t);
-		s = rb_utf8_sanitize(w->a, t, n > cap ? cap : n);
-		g_free(t);
-		*len = strlen(s);
-	} else {
-		s = part_bytes(w->a, GMIME_PART(obj), cap, len);
+		s = rb_charset_decode(w->a, ov, raw, n > cap ? cap : n, len);
+	} else if (cs != NULL && *cs != '\0' && !is_utf8_label(cs)) {
+		s = convert_drop(w->a, g_mime_charset_iconv_name(cs), raw,
+				 n > cap ? cap : n, len);
 	}
-	if (strcmp(type, "text/html") == 0)
+	if (s != NULL) {
+		utf8_cut(s, len, cap);
+	} else {
+		s = rb_utf8_sanitize(w->a, raw, n > cap ? cap : n);
+		*len = strlen(s);
+	}
+	if (strcmp(p->type, "text/html") == 0)
 		s = html_to_text(w->a, s, *len, len);
 	return s;
 }
 
-static void set_orig_from_message(struct walk *w, GMimeMessage *msg);
-
 static void
-walk(struct walk *w, GMimeObject *obj, unsigned depth, bool in_orig)
+set_orig(struct walk *w, const struct rb_mime_part *msg)
 {
 	struct rb_mail *m = w->m;
-	if (obj == NULL || m->error != NULL)
-		return;
-	if (++m->parts > w->lim->max_parts) {
-		m->error = "too many MIME parts";
-		return;
-	}
-	if (depth > m->depth)
-		m->depth = depth;
-	if (depth > w->lim->max_depth) {
-		m->error = "MIME nesting too deep";
-		return;
-	}
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	const char *mt = ct ? g_mime_content_type_get_media_type(ct) : NULL;
-	const char *st = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-	char *type = rb_arena_printf(w->a, "%s/%s", mt ? mt : "text",
-				     st ? st : "plain");
-	rb_lower(type);
+	if (copy_headers(w->a, w->lim, msg, &m->orig) < 0 && m->error == NULL)
+		m->error = "header too long or too many";
+	m->has_orig = true;
+}
 
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		int n = g_mime_multipart_get_count(mp);
-		if (n == 0 && !in_orig) {
+static bool
+is_orig_type(const char *type)
+{
+	static const char *const t[] = {
+	    "text/rfc822-headers", "text/rfc822-header",
+	    "message/rfc822-headers", "message/global-headers",
+	    "message/rfc822", "message/global", "message/partial", NULL};
+	for (size_t i = 0; t[i]; i++)
+		if (strcmp(type, t[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The limits on depth and part count were applied by the scanner, in
+ * the order this walk meets the parts. */
+static void
+walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
+{
+	struct rb_mail *m = w->m;
+	if (p == NULL || m->error != NULL)
+		return;
+	const char *type = p->type;
+
+	if (p->kind == RB_MIME_MULTIPART) {
+		if (p->child == NULL && !in_orig) {
 			/* a boundary that never occurs (broken or
-			 * anonymised mail): gmime keeps the whole body as
-			 * the prologue; read it as text so the dialect
-			 * parsers still see the report */
-			const char *pro = g_mime_multipart_get_prologue(mp);
-			if (pro != NULL) {
-				size_t pl = strlen(pro);
+			 * anonymised mail): the whole body is prologue;
+			 * read it as text so the dialect parsers still see
+			 * the report */
+			if (p->body_len > 0) {
 				size_t cap = w->lim->max_text * 4;
-				char *s = rb_utf8_sanitize(w->a, pro,
-							   pl > cap ? cap : pl);
-				add_text(w, "text/plain", s, strlen(s));
+				char *s = rb_utf8_sanitize(
+				    w->a, p->body,
+				    p->body_len > cap ? cap : p->body_len);
+				/* line ends as gmime gave them: LF */
+				size_t o = 0;
+				for (size_t i = 0; s[i]; i++)
+					if (!(s[i] == '\r' && s[i + 1] == '\n'))
+						s[o++] = s[i];
+				s[o] = '\0';
+				add_text(w, "text/plain", s, o);
 			}
 			return;
 		}
-		for (int i = 0; i < n && m->error == NULL; i++)
-			walk(w, g_mime_multipart_get_part(mp, i), depth + 1,
-			     in_orig);
+		for (const struct rb_mime_part *c = p->child;
+		     c != NULL && m->error == NULL; c = c->next)
+			walk(w, c, in_orig);
 		return;
 	}
-	if (GMIME_IS_MESSAGE_PART(obj)) {
-		GMimeMessage *inner =
-		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-		if (inner == NULL)
+	if (p->kind == RB_MIME_MESSAGE) {
+		if (p->child == NULL)
 			return;
 		if (!in_orig && !m->has_orig)
-			set_orig_from_message(w, inner);
-		walk(w, g_mime_message_get_mime_part(inner), depth + 1, true);
+			set_orig(w, p->child);
+		walk(w, p->child, true);
 		return;
 	}
-	if (!GMIME_IS_PART(obj))
-		return;
 	if (in_orig) {
 		/* first text of the original, kept for identifier recovery */
 		if (m->orig_body == NULL && strncmp(type, "text/", 5) == 0) {
 			size_t len;
-			char *s = text_part(w, obj, type, &len);
+			char *s = text_part(w, p, &len);
 			m->orig_body = s;
 			m->orig_body_len = len;
 		}
@@ -312,30 +374,24 @@ walk(struct walk *w, GMimeObject *obj, unsigned depth, bool in_orig)
 	if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
 		if (m->dsn == NULL) {
-			m->dsn = part_bytes(w->a, GMIME_PART(obj),
-					    w->lim->max_text * 4, &len);
+			m->dsn = part_bytes(w->a, p, w->lim->max_text * 4, &len);
 			m->dsn_len = len;
 		}
 		return;
 	}
 	if (strcmp(type, "message/feedback-report") == 0) {
 		if (m->feedback == NULL) {
-			m->feedback = part_bytes(w->a, GMIME_PART(obj),
-						 w->lim->max_text * 4, &len);
+			m->feedback =
+			    part_bytes(w->a, p, w->lim->max_text * 4, &len);
 			m->feedback_len = len;
 		}
 		return;
 	}
-	if (strcmp(type, "text/rfc822-headers") == 0 ||
-	    strcmp(type, "text/rfc822-header") == 0 ||
-	    strcmp(type, "message/rfc822-headers") == 0 ||
-	    strcmp(type, "message/global-headers") == 0 ||
-	    strcmp(type, "message/rfc822") == 0 ||
-	    strcmp(type, "message/global") == 0 ||
-	    strcmp(type, "message/partial") == 0) {
+	if (is_orig_type(type)) {
+		/* headers of the original as text, or a message/rfc822
+		 * that is transfer-encoded (so not parsed as a message) */
 		if (!m->has_orig) {
-			char *s = part_bytes(w->a, GMIME_PART(obj),
-					     w->lim->max_text * 4, &len);
+			char *s = part_bytes(w->a, p, w->lim->max_text * 4, &len);
 			size_t used = 0;
 			if (rb_fields_parse(w->a, s, len, w->lim, &m->orig,
 					    &used) < 0)
@@ -350,19 +406,10 @@ walk(struct walk *w, GMimeObject *obj, unsigned depth, bool in_orig)
 	}
 	if (strncmp(type, "text/", 5) == 0) {
 		/* a text attachment that is really the original's headers */
-		char *s = text_part(w, obj, type, &len);
+		char *s = text_part(w, p, &len);
 		add_text(w, type, s, len);
 		return;
 	}
-}
-
-static void
-set_orig_from_message(struct walk *w, GMimeMessage *msg)
-{
-	struct rb_mail *m = w->m;
-	if (copy_headers(w->a, w->lim, GMIME_OBJECT(msg), &m->orig) < 0)
-		m->error = "header too long or too many";
-	m->has_orig = true;
 }
 
 /* Count "Content-Type:" at line starts: bounds what gmime will build
@@ -424,13 +471,42 @@ rb_mail_global_init(void)
 	    po, GMIME_RFC_COMPLIANCE_LOOSE);
 }
 
+/* A top-level header (the first of its name, or the last: gmime's
+ * Subject) decoded for display: RFC 2047 words and undeclared 8-bit text
+ * (the fallback charsets set above) by gmime's decoder, then sanitised
+ * and squeezed.  NULL when absent. */
 static const char *
-decoded_header(struct rb_arena *a, GMimeObject *obj, const char *name)
+decoded_header(struct rb_arena *a, const struct rb_mime_part *top,
+	       const char *name, bool last)
 {
-	const char *v = g_mime_object_get_header(obj, name);
-	if (v == NULL)
+	size_t nl = strlen(name);
+	const struct rb_mime_field *f = NULL;
+	for (size_t i = 0; i < top->nfields && (f == NULL || last); i++)
+		if (top->fields[i].name_len == nl &&
+		    strncasecmp(top->fields[i].name, name, nl) == 0)
+			f = &top->fields[i];
+	if (f == NULL)
 		return NULL;
-	return clean(a, v);
+	/* unfolded as gmime does: line-end characters removed (a stray CR
+	 * inside a value joins its neighbours), then blanks squeezed */
+	char *u = rb_arena_alloc(a, f->value_len + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < f->value_len; i++)
+		if (f->value[i] != '\r' && f->value[i] != '\n')
+			u[k++] = f->value[i];
+	char *v = rb_squeeze(a, u, k);
+	bool plain = strstr(v, "=?") == NULL;
+	for (const char *q = v; plain && *q; q++)
+		if ((unsigned char)*q >= 0x80)
+			plain = false;
+	if (plain)
+		return v;	/* nothing to decode */
+	char *d = g_mime_utils_header_decode_text(NULL, v);
+	if (d == NULL)
+		return clean(a, v);
+	const char *r = clean(a, d);
+	g_free(d);
+	return r;
 }
 
 int
@@ -455,51 +531,39 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 		return -1;
 	}
 
-	GMimeStream *st = g_mime_stream_mem_new_with_buffer(buf, len);
-	GMimeParser *p = g_mime_parser_new_with_stream(st);
-	g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
-	GMimeMessage *msg = g_mime_parser_construct_message(p, NULL);
-	g_object_unref(p);
-	g_object_unref(st);
-	if (msg == NULL)
-		return 0;
+	struct rb_mime mm;
+	rb_mime_parse(a, buf, len, lim, &mm);
+	m->parts = mm.parts;
+	m->depth = mm.depth;
+	const struct rb_mime_part *top = mm.root;
+	if (top == NULL) {
+		/* not a message (the first line is no header field) */
+		m->error = mm.error;
+		return m->error ? -1 : 0;
+	}
 
-	GMimeObject *mo = GMIME_OBJECT(msg);
-	if (copy_headers(a, lim, mo, &m->hdr) < 0)
+	if (copy_headers(a, lim, top, &m->hdr) < 0)
 		m->error = "header too long or too many";
-	const char *subj = g_mime_message_get_subject(msg);
-	if (subj)
-		m->subject = clean(a, subj);
+	m->subject = decoded_header(a, top, "Subject", true);
 	/* cn: =?gb2312?B?...?= subjects decoded as GB18030 (charset.h) */
 	char *cn_subj =
 	    rb_charset_header_decode(a, rb_fields_get(&m->hdr, "Subject"));
 	if (cn_subj != NULL)
 		m->subject = cn_subj;
-	m->from = decoded_header(a, mo, "From");
+	m->from = decoded_header(a, top, "From", false);
 	if (m->from)
 		m->from_addr = rb_addr_find(a, m->from, strlen(m->from));
-	m->to = decoded_header(a, mo, "To");
+	m->to = decoded_header(a, top, "To", false);
 	m->message_id = rb_fields_get(&m->hdr, "Message-ID");
 	m->date = rb_fields_get(&m->hdr, "Date");
-
-	GMimeObject *body = g_mime_message_get_mime_part(msg);
-	if (body != NULL) {
-		GMimeContentType *ct = g_mime_object_get_content_type(body);
-		const char *mt = g_mime_content_type_get_media_type(ct);
-		const char *sub = g_mime_content_type_get_media_subtype(ct);
-		m->ctype = lower_dup(
-		    a, rb_arena_printf(a, "%s/%s", mt ? mt : "text",
-				       sub ? sub : "plain"));
-		const char *rt = g_mime_content_type_get_parameter(
-		    ct, "report-type");
-		if (rt)
-			m->report_type = lower_dup(a, rt);
-	} else {
-		m->ctype = "text/plain";
-	}
+	m->ctype = top->type;
+	if (top->report_type)
+		m->report_type = lower_dup(a, top->report_type);
 
 	struct walk w = {.a = a, .lim = lim, .m = m};
-	walk(&w, body, 1, false);
+	walk(&w, top, false);
+	if (m->error == NULL)
+		m->error = mm.error;
 	m->texts = w.texts;
 	m->ntexts = w.ntexts;
 	size_t total = 0;
@@ -528,7 +592,6 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 			m->orig_subject = os;
 		}
 	}
-	g_object_unref(msg);
 	return m->error ? -1 : 0;
 }
 
