@@ -3,6 +3,7 @@
  * it; RFC 6533 message/global-delivery-status).  The delivery-status part
  * is a per-message field block followed by one block per recipient.
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "addr.h"
@@ -142,6 +143,30 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
  * the recipient (address or local part); when the report has only one
  * recipient, any such line.  Never a recipient: only the text.
  */
+/* "prog: message" or "prog[pid]: message": a Unix program's complaint
+ * (mail.local, procmail, maildrop ...), not a transcript or prose line;
+ * program names are lower case, header field names ("Subject:") not */
+static bool
+program_message(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < 40 &&
+	       (islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		s[i] == '.' || s[i] == '_' || s[i] == '-' || s[i] == '/'))
+		i++;
+	if (i == 0 || i >= n || !isalpha((unsigned char)s[0]))
+		return false;
+	if (s[i] == '[') {
+		size_t j = i + 1;
+		while (j < n && isdigit((unsigned char)s[j]))
+			j++;
+		if (j == i + 1 || j >= n || s[j] != ']')
+			return false;
+		i = j + 1;
+	}
+	return i + 1 < n && s[i] == ':' && s[i + 1] == ' ';
+}
+
 static const char *
 body_reply(struct rb_ctx *c, const char *body, size_t len, const char *rcpt,
 	   bool only_one)
@@ -152,11 +177,17 @@ body_reply(struct rb_ctx *c, const char *body, size_t len, const char *rcpt,
 	size_t local = at ? (size_t)(at - rcpt) : strlen(rcpt);
 	const char *any = NULL;
 	size_t anyl = 0;
+	const char *prev = NULL;	/* the line just above, if not blank */
+	size_t prevl = 0;
 	for (int lines = 0; lines < 2000 && rb_next_line(body, len, &pos, &line,
 							 &ll);
 	     lines++) {
 		while (ll > 0 && (*line == ' ' || *line == '\t'))
 			line++, ll--;
+		const char *above = prev;
+		size_t abovel = prevl;
+		prev = ll > 0 ? line : NULL;
+		prevl = ll;
 		if (ll >= 4 && memcmp(line, "<<< ", 4) == 0)
 			line += 4, ll -= 4;
 		if (ll < 5 || (line[0] != '4' && line[0] != '5') ||
@@ -164,8 +195,15 @@ body_reply(struct rb_ctx *c, const char *body, size_t len, const char *rcpt,
 		    line[2] > '9' || (line[3] != ' ' && line[3] != '-'))
 			continue;
 		if (rb_memcasemem(line, ll, rcpt, strlen(rcpt)) ||
-		    (local >= 3 && rb_memcasemem(line, ll, rcpt, local)))
+		    (local >= 3 && rb_memcasemem(line, ll, rcpt, local))) {
+			/* a local delivery program's complaint just above
+			 * ("mail.local: unknown user: x" over sendmail's
+			 * "554 <x@...>... Service unavailable") says why */
+			if (above != NULL && program_message(above, abovel))
+				return rb_squeeze(c->a, above,
+						  (size_t)(line + ll - above));
 			return rb_squeeze(c->a, line, ll);
+		}
 		if (any == NULL) {
 			any = line;
 			anyl = ll;

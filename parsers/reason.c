@@ -251,6 +251,10 @@ classify(const struct rb_rules *rules, const char *status,
 	if (out->reason == NULL && si != NULL && si->reason != NULL) {
 		out->reason = si->reason;
 		out->rule = "status";
+		/* x.4.4 unable to route, under a transient status: the
+		 * lookup failed this time, the domain is not proven dead */
+		if (strcmp(si->reason, "hostunknown") == 0 && status[0] == '4')
+			out->reason = "networkerror";
 	}
 	/* RFC 5321 500-504: the command itself was refused */
 	if (out->reason == NULL && smtp_code != NULL && smtp_code[0] == '5' &&

@@ -6,17 +6,20 @@
 
 static const struct rb_status_info table[] = {
     {"0.0", "Other undefined status", NULL, false},
-    {"1.0", "Other address status", NULL, false},
+    /* an address was at fault, the text does not say which way */
+    {"1.0", "Other address status", "userunknown", false},
     {"1.1", "Bad destination mailbox address", "userunknown", true},
     {"1.2", "Bad destination system address", "hostunknown", true},
     {"1.3", "Bad destination mailbox address syntax", "userunknown", false},
-    {"1.4", "Destination mailbox address ambiguous", "userunknown", false},
+    /* the address names no single mailbox: not proof that none exists */
+    {"1.4", "Destination mailbox address ambiguous", "filtered", false},
     {"1.5", "Destination address valid", "delivered", false},
     {"1.6", "Destination mailbox has moved, no forwarding address",
      "hasmoved", true},
     {"1.7", "Bad sender's mailbox address syntax", "rejected", false},
     {"1.8", "Bad sender's system address", "rejected", false},
-    {"1.9", "Message relayed to non-compliant mailer", NULL, false},
+    {"1.9", "Message relayed to non-compliant mailer", "systemerror",
+     false},
     /* RFC 7505: the domain publishes that it accepts no mail; not
      * decisive: Microsoft uses 5.1.10 for an unknown recipient */
     {"1.10", "Recipient address has null MX", "notaccept", false},

@@ -155,7 +155,37 @@ main(void)
 			   "lookup of example.invalid: domain not found", NULL,
 			   NULL, &c);
 	T_STR(c.reason, "hostunknown", "5.x.x no such domain: hostunknown");
+	/* au/KDDI: an empty address in the reply is the customer's filter */
+	rb_reason_classify(r, "5.0.0", "550", "550 : User unknown",
+			   "mx1.ezweb.ne.jp", "RCPT", &c);
+	T_STR(c.reason, "filtered", "KDDI '550 : User unknown' even at RCPT");
+	rb_reason_classify(r, "5.0.0", "550", "550 <a@au.com>: User unknown",
+			   "msmx.au.com", NULL, &c);
+	T_STR(c.reason, "userunknown", "KDDI names the missing address");
+	rb_reason_classify(r, "5.0.0", "550", "550 <a@example.org>: User "
+			   "unknown", "mx.example.org", NULL, &c);
+	T_STR(c.reason, "filtered", "elsewhere the same reply is generic");
+	rb_reason_classify(r, "5.0.0", "550",
+			   "550 'a@example.org' is not a registered gateway "
+			   "user", NULL, NULL, &c);
+	T_STR(c.reason, "rejected", "a gateway's unregistered user: sender");
 	/* status codes' generic meanings */
+	rb_reason_classify(r, "4.4.4", "451", NULL, NULL, NULL, &c);
+	T_STR(c.reason, "networkerror", "4.4.4 unable to route: transient");
+	rb_reason_classify(r, "5.4.4", "550", NULL, NULL, NULL, &c);
+	T_STR(c.reason, "hostunknown", "5.4.4 unable to route: hostunknown");
+	rb_reason_classify(r, "5.1.0", "550", "550 5.1.0 go away", NULL, NULL,
+			   &c);
+	T_STR(c.reason, "userunknown", "x.1.0 alone: an address at fault");
+	rb_reason_classify(r, "5.1.0", "550", "550 5.1.0 go away", NULL,
+			   "MAIL", &c);
+	T_STR(c.reason, "rejected", "x.1.0 at MAIL: the sender's address");
+	rb_reason_classify(r, NULL, NULL,
+			   "mail.local: unknown user: kijitora 554 "
+			   "<kijitora@example.net>... Service unavailable",
+			   NULL, NULL, &c);
+	T_STR(c.reason, "userunknown",
+	      "a local delivery agent's verdict needs no SMTP stage");
 	rb_reason_classify(r, "5.2.0", NULL, NULL, NULL, NULL, &c);
 	T_STR(c.reason, "filtered", "x.2.0 alone: the mailbox refused");
 	rb_reason_classify(r, "5.1.10", "550", NULL, NULL, NULL, &c);

@@ -72,6 +72,8 @@ static const struct {
      * recipients */
     {"5.1.10", "notaccept", false, true},
     {"5.2.0", "filtered", false, true},
+    {"5.1.0", "userunknown", false, true},
+    {"5.1.4", "filtered", false, true},
     {"5.9.9", NULL, false, false},
     {"abc", NULL, false, false},
     {"5.1.1.1", NULL, false, false},
