@@ -1,5 +1,8 @@
 #include "sha256.h"
 
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -110,9 +113,16 @@ rb_sha256_final(struct rb_sha256 *c, unsigned char out[32])
 	}
 }
 
+/* Whole messages go through GnuTLS (nettle), which uses the CPU's SHA
+ * instructions where there are some: about ten times fewer instructions
+ * per byte than the portable code above on this machine, and every
+ * ingested mail is hashed once.  The same digest either way. */
 void
 rb_sha256(const void *data, size_t n, unsigned char out[32])
 {
+	if (n >= 256 &&
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, data, n, out) == 0)
+		return;
 	struct rb_sha256 c;
 	rb_sha256_init(&c);
 	rb_sha256_update(&c, data, n);

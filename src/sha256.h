@@ -1,6 +1,7 @@
 /*
  * sha256: FIPS 180-4 SHA-256, for message identity and event dedup keys
- * (not for secrets).  Incremental or one-shot; no allocation.
+ * (not for secrets).  Incremental or one-shot (one-shot of larger data
+ * through GnuTLS: hardware SHA where the CPU has it); no allocation.
  */
 #ifndef RB_SHA256_H
 #define RB_SHA256_H

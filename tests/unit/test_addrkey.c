@@ -118,5 +118,19 @@ main(void)
 	T_STR(hex,
 	      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
 	      "sha256(million a)");
+	/* one-shot (GnuTLS for >= 256 bytes) and incremental agree */
+	static char many[100000];
+	for (size_t i = 0; i < sizeof(many); i++)
+		many[i] = (char)(i * 131 + 7);
+	for (size_t len = 0; len <= sizeof(many); len += len < 600 ? 61 : 33331) {
+		unsigned char d1[32], d2[32];
+		rb_sha256(many, len, d1);
+		rb_sha256_init(&c);
+		rb_sha256_update(&c, many, len / 3);
+		rb_sha256_update(&c, many + len / 3, len - len / 3);
+		rb_sha256_final(&c, d2);
+		T_OK(memcmp(d1, d2, 32) == 0, "one-shot = incremental, %zu bytes",
+		     len);
+	}
 	T_DONE();
 }
