@@ -78,6 +78,17 @@ rb_cli_option(struct rb_cli *o, int c, const char *arg)
 	}
 }
 
+int
+rb_cli_getopt(struct rb_cli *o, int argc, char **argv, const char *optstring,
+	      const struct option *lo)
+{
+	int c;
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1)
+		if (!rb_cli_option(o, c, optarg))
+			return c;
+	return -1;
+}
+
 /* one configuration per process, kept until exit */
 static struct rb_config cli_cf;
 

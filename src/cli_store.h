@@ -17,9 +17,9 @@
  *
  *     static const struct option lo[] = {RB_CLI_OPTIONS, ..., {0}};
  *     struct rb_cli cli = {0};
- *     while ((c = getopt_long(argc, argv, "d:h...", lo, NULL)) != -1)
- *             switch (c) { ...
- *             default: if (!rb_cli_option(&cli, c, optarg)) return 2; }
+ *     while ((c = rb_cli_getopt(&cli, argc, argv, "d:h...", lo)) != -1)
+ *             switch (c) { ... the command's own options ...
+ *             default: return 2; }
  *     struct rb_store *s = rb_cli_open(&cli, true);
  *     ... rb_store_close(s);
  *
@@ -54,8 +54,12 @@ struct rb_cli {
 	bool loaded;
 };
 
+/* getopt_long that takes the common options itself and returns the
+ * others (and '?' for errors, -1 at the end), as getopt_long does. */
+int rb_cli_getopt(struct rb_cli *o, int argc, char **argv,
+		  const char *optstring, const struct option *lo);
 /* Take one of the common options (getopt's c and optarg); false when c
- * is not one of them (the caller's usage error). */
+ * is not one of them. */
 bool rb_cli_option(struct rb_cli *o, int c, const char *arg);
 /* The main configuration (loaded once); NULL when there is none.
  * *failed is set when it exists but is wrong (the error is printed). */

@@ -41,14 +41,12 @@ cmd_db(int argc, char **argv)
 	};
 	struct rb_cli cli = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			usage(stderr);
 			return 2;
 		}

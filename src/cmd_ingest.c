@@ -266,7 +266,7 @@ cmd_ingest(int argc, char **argv)
 	g.batch = 1000;
 	g.pending = -1;
 	rb_parse_opts_default(&g.opts);
-	while ((c = getopt_long(argc, argv, "d:b:r:qh", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:b:r:qh", lo)) != -1) {
 		switch (c) {
 		case 'b':
 			g.batch = (size_t)strtoul(optarg, NULL, 10);
@@ -285,8 +285,6 @@ cmd_ingest(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			usage(stderr);
 			return 2;
 		}

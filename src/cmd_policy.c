@@ -31,7 +31,7 @@ cmd_policy(int argc, char **argv)
 	struct rb_cli cli = {0};
 	bool dry = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:nh", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:nh", lo)) != -1) {
 		switch (c) {
 		case 'n':
 			dry = true;
@@ -47,8 +47,6 @@ cmd_policy(int argc, char **argv)
 			     "configuration, $REBOUND_POLICY,\n--policy FILE.");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}

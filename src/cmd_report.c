@@ -199,8 +199,7 @@ cmd_report(int argc, char **argv)
 	int fmt = -1, c;
 	double fail_above = -1;
 	bool all_types = false;
-	while ((c = getopt_long(argc, argv, "s:f:t:b:n:F:o:A:m:ad:h", lo,
-				NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "s:f:t:b:n:F:o:A:m:ad:h", lo)) != -1) {
 		switch (c) {
 		case 's':
 			since = optarg;
@@ -251,8 +250,6 @@ cmd_report(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			usage(stderr);
 			return 2;
 		}
@@ -382,14 +379,12 @@ cmd_sent(int argc, char **argv)
 	};
 	struct rb_cli cli = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
 		switch (c) {
 		case 'h':
 			sent_usage(stdout);
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			sent_usage(stderr);
 			return 2;
 		}

@@ -112,7 +112,7 @@ cmd_query(int argc, char **argv)
 	struct rb_cli cli = {0};
 	enum fmt fmt = FMT_TEXT;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:f:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:f:h", lo)) != -1) {
 		switch (c) {
 		case 'f':
 			if (parse_fmt(optarg, &fmt, false) != 0) {
@@ -127,8 +127,6 @@ cmd_query(int argc, char **argv)
 			     "suppressed; 1: error");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}
@@ -271,7 +269,7 @@ cmd_filter(int argc, char **argv)
 	struct rb_cli cli = {0};
 	bool want_suppressed = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:sh", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:sh", lo)) != -1) {
 		switch (c) {
 		case 's':
 			want_suppressed = true;
@@ -283,8 +281,6 @@ cmd_filter(int argc, char **argv)
 			     "be sent to\n(--suppressed: those that may not).");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}
@@ -445,7 +441,7 @@ list_common(int argc, char **argv, bool export)
 	struct rb_list_filter f = {.state = RB_LIST_ACTIVE};
 	struct listctx l = {.fmt = export ? FMT_CSV : FMT_TEXT};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:f:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:f:h", lo)) != -1) {
 		switch (c) {
 		case 'f':
 			if (export || parse_fmt(optarg, &l.fmt, true) != 0) {
@@ -483,8 +479,6 @@ list_common(int argc, char **argv, bool export)
 			       export ? "" : " [--format text|json|csv]");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}
@@ -598,7 +592,7 @@ cmd_import(int argc, char **argv)
 	struct rb_cli cli = {0};
 	const char *actor = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:a:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:a:h", lo)) != -1) {
 		switch (c) {
 		case 'a':
 			actor = optarg;
@@ -611,8 +605,6 @@ cmd_import(int argc, char **argv)
 			     "expires_at (rebound export's format works).");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}
@@ -724,14 +716,12 @@ cmd_explain(int argc, char **argv)
 	};
 	struct rb_cli cli = {0};
 	int c;
-	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
 		switch (c) {
 		case 'h':
 			puts("usage: rebound explain [--db CONNINFO] [--config FILE] ADDRESS...");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}
@@ -773,7 +763,7 @@ manual(int argc, char **argv, bool add)
 	struct rb_cli cli = {0};
 	const char *reason = NULL, *actor = NULL, *until = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "d:r:a:u:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:r:a:u:h", lo)) != -1) {
 		switch (c) {
 		case 'r':
 			reason = optarg;
@@ -791,8 +781,6 @@ manual(int argc, char **argv, bool add)
 			       add ? " [--until ISO8601]" : "");
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			return 2;
 		}
 	}

@@ -71,7 +71,7 @@ cmd_report_throttling(int argc, char **argv)
 	struct rb_cli cli = {0};
 	int fmt = RB_FMT_TEXT, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:f:t:F:o:d:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "s:f:t:F:o:d:h", lo)) != -1) {
 		switch (c) {
 		case 's':
 			since = optarg;
@@ -96,8 +96,6 @@ cmd_report_throttling(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			if (rb_cli_option(&cli, c, optarg))
-				break;
 			usage(stderr);
 			return 2;
 		}
