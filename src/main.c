@@ -61,7 +61,10 @@ help(FILE *f)
 		RB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %-34s %s\n", c->name, c->args, c->summary);
-	fputs("\n`rebound COMMAND --help` describes a command's options.\n"
+	fputs("\nCommands that use the database take --db CONNINFO and --config "
+	      "FILE\n(the configuration's db and [policy]; default "
+	      "/etc/rebound/rebound.conf).\n"
+	      "`rebound COMMAND --help` describes a command's options.\n"
 	      "Documentation: README.md and docs/ in the source tree.\n",
 	      f);
 }
