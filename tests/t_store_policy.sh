@@ -139,3 +139,13 @@ check "query reads db from \$REBOUND_CONFIG" 'echo "$out" | grep -q SUPPRESSED'
 printf 'soft_threshold = 0\n' >"$PG_DIR/bad.conf"
 check "a bad policy file is refused with file:line" '"$R" policy check --policy "$PG_DIR/bad.conf" 2>&1 | grep -q "bad.conf:1"'
 check "policy show prints the defaults" '"$R" policy show | grep -q "^soft_threshold = 3"'
+
+# the report rollup stays exact through replays (203: an UPDATE of the
+# policy columns only skips it; one of a grouped column does not)
+rollup_ok() { [ "$(pg_sql "SELECT (SELECT coalesce(sum(n), 0) FROM report_daily) = (SELECT count(*) FROM events WHERE kind IN ('complaint', 'bounce'))")" = t ]; }
+check "rollup total = complaint and bounce events after the replays" 'rollup_ok'
+before=$(pg_sql "SELECT md5(string_agg(day || key || n, ',' ORDER BY day, key)) FROM report_daily")
+pg_sql "UPDATE events SET policy_class = policy_class, policy_rule = policy_rule" >/dev/null
+check "an UPDATE of the policy columns leaves the rollup alone" '[ "$(pg_sql "SELECT md5(string_agg(day || key || n, '"','"' ORDER BY day, key)) FROM report_daily")" = "$before" ]'
+pg_sql "UPDATE events SET reason = 'rollupcheck' WHERE id = (SELECT min(id) FROM events WHERE kind = 'bounce')" >/dev/null
+check "an UPDATE of a grouped column moves the count" '[ "$(pg_sql "SELECT sum(n) FROM report_daily WHERE reason = '"'rollupcheck'"'")" = 1 ] && rollup_ok'
