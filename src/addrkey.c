@@ -203,10 +203,13 @@ put_lower(char *out, size_t cap, size_t *o, const unsigned char *s, size_t n)
 static size_t
 dot_len(const char *s)
 {
-	if (*s == '.')
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] == '.')
 		return 1;
-	if (!memcmp(s, "\xe3\x80\x82", 3) || !memcmp(s, "\xef\xbc\x8e", 3) ||
-	    !memcmp(s, "\xef\xbd\xa1", 3))
+	/* byte by byte: s is NUL-terminated, the NUL stops the match */
+	if ((u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x82) ||
+	    (u[0] == 0xef && u[1] == 0xbc && u[2] == 0x8e) ||
+	    (u[0] == 0xef && u[1] == 0xbd && u[2] == 0xa1))
 		return 3;
 	return 0;
 }
