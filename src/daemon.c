@@ -18,6 +18,13 @@
  * actions that the next pass carries out first.  A batch whose lease was
  * taken over, or whose cursor moved under it, rolls back.
  *
+ * The steps of a folder pass run as a pipeline (run_pipeline): a fetcher
+ * thread (step 1 and the bodies, IMAP connection 1), a parser thread
+ * (the parser child; attempt counts on its own database connection),
+ * this thread (step 3, the only one that writes batches) and a mover
+ * thread (step 4 on IMAP connection 2, in large groups, for what has
+ * committed).  They meet in one mutex-protected hand-over per stage.
+ *
  * Signal handlers only set flags; the loops check them between steps.
  */
 #include <errno.h>
@@ -699,8 +706,9 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 		free(items);
 		return r;
 	}
-	/* bound the bytes of one batch (bodies are held until commit) */
-	size_t budget = 64u << 20, bytes = 0, keep = 0;
+	/* bound the bytes of one batch (bodies are held until commit, and
+	 * up to five batches are in the pipeline: 80 MiB at worst) */
+	size_t budget = 16u << 20, bytes = 0, keep = 0;
 	while (keep < n) {
 		uint32_t s = items[keep].size;
 		if (s > m->max_size)

@@ -98,7 +98,9 @@ REBOUND_TEST_PARSER_CRASH=CRASHME REBOUND_TEST_PARSER_HANG=HANGME \
 is "pass with a crashing and a hanging mail exits 0" $? 0
 el=$(( $(date +%s) - start ))
 [ $el -le 15 ] && ok "hang bounded by the timeout (${el}s)" || no "hang took ${el}s"
-is "both quarantined after 3 attempts each" "$(pg_sql "SELECT string_agg(attempts::text, ',') FROM imap_attempts")" "3,3"
+# (on a loaded machine, under ASan, an ordinary mail may miss the 1 s
+# timeout once and be parsed on its retry: that is the retry working)
+is "both quarantined after 3 attempts each" "$(pg_sql "SELECT string_agg(attempts::text, ',') FROM imap_attempts WHERE attempts >= 3")" "3,3"
 r=$(pg_sql "SELECT string_agg(reason, '; ' ORDER BY reason) FROM imap_quarantine")
 case "$r" in "parser killed by signal 6 (3 attempts); parser timed out after 1 s (3 attempts)") ok "quarantine reasons name the failure" ;; *) no "quarantine reasons" "$r" ;; esac
 is "the other mails were processed" "$(dc_count alice INBOX) $(dc_count alice rebound/Quarantine)" "0 2"
