@@ -79,8 +79,10 @@ copy_headers(struct rb_arena *a, const struct rb_limits *lim,
 			rc = -1;
 		}
 		char *v = rb_squeeze(a, f->value, rl);
+		size_t vl = strlen(v);
 		out->v[out->n].name = rb_utf8_sanitize(a, f->name, f->name_len);
-		out->v[out->n].value = rb_utf8_sanitize(a, v, strlen(v));
+		out->v[out->n].value =
+		    rb_utf8_valid(v, vl) ? v : rb_utf8_sanitize(a, v, vl);
 		out->n++;
 	}
 	return rc;

@@ -1,7 +1,12 @@
 #include "text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 bool
 rb_next_line(const char *text, size_t len, size_t *pos, const char **line,
@@ -138,6 +143,36 @@ rb_fields_get(const struct rb_fields *f, const char *name)
 	return NULL;
 }
 
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static bool
+ascii_alpha(unsigned char c)
+{
+	c = ascii_lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
+/* Does hay[0..n) equal needle[0..n) ignoring ASCII case? */
+static bool
+eq_ci(const char *hay, const char *needle, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ascii_lower((unsigned char)hay[i]) !=
+		    ascii_lower((unsigned char)needle[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Candidates are positions where the first two bytes of the needle match
+ * (a letter compared with its 0x20 bit set, so both cases match and
+ * nothing else does); with SSE2, 16 positions per step.  The rules run
+ * dozens of fixed phrases over every bounce text, so this is hot.
+ */
 const char *
 rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
@@ -145,27 +180,44 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 		return hay;
 	if (hlen < nlen)
 		return NULL;
-	unsigned char f = (unsigned char)tolower((unsigned char)needle[0]);
-	unsigned char F = (unsigned char)toupper((unsigned char)needle[0]);
-	/* candidates from memchr (vectorised) for each case of the first
-	 * byte; the next of each is kept until passed */
-	size_t last = hlen - nlen;
-	const char *pf = memchr(hay, f, last + 1);
-	const char *pF = f == F ? NULL : memchr(hay, F, last + 1);
-	while (pf != NULL || pF != NULL) {
-		const char *p = pf == NULL ? pF
-				: pF == NULL ? pf
-				: (pf < pF ? pf : pF);
-		if (strncasecmp(p + 1, needle + 1, nlen - 1) == 0)
-			return p;
-		size_t next = (size_t)(p - hay) + 1;
-		if (next > last)
-			break;
-		if (p == pf)
-			pf = memchr(hay + next, f, last + 1 - next);
-		else
-			pF = memchr(hay + next, F, last + 1 - next);
+	const unsigned char *h = (const unsigned char *)hay;
+	unsigned char c0 = ascii_lower((unsigned char)needle[0]);
+	if (nlen == 1) {
+		for (size_t i = 0; i < hlen; i++)
+			if (ascii_lower(h[i]) == c0)
+				return hay + i;
+		return NULL;
 	}
+	unsigned char c1 = ascii_lower((unsigned char)needle[1]);
+	unsigned char f0 = ascii_alpha(c0) ? 0x20 : 0;
+	unsigned char f1 = ascii_alpha(c1) ? 0x20 : 0;
+	size_t last = hlen - nlen;	/* last candidate position */
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i v0 = _mm_set1_epi8((char)c0), v1 = _mm_set1_epi8((char)c1);
+	const __m128i m0 = _mm_set1_epi8((char)f0), m1 = _mm_set1_epi8((char)f1);
+	/* loads h[i..i+16]: needs i + 17 <= hlen */
+	for (; i + 17 <= hlen && i <= last; i += 16) {
+		__m128i b0 = _mm_loadu_si128((const __m128i *)(h + i));
+		__m128i b1 = _mm_loadu_si128((const __m128i *)(h + i + 1));
+		__m128i eq = _mm_and_si128(
+		    _mm_cmpeq_epi8(_mm_or_si128(b0, m0), v0),
+		    _mm_cmpeq_epi8(_mm_or_si128(b1, m1), v1));
+		unsigned mask = (unsigned)_mm_movemask_epi8(eq);
+		while (mask != 0) {
+			size_t pos = i + (size_t)__builtin_ctz(mask);
+			if (pos > last)
+				return NULL;
+			if (eq_ci(hay + pos + 2, needle + 2, nlen - 2))
+				return hay + pos;
+			mask &= mask - 1;
+		}
+	}
+#endif
+	for (; i <= last; i++)
+		if ((h[i] | f0) == c0 && (h[i + 1] | f1) == c1 &&
+		    eq_ci(hay + i + 2, needle + 2, nlen - 2))
+			return hay + i;
 	return NULL;
 }
 
@@ -186,6 +238,13 @@ rb_trim(char *s)
 	return s;
 }
 
+/* isspace() in the C locale (the program never sets another) */
+static bool
+ascii_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 char *
 rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 {
@@ -196,7 +255,7 @@ rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		if (c == 0)
 			continue;
-		if (isspace(c)) {
+		if (ascii_space(c)) {
 			sp = true;
 			continue;
 		}
@@ -249,11 +308,31 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Length of the run of ASCII bytes at s (8 at a time). */
+static size_t
+ascii_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i + 8 <= n) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+		i += 8;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
+}
+
 bool
 rb_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
+		i += ascii_run(p + i, n - i);
+		if (i >= n)
+			break;
 		size_t l = utf8_seq(p + i, n - i);
 		if (l == 0)
 			return false;

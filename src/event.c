@@ -1,9 +1,13 @@
 #include "event.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+
+#include "../parsers/text.h"
 
 static const char *const kind_names[] = {
 	[RB_KIND_UNKNOWN] = "unknown",	   [RB_KIND_BOUNCE] = "bounce",
@@ -123,13 +127,199 @@ rb_event_to_jansson(const struct rb_event *e)
 	return o;
 }
 
+/* A growable output buffer for the direct serialiser. */
+struct jbuf {
+	char *s;
+	size_t n, cap;
+};
+
+static void
+jb_reserve(struct jbuf *b, size_t more)
+{
+	if (b->n + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 512;
+	while (cap < b->n + more + 1)
+		cap *= 2;
+	char *s = realloc(b->s, cap);
+	if (s == NULL)
+		abort();
+	b->s = s;
+	b->cap = cap;
+}
+
+static void
+jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	jb_reserve(b, n);
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+}
+
+#define JB_LIT(b, lit) jb_put((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string as jansson writes it (compact, UTF-8 kept): '"', '\\'
+ * and control characters escaped, \b \f \n \r \t by name. */
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+	if (s == NULL) {
+		JB_LIT(b, "null");
+		return;
+	}
+	size_t n = strlen(s);
+	jb_reserve(b, n + 2);
+	b->s[b->n++] = '"';
+	size_t run = 0;	/* start of bytes copied as they are */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jb_put(b, s + run, i - run);
+		run = i + 1;
+		char esc[8];
+		switch (c) {
+		case '"':
+			JB_LIT(b, "\\\"");
+			break;
+		case '\\':
+			JB_LIT(b, "\\\\");
+			break;
+		case '\b':
+			JB_LIT(b, "\\b");
+			break;
+		case '\f':
+			JB_LIT(b, "\\f");
+			break;
+		case '\n':
+			JB_LIT(b, "\\n");
+			break;
+		case '\r':
+			JB_LIT(b, "\\r");
+			break;
+		case '\t':
+			JB_LIT(b, "\\t");
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			jb_put(b, esc, 6);
+			break;
+		}
+	}
+	jb_put(b, s + run, n - run);
+	jb_put(b, "\"", 1);
+}
+
+/* The same for text that may not be valid UTF-8 (a file name from the
+ * disk): invalid bytes become U+FFFD. */
+static void
+jb_str_utf8(struct jbuf *b, const char *s)
+{
+	if (s == NULL || rb_utf8_valid(s, strlen(s))) {
+		jb_str(b, s);
+		return;
+	}
+	struct rb_arena a;
+	rb_arena_init(&a);
+	jb_str(b, rb_utf8_sanitize(&a, s, strlen(s)));
+	rb_arena_free(&a);
+}
+
+/* ,"key": */
+static void
+jb_key(struct jbuf *b, const char *key, bool first)
+{
+	size_t n = strlen(key);
+	jb_reserve(b, n + 4);
+	if (!first)
+		b->s[b->n++] = ',';
+	b->s[b->n++] = '"';
+	memcpy(b->s + b->n, key, n);
+	b->n += n;
+	b->s[b->n++] = '"';
+	b->s[b->n++] = ':';
+}
+
+/*
+ * Written directly (not through jansson's object tree, which cost more
+ * than parsing the mail): the same keys in the same order and the same
+ * bytes as json_dumps(rb_event_to_jansson(e), JSON_COMPACT |
+ * JSON_PRESERVE_ORDER) for valid UTF-8 (tests/unit/test_event_json.c).
+ * Invalid UTF-8 is replaced by U+FFFD (jansson refused such strings).
+ */
 char *
 rb_event_to_json(const struct rb_event *e)
 {
-	json_t *o = rb_event_to_jansson(e);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (s == NULL)
-		s = strdup("{}");
-	return s;
+	struct jbuf b = {0};
+	const struct rb_original *o = &e->original;
+	const struct {
+		const char *key;
+		const char *v;
+	} tail[] = {
+	    {"status", e->status},
+	    {"smtp_code", e->smtp_code},
+	    {"action", e->action},
+	    {"diagnostic", e->diagnostic},
+	    {"reporting_mta", e->reporting_mta},
+	    {"remote_mta", e->remote_mta},
+	    {"smtp_command", e->smtp_command},
+	    {"arrival_date", e->arrival_date},
+	    {"feedback_type", e->feedback_type},
+	    {"user_agent", e->user_agent},
+	    {"source_ip", e->source_ip},
+	    {"reported_domain", e->reported_domain},
+	    {"auth_failure", e->auth_failure},
+	}, orig[] = {
+	    {"message_id", o->message_id}, {"from", o->from},
+	    {"to", o->to},		   {"subject", o->subject},
+	    {"date", o->date},		   {"list_id", o->list_id},
+	    {"feedback_id", o->feedback_id}, {"campaign", o->campaign},
+	}, end[] = {
+	    {"parser", e->parser},
+	    {"report_message_id", e->report_message_id},
+	    {"error", e->error},
+	};
+
+	jb_put(&b, "{", 1);
+	jb_key(&b, "file", true);
+	jb_str_utf8(&b, e->file);
+	if (e->index >= 0) {
+		char num[32];
+		int k = snprintf(num, sizeof(num), "%ld", e->index);
+		jb_key(&b, "index", false);
+		jb_put(&b, num, (size_t)k);
+	}
+	jb_key(&b, "kind", false);
+	jb_str(&b, rb_kind_name(e->kind));
+	jb_key(&b, "recipient", false);
+	jb_str_utf8(&b, e->recipient);
+	jb_key(&b, "sender", false);
+	jb_str_utf8(&b, e->sender);
+	jb_key(&b, "reason", false);
+	jb_str_utf8(&b, e->reason);
+	jb_key(&b, "hard", false);
+	if (e->hard < 0)
+		JB_LIT(&b, "null");
+	else if (e->hard)
+		JB_LIT(&b, "true");
+	else
+		JB_LIT(&b, "false");
+	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
+		jb_key(&b, tail[i].key, false);
+		jb_str_utf8(&b, tail[i].v);
+	}
+	jb_key(&b, "original", false);
+	jb_put(&b, "{", 1);
+	for (size_t i = 0; i < sizeof(orig) / sizeof(orig[0]); i++) {
+		jb_key(&b, orig[i].key, i == 0);
+		jb_str_utf8(&b, orig[i].v);
+	}
+	jb_put(&b, "}", 1);
+	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++) {
+		jb_key(&b, end[i].key, false);
+		jb_str_utf8(&b, end[i].v);
+	}
+	jb_put(&b, "}", 1);
+	b.s[b.n] = '\0';
+	return b.s;
 }

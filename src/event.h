@@ -79,8 +79,10 @@ const char *rb_kind_name(enum rb_kind k);
 int rb_kind_parse(const char *name, enum rb_kind *k);
 
 /*
- * Serialise one event as a single-line JSON object (jansson).  Returns a
- * malloc'ed string the caller frees, never NULL.
+ * Serialise one event as a single-line JSON object (the bytes jansson's
+ * compact dump of rb_event_to_jansson() gives, written directly; invalid
+ * UTF-8 becomes U+FFFD).  Returns a malloc'ed string the caller frees,
+ * never NULL.
  */
 char *rb_event_to_json(const struct rb_event *e);
 /* The same as a jansson object (json_t *), caller owns the reference. */

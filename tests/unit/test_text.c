@@ -1,4 +1,5 @@
 /* text: field blocks (folding, blank lines, limits) and byte helpers. */
+#include <ctype.h>
 #include <stdlib.h>
 
 #include "../../parsers/text.h"
@@ -171,6 +172,48 @@ test_helpers(void)
 	rb_arena_free(&a);
 }
 
+/* rb_memcasemem against a plain loop, on random texts over a small
+ * alphabet (case pairs, punctuation that differs from a letter only in
+ * bit 0x20, 8-bit bytes), every length around the 16-byte steps */
+static const char *
+naive_casemem(const char *h, size_t hl, const char *n, size_t nl)
+{
+	for (size_t i = 0; i + nl <= hl; i++) {
+		size_t k = 0;
+		while (k < nl && tolower((unsigned char)h[i + k]) ==
+				     tolower((unsigned char)n[k]))
+			k++;
+		if (k == nl)
+			return h + i;
+	}
+	return NULL;
+}
+
+static void
+test_memcasemem_random(void)
+{
+	static const char alpha[] = "aAbB@`[{ \xe9\xc9-_";
+	unsigned seed = 12345;
+	int bad = 0;
+	for (int round = 0; round < 20000; round++) {
+		char h[80], n[6];
+		seed = seed * 1103515245u + 12345u;
+		size_t hl = (seed >> 8) % 70, nl = 1 + (seed >> 20) % 5;
+		for (size_t i = 0; i < hl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		for (size_t i = 0; i < nl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			n[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		if (rb_memcasemem(h, hl, n, nl) != naive_casemem(h, hl, n, nl))
+			bad++;
+	}
+	T_OK(bad == 0, "rb_memcasemem agrees with a plain search (%d wrong)",
+	     bad);
+}
+
 int
 main(void)
 {
@@ -178,5 +221,6 @@ main(void)
 	test_field_limits();
 	test_get();
 	test_helpers();
+	test_memcasemem_random();
 	T_DONE();
 }
