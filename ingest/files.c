@@ -30,14 +30,24 @@ fail(struct walker *w, const char *path, const char *what)
 		w->ecb(w->ctx, path, what);
 }
 
-/* read up to max+1 bytes of fd into w->buf; returns bytes or -1 */
+/*
+ * Read fd into w->buf after its first n0 bytes, up to `limit` bytes in
+ * all; returns the bytes in the buffer or -1.  `size` is the file's size
+ * when known (a regular file), else -1: a read that reaches it is the
+ * last (no extra read just to see the end), which keeps a Maildir walk at
+ * open, fstat, read, close per message.
+ */
 static ssize_t
-read_fd(struct walker *w, int fd)
+read_fd(struct walker *w, int fd, size_t n0, size_t limit, long long size)
 {
-	size_t limit = w->max + 1, n = 0;
+	size_t n = n0;
+	if (size >= 0 && (unsigned long long)size + 1 < limit)
+		limit = (size_t)size + 1;	/* +1: a file that grew */
 	for (;;) {
 		if (n == w->cap) {
 			size_t nc = w->cap ? w->cap * 2 : 65536;
+			while (size >= 0 && nc < limit)
+				nc *= 2;
 			if (nc > limit + 1)
 				nc = limit + 1;
 			if (nc <= w->cap)
@@ -62,6 +72,9 @@ read_fd(struct walker *w, int fd)
 		if (r == 0)
 			break;
 		n += (size_t)r;
+		if (size >= 0 && n >= (unsigned long long)size &&
+		    (size_t)r < want)
+			break;	/* the whole file, in fewer bytes than asked */
 	}
 	return (ssize_t)n;
 }
@@ -109,14 +122,13 @@ do_file(struct walker *w, const char *path)
 		close(fd);
 		return;
 	}
-	char head[5];
-	bool mbox = pread(fd, head, 5, 0) == 5 && memcmp(head, "From ", 5) == 0;
-	size_t saved = w->max;
+	long long size = S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+	size_t max = w->max;
+	ssize_t n = read_fd(w, fd, 0, max + 1, size);
+	bool mbox = n >= 5 && memcmp(w->buf, "From ", 5) == 0;
 	/* an mbox holds many messages: allow 64 times the per-message limit */
-	if (mbox)
-		w->max = saved * 64;
-	ssize_t n = read_fd(w, fd);
-	w->max = saved;
+	if (mbox && (size_t)n > max)
+		n = read_fd(w, fd, (size_t)n, max * 64 + 1, size);
 	close(fd);
 	if (n < 0) {
 		fail(w, path, strerror(errno));
@@ -126,14 +138,20 @@ do_file(struct walker *w, const char *path)
 		split_mbox(w, path, w->buf, (size_t)n);
 		return;
 	}
-	size_t len = (size_t)n > saved + 1 ? saved + 1 : (size_t)n;
+	size_t len = (size_t)n > max + 1 ? max + 1 : (size_t)n;
 	emit(w, path, -1, w->buf, len, (unsigned long long)st.st_size);
 }
+
+struct entry {
+	char *name;
+	unsigned char type;	/* d_type: DT_REG and DT_DIR spare a stat */
+};
 
 static int
 cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct entry *)a)->name,
+		      ((const struct entry *)b)->name);
 }
 
 static bool
@@ -157,7 +175,7 @@ do_dir(struct walker *w, const char *path, int depth)
 		fail(w, path, strerror(errno));
 		return;
 	}
-	char **names = NULL;
+	struct entry *names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
@@ -170,7 +188,11 @@ do_dir(struct walker *w, const char *path, int depth)
 			if (names == NULL)
 				abort();
 		}
-		names[n++] = strdup(de->d_name);
+		names[n].name = strdup(de->d_name);
+		names[n].type = de->d_type;
+		if (names[n].name == NULL)
+			abort();
+		n++;
 	}
 	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_names);
@@ -182,25 +204,31 @@ do_dir(struct walker *w, const char *path, int depth)
 	maildir = maildir && is_dir(sub);
 
 	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i].name;
 		if (!w->stop) {
 			size_t pl = strlen(path);
 			int r = snprintf(sub, sizeof(sub), "%s%s%s", path,
 					 pl && path[pl - 1] == '/' ? "" : "/",
-					 names[i]);
+					 name);
 			if (r < 0 || (size_t)r >= sizeof(sub)) {
-				fail(w, names[i], "path too long");
+				fail(w, name, "path too long");
 			} else if (maildir) {
 				/* only cur/, new/ and Maildir++ folders */
-				if ((strcmp(names[i], "cur") == 0 ||
-				     strcmp(names[i], "new") == 0 ||
-				     names[i][0] == '.') &&
+				if ((strcmp(name, "cur") == 0 ||
+				     strcmp(name, "new") == 0 ||
+				     name[0] == '.') &&
 				    is_dir(sub))
 					do_dir(w, sub, depth + 1);
-			} else if (names[i][0] != '.') {
-				do_path(w, sub, depth + 1);
+			} else if (name[0] != '.') {
+				if (names[i].type == DT_REG)
+					do_file(w, sub);
+				else if (names[i].type == DT_DIR)
+					do_dir(w, sub, depth + 1);
+				else	/* links, unknown: stat decides */
+					do_path(w, sub, depth + 1);
 			}
 		}
-		free(names[i]);
+		free(names[i].name);
 	}
 	free(names);
 }
@@ -228,7 +256,7 @@ rb_files_walk(const char *const *paths, size_t npaths, size_t max_bytes,
 	struct walker w = {.max = max_bytes, .cb = cb, .ecb = ecb, .ctx = ctx};
 	for (size_t i = 0; i < npaths && !w.stop; i++) {
 		if (strcmp(paths[i], "-") == 0) {
-			ssize_t n = read_fd(&w, 0);
+			ssize_t n = read_fd(&w, 0, 0, w.max + 1, -1);
 			if (n < 0)
 				fail(&w, "-", strerror(errno));
 			else

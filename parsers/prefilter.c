@@ -450,23 +450,29 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 			break;
 		}
 	}
+	size_t total = 0;
+	for (size_t i = 0; i < s->n; i++)
+		total += s->l[i] - 2;
+	f->tri = malloc(total * sizeof(*f->tri));
+	if (f->tri == NULL)
+		abort();
+	size_t o = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = s->l[i];
 		char *lit = malloc(l + 1);
-		uint16_t *t = malloc((l - 2) * sizeof(*t));
-		if (lit == NULL || t == NULL)
+		if (lit == NULL)
 			abort();
 		memcpy(lit, s->v[i], l);
 		lit[l] = '\0';
+		f->off[i] = (unsigned)o;
 		uint32_t w = 0;
 		for (size_t k = 0; k < l; k++) {
 			w = ((w << 8) | (unsigned char)lit[k]) & 0xffffff;
 			if (k >= 2)
-				t[k - 2] = tri_hash(w);
+				f->tri[o++] = tri_hash(w);
 		}
 		f->lit[i] = lit;
 		f->len[i] = l;
-		f->tri[i] = t;
 	}
 	f->n = s->n;
 	free(s);
@@ -476,10 +482,10 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 void
 rb_prefilter_free(struct rb_prefilter *f)
 {
-	for (size_t i = 0; i < f->n; i++) {
+	for (size_t i = 0; i < f->n; i++)
 		free(f->lit[i]);
-		free(f->tri[i]);
-	}
+	free(f->tri);
+	f->tri = NULL;
 	f->n = 0;
 }
 
@@ -511,7 +517,7 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 	if (f->n == 0 || t->unsafe)
 		return true;
 	for (size_t i = 0; i < f->n; i++) {
-		const uint16_t *h = f->tri[i];
+		const uint16_t *h = f->tri + f->off[i];
 		size_t k, m = f->len[i] - 2;
 		for (k = 0; k < m; k++)
 			if (!(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))

@@ -33,14 +33,16 @@
 
 #define RB_PREFILTER_MAXLIT 64	/* alternatives in one literal set */
 #define RB_PREFILTER_MINLEN 3	/* shorter literals are not worth it */
-#define RB_TRIGRAM_BITS 15	/* 32768-bit map: 4 KiB */
+#define RB_TRIGRAM_BITS 13	/* 8192-bit map: 1 KiB, cheap to clear */
 
 struct rb_prefilter {
 	size_t n;		/* 0: no literal known, always run */
 	char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
 	size_t len[RB_PREFILTER_MAXLIT];
-	/* trigram hashes of each literal (len - 2 of them) */
-	uint16_t *tri[RB_PREFILTER_MAXLIT];
+	/* trigram hashes of all literals in one array (locality: a rule
+	 * check touches one block): literal i's len[i] - 2 start at off[i] */
+	uint16_t *tri;
+	unsigned off[RB_PREFILTER_MAXLIT];
 };
 
 /* Fill f from a pattern; f->n == 0 when no literal set was found.

@@ -23,42 +23,50 @@ xmalloc(size_t n)
 	return p;
 }
 
+#define SPARE_MAX 64	/* base-sized chunks kept by reset: 1 MiB */
+
 void
 rb_arena_init(struct rb_arena *a)
 {
 	a->head = NULL;
 	a->total = 0;
+	a->spare = NULL;
+	a->nspare = 0;
+}
+
+static void
+free_list(struct rb_arena_chunk *c)
+{
+	struct rb_arena_chunk *n;
+	for (; c != NULL; c = n) {
+		n = c->next;
+		free(c);
+	}
 }
 
 void
 rb_arena_free(struct rb_arena *a)
 {
-	struct rb_arena_chunk *c = a->head, *n;
-	for (; c != NULL; c = n) {
-		n = c->next;
-		free(c);
-	}
-	a->head = NULL;
-	a->total = 0;
+	free_list(a->head);
+	free_list(a->spare);
+	rb_arena_init(a);
 }
 
 void
 rb_arena_reset(struct rb_arena *a)
 {
-	struct rb_arena_chunk *c = a->head, *keep = NULL, *n;
-	/* keep the last (oldest, base-sized) chunk */
+	struct rb_arena_chunk *c = a->head, *n;
 	for (; c != NULL; c = n) {
 		n = c->next;
-		if (n == NULL && c->size == CHUNK_MIN)
-			keep = c;
-		else
+		if (c->size == CHUNK_MIN && a->nspare < SPARE_MAX) {
+			c->next = a->spare;
+			a->spare = c;
+			a->nspare++;
+		} else {
 			free(c);
+		}
 	}
-	if (keep != NULL) {
-		keep->used = 0;
-		keep->next = NULL;
-	}
-	a->head = keep;
+	a->head = NULL;
 	a->total = 0;
 }
 
@@ -73,8 +81,14 @@ rb_arena_alloc(struct rb_arena *a, size_t n)
 		abort();
 	if (c == NULL || c->size - c->used < need) {
 		size_t sz = need > CHUNK_MIN ? need : CHUNK_MIN;
-		c = xmalloc(sizeof(*c) + sz);
-		c->size = sz;
+		if (sz == CHUNK_MIN && a->spare != NULL) {
+			c = a->spare;
+			a->spare = c->next;
+			a->nspare--;
+		} else {
+			c = xmalloc(sizeof(*c) + sz);
+			c->size = sz;
+		}
 		c->used = 0;
 		c->next = a->head;
 		a->head = c;

@@ -17,11 +17,15 @@ struct rb_arena_chunk;
 struct rb_arena {
 	struct rb_arena_chunk *head;
 	size_t total;		/* bytes handed out, for limits and tests */
+	struct rb_arena_chunk *spare;	/* base-sized chunks kept by reset */
+	size_t nspare;
 };
 
 void rb_arena_init(struct rb_arena *a);
 void rb_arena_free(struct rb_arena *a);
-/* Free everything but keep the first chunk for reuse. */
+/* Free everything, keeping up to 1 MiB of base-sized chunks for reuse
+ * (a mail loop then stops calling malloc and free: flat memory, no heap
+ * trimming). */
 void rb_arena_reset(struct rb_arena *a);
 
 void *rb_arena_alloc(struct rb_arena *a, size_t n);	/* zeroed */
