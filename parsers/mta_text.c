@@ -234,11 +234,14 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 	while (i < n && line[i] == ' ')
 		i++;
 	/* optional reply code and enhanced status */
+	size_t code_at = i;
+	bool code = false;
 	if (i + 3 < n && isdigit((unsigned char)line[i]) &&
 	    isdigit((unsigned char)line[i + 1]) &&
 	    isdigit((unsigned char)line[i + 2]) &&
 	    (line[i + 3] == ' ' || line[i + 3] == '-')) {
 		i += 4;
+		code = true;
 		if (i + 1 < n && isdigit((unsigned char)line[i]) &&
 		    line[i + 1] == '.') {
 			size_t j = i;
@@ -296,6 +299,10 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 	}
 	while (i < n && (line[i] == ' ' || line[i] == '\t'))
 		i++;
+	if (code) {
+		/* "550 5.1.1 <addr>: text": the reply keeps its codes */
+		i = code_at;
+	}
 	*rest = line + i;
 	*rl = n - i;
 	return true;

@@ -15,10 +15,10 @@ disagreeing files.
 import argparse, collections, json, os, subprocess, sys
 
 FLOORS = {"recipients": 0.98, "reason": 0.92, "hard": 0.95}
-# What the parsers reach today (2026-11-29: 97.4% / 91.3% / 95.5%), enforced by
+# What the parsers reach today (2026-11-29: 97.4% / 91.6% / 95.7%), enforced by
 # tests/t_corpus_accuracy.sh so that accuracy can only go up.  Raise these as
 # the parsers improve; once they pass FLOORS, the test enforces FLOORS.
-RATCHET = {"recipients": 0.970, "reason": 0.910, "hard": 0.950}
+RATCHET = {"recipients": 0.970, "reason": 0.914, "hard": 0.955}
 
 def main():
     ap = argparse.ArgumentParser()
