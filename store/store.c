@@ -311,6 +311,17 @@ rb_copy_strn(struct rb_copybuf *b, const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	cb_grow(b, n * 2 + 8);
 	for (size_t i = 0; i < n;) {
+		/* the common case first: a run of printable ASCII */
+		size_t j = i;
+		while (j < n && s[j] >= 0x20 && s[j] < 0x80 && s[j] != '\\')
+			j++;
+		if (j > i) {
+			memcpy(b->p + b->n, s + i, j - i);
+			b->n += j - i;
+			i = j;
+			if (i == n)
+				break;
+		}
 		unsigned char c = s[i];
 		if (c == 0)
 			break;
