@@ -42,6 +42,30 @@ tok(const char *p, char *buf, size_t cap)
 	return p;
 }
 
+/* sscanf(t, "%d:%d:%d", ...) for a token of letters, digits and colons:
+ * the number of fields read (values saturate, and are then out of
+ * range for the caller's checks) */
+static int
+hms(const char *t, int *h, int *m, int *sec)
+{
+	int *f[3] = {h, m, sec};
+	int n = 0;
+	for (;;) {
+		if (!isdigit((unsigned char)*t))
+			return n;
+		int v = 0;
+		while (isdigit((unsigned char)*t)) {
+			if (v < 100000)
+				v = v * 10 + (*t - '0');
+			t++;
+		}
+		*f[n++] = v;
+		if (n == 3 || *t != ':')
+			return n;
+		t++;
+	}
+}
+
 int
 rb_date_parse(const char *s, time_t *out)
 {
@@ -59,7 +83,7 @@ rb_date_parse(const char *s, time_t *out)
 			continue;
 		}
 		if (strchr(t, ':') && hh < 0) {
-			if (sscanf(t, "%d:%d:%d", &hh, &mm, &ss) < 2)
+			if (hms(t, &hh, &mm, &ss) < 2)
 				return -1;
 			continue;
 		}
@@ -124,7 +148,23 @@ rb_date_iso(struct rb_arena *a, const char *s)
 	struct tm tm;
 	if (rb_date_parse(s, &t) < 0 || gmtime_r(&t, &tm) == NULL)
 		return NULL;
-	return rb_arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			       tm.tm_hour, tm.tm_min, tm.tm_sec);
+	int y = tm.tm_year + 1900;
+	if (y < 0 || y > 9999)
+		return NULL;	/* cannot happen: the year was checked */
+	/* "YYYY-MM-DDTHH:MM:SSZ" by hand (printf is most of the cost) */
+	const int v[6] = {y, tm.tm_mon + 1, tm.tm_mday,
+			  tm.tm_hour, tm.tm_min, tm.tm_sec};
+	static const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
+	char *o = rb_arena_alloc(a, 21), *q = o;
+	for (int i = 0; i < 6; i++) {
+		if (i == 0) {
+			*q++ = (char)('0' + v[0] / 1000);
+			*q++ = (char)('0' + v[0] / 100 % 10);
+		}
+		*q++ = (char)('0' + v[i] / 10 % 10);
+		*q++ = (char)('0' + v[i] % 10);
+		*q++ = sep[i];
+	}
+	*q = '\0';
+	return o;
 }

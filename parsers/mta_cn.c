@@ -54,10 +54,10 @@ has_any(const char *s, size_t n, const char *const *list)
 {
 	if (s == NULL)
 		return false;
-	for (size_t i = 0; list[i]; i++)
-		if (rb_strcasestr_n(s, n, list[i]) != NULL)
-			return true;
-	return false;
+	size_t k = 0;
+	while (list[k])
+		k++;
+	return rb_memcasemem_first(s, n, list, k, NULL) != NULL;
 }
 
 static bool

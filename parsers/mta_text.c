@@ -16,10 +16,10 @@ has_any(const char *hay, size_t n, const char *const *needles)
 {
 	if (hay == NULL || n == 0)
 		return false;
-	for (; *needles; needles++)
-		if (rb_strcasestr_n(hay, n, *needles) != NULL)
-			return true;
-	return false;
+	size_t k = 0;
+	while (needles[k])
+		k++;
+	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
 }
 
 static bool

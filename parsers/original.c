@@ -33,13 +33,9 @@ static const char *const markers[] = {
 bool
 rb_original_marker(const char *text, size_t len, size_t *marker, size_t *after)
 {
-	const char *best = NULL;
-	for (size_t i = 0; markers[i]; i++) {
-		size_t hl = best ? (size_t)(best - text) : len;
-		const char *p = rb_strcasestr_n(text, hl, markers[i]);
-		if (p != NULL)
-			best = p;
-	}
+	/* one pass for all markers: the earliest wins */
+	const char *best = rb_memcasemem_first(
+	    text, len, markers, sizeof(markers) / sizeof(markers[0]) - 1, NULL);
 	if (best == NULL)
 		return false;
 	const char *ls = best;

@@ -93,43 +93,57 @@ transcript_command(const char *text, size_t n)
 	return NULL;
 }
 
+/* phrases naming the failed command, and the command each names */
+static const char *const cmd_needles[] = {
+    "RCPT TO", "end of DATA", "MAIL FROM", "DATA command", ">>> DATA",
+    "in reply to DATA", "HELO", "EHLO", "STARTTLS",
+    /* qmail, GMX/Exim wording without the verb's argument */
+    "does not like recipient", "RCPT command",
+    /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
+    "in reply to RCPT",
+    "RCPT TO command", "after initial connection",
+};
+static const char *const cmd_verbs[] = {
+    "RCPT", "DATA", "MAIL", "DATA", "DATA", "DATA", "HELO", "EHLO",
+    "STARTTLS", "RCPT", "RCPT", "RCPT", "RCPT", "CONN",
+};
+#define NPHRASES (sizeof(cmd_needles) / sizeof(cmd_needles[0]))
+_Static_assert(sizeof(cmd_verbs) == sizeof(cmd_needles), "one verb a phrase");
+
+struct cmd_scan {
+	bool seen[NPHRASES];
+	size_t which;
+};
+
+/* Only the first (case-insensitive) occurrence of each phrase counts, and
+ * a case-sensitive hit on its first four bytes is required (the bare
+ * upper-case verbs are common words in prose): the earliest such
+ * occurrence wins, the first listed on a tie. */
+static bool
+cmd_hit(void *ctx, const char *where, size_t k)
+{
+	struct cmd_scan *c = ctx;
+	if (c->seen[k])
+		return false;
+	c->seen[k] = true;
+	if (strncmp(where, cmd_needles[k], 4) != 0)
+		return false;
+	c->which = k;
+	return true;
+}
+
 const char *
 rb_smtp_command_find(const char *text, size_t n)
 {
-	static const struct {
-		const char *needle;
-		const char *cmd;
-	} t[] = {
-	    {"RCPT TO", "RCPT"},	 {"end of DATA", "DATA"},
-	    {"MAIL FROM", "MAIL"},	 {"DATA command", "DATA"},
-	    {">>> DATA", "DATA"},	 {"in reply to DATA", "DATA"},
-	    {"HELO", "HELO"},		 {"EHLO", "EHLO"},
-	    {"STARTTLS", "STARTTLS"},
-	    /* qmail, GMX/Exim wording without the verb's argument */
-	    {"does not like recipient", "RCPT"},
-	    {"RCPT command", "RCPT"},
-	    /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
-	    {"in reply to RCPT", "RCPT"},
-	    {"RCPT TO command", "RCPT"},
-	    {"after initial connection", "CONN"},
-	};
 	const char *tc = transcript_command(text, n);
 	if (tc != NULL)
 		return tc;
-	const char *best = NULL;
-	const char *bestpos = NULL;
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		const char *p = rb_strcasestr_n(text, n, t[i].needle);
-		/* a case-sensitive hit on the upper-case verb is required
-		 * for the bare verbs, to avoid prose */
-		if (p && strncmp(p, t[i].needle, 4) != 0)
-			p = NULL;
-		if (p && (bestpos == NULL || p < bestpos)) {
-			best = t[i].cmd;
-			bestpos = p;
-		}
-	}
-	return best;
+	struct cmd_scan c;
+	memset(&c, 0, sizeof(c));
+	if (rb_memcasemem_each(text, n, cmd_needles, NPHRASES, cmd_hit, &c) ==
+	    NULL)
+		return NULL;
+	return cmd_verbs[c.which];
 }
 
 /* the paragraph (between blank lines) around text[at] */

@@ -8,6 +8,19 @@
 #include <emmintrin.h>
 #endif
 
+static unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static bool
+ascii_alpha(unsigned char c)
+{
+	c = ascii_lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
 bool
 rb_next_line(const char *text, size_t len, size_t *pos, const char **line,
 	     size_t *llen)
@@ -137,23 +150,13 @@ rb_fields_parse(struct rb_arena *a, const char *text, size_t len,
 const char *
 rb_fields_get(const struct rb_fields *f, const char *name)
 {
+	/* the first byte decides most comparisons without a call */
+	unsigned char c = ascii_lower((unsigned char)name[0]);
 	for (size_t i = 0; i < f->n; i++)
-		if (strcasecmp(f->v[i].name, name) == 0)
+		if (ascii_lower((unsigned char)f->v[i].name[0]) == c &&
+		    strcasecmp(f->v[i].name, name) == 0)
 			return f->v[i].value;
 	return NULL;
-}
-
-static unsigned char
-ascii_lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
-static bool
-ascii_alpha(unsigned char c)
-{
-	c = ascii_lower(c);
-	return c >= 'a' && c <= 'z';
 }
 
 /* Does hay[0..n) equal needle[0..n) ignoring ASCII case? */
@@ -221,6 +224,142 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 	return NULL;
 }
 
+/* the first-two-byte filter of one needle, as rb_memcasemem uses it */
+struct pair {
+	unsigned char c0, c1, f0, f1;
+};
+
+static struct pair
+pair_of(const char *needle)
+{
+	struct pair p;
+	p.c0 = ascii_lower((unsigned char)needle[0]);
+	p.c1 = ascii_lower((unsigned char)needle[1]);
+	p.f0 = ascii_alpha(p.c0) ? 0x20 : 0;
+	p.f1 = ascii_alpha(p.c1) ? 0x20 : 0;
+	return p;
+}
+
+#define MAXPAIRS 16
+
+/* Try every needle at pos (list order); true when fn stopped. */
+static bool
+try_at(const char *hay, size_t hlen, size_t pos, const char *const *needles,
+       const size_t *lens, size_t count, rb_casescan_fn fn, void *ctx)
+{
+	for (size_t k = 0; k < count; k++) {
+		if (lens[k] > hlen - pos)
+			continue;
+		if (eq_ci(hay + pos, needles[k], lens[k]) &&
+		    fn(ctx, hay + pos, k))
+			return true;
+	}
+	return false;
+}
+
+const char *
+rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
+		   size_t count, rb_casescan_fn fn, void *ctx)
+{
+	size_t lens[64];
+	struct pair pairs[MAXPAIRS];
+	size_t np = 0;
+	bool simd = count <= sizeof(lens) / sizeof(lens[0]);
+	if (!simd) {
+		/* many needles: one at a time, merged by position */
+		for (size_t pos = 0; pos < hlen; pos++)
+			for (size_t k = 0; k < count; k++) {
+				size_t l = strlen(needles[k]);
+				if (l <= hlen - pos &&
+				    eq_ci(hay + pos, needles[k], l) &&
+				    fn(ctx, hay + pos, k))
+					return hay + pos;
+			}
+		return NULL;
+	}
+	size_t minlen = (size_t)-1;
+	for (size_t k = 0; k < count; k++) {
+		lens[k] = strlen(needles[k]);
+		if (lens[k] < minlen)
+			minlen = lens[k];
+		if (lens[k] < 2) {
+			simd = false;
+			continue;
+		}
+		struct pair p = pair_of(needles[k]);
+		size_t j;
+		for (j = 0; j < np; j++)
+			if (pairs[j].c0 == p.c0 && pairs[j].c1 == p.c1)
+				break;
+		if (j == np) {
+			if (np == MAXPAIRS)
+				simd = false;
+			else
+				pairs[np++] = p;
+		}
+	}
+	if (count == 0 || minlen > hlen)
+		return NULL;
+	size_t i = 0;
+#ifdef __SSE2__
+	if (simd) {
+		const unsigned char *h = (const unsigned char *)hay;
+		__m128i v0[MAXPAIRS], v1[MAXPAIRS], m0[MAXPAIRS], m1[MAXPAIRS];
+		for (size_t j = 0; j < np; j++) {
+			v0[j] = _mm_set1_epi8((char)pairs[j].c0);
+			v1[j] = _mm_set1_epi8((char)pairs[j].c1);
+			m0[j] = _mm_set1_epi8((char)pairs[j].f0);
+			m1[j] = _mm_set1_epi8((char)pairs[j].f1);
+		}
+		for (; i + 17 <= hlen; i += 16) {
+			__m128i b0 = _mm_loadu_si128((const __m128i *)(h + i));
+			__m128i b1 = _mm_loadu_si128((const __m128i *)(h + i + 1));
+			__m128i any = _mm_setzero_si128();
+			for (size_t j = 0; j < np; j++)
+				any = _mm_or_si128(
+				    any,
+				    _mm_and_si128(
+					_mm_cmpeq_epi8(_mm_or_si128(b0, m0[j]),
+						       v0[j]),
+					_mm_cmpeq_epi8(_mm_or_si128(b1, m1[j]),
+						       v1[j])));
+			unsigned mask = (unsigned)_mm_movemask_epi8(any);
+			while (mask != 0) {
+				size_t pos = i + (size_t)__builtin_ctz(mask);
+				if (try_at(hay, hlen, pos, needles, lens, count,
+					   fn, ctx))
+					return hay + pos;
+				mask &= mask - 1;
+			}
+		}
+	}
+#endif
+	for (; i < hlen; i++)
+		if (try_at(hay, hlen, i, needles, lens, count, fn, ctx))
+			return hay + i;
+	return NULL;
+}
+
+static bool
+first_fn(void *ctx, const char *pos, size_t which)
+{
+	(void)pos;
+	*(size_t *)ctx = which;
+	return true;
+}
+
+const char *
+rb_memcasemem_first(const char *hay, size_t hlen, const char *const *needles,
+		    size_t count, size_t *which)
+{
+	size_t w = 0;
+	const char *p =
+	    rb_memcasemem_each(hay, hlen, needles, count, first_fn, &w);
+	if (which)
+		*which = w;
+	return p;
+}
+
 bool
 rb_startswith_ci(const char *s, const char *prefix)
 {
@@ -249,9 +388,49 @@ char *
 rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 {
 	char *out = rb_arena_alloc(a, n + 1);
-	size_t o = 0;
-	bool sp = true;	/* drop leading whitespace */
-	for (size_t i = 0; i < n; i++) {
+	size_t o = 0, i = 0;
+	bool sp = true;	/* whitespace pending (drops leading whitespace) */
+#ifdef __SSE2__
+	/* 16 bytes at a time while they need no change: no byte below 0x21
+	 * but single plain spaces.  o <= i always, so a 16-byte store at o
+	 * stays inside the n + 1 bytes. */
+	const __m128i sp20 = _mm_set1_epi8(0x20);
+	while (i + 16 <= n) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + i));
+		unsigned le = (unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(_mm_max_epu8(b, sp20), sp20));
+		unsigned ms = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sp20));
+		if (le != ms || (ms & (ms >> 1)) != 0 ||
+		    ((ms & 1) && (sp || o == 0))) {
+			/* tabs, line ends, NULs, runs: this block by hand */
+			for (size_t end = i + 16; i < end; i++) {
+				unsigned char c = (unsigned char)s[i];
+				if (c == 0)
+					continue;
+				if (ascii_space(c)) {
+					sp = true;
+					continue;
+				}
+				if (sp && o > 0)
+					out[o++] = ' ';
+				sp = false;
+				out[o++] = (char)c;
+			}
+			continue;
+		}
+		if (sp && o > 0)
+			out[o++] = ' ';
+		_mm_storeu_si128((__m128i *)(out + o), b);
+		o += 16;
+		i += 16;
+		sp = false;
+		if (ms & 0x8000) {
+			o--;	/* a final space is pending, like any other */
+			sp = true;
+		}
+	}
+#endif
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == 0)
 			continue;

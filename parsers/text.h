@@ -48,6 +48,21 @@ rb_strcasestr_n(const char *hay, size_t hlen, const char *needle)
 		n++;
 	return rb_memcasemem(hay, hlen, needle, n);
 }
+/*
+ * Many needles in one pass: fn(ctx, where, index) is called for every
+ * occurrence of needles[index] (ASCII case-insensitive), in order of
+ * position and, at one position, of index, until it returns true; the
+ * position it stopped at is returned (NULL: it never did).
+ */
+typedef bool (*rb_casescan_fn)(void *ctx, const char *where, size_t index);
+const char *rb_memcasemem_each(const char *hay, size_t hlen,
+			       const char *const *needles, size_t count,
+			       rb_casescan_fn fn, void *ctx);
+/* The earliest occurrence of any needle (the first listed wins a tie);
+ * *which is its index. */
+const char *rb_memcasemem_first(const char *hay, size_t hlen,
+				const char *const *needles, size_t count,
+				size_t *which);
 bool rb_startswith_ci(const char *s, const char *prefix);
 /* Trim ASCII whitespace in place at both ends (returns s moved forward). */
 char *rb_trim(char *s);

@@ -214,6 +214,97 @@ test_memcasemem_random(void)
 	     bad);
 }
 
+/* the one-pass search for many needles against one search per needle */
+static void
+test_memcasemem_many(void)
+{
+	static const char alpha[] = "aAbB@`-- ";
+	unsigned seed = 777;
+	int bad = 0;
+	for (int round = 0; round < 5000; round++) {
+		char h[120], nb[8][6];
+		const char *nv[8];
+		seed = seed * 1103515245u + 12345u;
+		size_t hl = (seed >> 8) % 110, nn = 1 + (seed >> 20) % 8;
+		for (size_t i = 0; i < hl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		for (size_t k = 0; k < nn; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t l = 1 + (seed >> 24) % 4;
+			for (size_t i = 0; i < l; i++) {
+				seed = seed * 1103515245u + 12345u;
+				nb[k][i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+			}
+			nb[k][l] = '\0';
+			nv[k] = nb[k];
+		}
+		const char *want = NULL;
+		size_t wk = 0;
+		for (size_t k = 0; k < nn; k++) {
+			const char *p = naive_casemem(h, hl, nv[k], strlen(nv[k]));
+			if (p != NULL && (want == NULL || p < want)) {
+				want = p;
+				wk = k;
+			}
+		}
+		size_t gk = 99;
+		const char *got = rb_memcasemem_first(h, hl, nv, nn, &gk);
+		if (got != want || (got != NULL && gk != wk))
+			bad++;
+	}
+	T_OK(bad == 0, "rb_memcasemem_first: earliest of many, first listed "
+		       "on a tie (%d wrong)",
+	     bad);
+}
+
+/* rb_squeeze (16 bytes at a time where nothing changes) against a plain
+ * loop, on random texts rich in blanks, line ends and NULs */
+static void
+test_squeeze_random(void)
+{
+	static const char alpha[] = "ab  \t\r\n\0\x01\xe9 c";
+	struct rb_arena a;
+	rb_arena_init(&a);
+	unsigned seed = 4242;
+	int bad = 0;
+	for (int round = 0; round < 20000; round++) {
+		char in[100], want[101];
+		seed = seed * 1103515245u + 12345u;
+		size_t n = (seed >> 8) % 90;
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly letters and single spaces, sometimes others */
+			unsigned r = (seed >> 16) % 40;
+			in[i] = r < 26 ? (char)('a' + r % 3)
+			       : r < 34 ? ' '
+					: alpha[r % (sizeof(alpha) - 1)];
+		}
+		size_t o = 0;
+		int sp = 1;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)in[i];
+			if (c == 0)
+				continue;
+			if (isspace(c)) {
+				sp = 1;
+				continue;
+			}
+			if (sp && o > 0)
+				want[o++] = ' ';
+			sp = 0;
+			want[o++] = (char)c;
+		}
+		want[o] = '\0';
+		if (strcmp(rb_squeeze(&a, in, n), want) != 0)
+			bad++;
+		rb_arena_reset(&a);
+	}
+	rb_arena_free(&a);
+	T_OK(bad == 0, "rb_squeeze agrees with a plain loop (%d wrong)", bad);
+}
+
 int
 main(void)
 {
@@ -222,5 +313,7 @@ main(void)
 	test_get();
 	test_helpers();
 	test_memcasemem_random();
+	test_memcasemem_many();
+	test_squeeze_random();
 	T_DONE();
 }
