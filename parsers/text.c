@@ -224,6 +224,7 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 	return NULL;
 }
 
+#ifdef __SSE2__
 /* the first-two-byte filter of one needle, as rb_memcasemem uses it */
 struct pair {
 	unsigned char c0, c1, f0, f1;
@@ -240,18 +241,39 @@ pair_of(const char *needle)
 	return p;
 }
 
+#endif
+
 #define MAXPAIRS 16
+
+/* Does hay[0..rem) start with needle (to its NUL), ignoring ASCII case? */
+static bool
+eq_ci_z(const unsigned char *hay, size_t rem, const char *needle)
+{
+	for (size_t i = 0;; i++) {
+		unsigned char c = (unsigned char)needle[i];
+		if (c == 0)
+			return true;
+		if (i >= rem || ascii_lower(hay[i]) != ascii_lower(c))
+			return false;
+	}
+}
 
 /* Try every needle at pos (list order); true when fn stopped. */
 static bool
-try_at(const char *hay, size_t hlen, size_t pos, const char *const *needles,
-       const size_t *lens, size_t count, rb_casescan_fn fn, void *ctx)
+try_at(const unsigned char *h, size_t hlen, size_t pos,
+       const char *const *needles, size_t count, rb_casescan_fn fn, void *ctx)
 {
+	unsigned char a = ascii_lower(h[pos]);
+	unsigned char b = pos + 1 < hlen ? ascii_lower(h[pos + 1]) : 0;
 	for (size_t k = 0; k < count; k++) {
-		if (lens[k] > hlen - pos)
+		const char *nd = needles[k];
+		if (ascii_lower((unsigned char)nd[0]) != a || nd[0] == 0)
 			continue;
-		if (eq_ci(hay + pos, needles[k], lens[k]) &&
-		    fn(ctx, hay + pos, k))
+		if (nd[1] != 0 &&
+		    (ascii_lower((unsigned char)nd[1]) != b ||
+		     !eq_ci_z(h + pos + 2, hlen - pos - 2, nd + 2)))
+			continue;
+		if (fn(ctx, (const char *)h + pos, k))
 			return true;
 	}
 	return false;
@@ -261,30 +283,18 @@ const char *
 rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		   size_t count, rb_casescan_fn fn, void *ctx)
 {
-	size_t lens[64];
+	const unsigned char *h = (const unsigned char *)hay;
+	size_t i = 0;
+	if (count == 0 || hlen == 0)
+		return NULL;
+#ifdef __SSE2__
 	struct pair pairs[MAXPAIRS];
 	size_t np = 0;
-	bool simd = count <= sizeof(lens) / sizeof(lens[0]);
-	if (!simd) {
-		/* many needles: one at a time, merged by position */
-		for (size_t pos = 0; pos < hlen; pos++)
-			for (size_t k = 0; k < count; k++) {
-				size_t l = strlen(needles[k]);
-				if (l <= hlen - pos &&
-				    eq_ci(hay + pos, needles[k], l) &&
-				    fn(ctx, hay + pos, k))
-					return hay + pos;
-			}
-		return NULL;
-	}
-	size_t minlen = (size_t)-1;
-	for (size_t k = 0; k < count; k++) {
-		lens[k] = strlen(needles[k]);
-		if (lens[k] < minlen)
-			minlen = lens[k];
-		if (lens[k] < 2) {
-			simd = false;
-			continue;
+	bool simd = true;
+	for (size_t k = 0; k < count && simd; k++) {
+		if (needles[k][0] == 0 || needles[k][1] == 0) {
+			simd = false;	/* a needle of one byte: no pair */
+			break;
 		}
 		struct pair p = pair_of(needles[k]);
 		size_t j;
@@ -298,12 +308,21 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 				pairs[np++] = p;
 		}
 	}
-	if (count == 0 || minlen > hlen)
-		return NULL;
-	size_t i = 0;
-#ifdef __SSE2__
+	/* the needles of each pair, in list order: a position matches one
+	 * pair at most (pairs are distinct lower-case byte pairs) */
+	unsigned char bucket[MAXPAIRS][64];
+	size_t nb[MAXPAIRS] = {0};
+	if (simd && count > 64)
+		simd = false;
+	for (size_t k = 0; simd && k < count; k++) {
+		struct pair p = pair_of(needles[k]);
+		for (size_t j = 0; j < np; j++)
+			if (pairs[j].c0 == p.c0 && pairs[j].c1 == p.c1) {
+				bucket[j][nb[j]++] = (unsigned char)k;
+				break;
+			}
+	}
 	if (simd) {
-		const unsigned char *h = (const unsigned char *)hay;
 		__m128i v0[MAXPAIRS], v1[MAXPAIRS], m0[MAXPAIRS], m1[MAXPAIRS];
 		for (size_t j = 0; j < np; j++) {
 			v0[j] = _mm_set1_epi8((char)pairs[j].c0);
@@ -326,16 +345,26 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 			unsigned mask = (unsigned)_mm_movemask_epi8(any);
 			while (mask != 0) {
 				size_t pos = i + (size_t)__builtin_ctz(mask);
-				if (try_at(hay, hlen, pos, needles, lens, count,
-					   fn, ctx))
-					return hay + pos;
 				mask &= mask - 1;
+				unsigned char a = ascii_lower(h[pos]);
+				unsigned char b = ascii_lower(h[pos + 1]);
+				size_t j = 0;
+				while (j < np &&
+				       (pairs[j].c0 != a || pairs[j].c1 != b))
+					j++;
+				for (size_t q = 0; j < np && q < nb[j]; q++) {
+					size_t k = bucket[j][q];
+					if (eq_ci_z(h + pos + 2, hlen - pos - 2,
+						    needles[k] + 2) &&
+					    fn(ctx, hay + pos, k))
+						return hay + pos;
+				}
 			}
 		}
 	}
 #endif
 	for (; i < hlen; i++)
-		if (try_at(hay, hlen, i, needles, lens, count, fn, ctx))
+		if (try_at(h, hlen, i, needles, count, fn, ctx))
 			return hay + i;
 	return NULL;
 }
