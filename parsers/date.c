@@ -127,16 +127,17 @@ rb_date_parse(const char *s, time_t *out)
 	if (day < 0 || mon < 0 || year < 1970 || year > 2200 || hh < 0 ||
 	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
 		return -1;
-	struct tm tm = {0};
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon;
-	tm.tm_mday = day;
-	tm.tm_hour = hh;
-	tm.tm_min = mm;
-	tm.tm_sec = ss == 60 ? 59 : ss;
-	time_t t0 = timegm(&tm);
-	if (t0 == (time_t)-1)
-		return -1;
+	/* timegm() without its normalisation machinery: days since the
+	 * epoch of the civil date (linear in the day, so "Feb 31" is
+	 * Mar 3 as timegm makes it) */
+	long y = year - (mon < 2), m = mon + 1;
+	long era = y / 400;	/* y >= 1969: no negative division */
+	long yoe = y - era * 400;
+	long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + day - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	long days = era * 146097 + doe - 719468;
+	time_t t0 = (time_t)days * 86400 + hh * 3600 + mm * 60 +
+		    (ss == 60 ? 59 : ss);
 	*out = t0 - (time_t)off * 60;
 	return 0;
 }

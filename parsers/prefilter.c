@@ -494,6 +494,7 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 {
 	memset(t->bits, 0, sizeof(t->bits));
 	t->unsafe = false;
+	t->nlist = 0;
 	const unsigned char *s = (const unsigned char *)text;
 	uint32_t w = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -501,7 +502,11 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 		if (i < 2)
 			continue;
 		uint16_t h = tri_hash(w);
-		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+		uint64_t bit = (uint64_t)1 << (h & 63);
+		if (!(t->bits[h >> 6] & bit)) {
+			t->bits[h >> 6] |= bit;
+			t->list[t->nlist++] = h;
+		}
 		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s */
 		if (w == 0xe284aa || (w >> 8) == 0xc5bf || (w & 0xffff) == 0xc5bf)
 			t->unsafe = true;
@@ -526,4 +531,85 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 			return true;
 	}
 	return false;
+}
+
+void
+rb_prefilter_index_build(struct rb_prefilter_index *ix,
+			 const struct rb_prefilter *const *sets, size_t n)
+{
+	const size_t nb = (size_t)1 << RB_TRIGRAM_BITS;
+	memset(ix, 0, sizeof(*ix));
+	ix->nsets = n;
+	ix->off = calloc(nb + 1, sizeof(*ix->off));
+	ix->always = malloc((n ? n : 1) * sizeof(*ix->always));
+	ix->sets = malloc((n ? n : 1) * sizeof(*ix->sets));
+	if (ix->off == NULL || ix->always == NULL || ix->sets == NULL)
+		abort();
+	if (n)
+		memcpy(ix->sets, sets, n * sizeof(*sets));
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sets[i]->n == 0)
+			ix->always[ix->nalways++] = (uint32_t)i;
+		for (size_t k = 0; k < sets[i]->n; k++) {
+			ix->off[sets[i]->tri[sets[i]->off[k]] + 1]++;
+			total++;
+		}
+	}
+	for (size_t h = 0; h < nb; h++)
+		ix->off[h + 1] += ix->off[h];
+	ix->ent = malloc((total ? total : 1) * sizeof(*ix->ent));
+	uint32_t *fill = malloc(nb * sizeof(*fill));
+	if (ix->ent == NULL || fill == NULL)
+		abort();
+	memcpy(fill, ix->off, nb * sizeof(*fill));
+	/* in set order within a bucket (any order would do) */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sets[i]->n; k++) {
+			uint16_t h = sets[i]->tri[sets[i]->off[k]];
+			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
+		}
+	free(fill);
+}
+
+void
+rb_prefilter_index_free(struct rb_prefilter_index *ix)
+{
+	free(ix->off);
+	free(ix->ent);
+	free(ix->always);
+	free(ix->sets);
+	memset(ix, 0, sizeof(*ix));
+}
+
+void
+rb_prefilter_index_scan(const struct rb_prefilter_index *ix,
+			const struct rb_trigrams *t, uint64_t *cand)
+{
+	size_t words = (ix->nsets + 63) / 64;
+	if (t->unsafe) {
+		memset(cand, 0xff, words * sizeof(*cand));
+		return;
+	}
+	memset(cand, 0, words * sizeof(*cand));
+	for (size_t i = 0; i < ix->nalways; i++)
+		cand[ix->always[i] >> 6] |= (uint64_t)1 << (ix->always[i] & 63);
+	for (size_t j = 0; j < t->nlist; j++) {
+		uint16_t h0 = t->list[j];
+		for (uint32_t e = ix->off[h0]; e < ix->off[h0 + 1]; e++) {
+			uint32_t set = ix->ent[e] >> 8, lit = ix->ent[e] & 0xff;
+			uint64_t bit = (uint64_t)1 << (set & 63);
+			if (cand[set >> 6] & bit)
+				continue;
+			const struct rb_prefilter *f = ix->sets[set];
+			const uint16_t *h = f->tri + f->off[lit];
+			size_t k, m = f->len[lit] - 2;
+			for (k = 1; k < m; k++)
+				if (!(t->bits[h[k] >> 6] &
+				      ((uint64_t)1 << (h[k] & 63))))
+					break;
+			if (k == m)
+				cand[set >> 6] |= bit;
+		}
+	}
 }

@@ -52,6 +52,8 @@ void rb_prefilter_free(struct rb_prefilter *f);
 
 struct rb_trigrams {
 	uint64_t bits[(1u << RB_TRIGRAM_BITS) / 64];
+	uint16_t list[1u << RB_TRIGRAM_BITS];	/* the hashes set, once each */
+	size_t nlist;
 	bool unsafe;		/* text holds U+212A or U+017F */
 };
 
@@ -59,5 +61,28 @@ void rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len);
 /* May the text contain one of f's literals?  true when f->n == 0. */
 bool rb_prefilter_may_match(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t);
+
+/*
+ * An index of many literal sets by the first trigram of every literal, so
+ * that one pass over a text's distinct trigrams marks the sets that may
+ * match, instead of testing every set (a rule file has hundreds).
+ */
+struct rb_prefilter_index {
+	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
+	uint32_t *ent;		/* set << 8 | literal, by first trigram */
+	uint32_t *always;	/* sets without literals */
+	size_t nalways, nsets;
+	const struct rb_prefilter **sets;	/* copy of the pointers */
+};
+
+/* Build over sets[0..n) (the sets stay owned by the caller and must
+ * outlive the index; the pointer array is copied). */
+void rb_prefilter_index_build(struct rb_prefilter_index *ix,
+			      const struct rb_prefilter *const *sets, size_t n);
+void rb_prefilter_index_free(struct rb_prefilter_index *ix);
+/* Set bit i of cand (n bits, cleared here) for every set i that may
+ * match the text: exactly the sets rb_prefilter_may_match() accepts. */
+void rb_prefilter_index_scan(const struct rb_prefilter_index *ix,
+			     const struct rb_trigrams *t, uint64_t *cand);
 
 #endif

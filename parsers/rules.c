@@ -56,6 +56,10 @@ rb_rules_free(struct rb_rules *r)
 		rule_free(&r->v[i]);
 	free(r->v);
 	pcre2_match_context_free(r->mctx);
+	if (r->pindex != NULL) {
+		rb_prefilter_index_free(r->pindex);
+		free(r->pindex);
+	}
 	free(r);
 }
 
@@ -284,6 +288,16 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 		rb_rules_free(rs);
 		return NULL;
 	}
+	/* the rules' literals by first trigram (rs->v no longer moves) */
+	const struct rb_prefilter **sets =
+	    malloc((rs->n ? rs->n : 1) * sizeof(*sets));
+	rs->pindex = malloc(sizeof(*rs->pindex));
+	if (sets == NULL || rs->pindex == NULL)
+		abort();
+	for (size_t i = 0; i < rs->n; i++)
+		sets[i] = &rs->v[i].pf;
+	rb_prefilter_index_build(rs->pindex, sets, rs->n);
+	free(sets);
 	return rs;
 }
 
@@ -330,6 +344,10 @@ host_ok(struct mstate *s, const struct rb_rule *rule)
 	return ok;
 }
 
+/* candidate rules of the text in hand: one bit a rule */
+#define MAXCAND 4096
+static _Thread_local uint64_t tl_cand[MAXCAND / 64];
+
 static const struct rb_rule *
 match(const struct rb_rules *r, enum rb_rule_field field, const char *text,
       size_t len, const char *host, bool scoped)
@@ -337,11 +355,21 @@ match(const struct rb_rules *r, enum rb_rule_field field, const char *text,
 	const struct rb_rule *res = NULL;
 	struct mstate s = {.r = r, .text = text, .len = len, .host = host};
 	memset(s.hostres, -1, sizeof(s.hostres));
+	bool indexed = r->pindex != NULL && r->n <= MAXCAND;
+	if (indexed) {
+		size_t n = len > r->lim.max_text ? r->lim.max_text : len;
+		rb_trigrams_build(&tl_tri, text, n);
+		s.built = true;
+		rb_prefilter_index_scan(r->pindex, &tl_tri, tl_cand);
+	}
 	for (size_t i = 0; i < r->n && res == NULL; i++) {
 		const struct rb_rule *rule = &r->v[i];
 		if (rule->field != field || (scoped && rule->host_re == NULL))
 			continue;
-		if (!may_match(&s, rule) || !host_ok(&s, rule))
+		if (indexed ? !(tl_cand[i >> 6] & ((uint64_t)1 << (i & 63)))
+			    : !may_match(&s, rule))
+			continue;
+		if (!host_ok(&s, rule))
 			continue;
 		if (run(r, rule->re, text, len) == 1)
 			res = rule;

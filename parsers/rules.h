@@ -68,6 +68,7 @@ struct rb_rules {
 	struct rb_limits lim;
 	void *mctx;		/* pcre2_match_context * with the limits */
 	unsigned nhosts;	/* distinct host patterns */
+	struct rb_prefilter_index *pindex;	/* all rules' literals */
 };
 
 /*

@@ -36,6 +36,36 @@ static const struct {
     {"::::::::::::::::::::::::::::::::::::", NULL},
 };
 
+/* the civil-date arithmetic against timegm() over every day of every
+ * month (days 1..31, so overflowing dates too) of 1970..2200 */
+static void
+test_against_timegm(void)
+{
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+					  "May", "Jun", "Jul", "Aug",
+					  "Sep", "Oct", "Nov", "Dec"};
+	int bad = 0;
+	for (int y = 1970; y <= 2200; y++)
+		for (int m = 0; m < 12; m++)
+			for (int d = 1; d <= 31; d++) {
+				char s[64];
+				snprintf(s, sizeof(s), "%d %s %d 13:45:59 +0130",
+					 d, mon[m], y);
+				struct tm tm = {0};
+				tm.tm_year = y - 1900;
+				tm.tm_mon = m;
+				tm.tm_mday = d;
+				tm.tm_hour = 13;
+				tm.tm_min = 45;
+				tm.tm_sec = 59;
+				time_t want = timegm(&tm) - 90 * 60, got;
+				if (rb_date_parse(s, &got) != 0 || got != want)
+					bad++;
+			}
+	T_OK(bad == 0, "dates agree with timegm over 1970-2200 (%d wrong)",
+	     bad);
+}
+
 int
 main(void)
 {
@@ -49,5 +79,6 @@ main(void)
 	T_OK(rb_date_parse("Thu, 01 Jan 1970 00:00:00 +0000", &t) == 0 && t == 0,
 	     "epoch");
 	rb_arena_free(&a);
+	test_against_timegm();
 	T_DONE();
 }
