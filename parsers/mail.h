@@ -4,6 +4,11 @@
  * text of the bounce itself, the machine-readable report parts, and the
  * headers of the returned original message.
  *
+ * The MIME structure comes from parsers/mime.c (a zero-copy scanner that
+ * finds what gmime's parser found, without building its object tree);
+ * only the parts the view needs are decoded, with gmime's base64,
+ * quoted-printable, RFC 2047 and charset-name functions.
+ *
  * All strings are UTF-8 (charsets converted, invalid bytes replaced),
  * NUL-terminated, and owned by the arena given to rb_mail_load().
  * Never re-serialises headers (gmime 3.2.13 can loop re-encoding hostile
