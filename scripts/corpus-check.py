@@ -19,6 +19,14 @@ FLOORS = {"recipients": 0.98, "reason": 0.92, "hard": 0.95}
 # tests/t_corpus_accuracy.sh so that accuracy can only go up.  Raise these as
 # the parsers improve; once they pass FLOORS, the test enforces FLOORS.
 RATCHET = {"recipients": 0.970, "reason": 0.914, "hard": 0.955}
+# Sisimai's spelling of "the report names no recipient" (a complaint whose
+# provider redacted the address).  rebound says recipient null there, never
+# a made-up address (docs/events.md), so the two are the same answer.
+NO_RECIPIENT = {"undisclosed-recipient-in-headers@libsisimai.org.invalid"}
+
+def want_rcpt(r):
+    a = r["recipient"].lower()
+    return "" if a in NO_RECIPIENT else a
 
 def main():
     ap = argparse.ArgumentParser()
@@ -75,7 +83,7 @@ def main():
                     s4_missed_found += 1
             continue
         n_files += 1
-        want_r = [r["recipient"].lower() for r in res]
+        want_r = [want_rcpt(r) for r in res]
         got_r = [(v["recipient"] or "").lower() for v in real]
         if set(want_r) == set(got_r):
             n_rcpt_eq += 1
@@ -90,7 +98,7 @@ def main():
             if i < len(s5) and len(s5) == len(res):
                 want_reason = s5[i]["reason"]; want_hard = s5[i]["hardbounce"]
             ev_n += 1
-            v = by_r.get(r["recipient"].lower())
+            v = by_r.get(want_rcpt(r))
             gr = v["reason"] if v else "(none)"
             gh = bool(v["hard"]) if v else None
             gs = (v["status"] or "") if v else "(none)"
