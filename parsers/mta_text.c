@@ -496,6 +496,41 @@ has_code(const char *s, size_t n)
 	return false;
 }
 
+/* The addresses of the bounce's own X-Failed-Recipients header ("a@x,
+ * b@y"), one event each, no diagnostic yet. */
+static int
+xfr_recipients(struct rb_ctx *c, const struct rb_text_dialect *d)
+{
+	const char *v = rb_mail_header(c->m, "X-Failed-Recipients");
+	size_t first = c->out->n;
+	int n = 0;
+	while (v != NULL && *v) {
+		size_t l = strcspn(v, ",");
+		char *r = rb_addr_normalize(c->a, v, l);
+		v += l;
+		if (*v == ',')
+			v++;
+		if (r == NULL || !rb_addr_plausible(r))
+			continue;
+		bool dup = false;
+		for (size_t i = first; i < c->out->n; i++)
+			if (strcasecmp(c->out->v[i].recipient, r) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		if ((unsigned)n >= c->opts->limits.max_recipients) {
+			c->error = "too many recipients in one report";
+			return 0;
+		}
+		struct rb_event *e = rb_ctx_add(c, d->name, r);
+		e->kind = (d->flags & RB_TD_DELAY) ? RB_KIND_DELAY
+						   : RB_KIND_BOUNCE;
+		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
+		n++;
+	}
+	return n;
+}
+
 int
 rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 {
@@ -631,6 +666,8 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 			    rb_smtp_command_near(text + rs, re - rs, addr);
 		n++;
 	}
+	if (n == 0 && (d->flags & RB_TD_XFR))
+		n = xfr_recipients(c, d);
 	if (n == 0)
 		return 0;
 	/* templates that explain the failure away from the address */

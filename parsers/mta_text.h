@@ -46,6 +46,10 @@
 				 * To/Cc/Received ("for local@domain") */
 #define RB_TD_TRAILING_ADDR 0x10	/* "Some reason: addr" lines name a
 					 * recipient; the text is the reason */
+#define RB_TD_XFR 0x40	/* when the region names no address (Exim's
+			 * "save to FILE" / "pipe to |cmd" deliveries),
+			 * the bounce's own X-Failed-Recipients header
+			 * names them; the region is the diagnostic */
 
 struct rb_text_dialect {
 	const char *name;	/* parser name in events */
