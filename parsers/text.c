@@ -554,12 +554,19 @@ rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n)
 {
 	if (s == NULL || n == 0)
 		return rb_arena_strdup(a, "");
-	if (rb_utf8_valid(s, n))
+	/* a NUL would end the C string and hide the rest of the text */
+	bool nul = memchr(s, '\0', n) != NULL;
+	if (!nul && rb_utf8_valid(s, n))
 		return rb_arena_strndup(a, s, n);
 	char *out = rb_arena_alloc(a, n * 3 + 1);
 	size_t o = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {
+		if (p[i] == 0) {
+			out[o++] = ' ';
+			i++;
+			continue;
+		}
 		size_t l = utf8_seq(p + i, n - i);
 		if (l == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);

@@ -169,6 +169,9 @@ test_helpers(void)
 	T_STR(rb_utf8_sanitize(&a, "ok", 2), "ok", "sanitize keeps valid text");
 	char *s = rb_utf8_sanitize(&a, "a\0b", 3);
 	T_OK(s[0] == 'a', "sanitize handles NUL bytes without crashing");
+	T_STR(s, "a b", "sanitize turns a NUL into a space (text goes on)");
+	T_STR(rb_utf8_sanitize(&a, "x\0\xff", 3), "x \xef\xbf\xbd",
+	      "sanitize: NUL and invalid byte together");
 	rb_arena_free(&a);
 }
 
