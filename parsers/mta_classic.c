@@ -208,7 +208,8 @@ static const struct rb_text_dialect dialects[] = {
     /* Sendmail V5 and other transcript-only bounces */
     {.name = "v5sendmail",
      .body = L("----- Transcript of session follows -----"),
-     .start = L("----- Transcript of session follows -----")},
+     .start = L("----- Transcript of session follows -----"),
+     .flags = RB_TD_DIAG_ABOVE},
     /* Postfix without a DSN part */
     {.name = "postfix",
      .body = L("This is the Postfix program", "This is the mail system at host",

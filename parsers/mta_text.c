@@ -563,6 +563,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	int n = 0;
 	size_t first = c->out->n;
 	pos = rs;
+	size_t group = rs;	/* RB_TD_DIAG_ABOVE: after the last recipient */
 	bool more = rb_next_line(text, re, &pos, &line, &ll);
 	while (more) {
 		char *addr = NULL;
@@ -596,6 +597,31 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		char diag[DIAG_MAX];
 		size_t dl = 0;
 		diag[0] = '\0';
+		const char *above_cmd = NULL;
+		if (d->flags & RB_TD_DIAG_ABOVE) {
+			/* the group above this line: its replies, then the
+			 * recipient's own text; the next line starts the
+			 * next group */
+			size_t gp = group, gend = (size_t)(line - text);
+			const char *gl;
+			size_t gll;
+			while (rb_next_line(text, gend, &gp, &gl, &gll)) {
+				/* a new SMTP session: what came before
+				 * concerned another host */
+				if (rb_strcasestr_n(gl, gll, "while talking to")) {
+					dl = 0;
+					diag[0] = '\0';
+					above_cmd = NULL;
+				} else if (gll > 4 && memcmp(gl, "<<< ", 4) == 0)
+					diag_add(diag, &dl, gl + 4, gll - 4);
+				else if (gll > 4 && memcmp(gl, ">>> ", 4) == 0)
+					above_cmd = rb_smtp_command_find(gl, gll);
+			}
+			diag_add(diag, &dl, rest, rl);
+			group = pos;
+			more = rb_next_line(text, re, &pos, &line, &ll);
+			goto add;
+		}
 		diag_add(diag, &dl, rest, rl);
 		unsigned lines = 0, paras = 0;
 		while ((more = rb_next_line(text, re, &pos, &line, &ll))) {
@@ -634,6 +660,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		/* a blank line right after the address: the reason may be
 		 * the next paragraph (Exim "For the following reason:") --
 		 * left to the region fallback below */
+	add:
 		if (addr == NULL || !rb_addr_plausible(addr))
 			continue;
 		struct rb_event *dup = NULL;
@@ -656,12 +683,15 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
 		if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
 			e->diagnostic = rb_arena_strndup(c->a, diag, dl);
-		if (dl > 0)
+		if (d->flags & RB_TD_DIAG_ABOVE)
+			e->smtp_command = above_cmd;
+		else if (dl > 0)
 			e->smtp_command = rb_smtp_command_find(diag, dl);
 		/* only a transcript line that names this recipient says
 		 * at which command it failed (a whole transcript would give
 		 * the first command of the session) */
-		if (e->smtp_command == NULL && !(d->flags & RB_TD_REGION_DIAG))
+		if (e->smtp_command == NULL &&
+		    !(d->flags & (RB_TD_REGION_DIAG | RB_TD_DIAG_ABOVE)))
 			e->smtp_command =
 			    rb_smtp_command_near(text + rs, re - rs, addr);
 		n++;

@@ -46,6 +46,12 @@
 				 * To/Cc/Received ("for local@domain") */
 #define RB_TD_TRAILING_ADDR 0x10	/* "Some reason: addr" lines name a
 					 * recipient; the text is the reason */
+#define RB_TD_DIAG_ABOVE 0x80	/* transcript whose recipient line closes
+				 * its group (Sendmail V5: ">>> CMD",
+				 * "<<< reply", then "550 <addr>... text"):
+				 * the "<<<" replies above it since the
+				 * previous recipient are its diagnostic,
+				 * the ">>>" above it its command */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header
