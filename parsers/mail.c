@@ -17,7 +17,12 @@ struct walk {
 	struct rb_mail *m;
 	struct rb_text *texts;
 	size_t ntexts, captexts;
+	bool nest;	/* an attached delivery report becomes m->nested */
 };
+
+static void view_of(struct rb_arena *a, const struct rb_limits *lim,
+		    const struct rb_mime_part *top, struct rb_mail *m,
+		    bool nest);
 
 /* UTF-8-safe, whitespace-squeezed arena copy of a gmime string */
 static char *
@@ -296,6 +301,18 @@ text_part(struct walk *w, const struct rb_mime_part *p, size_t *len)
 	return s;
 }
 
+/* A message whose own structure says it is a delivery status report
+ * (RFC 3464's multipart/report; report-type=delivery-status). */
+static bool
+is_delivery_report(const struct rb_mime_part *msg)
+{
+	return msg->kind == RB_MIME_MULTIPART &&
+	       strcmp(msg->type, "multipart/report") == 0 &&
+	       msg->report_type != NULL &&
+	       (strcasecmp(msg->report_type, "delivery-status") == 0 ||
+		strcasecmp(msg->report_type, "global-delivery-status") == 0);
+}
+
 static void
 set_orig(struct walk *w, const struct rb_mime_part *msg)
 {
@@ -357,8 +374,23 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 	if (p->kind == RB_MIME_MESSAGE) {
 		if (p->child == NULL)
 			return;
-		if (!in_orig && !m->has_orig)
+		if (!in_orig && !m->has_orig) {
 			set_orig(w, p->child);
+			/* the returned message is itself a delivery report
+			 * (a relay or filter bounced the bounce, or passed
+			 * it on inside a notice of its own): keep a view of
+			 * it, read when the outer mail names nobody */
+			if (w->nest && m->error == NULL &&
+			    is_delivery_report(p->child)) {
+				struct rb_mail *n =
+				    rb_arena_alloc(w->a, sizeof(*n));
+				view_of(w->a, w->lim, p->child, n, false);
+				if (n->error != NULL)
+					m->error = n->error;
+				else
+					m->nested = n;
+			}
+		}
 		walk(w, p->child, true);
 		return;
 	}
@@ -543,7 +575,22 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 		m->error = mm.error;
 		return m->error ? -1 : 0;
 	}
+	view_of(a, lim, top, m, true);
+	if (m->error == NULL)
+		m->error = mm.error;
+	return m->error ? -1 : 0;
+}
 
+/* The view of a scanned message: the mail itself (nest: an attached
+ * delivery report gets a view of its own), or such a report. */
+static void
+view_of(struct rb_arena *a, const struct rb_limits *lim,
+	const struct rb_mime_part *top, struct rb_mail *m, bool nest)
+{
+	if (!nest) {
+		memset(m, 0, sizeof(*m));
+		m->body = "";
+	}
 	if (copy_headers(a, lim, top, &m->hdr) < 0)
 		m->error = "header too long or too many";
 	m->subject = decoded_header(a, top, "Subject", true);
@@ -562,10 +609,8 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 	if (top->report_type)
 		m->report_type = lower_dup(a, top->report_type);
 
-	struct walk w = {.a = a, .lim = lim, .m = m};
+	struct walk w = {.a = a, .lim = lim, .m = m, .nest = nest};
 	walk(&w, top, false);
-	if (m->error == NULL)
-		m->error = mm.error;
 	m->texts = w.texts;
 	m->ntexts = w.ntexts;
 	size_t total = 0;
@@ -594,7 +639,6 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 			m->orig_subject = os;
 		}
 	}
-	return m->error ? -1 : 0;
 }
 
 const char *

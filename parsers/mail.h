@@ -62,6 +62,11 @@ struct rb_mail {
 	const char *orig_body;	/* text of the original, if any (bounded) */
 	size_t orig_body_len;
 
+	/* the returned message when it is itself a delivery report
+	 * (multipart/report; report-type=delivery-status): a bounce carried
+	 * inside another notice.  Its own `nested` is always NULL. */
+	const struct rb_mail *nested;
+
 	unsigned parts;		/* MIME parts seen */
 	unsigned depth;		/* deepest nesting seen */
 	const char *error;	/* limit exceeded: which, else NULL */

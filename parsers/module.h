@@ -28,6 +28,9 @@ struct rb_ctx {
 	const struct rb_mail *m;
 	struct rb_events *out;
 	const char *error;	/* a module may report a limit here */
+	unsigned depth;		/* 0, or 1 inside a carried bounce */
+	bool finished;		/* the events were finished by
+				 * rb_parse_view() with their own mail */
 };
 
 struct rb_module {
@@ -67,6 +70,14 @@ const char *rb_smtp_command_near(const char *text, size_t n,
  * returns the events added. */
 int rb_dsn_parse_blocks(struct rb_ctx *c, const char *module,
 			const char *text, size_t len);
+/* Read a bounce carried inside this mail (an attached delivery report,
+ * a forwarded bounce) as a mail of its own: the modules run on `inner`
+ * and its events are finished with it (its original, its dates).  Only
+ * one level deep.  Returns the events added (0 when it names nobody:
+ * nothing is added then). */
+int rb_parse_view(struct rb_ctx *c, const struct rb_mail *inner);
+/* Forwarded and carried bounces (parsers/mta_forward.c). */
+extern const struct rb_module rb_mod_forwarded;
 /* Add an event for recipient with the module's name set. */
 struct rb_event *rb_ctx_add(struct rb_ctx *c, const char *module,
 			    const char *recipient);

@@ -47,6 +47,10 @@ const struct rb_module *const rb_modules[] = {
      * so a DSN part wins over its human-readable twin; before rfc3834,
      * because Exim and others mark bounces Auto-Submitted. */
     &rb_mod_mta_classic,
+    /* a bounce carried inside a mail that names nobody by itself: an
+     * attached delivery report, a forwarded bounce (parsers/mta_forward.c);
+     * after every bounce parser, before rfc3834 */
+    &rb_mod_forwarded,
     &rb_mod_rfc3834,
     NULL,
 };

@@ -452,13 +452,15 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 	}
 }
 
+static size_t parse_view(struct rb_arena *a, const struct rb_parse_opts *o,
+			 const struct rb_mail *mp_, struct rb_events *out,
+			 unsigned depth);
+
 size_t
 rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
 		 const struct rb_parse_opts *o, struct rb_events *out)
 {
 	struct rb_mail m;
-	size_t first = out->n;
-	struct rb_ctx c = {.a = a, .opts = o, .m = &m, .out = out};
 
 	if (rb_mail_load(a, buf, len, &o->limits, &m) < 0) {
 		struct rb_event *e = rb_events_add(out);
@@ -468,6 +470,38 @@ rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
 		e->report_message_id = strip_brackets(a, m.message_id);
 		return 1;
 	}
+	return parse_view(a, o, &m, out, 0);
+}
+
+int
+rb_parse_view(struct rb_ctx *c, const struct rb_mail *inner)
+{
+	if (c->depth > 0 || inner == NULL || inner->error != NULL)
+		return 0;
+	size_t first = c->out->n;
+	parse_view(c->a, c->opts, inner, c->out, c->depth + 1);
+	size_t n = c->out->n - first;
+	bool named = false;
+	for (size_t i = first; i < c->out->n; i++)
+		if (c->out->v[i].kind != RB_KIND_UNKNOWN)
+			named = true;
+	if (!named) {
+		c->out->n = first;
+		return 0;
+	}
+	c->finished = true;
+	return (int)n;
+}
+
+static size_t
+parse_view(struct rb_arena *a, const struct rb_parse_opts *o,
+	   const struct rb_mail *mp_, struct rb_events *out, unsigned depth)
+{
+	const struct rb_mail m = *mp_;
+	size_t first = out->n;
+	struct rb_ctx c = {.a = a, .opts = o, .m = mp_, .out = out,
+			   .depth = depth};
+
 	for (const struct rb_module *const *mp = rb_modules; *mp; mp++) {
 		const struct rb_module *mod = *mp;
 		if (!mod->detect(&c))
@@ -487,7 +521,10 @@ rb_parse_message(struct rb_arena *a, const char *buf, size_t len,
 		if (n > 0)
 			break;
 		out->n = first;
+		c.finished = false;
 	}
+	if (c.finished)	/* a carried bounce, finished with its own mail */
+		return out->n - first;
 	if (out->n == first) {
 		struct rb_event *e = rb_events_add(out);
 		e->kind = RB_KIND_UNKNOWN;
