@@ -48,6 +48,8 @@ extern const struct rb_module rb_mod_rfc3464;
 extern const struct rb_module rb_mod_rfc3834;
 /* Plain-text MTA dialects (parsers/mta_classic.c). */
 extern const struct rb_module rb_mod_mta_classic;
+/* Those of them read before rfc3464 (RB_TD_BEFORE_DSN). */
+extern const struct rb_module rb_mod_mta_early;
 /* DSN blocks found in plain text (parsers/mta_dsntext.c). */
 extern const struct rb_module rb_mod_dsn_text;
 /* Chinese-language provider NDRs (parsers/mta_cn.c). */

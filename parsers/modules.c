@@ -15,6 +15,9 @@ const struct rb_module *const rb_modules[] = {
      * them (parsers/mta_amazon.c, only DSNs from amazonses.com with the
      * "(delivery attempts: N)" wrapper) */
     &rb_mod_amazonses_dsn,
+    /* dialects-a: carrier templates whose DSN part carries no
+     * Diagnostic-Code while the text names the reason (EZweb) */
+    &rb_mod_mta_early,
     &rb_mod_rfc3464,
     /* dialects-b (mta_b.h): plain-text and JSON bounces of providers and
      * commercial MTAs.  Below rfc3464 because a real delivery-status part

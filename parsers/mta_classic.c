@@ -67,7 +67,7 @@ static const struct rb_text_dialect dialects[] = {
     /* EZweb (au): "<addr>" lines, the reason around them */
     {.name = "ezweb",
      .from = L("ezweb.ne.jp"),
-     .flags = RB_TD_REGION_DIAG},
+     .flags = RB_TD_REGION_DIAG | RB_TD_BEFORE_DSN},
     /* fml mailing list manager */
     {.name = "fml",
      .header = L("X-MLServer: fml"),
@@ -248,13 +248,15 @@ detect(const struct rb_ctx *c)
 }
 
 static int
-parse(struct rb_ctx *c)
+parse_dialects(struct rb_ctx *c, unsigned need)
 {
 	/* try every matching dialect in order: a template may match the
 	 * evidence but name no recipient the way the dialect expects */
 	struct rb_td_view v;
 	rb_td_view_init(c, &v);
 	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
+		if ((dialects[i].flags & need) != need)
+			continue;
 		if (!rb_text_dialect_detect(c, &v, &dialects[i]))
 			continue;
 		int n = rb_text_dialect_parse(c, &dialects[i]);
@@ -264,4 +266,25 @@ parse(struct rb_ctx *c)
 	return 0;
 }
 
+static int
+parse(struct rb_ctx *c)
+{
+	return parse_dialects(c, 0);
+}
+
+/* the dialects whose text says more than their DSN part */
+static bool
+detect_early(const struct rb_ctx *c)
+{
+	return c->m->dsn != NULL && detect(c);
+}
+
+static int
+parse_early(struct rb_ctx *c)
+{
+	return parse_dialects(c, RB_TD_BEFORE_DSN);
+}
+
 const struct rb_module rb_mod_mta_classic = {"mta-classic", detect, parse};
+const struct rb_module rb_mod_mta_early = {"mta-early", detect_early,
+					   parse_early};

@@ -52,6 +52,10 @@
 				 * the "<<<" replies above it since the
 				 * previous recipient are its diagnostic,
 				 * the ">>>" above it its command */
+#define RB_TD_BEFORE_DSN 0x100	/* the template's text says more than its
+				 * DSN part (EZweb: no Diagnostic-Code, the
+				 * reason is a sentence of the text): read
+				 * before rfc3464 (rb_mod_mta_early) */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header
