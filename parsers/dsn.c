@@ -136,6 +136,58 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 	return 1;
 }
 
+/* "5.1.10 (host/domain does not accept mail)" -> the comment, or NULL */
+static const char *
+status_comment(struct rb_arena *a, const char *status)
+{
+	if (status == NULL)
+		return NULL;
+	const char *o = strchr(status, '(');
+	if (o == NULL)
+		return NULL;
+	o++;
+	const char *e = strrchr(o, ')');
+	size_t n = e ? (size_t)(e - o) : strlen(o);
+	bool word = false;
+	for (size_t i = 0; i + 2 < n && !word; i++)
+		word = isalpha((unsigned char)o[i]) &&
+		       isalpha((unsigned char)o[i + 1]) &&
+		       isalpha((unsigned char)o[i + 2]);
+	return word ? rb_squeeze(a, o, n) : NULL;
+}
+
+/* Sendmail's status line for one recipient: "<addr>... text" (or
+ * "addr... text") at the start of a line; the text, or NULL. */
+static const char *
+status_line(struct rb_ctx *c, const char *body, size_t len, const char *rcpt)
+{
+	size_t rl = strlen(rcpt), pos = 0, ll;
+	const char *line;
+	for (int lines = 0;
+	     lines < 2000 && rb_next_line(body, len, &pos, &line, &ll);
+	     lines++) {
+		size_t i = 0;
+		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		bool br = i < ll && line[i] == '<';
+		i += br;
+		if (ll - i < rl + 4 || strncasecmp(line + i, rcpt, rl) != 0)
+			continue;
+		i += rl;
+		if (br) {
+			if (line[i] != '>')
+				continue;
+			i++;
+		}
+		if (ll - i < 4 || memcmp(line + i, "... ", 4) != 0)
+			continue;
+		i += 4;
+		if (ll > i)
+			return rb_squeeze(c->a, line + i, ll - i);
+	}
+	return NULL;
+}
+
 /*
  * A DSN without Diagnostic-Code: the remote reply is often in the human-
  * readable part (Sendmail's "Transcript of session follows", "<<< 550
@@ -301,6 +353,16 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 			    rb_smtp_command_near(body, blen, e->recipient);
 		if (e->smtp_command == NULL && e->diagnostic == NULL)
 			e->smtp_command = rb_smtp_command_find(body, blen);
+		/* Sendmail's own line for the recipient in the transcript
+		 * ("<addr>... Deferred: Connection refused by mx") */
+		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
+			e->diagnostic =
+			    status_line(c, body, blen, e->recipient);
+		/* the reporting MTA's words in the Status field's comment
+		 * ("5.1.10 (host/domain does not accept mail)": Oracle
+		 * Messaging Server) */
+		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
+			e->diagnostic = status_comment(c->a, e->status);
 		/* no reply either: the human-readable part's sentence
 		 * about this recipient explains the failure */
 		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
