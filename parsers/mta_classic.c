@@ -25,7 +25,9 @@ static const struct rb_text_dialect dialects[] = {
     /* m-FILTER (Japanese appliance): "-------server message" blocks */
     {.name = "mfilter",
      .header = L("X-Mailer: m-FILTER"),
-     .cut = L("-------original message")},
+     .cut = L("-------original message", "-------original mail info"),
+     .diag_block = L("-------server message"),
+     .cmd_block = L("-------SMTP command")},
     /* Active!Hunter: Sendmail-like, ">>> addr <addr>" */
     {.name = "activehunter",
      .header = L("Content-Type: Active!Hunter"),
@@ -35,10 +37,12 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("Message details:"),
      .from = DAEMON,
      .labels = L("RCPT TO:"),
+     .diag_block = L("Error message below:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_REGION_DIAG},
     {.name = "apachejames",
      .header = L("X-Mailer: JAMES"),
      .labels = L("RCPT TO:"),
+     .diag_block = L("Error message below:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_REGION_DIAG},
     /* X6: "The following recipients returned permanent errors: addr." */
     {.name = "x6",

@@ -496,6 +496,46 @@ has_code(const char *s, size_t n)
 	return false;
 }
 
+/* The lines after the heading line (one of `heads`) up to a blank or
+ * separator line, squeezed; only its first line when `one`. */
+static const char *
+block_after(struct rb_ctx *c, const char *text, size_t len, size_t rs,
+	    const char *const *heads, bool one)
+{
+	size_t pos = rs, ll;
+	const char *line;
+	while (rb_next_line(text, len, &pos, &line, &ll)) {
+		if (!has_any(line, ll, heads))
+			continue;
+		size_t b = pos, e = pos;
+		while (rb_next_line(text, len, &pos, &line, &ll)) {
+			if (blank(line, ll) || separator(line, ll))
+				break;
+			e = (size_t)(line - text) + ll;
+			if (one)
+				break;
+			if (e - b > DIAG_MAX)
+				break;
+		}
+		return e > b ? rb_squeeze(c->a, text + b, e - b) : NULL;
+	}
+	return NULL;
+}
+
+/* "DATA", "RCPT TO:<...>", "MAIL FROM:" ... -> the command's name */
+static const char *
+command_word(const char *s)
+{
+	static const char *const cmds[] = {"RCPT", "MAIL", "DATA", "HELO",
+					   "EHLO", "STARTTLS", "AUTH", NULL};
+	while (*s == ' ')
+		s++;
+	for (const char *const *k = cmds; *k; k++)
+		if (strncasecmp(s, *k, strlen(*k)) == 0)
+			return *k;
+	return NULL;
+}
+
 static bool
 generated_by(const char *line, size_t n)
 {
@@ -738,6 +778,21 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		n = xfr_recipients(c, d);
 	if (n == 0)
 		return 0;
+	if (d->diag_block || d->cmd_block) {
+		const char *bd = d->diag_block
+				     ? block_after(c, text, len, rs, d->diag_block, false)
+				     : NULL;
+		const char *bc = d->cmd_block
+				     ? block_after(c, text, len, rs, d->cmd_block, true)
+				     : NULL;
+		const char *cmd = bc ? command_word(bc) : NULL;
+		for (size_t i = first; i < c->out->n; i++) {
+			if (bd != NULL)
+				c->out->v[i].diagnostic = bd;
+			if (cmd != NULL)
+				c->out->v[i].smtp_command = cmd;
+		}
+	}
 	/* templates that explain the failure away from the address */
 	const char *region = NULL;
 	for (size_t i = first; i < c->out->n; i++) {

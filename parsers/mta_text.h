@@ -78,6 +78,11 @@ struct rb_text_dialect {
 	const char *const *start;	/* region starts after this line */
 	const char *const *cut;	/* region ends at this line */
 	const char *const *labels;	/* label before an address */
+	/* a heading line whose block (up to a blank line) is the remote
+	 * server's reply for every recipient (m-FILTER "-------server
+	 * message"), and one whose next line is the SMTP command */
+	const char *const *diag_block;
+	const char *const *cmd_block;
 	unsigned flags;
 };
 
