@@ -136,6 +136,46 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 	return 1;
 }
 
+/* A Sendmail-style SMTP transcript (">>> COMMAND" lines) in the text? */
+static bool
+has_transcript(const char *body, size_t len)
+{
+	size_t pos = 0, ll;
+	const char *line;
+	while (rb_next_line(body, len, &pos, &line, &ll))
+		if (ll > 4 && memcmp(line, ">>> ", 4) == 0)
+			return true;
+	return false;
+}
+
+/* Does the diagnostic read "[type;] NNN [X.Y.Z] [<]rcpt[>]... text"? */
+static bool
+rcpt_reply(const char *diag, const char *rcpt)
+{
+	const char *p = rb_strip_type(diag);
+	while (*p == ' ')
+		p++;
+	if (!(p[0] == '4' || p[0] == '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || p[3] != ' ')
+		return false;
+	p += 4;
+	if (isdigit((unsigned char)p[0]) && p[1] == '.') {
+		size_t k = strspn(p, "0123456789.");
+		if (p[k] != ' ')
+			return false;
+		p += k + 1;
+	}
+	bool br = *p == '<';
+	p += br;
+	size_t rl = strlen(rcpt);
+	if (strncasecmp(p, rcpt, rl) != 0)
+		return false;
+	p += rl;
+	if (br && *p++ != '>')
+		return false;
+	return strncmp(p, "...", 3) == 0;
+}
+
 /* "5.1.10 (host/domain does not accept mail)" -> the comment, or NULL */
 static const char *
 status_comment(struct rb_arena *a, const char *status)
@@ -368,6 +408,14 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 		if (e->diagnostic == NULL && e->kind != RB_KIND_DELIVERED)
 			e->diagnostic =
 			    rb_text_near(c->a, body, blen, e->recipient);
+		/* "550 <addr>... No such user": Sendmail's form of a reply
+		 * about one recipient, i.e. to its RCPT TO -- unless the
+		 * bounce has a transcript, which is the better witness
+		 * (">>> DATA" then "<<< 550 <addr>... User unknown") */
+		if (e->smtp_command == NULL && e->diagnostic != NULL &&
+		    rcpt_reply(e->diagnostic, e->recipient) &&
+		    !has_transcript(body, blen))
+			e->smtp_command = "RCPT";
 	}
 	return n;
 }
