@@ -15,10 +15,11 @@ disagreeing files.
 import argparse, collections, json, os, subprocess, sys
 
 FLOORS = {"recipients": 0.98, "reason": 0.92, "hard": 0.95}
-# What the parsers reach today (2026-11-29: 97.4% / 91.6% / 95.7%), enforced by
+# What the parsers reach today (2026-11-29: 98.8% / 92.2% / 97.4%), enforced by
 # tests/t_corpus_accuracy.sh so that accuracy can only go up.  Raise these as
-# the parsers improve; once they pass FLOORS, the test enforces FLOORS.
-RATCHET = {"recipients": 0.970, "reason": 0.914, "hard": 0.955}
+# the parsers improve.  The issue's FLOORS are reached, so the test also
+# enforces them: the check is against the higher of the two.
+RATCHET = {"recipients": 0.985, "reason": 0.920, "hard": 0.970}
 # Sisimai's spelling of "the report names no recipient" (a complaint whose
 # provider redacted the address).  rebound says recipient null there, never
 # a made-up address (docs/events.md), so the two are the same answer.
@@ -144,6 +145,8 @@ def main():
                   ("reason agreement", r["reason_pct"], RATCHET["reason"]),
                   ("hard agreement", r["hard_pct"], RATCHET["hard"])]
         for name, got, floor in checks:
+            key = {"recipient set equal": "recipients", "reason agreement": "reason", "hard agreement": "hard"}[name]
+            floor = max(floor, FLOORS[key])
             ok = got >= 100 * floor
             fails += not ok
             print("%s - corpus %s %.1f%% >= %.1f%% (issue floor %.0f%%)" % (
