@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1477,6 +1478,12 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	}
 	pthread_mutex_init(&b.mu, NULL);
 	pthread_cond_init(&b.cv, NULL);
+	/* one malloc arena for the pipeline's threads: they mostly wait on
+	 * I/O, and per-thread arenas (batches are allocated in one thread,
+	 * freed in another) made the peak RSS creep up with the length of a
+	 * pass (bench-imap: 29.1 -> 31.3 MB from 10k to 40k mails, 27.9 ->
+	 * 29.1 MB with one arena) */
+	mallopt(M_ARENA_MAX, 1);
 	b.pw = rb_pworker_new(popts);
 	struct backoff bo = {0};
 	int rc = 0, passes = 0;
