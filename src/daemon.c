@@ -1097,22 +1097,37 @@ out:
 	return rc;
 }
 
+/*
+ * Open an IMAP connection for mailbox b with its secret (password file,
+ * environment or token command), wiping the secret at once.  Returns
+ * ST_PERM when the secret cannot be had (logged), else rb_imap_connect's
+ * result.
+ */
+static int
+connect_with_secret(struct mbx *b, struct rb_imap **c)
+{
+	char *err = NULL;
+	char *secret = rb_config_secret(b->m, &err);
+	if (secret == NULL) {
+		LOG_ERR("%s", err);
+		free(err);
+		return ST_PERM;
+	}
+	int r = rb_imap_connect(b->m, secret, c);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	return r;
+}
+
 /* The mover's connection, selected on the current folder. */
 static int
 mover_connect(struct mbx *b)
 {
 	int fresh = b->imap2 == NULL;
 	if (fresh) {
-		char *err = NULL;
-		char *secret = rb_config_secret(b->m, &err);
-		if (secret == NULL) {
-			LOG_ERR("%s", err);
-			free(err);
+		int r = connect_with_secret(b, &b->imap2);
+		if (r == ST_PERM)
 			return ST_PERM;
-		}
-		int r = rb_imap_connect(b->m, secret, &b->imap2);
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
 		if (r != RB_IMAP_OK)
 			return imap_fail_on(b, &b->imap2, r);
 	}
@@ -1410,16 +1425,9 @@ ensure(struct mbx *b)
 		b->lease_renewed = now;
 	}
 	if (b->imap == NULL) {
-		char *err = NULL;
-		char *secret = rb_config_secret(b->m, &err);
-		if (secret == NULL) {
-			LOG_ERR("%s", err);
-			free(err);
+		int r = connect_with_secret(b, &b->imap);
+		if (r == ST_PERM)
 			return ST_PERM;
-		}
-		int r = rb_imap_connect(b->m, secret, &b->imap);
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
 		if (r != RB_IMAP_OK)
 			return imap_fail(b, r);
 		LOG_INFO("connected to %s port %d (%s)", b->m->host,
