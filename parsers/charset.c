@@ -40,18 +40,16 @@ rb_charset_override(const char *label)
 }
 
 char *
-rb_charset_decode(struct rb_arena *a, const char *from, const char *in,
-		  size_t n, size_t *olen)
+rb_charset_convert(struct rb_arena *a, const char *from, const char *in,
+		   size_t n, bool replace, size_t *olen)
 {
 	iconv_t cd = iconv_open("UTF-8", from);
-	if (cd == (iconv_t)-1) {
-		char *s = rb_utf8_sanitize(a, in, n);
-		*olen = strlen(s);
-		return s;
-	}
-	/* UTF-8 of a GB18030 or UTF-7 byte never takes more than 3 bytes
-	 * per input byte (U+FFFD is 3 bytes for 1 bad byte) */
-	size_t cap = n * 3 + 4;
+	if (cd == (iconv_t)-1)
+		return NULL;
+	/* no input byte becomes more than 4 bytes of UTF-8 (UTF-16 surrogate
+	 * pairs: 4 in, 4 out; U+FFFD is 3 bytes for 1 bad byte; ISO-2022
+	 * escapes produce nothing) */
+	size_t cap = n * 4 + 16;
 	char *out = rb_arena_alloc(a, cap + 1);
 	char *ip = (char *)in, *op = out;
 	size_t il = n, ol = cap;
@@ -60,21 +58,35 @@ rb_charset_decode(struct rb_arena *a, const char *from, const char *in,
 			break;
 		if (errno == E2BIG || ol < 3)
 			break;	/* cannot happen with cap; be safe */
-		/* EILSEQ or EINVAL (truncated input): replace one byte */
-		memcpy(op, "\xef\xbf\xbd", 3);
-		op += 3;
-		ol -= 3;
+		/* EILSEQ, or EINVAL at a truncated end: one byte goes */
+		if (replace) {
+			memcpy(op, "\xef\xbf\xbd", 3);
+			op += 3;
+			ol -= 3;
+			iconv(cd, NULL, NULL, NULL, NULL);	/* reset shift state */
+		}
 		ip++;
 		il--;
-		iconv(cd, NULL, NULL, NULL, NULL);	/* reset shift state */
 	}
 	if (ol >= 8)
-		iconv(cd, NULL, NULL, &op, &ol);	/* flush (UTF-7) */
+		iconv(cd, NULL, NULL, &op, &ol);	/* flush (UTF-7, ISO-2022) */
 	iconv_close(cd);
 	*op = '\0';
 	/* iconv output is UTF-8 already; sanitise anyway (NULs) */
 	char *s = rb_utf8_sanitize(a, out, (size_t)(op - out));
 	*olen = strlen(s);
+	return s;
+}
+
+char *
+rb_charset_decode(struct rb_arena *a, const char *from, const char *in,
+		  size_t n, size_t *olen)
+{
+	char *s = rb_charset_convert(a, from, in, n, true, olen);
+	if (s == NULL) {
+		s = rb_utf8_sanitize(a, in, n);
+		*olen = strlen(s);
+	}
 	return s;
 }
 

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include <stdbool.h>
+
 #include "../src/arena.h"
 
 /* The iconv name to use instead of gmime for this label, or NULL. */
@@ -29,6 +31,14 @@ const char *rb_charset_override(const char *label);
  */
 char *rb_charset_decode(struct rb_arena *a, const char *from, const char *in,
 			size_t n, size_t *olen);
+/*
+ * The conversion under rb_charset_decode: bytes iconv rejects become
+ * U+FFFD (replace) or are dropped (!replace, as gmime's decoding did for
+ * labelled text parts).  NULL, and nothing allocated, when iconv does
+ * not know `from`.
+ */
+char *rb_charset_convert(struct rb_arena *a, const char *from, const char *in,
+			 size_t n, bool replace, size_t *olen);
 /*
  * Decode the RFC 2047 encoded-words of a raw header value whose charset
  * rb_charset_override() claims (e.g. =?gb2312?B?...?=).  Returns NULL

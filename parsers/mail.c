@@ -231,39 +231,6 @@ utf8_cut(char *s, size_t *len, size_t cap)
 	*len = k;
 }
 
-/* Convert n bytes from an iconv charset to UTF-8 as gmime's charset
- * filter does: bytes iconv rejects are dropped.  NULL when iconv does
- * not know the charset (the caller keeps the bytes as they are). */
-static char *
-convert_drop(struct rb_arena *a, const char *from, const char *in, size_t n,
-	     size_t *olen)
-{
-	iconv_t cd = iconv_open("UTF-8", from);
-	if (cd == (iconv_t)-1)
-		return NULL;
-	/* no input byte becomes more than 4 bytes of UTF-8 (UTF-16 surrogate
-	 * pairs: 4 in, 4 out; ISO-2022 escapes produce nothing) */
-	size_t cap = n * 4 + 16;
-	char *out = rb_arena_alloc(a, cap + 1);
-	char *ip = (char *)in, *op = out;
-	size_t il = n, ol = cap;
-	while (il > 0) {
-		if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1)
-			break;
-		if (errno == E2BIG)
-			break;	/* cannot happen with cap; be safe */
-		/* EILSEQ, or EINVAL at a truncated end: drop one byte */
-		ip++;
-		il--;
-	}
-	iconv(cd, NULL, NULL, &op, &ol);	/* flush shift state */
-	iconv_close(cd);
-	*op = '\0';
-	char *s = rb_utf8_sanitize(a, out, (size_t)(op - out));
-	*olen = strlen(s);
-	return s;
-}
-
 static bool
 is_utf8_label(const char *cs)
 {
@@ -287,8 +254,8 @@ text_part(struct walk *w, const struct rb_mime_part *p, size_t *len)
 	if (ov != NULL) {
 		s = rb_charset_decode(w->a, ov, raw, n > cap ? cap : n, len);
 	} else if (cs != NULL && *cs != '\0' && !is_utf8_label(cs)) {
-		s = convert_drop(w->a, g_mime_charset_iconv_name(cs), raw,
-				 n > cap ? cap : n, len);
+		s = rb_charset_convert(w->a, g_mime_charset_iconv_name(cs),
+				       raw, n > cap ? cap : n, false, len);
 	}
 	if (s != NULL) {
 		utf8_cut(s, len, cap);

@@ -413,6 +413,25 @@ ascii_space(unsigned char c)
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+/* One byte of rb_squeeze: NULs go, a whitespace run becomes one pending
+ * space, written before the next other byte unless at the start.
+ * Returns the new output length. */
+static inline size_t
+squeeze_byte(char *out, size_t o, unsigned char c, bool *sp)
+{
+	if (c == 0)
+		return o;
+	if (ascii_space(c)) {
+		*sp = true;
+		return o;
+	}
+	if (*sp && o > 0)
+		out[o++] = ' ';
+	*sp = false;
+	out[o++] = (char)c;
+	return o;
+}
+
 char *
 rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 {
@@ -432,19 +451,8 @@ rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 		if (le != ms || (ms & (ms >> 1)) != 0 ||
 		    ((ms & 1) && (sp || o == 0))) {
 			/* tabs, line ends, NULs, runs: this block by hand */
-			for (size_t end = i + 16; i < end; i++) {
-				unsigned char c = (unsigned char)s[i];
-				if (c == 0)
-					continue;
-				if (ascii_space(c)) {
-					sp = true;
-					continue;
-				}
-				if (sp && o > 0)
-					out[o++] = ' ';
-				sp = false;
-				out[o++] = (char)c;
-			}
+			for (size_t end = i + 16; i < end; i++)
+				o = squeeze_byte(out, o, (unsigned char)s[i], &sp);
 			continue;
 		}
 		if (sp && o > 0)
@@ -459,19 +467,8 @@ rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 		}
 	}
 #endif
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 0)
-			continue;
-		if (ascii_space(c)) {
-			sp = true;
-			continue;
-		}
-		if (sp && o > 0)
-			out[o++] = ' ';
-		sp = false;
-		out[o++] = (char)c;
-	}
+	for (; i < n; i++)
+		o = squeeze_byte(out, o, (unsigned char)s[i], &sp);
 	out[o] = '\0';
 	return out;
 }
