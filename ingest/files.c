@@ -33,12 +33,13 @@ fail(struct walker *w, const char *path, const char *what)
 /*
  * Read fd into w->buf after its first n0 bytes, up to `limit` bytes in
  * all; returns the bytes in the buffer or -1.  `size` is the file's size
- * when known (a regular file), else -1: a read that reaches it is the
- * last (no extra read just to see the end), which keeps a Maildir walk at
- * open, fstat, read, close per message.
+ * when known, else -1: a read that reaches it is the last (no extra read
+ * just to see the end).  `regular`: fd is a regular file, where a short
+ * read means the end of the file, so that no extra read is needed either.
  */
 static ssize_t
-read_fd(struct walker *w, int fd, size_t n0, size_t limit, long long size)
+read_fd(struct walker *w, int fd, size_t n0, size_t limit, long long size,
+	bool regular)
 {
 	size_t n = n0;
 	if (size >= 0 && (unsigned long long)size + 1 < limit)
@@ -72,8 +73,8 @@ read_fd(struct walker *w, int fd, size_t n0, size_t limit, long long size)
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (size >= 0 && n >= (unsigned long long)size &&
-		    (size_t)r < want)
+		if ((size_t)r < want &&
+		    (regular || (size >= 0 && n >= (unsigned long long)size)))
 			break;	/* the whole file, in fewer bytes than asked */
 	}
 	return (ssize_t)n;
@@ -108,27 +109,49 @@ split_mbox(struct walker *w, const char *path, const char *d, size_t n)
 	}
 }
 
+/*
+ * Read one file: `name` relative to the directory dirfd (AT_FDCWD for a
+ * path given by hand), `path` for messages and errors.  `regular`: the
+ * directory listing already said it is a regular file, so no fstat: a
+ * read that returns fewer bytes than asked is the end of a regular file,
+ * which keeps a Maildir walk at openat, read, close per message (no path
+ * walk from the root either).  The size on disk is then the bytes read,
+ * unless the file is over the limit, when fstat says.
+ */
 static void
-do_file(struct walker *w, const char *path)
+do_file(struct walker *w, int dirfd, const char *name, const char *path,
+	bool regular)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		fail(w, path, strerror(errno));
 		return;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		fail(w, path, strerror(errno));
-		close(fd);
-		return;
+	long long size = -1;
+	if (!regular) {
+		struct stat st;
+		if (fstat(fd, &st) < 0) {
+			fail(w, path, strerror(errno));
+			close(fd);
+			return;
+		}
+		regular = S_ISREG(st.st_mode);
+		size = regular ? (long long)st.st_size : -1;
 	}
-	long long size = S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
 	size_t max = w->max;
-	ssize_t n = read_fd(w, fd, 0, max + 1, size);
+	ssize_t n = read_fd(w, fd, 0, max + 1, size, regular);
 	bool mbox = n >= 5 && memcmp(w->buf, "From ", 5) == 0;
 	/* an mbox holds many messages: allow 64 times the per-message limit */
 	if (mbox && (size_t)n > max)
-		n = read_fd(w, fd, (size_t)n, max * 64 + 1, size);
+		n = read_fd(w, fd, (size_t)n, max * 64 + 1, size, regular);
+	unsigned long long disk = n < 0 ? 0 : (unsigned long long)n;
+	if (size >= 0) {
+		disk = (unsigned long long)size;
+	} else if (regular && n >= 0 && (size_t)n > max) {
+		struct stat st;	/* oversized: the real size for the report */
+		if (fstat(fd, &st) == 0)
+			disk = (unsigned long long)st.st_size;
+	}
 	close(fd);
 	if (n < 0) {
 		fail(w, path, strerror(errno));
@@ -139,7 +162,7 @@ do_file(struct walker *w, const char *path)
 		return;
 	}
 	size_t len = (size_t)n > max + 1 ? max + 1 : (size_t)n;
-	emit(w, path, -1, w->buf, len, (unsigned long long)st.st_size);
+	emit(w, path, -1, w->buf, len, disk);
 }
 
 struct entry {
@@ -155,10 +178,10 @@ cmp_names(const void *a, const void *b)
 }
 
 static bool
-is_dir(const char *path)
+is_dir_at(int dirfd, const char *name)
 {
 	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	return fstatat(dirfd, name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 static void do_path(struct walker *w, const char *path, int depth);
@@ -170,9 +193,14 @@ do_dir(struct walker *w, const char *path, int depth)
 		fail(w, path, "directory nesting too deep");
 		return;
 	}
-	DIR *d = opendir(path);
+	/* the directory stays open during the walk: its files are opened
+	 * relative to it (openat), not by their full path */
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	if (d == NULL) {
 		fail(w, path, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
 		return;
 	}
 	struct entry *names = NULL;
@@ -194,21 +222,16 @@ do_dir(struct walker *w, const char *path, int depth)
 			abort();
 		n++;
 	}
-	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_names);
 
+	bool maildir = is_dir_at(dfd, "cur") && is_dir_at(dfd, "new");
 	char sub[4096];
-	snprintf(sub, sizeof(sub), "%s/cur", path);
-	bool maildir = is_dir(sub);
-	snprintf(sub, sizeof(sub), "%s/new", path);
-	maildir = maildir && is_dir(sub);
-
+	size_t pl = strlen(path);
+	const char *sep = pl && path[pl - 1] == '/' ? "" : "/";
 	for (size_t i = 0; i < n; i++) {
 		const char *name = names[i].name;
 		if (!w->stop) {
-			size_t pl = strlen(path);
-			int r = snprintf(sub, sizeof(sub), "%s%s%s", path,
-					 pl && path[pl - 1] == '/' ? "" : "/",
+			int r = snprintf(sub, sizeof(sub), "%s%s%s", path, sep,
 					 name);
 			if (r < 0 || (size_t)r >= sizeof(sub)) {
 				fail(w, name, "path too long");
@@ -217,11 +240,11 @@ do_dir(struct walker *w, const char *path, int depth)
 				if ((strcmp(name, "cur") == 0 ||
 				     strcmp(name, "new") == 0 ||
 				     name[0] == '.') &&
-				    is_dir(sub))
+				    is_dir_at(dfd, name))
 					do_dir(w, sub, depth + 1);
 			} else if (name[0] != '.') {
 				if (names[i].type == DT_REG)
-					do_file(w, sub);
+					do_file(w, dfd, name, sub, true);
 				else if (names[i].type == DT_DIR)
 					do_dir(w, sub, depth + 1);
 				else	/* links, unknown: stat decides */
@@ -231,6 +254,7 @@ do_dir(struct walker *w, const char *path, int depth)
 		free(names[i].name);
 	}
 	free(names);
+	closedir(d);
 }
 
 static void
@@ -244,9 +268,9 @@ do_path(struct walker *w, const char *path, int depth)
 	if (S_ISDIR(st.st_mode))
 		do_dir(w, path, depth);
 	else if (S_ISREG(st.st_mode))
-		do_file(w, path);
-	else if (depth == 0)
-		do_file(w, path);	/* a named pipe or device given by hand */
+		do_file(w, AT_FDCWD, path, path, false);
+	else if (depth == 0)	/* a named pipe or device given by hand */
+		do_file(w, AT_FDCWD, path, path, false);
 }
 
 int
@@ -256,7 +280,7 @@ rb_files_walk(const char *const *paths, size_t npaths, size_t max_bytes,
 	struct walker w = {.max = max_bytes, .cb = cb, .ecb = ecb, .ctx = ctx};
 	for (size_t i = 0; i < npaths && !w.stop; i++) {
 		if (strcmp(paths[i], "-") == 0) {
-			ssize_t n = read_fd(&w, 0, 0, w.max + 1, -1);
+			ssize_t n = read_fd(&w, 0, 0, w.max + 1, -1, false);
 			if (n < 0)
 				fail(&w, "-", strerror(errno));
 			else
