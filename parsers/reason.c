@@ -172,10 +172,11 @@ classify(const struct rb_rules *rules, const char *status,
 
 	/* provider rules (scoped to the remote host) know what the provider
 	 * meant by its code better than the code's generic meaning */
-	if (diagnostic != NULL && *diagnostic && remote_mta != NULL) {
-		const struct rb_rule *hr = rb_rules_match_scoped(
+	if (diagnostic != NULL && *diagnostic) {
+		/* one pass: the scoped rules' match, else (r) any rule's */
+		const struct rb_rule *hr = rb_rules_match_both(
 		    rules, RB_FIELD_DIAGNOSTIC, diagnostic, strlen(diagnostic),
-		    remote_mta);
+		    remote_mta, &r);
 		if (hr != NULL) {
 			out->reason = hr->reason;
 			out->rule = hr->name;
@@ -187,9 +188,6 @@ classify(const struct rb_rules *rules, const char *status,
 			return;
 		}
 	}
-	if (diagnostic != NULL && *diagnostic)
-		r = rb_rules_match(rules, RB_FIELD_DIAGNOSTIC, diagnostic,
-				   strlen(diagnostic), remote_mta);
 	bool x11 = si != NULL && si->reason != NULL &&
 		   strcmp(si->reason, "userunknown") == 0 && si->specific;
 

@@ -348,33 +348,66 @@ host_ok(struct mstate *s, const struct rb_rule *rule)
 #define MAXCAND 4096
 static _Thread_local uint64_t tl_cand[MAXCAND / 64];
 
+/* First rule of the field that matches, among the candidates of the
+ * text (tl_cand, when indexed) or all rules; scoped: host rules only. */
+static const struct rb_rule *
+first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
+	    bool scoped)
+{
+	const struct rb_rules *r = s->r;
+	if (indexed) {
+		/* only the candidates' bits, in rule order */
+		size_t words = (r->n + 63) / 64;
+		for (size_t w = 0; w < words; w++) {
+			for (uint64_t bits = tl_cand[w]; bits != 0;
+			     bits &= bits - 1) {
+				size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+				const struct rb_rule *rule = &r->v[i];
+				if (rule->field != field ||
+				    (scoped && rule->host_re == NULL))
+					continue;
+				if (host_ok(s, rule) &&
+				    run(r, rule->re, s->text, s->len) == 1)
+					return rule;
+			}
+		}
+		return NULL;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rb_rule *rule = &r->v[i];
+		if (rule->field != field || (scoped && rule->host_re == NULL))
+			continue;
+		if (!may_match(s, rule) || !host_ok(s, rule))
+			continue;
+		if (run(r, rule->re, s->text, s->len) == 1)
+			return rule;
+	}
+	return NULL;
+}
+
+/* The text's trigram map and candidate rules into tl_tri / tl_cand;
+ * false when the rule set is not indexed (may_match per rule then). */
+static bool
+index_text(struct mstate *s)
+{
+	const struct rb_rules *r = s->r;
+	if (r->pindex == NULL || r->n > MAXCAND)
+		return false;
+	size_t n = s->len > r->lim.max_text ? r->lim.max_text : s->len;
+	rb_trigrams_build(&tl_tri, s->text, n);
+	s->built = true;
+	rb_prefilter_index_scan(r->pindex, &tl_tri, tl_cand);
+	return true;
+}
+
 static const struct rb_rule *
 match(const struct rb_rules *r, enum rb_rule_field field, const char *text,
       size_t len, const char *host, bool scoped)
 {
-	const struct rb_rule *res = NULL;
 	struct mstate s = {.r = r, .text = text, .len = len, .host = host};
 	memset(s.hostres, -1, sizeof(s.hostres));
-	bool indexed = r->pindex != NULL && r->n <= MAXCAND;
-	if (indexed) {
-		size_t n = len > r->lim.max_text ? r->lim.max_text : len;
-		rb_trigrams_build(&tl_tri, text, n);
-		s.built = true;
-		rb_prefilter_index_scan(r->pindex, &tl_tri, tl_cand);
-	}
-	for (size_t i = 0; i < r->n && res == NULL; i++) {
-		const struct rb_rule *rule = &r->v[i];
-		if (rule->field != field || (scoped && rule->host_re == NULL))
-			continue;
-		if (indexed ? !(tl_cand[i >> 6] & ((uint64_t)1 << (i & 63)))
-			    : !may_match(&s, rule))
-			continue;
-		if (!host_ok(&s, rule))
-			continue;
-		if (run(r, rule->re, text, len) == 1)
-			res = rule;
-	}
-	return res;
+	bool indexed = index_text(&s);
+	return first_match(&s, field, indexed, scoped);
 }
 
 const struct rb_rule *
@@ -393,6 +426,24 @@ rb_rules_match_scoped(const struct rb_rules *r, enum rb_rule_field field,
 	if (r == NULL || text == NULL || len == 0 || host == NULL)
 		return NULL;
 	return match(r, field, text, len, host, true);
+}
+
+const struct rb_rule *
+rb_rules_match_both(const struct rb_rules *r, enum rb_rule_field field,
+		    const char *text, size_t len, const char *host,
+		    const struct rb_rule **any)
+{
+	*any = NULL;
+	if (r == NULL || text == NULL || len == 0)
+		return NULL;
+	struct mstate s = {.r = r, .text = text, .len = len, .host = host};
+	memset(s.hostres, -1, sizeof(s.hostres));
+	bool indexed = index_text(&s);
+	const struct rb_rule *scoped =
+	    host != NULL ? first_match(&s, field, indexed, true) : NULL;
+	if (scoped == NULL)
+		*any = first_match(&s, field, indexed, false);
+	return scoped;
 }
 
 int

@@ -101,6 +101,17 @@ const struct rb_rule *rb_rules_match_scoped(const struct rb_rules *r,
 					    enum rb_rule_field field,
 					    const char *text, size_t len,
 					    const char *host);
+/*
+ * Both in one pass over the text (one trigram map, one index scan): the
+ * rb_rules_match_scoped() result is returned (NULL when host is NULL),
+ * and only when it is NULL is *any set to the rb_rules_match() result
+ * (else *any is NULL).
+ */
+const struct rb_rule *rb_rules_match_both(const struct rb_rules *r,
+					  enum rb_rule_field field,
+					  const char *text, size_t len,
+					  const char *host,
+					  const struct rb_rule **any);
 /* Match one pattern of a rule against a text (tests, --check). 1/0/-1. */
 int rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
 		    const char *text, size_t len);

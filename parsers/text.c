@@ -224,25 +224,6 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 	return NULL;
 }
 
-#ifdef __SSE2__
-/* the first-two-byte filter of one needle, as rb_memcasemem uses it */
-struct pair {
-	unsigned char c0, c1, f0, f1;
-};
-
-static struct pair
-pair_of(const char *needle)
-{
-	struct pair p;
-	p.c0 = ascii_lower((unsigned char)needle[0]);
-	p.c1 = ascii_lower((unsigned char)needle[1]);
-	p.f0 = ascii_alpha(p.c0) ? 0x20 : 0;
-	p.f1 = ascii_alpha(p.c1) ? 0x20 : 0;
-	return p;
-}
-
-#endif
-
 #define MAXPAIRS 16
 
 /* Does hay[0..rem) start with needle (to its NUL), ignoring ASCII case? */
@@ -279,6 +260,115 @@ try_at(const unsigned char *h, size_t hlen, size_t pos,
 	return false;
 }
 
+/*
+ * The scan keys every needle by its first L bytes (L = 3, or 2 when a
+ * needle is that short), lower-cased: one SIMD pass over the
+ * (lower-cased) text marks the positions where one of those keys starts,
+ * and only there are the needles of that key compared in full.  Three
+ * bytes, not two: common pairs ("th", "or", "--") would send most
+ * positions of a text to the full comparison.
+ */
+struct scan {
+	size_t np, L;
+	uint32_t key[MAXPAIRS];		/* lower(c0) | lower(c1) << 8 ... */
+	unsigned char nb[MAXPAIRS];	/* needles of key j ... */
+	unsigned char bucket[MAXPAIRS][64];	/* ... in list order */
+};
+
+/* false: a needle shorter than two bytes, or too many keys/needles */
+static bool
+scan_init(struct scan *sc, const char *const *needles, size_t count)
+{
+	sc->np = 0;
+	sc->L = 3;
+	if (count > 64)
+		return false;
+	for (size_t k = 0; k < count; k++) {
+		const char *nd = needles[k];
+		if (nd[0] == 0 || nd[1] == 0)
+			return false;
+		if (nd[2] == 0)
+			sc->L = 2;
+	}
+	for (size_t k = 0; k < count; k++) {
+		const unsigned char *nd = (const unsigned char *)needles[k];
+		uint32_t key = 0;
+		for (size_t b = 0; b < sc->L; b++)
+			key |= (uint32_t)ascii_lower(nd[b]) << (8 * b);
+		size_t j = 0;
+		while (j < sc->np && sc->key[j] != key)
+			j++;
+		if (j == sc->np) {
+			if (j == MAXPAIRS)
+				return false;
+			sc->key[j] = key;
+			sc->nb[j] = 0;
+			sc->np++;
+		}
+		sc->bucket[j][sc->nb[j]++] = (unsigned char)k;
+	}
+	return true;
+}
+
+/* The needles of the key at h[pos] (pos + L <= hlen), in list order. */
+static bool
+scan_at(const struct scan *sc, const unsigned char *h, size_t hlen,
+	size_t pos, const char *const *needles, rb_casescan_fn fn, void *ctx)
+{
+	uint32_t key = 0;
+	for (size_t b = 0; b < sc->L; b++)
+		key |= (uint32_t)ascii_lower(h[pos + b]) << (8 * b);
+	size_t j = 0;
+	while (j < sc->np && sc->key[j] != key)
+		j++;
+	for (size_t q = 0; j < sc->np && q < sc->nb[j]; q++) {
+		size_t k = sc->bucket[j][q];
+		if (eq_ci_z(h + pos + sc->L, hlen - pos - sc->L,
+			    needles[k] + sc->L) &&
+		    fn(ctx, (const char *)h + pos, k))
+			return true;
+	}
+	return false;
+}
+
+#ifdef __SSE2__
+/* 16 bytes at p, ASCII lower-cased */
+static inline __m128i
+lower16(const unsigned char *p)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)p);
+	/* 'A'..'Z' -> -128..-103 (signed), all else above */
+	__m128i t = _mm_add_epi8(b, _mm_set1_epi8((char)(0x80 - 'A')));
+	__m128i up = _mm_cmplt_epi8(t, _mm_set1_epi8((char)(0x80 + 26)));
+	return _mm_or_si128(b, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+}
+
+/* Bit p of the result: a key may start at h[at + p] (needs
+ * at + L - 1 + 16 <= hlen). */
+static inline unsigned
+scan_block(const struct scan *sc, const unsigned char *h, size_t at,
+	   const __m128i (*v)[3])
+{
+	__m128i l0 = lower16(h + at), l1 = lower16(h + at + 1);
+	__m128i any = _mm_setzero_si128();
+	if (sc->L == 3) {
+		__m128i l2 = lower16(h + at + 2);
+		for (size_t j = 0; j < sc->np; j++)
+			any = _mm_or_si128(
+			    any, _mm_and_si128(
+				     _mm_and_si128(_mm_cmpeq_epi8(l0, v[j][0]),
+						   _mm_cmpeq_epi8(l1, v[j][1])),
+				     _mm_cmpeq_epi8(l2, v[j][2])));
+	} else {
+		for (size_t j = 0; j < sc->np; j++)
+			any = _mm_or_si128(
+			    any, _mm_and_si128(_mm_cmpeq_epi8(l0, v[j][0]),
+					       _mm_cmpeq_epi8(l1, v[j][1])));
+	}
+	return (unsigned)_mm_movemask_epi8(any);
+}
+#endif
+
 const char *
 rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		   size_t count, rb_casescan_fn fn, void *ctx)
@@ -287,84 +377,42 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 	size_t i = 0;
 	if (count == 0 || hlen == 0)
 		return NULL;
+	struct scan sc;
+	if (!scan_init(&sc, needles, count)) {
+		for (; i < hlen; i++)
+			if (try_at(h, hlen, i, needles, count, fn, ctx))
+				return hay + i;
+		return NULL;
+	}
+	const size_t L = sc.L;
 #ifdef __SSE2__
-	struct pair pairs[MAXPAIRS];
-	size_t np = 0;
-	bool simd = true;
-	for (size_t k = 0; k < count && simd; k++) {
-		if (needles[k][0] == 0 || needles[k][1] == 0) {
-			simd = false;	/* a needle of one byte: no pair */
-			break;
-		}
-		struct pair p = pair_of(needles[k]);
-		size_t j;
-		for (j = 0; j < np; j++)
-			if (pairs[j].c0 == p.c0 && pairs[j].c1 == p.c1)
-				break;
-		if (j == np) {
-			if (np == MAXPAIRS)
-				simd = false;
-			else
-				pairs[np++] = p;
-		}
-	}
-	/* the needles of each pair, in list order: a position matches one
-	 * pair at most (pairs are distinct lower-case byte pairs) */
-	unsigned char bucket[MAXPAIRS][64];
-	size_t nb[MAXPAIRS] = {0};
-	if (simd && count > 64)
-		simd = false;
-	for (size_t k = 0; simd && k < count; k++) {
-		struct pair p = pair_of(needles[k]);
-		for (size_t j = 0; j < np; j++)
-			if (pairs[j].c0 == p.c0 && pairs[j].c1 == p.c1) {
-				bucket[j][nb[j]++] = (unsigned char)k;
-				break;
-			}
-	}
-	if (simd) {
-		__m128i v0[MAXPAIRS], v1[MAXPAIRS], m0[MAXPAIRS], m1[MAXPAIRS];
-		for (size_t j = 0; j < np; j++) {
-			v0[j] = _mm_set1_epi8((char)pairs[j].c0);
-			v1[j] = _mm_set1_epi8((char)pairs[j].c1);
-			m0[j] = _mm_set1_epi8((char)pairs[j].f0);
-			m1[j] = _mm_set1_epi8((char)pairs[j].f1);
-		}
-		for (; i + 17 <= hlen; i += 16) {
-			__m128i b0 = _mm_loadu_si128((const __m128i *)(h + i));
-			__m128i b1 = _mm_loadu_si128((const __m128i *)(h + i + 1));
-			__m128i any = _mm_setzero_si128();
-			for (size_t j = 0; j < np; j++)
-				any = _mm_or_si128(
-				    any,
-				    _mm_and_si128(
-					_mm_cmpeq_epi8(_mm_or_si128(b0, m0[j]),
-						       v0[j]),
-					_mm_cmpeq_epi8(_mm_or_si128(b1, m1[j]),
-						       v1[j])));
-			unsigned mask = (unsigned)_mm_movemask_epi8(any);
+	const size_t span = 15 + L;	/* bytes one block reads */
+	if (hlen >= span) {
+		__m128i v[MAXPAIRS][3];
+		for (size_t j = 0; j < sc.np; j++)
+			for (size_t b = 0; b < 3; b++)
+				v[j][b] = _mm_set1_epi8(
+				    (char)((sc.key[j] >> (8 * b)) & 0xff));
+		for (;;) {
+			/* the last block overlaps the one before: positions
+			 * before i are masked off */
+			size_t at = i + span <= hlen ? i : hlen - span;
+			unsigned mask = scan_block(&sc, h, at, v);
+			mask &= ~0u << (i - at);
 			while (mask != 0) {
-				size_t pos = i + (size_t)__builtin_ctz(mask);
+				size_t pos = at + (size_t)__builtin_ctz(mask);
 				mask &= mask - 1;
-				unsigned char a = ascii_lower(h[pos]);
-				unsigned char b = ascii_lower(h[pos + 1]);
-				size_t j = 0;
-				while (j < np &&
-				       (pairs[j].c0 != a || pairs[j].c1 != b))
-					j++;
-				for (size_t q = 0; j < np && q < nb[j]; q++) {
-					size_t k = bucket[j][q];
-					if (eq_ci_z(h + pos + 2, hlen - pos - 2,
-						    needles[k] + 2) &&
-					    fn(ctx, hay + pos, k))
-						return hay + pos;
-				}
+				if (scan_at(&sc, h, hlen, pos, needles, fn, ctx))
+					return hay + pos;
 			}
+			if (at + span >= hlen)
+				return NULL;	/* no key fits after it */
+			i = at + 16;
 		}
 	}
 #endif
-	for (; i < hlen; i++)
-		if (try_at(h, hlen, i, needles, count, fn, ctx))
+	for (; i + L <= hlen; i++)
+		if (scan_at(&sc, h, hlen, i, needles, fn, ctx))
 			return hay + i;
 	return NULL;
 }

@@ -262,6 +262,73 @@ test_memcasemem_many(void)
 	     bad);
 }
 
+/* rb_memcasemem_each reports every occurrence of every needle, by
+ * position and then list order: all hits against a plain enumeration,
+ * with needles of 2 to 5 bytes (the SIMD keys are 2 or 3 bytes) and
+ * texts around the 16-byte steps */
+struct hits {
+	size_t n;
+	size_t pos[4096], k[4096];
+	const char *base;
+};
+
+static bool
+record_hit(void *ctx, const char *where, size_t k)
+{
+	struct hits *h = ctx;
+	if (h->n < 4096) {
+		h->pos[h->n] = (size_t)(where - h->base);
+		h->k[h->n] = k;
+		h->n++;
+	}
+	return false;
+}
+
+static void
+test_memcasemem_each_all(void)
+{
+	static const char alpha[] = "aAzZ@`[{-\r\xe9\xc9 ";
+	static struct hits got, want;
+	unsigned seed = 99;
+	int bad = 0;
+	for (int round = 0; round < 5000; round++) {
+		char h[120], nb[20][7];
+		const char *nv[20];
+		seed = seed * 1103515245u + 12345u;
+		size_t hl = (seed >> 8) % 110, nn = 1 + (seed >> 20) % 20;
+		for (size_t i = 0; i < hl; i++) {
+			seed = seed * 1103515245u + 12345u;
+			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		for (size_t k = 0; k < nn; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t l = 2 + (seed >> 24) % 4;
+			for (size_t i = 0; i < l; i++) {
+				seed = seed * 1103515245u + 12345u;
+				nb[k][i] = alpha[(seed >> 16) % 4];
+			}
+			nb[k][l] = '\0';
+			nv[k] = nb[k];
+		}
+		want.n = 0;
+		want.base = h;
+		for (size_t i = 0; i < hl; i++)
+			for (size_t k = 0; k < nn; k++)
+				if (naive_casemem(h + i, hl - i, nv[k],
+						  strlen(nv[k])) == h + i)
+					record_hit(&want, h + i, k);
+		got.n = 0;
+		got.base = h;
+		rb_memcasemem_each(h, hl, nv, nn, record_hit, &got);
+		if (got.n != want.n ||
+		    memcmp(got.pos, want.pos, want.n * sizeof(size_t)) != 0 ||
+		    memcmp(got.k, want.k, want.n * sizeof(size_t)) != 0)
+			bad++;
+	}
+	T_OK(bad == 0, "rb_memcasemem_each: every hit, in order (%d wrong)",
+	     bad);
+}
+
 /* rb_squeeze (16 bytes at a time where nothing changes) against a plain
  * loop, on random texts rich in blanks, line ends and NULs */
 static void
@@ -317,6 +384,7 @@ main(void)
 	test_helpers();
 	test_memcasemem_random();
 	test_memcasemem_many();
+	test_memcasemem_each_all();
 	test_squeeze_random();
 	T_DONE();
 }
