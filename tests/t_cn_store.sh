@@ -4,10 +4,8 @@
 # the sender are suppressed, never a rate-limit, quota, content or
 # reputation rejection; the throttling report counts the rate/quota ones
 # per provider and day.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-pg_start || exit 1
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 
 ok() { if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
 

@@ -8,28 +8,14 @@
 #   daemon says it polls, and new mail is picked up by polling;
 # - an IDLE connection dropped by the server (doveadm kick): the daemon
 #   logs it, retries with its backoff ("retrying in N s") and goes on.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/dovecot.sh
-. tests/lib/pg.sh
-. tests/lib/mailgen.sh
-. tests/lib/rbimap.sh
-ok() { echo "ok - $1"; }
-no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
-pg_start || exit 1
-T=$(mktemp -d)
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 HTTP_PID=
 DPID=
-cleanup() {
+on_exit() {
 	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
 	[ -n "$HTTP_PID" ] && kill "$HTTP_PID" 2>/dev/null
-	dc_stop
-	pg_stop
-	rm -rf "$T"
 }
-trap cleanup EXIT
-chmod 755 "$T"
 
 # wait until "$1" (a command) succeeds, at most $2 tenths of a second
 until_ok() {
@@ -41,7 +27,7 @@ until_ok() {
 # ---- the token introspection endpoint (RFC 7662 style, loopback) ----
 TOKEN="ya29.rb-test-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 echo "$TOKEN" >"$T/token"
-HTTP_PORT=$(dc_free_port)
+HTTP_PORT=$(free_port)
 cat >"$T/introspect.py" <<'EOF'
 import http.server, json, sys, urllib.parse
 port, token = int(sys.argv[1]), open(sys.argv[2]).read().strip()
@@ -82,10 +68,8 @@ passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = $T/oauth2.conf.ext
-}" dc_start "$T/dc" || { no "dovecot"; exit 1; }
-dc_user alice secret
-i=0
-while ! (echo >"/dev/tcp/127.0.0.1/$HTTP_PORT") 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}" start_dovecot
+wait_port "$HTTP_PORT"
 
 # ---- XOAUTH2 ----
 cat >"$T/tok.sh" <<EOF

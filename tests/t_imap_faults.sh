@@ -6,20 +6,9 @@
 # hangs the parser is retried a bounded number of times, then
 # quarantined, without stopping the rest; a UIDVALIDITY change makes the
 # daemon read the folder again without counting anything twice.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/dovecot.sh
-. tests/lib/pg.sh
-. tests/lib/mailgen.sh
-. tests/lib/rbimap.sh
-ok() { echo "ok - $1"; }
-no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
-pg_start || exit 1
-T=$(mktemp -d)
-trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
-dc_start "$T/dc" || { no "dovecot"; exit 1; }
-dc_user alice secret
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
+start_dovecot
 RB_LOG_LEVEL=info RB_BATCH=20 rb_conf "$T/r.conf"
 N=${RB_FAULT_MAILS:-400}
 rb_fill "$N" k

@@ -4,29 +4,14 @@
 # mail lost or counted twice); two instances on the same mailbox (one
 # holds the lease, nothing is processed twice) and the second takes over
 # when the first is killed.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/dovecot.sh
-. tests/lib/pg.sh
-. tests/lib/mailgen.sh
-. tests/lib/rbimap.sh
-ok() { echo "ok - $1"; }
-no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
+. "$(dirname "$0")/lib/setup.sh"
 # durable commits: with synchronous_commit off a crash of the server may
 # lose a committed batch whose mail was already moved on the server
-PG_FSYNC=on pg_start || exit 1
-T=$(mktemp -d)
+PG_FSYNC=on
+start_pg
+start_dovecot
 PIDS=""
-cleanup() {
-	for p in $PIDS; do /bin/kill -9 -- -"$p" 2>/dev/null; done
-	dc_stop
-	pg_stop
-	rm -rf "$T"
-}
-trap cleanup EXIT
-dc_start "$T/dc" || { no "dovecot"; exit 1; }
-dc_user alice secret
+on_exit() { for p in $PIDS; do /bin/kill -9 -- -"$p" 2>/dev/null; done; }
 RB_LOG_LEVEL=info RB_BATCH=50 rb_conf "$T/r.conf"
 "$REBOUND" db migrate >/dev/null
 wait_inbox_empty() {	# seconds

@@ -5,20 +5,9 @@
 # accounted for in the database and moved to the right folder; a second
 # pass changes nothing; new mail is picked up; the daemon picks up mail
 # by IDLE and stops cleanly on SIGTERM.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/dovecot.sh
-. tests/lib/pg.sh
-. tests/lib/mailgen.sh
-. tests/lib/rbimap.sh
-ok() { echo "ok - $1"; }
-no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-is() { if [ "$2" = "$3" ]; then ok "$1"; else no "$1" "got '$2'" "want '$3'"; fi; }
-pg_start || exit 1
-T=$(mktemp -d)
-trap 'dc_stop; pg_stop; rm -rf "$T"' EXIT
-dc_start "$T/dc" || { no "dovecot"; exit 1; }
-dc_user alice secret
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
+start_dovecot
 RB_LOG_LEVEL=info rb_conf "$T/r.conf"
 rb_fill 300 a big deep
 
@@ -51,7 +40,7 @@ is "re-delivered copies are moved again" "$(rb_folders)" "0 240 60 2"
 is "duplicates counted as such" "$(pg_sql "SELECT count(*) FROM events")" 301
 
 # the daemon: IDLE picks up new mail within seconds; SIGTERM stops it
-MP=$(dc_free_port)
+MP=$(free_port)
 { echo "metrics_listen = 127.0.0.1:$MP"; cat "$T/r.conf"; } >"$T/d.conf"
 "$REBOUND" run --config "$T/d.conf" 2>"$T/log4" &
 pid=$!

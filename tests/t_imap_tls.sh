@@ -4,13 +4,7 @@
 # certificate and a certificate for another host name are refused before
 # LOGIN (Dovecot sees no authentication attempt); a wrong password gives a
 # clear error at once; plaintext only where allowed.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/dovecot.sh
-T=$(mktemp -d)
-trap 'dc_stop; rm -rf "$T"' EXIT
-ok() { echo "ok - $1"; }
-no() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$(dirname "$0")/lib/setup.sh"
 echo secret >"$T/pw"
 echo wrong >"$T/badpw"
 

@@ -7,13 +7,8 @@
 # last, the daily rollup under updates and deletes of events.
 #   UPDATE_GOLDEN=1      rewrite tests/reports/golden/* (review the diff)
 #   UPDATE_SCREENSHOT=1  rewrite docs/report.png
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-pg_start || exit 1
-T=$(mktemp -d)
-chmod 755 "$T"
-trap 'pg_stop; rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 G=tests/reports/golden
 W="--from 2026-11-01 --to 2026-11-07"
 

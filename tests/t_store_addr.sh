@@ -4,15 +4,8 @@
 # must all meet on one key (Unicode case folding and NFC for the local
 # part, IDNA 2008 A-labels for the domain, whichever form was written);
 # hostile bytes stay verbatim and harmless.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-. tests/lib/mail.sh
-pg_start || exit 1
-D=$PG_DIR/mail
-mkdir -p "$D"
-R=$REBOUND
-check() { if eval "$2"; then printf "ok - %s\n" "$1"; else printf "not ok - %s\n" "$1"; fi; }
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 suppressed() { "$R" query "$1" >/dev/null 2>&1; [ $? -eq 3 ]; }
 export REBOUND_NOW=2025-01-31T12:00:00Z
 DATE="Mon, 06 Jan 2025 10:00:00 +0000"

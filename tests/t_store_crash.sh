@@ -4,16 +4,8 @@
 # stopped (immediate mode, like a crash), while a batch transaction is
 # open; afterwards nothing of that batch is visible, and re-running the
 # ingest stores everything exactly once.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-. tests/lib/mail.sh
-pg_start || exit 1
-D=$PG_DIR/mail
-mkdir -p "$D"
-R=$REBOUND
-check() { if eval "$2"; then printf "ok - %s\n" "$1"; else printf "not ok - %s\n" "$1"; fi; }
-counts() { pg_sql "SELECT (SELECT count(*) FROM messages) || '/' || (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM suppressions) || '/' || (SELECT count(*) FROM suppression_history)"; }
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 export REBOUND_NOW=2025-03-01T00:00:00Z
 i=0
 while [ $i -lt 200 ]; do

@@ -1,9 +1,7 @@
 #!/bin/sh
 # Migrations from empty, re-run (no-op), status, and the objects they make.
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-pg_start || exit 1
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 
 ok() { if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
 

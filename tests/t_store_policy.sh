@@ -1,16 +1,8 @@
 #!/bin/sh
 # The suppression policy, case by case, with controlled time (REBOUND_NOW
 # and the reports' arrival dates).
-cd "$(dirname "$0")/.." || exit 1
-: "${REBOUND:=build/rebound}"
-. tests/lib/pg.sh
-. tests/lib/mail.sh
-pg_start || exit 1
-D=$PG_DIR/mail
-mkdir -p "$D"
-R=$REBOUND
-n=0
-check() { n=$((n + 1)); if eval "$2"; then printf "ok - %s\n" "$1"; else printf "not ok - %s\n" "$1"; fi; }
+. "$(dirname "$0")/lib/setup.sh"
+start_pg
 ingest() { "$R" ingest --quiet "$@" >/dev/null; }
 suppressed() { "$R" query "$1" >/dev/null 2>&1; [ $? -eq 3 ]; }
 cls() { pg_sql "SELECT class FROM suppressions WHERE addr_key = lower('$1')"; }

@@ -16,16 +16,8 @@
 
 DC_PID=""
 
-# A TCP port nobody listens on now (random, re-checked with ss).
-dc_free_port() {
-	while :; do
-		p=$(( (($(od -An -N2 -tu2 /dev/urandom) % 30000)) + 20000 ))
-		if ! ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return
-		fi
-	done
-}
+command -v free_port >/dev/null 2>&1 || . tests/lib/port.sh
+dc_free_port() { free_port; }	# the older name
 
 # Test PKI: ca.pem/ca.key (the test CA), good.* (CN/SAN localhost and
 # 127.0.0.1, signed by the CA), wronghost.* (SAN other.invalid, signed by
@@ -82,8 +74,8 @@ dc_start() {
 	DC_CONF=$DC_DIR/dovecot.conf
 	tries=0
 	while :; do
-		DC_PORT=$(dc_free_port)
-		DC_PORTS=$(dc_free_port)
+		DC_PORT=$(free_port)
+		DC_PORTS=$(free_port)
 		cat >"$DC_CONF" <<EOF
 base_dir = $DC_DIR/run
 state_dir = $DC_DIR/state
@@ -148,12 +140,7 @@ EOF
 	done
 	DC_PID=$(cat "$DC_DIR/run/master.pid" 2>/dev/null)
 	# Ready when the IMAP port accepts connections.
-	i=0
-	while ! ss -Htln 2>/dev/null | awk '{print $4}' | grep -q ":$DC_PORTS\$"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "dc_start: not listening" >&2; return 1; }
-		sleep 0.05
-	done
+	wait_port "$DC_PORTS" || { echo "dc_start: not listening" >&2; return 1; }
 	DC_PID=$(cat "$DC_DIR/run/master.pid")
 	export DC_PORT DC_PORTS DC_CA DC_CONF DC_DIR DC_PID
 }
@@ -176,12 +163,7 @@ dc_stop() {
 dc_restart() {
 	dc_stop
 	dovecot -c "$DC_CONF" 2>>"$DC_DIR/dovecot.log" || return 1
-	i=0
-	while ! ss -Htln 2>/dev/null | awk '{print $4}' | grep -q ":$DC_PORTS\$"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.05
-	done
+	wait_port "$DC_PORTS" || return 1
 	DC_PID=$(cat "$DC_DIR/run/master.pid")
 }
 

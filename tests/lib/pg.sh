@@ -7,7 +7,7 @@
 #
 # The cluster lives in a mktemp directory, listens on 127.0.0.1 on a port
 # chosen free at run time (retrying on a clash: several people run tests
-# at once), fsync off (tests, not benchmarks: set PG_FSYNC=on to change),
+# at once; tests/lib/port.sh), fsync off (tests, not benchmarks: set PG_FSYNC=on to change),
 # trust authentication, one database "rebound".  The cluster is copied
 # from an initdb'ed template kept in $TMPDIR (made on first use).  As root it runs as the
 # user postgres (PostgreSQL refuses root).  pg_start installs an EXIT trap
@@ -21,6 +21,8 @@
 #   pg_restart       start again after pg_kill / pg_ctl stop
 #   PG_BIN           the server binaries directory
 
+command -v free_port >/dev/null 2>&1 || . tests/lib/port.sh
+
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 PG_DIR=
 PG_RUNAS=
@@ -31,18 +33,6 @@ pg__as() {	# run a server tool as the server user
 	else
 		"$@"
 	fi
-}
-
-pg__port() {	# a port that nothing listens on now (the server may still
-		# lose a race: pg_start retries)
-	for _i in 1 2 3 4 5 6 7 8 9 10; do
-		_p=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 ) + 30000 ))
-		if ! (echo >"/dev/tcp/127.0.0.1/$_p") 2>/dev/null; then
-			echo "$_p"
-			return 0
-		fi
-	done 2>/dev/null
-	echo $(( ( $$ % 20000 ) + 30000 ))
 }
 
 # An initdb'ed template, made once per machine and PostgreSQL version and
@@ -95,7 +85,7 @@ pg_start() {
 	_tpl=$(pg__template) || { echo "not ok - pg.sh: initdb failed"; return 1; }
 	cp -a "$_tpl/data" "$PG_DIR/data" || { echo "not ok - pg.sh: cannot copy the template"; return 1; }
 	for _try in 1 2 3 4 5; do
-		PGPORT=$(pg__port)
+		PGPORT=$(free_port)
 		cat >>"$PG_DIR/data/postgresql.conf" <<EOC
 listen_addresses = '127.0.0.1'
 port = $PGPORT
