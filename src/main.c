@@ -25,8 +25,8 @@ static const struct command commands[] = {
      "check the configuration, print effective settings", cmd_config},
     {"run", "[--once] [--config FILE]",
      "the daemon: read the configured IMAP mailboxes", cmd_run},
-    {"db", "migrate|status|start|stop|prune", "manage the database and its schema",
-     cmd_db},
+    {"db", "migrate|status|start|stop|prune|rekey",
+     "manage the database, its schema and address keys", cmd_db},
     {"ingest", "PATH...", "parse mail and store events and suppressions",
      cmd_ingest},
     {"query", "[--format json] ADDRESS...",
@@ -60,7 +60,7 @@ help(FILE *f)
 		   "usage: rebound COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
 		RB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %-34s %s\n", c->name, c->args, c->summary);
+		fprintf(f, "  %-10s %-37s %s\n", c->name, c->args, c->summary);
 	fputs("\nCommands that use the database take --db CONNINFO and --config "
 	      "FILE\n(the configuration's db and [policy]; default "
 	      "/etc/rebound/rebound.conf).\n"

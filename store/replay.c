@@ -9,6 +9,11 @@
  * the same rb_policy_decide() that ingest uses, then compares the result
  * with the stored row at the policy clock's "now".  Memory stays flat:
  * one address at a time, cursors fetched 5,000 rows at a time.
+ *
+ * rb_store_replay_keys (store_int.h) runs the same over the keys listed in
+ * the temporary table rb_replay_keys only, inside the caller's
+ * transaction: `rebound db rekey` uses it to merge the rows of addresses
+ * whose keys came together (store/rekey.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +106,8 @@ rule_reason(const char *rule)
 static void
 hist_row(struct rb_copybuf *h, const char *key, const char *addr,
 	 const char *action, const char *cls, const char *reason,
-	 const char *rule, long long ev, time_t at, time_t exp)
+	 const char *rule, long long ev, time_t at, time_t exp,
+	 const char *note)
 {
 	rb_copy_str(h, key);
 	rb_copy_sep(h);
@@ -123,12 +129,18 @@ hist_row(struct rb_copybuf *h, const char *key, const char *addr,
 	copy_time(h, at);
 	rb_copy_sep(h);
 	copy_time(h, exp);
-	rb_copy_raw(h, "\tpolicy replay\n");
+	rb_copy_sep(h);
+	rb_copy_str(h, note);
+	rb_copy_eol(h);
 }
 
-int
-rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
-		FILE *out, unsigned long *changes)
+/* only: restrict to the keys in rb_replay_keys; note: the history note,
+ * removed_by and remove_reason of what it writes.  Inside a transaction
+ * holding the writers' lock; on error the caller rolls back. */
+static int
+replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
+	  bool only, const char *note, FILE *out, unsigned long *changes,
+	  unsigned long *reclassified)
 {
 	time_t now = rb_now();
 	struct cur ev = {s, "rb_ev", NULL, 0, 0, false};
@@ -140,32 +152,36 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 	unsigned long reclass = 0;
 	memset(&sm, 0, sizeof(sm));
 	*changes = 0;
-	if (rb_store_in_tx(s))
-		return rb_store_fail(s, NULL, "replay runs its own transaction");
-	if (rb_store_begin(s) != 0)
-		return -1;
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
-	    rb_store_exec(
-		s, "DECLARE rb_ev NO SCROLL CURSOR FOR SELECT addr_key,"
-		   " recipient, domain, kind, reason,"
-		   " CASE WHEN hard IS NULL THEN -1 WHEN hard THEN 1 ELSE 0 END,"
-		   " feedback_type, extract(epoch FROM event_at)::bigint, id,"
-		   " policy_class, policy_rule FROM events"
-		   " WHERE addr_key IS NOT NULL"
-		   " ORDER BY addr_key COLLATE \"C\", event_at, id") != 0 ||
-	    rb_store_exec(
-		s, "DECLARE rb_man NO SCROLL CURSOR FOR SELECT addr_key,"
-		   " action, extract(epoch FROM at)::bigint, actor, reason,"
-		   " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
-		   " address, rule FROM suppression_history"
-		   " WHERE actor IS NOT NULL AND action IN ('added', 'removed')"
-		   " ORDER BY addr_key COLLATE \"C\", at, id") != 0 ||
-	    rb_store_exec(
-		s, "DECLARE rb_cur NO SCROLL CURSOR FOR SELECT addr_key,"
-		   " class, coalesce(extract(epoch FROM expires_at)::bigint, 0),"
-		   " coalesce(extract(epoch FROM removed_at)::bigint, 0),"
-		   " address, domain FROM suppressions"
-		   " ORDER BY addr_key COLLATE \"C\"") != 0)
+	/* the restriction is a constant of this file, never data */
+	const char *lim =
+	    only ? " AND addr_key IN (SELECT addr_key FROM rb_replay_keys)" : "";
+	char q1[600], q2[600], q3[600];
+	snprintf(q1, sizeof(q1),
+		 "DECLARE rb_ev NO SCROLL CURSOR FOR SELECT addr_key,"
+		 " recipient, domain, kind, reason,"
+		 " CASE WHEN hard IS NULL THEN -1 WHEN hard THEN 1 ELSE 0 END,"
+		 " feedback_type, extract(epoch FROM event_at)::bigint, id,"
+		 " policy_class, policy_rule FROM events"
+		 " WHERE addr_key IS NOT NULL%s"
+		 " ORDER BY addr_key COLLATE \"C\", event_at, id",
+		 lim);
+	snprintf(q2, sizeof(q2),
+		 "DECLARE rb_man NO SCROLL CURSOR FOR SELECT addr_key,"
+		 " action, extract(epoch FROM at)::bigint, actor, reason,"
+		 " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+		 " address, rule FROM suppression_history"
+		 " WHERE actor IS NOT NULL AND action IN ('added', 'removed')%s"
+		 " ORDER BY addr_key COLLATE \"C\", at, id",
+		 lim);
+	snprintf(q3, sizeof(q3),
+		 "DECLARE rb_cur NO SCROLL CURSOR FOR SELECT addr_key,"
+		 " class, coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+		 " coalesce(extract(epoch FROM removed_at)::bigint, 0),"
+		 " address, domain FROM suppressions WHERE true%s"
+		 " ORDER BY addr_key COLLATE \"C\"",
+		 lim);
+	if (rb_store_exec(s, q1) != 0 || rb_store_exec(s, q2) != 0 ||
+	    rb_store_exec(s, q3) != 0)
 		goto out;
 
 	for (;;) {
@@ -327,8 +343,8 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		if (!strcmp(what, "remove")) {
 			rb_copy_str(&rm, key);
 			rb_copy_eol(&rm);
-			hist_row(&hist, key, addr, "removed", curcls,
-				 "policy replay", "policy", 0, now, 0);
+			hist_row(&hist, key, addr, "removed", curcls, note,
+				 "policy", 0, now, 0, note);
 			continue;
 		}
 		rb_copy_str(&sup, key);
@@ -359,7 +375,7 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		hist_row(&hist, key, addr, !strcmp(what, "add") ? "added"
 							       : "changed",
 			 wcls, sm.reason, sm.rule, sm.evidence, now,
-			 sm.st.expires);
+			 sm.st.expires, note);
 	}
 	if (!dry_run && reclass > 0) {
 		if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_cls (id bigint,"
@@ -388,7 +404,7 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 			goto out;
 		char nows[32];
 		snprintf(nows, sizeof(nows), "%lld", (long long)now);
-		const char *p[] = {nows};
+		const char *p[] = {nows, note};
 		PGresult *r = rb_store_q(
 		    s, PGRES_COMMAND_OK,
 		    "INSERT INTO suppressions (addr_key, address, domain, class,"
@@ -409,11 +425,11 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		PQclear(r);
 		r = rb_store_q(s, PGRES_COMMAND_OK,
 			       "UPDATE suppressions s SET removed_at ="
-			       " to_timestamp($1), removed_by = 'policy replay',"
-			       " remove_reason = 'policy replay', updated_at ="
+			       " to_timestamp($1), removed_by = $2,"
+			       " remove_reason = $2, updated_at ="
 			       " to_timestamp($1) FROM rb_tmp_rm t"
 			       " WHERE s.addr_key = t.addr_key",
-			       1, p);
+			       2, p);
 		if (r == NULL)
 			goto out;
 		PQclear(r);
@@ -425,33 +441,49 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 				     &hist) != 0)
 			goto out;
 	}
+	if (rb_store_exec(s, "CLOSE rb_ev; CLOSE rb_man; CLOSE rb_cur") != 0)
+		goto out;
+	*reclassified = reclass;
+	rc = 0;
+out:
 	PQclear(ev.r);
 	PQclear(man.r);
 	PQclear(cu.r);
-	ev.r = man.r = cu.r = NULL;
-	if (dry_run) {
-		rb_store_rollback(s);
-	} else if (rb_store_commit(s) != 0) {
-		goto out;
-	}
-	fprintf(out, "%lu change(s)%s; %lu event(s) re-classified%s\n",
-		*changes, dry_run ? " would be made" : " made", reclass,
-		dry_run ? " (dry run)" : "");
-	rc = 0;
-out:
-	if (rc != 0) {
-		char keep[1024];
-		snprintf(keep, sizeof(keep), "%s", rb_store_error(s));
-		PQclear(ev.r);
-		PQclear(man.r);
-		PQclear(cu.r);
-		rb_store_rollback(s);
-		rb_store_fail(s, NULL, "%s", keep);
-	}
 	free(sm.days);
 	rb_copy_free(&cls);
 	rb_copy_free(&sup);
 	rb_copy_free(&rm);
 	rb_copy_free(&hist);
 	return rc;
+}
+
+int
+rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
+		FILE *out, unsigned long *changes)
+{
+	unsigned long reclass = 0;
+	*changes = 0;
+	if (rb_store_in_tx(s))
+		return rb_store_fail(s, NULL, "replay runs its own transaction");
+	if (rb_store_begin(s) != 0)
+		return -1;
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	    replay_tx(s, pol, dry_run, false, "policy replay", out, changes,
+		      &reclass) != 0 ||
+	    (dry_run ? rb_store_rollback(s) : rb_store_commit(s)) != 0) {
+		rb_store_rollback(s); /* keeps the error */
+		return -1;
+	}
+	fprintf(out, "%lu change(s)%s; %lu event(s) re-classified%s\n",
+		*changes, dry_run ? " would be made" : " made", reclass,
+		dry_run ? " (dry run)" : "");
+	return 0;
+}
+
+int
+rb_store_replay_keys(struct rb_store *s, const struct rb_policy *pol,
+		     const char *note, FILE *out, unsigned long *changes)
+{
+	unsigned long reclass = 0;
+	return replay_tx(s, pol, false, true, note, out, changes, &reclass);
 }

@@ -64,7 +64,8 @@ int rb_store_check_schema(struct rb_store *s);
 
 int rb_store_begin(struct rb_store *s);
 int rb_store_commit(struct rb_store *s);
-/* Safe to call when no transaction is open or the connection is gone. */
+/* Safe to call when no transaction is open or the connection is gone;
+ * leaves rb_store_error() as it was. */
 int rb_store_rollback(struct rb_store *s);
 bool rb_store_in_tx(const struct rb_store *s);
 
@@ -213,5 +214,30 @@ int rb_store_explain(struct rb_store *s, const char *address, FILE *out);
  */
 int rb_store_replay(struct rb_store *s, const struct rb_policy *pol,
 		    bool dry_run, FILE *out, unsigned long *changes);
+
+/*
+ * `rebound db rekey`: recompute the address key of every stored row
+ * (events, suppression_history, suppressions) with today's rb_addr_key,
+ * merging rows whose new keys meet as ingest would have (docs/store.md
+ * "Re-keying"; store/rekey.c).  Runs its own transactions: one to read,
+ * then one per batch of up to `batch` new keys (0: 1000), each complete
+ * or not at all; idempotent.  dry_run: only count.  The recomputation
+ * of merged addresses prints its differences to out, as `policy replay`
+ * does; pol is the policy for it.
+ */
+struct rb_rekey_counts {
+	unsigned long checked;			/* rows read */
+	unsigned long events, history, supps;	/* rows whose key changes */
+	unsigned long keys;			/* their distinct new keys */
+	unsigned long events_done, history_done, supps_done; /* re-keyed */
+	unsigned long events_merged;	/* later copies of a report, removed */
+	unsigned long supps_merged;	/* rows folded into another */
+	unsigned long replayed;		/* addresses recomputed after a merge */
+	unsigned long changes;		/* what those recomputations changed */
+	unsigned long batches;		/* transactions committed */
+};
+int rb_store_rekey(struct rb_store *s, const struct rb_policy *pol,
+		   size_t batch, bool dry_run, FILE *out,
+		   struct rb_rekey_counts *c);
 
 #endif

@@ -49,6 +49,12 @@ void rb_copy_free(struct rb_copybuf *b);
 int rb_store_copy_in(struct rb_store *s, const char *copy_sql,
 		     const struct rb_copybuf *b);
 
+/* `policy replay` over the keys in the temporary table rb_replay_keys
+ * (addr_key text) only, inside the caller's transaction (which holds the
+ * writers' lock 1919250544); note goes into the history rows it writes.
+ * Prints each difference to out; *changes gets their number. */
+int rb_store_replay_keys(struct rb_store *s, const struct rb_policy *pol,
+			 const char *note, FILE *out, unsigned long *changes);
 /* Raw bytes retention as set by rb_store_keep_raw(). */
 bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
 /* Append s to a PostgreSQL text[] literal being built in b ("{" and "}"

@@ -130,12 +130,8 @@ locked_q(struct rb_store *s, const char *sql, int n, const char *const *p)
 			PQclear(r);
 			r = NULL;
 		}
-		if (r == NULL) {
-			char keep[1024];
-			snprintf(keep, sizeof(keep), "%s", rb_store_error(s));
-			rb_store_rollback(s);
-			rb_store_fail(s, NULL, "%s", keep);
-		}
+		if (r == NULL)
+			rb_store_rollback(s); /* keeps the error */
 	}
 	return r;
 }
@@ -505,12 +501,8 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 		goto out;
 	rc = 0;
 out:
-	if (rc != 0 && own) {
-		char keep[1024];
-		snprintf(keep, sizeof(keep), "%s", rb_store_error(s));
-		rb_store_rollback(s);
-		rb_store_fail(s, NULL, "%s", keep);
-	}
+	if (rc != 0 && own)
+		rb_store_rollback(s); /* keeps the error */
 	rb_copy_free(&b);
 	return rc;
 }
