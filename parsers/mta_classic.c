@@ -121,21 +121,27 @@ static const struct rb_text_dialect dialects[] = {
     {.name = "mxlogic",
      .header = L("X-MX-Bounce", "X-MXL-NoteHash"),
      .start = L("following address failed", "following address(es) failed",
-		"could not be delivered to one or more")},
+		"could not be delivered to one or more"),
+     .flags = RB_TD_QUALIFY | RB_TD_XFR},
     /* 1&1 and GMX (Exim-derived wording) */
     {.name = "einsundeins",
      .from = L("kundenserver", "1and1", "ionos"),
      .body = L("This message was created automatically by mail delivery"),
-     .start = L("following address failed", "following address")},
+     .start = L("following address failed", "following address"),
+     .flags = RB_TD_QUALIFY | RB_TD_XFR},
     {.name = "gmx",
      .from = L("gmx."),
      .body = L("This message was created automatically by mail delivery"),
-     .start = L("following address failed", "following address")},
-    /* Mail.ru: Russian then English, Exim underneath */
+     .start = L("following address failed", "following address"),
+     .flags = RB_TD_QUALIFY | RB_TD_XFR},
+    /* Mail.ru: Russian then English, Exim underneath.  The Exim-based
+     * templates share Exim's ways of naming a recipient: a bare local
+     * part for a local alias, X-Failed-Recipients */
     {.name = "mailru",
      .from = L("mail.ru", "mail.ua", "inbox.ru", "list.ru", "bk.ru"),
      .body = L("This message was created automatically by mail delivery",
-	       "Mail.Ru")},
+	       "Mail.Ru"),
+     .flags = RB_TD_QUALIFY | RB_TD_XFR},
     /* Exim delay warnings */
     {.name = "exim",
      .subject = L("Warning: message"),
@@ -219,7 +225,8 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("This is the Postfix program", "This is the mail system at host",
 	       "The Postfix program"),
      .start = L("The Postfix program", "The mail system"),
-     .labels = L("In:  RCPT TO:", "In: RCPT TO:")},
+     .labels = L("In:  RCPT TO:", "In: RCPT TO:"),
+     .flags = RB_TD_ADDR_COLON},
     /* Postfix's notice to the postmaster with the SMTP transcript */
     {.name = "postfix",
      .subject = L("Postfix SMTP server: errors from"),

@@ -250,6 +250,30 @@ parse365(struct rb_ctx *c)
 			continue;
 		}
 		char *reply = reply_of(c->a, t, strlen(t));
+		size_t tl = strlen(t);
+		if (reply != NULL && t[0] != '#' && tl > 0 && t[tl - 1] != '\'' &&
+		    strstr(t, "returned '") != NULL) {
+			/* the quoted reply wrapped over lines (a text
+			 * rendering of the HTML notice): up to the line
+			 * that closes the quote */
+			size_t p2 = pos;
+			for (int k = 0; k < 8 && rb_next_line(b, len, &p2, &line, &ll);
+			     k++) {
+				char *t2 = rb_squeeze(c->a, line, ll);
+				size_t l2 = strlen(t2);
+				if (l2 == 0)
+					break;
+				bool close = t2[l2 - 1] == '\'';
+				if (close)
+					t2[--l2] = '\0';
+				reply = rb_arena_printf(c->a, "%s %s", reply,
+							t2);
+				if (close) {
+					pos = p2;
+					break;
+				}
+			}
+		}
 		if (reply != NULL) {
 			if (cur != NULL && cur->diagnostic == NULL)
 				cur->diagnostic = reply;

@@ -308,6 +308,23 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 	return true;
 }
 
+/* The line ends with one of the dialect's labels ("Could not be
+ * delivered to:" and the address wrapped onto the next line). */
+static bool
+label_ends(const struct rb_text_dialect *d, const char *line, size_t n)
+{
+	if (d->labels == NULL)
+		return false;
+	while (n > 0 && isspace((unsigned char)line[n - 1]))
+		n--;
+	for (const char *const *lb = d->labels; *lb; lb++) {
+		size_t k = strlen(*lb);
+		if (n >= k && strncasecmp(line + n - k, *lb, k) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool
 labelled(const struct rb_text_dialect *d, const char *line, size_t n,
 	 const char **as, size_t *al, const char **rest, size_t *rl)
@@ -421,6 +438,24 @@ qualify(struct rb_ctx *c, const char *t, size_t tl, const char *tail,
 	size_t taillen)
 {
 	const struct rb_fields *f = &c->m->orig;
+	/* the cut line may have been folded ("------ This is a copy of
+	 * the message, including all the\nheaders. ------"): the copy
+	 * starts at the first line that looks like a header field */
+	for (int k = 0; k < 4 && tail != NULL && taillen > 0; k++) {
+		size_t i = 0;
+		while (i < taillen && (isalnum((unsigned char)tail[i]) ||
+				       tail[i] == '-'))
+			i++;
+		if (i > 0 && i < taillen && tail[i] == ':')
+			break;
+		const char *nl = memchr(tail, '\n', taillen);
+		if (nl == NULL) {
+			tail = NULL;
+			break;
+		}
+		taillen -= (size_t)(nl + 1 - tail);
+		tail = nl + 1;
+	}
 	if (tail != NULL && taillen > 0) {
 		/* its header block only */
 		const char *hb = tail;
@@ -455,7 +490,17 @@ recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
 		return true;
 	if (d->flags & RB_TD_NO_ADDR_LINES)
 		return false;
-	return addr_led(line, n, as, al, rest, rl);
+	if (!addr_led(line, n, as, al, rest, rl))
+		return false;
+	if (d->flags & RB_TD_ADDR_COLON) {
+		const char *e = *as + *al;
+		while (e < line + n && (*e == '>' || *e == ' '))
+			e++;
+		if (!(e < line + n && (*e == ':' ||
+				       rb_startswith_ci(e, "(expanded from"))))
+			return false;
+	}
+	return true;
 }
 
 /* Append s[0..n) to buf (space separated), bounded. */
@@ -475,6 +520,16 @@ diag_add(char *buf, size_t *bl, const char *s, size_t n)
 	memcpy(buf + *bl, s, n);
 	*bl += n;
 	buf[*bl] = '\0';
+}
+
+/* Columns of leading blanks (a tab counts 8). */
+static size_t
+indent_of(const char *s, size_t n)
+{
+	size_t i = 0, col = 0;
+	for (; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		col = s[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+	return col;
 }
 
 /* Does the text carry an SMTP reply or enhanced status code? */
@@ -637,6 +692,29 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	bool more = rb_next_line(text, re, &pos, &line, &ll);
 	while (more) {
 		char *addr = NULL;
+		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl) &&
+		    label_ends(d, line, ll)) {
+			/* the label's address on the next line */
+			size_t p2 = pos, ll2;
+			const char *l2;
+			if (rb_next_line(text, re, &p2, &l2, &ll2)) {
+				size_t i = 0;
+				while (i < ll2 && (l2[i] == ' ' || l2[i] == '\t'))
+					i++;
+				size_t used = addr_at(l2 + i, ll2 - i, &as, &al);
+				if (used > 0) {
+					i += used;
+					while (i < ll2 && strchr(" \t.:>", l2[i]))
+						i++;
+					rest = l2 + i;
+					rl = ll2 - i;
+					pos = p2;
+					line = l2;
+					ll = ll2;
+					goto found;
+				}
+			}
+		}
 		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl)) {
 			const char *ts;
 			size_t tl;
@@ -662,6 +740,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 				continue;
 			}
 		}
+	found:
 		if (addr == NULL)
 			addr = rb_addr_normalize(c->a, as, al);
 		char diag[DIAG_MAX];
@@ -701,6 +780,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 				diag_add(diag, &dl, pl, pll);
 		}
 		diag_add(diag, &dl, rest, rl);
+		size_t rindent = indent_of(line, ll);
 		unsigned lines = 0, paras = 0;
 		while ((more = rb_next_line(text, re, &pos, &line, &ll))) {
 			const char *a2, *r2;
@@ -728,8 +808,14 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 			}
 			if (recipient_line(d, line, ll, &a2, &l2, &r2, &rl2)) {
 				/* the same address again is part of this
-				 * recipient's text (Exim's folded reply) */
-				if (!(l2 == al && strncasecmp(a2, as, al) == 0))
+				 * recipient's text (Exim's folded reply), and
+				 * so is a line indented deeper than the
+				 * recipient's own: the remote reply that the
+				 * MTA folded under it ("550 5.7.0
+				 * <sender@x>... text" in Exim's or Postfix's
+				 * indented continuation) */
+				if (!(l2 == al && strncasecmp(a2, as, al) == 0) &&
+				    indent_of(line, ll) <= rindent)
 					break;
 			}
 			if (lines++ < DIAG_LINES)

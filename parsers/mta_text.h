@@ -56,6 +56,10 @@
 				 * DSN part (EZweb: no Diagnostic-Code, the
 				 * reason is a sentence of the text): read
 				 * before rfc3464 (rb_mod_mta_early) */
+#define RB_TD_ADDR_COLON 0x200	/* an address-led line is "<addr>: text"
+				 * or "<addr> (expanded from <x>): text"
+				 * (Postfix): a bare address on a line is
+				 * prose ("please contact <postmaster@x>") */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header
