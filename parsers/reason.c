@@ -1,5 +1,6 @@
 #include "reason.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "status.h"
@@ -145,12 +146,45 @@ static void classify(const struct rb_rules *rules, const char *status,
 		     const char *remote_mta, const char *smtp_command,
 		     struct rb_classified *out);
 
+/* Typographic quotes as ASCII: a provider's HTML notice, or a
+ * windows-1252 text part (0x92), writes "doesn\u2019t", "couldn\u2019t",
+ * \u201cquoted\u201d where its plain-text twin and the rules say "doesn't".
+ * Into buf (NUL-terminated); NULL when there is nothing to replace or the
+ * text does not fit (then it is matched as it is). */
+static const char *
+ascii_quotes(const char *s, char *buf, size_t cap)
+{
+	if (s == NULL || strstr(s, "\xe2\x80") == NULL)
+		return NULL;
+	size_t o = 0;
+	bool any = false;
+	for (const char *p = s; *p; p++) {
+		if (o + 1 >= cap)
+			return NULL;
+		if ((unsigned char)p[0] == 0xe2 && (unsigned char)p[1] == 0x80 &&
+		    (unsigned char)p[2] >= 0x98 && (unsigned char)p[2] <= 0x9d) {
+			/* U+2018-U+201B single, U+201C-U+201D double */
+			buf[o++] = (unsigned char)p[2] <= 0x9b ? '\'' : '"';
+			p += 2;
+			any = true;
+			continue;
+		}
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return any ? buf : NULL;
+}
+
 void
 rb_reason_classify(const struct rb_rules *rules, const char *status,
 		   const char *smtp_code, const char *diagnostic,
 		   const char *remote_mta, const char *smtp_command,
 		   struct rb_classified *out)
 {
+	char qbuf[4096];
+	const char *q = ascii_quotes(diagnostic, qbuf, sizeof(qbuf));
+	if (q != NULL)
+		diagnostic = q;
 	classify(rules, status, smtp_code, diagnostic, remote_mta,
 		 smtp_command, out);
 	if (strncmp(out->rule, "rhost-", 6) != 0 &&

@@ -386,6 +386,27 @@ def trailing(add):
     return lambda raw, info: walk(raw, leaf)
 
 
+def curly_quotes(raw, info):
+    """Apostrophes as U+2019 (what an HTML notice's text rendering, or a
+    windows-1252 part's 0x92, gives): "doesn’t", "couldn’t"."""
+    def leaf(head, body, ctype):
+        if ctype != "text/plain":
+            return head, body
+        ct = field(head, "content-type")
+        cs = (param(ct, "charset") or "us-ascii").lower()
+        if cs not in ("us-ascii", "utf-8", "ascii"):
+            return head, body
+        cte = field(head, "content-transfer-encoding").lower() or "7bit"
+        data = decode_body(body, cte)
+        if data is None or not re.search(rb"[A-Za-z]'[A-Za-z]", data):
+            return head, body
+        data = re.sub(rb"([A-Za-z])'([A-Za-z])", "\\1’\\2".encode(), data)
+        head = set_field(head, "Content-Type", ctype + '; charset="UTF-8"')
+        head = set_field(head, "Content-Transfer-Encoding", "quoted-printable")
+        return head, encode_body(data, "quoted-printable", nl_of(head + body))
+    return walk(raw, leaf)
+
+
 PERTURB = collections.OrderedDict([
     ("crlf", crlf),
     ("hdr-lower", hdr_lower),
@@ -394,6 +415,7 @@ PERTURB = collections.OrderedDict([
     ("qp", recode("quoted-printable")),
     ("8bit", recode("8bit")),
     ("charset", charset_utf8),
+    ("curly-quotes", curly_quotes),
     ("rewrap-60", rewrap(60)),
     ("rewrap-40", rewrap(40)),
     ("fold-dsn", fold_dsn),
