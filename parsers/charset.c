@@ -50,7 +50,7 @@ rb_charset_convert(struct rb_arena *a, const char *from, const char *in,
 	 * pairs: 4 in, 4 out; U+FFFD is 3 bytes for 1 bad byte; ISO-2022
 	 * escapes produce nothing) */
 	size_t cap = n * 4 + 16;
-	char *out = rb_arena_alloc(a, cap + 1);
+	char *out = rb_arena_alloc_raw(a, cap + 1);
 	char *ip = (char *)in, *op = out;
 	size_t il = n, ol = cap;
 	while (il > 0) {
@@ -161,7 +161,7 @@ rb_charset_header_decode(struct rb_arena *a, const char *raw)
 		return NULL;
 	size_t n = strlen(raw);
 	/* output: decoded text of words plus the literal text between */
-	char *res = rb_arena_alloc(a, n * 3 + 1);
+	char *res = rb_arena_alloc_raw(a, n * 3 + 1);
 	size_t rk = 0;
 	bool claimed = false;
 	const char *p = raw, *end = raw + n;

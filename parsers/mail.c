@@ -104,16 +104,18 @@ transfer_decode(struct rb_arena *a, const struct rb_mime_part *p, size_t *len)
 	unsigned char *out;
 	switch (p->cte) {
 	case RB_CTE_BASE64:
-		out = rb_arena_alloc(a, p->body_len + 4);
+		out = rb_arena_alloc_raw(a, p->body_len + 4);
 		*len = g_mime_encoding_base64_decode_step(
 		    (const unsigned char *)p->body, p->body_len, out, &state,
 		    &save);
+		out[*len] = 0;	/* the 4 spare bytes: room */
 		return (const char *)out;
 	case RB_CTE_QP:
-		out = rb_arena_alloc(a, p->body_len + 4);
+		out = rb_arena_alloc_raw(a, p->body_len + 4);
 		*len = g_mime_encoding_quoted_decode_step(
 		    (const unsigned char *)p->body, p->body_len, out, &state,
 		    &save);
+		out[*len] = 0;	/* the 4 spare bytes: room */
 		return (const char *)out;
 	default:
 		*len = p->body_len;
@@ -138,7 +140,7 @@ part_bytes(struct rb_arena *a, const struct rb_mime_part *p, size_t cap,
 static char *
 html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen)
 {
-	char *o = rb_arena_alloc(a, n + 1);
+	char *o = rb_arena_alloc_raw(a, n + 1);
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
 		if (s[i] == '<') {
@@ -583,7 +585,7 @@ view_of(struct rb_arena *a, const struct rb_limits *lim,
 	size_t total = 0;
 	for (size_t i = 0; i < w.ntexts; i++)
 		total += w.texts[i].len + 1;
-	char *b = rb_arena_alloc(a, total + 1);
+	char *b = rb_arena_alloc_raw(a, total + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < w.ntexts; i++) {
 		memcpy(b + o, w.texts[i].text, w.texts[i].len);

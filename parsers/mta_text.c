@@ -51,9 +51,8 @@ header_any(const struct rb_mail *m, const char *const *needles)
 static char *
 lower_copy(struct rb_arena *a, const char *s, size_t n)
 {
-	char *d = rb_arena_alloc(a, n + 1);
-	for (size_t i = 0; i < n; i++)
-		d[i] = (char)tolower((unsigned char)s[i]);
+	char *d = rb_arena_alloc_raw(a, n + 1);
+	rb_lower_n(d, s, n);
 	d[n] = '\0';
 	return d;
 }

@@ -483,9 +483,13 @@ squeeze_byte(char *out, size_t o, unsigned char c, bool *sp)
 char *
 rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 {
-	char *out = rb_arena_alloc(a, n + 1);
+	char *out = rb_arena_alloc_raw(a, n + 1);
 	size_t o = 0, i = 0;
 	bool sp = true;	/* whitespace pending (drops leading whitespace) */
+	/* leading blanks and NULs go (header values start with one): the
+	 * first block can then take the fast path */
+	while (i < n && (s[i] == 0 || ascii_space((unsigned char)s[i])))
+		i++;
 #ifdef __SSE2__
 	/* 16 bytes at a time while they need no change: no byte below 0x21
 	 * but single plain spaces.  o <= i always, so a 16-byte store at o
@@ -519,6 +523,19 @@ rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 		o = squeeze_byte(out, o, (unsigned char)s[i], &sp);
 	out[o] = '\0';
 	return out;
+}
+
+void
+rb_lower_n(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(dst + i),
+				 lower16((const unsigned char *)src + i));
+#endif
+	for (; i < n; i++)
+		dst[i] = (char)ascii_lower((unsigned char)src[i]);
 }
 
 void
@@ -603,7 +620,7 @@ rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n)
 	bool nul = memchr(s, '\0', n) != NULL;
 	if (!nul && rb_utf8_valid(s, n))
 		return rb_arena_strndup(a, s, n);
-	char *out = rb_arena_alloc(a, n * 3 + 1);
+	char *out = rb_arena_alloc_raw(a, n * 3 + 1);
 	size_t o = 0;
 	const unsigned char *p = (const unsigned char *)s;
 	for (size_t i = 0; i < n;) {

@@ -68,6 +68,8 @@ bool rb_startswith_ci(const char *s, const char *prefix);
 char *rb_trim(char *s);
 /* Collapse runs of whitespace (incl. CR/LF) to one space; arena copy. */
 char *rb_squeeze(struct rb_arena *a, const char *s, size_t n);
+/* dst[0..n) = src[0..n) ASCII lower-cased (no NUL added; may be src). */
+void rb_lower_n(char *dst, const char *src, size_t n);
 /* ASCII lower-case in place. */
 void rb_lower(char *s);
 /*

@@ -71,7 +71,7 @@ rb_arena_reset(struct rb_arena *a)
 }
 
 void *
-rb_arena_alloc(struct rb_arena *a, size_t n)
+rb_arena_alloc_raw(struct rb_arena *a, size_t n)
 {
 	const size_t align = sizeof(max_align_t);
 	size_t need = (n + align - 1) / align * align;
@@ -96,6 +96,13 @@ rb_arena_alloc(struct rb_arena *a, size_t n)
 	void *p = (char *)c->data + c->used;
 	c->used += need;
 	a->total += need;
+	return p;
+}
+
+void *
+rb_arena_alloc(struct rb_arena *a, size_t n)
+{
+	void *p = rb_arena_alloc_raw(a, n);
 	memset(p, 0, n);
 	return p;
 }
@@ -105,7 +112,7 @@ rb_arena_strndup(struct rb_arena *a, const char *s, size_t n)
 {
 	if (s == NULL)
 		return NULL;
-	char *p = rb_arena_alloc(a, n + 1);
+	char *p = rb_arena_alloc_raw(a, n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

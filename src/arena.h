@@ -29,6 +29,9 @@ void rb_arena_free(struct rb_arena *a);
 void rb_arena_reset(struct rb_arena *a);
 
 void *rb_arena_alloc(struct rb_arena *a, size_t n);	/* zeroed */
+/* Not zeroed: for buffers the caller fills before reading (copies,
+ * decoders), where zeroing would only cost (n can be large). */
+void *rb_arena_alloc_raw(struct rb_arena *a, size_t n);
 char *rb_arena_strdup(struct rb_arena *a, const char *s);	/* NULL->NULL */
 char *rb_arena_strndup(struct rb_arena *a, const char *s, size_t n);
 char *rb_arena_printf(struct rb_arena *a, const char *fmt, ...)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../ingest/files.h"
 #include "../parsers/mail.h"
@@ -111,6 +112,11 @@ cmd_parse(int argc, char **argv)
 		return 1;
 	}
 	r.opts.rules = rules;
+	/* events go out in 64 KiB writes, not stdio's 4 KiB (a write a
+	 * few mails); a terminal keeps its line buffering */
+	static char obuf[1 << 16];
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	rb_mail_global_init();
 	rb_arena_init(&r.arena);
 	int failures = rb_files_walk((const char *const *)argv + optind,

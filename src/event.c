@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include <jansson.h>
 
@@ -161,17 +164,32 @@ jb_put(struct jbuf *b, const char *s, size_t n)
 /* A JSON string as jansson writes it (compact, UTF-8 kept): '"', '\\'
  * and control characters escaped, \b \f \n \r \t by name. */
 static void
-jb_str(struct jbuf *b, const char *s)
+jb_strn(struct jbuf *b, const char *s, size_t n)
 {
-	if (s == NULL) {
-		JB_LIT(b, "null");
-		return;
-	}
-	size_t n = strlen(s);
 	jb_reserve(b, n + 2);
 	b->s[b->n++] = '"';
 	size_t run = 0;	/* start of bytes copied as they are */
 	for (size_t i = 0; i < n; i++) {
+#ifdef __SSE2__
+		/* 16 bytes at a time to the next byte that needs escaping */
+		const __m128i c1f = _mm_set1_epi8(0x1f);
+		const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i m = _mm_or_si128(
+			    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f),
+			    _mm_or_si128(_mm_cmpeq_epi8(v, dq),
+					 _mm_cmpeq_epi8(v, bs)));
+			unsigned mask = (unsigned)_mm_movemask_epi8(m);
+			if (mask != 0) {
+				i += (size_t)__builtin_ctz(mask);
+				break;
+			}
+			i += 16;
+		}
+		if (i >= n)
+			break;
+#endif
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
@@ -210,18 +228,32 @@ jb_str(struct jbuf *b, const char *s)
 	jb_put(b, "\"", 1);
 }
 
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+	if (s == NULL)
+		JB_LIT(b, "null");
+	else
+		jb_strn(b, s, strlen(s));
+}
+
 /* The same for text that may not be valid UTF-8 (a file name from the
  * disk): invalid bytes become U+FFFD. */
 static void
 jb_str_utf8(struct jbuf *b, const char *s)
 {
-	if (s == NULL || rb_utf8_valid(s, strlen(s))) {
-		jb_str(b, s);
+	if (s == NULL) {
+		JB_LIT(b, "null");
+		return;
+	}
+	size_t n = strlen(s);
+	if (rb_utf8_valid(s, n)) {
+		jb_strn(b, s, n);
 		return;
 	}
 	struct rb_arena a;
 	rb_arena_init(&a);
-	jb_str(b, rb_utf8_sanitize(&a, s, strlen(s)));
+	jb_str(b, rb_utf8_sanitize(&a, s, n));
 	rb_arena_free(&a);
 }
 

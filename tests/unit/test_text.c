@@ -329,6 +329,29 @@ test_memcasemem_each_all(void)
 	     bad);
 }
 
+/* rb_lower_n (16 bytes at a time) against tolower() of the C locale,
+ * every byte value, every length around the 16-byte steps */
+static void
+test_lower_n(void)
+{
+	char in[300], out[300];
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (char)(i * 7 + 3);
+	for (size_t n = 0; n < 70; n++) {
+		for (size_t off = 0; off + n <= sizeof(in); off += 37) {
+			memset(out, 'x', sizeof(out));
+			rb_lower_n(out, in + off, n);
+			for (size_t i = 0; i < n; i++)
+				if (out[i] != (char)tolower((unsigned char)in[off + i]))
+					bad++;
+			if (out[n] != 'x')
+				bad++;
+		}
+	}
+	T_OK(bad == 0, "rb_lower_n agrees with tolower (%d wrong)", bad);
+}
+
 /* rb_squeeze (16 bytes at a time where nothing changes) against a plain
  * loop, on random texts rich in blanks, line ends and NULs */
 static void
@@ -385,6 +408,7 @@ main(void)
 	test_memcasemem_random();
 	test_memcasemem_many();
 	test_memcasemem_each_all();
+	test_lower_n();
 	test_squeeze_random();
 	T_DONE();
 }
