@@ -7,6 +7,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define RB_AVX2 1	/* 32-byte scans where the CPU has AVX2 (run time) */
+#endif
 
 static unsigned char
 ascii_lower(unsigned char c)
@@ -176,6 +180,47 @@ eq_ci(const char *hay, const char *needle, size_t n)
  * nothing else does); with SSE2, 16 positions per step.  The rules run
  * dozens of fixed phrases over every bounce text, so this is hot.
  */
+#ifdef RB_AVX2
+/* rb_memcasemem's 32-byte blocks from *ip while a whole block fits (nlen
+ * >= 2); *ip is left at the first position not scanned. */
+__attribute__((target("avx2"))) static const char *
+casemem_avx2(const char *hay, size_t hlen, const char *needle, size_t nlen,
+	     size_t *ip)
+{
+	const unsigned char *h = (const unsigned char *)hay;
+	unsigned char c0 = ascii_lower((unsigned char)needle[0]);
+	unsigned char c1 = ascii_lower((unsigned char)needle[1]);
+	const __m256i v0 = _mm256_set1_epi8((char)c0);
+	const __m256i v1 = _mm256_set1_epi8((char)c1);
+	const __m256i m0 = _mm256_set1_epi8((char)(ascii_alpha(c0) ? 0x20 : 0));
+	const __m256i m1 = _mm256_set1_epi8((char)(ascii_alpha(c1) ? 0x20 : 0));
+	size_t last = hlen - nlen, i = *ip;
+	/* loads h[i..i+32]: needs i + 33 <= hlen */
+	for (; i + 33 <= hlen && i <= last; i += 32) {
+		__m256i b0 = _mm256_loadu_si256((const __m256i *)(h + i));
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)(h + i + 1));
+		__m256i eq = _mm256_and_si256(
+		    _mm256_cmpeq_epi8(_mm256_or_si256(b0, m0), v0),
+		    _mm256_cmpeq_epi8(_mm256_or_si256(b1, m1), v1));
+		uint32_t mask = (uint32_t)_mm256_movemask_epi8(eq);
+		while (mask != 0) {
+			size_t pos = i + (size_t)__builtin_ctz(mask);
+			if (pos > last) {
+				*ip = pos;
+				return NULL;
+			}
+			if (eq_ci(hay + pos + 2, needle + 2, nlen - 2)) {
+				*ip = pos;
+				return hay + pos;
+			}
+			mask &= mask - 1;
+		}
+	}
+	*ip = i;
+	return NULL;
+}
+#endif
+
 const char *
 rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 {
@@ -196,6 +241,13 @@ rb_memcasemem(const char *hay, size_t hlen, const char *needle, size_t nlen)
 	unsigned char f1 = ascii_alpha(c1) ? 0x20 : 0;
 	size_t last = hlen - nlen;	/* last candidate position */
 	size_t i = 0;
+#ifdef RB_AVX2
+	if (hlen >= 64 && __builtin_cpu_supports("avx2")) {
+		const char *p = casemem_avx2(hay, hlen, needle, nlen, &i);
+		if (p != NULL || i > last)
+			return p;
+	}
+#endif
 #ifdef __SSE2__
 	const __m128i v0 = _mm_set1_epi8((char)c0), v1 = _mm_set1_epi8((char)c1);
 	const __m128i m0 = _mm_set1_epi8((char)f0), m1 = _mm_set1_epi8((char)f1);
@@ -369,6 +421,65 @@ scan_block(const struct scan *sc, const unsigned char *h, size_t at,
 }
 #endif
 
+#ifdef RB_AVX2
+__attribute__((target("avx2"))) static inline __m256i
+lower32(const unsigned char *p)
+{
+	__m256i b = _mm256_loadu_si256((const __m256i *)p);
+	__m256i t = _mm256_add_epi8(b, _mm256_set1_epi8((char)(0x80 - 'A')));
+	__m256i up = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(0x80 + 26)), t);
+	return _mm256_or_si256(b, _mm256_and_si256(up, _mm256_set1_epi8(0x20)));
+}
+
+/* The 32-byte blocks of rb_memcasemem_each from *ip while a whole block
+ * fits; *ip is left at the first position not scanned.  Returns the
+ * position fn stopped at, or NULL. */
+__attribute__((target("avx2"))) static const char *
+scan_avx2(const struct scan *sc, const unsigned char *h, size_t hlen,
+	  size_t *ip, const char *const *needles, rb_casescan_fn fn, void *ctx)
+{
+	const size_t L = sc->L, span = 31 + L;
+	__m256i v[MAXPAIRS][3];
+	for (size_t j = 0; j < sc->np; j++)
+		for (size_t b = 0; b < 3; b++)
+			v[j][b] = _mm256_set1_epi8(
+			    (char)((sc->key[j] >> (8 * b)) & 0xff));
+	size_t i = *ip;
+	for (; i + span <= hlen; i += 32) {
+		__m256i l0 = lower32(h + i), l1 = lower32(h + i + 1);
+		__m256i any = _mm256_setzero_si256();
+		if (L == 3) {
+			__m256i l2 = lower32(h + i + 2);
+			for (size_t j = 0; j < sc->np; j++)
+				any = _mm256_or_si256(
+				    any,
+				    _mm256_and_si256(
+					_mm256_and_si256(
+					    _mm256_cmpeq_epi8(l0, v[j][0]),
+					    _mm256_cmpeq_epi8(l1, v[j][1])),
+					_mm256_cmpeq_epi8(l2, v[j][2])));
+		} else {
+			for (size_t j = 0; j < sc->np; j++)
+				any = _mm256_or_si256(
+				    any,
+				    _mm256_and_si256(_mm256_cmpeq_epi8(l0, v[j][0]),
+						     _mm256_cmpeq_epi8(l1, v[j][1])));
+		}
+		uint32_t mask = (uint32_t)_mm256_movemask_epi8(any);
+		while (mask != 0) {
+			size_t pos = i + (size_t)__builtin_ctz(mask);
+			mask &= mask - 1;
+			if (scan_at(sc, h, hlen, pos, needles, fn, ctx)) {
+				*ip = pos;
+				return (const char *)h + pos;
+			}
+		}
+	}
+	*ip = i;
+	return NULL;
+}
+#endif
+
 const char *
 rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		   size_t count, rb_casescan_fn fn, void *ctx)
@@ -385,6 +496,13 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		return NULL;
 	}
 	const size_t L = sc.L;
+#ifdef RB_AVX2
+	if (hlen >= 64 && __builtin_cpu_supports("avx2")) {
+		const char *p = scan_avx2(&sc, h, hlen, &i, needles, fn, ctx);
+		if (p != NULL)
+			return p;
+	}
+#endif
 #ifdef __SSE2__
 	const size_t span = 15 + L;	/* bytes one block reads */
 	if (hlen >= span) {

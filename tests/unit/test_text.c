@@ -199,9 +199,9 @@ test_memcasemem_random(void)
 	unsigned seed = 12345;
 	int bad = 0;
 	for (int round = 0; round < 20000; round++) {
-		char h[80], n[6];
+		char h[160], n[6];
 		seed = seed * 1103515245u + 12345u;
-		size_t hl = (seed >> 8) % 70, nl = 1 + (seed >> 20) % 5;
+		size_t hl = (seed >> 8) % 150, nl = 1 + (seed >> 20) % 5;
 		for (size_t i = 0; i < hl; i++) {
 			seed = seed * 1103515245u + 12345u;
 			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
@@ -292,10 +292,10 @@ test_memcasemem_each_all(void)
 	unsigned seed = 99;
 	int bad = 0;
 	for (int round = 0; round < 5000; round++) {
-		char h[120], nb[20][7];
+		char h[160], nb[20][7];
 		const char *nv[20];
 		seed = seed * 1103515245u + 12345u;
-		size_t hl = (seed >> 8) % 110, nn = 1 + (seed >> 20) % 20;
+		size_t hl = (seed >> 8) % 150, nn = 1 + (seed >> 20) % 20;
 		for (size_t i = 0; i < hl; i++) {
 			seed = seed * 1103515245u + 12345u;
 			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
