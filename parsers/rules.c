@@ -8,8 +8,17 @@
 #include <string.h>
 
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "reason.h"
+
+/* lazy JIT state of a rule set (see jit_once) */
+struct lazy_jit {
+	pthread_mutex_t mu;
+	atomic_uchar done[];	/* per slot: 0 not yet, 1 tried */
+};
+
 
 static char *
 xstrndup(const char *s, size_t n)
@@ -56,6 +65,10 @@ rb_rules_free(struct rb_rules *r)
 		rule_free(&r->v[i]);
 	free(r->v);
 	pcre2_match_context_free(r->mctx);
+	if (r->jit != NULL) {
+		pthread_mutex_destroy(&((struct lazy_jit *)r->jit)->mu);
+		free(r->jit);
+	}
 	if (r->pindex != NULL) {
 		rb_prefilter_index_free(r->pindex);
 		free(r->pindex);
@@ -77,13 +90,40 @@ compile(const char *pat, char **err)
 		*err = fmt_error("%s at offset %zu", (char *)msg, (size_t)eo);
 		return NULL;
 	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* optional speed-up */
-	return re;
+	return re;	/* JIT-compiled on first use (jit_once) */
 }
 
-static int
-run(const struct rb_rules *r, pcre2_code *re, const char *text, size_t len)
+/*
+ * Lazy JIT: a pattern is JIT-compiled the first time a text is matched
+ * against it, not at load time: the prefilter keeps most rules from ever
+ * running, and compiling all of them cost more than a short parse run.
+ * Slot 2i is rule i's pattern, 2i + 1 its host pattern.  The rule set
+ * may be shared by threads: a slot's state is read with acquire, and the
+ * compile happens under the mutex, so no thread matches a pattern while
+ * another compiles it.  A failed JIT (W^X) leaves the interpreter.
+ */
+static void
+jit_once(const struct rb_rules *r, pcre2_code *re, long slot)
 {
+	struct lazy_jit *lj = r->jit;
+	if (lj == NULL || slot < 0 || (size_t)slot >= 2 * r->n ||
+	    atomic_load_explicit(&lj->done[slot], memory_order_acquire))
+		return;
+	pthread_mutex_lock(&lj->mu);
+	if (!atomic_load_explicit(&lj->done[slot], memory_order_relaxed)) {
+		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* may fail */
+		atomic_store_explicit(&lj->done[slot], 1,
+				      memory_order_release);
+	}
+	pthread_mutex_unlock(&lj->mu);
+}
+
+/* slot: the pattern's lazy-JIT slot, -1 for none (load-time checks) */
+static int
+run(const struct rb_rules *r, pcre2_code *re, long slot, const char *text,
+    size_t len)
+{
+	jit_once(r, re, slot);
 	if (len > r->lim.max_text) {
 		/* cut on a UTF-8 character boundary: PCRE2_NO_UTF_CHECK below
 		 * relies on the text being valid UTF-8 (rb_mail sanitises) */
@@ -143,7 +183,7 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 			return -1;
 		}
 	}
-	if (run(rs, r->re, r->example, strlen(r->example)) != 1) {
+	if (run(rs, r->re, -1, r->example, strlen(r->example)) != 1) {
 		*error_r = fmt_error("%s:%d: rule %s does not match its own "
 				     "example",
 				     origin, r->line, r->name);
@@ -288,6 +328,11 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 		rb_rules_free(rs);
 		return NULL;
 	}
+	struct lazy_jit *lj =
+	    calloc(1, sizeof(*lj) + 2 * (rs->n ? rs->n : 1) * sizeof(lj->done[0]));
+	if (lj == NULL || pthread_mutex_init(&lj->mu, NULL) != 0)
+		abort();
+	rs->jit = lj;
 	/* the rules' literals by first trigram (rs->v no longer moves) */
 	const struct rb_prefilter **sets =
 	    malloc((rs->n ? rs->n : 1) * sizeof(*sets));
@@ -338,7 +383,8 @@ host_ok(struct mstate *s, const struct rb_rule *rule)
 	unsigned id = rule->host_id;
 	if (id < sizeof(s->hostres) && s->hostres[id] >= 0)
 		return s->hostres[id] == 1;
-	bool ok = run(s->r, rule->host_re, s->host, strlen(s->host)) == 1;
+	bool ok = run(s->r, rule->host_re, 2 * (rule - s->r->v) + 1, s->host,
+		      strlen(s->host)) == 1;
 	if (id < sizeof(s->hostres))
 		s->hostres[id] = ok ? 1 : 0;
 	return ok;
@@ -367,7 +413,8 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 				    (scoped && rule->host_re == NULL))
 					continue;
 				if (host_ok(s, rule) &&
-				    run(r, rule->re, s->text, s->len) == 1)
+				    run(r, rule->re, 2 * (long)i, s->text,
+					s->len) == 1)
 					return rule;
 			}
 		}
@@ -379,7 +426,7 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 			continue;
 		if (!may_match(s, rule) || !host_ok(s, rule))
 			continue;
-		if (run(r, rule->re, s->text, s->len) == 1)
+		if (run(r, rule->re, 2 * (long)i, s->text, s->len) == 1)
 			return rule;
 	}
 	return NULL;
@@ -450,7 +497,7 @@ int
 rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
 		const char *text, size_t len)
 {
-	return run(r, rule->re, text, len);
+	return run(r, rule->re, 2 * (rule - r->v), text, len);
 }
 
 /* generated from etc/rules/ by the Makefile */

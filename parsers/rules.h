@@ -25,7 +25,8 @@
  * the system allows it, the interpreter otherwise), and a host pattern
  * shared by several rules is matched once per call.
  *
- * A compiled rule set is immutable after loading and may be shared.
+ * A compiled rule set is immutable after loading (but for the JIT code
+ * its patterns get on first use, which is thread-safe) and may be shared.
  */
 #ifndef RB_RULES_H
 #define RB_RULES_H
@@ -69,6 +70,8 @@ struct rb_rules {
 	void *mctx;		/* pcre2_match_context * with the limits */
 	unsigned nhosts;	/* distinct host patterns */
 	struct rb_prefilter_index *pindex;	/* all rules' literals */
+	void *jit;		/* internal: which patterns are JIT-compiled
+				 * (on first use; thread-safe) */
 };
 
 /*
