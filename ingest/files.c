@@ -96,16 +96,16 @@ split_mbox(struct walker *w, const char *path, const char *d, size_t n)
 {
 	long idx = 0;
 	size_t start = 0;
-	for (size_t i = 0; i <= n && !w->stop; i++) {
-		bool boundary = i == n || (i > start && d[i - 1] == '\n' &&
-					   n - i >= 5 &&
-					   memcmp(d + i, "From ", 5) == 0);
-		if (!boundary)
-			continue;
-		if (i > start) {
-			emit(w, path, idx++, d + start, i - start, i - start);
-		}
-		start = i;
+	while (!w->stop) {
+		/* the next line that starts with "From " after start */
+		const char *nl = memmem(d + start, n - start, "\nFrom ", 6);
+		size_t end = nl ? (size_t)(nl - d) + 1 : n;
+		if (end > start)
+			emit(w, path, idx++, d + start, end - start,
+			     end - start);
+		if (end == n)
+			break;
+		start = end;
 	}
 }
 

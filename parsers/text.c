@@ -598,6 +598,40 @@ squeeze_byte(char *out, size_t o, unsigned char c, bool *sp)
 	return o;
 }
 
+#ifdef __SSE2__
+/* rb_squeeze over the 16 bytes at b: the runs between blanks and NULs
+ * are copied as they are.  Returns the new output length. */
+static inline size_t
+squeeze_block(char *out, size_t o, const unsigned char *b16, bool *sp)
+{
+	__m128i b = _mm_loadu_si128((const __m128i *)b16);
+	__m128i t = _mm_sub_epi8(b, _mm_set1_epi8('\t'));
+	__m128i sm = _mm_or_si128(
+	    _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(4)), t),
+	    _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8(' ')),
+			 _mm_cmpeq_epi8(b, _mm_setzero_si128())));
+	unsigned spec = (unsigned)_mm_movemask_epi8(sm);
+	size_t pos = 0;
+	while (pos < 16) {
+		unsigned rest = spec >> pos;
+		size_t k = rest ? pos + (size_t)__builtin_ctz(rest) : 16;
+		if (k > pos) {
+			if (*sp && o > 0)
+				out[o++] = ' ';
+			*sp = false;
+			for (size_t q = pos; q < k; q++)
+				out[o++] = (char)b16[q];
+		}
+		if (k == 16)
+			break;
+		if (b16[k] != 0)
+			*sp = true;	/* a blank; NULs just go */
+		pos = k + 1;
+	}
+	return o;
+}
+#endif
+
 char *
 rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 {
@@ -620,9 +654,10 @@ rb_squeeze(struct rb_arena *a, const char *s, size_t n)
 		unsigned ms = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(b, sp20));
 		if (le != ms || (ms & (ms >> 1)) != 0 ||
 		    ((ms & 1) && (sp || o == 0))) {
-			/* tabs, line ends, NULs, runs: this block by hand */
-			for (size_t end = i + 16; i < end; i++)
-				o = squeeze_byte(out, o, (unsigned char)s[i], &sp);
+			/* tabs, line ends, NULs, runs: by hand */
+			o = squeeze_block(out, o, (const unsigned char *)s + i,
+					  &sp);
+			i += 16;
 			continue;
 		}
 		if (sp && o > 0)
@@ -696,17 +731,30 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
-/* Length of the run of ASCII bytes at s (8 at a time). */
+/* Length of the run of ASCII bytes at s (16, then 8 at a time). */
 static size_t
 ascii_run(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
-	while (i + 8 <= n) {
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_loadu_si128((const __m128i *)(s + i)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
-		if (w & 0x8080808080808080ull)
+		w &= 0x8080808080808080ull;
+		if (w != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return i + (size_t)__builtin_ctzll(w) / 8;
+#else
 			break;
-		i += 8;
+#endif
+		}
 	}
 	while (i < n && s[i] < 0x80)
 		i++;
