@@ -221,8 +221,8 @@ rb_imap_cursor_reset(struct rb_store *s, const char *account,
 	    "INSERT INTO imap_cursor (account, folder, uidvalidity, last_uid) "
 	    "VALUES ($1, $2, $3, 0) ON CONFLICT (account, folder) DO UPDATE "
 	    "SET uidvalidity = $3, last_uid = 0, updated_at = now()",
-	    "DELETE FROM imap_pending WHERE account = $1 AND folder = $2 AND "
-	    "uidvalidity <> $3",
+	    "DELETE FROM imap_pending_set WHERE account = $1 AND folder = $2 "
+	    "AND uidvalidity <> $3",
 	    "DELETE FROM imap_attempts WHERE account = $1 AND folder = $2 AND "
 	    "uidvalidity <> $3",
 	};
@@ -256,38 +256,36 @@ rb_imap_pending_add(struct rb_store *s, const char *account,
 		    const char *folder, uint32_t uidvalidity,
 		    const struct rb_pending *pe, size_t n)
 {
-	if (n == 0)
-		return 0;
-	struct rb_copybuf b = {0};
-	char uv[16];
-	snprintf(uv, sizeof uv, "%u", uidvalidity);
-	for (size_t i = 0; i < n; i++) {
-		rb_copy_str(&b, account);
-		rb_copy_sep(&b);
-		rb_copy_str(&b, folder);
-		rb_copy_sep(&b);
-		rb_copy_raw(&b, uv);
-		rb_copy_sep(&b);
-		rb_copy_long(&b, pe[i].uid);
-		rb_copy_sep(&b);
-		rb_copy_raw(&b, action_names[pe[i].action]);
-		rb_copy_sep(&b);
-		rb_copy_str(&b, pe[i].dest);
-		rb_copy_eol(&b);
+	/* one row per (action, destination): a batch has two or three */
+	bool *taken = calloc(n + 1, sizeof *taken);
+	uint32_t *u = malloc((n + 1) * sizeof *u);
+	if (taken == NULL || u == NULL)
+		abort();
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (taken[i])
+			continue;
+		const char *d = pe[i].dest ? pe[i].dest : "";
+		size_t k = 0;
+		for (size_t j = i; j < n; j++) {
+			if (taken[j] || pe[j].action != pe[i].action ||
+			    strcmp(pe[j].dest ? pe[j].dest : "", d) != 0)
+				continue;
+			taken[j] = true;
+			u[k++] = pe[j].uid;
+		}
+		struct qp q = qp_folder(account, folder, uidvalidity);
+		qp_str(&q, action_names[pe[i].action]);
+		qp_str(&q, pe[i].dest);
+		qp_uids(&q, u, k);
+		rc = run_cmd(s,
+			     "INSERT INTO imap_pending_set (account, folder, "
+			     "uidvalidity, action, dest, uids) VALUES ($1, $2, "
+			     "$3, $4, $5, $6::bigint[])",
+			     &q);
 	}
-	/* a replayed batch may meet its own rows: stage, then upsert */
-	int rc = rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS "
-				  "imap_pending_in (LIKE imap_pending) "
-				  "ON COMMIT DELETE ROWS");
-	if (rc == 0)
-		rc = rb_store_copy_in(s, "COPY imap_pending_in FROM STDIN", &b);
-	if (rc == 0)
-		rc = rb_store_exec(
-		    s, "INSERT INTO imap_pending SELECT * FROM imap_pending_in "
-		       "ON CONFLICT (account, folder, uidvalidity, uid) DO "
-		       "UPDATE SET action = EXCLUDED.action, dest = "
-		       "EXCLUDED.dest");
-	rb_copy_free(&b);
+	free(taken);
+	free(u);
 	return rc;
 }
 
@@ -300,9 +298,12 @@ rb_imap_pending_list(struct rb_store *s, const char *account,
 	*n = 0;
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	PGresult *r = run(s, PGRES_TUPLES_OK,
-			  "SELECT uid, action, dest FROM imap_pending "
+			  /* a UID in two sets (a batch stored twice):
+			   * the later set's action, as an upsert kept */
+			  "SELECT DISTINCT ON (uid) uid, action, dest "
+			  "FROM imap_pending_set, unnest(uids) AS uid "
 			  "WHERE account = $1 AND folder = $2 AND "
-			  "uidvalidity = $3 ORDER BY uid",
+			  "uidvalidity = $3 ORDER BY uid, id DESC",
 			  &q);
 	if (r == NULL)
 		return -1;
@@ -344,11 +345,22 @@ rb_imap_pending_done(struct rb_store *s, const char *account,
 		return 0;
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	qp_uids(&q, uids, n);
-	return run_cmd(s,
-		       "DELETE FROM imap_pending WHERE account = $1 AND "
-		       "folder = $2 AND uidvalidity = $3 AND "
-		       "uid = ANY ($4::bigint[])",
-		       &q);
+	/* every set of the folder without the done UIDs (a hash join:
+	 * the array operators && and <@ compare every pair); sets left
+	 * empty go, the others keep the rest */
+	return run_cmd(
+	    s,
+	    "WITH d AS (SELECT unnest($4::bigint[]) AS u), "
+	    "rest AS (SELECT p.id, count(d.u) AS hit, "
+	    " array_agg(x.u ORDER BY x.u) FILTER (WHERE d.u IS NULL) AS r "
+	    " FROM imap_pending_set p CROSS JOIN LATERAL unnest(p.uids) "
+	    " AS x(u) LEFT JOIN d ON d.u = x.u WHERE p.account = $1 AND "
+	    " p.folder = $2 AND p.uidvalidity = $3 GROUP BY p.id), "
+	    "del AS (DELETE FROM imap_pending_set p USING rest "
+	    " WHERE p.id = rest.id AND rest.r IS NULL) "
+	    "UPDATE imap_pending_set p SET uids = rest.r FROM rest "
+	    "WHERE p.id = rest.id AND rest.r IS NOT NULL AND rest.hit > 0",
+	    &q);
 }
 
 int
