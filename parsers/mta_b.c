@@ -110,6 +110,19 @@ rb_b_phishy(const char *text, size_t len)
 	    "pending messages",	  "messages are on hold",
 	    "held messages",	  "messages have been held",
 	    "update your password", "confirm your password",
+	    /* the same lures in other words: a delivery system never asks
+	     * the reader to act on a web page to get mail delivered */
+	    "click to release",	  "release them",
+	    "are held in",	  "messages held",
+	    "restore mails",	  "restore your",
+	    "recover messages",	  "recover your",
+	    "sync your mailbox",  "synchronize your mailbox",
+	    "password expires",	  "password will expire",
+	    "keep your current password", "keep your account",
+	    "confirm ownership",  "verify ownership",
+	    "upgrade your quota", "upgrade your mailbox",
+	    "increase your quota", "re-activate your",
+	    "reactivate your",
 	    NULL,
 	};
 	for (size_t i = 0; lures[i]; i++)

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "mta_b.h"
 #include "text.h"
 
 /* Most diagnostic text kept per recipient, and lines of it. */
@@ -655,6 +656,35 @@ xfr_recipients(struct rb_ctx *c, const struct rb_text_dialect *d)
 	return n;
 }
 
+/*
+ * A notice that names its own addressee as the failed recipient, carries
+ * a web link in its text and no remote server's reply for anyone: the
+ * shape of a phishing mail dressed as a bounce ("your mailbox could not
+ * receive 6 messages, see https://...").  A real bounce goes back to the
+ * sender of the failed mail, and says what the receiving side answered.
+ */
+static bool
+self_lure(struct rb_ctx *c, size_t first, const char *region, size_t rn)
+{
+	if (rb_memcasemem(region, rn, "://", 3) == NULL)
+		return false;
+	const char *to = rb_mail_header(c->m, "To");
+	if (to == NULL)
+		return false;
+	size_t tl = strlen(to);
+	for (size_t i = first; i < c->out->n; i++) {
+		const struct rb_event *e = &c->out->v[i];
+		if (e->recipient == NULL ||
+		    rb_memcasemem(to, tl, e->recipient, strlen(e->recipient)) ==
+			NULL)
+			return false;
+		if (e->diagnostic != NULL &&
+		    has_code(e->diagnostic, strlen(e->diagnostic)))
+			return false;
+	}
+	return true;
+}
+
 int
 rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 {
@@ -680,6 +710,12 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 			re = (size_t)(line - text);
 			break;
 		}
+
+	/* a notice that asks the reader to act on a web page ("click to
+	 * release", "sign in to") is phishing dressed as a bounce, however
+	 * well it copies a template */
+	if (rb_b_phishy(text + rs, re - rs))
+		return 0;
 
 	/* the recipients, each with the text that follows it */
 	const char *as, *rest;
@@ -863,6 +899,10 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		n = xfr_recipients(c, d);
 	if (n == 0)
 		return 0;
+	if (self_lure(c, first, text + rs, re - rs)) {
+		c->out->n = first;
+		return 0;
+	}
 	if (d->diag_block || d->cmd_block) {
 		const char *bd = d->diag_block
 				     ? block_after(c, text, len, rs, d->diag_block, false)
