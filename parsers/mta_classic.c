@@ -232,7 +232,7 @@ static const struct rb_text_dialect dialects[] = {
      .subject = L("Postfix SMTP server: errors from"),
      .body = L("Transcript of session follows"),
      .labels = L("In:  RCPT TO:", "In: RCPT TO:"),
-     .flags = RB_TD_NO_ADDR_LINES | RB_TD_REGION_DIAG},
+     .flags = RB_TD_NO_ADDR_LINES | RB_TD_REGION_DIAG | RB_TD_INOUT},
     /* Unknown MTAs: a delivery system's notice that names recipients in
      * the usual ways, before the returned original */
     {.name = "textbounce",

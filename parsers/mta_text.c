@@ -621,6 +621,73 @@ line_above(const char *text, size_t rs, const char *line, const char **pl,
 	return true;
 }
 
+/* Postfix's transcript ("In:  RCPT TO:<a>", "Out: 550 5.1.1 ..."): the
+ * first failing reply (its continuation lines too) and the command it
+ * answered.  Returns the reply (arena) or NULL. */
+static const char *
+inout_failure(struct rb_ctx *c, const char *text, size_t len,
+	      const char **cmd)
+{
+	size_t pos = 0, ll;
+	const char *line, *last_in = NULL;
+	char diag[DIAG_MAX];
+	size_t dl = 0;
+	bool in_reply = false;
+	while (rb_next_line(text, len, &pos, &line, &ll)) {
+		size_t i = 0;
+		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
+			i++;
+		const char *t = line + i;
+		size_t tl = ll - i;
+		bool is_in = tl >= 3 && strncasecmp(t, "In:", 3) == 0;
+		bool is_out = tl >= 4 && strncasecmp(t, "Out:", 4) == 0;
+		if (in_reply) {
+			/* "Out: 550-..." lines and indented continuations
+			 * belong to the reply; anything else ends it */
+			if (is_out) {
+				size_t k = 4;
+				while (k < tl && t[k] == ' ')
+					k++;
+				if (k + 3 < tl && t[k] == diag[0] &&
+				    t[k + 3] != ' ' && t[k + 3] != '-')
+					break;
+				if (k < tl && t[k] == diag[0]) {
+					diag_add(diag, &dl, t + k, tl - k);
+					continue;
+				}
+				break;
+			}
+			if (!is_in && i > 0 && tl > 0) {
+				diag_add(diag, &dl, t, tl);
+				continue;
+			}
+			break;
+		}
+		if (is_in) {
+			size_t k = 3;
+			while (k < tl && t[k] == ' ')
+				k++;
+			last_in = t + k;
+			continue;
+		}
+		if (!is_out)
+			continue;
+		size_t k = 4;
+		while (k < tl && t[k] == ' ')
+			k++;
+		if (k + 2 < tl && (t[k] == '4' || t[k] == '5') &&
+		    isdigit((unsigned char)t[k + 1]) &&
+		    isdigit((unsigned char)t[k + 2])) {
+			diag_add(diag, &dl, t + k, tl - k);
+			in_reply = true;
+		}
+	}
+	if (dl == 0)
+		return NULL;
+	*cmd = last_in ? command_word(last_in) : NULL;
+	return rb_arena_strndup(c->a, diag, dl);
+}
+
 /* The addresses of the bounce's own X-Failed-Recipients header ("a@x,
  * b@y"), one event each, no diagnostic yet. */
 static int
@@ -916,6 +983,14 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 				c->out->v[i].diagnostic = bd;
 			if (cmd != NULL)
 				c->out->v[i].smtp_command = cmd;
+		}
+	}
+	if (d->flags & RB_TD_INOUT) {
+		const char *cmd = NULL;
+		const char *fd = inout_failure(c, text + rs, re - rs, &cmd);
+		for (size_t i = first; fd != NULL && i < c->out->n; i++) {
+			c->out->v[i].diagnostic = fd;
+			c->out->v[i].smtp_command = cmd;
 		}
 	}
 	/* templates that explain the failure away from the address */

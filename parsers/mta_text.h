@@ -60,6 +60,10 @@
 				 * or "<addr> (expanded from <x>): text"
 				 * (Postfix): a bare address on a line is
 				 * prose ("please contact <postmaster@x>") */
+#define RB_TD_INOUT 0x400	/* Postfix's "In:"/"Out:" SMTP transcript:
+				 * the first 4xx/5xx "Out:" reply is the
+				 * diagnostic, the "In:" command above it
+				 * the failed command */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header
