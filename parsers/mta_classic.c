@@ -207,6 +207,14 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("This is an automatically generated Delivery Status "
 	       "Notification"),
      .start = L("Delivery to the following recipients")},
+    /* Sendmail's warning ("transient non-fatal errors"): a delay, when
+     * no DSN part said so */
+    {.name = "sendmail",
+     .body = L("----- The following addresses had transient non-fatal errors",
+	       "The following addresses had transient non-fatal errors"),
+     .start = L("following addresses had transient"),
+     .cut = L("Reporting-MTA:", "Original message follows"),
+     .flags = RB_TD_DELAY},
     /* Sendmail's human-readable part (the DSN part, when there is one,
      * was read by rfc3464 first) */
     {.name = "sendmail",
@@ -220,6 +228,11 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("----- Transcript of session follows -----"),
      .start = L("----- Transcript of session follows -----"),
      .flags = RB_TD_DIAG_ABOVE},
+    /* Postfix's delay warning without a DSN part */
+    {.name = "postfix",
+     .body = L("THIS IS A WARNING ONLY"),
+     .start = L("The Postfix program", "The mail system"),
+     .flags = RB_TD_ADDR_COLON | RB_TD_DELAY},
     /* Postfix without a DSN part */
     {.name = "postfix",
      .body = L("This is the Postfix program", "This is the mail system at host",

@@ -29,6 +29,7 @@
  * its own reply.  The quoted original starts at "Original message
  * headers:".
  */
+#include <ctype.h>
 #include <string.h>
 
 #include "addr.h"
@@ -197,12 +198,39 @@ detect365(const struct rb_ctx *c)
 		rb_strcasestr_n(m->body, len, "couldn't be delivered") != NULL);
 }
 
+/* A localized "Remote Server returned": the reply in single quotes,
+ * starting with its code ("Remoteserver hat '550 5.1.1 ...'
+ * zurückgegeben", "Le serveur distant a retourné '550 ...'"). */
+static char *
+quoted_reply(struct rb_arena *a, const char *line, size_t ll)
+{
+	for (size_t i = 0; i + 5 < ll; i++) {
+		if (line[i] != '\'' || (line[i + 1] != '4' && line[i + 1] != '5') ||
+		    !isdigit((unsigned char)line[i + 2]) ||
+		    !isdigit((unsigned char)line[i + 3]) ||
+		    (line[i + 4] != ' ' && line[i + 4] != '-'))
+			continue;
+		const char *s = line + i + 1;
+		const char *q = NULL;
+		for (const char *p = line + ll - 1; p > s; p--)
+			if (*p == '\'') {
+				q = p;
+				break;
+			}
+		size_t n = q ? (size_t)(q - s) : ll - i - 1;
+		return rb_squeeze(a, s, n);
+	}
+	return NULL;
+}
+
 /* "Remote Server returned '550 ...'" / "#550 5.1.1 ... ##" */
 static char *
 reply_of(struct rb_arena *a, const char *line, size_t ll)
 {
 	static const char rs[] = "Remote Server returned";
 	const char *p = rb_memcasemem(line, ll, rs, sizeof(rs) - 1);
+	if (p == NULL && line[0] != '#')
+		return quoted_reply(a, line, ll);
 	if (p != NULL) {
 		p += sizeof(rs) - 1;
 		size_t n = ll - (size_t)(p - line);
@@ -279,6 +307,12 @@ parse365(struct rb_ctx *c)
 				cur->diagnostic = reply;
 			continue;
 		}
+		/* a header block (the original's, when its marker is in
+		 * a language not known here) ends the report */
+		if (rb_startswith_ci(t, "Received:") ||
+		    rb_startswith_ci(t, "Return-Path:") ||
+		    rb_startswith_ci(t, "From:") || rb_startswith_ci(t, "To:"))
+			break;
 		/* a line that is just an address (maybe "Name <addr>") */
 		if (strchr(t, ' ') == NULL || t[strlen(t) - 1] == '>') {
 			char *r = rb_addr_normalize(c->a, t, strlen(t));

@@ -56,6 +56,7 @@ static const char *const gmail_markers[] = {
     "** Message blocked **",
     "** Delivery incomplete **",
     "Your message wasn't delivered to",
+    "Your message wasn\xe2\x80\x99t delivered to",
     "Technical details of permanent failure",
     "Technical details of temporary failure",
     NULL,
@@ -203,7 +204,9 @@ parse_gmail(struct rb_ctx *c)
 	}
 	/* the new template names one recipient in its first sentence */
 	static const char *const named_in[] = {
-	    "Your message wasn't delivered to ", "Your message to ",
+	    "Your message wasn't delivered to ",
+	    "Your message wasn\xe2\x80\x99t delivered to ", /* U+2019 */
+	    "Your message to ",
 	    "delivering your message to ", NULL};
 	for (size_t i = 0; named_in[i] && n == 0 && c->error == NULL; i++) {
 		const char *w = rb_strcasestr_n(b, len, named_in[i]);

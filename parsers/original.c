@@ -16,6 +16,12 @@ static const char *const markers[] = {
     "----- Original message -----",		/* Gmail */
     "Below this line is a copy of the message", /* qmail, Yahoo */
     "Original message headers:",		/* Office 365 */
+    /* ... and its localized notices */
+    "Ursprüngliche Nachrichtenheader",		/* de */
+    "En-têtes de message d'origine",		/* fr */
+    "Encabezados del mensaje original",		/* es */
+    "Intestazioni del messaggio originale",	/* it */
+    "元のメッセージ ヘッダー",			/* ja */
     "------- Returned Message --------",	/* Lotus Notes */
     "Message headers follow.",			/* DragonFly */
     "Original message follows.",		/* DragonFly */
