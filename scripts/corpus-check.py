@@ -15,11 +15,11 @@ disagreeing files.
 import argparse, collections, json, os, subprocess, sys
 
 FLOORS = {"recipients": 0.98, "reason": 0.92, "hard": 0.95}
-# What the parsers reach today (2026-11-29: 98.8% / 95.7% / 98.3%), enforced by
+# What the parsers reach today (2026-11-29: 98.8% / 95.9% / 98.3%), enforced by
 # tests/t_corpus_accuracy.sh so that accuracy can only go up.  Raise these as
 # the parsers improve.  The FLOORS are reached, so the test also
 # enforces them: the check is against the higher of the two.
-RATCHET = {"recipients": 0.985, "reason": 0.955, "hard": 0.980}
+RATCHET = {"recipients": 0.985, "reason": 0.958, "hard": 0.980}
 # Sisimai's spelling of "the report names no recipient" (a complaint whose
 # provider redacted the address).  rebound says recipient null there, never
 # a made-up address (docs/events.md), so the two are the same answer.
