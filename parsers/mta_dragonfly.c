@@ -52,6 +52,13 @@ parse(struct rb_ctx *c)
 	size_t eol = nl ? (size_t)(nl - b) : len;
 	size_t s = (size_t)(p - b) + sizeof(intro) - 1;
 	char *rcpt = rb_b_addr(c->a, b + s, eol - s);
+	if (rcpt == NULL && nl != NULL) {
+		/* a long address wrapped onto the next line */
+		const char *nl2 = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - b));
+		size_t e2 = nl2 ? (size_t)(nl2 - b) : len;
+		rcpt = rb_b_addr(c->a, nl + 1, e2 - (size_t)(nl + 1 - b));
+		eol = e2;
+	}
 	if (rcpt == NULL)
 		return 0;
 	struct rb_event *e = rb_ctx_add(c, "dragonfly", rcpt);

@@ -407,6 +407,35 @@ def curly_quotes(raw, info):
     return walk(raw, leaf)
 
 
+LOCAL_SUBJECTS = [
+    # (English prefix of delivery notices, a localized one MTAs use)
+    ("Undeliverable:", "Unzustellbar:"),
+    ("Undelivered Mail Returned to Sender", "Unzustellbare Nachricht"),
+    ("Mail delivery failed", "Zustellung fehlgeschlagen"),
+    ("Returned mail", "Courrier retourn\u00e9"),
+    ("Delivery Status Notification", "Notification d'\u00e9tat de remise"),
+    ("failure notice", "notificaci\u00f3n de error"),
+]
+
+
+def subject_local(raw, info):
+    """The Subject in another language (RFC 2047 encoded): localized
+    installations translate the subject, the evidence must be elsewhere."""
+    head, sep, body = split_head(raw)
+    subj = field(head, "subject")
+    if not subj:
+        return None
+    for en, loc in LOCAL_SUBJECTS:
+        if en.lower() in subj.lower():
+            i = subj.lower().index(en.lower())
+            new = subj[:i] + loc + subj[i + len(en):]
+            enc = "=?UTF-8?Q?" + "".join(
+                c if c.isalnum() and ord(c) < 128 else "=%02X" % b
+                for c in new for b in ([ord(c)] if ord(c) < 128 else c.encode()))
+            return set_field(head, "Subject", enc + "?=") + sep + body
+    return None
+
+
 PERTURB = collections.OrderedDict([
     ("crlf", crlf),
     ("hdr-lower", hdr_lower),
@@ -424,6 +453,7 @@ PERTURB = collections.OrderedDict([
     ("trail-strip", trailing(False)),
     ("from-addr", from_addr),
     ("subject-2047", subject_2047),
+    ("subject-local", subject_local),
     ("local-part", local_parts),
     ("domain", domains),
     ("host", hosts),
