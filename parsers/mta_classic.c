@@ -204,8 +204,7 @@ static const struct rb_text_dialect dialects[] = {
     /* X3: DSN-worded text with a bulleted list */
     {.name = "x3",
      .from = L("Mail Delivery System"),
-     .body = L("This is an automatically generated Delivery Status "
-	       "Notification"),
+     .body = L("This is an automatically generated Delivery Status"),
      .start = L("Delivery to the following recipients")},
     /* Sendmail's warning ("transient non-fatal errors"): a delay, when
      * no DSN part said so */
@@ -265,7 +264,8 @@ static const struct rb_text_dialect dialects[] = {
 	       "delivery failed", "failed permanently", "permanent error",
 	       "following address", "following recipient", "did not reach"),
      .labels = L("following recipient:", "following recipients:",
-		 "following address:", "following addresses:")},
+		 "following address:", "following addresses:"),
+     .flags = RB_TD_EVIDENCE},
 };
 
 static bool

@@ -551,6 +551,28 @@ has_code(const char *s, size_t n)
 	return false;
 }
 
+/* A success reply ("250 2.0.0 Ok: queued") and no failure code: the
+ * line reports a delivery (Postfix's text "successfully delivered"
+ * notice), not a failed recipient. */
+static bool
+success_only(const char *s, size_t n)
+{
+	if (n == 0 || has_code(s, n))
+		return false;
+	for (size_t i = 0; i + 4 <= n; i++) {
+		if (s[i] != '2' || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if (isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i + 2]) &&
+		    (s[i + 3] == ' ' || s[i + 3] == '-'))
+			return true;
+		if (s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]) &&
+		    s[i + 3] == '.')
+			return true;
+	}
+	return false;
+}
+
 /* The lines after the heading line (one of `heads`) up to a blank or
  * separator line, squeezed; only its first line when `one`. */
 static const char *
@@ -792,8 +814,12 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	pos = rs;
 	size_t group = rs;	/* RB_TD_DIAG_ABOVE: after the last recipient */
 	bool more = rb_next_line(text, re, &pos, &line, &ll);
+	int region_code = -1;	/* RB_TD_EVIDENCE: a code in the region */
 	while (more) {
 		char *addr = NULL;
+		bool by_label = false;
+		const char *la, *lr;
+		size_t lal, lrl;
 		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl) &&
 		    label_ends(d, line, ll)) {
 			/* the label's address on the next line */
@@ -813,6 +839,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 					pos = p2;
 					line = l2;
 					ll = ll2;
+					by_label = true;
 					goto found;
 				}
 			}
@@ -842,6 +869,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 				continue;
 			}
 		}
+		by_label = labelled(d, line, ll, &la, &lal, &lr, &lrl);
 	found:
 		if (addr == NULL)
 			addr = rb_addr_normalize(c->a, as, al);
@@ -929,6 +957,16 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	add:
 		if (addr == NULL || !rb_addr_plausible(addr))
 			continue;
+		/* a delivery report line, not a failure */
+		if (success_only(diag, dl))
+			continue;
+		if ((d->flags & RB_TD_EVIDENCE) && !by_label &&
+		    !has_code(diag, dl)) {
+			if (region_code < 0)
+				region_code = has_code(text + rs, re - rs);
+			if (!region_code)
+				continue;
+		}
 		struct rb_event *dup = NULL;
 		for (size_t i = first; i < c->out->n; i++)
 			if (c->out->v[i].recipient &&

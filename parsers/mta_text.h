@@ -64,6 +64,12 @@
 				 * the first 4xx/5xx "Out:" reply is the
 				 * diagnostic, the "In:" command above it
 				 * the failed command */
+#define RB_TD_EVIDENCE 0x800	/* the catch-all for unknown MTAs: an
+				 * unlabelled "<addr>: text" line names a
+				 * failed recipient only when a reply code
+				 * or enhanced status says something failed
+				 * (a postmaster's announcement lists
+				 * addresses too) */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header

@@ -20,8 +20,9 @@
 #include "mta_b.h"
 #include "text.h"
 
-static const char intro[] =
-    "Sorry, we were unable to deliver your message to the following address";
+/* the sentence's start: its end ("... to the following address.") may
+ * be wrapped onto the next line */
+static const char intro[] = "Sorry, we were unable to deliver your message";
 
 static bool
 detect(const struct rb_ctx *c)

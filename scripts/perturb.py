@@ -407,6 +407,22 @@ def curly_quotes(raw, info):
     return walk(raw, leaf)
 
 
+def headers_only(raw, info):
+    """The returned message as its headers only (text/rfc822-headers):
+    what an MTA sends for RET=HDRS or past its bounce size limit."""
+    hit = [False]
+
+    def leaf(head, body, ctype):
+        if ctype != "message/rfc822":
+            return head, body
+        hit[0] = True
+        h, sep, _ = split_head(body)
+        head = set_field(head, "Content-Type", "text/rfc822-headers")
+        return head, h + (sep[:len(sep) // 2] if sep else b"\n")
+    out = walk(raw, leaf)
+    return out if hit[0] else None
+
+
 LOCAL_SUBJECTS = [
     # (English prefix of delivery notices, a localized one MTAs use)
     ("Undeliverable:", "Unzustellbar:"),
@@ -448,6 +464,7 @@ PERTURB = collections.OrderedDict([
     ("rewrap-60", rewrap(60)),
     ("rewrap-40", rewrap(40)),
     ("fold-dsn", fold_dsn),
+    ("headers-only", headers_only),
     ("blank-line", blank_line),
     ("trail-space", trailing(True)),
     ("trail-strip", trailing(False)),
