@@ -37,7 +37,7 @@
 #define FETCH 5000
 
 struct chg {
-	char *old, *addr, *key, *dom;	/* dom NULL: no domain */
+	char *old, *addr, *key, *dom; /* dom NULL: no domain */
 };
 
 static int
@@ -80,17 +80,18 @@ scan(struct rb_store *s, struct chg **out, size_t *nout,
 	if (rb_store_begin(s) != 0)
 		return -1;
 	if (rb_store_exec(
-		s, "DECLARE rb_rk_scan NO SCROLL CURSOR FOR"
-		   " SELECT 'e', addr_key, recipient FROM events"
-		   " WHERE addr_key IS NOT NULL AND recipient IS NOT NULL"
-		   " UNION ALL SELECT 'h', addr_key, address"
-		   " FROM suppression_history"
-		   " UNION ALL SELECT 's', addr_key, address FROM suppressions") !=
+	        s,
+	        "DECLARE rb_rk_scan NO SCROLL CURSOR FOR"
+	        " SELECT 'e', addr_key, recipient FROM events"
+	        " WHERE addr_key IS NOT NULL AND recipient IS NOT NULL"
+	        " UNION ALL SELECT 'h', addr_key, address"
+	        " FROM suppression_history"
+	        " UNION ALL SELECT 's', addr_key, address FROM suppressions") !=
 	    0)
 		goto fail;
 	for (;;) {
-		r = rb_store_q(s, PGRES_TUPLES_OK,
-			       "FETCH 5000 FROM rb_rk_scan", 0, NULL);
+		r = rb_store_q(s, PGRES_TUPLES_OK, "FETCH 5000 FROM rb_rk_scan",
+		               0, NULL);
 		if (r == NULL)
 			goto fail;
 		int nt = PQntuples(r);
@@ -102,7 +103,7 @@ scan(struct rb_store *s, struct chg **out, size_t *nout,
 			char key[RB_ADDRKEY_MAX + 1];
 			size_t doff = 0;
 			size_t kl = rb_addr_key(addr, strlen(addr), key,
-						sizeof(key), &doff);
+			                        sizeof(key), &doff);
 			c->checked++;
 			if (kl == 0 || strcmp(key, old) == 0)
 				continue;
@@ -185,12 +186,12 @@ run(struct rb_store *s, const char *sql, unsigned long *rows)
 /* The dedup key of store/batch.c (dedup_key(), reports with a
  * Message-ID): SHA-256 of "r" and the six parts, each NUL-terminated. */
 #define DEDUP_SQL                                                              \
-	"sha256('\\x7200'::bytea || convert_to(e.report_message_id, 'UTF8')" \
-	" || '\\x00'::bytea || convert_to(e.kind, 'UTF8') || '\\x00'::bytea"  \
-	" || convert_to(m.new_key, 'UTF8') || '\\x00'::bytea"                 \
-	" || convert_to(coalesce(e.status, ''), 'UTF8') || '\\x00'::bytea"    \
-	" || convert_to(coalesce(e.feedback_type, ''), 'UTF8')"               \
-	" || '\\x00'::bytea || convert_to(coalesce(e.reason, ''), 'UTF8')"    \
+	"sha256('\\x7200'::bytea || convert_to(e.report_message_id, 'UTF8')"   \
+	" || '\\x00'::bytea || convert_to(e.kind, 'UTF8') || '\\x00'::bytea"   \
+	" || convert_to(m.new_key, 'UTF8') || '\\x00'::bytea"                  \
+	" || convert_to(coalesce(e.status, ''), 'UTF8') || '\\x00'::bytea"     \
+	" || convert_to(coalesce(e.feedback_type, ''), 'UTF8')"                \
+	" || '\\x00'::bytea || convert_to(coalesce(e.reason, ''), 'UTF8')"     \
 	" || '\\x00'::bytea)"
 
 static const char *const batch_sql[] = {
@@ -221,15 +222,33 @@ static const char *const batch_sql[] = {
     "  WHERE e.dedup_key IN (SELECT dedup FROM rb_rk_ev)"
     "  AND e.id NOT IN (SELECT id FROM rb_rk_ev)) x) y"
     " WHERE id <> keep",
+};
+
+/* what cited a removed copy cites the kept one (event_id has no index:
+ * run only when there are copies) */
+static const char *const repoint_sql[] = {
     "UPDATE suppressions s SET event_id = d.keep FROM rb_rk_dup d"
     " WHERE s.event_id = d.id",
     "UPDATE suppression_history h SET event_id = d.keep FROM rb_rk_dup d"
     " WHERE h.event_id = d.id",
+    "DELETE FROM events WHERE id IN (SELECT id FROM rb_rk_dup)",
 };
 
+/* the first column of the first row of a query without parameters */
 static int
-do_batch(struct rb_store *s, const struct rb_policy *pol,
-	 const struct chg *v, size_t n, FILE *out, struct rb_rekey_counts *c)
+count(struct rb_store *s, const char *sql, unsigned long *n)
+{
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 0, NULL);
+	if (r == NULL)
+		return -1;
+	*n = strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+static int
+do_batch(struct rb_store *s, const struct rb_policy *pol, const struct chg *v,
+         size_t n, FILE *out, struct rb_rekey_counts *c)
 {
 	struct rb_copybuf b = {0};
 	unsigned long merged_keys = 0;
@@ -251,51 +270,58 @@ do_batch(struct rb_store *s, const struct rb_policy *pol,
 	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
 	    rb_store_exec(s, "SET LOCAL rebound.rekey = 'on'") != 0 ||
 	    rb_store_exec(s, "CREATE TEMP TABLE rb_rk_map (old_key text,"
-			     " address text, new_key text, new_domain text)"
-			     " ON COMMIT DROP") != 0 ||
+	                     " address text, new_key text, new_domain text)"
+	                     " ON COMMIT DROP") != 0 ||
 	    rb_store_copy_in(s, "COPY rb_rk_map FROM STDIN", &b) != 0)
 		goto out;
 	for (size_t i = 0; i < sizeof(batch_sql) / sizeof(*batch_sql); i++)
 		if (run(s, batch_sql[i], NULL) != 0)
 			goto out;
-	if (run(s, "DELETE FROM events WHERE id IN (SELECT id FROM rb_rk_dup)",
-		&c->events_merged) != 0 ||
-	    run(s, "UPDATE events e SET addr_key = t.new_key, domain ="
-		   " t.new_domain, dedup_key = coalesce(t.dedup, e.dedup_key)"
-		   " FROM rb_rk_ev t WHERE e.id = t.id",
-		&c->events_done) != 0 ||
-	    run(s, "UPDATE suppression_history h SET addr_key = m.new_key"
-		   " FROM rb_rk_map m"
-		   " WHERE h.addr_key = m.old_key AND h.address = m.address",
-		&c->history_done) != 0 ||
+	unsigned long dups = 0;
+	if (count(s, "SELECT count(*) FROM rb_rk_dup", &dups) != 0)
+		goto out;
+	for (size_t i = 0;
+	     dups > 0 && i < sizeof(repoint_sql) / sizeof(*repoint_sql); i++)
+		if (run(s, repoint_sql[i], NULL) != 0)
+			goto out;
+	c->events_merged += dups;
+	if (run(s,
+	        "UPDATE events e SET addr_key = t.new_key, domain ="
+	        " t.new_domain, dedup_key = coalesce(t.dedup, e.dedup_key)"
+	        " FROM rb_rk_ev t WHERE e.id = t.id",
+	        &c->events_done) != 0 ||
+	    run(s,
+	        "UPDATE suppression_history h SET addr_key = m.new_key"
+	        " FROM rb_rk_map m"
+	        " WHERE h.addr_key = m.old_key AND h.address = m.address",
+	        &c->history_done) != 0 ||
 	    /* suppressions: per new key, the row already there first, then
 	     * the oldest */
-	    run(s, "CREATE TEMP TABLE rb_rk_sup ON COMMIT DROP AS"
-		   " SELECT s.addr_key AS old_key, m.new_key,"
-		   " coalesce(m.new_domain, '') AS new_domain,"
-		   " row_number() OVER (PARTITION BY m.new_key ORDER BY"
-		   "  s.addr_key = m.new_key DESC, s.created_at,"
-		   "  s.addr_key COLLATE \"C\") AS rn"
-		   " FROM suppressions s JOIN (SELECT DISTINCT old_key, address,"
-		   "  new_key, new_domain FROM rb_rk_map UNION SELECT DISTINCT"
-		   "  new_key, NULL, new_key, new_domain FROM rb_rk_map) m"
-		   " ON s.addr_key = m.old_key"
-		   " AND (s.address = m.address OR m.address IS NULL)",
-		NULL) != 0 ||
-	    run(s, "DELETE FROM suppressions WHERE addr_key IN"
-		   " (SELECT old_key FROM rb_rk_sup WHERE rn > 1)",
-		&c->supps_merged) != 0 ||
-	    run(s, "UPDATE suppressions s SET addr_key = r.new_key, domain ="
-		   " r.new_domain FROM rb_rk_sup r WHERE r.rn = 1"
-		   " AND s.addr_key = r.old_key AND r.old_key <> r.new_key",
-		&c->supps_done) != 0)
+	    run(s,
+	        "CREATE TEMP TABLE rb_rk_sup ON COMMIT DROP AS"
+	        " SELECT s.addr_key AS old_key, m.new_key,"
+	        " coalesce(m.new_domain, '') AS new_domain,"
+	        " row_number() OVER (PARTITION BY m.new_key ORDER BY"
+	        "  s.addr_key = m.new_key DESC, s.created_at,"
+	        "  s.addr_key COLLATE \"C\") AS rn"
+	        " FROM suppressions s JOIN (SELECT DISTINCT old_key, address,"
+	        "  new_key, new_domain FROM rb_rk_map UNION SELECT DISTINCT"
+	        "  new_key, NULL, new_key, new_domain FROM rb_rk_map) m"
+	        " ON s.addr_key = m.old_key"
+	        " AND (s.address = m.address OR m.address IS NULL)",
+	        NULL) != 0 ||
+	    run(s,
+	        "DELETE FROM suppressions WHERE addr_key IN"
+	        " (SELECT old_key FROM rb_rk_sup WHERE rn > 1)",
+	        &c->supps_merged) != 0 ||
+	    run(s,
+	        "UPDATE suppressions s SET addr_key = r.new_key, domain ="
+	        " r.new_domain FROM rb_rk_sup r WHERE r.rn = 1"
+	        " AND s.addr_key = r.old_key AND r.old_key <> r.new_key",
+	        &c->supps_done) != 0)
 		goto out;
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT count(*) FROM rb_replay_keys", 0, NULL);
-	if (r == NULL)
+	if (count(s, "SELECT count(*) FROM rb_replay_keys", &merged_keys) != 0)
 		goto out;
-	merged_keys = strtoul(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
 	if (merged_keys > 0) {
 		unsigned long ch = 0;
 		if (rb_store_replay_keys(s, pol, "rekey merge", out, &ch) != 0)
@@ -316,13 +342,14 @@ out:
 
 int
 rb_store_rekey(struct rb_store *s, const struct rb_policy *pol, size_t batch,
-	       bool dry_run, FILE *out, struct rb_rekey_counts *c)
+               bool dry_run, FILE *out, struct rb_rekey_counts *c)
 {
 	struct chg *v = NULL;
 	size_t n = 0;
 	memset(c, 0, sizeof(*c));
 	if (rb_store_in_tx(s))
-		return rb_store_fail(s, NULL, "rekey runs its own transactions");
+		return rb_store_fail(s, NULL,
+		                     "rekey runs its own transactions");
 	if (batch == 0)
 		batch = 1000;
 	if (scan(s, &v, &n, c) != 0)
