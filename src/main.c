@@ -57,13 +57,15 @@ static void
 help(FILE *f)
 {
 	fprintf(f, "rebound %s: bounce and feedback-loop processor\n\n"
-		   "usage: rebound COMMAND [OPTIONS] [ARGS]\n\ncommands:\n",
+		   "usage: rebound COMMAND [OPTIONS] [ARGS]\n"
+		   "       rebound --help | --version\n\ncommands:\n",
 		RB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %-37s %s\n", c->name, c->args, c->summary);
 	fputs("\nCommands that use the database take --db CONNINFO and --config "
 	      "FILE\n(the configuration's db and [policy]; default "
-	      "/etc/rebound/rebound.conf).\n"
+	      "$REBOUND_CONFIG, else\n/etc/rebound/rebound.conf when it "
+	      "exists).\n"
 	      "`rebound COMMAND --help` describes a command's options.\n"
 	      "Documentation: README.md and docs/ in the source tree.\n",
 	      f);
