@@ -108,9 +108,14 @@ rb_date_parse(const char *s, time_t *out)
 								     : 1900 + v);
 			continue;
 		}
-		if (mon < 0 && strlen(t) >= 3) {
-			for (int i = 0; i < 12; i++)
-				if (strncasecmp(t, months[i], 3) == 0)
+		if (mon < 0 && t[1] != '\0' && t[2] != '\0') {
+			/* the first three letters, lower-cased, against the
+			 * table (was strncasecmp: one call a month a token) */
+			char l3[3];
+			for (int k = 0; k < 3; k++)
+				l3[k] = (char)tolower((unsigned char)t[k]);
+			for (int i = 0; i < 12 && mon < 0; i++)
+				if (memcmp(l3, months[i], 3) == 0)
 					mon = i;
 			if (mon >= 0)
 				continue;
