@@ -420,18 +420,19 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 static unsigned
 count_content_types(const char *buf, size_t len, unsigned stop)
 {
+	/* one case-insensitive scan for "\ncontent-type:" (SIMD), not a
+	 * memchr a line */
 	unsigned n = 0;
-	for (size_t i = 0; i + 13 <= len; i++) {
-		if ((i == 0 || buf[i - 1] == '\n') &&
-		    (buf[i] == 'C' || buf[i] == 'c') &&
-		    strncasecmp(buf + i, "content-type:", 13) == 0) {
-			if (++n > stop)
-				break;
-		}
-		const char *nl = memchr(buf + i, '\n', len - i);
-		if (nl == NULL)
+	if (len >= 13 && rb_memcasemem(buf, 13, "content-type:", 13) != NULL)
+		n++;
+	size_t i = 0;
+	while (n <= stop && i < len) {
+		const char *p =
+		    rb_memcasemem(buf + i, len - i, "\ncontent-type:", 14);
+		if (p == NULL)
 			break;
-		i = (size_t)(nl - buf);
+		n++;
+		i = (size_t)(p - buf) + 1;
 	}
 	return n;
 }
