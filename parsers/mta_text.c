@@ -76,14 +76,13 @@ rb_td_view_init(const struct rb_ctx *c, struct rb_td_view *v)
 static bool
 has_lc(const char *hay, size_t n, const char *const *needles)
 {
-	char buf[160];
 	for (; *needles; needles++) {
 		size_t nl = strlen(*needles);
-		if (nl > n || nl >= sizeof(buf))
+		if (nl > n || nl >= 160)
 			continue;
-		for (size_t i = 0; i < nl; i++)
-			buf[i] = (char)tolower((unsigned char)(*needles)[i]);
-		if (memmem(hay, n, buf, nl) != NULL)
+		/* hay is lower-case: a caseless search is an exact one for
+		 * it, and rb_memcasemem scans 32 bytes a step */
+		if (rb_memcasemem(hay, n, *needles, nl) != NULL)
 			return true;
 	}
 	return false;
