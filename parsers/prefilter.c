@@ -494,7 +494,6 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 {
 	memset(t->bits, 0, sizeof(t->bits));
 	t->unsafe = false;
-	t->nlist = 0;
 	const unsigned char *s = (const unsigned char *)text;
 	uint32_t w = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -502,11 +501,7 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 		if (i < 2)
 			continue;
 		uint16_t h = tri_hash(w);
-		uint64_t bit = (uint64_t)1 << (h & 63);
-		if (!(t->bits[h >> 6] & bit)) {
-			t->bits[h >> 6] |= bit;
-			t->list[t->nlist++] = h;
-		}
+		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
 		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s */
 		if (w == 0xe284aa || (w >> 8) == 0xc5bf || (w & 0xffff) == 0xc5bf)
 			t->unsafe = true;
@@ -541,6 +536,9 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 	memset(ix, 0, sizeof(*ix));
 	ix->nsets = n;
 	ix->off = calloc(nb + 1, sizeof(*ix->off));
+	ix->nonempty = calloc(nb / 64, sizeof(*ix->nonempty));
+	if (ix->nonempty == NULL)
+		abort();
 	ix->always = malloc((n ? n : 1) * sizeof(*ix->always));
 	ix->sets = malloc((n ? n : 1) * sizeof(*ix->sets));
 	if (ix->off == NULL || ix->always == NULL || ix->sets == NULL)
@@ -568,6 +566,7 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 		for (size_t k = 0; k < sets[i]->n; k++) {
 			uint16_t h = sets[i]->tri[sets[i]->off[k]];
 			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
+			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
 		}
 	free(fill);
 }
@@ -576,10 +575,32 @@ void
 rb_prefilter_index_free(struct rb_prefilter_index *ix)
 {
 	free(ix->off);
+	free(ix->nonempty);
 	free(ix->ent);
 	free(ix->always);
 	free(ix->sets);
 	memset(ix, 0, sizeof(*ix));
+}
+
+/* The sets of bucket h0 whose literal's other trigrams are all in t. */
+static void
+scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
+	    size_t h0, uint64_t *cand)
+{
+	for (uint32_t e = ix->off[h0]; e < ix->off[h0 + 1]; e++) {
+		uint32_t set = ix->ent[e] >> 8, lit = ix->ent[e] & 0xff;
+		uint64_t bit = (uint64_t)1 << (set & 63);
+		if (cand[set >> 6] & bit)
+			continue;
+		const struct rb_prefilter *f = ix->sets[set];
+		const uint16_t *h = f->tri + f->off[lit];
+		size_t k, m = f->len[lit] - 2;
+		for (k = 1; k < m; k++)
+			if (!(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
+				break;
+		if (k == m)
+			cand[set >> 6] |= bit;
+	}
 }
 
 void
@@ -594,22 +615,13 @@ rb_prefilter_index_scan(const struct rb_prefilter_index *ix,
 	memset(cand, 0, words * sizeof(*cand));
 	for (size_t i = 0; i < ix->nalways; i++)
 		cand[ix->always[i] >> 6] |= (uint64_t)1 << (ix->always[i] & 63);
-	for (size_t j = 0; j < t->nlist; j++) {
-		uint16_t h0 = t->list[j];
-		for (uint32_t e = ix->off[h0]; e < ix->off[h0 + 1]; e++) {
-			uint32_t set = ix->ent[e] >> 8, lit = ix->ent[e] & 0xff;
-			uint64_t bit = (uint64_t)1 << (set & 63);
-			if (cand[set >> 6] & bit)
-				continue;
-			const struct rb_prefilter *f = ix->sets[set];
-			const uint16_t *h = f->tri + f->off[lit];
-			size_t k, m = f->len[lit] - 2;
-			for (k = 1; k < m; k++)
-				if (!(t->bits[h[k] >> 6] &
-				      ((uint64_t)1 << (h[k] & 63))))
-					break;
-			if (k == m)
-				cand[set >> 6] |= bit;
+	/* the text's trigrams that start a literal: bits AND nonempty */
+	const size_t nw = ((size_t)1 << RB_TRIGRAM_BITS) / 64;
+	for (size_t w = 0; w < nw; w++) {
+		uint64_t hits = t->bits[w] & ix->nonempty[w];
+		for (; hits != 0; hits &= hits - 1) {
+			size_t h0 = w * 64 + (size_t)__builtin_ctzll(hits);
+			scan_bucket(ix, t, h0, cand);
 		}
 	}
 }

@@ -52,8 +52,6 @@ void rb_prefilter_free(struct rb_prefilter *f);
 
 struct rb_trigrams {
 	uint64_t bits[(1u << RB_TRIGRAM_BITS) / 64];
-	uint16_t list[1u << RB_TRIGRAM_BITS];	/* the hashes set, once each */
-	size_t nlist;
 	bool unsafe;		/* text holds U+212A or U+017F */
 };
 
@@ -64,13 +62,17 @@ bool rb_prefilter_may_match(const struct rb_prefilter *f,
 
 /*
  * An index of many literal sets by the first trigram of every literal, so
- * that one pass over a text's distinct trigrams marks the sets that may
- * match, instead of testing every set (a rule file has hundreds).
+ * that one pass over a text's trigrams that start some literal marks the
+ * sets that may match, instead of testing every set (a rule file has
+ * hundreds).
  */
 struct rb_prefilter_index {
 	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
 	uint32_t *ent;		/* set << 8 | literal, by first trigram */
 	uint32_t *always;	/* sets without literals */
+	uint64_t *nonempty;	/* buckets with entries, one bit each: the
+				 * scan visits the text's trigrams that are
+				 * also here (bits AND nonempty), no others */
 	size_t nalways, nsets;
 	const struct rb_prefilter **sets;	/* copy of the pointers */
 };
