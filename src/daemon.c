@@ -627,44 +627,47 @@ action_for(const struct rb_mailbox_conf *m, int disp, struct rb_pending *p)
 }
 
 static int
-cmp_pending(const void *a, const void *b)
+same_action(const struct rb_pending *x, const struct rb_pending *y)
 {
-	const struct rb_pending *x = a, *y = b;
-	if (x->action != y->action)
-		return (int)x->action - (int)y->action;
-	int c = strcmp(x->dest ? x->dest : "", y->dest ? y->dest : "");
-	if (c)
-		return c;
-	return x->uid < y->uid ? -1 : x->uid > y->uid;
+	return x->action == y->action &&
+	       (x->dest == y->dest ||
+		!strcmp(x->dest ? x->dest : "", y->dest ? y->dest : ""));
 }
 
 /* Carry out server actions on c: one command per (action, destination)
- * with a UID set (split by rb_imap_* when the set text gets long). */
+ * with a UID set (split by rb_imap_* when the set text gets long).  The
+ * actions come in UID order (batches in order, or imap_pending sorted),
+ * so each command's UIDs are collected in order without sorting (a
+ * sort of a 20,000-action move group needed a temporary copy of it). */
 static int
 server_actions(struct rb_imap *c, struct rb_pending *p, size_t n)
 {
 	if (n == 0)
 		return RB_IMAP_OK;
-	qsort(p, n, sizeof *p, cmp_pending);
 	uint32_t *uids = malloc(n * sizeof *uids);
-	if (uids == NULL)
+	unsigned char *taken = calloc(n, 1);
+	if (uids == NULL || taken == NULL)
 		abort();
 	int r = RB_IMAP_OK;
-	for (size_t i = 0; i < n && r == RB_IMAP_OK;) {
-		size_t j = i, k = 0;
-		while (j < n && p[j].action == p[i].action &&
-		       !strcmp(p[j].dest ? p[j].dest : "",
-			       p[i].dest ? p[i].dest : ""))
-			uids[k++] = p[j++].uid;
+	for (size_t i = 0; i < n && r == RB_IMAP_OK; i++) {
+		if (taken[i])
+			continue;
+		size_t k = 0;
+		for (size_t j = i; j < n; j++) {
+			if (!taken[j] && same_action(&p[j], &p[i])) {
+				taken[j] = 1;
+				uids[k++] = p[j].uid;
+			}
+		}
 		if (p[i].action == RB_PENDING_MOVE)
 			r = rb_imap_move(c, uids, k, p[i].dest);
 		else if (p[i].action == RB_PENDING_FLAG)
 			r = rb_imap_flag(c, uids, k, p[i].dest);
 		else
 			r = rb_imap_delete(c, uids, k);
-		i = j;
 	}
 	free(uids);
+	free(taken);
 	return r;
 }
 
@@ -803,7 +806,6 @@ mover(void *arg)
 	struct mbx *b = arg;
 	block_signals();
 	struct rb_pending *p = NULL;
-	size_t cap = 0;
 	pthread_mutex_lock(&b->mu);
 	for (;;) {
 		/* wait for a large group: every MOVE makes Dovecot resync
@@ -813,14 +815,13 @@ mover(void *arg)
 			pthread_cond_wait(&b->cv, &b->mu);
 		if (b->move_abort || b->move_rc != RB_IMAP_OK || b->nmq == 0)
 			break;
-		/* take the queue */
-		struct rb_pending *q = b->mq;
-		size_t n = b->nmq, qcap = b->capmq;
-		b->mq = p;
-		b->capmq = cap;
+		/* take the queue (its buffer is freed after the group:
+		 * kept, two group-sized buffers would stay mapped) */
+		p = b->mq;
+		size_t n = b->nmq;
+		b->mq = NULL;
+		b->capmq = 0;
 		b->nmq = 0;
-		p = q;
-		cap = qcap;
 		b->mover_busy = 1;
 		pthread_mutex_unlock(&b->mu);
 		double t0 = now_s(), c0 = cpu_s();
@@ -834,7 +835,7 @@ mover(void *arg)
 			b->move_rc = r;
 		} else {
 			if (b->ndone + n > b->capdone) {
-				b->capdone = (b->ndone + n) * 2;
+				b->capdone = (b->ndone + n) * 3 / 2;
 				b->done = realloc(b->done,
 						  b->capdone * sizeof *b->done);
 				if (b->done == NULL)
@@ -844,6 +845,8 @@ mover(void *arg)
 				b->done[b->ndone++] = p[i].uid;
 			b->st.moved += n;
 		}
+		free(p);
+		p = NULL;
 		pthread_cond_broadcast(&b->cv);
 	}
 	pthread_mutex_unlock(&b->mu);
@@ -857,7 +860,7 @@ mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
 {
 	pthread_mutex_lock(&b->mu);
 	if (b->nmq + n > b->capmq) {
-		b->capmq = (b->nmq + n) * 2;
+		b->capmq = (b->nmq + n) * 3 / 2;
 		b->mq = realloc(b->mq, b->capmq * sizeof *b->mq);
 		if (b->mq == NULL)
 			abort();
