@@ -155,6 +155,22 @@ def nl_of(raw):
     return b"\r\n" if b"\r\n" in raw else b"\n"
 
 
+def text_plain(fn):
+    """A leaf function for walk(): every text/plain body decoded, given to
+    fn(data) -> data, and encoded again as it was."""
+    def leaf(head, body, ctype):
+        if ctype != "text/plain":
+            return head, body
+        cte = field(head, "content-transfer-encoding").lower() or "7bit"
+        data = decode_body(body, cte)
+        if data is None:
+            return head, body
+        nl = nl_of(head + body)
+        data = fn(data, nl)
+        return head, encode_body(data, cte, nl) if cte in ("base64", "quoted-printable") else data
+    return leaf
+
+
 def recode(target):
     def leaf(head, body, ctype):
         if ctype not in TEXT:
@@ -213,16 +229,7 @@ def rewrap_text(data, width, nl):
 
 
 def rewrap(width):
-    def leaf(head, body, ctype):
-        if ctype not in ("text/plain",):
-            return head, body
-        cte = field(head, "content-transfer-encoding").lower() or "7bit"
-        data = decode_body(body, cte)
-        if data is None:
-            return head, body
-        nl = nl_of(head + body)
-        data = rewrap_text(data, width, nl)
-        return head, encode_body(data, cte, nl) if cte in ("base64", "quoted-printable") else data
+    leaf = text_plain(lambda data, nl: rewrap_text(data, width, nl))
     return lambda raw, info: walk(raw, leaf)
 
 
@@ -270,17 +277,7 @@ def crlf(raw, info):
 
 def blank_line(raw, info):
     """An extra empty line at the top of every text/plain body."""
-    def leaf(head, body, ctype):
-        if ctype != "text/plain":
-            return head, body
-        cte = field(head, "content-transfer-encoding").lower() or "7bit"
-        data = decode_body(body, cte)
-        if data is None:
-            return head, body
-        nl = nl_of(head + body)
-        data = nl + data
-        return head, encode_body(data, cte, nl) if cte in ("base64", "quoted-printable") else data
-    return walk(raw, leaf)
+    return walk(raw, text_plain(lambda data, nl: nl + data))
 
 
 def subject_2047(raw, info):
@@ -370,19 +367,11 @@ def from_addr(raw, info):
 def trailing(add):
     """A blank at the end of every text line, or none (transports and list
     software add and strip them)."""
-    def leaf(head, body, ctype):
-        if ctype != "text/plain":
-            return head, body
-        cte = field(head, "content-transfer-encoding").lower() or "7bit"
-        data = decode_body(body, cte)
-        if data is None:
-            return head, body
+    def edit(data, nl):
         if add:
-            data = re.sub(rb"(?m)([^\r\n])(\r?)$", rb"\1 \2", data)
-        else:
-            data = re.sub(rb"(?m)[ \t]+(\r?)$", rb"\1", data)
-        nl = nl_of(head + body)
-        return head, encode_body(data, cte, nl) if cte in ("base64", "quoted-printable") else data
+            return re.sub(rb"(?m)([^\r\n])(\r?)$", rb"\1 \2", data)
+        return re.sub(rb"(?m)[ \t]+(\r?)$", rb"\1", data)
+    leaf = text_plain(edit)
     return lambda raw, info: walk(raw, leaf)
 
 
