@@ -57,7 +57,9 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
 
-$(B)/gen/rules_default.c: $(RULES)
+# the directory too: its time changes when a file is removed, which the
+# list of files alone would not notice
+$(B)/gen/rules_default.c: $(RULES) etc/rules
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from etc/rules/*.rules: do not edit */'; \
 	  echo 'const unsigned char rb_default_rules[] = {'; \
@@ -70,7 +72,7 @@ $(B)/gen/rules_default.o: $(B)/gen/rules_default.c
 	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
 # Schema migrations store/migrations/NNN_name.sql, embedded in order.
-$(B)/gen/migrations.c: $(MIGRATIONS) scripts/gen-migrations.sh
+$(B)/gen/migrations.c: $(MIGRATIONS) store/migrations scripts/gen-migrations.sh
 	@mkdir -p $(dir $@)
 	./scripts/gen-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
