@@ -206,14 +206,8 @@ html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen)
 static void
 add_text(struct walk *w, const char *type, const char *text, size_t len)
 {
-	if (w->ntexts == w->captexts) {
-		size_t nc = w->captexts ? w->captexts * 2 : 4;
-		struct rb_text *nv = rb_arena_alloc(w->a, nc * sizeof(*nv));
-		if (w->ntexts)
-			memcpy(nv, w->texts, w->ntexts * sizeof(*nv));
-		w->texts = nv;
-		w->captexts = nc;
-	}
+	w->texts = rb_arena_grow(w->a, w->texts, w->ntexts, &w->captexts,
+				 sizeof(*w->texts), 4);
 	w->texts[w->ntexts].type = type;
 	w->texts[w->ntexts].text = text;
 	w->texts[w->ntexts].len = len;

@@ -131,14 +131,7 @@ add_field(struct scan *s, struct fbuf *f, const char *name, size_t nl)
 		return NULL;
 	}
 	f->ncontent += content;
-	if (f->n == f->cap) {
-		size_t nc = f->cap ? f->cap * 2 : 16;
-		struct rb_mime_field *nv = rb_arena_alloc(s->a, nc * sizeof(*nv));
-		if (f->n)
-			memcpy(nv, f->v, f->n * sizeof(*nv));
-		f->v = nv;
-		f->cap = nc;
-	}
+	f->v = rb_arena_grow(s->a, f->v, f->n, &f->cap, sizeof(*f->v), 16);
 	return &f->v[f->n++];
 }
 
@@ -615,14 +608,8 @@ parse_entity(struct scan *s, unsigned depth, bool in_digest, bool top,
 			p->body_len = cend - body;
 			return k;
 		}
-		if (s->nb == s->capb) {
-			size_t nc = s->capb ? s->capb * 2 : 8;
-			struct bound *nv = rb_arena_alloc(s->a, nc * sizeof(*nv));
-			if (s->nb)
-				memcpy(nv, s->stack, s->nb * sizeof(*nv));
-			s->stack = nv;
-			s->capb = nc;
-		}
+		s->stack = rb_arena_grow(s->a, s->stack, s->nb, &s->capb,
+					 sizeof(*s->stack), 8);
 		int mine = (int)s->nb;
 		s->stack[s->nb].b = p->boundary;
 		s->stack[s->nb].n = strlen(p->boundary);

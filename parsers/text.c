@@ -84,15 +84,7 @@ rb_fields_parse(struct rb_arena *a, const char *text, size_t len,
 			if (n == lim->max_headers) {
 				rc = -1;
 			} else {
-				if (n == cap) {
-					size_t nc = cap ? cap * 2 : 16;
-					struct rb_field *nv = rb_arena_alloc(
-					    a, nc * sizeof(*nv));
-					if (n)
-						memcpy(nv, v, n * sizeof(*v));
-					v = nv;
-					cap = nc;
-				}
+				v = rb_arena_grow(a, v, n, &cap, sizeof(*v), 16);
 				size_t vl = (size_t)(vend - vstart);
 				if (vl > lim->max_header) {
 					vl = lim->max_header;

@@ -118,6 +118,22 @@ rb_arena_strndup(struct rb_arena *a, const char *s, size_t n)
 	return p;
 }
 
+void *
+rb_arena_grow(struct rb_arena *a, void *v, size_t n, size_t *cap, size_t size,
+	      size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t nc = *cap ? *cap * 2 : first;
+	if (nc < *cap || nc > (size_t)-1 / size)
+		abort();
+	void *nv = rb_arena_alloc(a, nc * size);
+	if (n)
+		memcpy(nv, v, n * size);
+	*cap = nc;
+	return nv;
+}
+
 char *
 rb_arena_strdup(struct rb_arena *a, const char *s)
 {

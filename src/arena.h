@@ -32,6 +32,12 @@ void *rb_arena_alloc(struct rb_arena *a, size_t n);	/* zeroed */
 /* Not zeroed: for buffers the caller fills before reading (copies,
  * decoders), where zeroing would only cost (n can be large). */
 void *rb_arena_alloc_raw(struct rb_arena *a, size_t n);
+/* Room for one more element in the arena array v of n elements of size
+ * bytes, capacity *cap: v itself while n < *cap, else a zeroed copy with
+ * twice the capacity (first when it was empty), *cap updated.  The old
+ * array stays in the arena until it is freed. */
+void *rb_arena_grow(struct rb_arena *a, void *v, size_t n, size_t *cap,
+		    size_t size, size_t first);
 char *rb_arena_strdup(struct rb_arena *a, const char *s);	/* NULL->NULL */
 char *rb_arena_strndup(struct rb_arena *a, const char *s, size_t n);
 char *rb_arena_printf(struct rb_arena *a, const char *fmt, ...)

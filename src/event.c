@@ -56,15 +56,7 @@ rb_events_clear(struct rb_events *l)
 struct rb_event *
 rb_events_add(struct rb_events *l)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 4;
-		struct rb_event *v =
-		    rb_arena_alloc(l->arena, cap * sizeof(*v));
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
-		l->cap = cap;
-	}
+	l->v = rb_arena_grow(l->arena, l->v, l->n, &l->cap, sizeof(*l->v), 4);
 	struct rb_event *e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	e->index = -1;
