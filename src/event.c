@@ -187,33 +187,18 @@ jb_strn(struct jbuf *b, const char *s, size_t n)
 			continue;
 		jb_put(b, s + run, i - run);
 		run = i + 1;
+		/* JSON's two-character escapes, else \u00XX */
+		static const char two[0x60] = {
+		    ['"'] = '"', ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+		    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
 		char esc[8];
-		switch (c) {
-		case '"':
-			JB_LIT(b, "\\\"");
-			break;
-		case '\\':
-			JB_LIT(b, "\\\\");
-			break;
-		case '\b':
-			JB_LIT(b, "\\b");
-			break;
-		case '\f':
-			JB_LIT(b, "\\f");
-			break;
-		case '\n':
-			JB_LIT(b, "\\n");
-			break;
-		case '\r':
-			JB_LIT(b, "\\r");
-			break;
-		case '\t':
-			JB_LIT(b, "\\t");
-			break;
-		default:
+		if (two[c] != 0) {
+			esc[0] = '\\';
+			esc[1] = two[c];
+			jb_put(b, esc, 2);
+		} else {
 			snprintf(esc, sizeof(esc), "\\u%04X", c);
 			jb_put(b, esc, 6);
-			break;
 		}
 	}
 	jb_put(b, s + run, n - run);
