@@ -99,28 +99,26 @@ copy_headers(struct rb_arena *a, const struct rb_limits *lim,
 static const char *
 transfer_decode(struct rb_arena *a, const struct rb_mime_part *p, size_t *len)
 {
-	int state = 0;
-	guint32 save = 0;
-	unsigned char *out;
+	size_t (*step)(const unsigned char *, size_t, unsigned char *, int *,
+		       guint32 *);
 	switch (p->cte) {
 	case RB_CTE_BASE64:
-		out = rb_arena_alloc_raw(a, p->body_len + 4);
-		*len = g_mime_encoding_base64_decode_step(
-		    (const unsigned char *)p->body, p->body_len, out, &state,
-		    &save);
-		out[*len] = 0;	/* the 4 spare bytes: room */
-		return (const char *)out;
+		step = g_mime_encoding_base64_decode_step;
+		break;
 	case RB_CTE_QP:
-		out = rb_arena_alloc_raw(a, p->body_len + 4);
-		*len = g_mime_encoding_quoted_decode_step(
-		    (const unsigned char *)p->body, p->body_len, out, &state,
-		    &save);
-		out[*len] = 0;	/* the 4 spare bytes: room */
-		return (const char *)out;
+		step = g_mime_encoding_quoted_decode_step;
+		break;
 	default:
 		*len = p->body_len;
 		return p->body;
 	}
+	int state = 0;
+	guint32 save = 0;
+	unsigned char *out = rb_arena_alloc_raw(a, p->body_len + 4);
+	*len = step((const unsigned char *)p->body, p->body_len, out, &state,
+		    &save);
+	out[*len] = 0;	/* the 4 spare bytes: room */
+	return (const char *)out;
 }
 
 /* Decoded bytes of a leaf part, cut at cap, UTF-8-sanitised. */
