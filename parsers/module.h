@@ -60,12 +60,16 @@ extern const struct rb_module rb_mod_cn_ndr;
 const char *rb_strip_type(const char *v);
 /* Find the SMTP command a failure happened at in text, or NULL. */
 const char *rb_smtp_command_find(const char *text, size_t n);
-/* The SMTP command named in the paragraph of text that mentions rcpt
- * (Postfix "(in reply to RCPT TO command)", Sendmail transcripts). */
+/* The command a client line starts with ("RCPT TO:<...>", "ehlo x";
+ * blanks skipped), as rebound names it ("RCPT", "EHLO"; BDAT and QUIT
+ * count as DATA), or NULL: one verb table for every transcript. */
+const char *rb_smtp_verb(const char *s, size_t n);
 /* The paragraph of text that names rcpt (squeezed, arena), or NULL:
  * the human-readable explanation when a DSN gives no Diagnostic-Code. */
 const char *rb_text_near(struct rb_arena *a, const char *text, size_t n,
 			 const char *rcpt);
+/* The SMTP command named in the paragraph of text that mentions rcpt
+ * (Postfix "(in reply to RCPT TO command)", Sendmail transcripts). */
 const char *rb_smtp_command_near(const char *text, size_t n,
 				 const char *rcpt);
 /* Parse DSN-shaped field blocks (rfc3464 and dialects that embed them);

@@ -598,20 +598,6 @@ block_after(struct rb_ctx *c, const char *text, size_t len, size_t rs,
 	return NULL;
 }
 
-/* "DATA", "RCPT TO:<...>", "MAIL FROM:" ... -> the command's name */
-static const char *
-command_word(const char *s)
-{
-	static const char *const cmds[] = {"RCPT", "MAIL", "DATA", "HELO",
-					   "EHLO", "STARTTLS", "AUTH", NULL};
-	while (*s == ' ')
-		s++;
-	for (const char *const *k = cmds; *k; k++)
-		if (strncasecmp(s, *k, strlen(*k)) == 0)
-			return *k;
-	return NULL;
-}
-
 static bool
 generated_by(const char *line, size_t n)
 {
@@ -650,7 +636,7 @@ inout_failure(struct rb_ctx *c, const char *text, size_t len,
 	      const char **cmd)
 {
 	size_t pos = 0, ll;
-	const char *line, *last_in = NULL;
+	const char *line, *last_cmd = NULL;	/* of the last In: line */
 	char diag[DIAG_MAX];
 	size_t dl = 0;
 	bool in_reply = false;
@@ -688,7 +674,7 @@ inout_failure(struct rb_ctx *c, const char *text, size_t len,
 			size_t k = 3;
 			while (k < tl && t[k] == ' ')
 				k++;
-			last_in = t + k;
+			last_cmd = rb_smtp_verb(t + k, tl - k);
 			continue;
 		}
 		if (!is_out)
@@ -705,7 +691,7 @@ inout_failure(struct rb_ctx *c, const char *text, size_t len,
 	}
 	if (dl == 0)
 		return NULL;
-	*cmd = last_in ? command_word(last_in) : NULL;
+	*cmd = last_cmd;
 	return rb_arena_strndup(c->a, diag, dl);
 }
 
@@ -1014,7 +1000,7 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		const char *bc = d->cmd_block
 				     ? block_after(c, text, len, rs, d->cmd_block, true)
 				     : NULL;
-		const char *cmd = bc ? command_word(bc) : NULL;
+		const char *cmd = bc ? rb_smtp_verb(bc, strlen(bc)) : NULL;
 		for (size_t i = first; i < c->out->n; i++) {
 			if (bd != NULL)
 				c->out->v[i].diagnostic = bd;

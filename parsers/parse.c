@@ -67,6 +67,19 @@ static const struct {
     {"AUTH", "AUTH"}, {"QUIT", "DATA"},	    {"BDAT", "DATA"},
 };
 
+const char *
+rb_smtp_verb(const char *s, size_t n)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		size_t vl = strlen(verbs[i].verb);
+		if (n >= vl && strncasecmp(s, verbs[i].verb, vl) == 0)
+			return verbs[i].cmd;
+	}
+	return NULL;
+}
+
 /* Sendmail-style transcript: the last ">>> VERB" line before the first
  * "<<< 4xx"/"<<< 5xx" reply names the failed command. */
 static const char *
@@ -81,14 +94,9 @@ transcript_command(const char *text, size_t n)
 			return last;
 		if (ll < 8 || memcmp(line, ">>> ", 4) != 0)
 			continue;
-		for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-			size_t vl = strlen(verbs[i].verb);
-			if (ll >= 4 + vl &&
-			    strncasecmp(line + 4, verbs[i].verb, vl) == 0) {
-				last = verbs[i].cmd;
-				break;
-			}
-		}
+		const char *cmd = rb_smtp_verb(line + 4, ll - 4);
+		if (cmd != NULL)
+			last = cmd;
 	}
 	return NULL;
 }
