@@ -192,6 +192,22 @@ naive_casemem(const char *h, size_t hl, const char *n, size_t nl)
 	return NULL;
 }
 
+/* the tests' pseudo-random sequence (an LCG: the same on every run) */
+static unsigned
+rnd(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed;
+}
+
+/* n bytes drawn from the first k bytes of alpha */
+static void
+rnd_fill(char *dst, size_t n, const char *alpha, size_t k, unsigned *seed)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = alpha[(rnd(seed) >> 16) % k];
+}
+
 static void
 test_memcasemem_random(void)
 {
@@ -200,16 +216,10 @@ test_memcasemem_random(void)
 	int bad = 0;
 	for (int round = 0; round < 20000; round++) {
 		char h[160], n[6];
-		seed = seed * 1103515245u + 12345u;
+		rnd(&seed);
 		size_t hl = (seed >> 8) % 150, nl = 1 + (seed >> 20) % 5;
-		for (size_t i = 0; i < hl; i++) {
-			seed = seed * 1103515245u + 12345u;
-			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
-		}
-		for (size_t i = 0; i < nl; i++) {
-			seed = seed * 1103515245u + 12345u;
-			n[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
-		}
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
+		rnd_fill(n, nl, alpha, sizeof(alpha) - 1, &seed);
 		if (rb_memcasemem(h, hl, n, nl) != naive_casemem(h, hl, n, nl))
 			bad++;
 	}
@@ -227,19 +237,12 @@ test_memcasemem_many(void)
 	for (int round = 0; round < 5000; round++) {
 		char h[120], nb[8][6];
 		const char *nv[8];
-		seed = seed * 1103515245u + 12345u;
+		rnd(&seed);
 		size_t hl = (seed >> 8) % 110, nn = 1 + (seed >> 20) % 8;
-		for (size_t i = 0; i < hl; i++) {
-			seed = seed * 1103515245u + 12345u;
-			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
-		}
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
 		for (size_t k = 0; k < nn; k++) {
-			seed = seed * 1103515245u + 12345u;
-			size_t l = 1 + (seed >> 24) % 4;
-			for (size_t i = 0; i < l; i++) {
-				seed = seed * 1103515245u + 12345u;
-				nb[k][i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
-			}
+			size_t l = 1 + (rnd(&seed) >> 24) % 4;
+			rnd_fill(nb[k], l, alpha, sizeof(alpha) - 1, &seed);
 			nb[k][l] = '\0';
 			nv[k] = nb[k];
 		}
@@ -294,19 +297,12 @@ test_memcasemem_each_all(void)
 	for (int round = 0; round < 5000; round++) {
 		char h[160], nb[20][7];
 		const char *nv[20];
-		seed = seed * 1103515245u + 12345u;
+		rnd(&seed);
 		size_t hl = (seed >> 8) % 150, nn = 1 + (seed >> 20) % 20;
-		for (size_t i = 0; i < hl; i++) {
-			seed = seed * 1103515245u + 12345u;
-			h[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
-		}
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
 		for (size_t k = 0; k < nn; k++) {
-			seed = seed * 1103515245u + 12345u;
-			size_t l = 2 + (seed >> 24) % 4;
-			for (size_t i = 0; i < l; i++) {
-				seed = seed * 1103515245u + 12345u;
-				nb[k][i] = alpha[(seed >> 16) % 4];
-			}
+			size_t l = 2 + (rnd(&seed) >> 24) % 4;
+			rnd_fill(nb[k], l, alpha, 4, &seed);
 			nb[k][l] = '\0';
 			nv[k] = nb[k];
 		}
@@ -364,12 +360,10 @@ test_squeeze_random(void)
 	int bad = 0;
 	for (int round = 0; round < 20000; round++) {
 		char in[100], want[101];
-		seed = seed * 1103515245u + 12345u;
-		size_t n = (seed >> 8) % 90;
+		size_t n = (rnd(&seed) >> 8) % 90;
 		for (size_t i = 0; i < n; i++) {
-			seed = seed * 1103515245u + 12345u;
 			/* mostly letters and single spaces, sometimes others */
-			unsigned r = (seed >> 16) % 40;
+			unsigned r = (rnd(&seed) >> 16) % 40;
 			in[i] = r < 26 ? (char)('a' + r % 3)
 			       : r < 34 ? ' '
 					: alpha[r % (sizeof(alpha) - 1)];
