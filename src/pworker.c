@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,11 +55,16 @@ put(struct buf *b, const void *d, size_t n)
 	b->n += n;
 }
 
-void
-rb_events_pack(const struct rb_event *e, size_t n, char **out, size_t *len)
+/* framed: 8 bytes of payload length first, the child's reply frame */
+static void
+pack(const struct rb_event *e, size_t n, char **out, size_t *len,
+     bool framed)
 {
 	struct buf b = {0};
 	uint32_t cnt = (uint32_t)n;
+	uint64_t flen = 0;
+	if (framed)
+		put(&b, &flen, 8);
 	put(&b, &cnt, 4);
 	for (size_t i = 0; i < n; i++) {
 		int32_t kind = e[i].kind, hard = e[i].hard;
@@ -75,8 +82,18 @@ rb_events_pack(const struct rb_event *e, size_t n, char **out, size_t *len)
 				put(&b, s, l);
 		}
 	}
+	if (framed) {
+		flen = b.n - 8;
+		memcpy(b.p, &flen, 8);
+	}
 	*out = b.p;
 	*len = b.n;
+}
+
+void
+rb_events_pack(const struct rb_event *e, size_t n, char **out, size_t *len)
+{
+	pack(e, n, out, len, false);
 }
 
 size_t
@@ -136,21 +153,6 @@ struct rb_pworker {
 };
 
 static int
-read_full(int fd, void *buf, size_t n)
-{
-	size_t o = 0;
-	while (o < n) {
-		ssize_t r = read(fd, (char *)buf + o, n - o);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		o += (size_t)r;
-	}
-	return 0;
-}
-
-static int
 write_full(int fd, const void *buf, size_t n)
 {
 	size_t o = 0;
@@ -164,6 +166,16 @@ write_full(int fd, const void *buf, size_t n)
 	}
 	return 0;
 }
+
+/*
+ * The child's side of the pipe.  Input is read in large chunks and the
+ * mails are parsed where they lie (a frame is 8 bytes of length and the
+ * mail), so a batch of small mails costs a few reads, not two per mail.
+ * Each reply goes out as one write as soon as its mail is parsed: the
+ * parent's per-mail timeout and its blame for a crash (the first mail
+ * without a reply) stay exact.
+ */
+#define CHILD_CHUNK (256u << 10)
 
 static void __attribute__((noreturn))
 child_loop(const struct rb_parse_opts *opts)
@@ -180,22 +192,44 @@ child_loop(const struct rb_parse_opts *opts)
 	const char *hang = getenv("REBOUND_TEST_PARSER_HANG");
 	struct rb_arena a;
 	rb_arena_init(&a);
-	char *mail = NULL;
-	size_t cap = 0;
+	/* in[off, off + have) is read and not yet parsed; one spare byte at
+	 * the end of every frame's room holds the terminating NUL */
+	size_t cap = CHILD_CHUNK, off = 0, have = 0;
+	char *in = malloc(cap + 1);
+	if (in == NULL)
+		_exit(4);
 	for (;;) {
-		uint64_t len;
-		if (read_full(0, &len, 8) < 0)
-			_exit(0);
-		if (len > ((uint64_t)1 << 32))
-			_exit(3);
-		if (len + 1 > cap) {
-			cap = len + 1;
-			mail = realloc(mail, cap);
-			if (mail == NULL)
-				_exit(4);
+		uint64_t len = 0;
+		if (have >= 8) {
+			memcpy(&len, in + off, 8);
+			if (len > ((uint64_t)1 << 32))
+				_exit(3);
 		}
-		if (read_full(0, mail, len) < 0)
-			_exit(0);
+		if (have < 8 || have - 8 < len) {
+			/* need more: move the partial frame to the front and
+			 * make room for all of it */
+			memmove(in, in + off, have);
+			off = 0;
+			size_t need = have < 8 ? 8 : 8 + (size_t)len;
+			if (need > cap) {
+				cap = need;
+				char *p = realloc(in, cap + 1);
+				if (p == NULL)
+					_exit(4);
+				in = p;
+			}
+			ssize_t r = read(0, in + have, cap - have);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				_exit(0);
+			have += (size_t)r;
+			continue;
+		}
+		char *mail = in + off + 8;
+		/* the byte after the mail is the next frame's first (or
+		 * spare): NUL-terminate for the parse, put it back after */
+		char saved = mail[len];
 		mail[len] = '\0';
 		if (crash && *crash && memmem(mail, len, crash, strlen(crash)))
 			abort();
@@ -206,11 +240,13 @@ child_loop(const struct rb_parse_opts *opts)
 		struct rb_events ev;
 		rb_events_init(&ev, &a);
 		rb_parse_message(&a, mail, len, opts, &ev);
+		mail[len] = saved;
+		off += 8 + (size_t)len;
+		have -= 8 + (size_t)len;
 		char *out;
 		size_t olen;
-		rb_events_pack(ev.v, ev.n, &out, &olen);
-		uint64_t l = olen;
-		if (write_full(1, &l, 8) < 0 || write_full(1, out, olen) < 0)
+		pack(ev.v, ev.n, &out, &olen, true);
+		if (write_full(1, out, olen) < 0)
 			_exit(0);
 		free(out);
 	}
@@ -240,11 +276,16 @@ spawn(struct rb_pworker *w)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		/* keep 0, 1, 2 only: see the header */
-		int maxfd = (int)sysconf(_SC_OPEN_MAX);
-		if (maxfd < 0 || maxfd > 65536)
-			maxfd = 65536;
-		for (int fd = 3; fd < maxfd; fd++)
-			close(fd);
+		/* one system call; the loop (tens of thousands of close()
+		 * calls under a high descriptor limit) only on kernels
+		 * before 5.9 */
+		if (close_range(3, ~0u, 0) != 0) {
+			int maxfd = (int)sysconf(_SC_OPEN_MAX);
+			if (maxfd < 0 || maxfd > 65536)
+				maxfd = 65536;
+			for (int fd = 3; fd < maxfd; fd++)
+				close(fd);
+		}
 		child_loop(w->opts);
 	}
 	close(in[0]);
@@ -379,6 +420,119 @@ rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a, const char *buf,
 	return n;
 }
 
+/*
+ * The parent's side of a batch: feed() writes as many frames (length,
+ * mail) as the pipe takes with one writev, drain() reads the replies in
+ * large chunks and unpacks every complete one.
+ */
+#define FEED_IOV 128
+
+static int
+feed(int fd, const uint64_t *hdr, const char *const *bufs,
+     const size_t *lens, size_t n, size_t *ws, size_t *wo)
+{
+	while (*ws < n) {
+		struct iovec iov[FEED_IOV];
+		int k = 0;
+		for (size_t i = *ws, o = *wo; i < n && k + 2 <= FEED_IOV;
+		     i++, o = 0) {
+			if (o < 8)
+				iov[k++] = (struct iovec){
+				    (char *)&hdr[i] + o, 8 - o};
+			size_t bo = o < 8 ? 0 : o - 8;
+			if (lens[i] > bo)
+				iov[k++] = (struct iovec){
+				    (char *)bufs[i] + bo, lens[i] - bo};
+		}
+		ssize_t r = writev(fd, iov, k);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -1;
+		}
+		size_t left = (size_t)r;
+		while (left > 0) {
+			size_t room = 8 + lens[*ws] - *wo;
+			if (left < room) {
+				*wo += left;
+				break;
+			}
+			left -= room;
+			(*ws)++;
+			*wo = 0;
+		}
+		/* a frame may end exactly here with zero-length mails next:
+		 * those have nothing but the header, handled above */
+	}
+	return 0;
+}
+
+struct rbuf {
+	char *p;
+	size_t off, n, cap;
+};
+
+/* 0 go on, 1 the child hung up or failed, 3 malformed reply */
+static int
+drain(int fd, struct rbuf *b, struct rb_arena *a, struct rb_events *ev,
+      size_t *res, size_t n, size_t *rs, long long *deadline,
+      unsigned timeout)
+{
+	for (;;) {
+		/* room for at least 64 KB, or for the whole pending frame */
+		size_t need = 64u << 10;
+		if (b->n - b->off >= 8) {
+			uint64_t l;
+			memcpy(&l, b->p + b->off, 8);
+			if (l > (256u << 20))
+				return 3;
+			if (8 + l > need)
+				need = 8 + (size_t)l;
+		}
+		if (b->off > 0 && b->cap - b->n < need) {
+			memmove(b->p, b->p + b->off, b->n - b->off);
+			b->n -= b->off;
+			b->off = 0;
+		}
+		if (b->cap - b->n < need) {
+			size_t cap = b->n + need;
+			char *p = realloc(b->p, cap);
+			if (p == NULL)
+				abort();
+			b->p = p;
+			b->cap = cap;
+		}
+		ssize_t r = read(fd, b->p + b->n, b->cap - b->n);
+		if (r == 0)
+			return 1;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : 1;
+		}
+		b->n += (size_t)r;
+		while (*rs < n && b->n - b->off >= 8) {
+			uint64_t l;
+			memcpy(&l, b->p + b->off, 8);
+			if (l > (256u << 20))
+				return 3;
+			if (b->n - b->off - 8 < l)
+				break;
+			res[*rs] = rb_events_unpack(a, b->p + b->off + 8,
+						    (size_t)l, &ev[*rs]);
+			b->off += 8 + (size_t)l;
+			if (res[*rs] == 0)
+				return 3;
+			(*rs)++;
+			*deadline = now_ms() + (long long)timeout * 1000;
+		}
+		if (b->off == b->n)
+			b->off = b->n = 0;
+		if (*rs == n)
+			return 0;
+	}
+}
+
 void
 rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 		      const char *const *bufs, const size_t *lens, size_t n,
@@ -386,6 +540,13 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 		      char *why, size_t whylen)
 {
 	size_t next = 0;	/* first mail without a result */
+	/* the 8-byte length that precedes each mail on the pipe */
+	uint64_t *hdr = malloc((n ? n : 1) * sizeof(*hdr));
+	if (hdr == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		hdr[i] = lens[i];
+	struct rbuf in = {0};
 	while (next < n) {
 		if (w->pid <= 0 && spawn(w) < 0) {
 			for (size_t i = next; i < n; i++) {
@@ -394,14 +555,11 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 					 "cannot start the parser: %s",
 					 strerror(errno));
 			}
-			return;
+			break;
 		}
 		/* writer state: mail ws, offset wo (header counts 8) */
 		size_t ws = next, wo = 0;
 		size_t rs = next;	/* mail whose reply comes next */
-		uint64_t hdr_out = 0, hdr_in = 0;
-		size_t ro = 0;
-		char *reply = NULL;
 		long long deadline = now_ms() + (long long)timeout * 1000;
 		int failed = 0;	/* 1 crash, 2 timeout, 3 malformed */
 		while (rs < n && !failed) {
@@ -424,92 +582,21 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			}
 			if (pr <= 0)
 				continue;
-			/* write as much as the pipe takes */
-			if (np == 2 && (p[1].revents & (POLLOUT | POLLERR))) {
-				for (;;) {
-					if (ws >= n)
-						break;
-					const char *src;
-					size_t total;
-					hdr_out = lens[ws];
-					if (wo < 8) {
-						src = (const char *)&hdr_out + wo;
-						total = 8 - wo;
-					} else {
-						src = bufs[ws] + (wo - 8);
-						total = lens[ws] - (wo - 8);
-					}
-					ssize_t r = total ? write(w->to_child, src,
-								  total)
-							  : 0;
-					if (r < 0) {
-						if (errno == EINTR)
-							continue;
-						if (errno != EAGAIN)
-							failed = 1;
-						break;
-					}
-					wo += (size_t)r;
-					if (wo == 8 + lens[ws]) {
-						ws++;
-						wo = 0;
-					}
-				}
-			}
-			if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-				for (;;) {
-					ssize_t r;
-					if (ro < 8) {
-						r = read(w->from_child,
-							 (char *)&hdr_in + ro, 8 - ro);
-					} else {
-						r = read(w->from_child,
-							 reply + (ro - 8),
-							 hdr_in - (ro - 8));
-					}
-					if (r == 0) {
-						failed = 1;
-						break;
-					}
-					if (r < 0) {
-						if (errno == EINTR)
-							continue;
-						if (errno != EAGAIN)
-							failed = 1;
-						break;
-					}
-					ro += (size_t)r;
-					if (ro == 8) {
-						if (hdr_in > (256u << 20)) {
-							failed = 3;
-							break;
-						}
-						reply = malloc(hdr_in + 1);
-						if (reply == NULL)
-							abort();
-					}
-					if (ro >= 8 && ro == 8 + hdr_in) {
-						res[rs] = rb_events_unpack(
-						    a, reply, hdr_in, &ev[rs]);
-						free(reply);
-						reply = NULL;
-						ro = 0;
-						if (res[rs] == 0) {
-							failed = 3;
-							break;
-						}
-						rs++;
-						deadline = now_ms() +
-							   (long long)timeout * 1000;
-						if (rs == n)
-							break;
-					}
-				}
-			}
+			int wfail = np == 2 &&
+				    (p[1].revents & (POLLOUT | POLLERR)) &&
+				    feed(w->to_child, hdr, bufs, lens, n, &ws,
+					 &wo) < 0;
+			/* after a failed write too: the replies the child
+			 * sent before it died must be read before the first
+			 * mail without one is blamed */
+			if (wfail || (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				failed = drain(w->from_child, &in, a, ev, res, n,
+					       &rs, &deadline, timeout);
+			if (!failed && wfail)
+				failed = 1;
 		}
-		free(reply);
 		if (!failed)
-			return;
+			break;
 		/* mail rs is the culprit: record, restart, go on after it */
 		char *msg = why + rs * whylen;
 		res[rs] = 0;
@@ -524,5 +611,8 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			reap(w, 0, msg, whylen);
 		}
 		next = rs + 1;
+		in.off = in.n = 0;	/* nothing of the dead child's is kept */
 	}
+	free(hdr);
+	free(in.p);
 }

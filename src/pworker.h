@@ -38,14 +38,16 @@ size_t rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a,
 			struct rb_events *out, char *why, size_t whylen);
 
 /*
- * Parse n mails in one exchange with the child (pipelined: one context
- * switch per batch instead of two per mail, which matters on a loaded
- * machine).  res[i] is the number of events of mail i appended to ev[i]
+ * Parse n mails in one exchange with the child (pipelined: the mails go
+ * out with writev, as many as the pipe takes, and the child reads them
+ * in large chunks and answers each with one write, so a batch of small
+ * mails costs about one system call per mail in all instead of eight).  res[i] is the number of events of mail i appended to ev[i]
  * (each initialised by the caller), or 0 when the parser failed on that
  * mail (crash or timeout: why[i] is set, a static-sized buffer per mail
  * of whylen bytes).  The timeout applies per mail (no reply for that
  * long kills the child).  Mails after a failed one are parsed by a new
- * child.
+ * child.  The caller ignores SIGPIPE (a write to a child that just died
+ * must fail with EPIPE, not kill the daemon).
  */
 void rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			   const char *const *bufs, const size_t *lens,
