@@ -116,7 +116,7 @@ main(void)
 	w = rb_pworker_new(&o);
 	free(bufs[120]);
 	bufs[120] = make_mail(121, 0, &lens[120]);
-	char *c = malloc(lens[120] + 16);
+	char *c = malloc(lens[120] + 18);
 	memcpy(c, "X-Tag: CRASH-HERE\n", 18);
 	memcpy(c + 18, bufs[120], lens[120]);
 	free(bufs[120]);
