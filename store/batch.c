@@ -18,11 +18,16 @@
 
 #define DAY 86400L
 
+/* Created once per session, emptied by every COMMIT (ON COMMIT DELETE
+ * ROWS truncates in place): a TRUNCATE per batch gave every table, its
+ * TOAST table and TOAST index a new file and unlinked the old ones (about
+ * 5 ms a batch), and the CREATE ... IF NOT EXISTS per batch cost three
+ * catalog look-ups more.  See rb_store_tmp() for the states. */
 static const char tmp_ddl[] =
     "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_msg ("
     " ord integer, sha256 bytea, source text, mbox_index bigint,"
     " size bigint, outcome text, error text, nevents integer,"
-    " raw bytea, raw_expires_at timestamptz, msg_id bigint);"
+    " raw bytea, raw_expires_at timestamptz) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_ev ("
     " ord integer, msg_ord integer, dedup_key bytea, kind text,"
     " recipient text, addr_key text, domain text, sender text,"
@@ -31,39 +36,52 @@ static const char tmp_ddl[] =
     " reported_domain text, campaign text, feedback_id text,"
     " list_id text, orig_message_id text, report_message_id text,"
     " parser text, arrival_date timestamptz, event_at timestamptz,"
-    " policy_class text, policy_rule text, doc jsonb);"
+    " policy_class text, policy_rule text, doc jsonb) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_sup ("
     " addr_key text, address text, domain text, class text, reason text,"
     " rule text, event_id bigint, created_at timestamptz,"
-    " updated_at timestamptz, expires_at timestamptz);"
-    "TRUNCATE rb_tmp_msg, rb_tmp_ev, rb_tmp_sup";
+    " updated_at timestamptz, expires_at timestamptz) ON COMMIT DELETE ROWS;";
 
-static const char ins_msg[] =
+/* a second batch in one transaction (the tables still hold the first's
+ * rows), or tables of unknown state */
+static const char tmp_empty[] =
+    "DELETE FROM rb_tmp_msg; DELETE FROM rb_tmp_ev; DELETE FROM rb_tmp_sup";
+
+/*
+ * Messages and events in ONE statement (one round trip, no UPDATE of the
+ * temporary table to carry the new message ids over): the messages not
+ * stored before, then the events of exactly those.  The events' foreign
+ * key to messages is checked at the end of the statement, when the new
+ * messages are there.  Result rows: (ord, NULL...) for each new message,
+ * (NULL, id, kind, addr_key, recipient, domain, policy_class,
+ * policy_rule, event time) for each new event.
+ */
+static const char ins_msg_ev[] =
     "WITH ins AS (INSERT INTO messages (sha256, source, mbox_index, size,"
     " outcome, error, nevents, stored_at, raw, raw_expires_at)"
     " SELECT sha256, source, mbox_index, size, outcome, error, nevents,"
     " to_timestamp($1), raw, raw_expires_at FROM rb_tmp_msg ORDER BY ord"
-    " ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256)"
-    " UPDATE rb_tmp_msg t SET msg_id = ins.id FROM ins"
-    " WHERE t.sha256 = ins.sha256 RETURNING t.ord";
-
-static const char ins_ev[] =
-    "INSERT INTO events (message_id, dedup_key, kind, recipient, addr_key,"
-    " domain, sender, reason, hard, status, smtp_code, action, remote_mta,"
-    " feedback_type, source_ip, reported_domain, campaign, feedback_id,"
-    " list_id, orig_message_id, report_message_id, parser, arrival_date,"
-    " event_at, policy_class, policy_rule, doc)"
-    " SELECT m.msg_id, e.dedup_key, e.kind, e.recipient, e.addr_key,"
+    " ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256),"
+    " nm AS (SELECT t.ord, ins.id FROM ins JOIN rb_tmp_msg t"
+    " ON t.sha256 = ins.sha256),"
+    " ev AS (INSERT INTO events (message_id, dedup_key, kind, recipient,"
+    " addr_key, domain, sender, reason, hard, status, smtp_code, action,"
+    " remote_mta, feedback_type, source_ip, reported_domain, campaign,"
+    " feedback_id, list_id, orig_message_id, report_message_id, parser,"
+    " arrival_date, event_at, policy_class, policy_rule, doc)"
+    " SELECT nm.id, e.dedup_key, e.kind, e.recipient, e.addr_key,"
     " e.domain, e.sender, e.reason, e.hard, e.status, e.smtp_code,"
     " e.action, e.remote_mta, e.feedback_type, e.source_ip,"
     " e.reported_domain, e.campaign, e.feedback_id, e.list_id,"
     " e.orig_message_id, e.report_message_id, e.parser, e.arrival_date,"
     " e.event_at, e.policy_class, e.policy_rule, e.doc"
-    " FROM rb_tmp_ev e JOIN rb_tmp_msg m ON m.ord = e.msg_ord"
-    " WHERE m.msg_id IS NOT NULL ORDER BY e.ord"
+    " FROM rb_tmp_ev e JOIN nm ON nm.ord = e.msg_ord ORDER BY e.ord"
     " ON CONFLICT (dedup_key) DO NOTHING"
     " RETURNING id, kind, addr_key, recipient, domain, policy_class,"
-    " policy_rule, extract(epoch FROM event_at)::bigint";
+    " policy_rule, extract(epoch FROM event_at)::bigint AS t)"
+    " SELECT ord, NULL::bigint, NULL, NULL, NULL, NULL, NULL, NULL,"
+    " NULL::bigint FROM nm UNION ALL SELECT NULL, id, kind, addr_key,"
+    " recipient, domain, policy_class, policy_rule, t FROM ev";
 
 void
 rb_pg_array_add(struct rb_copybuf *b, const char *s, bool first)
@@ -198,7 +216,8 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	int rc = -1;
 	struct addrstate *st = NULL;
 	size_t nst = 0;
-	struct rb_copybuf arr = {0}, sup = {0}, hist = {0};
+	struct rb_copybuf arr = {0}, soft = {0}, sup = {0}, hist = {0};
+	const char *softkeys_last = NULL;
 	PGresult *r = NULL;
 
 	qsort(ev, nev, sizeof(*ev), cmp_newev);
@@ -245,20 +264,39 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	PQclear(r);
 	r = NULL;
 
-	bool any_soft = false;
-	for (size_t i = 0; i < nev; i++)
-		any_soft |= ev[i].cls == RB_PC_SOFT;
-	if (any_soft) {
+	/* the soft-bounce days of the addresses with a soft event in this
+	 * batch (only a soft decision looks at them), this batch's own
+	 * events included: one index probe of events_addr per address.  As
+	 * `addr_key = ANY(array) AND event_at > t` the planner took a bitmap
+	 * scan of events_at instead, reading every event of the window
+	 * (all of them in the bench) per batch: 97 ms a batch at 100,000
+	 * events, growing with the table. */
+	size_t nsoft = 0;
+	rb_copy_raw(&soft, "{");
+	for (size_t i = 0; i < nev; i++) {
+		/* ev is sorted by key: one entry per key */
+		if (ev[i].cls != RB_PC_SOFT ||
+		    (softkeys_last && strcmp(softkeys_last, ev[i].key) == 0))
+			continue;
+		rb_pg_array_add(&soft, ev[i].key, nsoft == 0);
+		softkeys_last = ev[i].key;
+		nsoft++;
+	}
+	if (nsoft > 0) {
 		char since[32];
+		rb_copy_raw(&soft, "}");
+		soft.p[soft.n] = '\0';
 		snprintf(since, sizeof(since), "%lld",
 			 (long long)(tmin - pol->soft_window - DAY));
-		const char *p2[] = {arr.p, since};
+		const char *p2[] = {soft.p, since};
 		r = rb_store_q(s, PGRES_TUPLES_OK,
-			       "SELECT addr_key, floor(extract(epoch FROM "
-			       "event_at) / 86400)::bigint AS d FROM events"
-			       " WHERE addr_key = ANY($1::text[])"
-			       " AND policy_class = 'soft'"
-			       " AND event_at > to_timestamp($2) GROUP BY 1, 2",
+			       "SELECT k.addr_key, d.d FROM"
+			       " unnest($1::text[]) AS k(addr_key),"
+			       " LATERAL (SELECT DISTINCT floor(extract(epoch"
+			       " FROM e.event_at) / 86400)::bigint AS d"
+			       " FROM events e WHERE e.addr_key = k.addr_key"
+			       " AND e.event_at > to_timestamp($2)"
+			       " AND e.policy_class = 'soft') AS d",
 			       2, p2);
 		if (r == NULL)
 			goto out;
@@ -404,6 +442,7 @@ out:
 		free(st[i].days);
 	free(st);
 	rb_copy_free(&arr);
+	rb_copy_free(&soft);
 	rb_copy_free(&sup);
 	rb_copy_free(&hist);
 	return rc;
@@ -515,7 +554,6 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			rb_copy_raw(&mb, "\\N");
 		rb_copy_sep(&mb);
 		copy_time(&mb, keep_raw && rawdays ? now + rawdays * DAY : 0);
-		rb_copy_raw(&mb, "\t\\N");
 		rb_copy_eol(&mb);
 	}
 
@@ -607,21 +645,39 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	 * must not interleave with another batch deciding on the same
 	 * addresses, and taking it after our inserts could deadlock with a
 	 * batch waiting on our uncommitted unique keys */
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0)
+	/* and no JIT compilation for the batch's statements: they handle
+	 * a thousand rows, but on a table not yet analysed (a new or fast
+	 * growing one) the planner's default estimates pass jit_above_cost
+	 * and compiling cost 10 ms a statement (the soft-days look-up spent
+	 * 950 of its 1,197 ms there over 100 batches) */
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544);"
+			     " SET LOCAL jit = off") != 0)
 		goto out;
-	if (rb_store_exec(s, tmp_ddl) != 0 ||
-	    rb_store_copy_in(s, "COPY rb_tmp_msg FROM STDIN", &mb) != 0 ||
+	enum rb_tmp_state ts = rb_store_tmp(s);
+	if ((ts == RB_TMP_NONE && rb_store_exec(s, tmp_ddl) != 0) ||
+	    ((ts == RB_TMP_CREATED || ts == RB_TMP_USED) &&
+	     rb_store_exec(s, tmp_empty) != 0))
+		goto out;
+	rb_store_tmp_set(s, ts == RB_TMP_NONE || ts == RB_TMP_CREATED
+				? RB_TMP_CREATED
+				: RB_TMP_USED);
+	if (rb_store_copy_in(s, "COPY rb_tmp_msg FROM STDIN", &mb) != 0 ||
 	    (eb.n > 0 &&
 	     rb_store_copy_in(s, "COPY rb_tmp_ev FROM STDIN", &eb) != 0))
 		goto out;
 	char nows[32];
 	snprintf(nows, sizeof(nows), "%lld", (long long)now);
 	const char *p1[] = {nows};
-	r = rb_store_q(s, PGRES_TUPLES_OK, ins_msg, 1, p1);
+	r = rb_store_q(s, PGRES_TUPLES_OK, ins_msg_ev, 1, p1);
 	if (r == NULL)
 		goto out;
 	size_t offered = 0;
-	for (int i = 0; i < PQntuples(r); i++) {
+	int nrows = PQntuples(r), nevrows = 0;
+	for (int i = 0; i < nrows; i++) {
+		if (PQgetisnull(r, i, 0)) {
+			nevrows++;
+			continue;
+		}
 		long o = strtol(PQgetvalue(r, i, 0), NULL, 10);
 		if (o >= 0 && (size_t)o < n && !isnew[o]) {
 			isnew[o] = true;
@@ -632,35 +688,32 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	for (size_t i = 0; i < n; i++)
 		if (!skip[i] && !isnew[i])
 			c->messages_dup++;
-	PQclear(r);
-	r = rb_store_q(s, PGRES_TUPLES_OK, ins_ev, 0, NULL);
-	if (r == NULL)
-		goto out;
-	int nrows = PQntuples(r);
-	c->events_new += (unsigned long)nrows;
-	c->events_dup += offered - (size_t)nrows;
-	ev = calloc((size_t)nrows + 1, sizeof(*ev));
+	c->events_new += (unsigned long)nevrows;
+	c->events_dup += offered - (size_t)nevrows;
+	ev = calloc((size_t)nevrows + 1, sizeof(*ev));
 	if (ev == NULL) {
 		rb_store_fail(s, NULL, "out of memory");
 		goto out;
 	}
 	for (int i = 0; i < nrows; i++) {
+		if (!PQgetisnull(r, i, 0))
+			continue;
 		enum rb_kind k;
-		if (rb_kind_parse(PQgetvalue(r, i, 1), &k) == 0)
+		if (rb_kind_parse(PQgetvalue(r, i, 2), &k) == 0)
 			c->by_kind[k]++;
 		enum rb_pclass cls;
-		if (PQgetisnull(r, i, 2) ||
-		    rb_pclass_parse(PQgetvalue(r, i, 5), &cls) != 0 ||
+		if (PQgetisnull(r, i, 3) ||
+		    rb_pclass_parse(PQgetvalue(r, i, 6), &cls) != 0 ||
 		    cls == RB_PC_NONE)
 			continue;
 		struct newev *x = &ev[nnew++];
-		x->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		x->key = PQgetvalue(r, i, 2);
-		x->address = PQgetvalue(r, i, 3);
-		x->domain = PQgetvalue(r, i, 4);
+		x->id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+		x->key = PQgetvalue(r, i, 3);
+		x->address = PQgetvalue(r, i, 4);
+		x->domain = PQgetvalue(r, i, 5);
 		x->cls = cls;
-		x->rule = PQgetvalue(r, i, 6);
-		x->t = (time_t)strtoll(PQgetvalue(r, i, 7), NULL, 10);
+		x->rule = PQgetvalue(r, i, 7);
+		x->t = (time_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
 	}
 	/* tests only: hold the transaction open here so that a test can
 	 * kill the connection mid-batch (tests/t_store_crash.sh) */

@@ -345,21 +345,24 @@ rb_imap_pending_done(struct rb_store *s, const char *account,
 		return 0;
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	qp_uids(&q, uids, n);
-	/* every set of the folder without the done UIDs (a hash join:
-	 * the array operators && and <@ compare every pair); sets left
-	 * empty go, the others keep the rest */
+	/* every set of the folder without the done UIDs: `= ANY` of a
+	 * constant array is a hash look-up (PostgreSQL 14+), so this is
+	 * one probe per pending UID; sets left empty go, sets that lost
+	 * some UIDs keep the rest, the others are not touched.  (It was a
+	 * join of each set's UIDs with the unnested done list, which the
+	 * planner ran as a nested loop rebuilding the done list's hash for
+	 * every set: 0.7 s a call with 30,000 done UIDs against 60 sets.) */
 	return run_cmd(
 	    s,
-	    "WITH d AS (SELECT unnest($4::bigint[]) AS u), "
-	    "rest AS (SELECT p.id, count(d.u) AS hit, "
-	    " array_agg(x.u ORDER BY x.u) FILTER (WHERE d.u IS NULL) AS r "
-	    " FROM imap_pending_set p CROSS JOIN LATERAL unnest(p.uids) "
-	    " AS x(u) LEFT JOIN d ON d.u = x.u WHERE p.account = $1 AND "
-	    " p.folder = $2 AND p.uidvalidity = $3 GROUP BY p.id), "
-	    "del AS (DELETE FROM imap_pending_set p USING rest "
-	    " WHERE p.id = rest.id AND rest.r IS NULL) "
-	    "UPDATE imap_pending_set p SET uids = rest.r FROM rest "
-	    "WHERE p.id = rest.id AND rest.r IS NOT NULL AND rest.hit > 0",
+	    "WITH s AS (SELECT p.id, cardinality(p.uids) AS n,"
+	    " array(SELECT x.u FROM unnest(p.uids) AS x(u)"
+	    " WHERE NOT (x.u = ANY ($4::bigint[]))) AS r"
+	    " FROM imap_pending_set p WHERE p.account = $1"
+	    " AND p.folder = $2 AND p.uidvalidity = $3),"
+	    " del AS (DELETE FROM imap_pending_set p USING s"
+	    " WHERE p.id = s.id AND cardinality(s.r) = 0)"
+	    " UPDATE imap_pending_set p SET uids = s.r FROM s"
+	    " WHERE p.id = s.id AND cardinality(s.r) BETWEEN 1 AND s.n - 1",
 	    &q);
 }
 

@@ -17,6 +17,7 @@ struct rb_store {
 	bool tx;
 	bool keep_raw;
 	unsigned raw_days;
+	enum rb_tmp_state tmp;	/* the batch's temporary tables */
 };
 
 PGconn *
@@ -42,6 +43,30 @@ rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days)
 {
 	s->keep_raw = keep;
 	s->raw_days = days;
+}
+
+enum rb_tmp_state
+rb_store_tmp(const struct rb_store *s)
+{
+	return s->tmp;
+}
+
+void
+rb_store_tmp_set(struct rb_store *s, enum rb_tmp_state st)
+{
+	s->tmp = st;
+}
+
+/* End of a transaction: tables created in it exist from now on when it
+ * committed, and never existed when it did not; tables used in it were
+ * emptied by ON COMMIT DELETE ROWS, or by the rollback. */
+static void
+tmp_tx_end(struct rb_store *s, bool committed)
+{
+	if (s->tmp == RB_TMP_CREATED)
+		s->tmp = committed ? RB_TMP_READY : RB_TMP_NONE;
+	else if (s->tmp == RB_TMP_USED)
+		s->tmp = RB_TMP_READY;
 }
 
 bool
@@ -239,9 +264,11 @@ rb_store_commit(struct rb_store *s)
 	    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		rb_store_fail(s, r, "commit failed");
 		PQclear(r);
+		tmp_tx_end(s, false);
 		return -1;
 	}
 	PQclear(r);
+	tmp_tx_end(s, true);
 	return 0;
 }
 
@@ -249,6 +276,7 @@ int
 rb_store_rollback(struct rb_store *s)
 {
 	s->tx = false;
+	tmp_tx_end(s, false);
 	if (s->pg == NULL || PQstatus(s->pg) != CONNECTION_OK)
 		return 0;
 	if (PQtransactionStatus(s->pg) == PQTRANS_IDLE)
