@@ -57,15 +57,17 @@ rb_store_tmp_set(struct rb_store *s, enum rb_tmp_state st)
 	s->tmp = st;
 }
 
-/* End of a transaction: tables created in it exist from now on when it
- * committed, and never existed when it did not; tables used in it were
- * emptied by ON COMMIT DELETE ROWS, or by the rollback. */
+/* End of a transaction: the tables exist from now on when it committed
+ * (emptied by ON COMMIT DELETE ROWS).  After a rollback or a failed
+ * COMMIT their state is unknown (created in it and gone again; or the
+ * failure was that they are missing, as on a pooled connection that
+ * changed server sessions): the next batch creates them IF NOT EXISTS. */
 static void
 tmp_tx_end(struct rb_store *s, bool committed)
 {
-	if (s->tmp == RB_TMP_CREATED)
-		s->tmp = committed ? RB_TMP_READY : RB_TMP_NONE;
-	else if (s->tmp == RB_TMP_USED)
+	if (!committed)
+		s->tmp = RB_TMP_NONE;
+	else if (s->tmp == RB_TMP_CREATED || s->tmp == RB_TMP_USED)
 		s->tmp = RB_TMP_READY;
 }
 

@@ -56,10 +56,11 @@ int rb_store_copy_in(struct rb_store *s, const char *copy_sql,
 int rb_store_replay_keys(struct rb_store *s, const struct rb_policy *pol,
 			 const char *note, FILE *out, unsigned long *changes);
 /* The temporary tables of rb_store_write_batch (created ON COMMIT DELETE
- * ROWS, once per session): NONE not there; CREATED by the open
- * transaction (gone again if it does not commit); READY there and empty;
- * USED holding rows of the open transaction (a second batch in it must
- * empty them first).  rb_store_commit/rollback move CREATED and USED on. */
+ * ROWS, once per session): NONE not known to be there (CREATE ... IF NOT
+ * EXISTS); CREATED by the open transaction; READY there and empty; USED
+ * holding rows of the open transaction (a second batch in it must empty
+ * them first).  A COMMIT makes them READY, a rollback or a failed COMMIT
+ * NONE (rb_store_commit/rollback). */
 enum rb_tmp_state { RB_TMP_NONE, RB_TMP_CREATED, RB_TMP_READY, RB_TMP_USED };
 enum rb_tmp_state rb_store_tmp(const struct rb_store *s);
 void rb_store_tmp_set(struct rb_store *s, enum rb_tmp_state st);
