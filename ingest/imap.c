@@ -33,6 +33,7 @@ struct rb_imap {
 	const struct rb_mailbox_conf *m;
 	char delim;		/* hierarchy delimiter, 0 until known */
 	int has_move, has_uidplus, has_idle;
+	int qresync;		/* ENABLE QRESYNC accepted */
 	char **created;		/* folders known to exist */
 	size_t ncreated;
 	char err[512];
@@ -53,6 +54,8 @@ rb_imap_error(const struct rb_imap *c)
 {
 	return c ? c->err : "no connection";
 }
+
+static int imap_fail(struct rb_imap *c, int r, const char *what);
 
 /* The server's text for the last failed command, for messages. */
 static const char *
@@ -355,6 +358,59 @@ read_caps(struct rb_imap *c)
 	c->has_idle = mailimap_has_idle(c->imap);
 }
 
+/*
+ * ENABLE QRESYNC (RFC 7162) when offered: the server then reports mail
+ * removed from the selected folder (our own MOVEs, and the other
+ * connection's) as VANISHED UID ranges instead of one "* N EXPUNGE" line
+ * per mail.  A MOVE of 20,000 mails otherwise sends 20,000 lines to
+ * each connection, which libetpan keeps in a list until the command
+ * ends.  Nothing else changes for us: libetpan parses VANISHED (and the
+ * HIGHESTMODSEQ of SELECT) and we never read either.  A server without
+ * QRESYNC, or one refusing ENABLE, is used as before.
+ */
+static int
+enable_qresync(struct rb_imap *c)
+{
+	c->qresync = 0;
+	if (!mailimap_has_extension(c->imap, "QRESYNC") ||
+	    !mailimap_has_extension(c->imap, "ENABLE"))
+		return RB_IMAP_OK;
+	clist *l = clist_new();
+	char *name = strdup("QRESYNC");
+	struct mailimap_capability *cap =
+	    name ? mailimap_capability_new(MAILIMAP_CAPABILITY_NAME, NULL, name)
+		 : NULL;
+	if (l == NULL || cap == NULL || clist_append(l, cap) < 0)
+		abort();
+	struct mailimap_capability_data *want = mailimap_capability_data_new(l);
+	struct mailimap_capability_data *got = NULL;
+	if (want == NULL)
+		abort();
+	int r = mailimap_enable(c->imap, want, &got);
+	mailimap_capability_data_free(want);
+	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
+		return imap_fail(c, r, "ENABLE QRESYNC");
+	if (r == MAILIMAP_NO_ERROR && got) {
+		for (clistiter *it = clist_begin(got->cap_list); it;
+		     it = clist_next(it)) {
+			struct mailimap_capability *k = clist_content(it);
+			if (k->cap_type == MAILIMAP_CAPABILITY_NAME &&
+			    k->cap_data.cap_name &&
+			    !strcasecmp(k->cap_data.cap_name, "QRESYNC"))
+				c->qresync = 1;
+		}
+	}
+	if (got)
+		mailimap_capability_data_free(got);
+	return RB_IMAP_OK;
+}
+
+int
+rb_imap_qresync(const struct rb_imap *c)
+{
+	return c && c->qresync;
+}
+
 int
 rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 		struct rb_imap **out)
@@ -430,7 +486,7 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 			      server_text(c));
 	}
 	read_caps(c);
-	return RB_IMAP_OK;
+	return enable_qresync(c);
 }
 
 void
@@ -526,6 +582,19 @@ uid_set_part(const uint32_t *u, size_t n, size_t *used)
 	}
 	*used = i;
 	return s;
+}
+
+size_t
+rb_imap_set_text_len(const uint32_t *u, size_t n)
+{
+	size_t text = 0;
+	for (size_t i = 0, j; i < n; i = j + 1) {
+		j = i;
+		while (j + 1 < n && u[j + 1] == u[j] + 1)
+			j++;
+		text += digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
+	}
+	return text;
 }
 
 /* The whole set (for FETCH, whose sets come from bounded batches). */

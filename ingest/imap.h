@@ -81,6 +81,9 @@ int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
  * pass ~32 KB (servers cap command lines: Dovecot at 64 KB). */
 int rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		 const char *folder);
+/* Length of the UID set text for sorted UIDs (consecutive runs written
+ * as "a:b"), as the commands above would send it. */
+size_t rb_imap_set_text_len(const uint32_t *uids, size_t n);
 /* Add a flag (\Seen, \Flagged, \Answered or a keyword). */
 int rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
 		 const char *flag);
@@ -88,6 +91,9 @@ int rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
 int rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n);
 
 int rb_imap_has_idle(const struct rb_imap *c);
+/* 1 when the server accepted ENABLE QRESYNC at login (removed mail is
+ * then reported as VANISHED UID ranges, not one EXPUNGE per mail). */
+int rb_imap_qresync(const struct rb_imap *c);
 /*
  * IDLE for at most seconds, or until *stop becomes non-zero (checked at
  * least once a second).  Returns 1 when the server reported a change, 0

@@ -634,40 +634,128 @@ same_action(const struct rb_pending *x, const struct rb_pending *y)
 		!strcmp(x->dest ? x->dest : "", y->dest ? y->dest : ""));
 }
 
-/* Carry out server actions on c: one command per (action, destination)
+/* Merge two sorted UID lists into out (room for na + nb). */
+static size_t
+merge_uids(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+	   uint32_t *out)
+{
+	size_t i = 0, j = 0, k = 0;
+	while (i < na || j < nb) {
+		if (j == nb || (i < na && a[i] < b[j]))
+			out[k++] = a[i++];
+		else if (i == na || b[j] < a[i])
+			out[k++] = b[j++];
+		else {
+			out[k++] = a[i++];
+			j++;
+		}
+	}
+	return k;
+}
+
+/*
+ * Carry out server actions on c: one command per (action, destination)
  * with a UID set (split by rb_imap_* when the set text gets long).  The
- * actions come in UID order (batches in order, or imap_pending sorted),
- * so each command's UIDs are collected in order without sorting (a
- * sort of a 20,000-action move group needed a temporary copy of it). */
+ * actions come in UID order (batches in order, or imap_pending sorted).
+ *
+ * Every MOVE command costs the server work in proportion to the folder
+ * (Dovecot resynchronises the maildir and rereads the destination's
+ * UID list: measured about 0.3 CPU seconds per command at 50,000 mails),
+ * and the command count is set by the length of the UID set text: with
+ * bounces and junk interleaved, 16,000 UIDs for rebound/Processed make
+ * 4,000 runs ("1:4,6:9,...", 48 KB, two commands).  So the groups that
+ * take mail out of the folder go smallest first, and a later MOVE's set
+ * also covers the UIDs already moved or deleted by this call when that
+ * makes its text shorter ("1:20000", one command): those UIDs no longer
+ * exist in the folder, the server skips them.  This only happens after
+ * the earlier commands succeeded (the first failure stops the call), and
+ * the set never covers a UID without a MOVE or DELETE action here: mail
+ * left in place (unknown_action = leave, a flag, not fetched) is never
+ * in it.  Flags are set first (the flagged mail stays).
+ */
 static int
 server_actions(struct rb_imap *c, struct rb_pending *p, size_t n)
 {
 	if (n == 0)
 		return RB_IMAP_OK;
+	struct grp {
+		size_t first, count;
+	} *g = NULL;
 	uint32_t *uids = malloc(n * sizeof *uids);
-	unsigned char *taken = calloc(n, 1);
-	if (uids == NULL || taken == NULL)
+	uint32_t *gone = malloc(n * sizeof *gone);
+	uint32_t *wide = malloc(n * sizeof *wide);
+	if (uids == NULL || gone == NULL || wide == NULL)
 		abort();
-	int r = RB_IMAP_OK;
-	for (size_t i = 0; i < n && r == RB_IMAP_OK; i++) {
-		if (taken[i])
-			continue;
-		size_t k = 0;
-		for (size_t j = i; j < n; j++) {
-			if (!taken[j] && same_action(&p[j], &p[i])) {
-				taken[j] = 1;
-				uids[k++] = p[j].uid;
+	size_t ng = 0, capg = 0, ngone = 0;
+	int sorted = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && p[i].uid <= p[i - 1].uid)
+			sorted = 0;
+		size_t j = 0;
+		while (j < ng && !same_action(&p[g[j].first], &p[i]))
+			j++;
+		if (j == ng) {
+			if (ng == capg) {
+				capg = capg ? capg * 2 : 4;
+				g = realloc(g, capg * sizeof *g);
+				if (g == NULL)
+					abort();
 			}
+			g[ng++] = (struct grp){i, 0};
 		}
-		if (p[i].action == RB_PENDING_MOVE)
-			r = rb_imap_move(c, uids, k, p[i].dest);
-		else if (p[i].action == RB_PENDING_FLAG)
-			r = rb_imap_flag(c, uids, k, p[i].dest);
-		else
-			r = rb_imap_delete(c, uids, k);
+		g[j].count++;
 	}
+	/* flags first, then the rest by ascending size (a handful of groups:
+	 * insertion sort) */
+	for (size_t i = 1; i < ng; i++) {
+		struct grp x = g[i];
+		int xf = p[x.first].action == RB_PENDING_FLAG;
+		size_t j = i;
+		while (j > 0) {
+			int pf = p[g[j - 1].first].action == RB_PENDING_FLAG;
+			if (pf > xf || (pf == xf && g[j - 1].count <= x.count))
+				break;
+			g[j] = g[j - 1];
+			j--;
+		}
+		g[j] = x;
+	}
+	int r = RB_IMAP_OK;
+	for (size_t q = 0; q < ng && r == RB_IMAP_OK; q++) {
+		const struct rb_pending *a = &p[g[q].first];
+		size_t k = 0;
+		for (size_t j = g[q].first; j < n; j++)
+			if (same_action(&p[j], a))
+				uids[k++] = p[j].uid;
+		if (a->action == RB_PENDING_MOVE) {
+			const uint32_t *set = uids;
+			size_t nset = k;
+			if (sorted && ngone > 0) {
+				size_t nw = merge_uids(uids, k, gone, ngone, wide);
+				if (rb_imap_set_text_len(wide, nw) <
+				    rb_imap_set_text_len(uids, k)) {
+					set = wide;
+					nset = nw;
+				}
+			}
+			r = rb_imap_move(c, set, nset, a->dest);
+		} else if (a->action == RB_PENDING_FLAG) {
+			r = rb_imap_flag(c, uids, k, a->dest);
+		} else {
+			r = rb_imap_delete(c, uids, k);
+		}
+		if (r == RB_IMAP_OK && sorted && a->action != RB_PENDING_FLAG) {
+			/* gone from the folder now */
+			ngone = merge_uids(uids, k, gone, ngone, wide);
+			uint32_t *t = gone;
+			gone = wide;
+			wide = t;
+		}
+	}
+	free(g);
 	free(uids);
-	free(taken);
+	free(gone);
+	free(wide);
 	return r;
 }
 
@@ -827,6 +915,8 @@ mover(void *arg)
 		double t0 = now_s(), c0 = cpu_s();
 		int r = server_actions(b->imap2, p, n);
 		double t1 = now_s(), c1 = cpu_s();
+		LOG_DEBUG("%s: %zu server actions in %.0f ms", b->folder, n,
+			  (t1 - t0) * 1e3);
 		pthread_mutex_lock(&b->mu);
 		b->mover_busy = 0;
 		b->st.wall[3] += t1 - t0;
