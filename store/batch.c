@@ -2,10 +2,12 @@
  * batch.c: rb_store_write_batch (store.h): messages, events, and the
  * policy's decisions for the new events, inside the caller's transaction.
  *
- * Round trips per batch: create/truncate temp tables, COPY messages, COPY
- * events, insert messages, insert events (RETURNING what the policy
- * needs), and when some new event may suppress: lock, read the state of
- * the addresses concerned, COPY the new states, upsert, COPY history.
+ * Round trips per batch: lock + (once per session) temporary tables +
+ * COPY of the messages (2), COPY of the events (2), insert of messages
+ * and events (RETURNING what the policy needs), and when some new event
+ * may suppress: read the state of the addresses concerned, their soft
+ * days when some are soft, COPY the new states (2), upsert + COPY of the
+ * history (2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -411,9 +413,12 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 		i = j;
 	}
 	if (nsup > 0) {
+		/* the upsert and the history's COPY in one query string:
+		 * one round trip less (a COPY costs two: its start, then
+		 * the data and the result) */
 		if (rb_store_copy_in(s, "COPY rb_tmp_sup FROM STDIN", &sup) !=
 			0 ||
-		    rb_store_exec(
+		    rb_store_copy_in(
 			s,
 			"INSERT INTO suppressions (addr_key, address, domain,"
 			" class, reason, rule, event_id, created_at, updated_at,"
@@ -425,10 +430,8 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 			" event_id = EXCLUDED.event_id, created_at ="
 			" EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
 			" expires_at = EXCLUDED.expires_at, removed_at = NULL,"
-			" removed_by = NULL, remove_reason = NULL") != 0 ||
-		    rb_store_copy_in(
-			s,
-			"COPY suppression_history (addr_key, address, action,"
+			" removed_by = NULL, remove_reason = NULL;"
+			" COPY suppression_history (addr_key, address, action,"
 			" class, reason, rule, actor, event_id, at, expires_at,"
 			" note) FROM STDIN",
 			&hist) != 0)
@@ -641,27 +644,30 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 		}
 	}
 
-	/* one writer at a time, taken FIRST: the policy's read-decide-write
-	 * must not interleave with another batch deciding on the same
-	 * addresses, and taking it after our inserts could deadlock with a
-	 * batch waiting on our uncommitted unique keys */
-	/* and no JIT compilation for the batch's statements: they handle
-	 * a thousand rows, but on a table not yet analysed (a new or fast
-	 * growing one) the planner's default estimates pass jit_above_cost
-	 * and compiling cost 10 ms a statement (the soft-days look-up spent
-	 * 950 of its 1,197 ms there over 100 batches) */
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544);"
-			     " SET LOCAL jit = off") != 0)
-		goto out;
+	/* One query string (one round trip, plus the COPY's data): the
+	 * writers' lock, no JIT, the temporary tables, the messages' COPY.
+	 * The lock is taken FIRST: the policy's read-decide-write must not
+	 * interleave with another batch deciding on the same addresses, and
+	 * taking it after our inserts could deadlock with a batch waiting
+	 * on our uncommitted unique keys.  No JIT compilation: the batch's
+	 * statements handle a thousand rows, but on a table not yet
+	 * analysed (a new or fast growing one) the planner's default
+	 * estimates pass jit_above_cost and compiling cost 10 ms a
+	 * statement (the soft-days look-up spent 950 of its 1,197 ms there
+	 * over 100 batches). */
 	enum rb_tmp_state ts = rb_store_tmp(s);
-	if ((ts == RB_TMP_NONE && rb_store_exec(s, tmp_ddl) != 0) ||
-	    ((ts == RB_TMP_CREATED || ts == RB_TMP_USED) &&
-	     rb_store_exec(s, tmp_empty) != 0))
-		goto out;
+	char first[sizeof(tmp_ddl) + 256];
+	snprintf(first, sizeof(first),
+		 "SELECT pg_advisory_xact_lock(1919250544);"
+		 " SET LOCAL jit = off; %s%s COPY rb_tmp_msg FROM STDIN",
+		 ts == RB_TMP_NONE ? tmp_ddl
+		 : ts == RB_TMP_READY ? ""
+				      : tmp_empty,
+		 ts == RB_TMP_CREATED || ts == RB_TMP_USED ? ";" : "");
 	rb_store_tmp_set(s, ts == RB_TMP_NONE || ts == RB_TMP_CREATED
 				? RB_TMP_CREATED
 				: RB_TMP_USED);
-	if (rb_store_copy_in(s, "COPY rb_tmp_msg FROM STDIN", &mb) != 0 ||
+	if (rb_store_copy_in(s, first, &mb) != 0 ||
 	    (eb.n > 0 &&
 	     rb_store_copy_in(s, "COPY rb_tmp_ev FROM STDIN", &eb) != 0))
 		goto out;
