@@ -345,6 +345,7 @@ struct mbx {
 	struct rb_pending *mq;
 	size_t nmq, capmq, move_min;
 	int mq_closed, move_rc, mover_busy;
+	int mover_st;		/* ST_ code when the mover could not connect */
 	uint32_t *done;
 	size_t ndone, capdone;
 	struct stages st;
@@ -888,13 +889,28 @@ fetcher(void *arg)
 
 /* ---- the mover thread ---- */
 
+static int mover_connect(struct mbx *b);
+
 static void *
 mover(void *arg)
 {
 	struct mbx *b = arg;
+	/* connect and select here, while the fetcher already reads: the
+	 * second connection's TLS, login and SELECT (0.7 s with 100,000
+	 * mails in the folder) are off the pass's critical path.  Signals
+	 * stay unblocked until then (a token command started by
+	 * connect_with_secret inherits the mask; the handlers only set
+	 * flags). */
+	int cr = mover_connect(b);
 	block_signals();
 	struct rb_pending *p = NULL;
 	pthread_mutex_lock(&b->mu);
+	if (cr != ST_OK) {
+		/* logged and closed by mover_connect; the pipeline stops */
+		b->mover_st = cr;
+		b->move_rc = RB_IMAP_TEMP;
+		pthread_cond_broadcast(&b->cv);
+	}
 	for (;;) {
 		/* wait for a large group: every MOVE makes Dovecot resync
 		 * the whole folder, so few big commands beat many small */
@@ -1263,10 +1279,9 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 			return ST_DB;
 		}
 	}
-	int rc = mover_connect(b);
-	if (rc)
-		return rc;
+	int rc = ST_OK;
 	memset(&b->st, 0, sizeof b->st);
+	b->mover_st = ST_OK;
 	b->fetch_stop = 0;
 	b->move_abort = 0;
 	b->fetch_from = *last;
@@ -1343,7 +1358,10 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 		rc = imap_fail(b, frc);
 	else if (frc != RB_IMAP_OK)
 		imap_fail(b, frc);
-	if (mrc != RB_IMAP_OK) {
+	if (b->mover_st != ST_OK) {
+		if (rc == ST_OK)
+			rc = b->mover_st;
+	} else if (mrc != RB_IMAP_OK) {
 		int r2 = imap_fail_on(b, &b->imap2, mrc);
 		if (rc == ST_OK)
 			rc = r2;

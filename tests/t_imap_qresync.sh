@@ -6,7 +6,9 @@
 # UIDs moved elsewhere just before (one short range, not thousands of
 # runs) but never mail that stays (unknown_action = leave); a server that
 # offers neither QRESYNC nor MOVE gets no ENABLE, and UID COPY + EXPUNGE
-# still leave every folder right.
+# still leave every folder right; when the mover's own connection is
+# refused (it connects in its thread while the fetcher reads), the pass
+# fails and the next one finishes everything, nothing moved twice.
 . "$(dirname "$0")/lib/setup.sh"
 mkdir -p "$T/raw"
 chmod 777 "$T/raw"
@@ -80,3 +82,21 @@ n=$(answers | grep -c '^\* [0-9]* EXPUNGE')
 is "junk copied with one set, processed with one range" \
 	"$(sets_to rebound/Processed | grep -c '^[0-9]*:[0-9]*$')" 1
 is "nothing pending at the end" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
+
+# 4. the mover's connection refused (one connection per user): the pass
+# fails; what it committed stays pending; the next pass does it all
+sed -i '/^imap_capability = /d' "$DC_CONF"
+printf 'protocol imap {\n  mail_max_userip_connections = 1\n}\n' >>"$DC_CONF"
+dc_restart || { no "dovecot restart"; exit 1; }
+rb_fill 50 t
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log4"
+is "a refused mover connection fails the pass" $? 1
+grep -q "refused" "$T/log4" && ok "and says why" || no "the refusal logged" "$(tail -3 "$T/log4")"
+is "no mail moved by the failed pass" "$(rb_folders)" "50 120 20 3"
+sed -i 's/mail_max_userip_connections = 1/mail_max_userip_connections = 10/' "$DC_CONF"
+dc_restart || { no "dovecot restart"; exit 1; }
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log5"
+is "the next pass exits 0" $? 0
+is "the next pass moves everything" "$(rb_folders)" "0 160 30 3"
+is "each mail stored once (the big ones are never fetched)" "$(rb_counts | cut -d' ' -f1)" 200
+is "nothing pending after it" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
