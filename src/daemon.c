@@ -961,10 +961,18 @@ mover(void *arg)
 }
 
 /* Queue committed actions for the mover (main thread). */
+#define MOVE_BACKLOG_MAX 20000
+
 static void
 mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
 {
 	pthread_mutex_lock(&b->mu);
+	/* a bounded backlog: when the mover falls behind, the pipeline
+	 * waits for it (after COMMIT, holding nothing), so memory does not
+	 * grow with the folder */
+	while (b->nmq >= MOVE_BACKLOG_MAX && b->move_rc == RB_IMAP_OK &&
+	       !b->move_abort)
+		pthread_cond_wait(&b->cv, &b->mu);
 	if (b->nmq + n > b->capmq) {
 		b->capmq = (b->nmq + n) * 3 / 2;
 		b->mq = realloc(b->mq, b->capmq * sizeof *b->mq);
