@@ -11,6 +11,8 @@ int cmd_parse(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* hidden: the daemon's parser child (src/pworker.h RB_PWORKER_ARG) */
+int cmd_parser_child(int argc, char **argv);
 /* $REBOUND_CONFIG or /etc/rebound/rebound.conf */
 const char *rb_config_default_path(void);
 int cmd_db(int argc, char **argv);

@@ -1623,6 +1623,9 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 	b.pw = rb_pworker_new(popts);
+	/* the daemon has threads: its parser children are new programs */
+	if (access("/proc/self/exe", X_OK) == 0)
+		rb_pworker_exec(b.pw, "/proc/self/exe");
 	struct backoff bo = {0};
 	int rc = 0, passes = 0;
 	time_t started = time(NULL);
@@ -1807,6 +1810,31 @@ stop_children(pid_t *pids, size_t n)
 	}
 }
 
+/*
+ * The parser options of the daemon, built the same way by the daemon and
+ * by its parser child, which is started as a new program (`rebound
+ * __parser-child`, see rb_pworker_exec) and so cannot inherit them:
+ * anything configurable added here must reach the child too.  The rules
+ * are the caller's to free; NULL on error (reported).
+ */
+static struct rb_rules *
+parse_opts(struct rb_parse_opts *po)
+{
+	rb_parse_opts_default(po);
+	struct rb_rules *rules = rb_load_rules(NULL, &po->limits);
+	po->rules = rules;	/* gmime is initialised in the parser child */
+	return rules;
+}
+
+int
+cmd_parser_child(int argc, char **argv)
+{
+	struct rb_parse_opts po;
+	if (parse_opts(&po) == NULL)
+		return 1;
+	rb_pworker_child_main(&po);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -1854,13 +1882,11 @@ cmd_run(int argc, char **argv)
 	srandom((unsigned)(time(NULL) ^ getpid()));
 
 	struct rb_parse_opts po;
-	rb_parse_opts_default(&po);
-	struct rb_rules *rules = rb_load_rules(NULL, &po.limits);
+	struct rb_rules *rules = parse_opts(&po);
 	if (rules == NULL) {
 		rb_config_free(&cf);
 		return 1;
 	}
-	po.rules = rules;	/* gmime is initialised in the parser child */
 
 	int rc = 0;
 	if (once) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "pworker.h"
 #include "common.h"
 
 struct command {
@@ -88,6 +89,8 @@ main(int argc, char **argv)
 		printf("rebound %s\n", RB_VERSION);
 		return 0;
 	}
+	if (strcmp(argv[1], RB_PWORKER_ARG) == 0)	/* not a user command */
+		return cmd_parser_child(argc - 1, argv + 1);
 	for (const struct command *c = commands; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);

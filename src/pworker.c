@@ -148,6 +148,7 @@ rb_events_unpack(struct rb_arena *a, const char *p, size_t len,
 
 struct rb_pworker {
 	const struct rb_parse_opts *opts;
+	const char *exec;	/* NULL: parse in the forked copy */
 	pid_t pid;
 	int to_child, from_child;
 };
@@ -177,9 +178,14 @@ write_full(int fd, const void *buf, size_t n)
  */
 #define CHILD_CHUNK (256u << 10)
 
-static void __attribute__((noreturn))
-child_loop(const struct rb_parse_opts *opts)
+void
+rb_pworker_child_main(const struct rb_parse_opts *opts)
 {
+	/* the mask and ignored signals of the thread that forked us are
+	 * inherited, through exec too */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);	/* the parent decides */
 	signal(SIGHUP, SIG_IGN);
@@ -286,7 +292,15 @@ spawn(struct rb_pworker *w)
 			for (int fd = 3; fd < maxfd; fd++)
 				close(fd);
 		}
-		child_loop(w->opts);
+		if (w->exec) {
+			/* only async-signal-safe calls between fork and
+			 * exec: nothing here takes a lock */
+			char *const args[] = {(char *)"rebound",
+					      (char *)RB_PWORKER_ARG, NULL};
+			execv(w->exec, args);
+			_exit(127);
+		}
+		rb_pworker_child_main(w->opts);
 	}
 	close(in[0]);
 	close(out[1]);
@@ -329,6 +343,12 @@ rb_pworker_new(const struct rb_parse_opts *opts)
 		abort();
 	w->opts = opts;
 	return w;
+}
+
+void
+rb_pworker_exec(struct rb_pworker *w, const char *path)
+{
+	w->exec = path;
 }
 
 void

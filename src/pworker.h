@@ -29,6 +29,25 @@ struct rb_pworker *rb_pworker_new(const struct rb_parse_opts *opts);
 void rb_pworker_free(struct rb_pworker *w);
 
 /*
+ * Start each child as a new program, `path RB_PWORKER_ARG`, instead of
+ * parsing in the forked copy of the caller.  A multi-threaded caller
+ * needs this: fork copies only the calling thread, and a lock another
+ * thread held at that moment (a memory allocator's, a library's) stays
+ * locked forever in the copy, hanging the child on its first use (seen
+ * with the sanitizers' allocator).  Between fork and exec the child makes
+ * only async-signal-safe calls.  The program must call
+ * rb_pworker_child_main() with the same options when given
+ * RB_PWORKER_ARG (rebound does: src/daemon.c).  path must outlive w.
+ */
+#define RB_PWORKER_ARG "__parser-child"
+void rb_pworker_exec(struct rb_pworker *w, const char *path);
+
+/* The child's side: read mails on stdin, write events on stdout, until
+ * end of input.  Never returns. */
+void rb_pworker_child_main(const struct rb_parse_opts *opts)
+    __attribute__((noreturn));
+
+/*
  * Parse one mail in the child.  Returns the number of events appended to
  * out (>= 1), or 0 when the child crashed or timed out, with the reason
  * in why (e.g. "parser killed by signal 11").
