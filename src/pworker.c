@@ -368,76 +368,17 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Move n bytes in direction (POLLOUT: write buf; POLLIN: read into buf)
- * before the deadline.  0 done, -1 EOF/error, -2 timeout. */
-static int
-xfer(int fd, short dir, char *buf, size_t n, long long deadline)
-{
-	size_t o = 0;
-	while (o < n) {
-		ssize_t r = dir == POLLOUT ? write(fd, buf + o, n - o)
-					   : read(fd, buf + o, n - o);
-		if (r > 0) {
-			o += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return -1;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -1;
-		long long left = deadline - now_ms();
-		if (left <= 0)
-			return -2;
-		struct pollfd p = {.fd = fd, .events = dir};
-		poll(&p, 1, left > 1000 ? 1000 : (int)left);
-	}
-	return 0;
-}
-
 size_t
 rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a, const char *buf,
 		 size_t len, unsigned timeout, struct rb_events *out,
 		 char *why, size_t whylen)
 {
-	if (w->pid <= 0 && spawn(w) < 0) {
-		snprintf(why, whylen, "cannot start the parser: %s",
-			 strerror(errno));
-		return 0;
-	}
-	long long deadline = now_ms() + (long long)timeout * 1000;
-	uint64_t l = len;
-	int r = xfer(w->to_child, POLLOUT, (char *)&l, 8, deadline);
-	if (r == 0)
-		r = xfer(w->to_child, POLLOUT, (char *)buf, len, deadline);
-	uint64_t rl = 0;
-	if (r == 0)
-		r = xfer(w->from_child, POLLIN, (char *)&rl, 8, deadline);
-	char *reply = NULL;
-	if (r == 0 && rl > (256u << 20))
-		r = -1;
-	if (r == 0) {
-		reply = malloc(rl + 1);
-		if (reply == NULL)
-			abort();
-		r = xfer(w->from_child, POLLIN, reply, rl, deadline);
-	}
-	size_t n = 0;
-	if (r == 0) {
-		n = rb_events_unpack(a, reply, rl, out);
-		if (n == 0) {
-			snprintf(why, whylen, "parser sent a malformed reply");
-			reap(w, 1, NULL, 0);
-		}
-	} else if (r == -2) {
-		snprintf(why, whylen, "parser timed out after %u s", timeout);
-		reap(w, 1, NULL, 0);
-	} else {
-		reap(w, 0, why, whylen);
-	}
-	free(reply);
-	return n;
+	/* a batch of one: the same exchange, timeout and blame */
+	size_t res = 0;
+	why[0] = '\0';
+	rb_pworker_parse_many(w, a, &buf, &len, 1, timeout, out, &res, why,
+			      whylen);
+	return res;
 }
 
 /*
@@ -481,8 +422,6 @@ feed(int fd, const uint64_t *hdr, const char *const *bufs,
 			(*ws)++;
 			*wo = 0;
 		}
-		/* a frame may end exactly here with zero-length mails next:
-		 * those have nothing but the header, handled above */
 	}
 	return 0;
 }
