@@ -33,7 +33,6 @@ struct rb_imap {
 	const struct rb_mailbox_conf *m;
 	char delim;		/* hierarchy delimiter, 0 until known */
 	int has_move, has_uidplus, has_idle;
-	int qresync;		/* ENABLE QRESYNC accepted */
 	char **created;		/* folders known to exist */
 	size_t ncreated;
 	char err[512];
@@ -371,7 +370,6 @@ read_caps(struct rb_imap *c)
 static int
 enable_qresync(struct rb_imap *c)
 {
-	c->qresync = 0;
 	if (!mailimap_has_extension(c->imap, "QRESYNC") ||
 	    !mailimap_has_extension(c->imap, "ENABLE"))
 		return RB_IMAP_OK;
@@ -388,27 +386,11 @@ enable_qresync(struct rb_imap *c)
 		abort();
 	int r = mailimap_enable(c->imap, want, &got);
 	mailimap_capability_data_free(want);
-	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
-		return imap_fail(c, r, "ENABLE QRESYNC");
-	if (r == MAILIMAP_NO_ERROR && got) {
-		for (clistiter *it = clist_begin(got->cap_list); it;
-		     it = clist_next(it)) {
-			struct mailimap_capability *k = clist_content(it);
-			if (k->cap_type == MAILIMAP_CAPABILITY_NAME &&
-			    k->cap_data.cap_name &&
-			    !strcasecmp(k->cap_data.cap_name, "QRESYNC"))
-				c->qresync = 1;
-		}
-	}
 	if (got)
 		mailimap_capability_data_free(got);
+	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
+		return imap_fail(c, r, "ENABLE QRESYNC");
 	return RB_IMAP_OK;
-}
-
-int
-rb_imap_qresync(const struct rb_imap *c)
-{
-	return c && c->qresync;
 }
 
 int
@@ -558,6 +540,19 @@ digits(uint32_t v)
 	return d;
 }
 
+/* The last index of the run of consecutive UIDs starting at i, and in
+ * *text the length of its text with the separating comma ("a:b," or
+ * "a,"). */
+static size_t
+run_end(const uint32_t *u, size_t n, size_t i, size_t *text)
+{
+	size_t j = i;
+	while (j + 1 < n && u[j + 1] == u[j] + 1)
+		j++;
+	*text = digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
+	return j;
+}
+
 /* A UID set from sorted UIDs, consecutive runs as intervals, taking as
  * many from u as fit in SET_TEXT_MAX bytes of text; *used says how many
  * (the caller sends the rest in another command). */
@@ -567,10 +562,7 @@ uid_set_part(const uint32_t *u, size_t n, size_t *used)
 	struct mailimap_set *s = mailimap_set_new_empty();
 	size_t text = 0, i = 0;
 	while (i < n) {
-		size_t j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		size_t t = digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
+		size_t t, j = run_end(u, n, i, &t);
 		if (i > 0 && text + t > SET_TEXT_MAX)
 			break;
 		text += t;
@@ -588,11 +580,9 @@ size_t
 rb_imap_set_text_len(const uint32_t *u, size_t n)
 {
 	size_t text = 0;
-	for (size_t i = 0, j; i < n; i = j + 1) {
-		j = i;
-		while (j + 1 < n && u[j + 1] == u[j] + 1)
-			j++;
-		text += digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
+	for (size_t i = 0, j, t; i < n; i = j + 1) {
+		j = run_end(u, n, i, &t);
+		text += t;
 	}
 	return text;
 }

@@ -91,9 +91,6 @@ int rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
 int rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n);
 
 int rb_imap_has_idle(const struct rb_imap *c);
-/* 1 when the server accepted ENABLE QRESYNC at login (removed mail is
- * then reported as VANISHED UID ranges, not one EXPUNGE per mail). */
-int rb_imap_qresync(const struct rb_imap *c);
 /*
  * IDLE for at most seconds, or until *stop becomes non-zero (checked at
  * least once a second).  Returns 1 when the server reported a change, 0
