@@ -960,8 +960,12 @@ mover(void *arg)
 	return NULL;
 }
 
+/* The largest group the mover waits for, and the backlog at which the
+ * main thread waits for the mover: one bound, so that the mover's
+ * threshold (move_min) can never exceed what the queue may hold. */
+#define MOVE_GROUP_MAX 20000
+
 /* Queue committed actions for the mover (main thread). */
-#define MOVE_BACKLOG_MAX 20000
 
 static void
 mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
@@ -970,7 +974,7 @@ mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
 	/* a bounded backlog: when the mover falls behind, the pipeline
 	 * waits for it (after COMMIT, holding nothing), so memory does not
 	 * grow with the folder */
-	while (b->nmq >= MOVE_BACKLOG_MAX && b->move_rc == RB_IMAP_OK &&
+	while (b->nmq >= MOVE_GROUP_MAX && b->move_rc == RB_IMAP_OK &&
 	       !b->move_abort)
 		pthread_cond_wait(&b->cv, &b->mu);
 	if (b->nmq + n > b->capmq) {
@@ -1304,10 +1308,10 @@ run_pipeline(struct mbx *b, uint32_t *last, uint32_t exists)
 	/* groups of a quarter of the folder (bounded): a handful of MOVE
 	 * commands per pass, the last one small */
 	size_t mm = exists / 4;
-	if (mm > 20000)
-		mm = 20000;
 	if (mm < b->m->batch_size)
 		mm = b->m->batch_size;
+	if (mm > MOVE_GROUP_MAX)	/* mq_push waits at this backlog */
+		mm = MOVE_GROUP_MAX;
 	b->move_min = mm;
 	double t0 = now_s();
 	pthread_t ft, pt, mt;
