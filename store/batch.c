@@ -226,11 +226,22 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	st = calloc(nev, sizeof(*st));
 	if (st == NULL)
 		return rb_store_fail(s, NULL, "out of memory");
+	/* ev is sorted by key: the distinct keys (arr), and those of them
+	 * with a soft event (soft, for the look-up of their soft days) */
 	time_t tmin = ev[0].t;
+	size_t nsoft = 0;
 	rb_copy_raw(&arr, "{");
+	rb_copy_raw(&soft, "{");
 	for (size_t i = 0; i < nev; i++) {
 		if (ev[i].t < tmin)
 			tmin = ev[i].t;
+		if (ev[i].cls == RB_PC_SOFT &&
+		    (softkeys_last == NULL ||
+		     strcmp(softkeys_last, ev[i].key) != 0)) {
+			rb_pg_array_add(&soft, ev[i].key, nsoft == 0);
+			softkeys_last = ev[i].key;
+			nsoft++;
+		}
 		if (nst > 0 && strcmp(st[nst - 1].key, ev[i].key) == 0)
 			continue;
 		st[nst].key = ev[i].key;
@@ -273,17 +284,6 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	 * scan of events_at instead, reading every event of the window
 	 * (all of them in the bench) per batch: 97 ms a batch at 100,000
 	 * events, growing with the table. */
-	size_t nsoft = 0;
-	rb_copy_raw(&soft, "{");
-	for (size_t i = 0; i < nev; i++) {
-		/* ev is sorted by key: one entry per key */
-		if (ev[i].cls != RB_PC_SOFT ||
-		    (softkeys_last && strcmp(softkeys_last, ev[i].key) == 0))
-			continue;
-		rb_pg_array_add(&soft, ev[i].key, nsoft == 0);
-		softkeys_last = ev[i].key;
-		nsoft++;
-	}
 	if (nsoft > 0) {
 		char since[32];
 		rb_copy_raw(&soft, "}");
