@@ -517,14 +517,6 @@ rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	return RB_IMAP_OK;
 }
 
-uint32_t
-rb_imap_exists(const struct rb_imap *c)
-{
-	const struct mailimap_selection_info *si =
-	    c->imap ? c->imap->imap_selection_info : NULL;
-	return si ? si->sel_exists : 0;
-}
-
 /* Text bytes of one UID set per command at most (Dovecot refuses
  * command lines over imap_max_line_length, 64 KB by default). */
 #define SET_TEXT_MAX 32000

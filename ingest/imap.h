@@ -54,9 +54,6 @@ void rb_imap_close(struct rb_imap *c);	/* LOGOUT when possible; NULL ok */
 int rb_imap_select(struct rb_imap *c, const char *folder,
 		   uint32_t *uidvalidity, uint32_t *uidnext);
 
-/* Messages in the selected folder (EXISTS of the last SELECT). */
-uint32_t rb_imap_exists(const struct rb_imap *c);
-
 /*
  * Up to max mails with UID > after, in UID order, with their sizes.
  * *items is malloc'ed (caller frees), *n may be 0.
