@@ -218,7 +218,7 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	int rc = -1;
 	struct addrstate *st = NULL;
 	size_t nst = 0;
-	struct rb_copybuf arr = {0}, soft = {0}, sup = {0}, hist = {0};
+	struct rb_copybuf arr, soft, sup, hist;
 	const char *softkeys_last = NULL;
 	PGresult *r = NULL;
 
@@ -226,6 +226,10 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 	st = calloc(nev, sizeof(*st));
 	if (st == NULL)
 		return rb_store_fail(s, NULL, "out of memory");
+	rb_copy_take(s, &arr);
+	rb_copy_take(s, &soft);
+	rb_copy_take(s, &sup);
+	rb_copy_take(s, &hist);
 	/* ev is sorted by key: the distinct keys (arr), and those of them
 	 * with a soft event (soft, for the look-up of their soft days) */
 	time_t tmin = ev[0].t;
@@ -444,10 +448,10 @@ out:
 	for (size_t i = 0; i < nst; i++)
 		free(st[i].days);
 	free(st);
-	rb_copy_free(&arr);
-	rb_copy_free(&soft);
-	rb_copy_free(&sup);
-	rb_copy_free(&hist);
+	rb_copy_give(s, &hist);
+	rb_copy_give(s, &sup);
+	rb_copy_give(s, &soft);
+	rb_copy_give(s, &arr);
 	return rc;
 }
 
@@ -515,7 +519,9 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	ds.used = calloc(ds.cap, sizeof(bool));
 	struct newev *ev = NULL;
 	size_t nnew = 0;
-	struct rb_copybuf mb = {0}, eb = {0};
+	struct rb_copybuf mb, eb;
+	rb_copy_take(s, &mb);
+	rb_copy_take(s, &eb);
 	PGresult *r = NULL;
 	char **evkeys = NULL;
 	if (!mh || !skip || !isnew || !ds.v || !ds.used) {
@@ -739,7 +745,7 @@ out:
 	free(isnew);
 	free(ds.v);
 	free(ds.used);
-	rb_copy_free(&mb);
-	rb_copy_free(&eb);
+	rb_copy_give(s, &eb);
+	rb_copy_give(s, &mb);
 	return rc;
 }

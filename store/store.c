@@ -18,6 +18,8 @@ struct rb_store {
 	bool keep_raw;
 	unsigned raw_days;
 	enum rb_tmp_state tmp;	/* the batch's temporary tables */
+	struct rb_copybuf kept[RB_COPY_KEEP];	/* rb_copy_take/give */
+	size_t nkept;
 };
 
 PGconn *
@@ -212,6 +214,8 @@ rb_store_close(struct rb_store *s)
 		memset(s->secret, 0, strlen(s->secret));
 		free(s->secret);
 	}
+	for (size_t i = 0; i < s->nkept; i++)
+		rb_copy_free(&s->kept[i]);
 	free(s);
 }
 
@@ -456,6 +460,27 @@ rb_copy_free(struct rb_copybuf *b)
 	free(b->p);
 	b->p = NULL;
 	b->n = b->cap = 0;
+}
+
+void
+rb_copy_take(struct rb_store *s, struct rb_copybuf *b)
+{
+	if (s->nkept > 0) {
+		*b = s->kept[--s->nkept];
+		b->n = 0;
+	} else {
+		*b = (struct rb_copybuf){0};
+	}
+}
+
+void
+rb_copy_give(struct rb_store *s, struct rb_copybuf *b)
+{
+	if (b->p != NULL && b->cap <= (8u << 20) && s->nkept < RB_COPY_KEEP)
+		s->kept[s->nkept++] = *b;
+	else
+		free(b->p);
+	*b = (struct rb_copybuf){0};
 }
 
 int

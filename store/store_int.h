@@ -45,6 +45,19 @@ void rb_copy_long(struct rb_copybuf *b, long long v);
 void rb_copy_sep(struct rb_copybuf *b);	/* tab */
 void rb_copy_eol(struct rb_copybuf *b);	/* newline */
 void rb_copy_free(struct rb_copybuf *b);
+/*
+ * Buffers kept by the session between batches: rb_copy_take gives an
+ * empty one (with the room it had), rb_copy_give takes it back (freed
+ * instead when over 8 MiB, or when the store keeps RB_COPY_KEEP already).
+ * Memory the kernel has to hand out afresh costs a page fault per 4 KiB
+ * (about 15 µs on this project's virtual machine: 4.5 ms for a batch's
+ * 1.2 MB of event rows); kept, the batch's COPY text reuses pages that
+ * are already there, and the store's memory stays what its largest batch
+ * needed, instead of being mapped and unmapped with every batch.
+ */
+#define RB_COPY_KEEP 8
+void rb_copy_take(struct rb_store *s, struct rb_copybuf *b);
+void rb_copy_give(struct rb_store *s, struct rb_copybuf *b);
 /* COPY table FROM STDIN with the buffer's rows. */
 int rb_store_copy_in(struct rb_store *s, const char *copy_sql,
 		     const struct rb_copybuf *b);
