@@ -65,7 +65,7 @@ for n in "$@"; do
 	fi
 	# let Dovecot index the new mail before timing.  In a maildir it
 	# does not move the files from new/ to cur/: the pass's first
-	# SELECT does (1.9-2.6 s at 100,000), and counts, as it would for
+	# SELECT does (1.9-2.8 s at 100,000), and counts, as it would for
 	# the first reader of a real mailbox
 	doveadm -c "$DC_CONF" mailbox status -u alice messages INBOX >/dev/null
 	d0=$(tree_cpu "$DC_PID")

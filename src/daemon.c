@@ -343,7 +343,7 @@ struct mbx {
 	int fetch_done, fetch_rc;
 	int parse_stop, parse_done, parse_rc;
 	struct rb_pending *mq;
-	size_t nmq, capmq, move_min;
+	size_t nmq, capmq;
 	int mq_closed, move_rc, mover_busy;
 	int mover_st;		/* ST_ code when the mover could not connect */
 	uint32_t *done;
@@ -889,6 +889,13 @@ fetcher(void *arg)
 
 /* ---- the mover thread ---- */
 
+/* The backlog at which the main thread waits for the mover (mq_push), so
+ * also the largest group the mover takes.  The mover's smallest group,
+ * batch_size, stays below it (the configuration allows at most 5,000):
+ * a threshold above the bound would have the two threads wait for each
+ * other. */
+#define MOVE_GROUP_MAX 20000
+
 static int mover_connect(struct mbx *b);
 
 static void *
@@ -903,6 +910,8 @@ mover(void *arg)
 	 * flags). */
 	int cr = mover_connect(b);
 	block_signals();
+	size_t least = b->m->batch_size < MOVE_GROUP_MAX ? b->m->batch_size
+							: MOVE_GROUP_MAX;
 	struct rb_pending *p = NULL;
 	pthread_mutex_lock(&b->mu);
 	if (cr != ST_OK) {
@@ -922,7 +931,7 @@ mover(void *arg)
 		 * here a short queue, small buffers and little left to move
 		 * after the last commit.  MOVE_GROUP_MAX bounds them. */
 		while (!b->move_abort && b->move_rc == RB_IMAP_OK &&
-		       !b->mq_closed && b->nmq < b->move_min)
+		       !b->mq_closed && b->nmq < least)
 			pthread_cond_wait(&b->cv, &b->mu);
 		if (b->move_abort || b->move_rc != RB_IMAP_OK || b->nmq == 0)
 			break;
@@ -967,13 +976,7 @@ mover(void *arg)
 	return NULL;
 }
 
-/* The largest group the mover waits for, and the backlog at which the
- * main thread waits for the mover: one bound, so that the mover's
- * threshold (move_min) can never exceed what the queue may hold. */
-#define MOVE_GROUP_MAX 20000
-
 /* Queue committed actions for the mover (main thread). */
-
 static void
 mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
 {
@@ -1312,10 +1315,6 @@ run_pipeline(struct mbx *b, uint32_t *last)
 	b->mq_closed = 0;
 	b->move_rc = RB_IMAP_OK;
 	b->ndone = 0;
-	/* the mover's smallest group (see mover()); mq_push waits at a
-	 * backlog of MOVE_GROUP_MAX, which batch_size cannot exceed */
-	b->move_min = b->m->batch_size < MOVE_GROUP_MAX ? b->m->batch_size
-							: MOVE_GROUP_MAX;
 	double t0 = now_s();
 	pthread_t ft, pt, mt;
 	if (pthread_create(&mt, NULL, mover, b) != 0 ||

@@ -53,7 +53,9 @@ void rb_copy_free(struct rb_copybuf *b);
  * (about 15 µs on this project's virtual machine: 4.5 ms for a batch's
  * 1.2 MB of event rows); kept, the batch's COPY text reuses pages that
  * are already there, and the store's memory stays what its largest batch
- * needed, instead of being mapped and unmapped with every batch.
+ * needed, instead of being mapped and unmapped with every batch.  A stack:
+ * given back in the reverse order of taking, each buffer comes back to
+ * the same use in the next batch, with the room that use needs.
  */
 #define RB_COPY_KEEP 8
 void rb_copy_take(struct rb_store *s, struct rb_copybuf *b);

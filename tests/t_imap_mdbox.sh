@@ -8,6 +8,8 @@
 start_pg
 DC_EXTRA="mail_location = mdbox:~/mdbox" start_dovecot
 RB_LOG_LEVEL=debug rb_conf "$T/r.conf"
+# the mover's group sizes in a log, one per line, in order
+groups() { sed -n 's/.* \([0-9]*\) server actions in .*/\1/p' "$1"; }
 # delivered through Dovecot: generated as a maildir, then imported
 rb_fill 1200 m
 doveadm -c "$DC_CONF" import -u alice "maildir:$DC_DIR/home/alice/Maildir" "" all
@@ -22,12 +24,12 @@ is "first pass exits 0" $? 0
 is "messages, events, quarantine records" "$(rb_counts)" "1200 1200 0"
 is "folders: inbox processed unknown quarantine" "$(rb_folders)" "0 960 240 0"
 is "no pending server actions" "$(pg_sql "SELECT count(*) FROM imap_pending")" 0
-is "every mail moved, in groups" "$(sed -n 's/.* \([0-9]*\) server actions in .*/\1/p' "$T/log1" | awk '{s += $1} END {print s}')" 1200
+is "every mail moved, in groups" "$(groups "$T/log1" | awk '{s += $1} END {print s}')" 1200
 # all groups but the last: at least a batch (100), and some of them
 # small (the old rule waited for a quarter of the folder, 300)
-g=$(sed -n 's/.* \([0-9]*\) server actions in .*/\1/p' "$T/log1" | sed '$d' | sort -n | head -1)
+g=$(groups "$T/log1" | sed '$d' | sort -n | head -1)
 [ -n "$g" ] && [ "$g" -ge 100 ] && [ "$g" -le 200 ] && ok "small groups where a MOVE is cheap (smallest $g)" ||
-	no "small groups where a MOVE is cheap" "$(sed -n 's/.* \([0-9]*\) server actions in .*/\1/p' "$T/log1" | tr '\n' ' ')"
+	no "small groups where a MOVE is cheap" "$(groups "$T/log1" | tr '\n' ' ')"
 
 "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log2"
 is "second pass exits 0" $? 0
