@@ -8,7 +8,7 @@ libgmime-3.0-dev libetpan-dev libgnutls28-dev libpq-dev libpcre2-dev libjansson-
 libglib2.0-dev libidn2-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
-time bc curl"
+time bc curl iproute2 python3"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

@@ -143,9 +143,13 @@ run(const struct local *l, const char *prog, const char *const *args,
 {
 	char path[700];
 	snprintf(path, sizeof(path), "%s/%s", l->bindir, prog);
+	/* argv[0] is the full path: PostgreSQL's programs find their
+	 * siblings (initdb needs postgres, pg_ctl needs postgres) from
+	 * argv[0], and through PATH only when it has no slash, and PATH
+	 * need not hold the versioned bin directory */
 	const char *argv[16];
 	size_t n = 0;
-	argv[n++] = prog;
+	argv[n++] = path;
 	for (size_t i = 0; args[i] != NULL && n < 15; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
