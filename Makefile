@@ -34,12 +34,14 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN    = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wformat=2 \
           -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wundef \
           -Wno-unused-parameter
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
+CFLAGS  += -std=c11 -D_GNU_SOURCE -iquote . $(OPT) $(WARN) $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lm
 
-DIRS    = src parsers ingest store reports
-LIB_SRC = $(filter-out src/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
+# the floors, lowest first: a folder includes only folders before it
+# (tests/t_layers.sh checks)
+DIRS    = lib core parsers ingest store reports daemon cli
+LIB_SRC = $(filter-out cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o $(B)/gen/migrations.o
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -83,7 +85,7 @@ $(B)/librebound.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/rebound: $(B)/src/main.o $(B)/librebound.a
+$(B)/rebound: $(B)/cli/main.o $(B)/librebound.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/librebound.a

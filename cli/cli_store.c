@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../store/store.h"
+#include "store/store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "core/policy.h"
 
 /* does a conninfo string or URI carry a password? (cheap textual check;
  * false positives only refuse, never leak) */

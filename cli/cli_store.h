@@ -31,7 +31,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "config.h"
+#include "core/config.h"
 
 struct rb_store;
 struct rb_policy;

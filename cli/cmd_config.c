@@ -12,16 +12,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "common.h"
-#include "config.h"
-#include "../ingest/imap.h"
-
-const char *
-rb_config_default_path(void)
-{
-	const char *e = getenv("REBOUND_CONFIG");
-	return e && *e ? e : RB_CONFIG_DEFAULT_PATH;
-}
+#include "core/config.h"
+#include "ingest/imap.h"
 
 static int
 connect_check(const struct rb_mailbox_conf *m)

@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../store/local.h"
-#include "../store/store.h"
+#include "store/local.h"
+#include "store/store.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "core/policy.h"
 
 static void
 usage(FILE *f)

@@ -18,15 +18,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../ingest/files.h"
-#include "../parsers/mail.h"
-#include "../parsers/parse.h"
-#include "../store/store.h"
+#include "ingest/files.h"
+#include "parsers/mail.h"
+#include "parsers/parse.h"
+#include "store/store.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "event.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "parsers/rules.h"
+#include "core/event.h"
+#include "core/policy.h"
 
 /* One batch being filled (by the parser) or stored (by the writer). */
 struct slot {

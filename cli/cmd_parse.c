@@ -8,12 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ingest/files.h"
-#include "../parsers/mail.h"
-#include "../parsers/parse.h"
+#include "ingest/files.h"
+#include "parsers/mail.h"
+#include "parsers/parse.h"
 #include "commands.h"
-#include "common.h"
-#include "event.h"
+#include "lib/log.h"
+#include "parsers/rules.h"
+#include "core/event.h"
 
 struct parse_run {
 	struct rb_parse_opts opts;

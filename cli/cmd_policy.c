@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../store/store.h"
+#include "store/store.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "core/policy.h"
 
 int
 cmd_policy(int argc, char **argv)

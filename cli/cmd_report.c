@@ -17,13 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../reports/report.h"
-#include "../store/report_q.h"
-#include "../store/store.h"
+#include "reports/report.h"
+#include "store/report_q.h"
+#include "store/store.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "lib/file.h"
+#include "core/policy.h"
 #include "sent_csv.h"
 
 #define EXIT_ABOVE 3
@@ -189,7 +190,7 @@ cmd_report(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	/* issue 7's rate-limit report lives in src/cmd_throttling.c */
+	/* issue 7's rate-limit report lives in cli/cmd_throttling.c */
 	if (argc >= 2 && strcmp(argv[1], "throttling") == 0)
 		return cmd_report_throttling(argc - 1, argv + 1);
 	const char *since = NULL, *from = NULL, *to = NULL, *by = NULL;

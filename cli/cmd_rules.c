@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "common.h"
+#include "parsers/rules.h"
 
 int
 cmd_rules(int argc, char **argv)

@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../store/store.h"
-#include "addrkey.h"
-#include "arena.h"
+#include "store/store.h"
+#include "core/addrkey.h"
+#include "lib/arena.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "core/policy.h"
 
 enum fmt { FMT_TEXT, FMT_JSON, FMT_CSV };
 

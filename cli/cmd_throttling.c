@@ -6,7 +6,7 @@
  * Rate-limit and quota rejections (reasons toomanyconn, speeding) per
  * mailbox provider and per day: when QQ ("550 Ip frequency limited") or
  * NetEase ("550 RP:TRC", "554 HL:ITC") started throttling (docs/cn.md).
- * Reached through `rebound report throttling` (src/cmd_report.c hands
+ * Reached through `rebound report throttling` (cli/cmd_report.c hands
  * argv over when its first argument is "throttling").
  * Exit status: 0 ok, 1 error, 2 usage.
  */
@@ -16,14 +16,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "../reports/report.h"
-#include "../reports/throttle.h"
-#include "../store/store.h"
-#include "../store/throttle_q.h"
+#include "reports/report.h"
+#include "reports/throttle.h"
+#include "store/store.h"
+#include "store/throttle_q.h"
 #include "cli_store.h"
 #include "commands.h"
-#include "common.h"
-#include "policy.h"
+#include "lib/log.h"
+#include "core/policy.h"
 
 static void
 usage(FILE *f)

@@ -7,14 +7,11 @@
 #ifndef RB_COMMANDS_H
 #define RB_COMMANDS_H
 
+#include "daemon/daemon.h"	/* cmd_run, cmd_parser_child */
+
 int cmd_parse(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_config(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-/* hidden: the daemon's parser child (src/pworker.h RB_PWORKER_ARG) */
-int cmd_parser_child(int argc, char **argv);
-/* $REBOUND_CONFIG or /etc/rebound/rebound.conf */
-const char *rb_config_default_path(void);
 int cmd_db(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_query(int argc, char **argv);
@@ -26,7 +23,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_suppress(int argc, char **argv);
 int cmd_unsuppress(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
-/* `rebound report throttling` (src/cmd_throttling.c), called by
+/* `rebound report throttling` (cli/cmd_throttling.c), called by
  * cmd_report with argv[0] = "throttling". */
 int cmd_report_throttling(int argc, char **argv);
 int cmd_report(int argc, char **argv);

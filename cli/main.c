@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "pworker.h"
-#include "common.h"
+#include "daemon/pworker.h"
+#include "core/version.h"
 
 struct command {
 	const char *name;

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../reports/report.h"
+#include "reports/report.h"
 
 #define MAX_FIELDS 16
 

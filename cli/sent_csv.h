@@ -20,8 +20,8 @@
 
 #include <stddef.h>
 
-#include "../store/report_q.h"
-#include "arena.h"
+#include "store/report_q.h"
+#include "lib/arena.h"
 
 #define RB_SENT_MAX_FIELD 512	/* bytes in one field */
 

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/file.h"
 #include "policy.h"
 
 enum ktype { K_STR, K_UINT, K_BOOL, K_ENUM, K_SIZE, K_LIST };
@@ -882,4 +882,11 @@ rb_config_print(const struct rb_config *c, FILE *f)
 			m->batch_size, m->poll_interval, m->max_size,
 			m->idle ? "yes" : "no", m->timeout);
 	}
+}
+
+const char *
+rb_config_default_path(void)
+{
+	const char *e = getenv("REBOUND_CONFIG");
+	return e && *e ? e : RB_CONFIG_DEFAULT_PATH;
 }

@@ -134,4 +134,7 @@ int rb_host_is_loopback(const char *host);
 
 const char *rb_tls_mode_name(enum rb_tls_mode m);
 
+/* $REBOUND_CONFIG, else RB_CONFIG_DEFAULT_PATH. */
+const char *rb_config_default_path(void);
+
 #endif

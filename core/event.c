@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "../parsers/text.h"
+#include "lib/utf8.h"
 
 static const char *const kind_names[] = {
 	[RB_KIND_UNKNOWN] = "unknown",	   [RB_KIND_BOUNCE] = "bounce",

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "arena.h"
+#include "lib/arena.h"
 
 enum rb_kind {
 	RB_KIND_UNKNOWN = 0,

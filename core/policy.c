@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common.h"
+#include "lib/file.h"
 
 #define DAY 86400L
 

@@ -82,7 +82,7 @@ void rb_policy_default(struct rb_policy *p);
  * else /etc/rebound/policy.conf when it exists); the main
  * configuration's [policy] section; $REBOUND_POLICY; --policy FILE.  A
  * layer overrides the keys it sets and keeps the others.  The main
- * configuration's part is applied by rb_config (src/config.h); these are
+ * configuration's part is applied by rb_config (core/config.h); these are
  * the pieces.
  *
  * rb_policy_layer starts a layer named name (a file, or "FILE [policy]")

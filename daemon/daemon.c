@@ -45,16 +45,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../ingest/imap.h"
-#include "../parsers/parse.h"
-#include "../store/imap_state.h"
-#include "../store/store.h"
-#include "commands.h"
-#include "common.h"
-#include "config.h"
-#include "policy.h"
+#include "ingest/imap.h"
+#include "parsers/parse.h"
+#include "store/imap_state.h"
+#include "store/store.h"
+#include "daemon.h"
+#include "lib/file.h"
+#include "parsers/rules.h"
+#include "core/config.h"
+#include "core/policy.h"
 #include "pworker.h"
-#include "sha256.h"
+#include "lib/sha256.h"
 
 static volatile sig_atomic_t stop_flag, hup_flag, chld_flag;
 

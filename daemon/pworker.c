@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../parsers/mail.h"
+#include "parsers/mail.h"
 
 /* Every string field of struct rb_event, for the wire form.  The
  * assertion below breaks the build when a field is added to the event

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../parsers/mail.h"
-#include "../parsers/parse.h"
-#include "../src/event.h"
+#include "parsers/mail.h"
+#include "parsers/parse.h"
+#include "core/event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../src/common.h"
+#include "lib/file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

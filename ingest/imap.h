@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../src/config.h"
+#include "core/config.h"
 
 #define RB_IMAP_OK 0
 #define RB_IMAP_TEMP (-1)

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 /*
  * Normalise one address field value ("rfc822; <Foo@Example.COM>").

@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 /* The iconv name to use instead of gmime for this label, or NULL. */
 const char *rb_charset_override(const char *label);

@@ -7,7 +7,7 @@
 
 #include <time.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 int rb_date_parse(const char *s, time_t *out);
 /* "2024-05-01T12:00:00Z", arena copy; NULL when unparseable */

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 #include "limits.h"
 #include "text.h"
 

@@ -48,7 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 #include "limits.h"
 
 enum rb_mime_kind {

@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 
-#include "../src/event.h"
+#include "core/event.h"
 #include "mail.h"
 #include "parse.h"
 

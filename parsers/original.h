@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
-#include "../src/event.h"
+#include "lib/arena.h"
+#include "core/event.h"
 #include "limits.h"
 
 /*

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "../src/arena.h"
-#include "../src/event.h"
+#include "lib/arena.h"
+#include "core/event.h"
 #include "limits.h"
 #include "rules.h"
 

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 /*
  * Host name (lower-case, no trailing dot) of the remote MTA quoted in

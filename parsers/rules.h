@@ -119,4 +119,9 @@ const struct rb_rule *rb_rules_match_both(const struct rb_rules *r,
 int rb_rule_matches(const struct rb_rules *r, const struct rb_rule *rule,
 		    const char *text, size_t len);
 
+/* The rule set a command runs with: the built-in rules when path is
+ * NULL, else the file's rules in front of the built-in ones (tried
+ * first).  Logs the error and returns NULL. */
+struct rb_rules *rb_load_rules(const char *path, const struct rb_limits *lim);
+
 #endif

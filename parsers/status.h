@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 struct rb_status_info {
 	const char *code;	/* "1.1": subject.detail */

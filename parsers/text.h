@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
+#include "lib/utf8.h"
 #include "limits.h"
 
 struct rb_field {
@@ -78,11 +79,4 @@ void rb_lower(char *s);
  */
 bool rb_next_line(const char *text, size_t len, size_t *pos,
 		  const char **line, size_t *llen);
-/* Is the byte range valid UTF-8? */
-bool rb_utf8_valid(const char *s, size_t n);
-/* Copy replacing invalid UTF-8 sequences by U+FFFD and NUL bytes by a
- * space (mail text never means a NUL: "=00" in quoted-printable would
- * otherwise end the string there); arena copy. */
-char *rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n);
-
 #endif

@@ -11,7 +11,7 @@
 #ifndef RB_VERP_H
 #define RB_VERP_H
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 struct rb_mail;
 

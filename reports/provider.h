@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 struct rb_provider {
 	const char *id;		/* stable key: "yahoo" */

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../src/common.h"
+#include "core/version.h"
 #include "report.h"
 #include "textutil.h"
 

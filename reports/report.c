@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 #include "provider.h"
 
 #define NONE_VALUE "(none)"

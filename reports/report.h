@@ -2,7 +2,7 @@
  * report: the row model of complaint and bounce reports, and the
  * renderers that turn it into text, CSV, JSON and HTML.
  *
- * reports/ never speaks SQL.  The caller (src/cmd_report.c) asks the
+ * reports/ never speaks SQL.  The caller (cli/cmd_report.c) asks the
  * store for events grouped by the raw event fields that the chosen keys
  * need (rb_report_columns), feeds those groups in with rb_report_add,
  * adds the sent counts and the daily series, and calls rb_report_finish,

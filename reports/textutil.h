@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "../src/arena.h"
+#include "lib/arena.h"
 
 /* Decode one code point at s (n bytes left); returns its length (>= 1)
  * and sets *cp, or U+FFFD with length 1 for an invalid sequence. */

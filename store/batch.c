@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/addrkey.h"
-#include "../src/policy.h"
-#include "../src/sha256.h"
+#include "core/addrkey.h"
+#include "core/policy.h"
+#include "lib/sha256.h"
 #include "store_int.h"
 
 #define DAY 86400L

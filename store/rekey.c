@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/addrkey.h"
+#include "core/addrkey.h"
 #include "store_int.h"
 
 #define FETCH 5000

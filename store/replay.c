@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/policy.h"
+#include "core/policy.h"
 #include "store_int.h"
 
 #define DAY 86400L

@@ -33,10 +33,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "../src/event.h"
+#include "core/event.h"
 
 struct rb_store;
-struct rb_policy;	/* src/policy.h */
+struct rb_policy;	/* core/policy.h */
 
 /*
  * Open a connection.  conninfo NULL: $REBOUND_DB, else the built-in

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../src/addrkey.h"
-#include "../src/policy.h"
+#include "core/addrkey.h"
+#include "core/policy.h"
 #include "store_int.h"
 
 #define ISO(c) "to_char(" c ", 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

@@ -1,5 +1,5 @@
 /* addr: normalisation of address fields and discovery in free text. */
-#include "../../parsers/addr.h"
+#include "parsers/addr.h"
 #include "t.h"
 
 static const struct {

@@ -1,8 +1,8 @@
 /* address keys and SHA-256: table-driven */
 #include <glib.h>
 
-#include "../../src/addrkey.h"
-#include "../../src/sha256.h"
+#include "core/addrkey.h"
+#include "lib/sha256.h"
 #include "t.h"
 
 static const struct {

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../parsers/charset.h"
-#include "../../parsers/mail.h"
-#include "../../parsers/parse.h"
-#include "../../parsers/reason.h"
-#include "../../parsers/rhost.h"
-#include "../../parsers/rules.h"
-#include "../../parsers/status.h"
-#include "../../reports/provider.h"
-#include "../../src/policy.h"
+#include "parsers/charset.h"
+#include "parsers/mail.h"
+#include "parsers/parse.h"
+#include "parsers/reason.h"
+#include "parsers/rhost.h"
+#include "parsers/rules.h"
+#include "parsers/status.h"
+#include "reports/provider.h"
+#include "core/policy.h"
 #include "t.h"
 
 /* One MX name per provider: a host-scoped rule is tried with each until
@@ -127,7 +127,7 @@ test_rules(void)
 				 in(r->feedback, signal_only),
 			     "%s: no suppressing feedback type", r->name);
 		}
-		/* the default policy (src/policy.c) on the event this rule
+		/* the default policy (core/policy.c) on the event this rule
 		 * makes: sender-side reasons and signal-only feedback types
 		 * never suppress; rejected-by-recipient does */
 		struct rb_event ev;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../reports/throttle.h"
+#include "reports/throttle.h"
 #include "t.h"
 
 static char *

@@ -1,5 +1,5 @@
 /* date: RFC 5322 and sloppy real-world dates to ISO 8601 UTC. */
-#include "../../parsers/date.h"
+#include "parsers/date.h"
 #include "t.h"
 
 static const struct {

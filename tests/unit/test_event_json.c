@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "../../src/event.h"
+#include "core/event.h"
 #include "t.h"
 
 static char *

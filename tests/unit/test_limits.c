@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../parsers/mail.h"
-#include "../../parsers/parse.h"
+#include "parsers/mail.h"
+#include "parsers/parse.h"
 #include "t.h"
 
 static struct rb_rules *rules;

@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "../../parsers/mail.h"
-#include "../../parsers/mime.h"
+#include "parsers/mail.h"
+#include "parsers/mime.h"
 #include "t.h"
 
 static struct rb_arena arena;

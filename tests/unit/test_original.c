@@ -1,6 +1,6 @@
 /* original: identifiers of a returned message quoted as text. */
-#include "../../parsers/limits.h"
-#include "../../parsers/original.h"
+#include "parsers/limits.h"
+#include "parsers/original.h"
 #include "t.h"
 
 static const char *const campaign[] = {"X-Campaign-ID", NULL};

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/policy.h"
+#include "core/policy.h"
 #include "t.h"
 
 #define DAY 86400L

@@ -3,8 +3,8 @@
  * and that the rules engine gives the same answers with it. */
 #include <stdlib.h>
 
-#include "../../parsers/prefilter.h"
-#include "../../parsers/rules.h"
+#include "parsers/prefilter.h"
+#include "parsers/rules.h"
 #include "t.h"
 
 /* the literal set as "a|b|c" (sorted as found), or "" for none */

@@ -1,5 +1,5 @@
 /*
- * The parser child's batch exchange (src/pworker.h): many mails written
+ * The parser child's batch exchange (daemon/pworker.h): many mails written
  * with writev and read back in chunks must come back exactly as an
  * in-process parse gives them, whatever their sizes (empty, small, larger
  * than the pipe and than the child's read chunk), and a mail that crashes
@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../parsers/parse.h"
-#include "../../parsers/rules.h"
-#include "../../src/pworker.h"
+#include "parsers/parse.h"
+#include "parsers/rules.h"
+#include "daemon/pworker.h"
 #include "t.h"
 
 static const char dsn[] =

@@ -2,7 +2,7 @@
  * the status's generic meaning, then undefined/onhold) and hard/soft. */
 #include <stdlib.h>
 
-#include "../../parsers/reason.h"
+#include "parsers/reason.h"
 #include "t.h"
 
 static const struct {

@@ -7,9 +7,9 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include "../../reports/provider.h"
-#include "../../reports/report.h"
-#include "../../reports/textutil.h"
+#include "reports/provider.h"
+#include "reports/report.h"
+#include "reports/textutil.h"
 #include "t.h"
 
 static char *

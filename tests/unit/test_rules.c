@@ -2,7 +2,7 @@
  * limits, the max_text cut on a UTF-8 boundary, and the built-in set. */
 #include <stdlib.h>
 
-#include "../../parsers/rules.h"
+#include "parsers/rules.h"
 #include "t.h"
 
 static const struct rb_limits deflim = RB_LIMITS_DEFAULT;

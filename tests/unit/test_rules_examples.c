@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../parsers/rules.h"
+#include "parsers/rules.h"
 #include "t.h"
 
 int

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "../../parsers/rules.h"
+#include "parsers/rules.h"
 #include "t.h"
 
 #ifndef PR_SET_MDWE

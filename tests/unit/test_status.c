@@ -1,5 +1,5 @@
 /* status: RFC 3463 codes (valid, find in text, table lookup), SMTP codes. */
-#include "../../parsers/status.h"
+#include "parsers/status.h"
 #include "t.h"
 
 static const struct {

@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 
-#include "../../parsers/text.h"
+#include "parsers/text.h"
 #include "t.h"
 
 static const struct rb_limits deflim = RB_LIMITS_DEFAULT;

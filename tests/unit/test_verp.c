@@ -1,9 +1,9 @@
 /* verp: decoding of VERP bounce addresses and of a bounce's envelope. */
 #include <stdlib.h>
 
-#include "../../parsers/limits.h"
-#include "../../parsers/mail.h"
-#include "../../parsers/verp.h"
+#include "parsers/limits.h"
+#include "parsers/mail.h"
+#include "parsers/verp.h"
 #include "t.h"
 
 static const struct {
