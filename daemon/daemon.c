@@ -56,6 +56,7 @@
 #include "core/policy.h"
 #include "pworker.h"
 #include "lib/sha256.h"
+#include "lib/testhook.h"
 
 static volatile sig_atomic_t stop_flag, hup_flag, chld_flag;
 
@@ -1186,7 +1187,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		rc = ST_LEASE;
 		goto out;
 	}
-	if (getenv("REBOUND_TEST_CRASH_BEFORE_COMMIT"))
+	if (rb_test_hook("CRASH_BEFORE_COMMIT"))
 		abort();
 	if (rb_store_commit(b->db) != 0) {
 		rc = db_fail(b, "COMMIT");
@@ -1203,7 +1204,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		b->mx.events[k] += cnt.by_kind[k];
 	for (size_t i = 0; i < n; i++)
 		b->mx.quarantined += bt->mails[i].disp == DISP_QUARANTINE;
-	if (getenv("REBOUND_TEST_CRASH_AFTER_COMMIT"))
+	if (rb_test_hook("CRASH_AFTER_COMMIT"))
 		abort();
 	/* committed: only now may the server actions happen */
 	mq_push(b, pend, npend);

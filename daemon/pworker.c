@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "parsers/mail.h"
+#include "lib/testhook.h"
 
 /* Every string field of struct rb_event, for the wire form.  The
  * assertion below breaks the build when a field is added to the event
@@ -194,8 +195,8 @@ rb_pworker_child_main(const struct rb_parse_opts *opts)
 	rb_mail_global_init();
 	/* test hooks (tests/t_imap_faults.sh): a mail containing the given
 	 * marker crashes or hangs the parser child */
-	const char *crash = getenv("REBOUND_TEST_PARSER_CRASH");
-	const char *hang = getenv("REBOUND_TEST_PARSER_HANG");
+	const char *crash = rb_test_hook("PARSER_CRASH");
+	const char *hang = rb_test_hook("PARSER_HANG");
 	struct rb_arena a;
 	rb_arena_init(&a);
 	/* in[off, off + have) is read and not yet parsed; one spare byte at

@@ -17,6 +17,7 @@
 #include "core/policy.h"
 #include "lib/sha256.h"
 #include "store_int.h"
+#include "lib/testhook.h"
 
 #define DAY 86400L
 
@@ -729,8 +730,8 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	}
 	/* tests only: hold the transaction open here so that a test can
 	 * kill the connection mid-batch (tests/t_store_crash.sh) */
-	const char *stall = getenv("REBOUND_TEST_STALL_BATCH");
-	if (stall && stall[0])
+	const char *stall = rb_test_hook("STALL_BATCH");
+	if (stall)
 		sleep((unsigned)atoi(stall));
 	/* ev points into r: keep r until apply_policy is done */
 	if (nnew > 0 && apply_policy(s, pol, ev, nnew, c) != 0)

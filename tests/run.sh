@@ -41,6 +41,7 @@ for B in "$@"; do
 	[ -x "$B/rebound" ] || { echo "not ok - $B/rebound is not built"; fail=$((fail + 1)); continue; }
 	echo "== build: $B"
 	export REBOUND="$PWD/$B/rebound" REBOUND_BUILD="$B"
+	export REBOUND_TEST_HOOKS=1
 	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	for t in "$B"/tests/test_*; do
