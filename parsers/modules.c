@@ -6,20 +6,20 @@
  * also says Auto-Submitted is never taken for a vacation message.
  */
 #include "module.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 
 const struct rb_module *const rb_modules[] = {
     &rb_mod_arf,
-    /* dialects-b: Amazon SES's own DSNs wrap the remote reply in a
+    /* provider: Amazon SES's own DSNs wrap the remote reply in a
      * summary of theirs; unwrapped before the generic DSN parser sees
      * them (parsers/mta_amazon.c, only DSNs from amazonses.com with the
      * "(delivery attempts: N)" wrapper) */
     &rb_mod_amazonses_dsn,
-    /* dialects-a: carrier templates whose DSN part carries no
+    /* classic templates: carrier templates whose DSN part carries no
      * Diagnostic-Code while the text names the reason (EZweb) */
     &rb_mod_mta_early,
     &rb_mod_rfc3464,
-    /* dialects-b (mta_b.h): plain-text and JSON bounces of providers and
+    /* providers and commercial MTAs (mta_provider.h): plain-text and JSON bounces of providers and
      * commercial MTAs.  Below rfc3464 because a real delivery-status part
      * is always the better source when a provider sends one; above
      * rfc3834 because several of them (Google Groups, Gmail) mark their
@@ -42,10 +42,10 @@ const struct rb_module *const rb_modules[] = {
      * After the provider modules (their own banners are more specific),
      * before the generic text dialects. */
     &rb_mod_cn_ndr,
-    /* dialects-a: DSN field blocks in a body whose MIME structure is
+    /* classic templates: DSN field blocks in a body whose MIME structure is
      * broken (parsers/mta_dsntext.c) */
     &rb_mod_dsn_text,
-    /* dialects-a: plain-text templates of the classic MTAs and
+    /* classic templates: plain-text templates of the classic MTAs and
      * appliances (parsers/mta_classic.c).  After the structured reports,
      * so a DSN part wins over its human-readable twin; before rfc3834,
      * because Exim and others mark bounces Auto-Submitted. */

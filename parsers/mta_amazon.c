@@ -29,7 +29,7 @@
 
 #include "addr.h"
 #include "status.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 /* ---- SES via SNS ------------------------------------------------------ */
@@ -341,11 +341,11 @@ detect_workmail(const struct rb_ctx *c)
 static int
 parse_workmail(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
-	size_t len = rb_b_own_len(m->body, m->body_len);
-	size_t p = rb_b_after_line(m->body, len, 0, "Technical report:");
+	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t p = rb_provider_after_line(m->body, len, 0, "Technical report:");
 	if (p == (size_t)-1)
 		return 0;
 	/* the report ends with the text part; the next part, if any, is not

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 static const char intro[] = "There was an error delivering your mail to";
@@ -43,7 +43,7 @@ static int
 parse(struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
-	size_t len = rb_b_own_len(m->body, m->body_len);
+	size_t len = rb_provider_own_len(m->body, m->body_len);
 	const char *b = m->body;
 	const char *p = rb_strcasestr_n(b, len, intro);
 	if (p == NULL)
@@ -51,12 +51,12 @@ parse(struct rb_ctx *c)
 	const char *nl = memchr(p, '\n', len - (size_t)(p - b));
 	size_t eol = nl ? (size_t)(nl - b) : len;
 	size_t s = (size_t)(p - b) + sizeof(intro) - 1;
-	char *rcpt = rb_b_addr(c->a, b + s, eol - s);
+	char *rcpt = rb_provider_addr(c->a, b + s, eol - s);
 	if (rcpt == NULL && nl != NULL) {
 		/* a long address wrapped onto the next line */
 		const char *nl2 = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - b));
 		size_t e2 = nl2 ? (size_t)(nl2 - b) : len;
-		rcpt = rb_b_addr(c->a, nl + 1, e2 - (size_t)(nl + 1 - b));
+		rcpt = rb_provider_addr(c->a, nl + 1, e2 - (size_t)(nl + 1 - b));
 		eol = e2;
 	}
 	if (rcpt == NULL)
@@ -66,7 +66,7 @@ parse(struct rb_ctx *c)
 	e->action = "failed";
 
 	size_t pos = eol;
-	char *para = rb_b_paragraph(c->a, b, len, &pos, NULL);
+	char *para = rb_provider_paragraph(c->a, b, len, &pos, NULL);
 	if (para == NULL)
 		return 1;
 	const char *dl = strstr(para, " did not like our ");
@@ -88,7 +88,7 @@ parse(struct rb_ctx *c)
 		while (*reply == ' ')
 			reply++;
 		if (*reply == '\0')
-			reply = rb_b_paragraph(c->a, b, len, &pos, NULL);
+			reply = rb_provider_paragraph(c->a, b, len, &pos, NULL);
 		e->diagnostic = reply;
 	} else {
 		e->diagnostic = para;

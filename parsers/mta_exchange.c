@@ -34,7 +34,7 @@
 
 #include "addr.h"
 #include "status.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 /* ---- Exchange 2003 ---------------------------------------------------- */
@@ -91,14 +91,14 @@ finish2003(struct rb_ctx *c, struct rb_event *e, const char *diag)
 static int
 parse2003(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
+	size_t len = rb_provider_own_len(b, m->body_len);
 	size_t pos = (size_t)-1;
 	for (size_t i = 0; intros2003[i] && pos == (size_t)-1; i++)
-		pos = rb_b_after_line(b, len, 0, intros2003[i]);
+		pos = rb_provider_after_line(b, len, 0, intros2003[i]);
 	const char *line;
 	size_t ll;
 	int n = 0;
@@ -179,7 +179,7 @@ find_any(const char *b, size_t len, const char *const *list, size_t *after)
 	for (size_t i = 0; list[i]; i++) {
 		const char *p = rb_strcasestr_n(b, len, list[i]);
 		if (p != NULL) {
-			*after = rb_b_after_line(b, len, (size_t)(p - b),
+			*after = rb_provider_after_line(b, len, (size_t)(p - b),
 						 list[i]);
 			return p;
 		}
@@ -192,7 +192,7 @@ detect365(const struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
 	size_t a;
-	size_t len = rb_b_own_len(m->body, m->body_len);
+	size_t len = rb_provider_own_len(m->body, m->body_len);
 	return find_any(m->body, len, admin_intros, &a) != NULL &&
 	       (find_any(m->body, len, failed_intros, &a) != NULL ||
 		rb_strcasestr_n(m->body, len, "couldn't be delivered") != NULL);
@@ -255,11 +255,11 @@ reply_of(struct rb_arena *a, const char *line, size_t ll)
 static int
 parse365(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
+	size_t len = rb_provider_own_len(b, m->body_len);
 	size_t pos = 0;
 	int n = 0;
 	const char *line;

@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 static bool
@@ -42,7 +42,7 @@ from_google(const struct rb_mail *m)
 static bool
 is_groups(const struct rb_mail *m)
 {
-	size_t len = rb_b_own_len(m->body, m->body_len);
+	size_t len = rb_provider_own_len(m->body, m->body_len);
 	return rb_strcasestr_n(m->body, len, "groups.google.com") != NULL &&
 	       rb_strcasestr_n(m->body, len, "Google Groups") != NULL;
 }
@@ -68,7 +68,7 @@ detect_gmail(const struct rb_ctx *c)
 	const struct rb_mail *m = c->m;
 	if (!from_google(m))
 		return false;
-	size_t len = rb_b_own_len(m->body, m->body_len);
+	size_t len = rb_provider_own_len(m->body, m->body_len);
 	for (size_t i = 0; gmail_markers[i]; i++)
 		if (rb_strcasestr_n(m->body, len, gmail_markers[i]))
 			return true;
@@ -174,19 +174,19 @@ headline(struct rb_ctx *c, const char *b, size_t len)
 	const char *h = rb_strcasestr_n(b, len, "** ");
 	if (h == NULL)
 		return NULL;
-	size_t o = rb_b_after_line(b, len, (size_t)(h - b), "** ");
+	size_t o = rb_provider_after_line(b, len, (size_t)(h - b), "** ");
 	return o == (size_t)-1 ? NULL
-			       : rb_b_paragraph(c->a, b, len, &o, stop_orig);
+			       : rb_provider_paragraph(c->a, b, len, &o, stop_orig);
 }
 
 static int
 parse_gmail(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
+	size_t len = rb_provider_own_len(b, m->body_len);
 	size_t first = c->out->n;
 	bool delayed = rb_strcasestr_n(b, len, "has been delayed") != NULL ||
 		       rb_strcasestr_n(b, len, "THIS IS A WARNING MESSAGE ONLY") !=
@@ -197,7 +197,7 @@ parse_gmail(struct rb_ctx *c)
 
 	int n = add_failed_recipients(c, "gmail");
 	if (n == 0 && c->error == NULL) {
-		size_t p = rb_b_after_line(b, len, 0,
+		size_t p = rb_provider_after_line(b, len, 0,
 					   "Delivery to the following recipient");
 		if (p != (size_t)-1)
 			n = add_listed_recipients(c, b, len, p);
@@ -238,16 +238,16 @@ parse_gmail(struct rb_ctx *c)
 		if (r == NULL)
 			continue;
 		size_t o = (size_t)(r - b) + strlen(reply_intro[i]);
-		diag = rb_b_paragraph(c->a, b, len, &o, stop_orig);
+		diag = rb_provider_paragraph(c->a, b, len, &o, stop_orig);
 	}
 	const char *tech = NULL;
-	if ((p = rb_b_after_line(b, len, 0, "Technical details of")) !=
+	if ((p = rb_provider_after_line(b, len, 0, "Technical details of")) !=
 	    (size_t)-1) {
 		/* may span paragraphs: take all up to the original */
 		size_t e = p;
 		char *acc = NULL;
 		char *para;
-		while ((para = rb_b_paragraph(c->a, b, len, &e, stop_orig))) {
+		while ((para = rb_provider_paragraph(c->a, b, len, &e, stop_orig))) {
 			acc = acc ? rb_arena_printf(c->a, "%s %s", acc, para)
 				  : para;
 			if (strlen(acc) > 4096)
@@ -268,9 +268,9 @@ parse_gmail(struct rb_ctx *c)
 			if (h == NULL)
 				continue;
 			size_t o = (size_t)(h - b);
-			diag = rb_b_paragraph(c->a, b, len, &o, stop_orig);
+			diag = rb_provider_paragraph(c->a, b, len, &o, stop_orig);
 			if (diag && strlen(diag) <= strlen(heads[i]) + 1)
-				diag = rb_b_paragraph(c->a, b, len, &o,
+				diag = rb_provider_paragraph(c->a, b, len, &o,
 						      stop_orig);
 		}
 	}
@@ -283,7 +283,7 @@ parse_gmail(struct rb_ctx *c)
 		while (ls > b && ls[-1] != '\n')
 			ls--;
 		o = (size_t)(ls - b);
-		char *expl = rb_b_paragraph(c->a, b, len, &o, stop_orig);
+		char *expl = rb_provider_paragraph(c->a, b, len, &o, stop_orig);
 		if (expl)
 			diag = rb_arena_printf(c->a, "%s %s", expl, diag);
 	}
@@ -331,11 +331,11 @@ parse_groups(struct rb_ctx *c)
 	int n = add_failed_recipients(c, "googlegroups");
 	if (n <= 0)
 		return 0;
-	size_t len = rb_b_own_len(m->body, m->body_len);
+	size_t len = rb_provider_own_len(m->body, m->body_len);
 	/* the paragraph that names the group: "(groupname)" */
 	size_t pos = 0;
 	char *para, *diag = NULL;
-	while ((para = rb_b_paragraph(c->a, m->body, len, &pos, NULL))) {
+	while ((para = rb_provider_paragraph(c->a, m->body, len, &pos, NULL))) {
 		if (strchr(para, '(') && strchr(para, ')')) {
 			diag = para;
 			break;

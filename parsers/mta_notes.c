@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 static bool
@@ -38,12 +38,12 @@ detect_notes(const struct rb_ctx *c)
 static int
 parse_notes(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
-	size_t pos = rb_b_after_line(b, len, 0, "------- Failure Reasons");
+	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t pos = rb_provider_after_line(b, len, 0, "------- Failure Reasons");
 	const char *line;
 	size_t ll;
 	char *why = NULL;
@@ -86,12 +86,12 @@ detect_domino(const struct rb_ctx *c)
 static int
 parse_domino(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
-	size_t pos = rb_b_after_line(b, len, 0, "was not delivered to:");
+	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t pos = rb_provider_after_line(b, len, 0, "was not delivered to:");
 	const char *line;
 	size_t ll;
 	int n = 0;
@@ -119,8 +119,8 @@ parse_domino(struct rb_ctx *c)
 		e->action = "failed";
 		n++;
 	}
-	size_t bp = rb_b_after_line(b, len, 0, "because:");
-	char *why = bp != (size_t)-1 ? rb_b_paragraph(c->a, b, len, &bp, NULL)
+	size_t bp = rb_provider_after_line(b, len, 0, "because:");
+	char *why = bp != (size_t)-1 ? rb_provider_paragraph(c->a, b, len, &bp, NULL)
 				     : NULL;
 	for (size_t i = first; i < c->out->n; i++)
 		c->out->v[i].diagnostic = why;

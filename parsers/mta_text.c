@@ -5,23 +5,13 @@
 #include <strings.h>
 
 #include "addr.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
+#include "textline.h"
+#include "transcript.h"
 
-/* Most diagnostic text kept per recipient, and lines of it. */
-#define DIAG_MAX 2048
+/* Lines of diagnostic text kept per recipient. */
 #define DIAG_LINES 24
-
-static bool
-has_any(const char *hay, size_t n, const char *const *needles)
-{
-	if (hay == NULL || n == 0)
-		return false;
-	size_t k = 0;
-	while (needles[k])
-		k++;
-	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
-}
 
 static bool
 header_any(const struct rb_mail *m, const char *const *needles)
@@ -130,88 +120,15 @@ static const char *const header_cut[] = {
 static bool
 is_cut(const struct rb_text_dialect *d, const char *line, size_t n)
 {
-	if (d->cut && has_any(line, n, d->cut))
+	if (d->cut && rb_line_has_any(line, n, d->cut))
 		return true;
-	if (has_any(line, n, common_cut))
+	if (rb_line_has_any(line, n, common_cut))
 		return true;
 	if (!(d->flags & RB_TD_NO_COMMON_CUT))
 		for (const char *const *h = header_cut; *h; h++)
 			if (n >= strlen(*h) && rb_startswith_ci(line, *h))
 				return true;
 	return false;
-}
-
-static bool
-blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isspace((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* A separator line: "-----", "=====", "*****", "_____" (and MIME
- * boundaries of bodies gmime did not split). */
-static bool
-separator(const char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	if (n - i < 3)
-		return false;
-	char ch = s[i];
-	if (ch != '-' && ch != '=' && ch != '*' && ch != '_')
-		return false;
-	return s[i + 1] == ch && s[i + 2] == ch;
-}
-
-static bool
-local_char(unsigned char ch)
-{
-	return isalnum(ch) || ch >= 0x80 || strchr("!#$%&'*+/=?^_`{|}~.-", ch);
-}
-
-static bool
-domain_char(unsigned char ch)
-{
-	return isalnum(ch) || ch >= 0x80 || ch == '.' || ch == '-' ||
-	       ch == '_';
-}
-
-/*
- * Parse an address at s[0..n): [<"]local@domain[>"].  Sets *as and *al to the
- * bare address and returns bytes consumed, or 0.
- */
-static size_t
-addr_at(const char *s, size_t n, const char **as, size_t *al)
-{
-	size_t i = 0;
-	char open = 0;
-	if (i < n && (s[i] == '<' || s[i] == '"')) {
-		open = s[i] == '<' ? '>' : '"';
-		i++;
-	}
-	size_t ls = i;
-	while (i < n && local_char((unsigned char)s[i]) && s[i] != '@')
-		i++;
-	if (i == ls || i >= n || s[i] != '@')
-		return 0;
-	i++;
-	size_t ds = i;
-	while (i < n && domain_char((unsigned char)s[i]))
-		i++;
-	size_t de = i;
-	while (de > ds && (s[de - 1] == '.' || s[de - 1] == '-'))
-		de--;
-	if (de == ds || memchr(s + ds, '.', de - ds) == NULL)
-		return 0;
-	*as = s + ls;
-	*al = de - ls;
-	i = de;
-	if (open && i < n && s[i] == open)
-		i++;
-	return i;
 }
 
 /*
@@ -259,7 +176,7 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 		if (j < n && line[j] == ' ')
 			i = j + 1;
 	}
-	size_t used = addr_at(line + i, n - i, as, al);
+	size_t used = rb_line_addr_at(line + i, n - i, as, al);
 	if (used == 0)
 		return false;
 	i += used;
@@ -281,7 +198,7 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 		/* "addr <addr2>": the bracketed one is the route address
 		 * (Exim's malformed-address notice, Active!Hunter) */
 		const char *a2;
-		size_t l2, u2 = addr_at(line + j, n - j, &a2, &l2);
+		size_t l2, u2 = rb_line_addr_at(line + j, n - j, &a2, &l2);
 		if (u2 > 0) {
 			*as = a2;
 			*al = l2;
@@ -337,7 +254,7 @@ labelled(const struct rb_text_dialect *d, const char *line, size_t n,
 		size_t i = (size_t)(p - line) + strlen(*lb);
 		while (i < n && (line[i] == ' ' || line[i] == '\t'))
 			i++;
-		size_t used = addr_at(line + i, n - i, as, al);
+		size_t used = rb_line_addr_at(line + i, n - i, as, al);
 		if (used == 0)
 			continue;
 		i += used;
@@ -366,7 +283,7 @@ trailing(const char *line, size_t n, const char **as, size_t *al,
 	size_t sp = n;
 	while (sp > 0 && line[sp - 1] != ' ' && line[sp - 1] != '\t')
 		sp--;
-	if (sp < 4 || addr_at(line + sp, n - sp, as, al) != n - sp)
+	if (sp < 4 || rb_line_addr_at(line + sp, n - sp, as, al) != n - sp)
 		return false;
 	size_t e = sp;
 	while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '\t'))
@@ -418,13 +335,13 @@ in_text(struct rb_ctx *c, const char *v, size_t vl, const char *t, size_t tl)
 	while ((p = rb_memcasemem(v + off, vl - off, t, tl))) {
 		size_t at = (size_t)(p - v);
 		off = at + 1;
-		if (at > 0 && local_char((unsigned char)v[at - 1]))
+		if (at > 0 && rb_line_local_char((unsigned char)v[at - 1]))
 			continue;
 		if (at + tl >= vl || v[at + tl] != '@')
 			continue;
 		const char *as;
 		size_t al;
-		if (addr_at(v + at, vl - at, &as, &al) > 0)
+		if (rb_line_addr_at(v + at, vl - at, &as, &al) > 0)
 			return rb_addr_normalize(c->a, as, al);
 	}
 	return NULL;
@@ -502,199 +419,6 @@ recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
 	return true;
 }
 
-/* Append s[0..n) to buf (space separated), bounded. */
-static void
-diag_add(char *buf, size_t *bl, const char *s, size_t n)
-{
-	while (n > 0 && isspace((unsigned char)*s))
-		s++, n--;
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	if (n == 0)
-		return;
-	if (*bl > 0 && *bl < DIAG_MAX - 1)
-		buf[(*bl)++] = ' ';
-	if (n > DIAG_MAX - 1 - *bl)
-		n = DIAG_MAX - 1 - *bl;
-	memcpy(buf + *bl, s, n);
-	*bl += n;
-	buf[*bl] = '\0';
-}
-
-/* Columns of leading blanks (a tab counts 8). */
-static size_t
-indent_of(const char *s, size_t n)
-{
-	size_t i = 0, col = 0;
-	for (; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
-		col = s[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
-	return col;
-}
-
-/* Does the text carry an SMTP reply or enhanced status code? */
-static bool
-has_code(const char *s, size_t n)
-{
-	for (size_t i = 0; i + 3 <= n; i++) {
-		if (!isdigit((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
-			continue;
-		if ((s[i] == '4' || s[i] == '5') && i + 4 < n &&
-		    s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]))
-			return true;
-		if ((s[i] == '4' || s[i] == '5') &&
-		    isdigit((unsigned char)s[i + 1]) &&
-		    isdigit((unsigned char)s[i + 2]) &&
-		    (i + 3 == n || !isalnum((unsigned char)s[i + 3])))
-			return true;
-	}
-	return false;
-}
-
-/* A success reply ("250 2.0.0 Ok: queued") and no failure code: the
- * line reports a delivery (Postfix's text "successfully delivered"
- * notice), not a failed recipient. */
-static bool
-success_only(const char *s, size_t n)
-{
-	if (n == 0 || has_code(s, n))
-		return false;
-	for (size_t i = 0; i + 4 <= n; i++) {
-		if (s[i] != '2' || (i > 0 && isalnum((unsigned char)s[i - 1])))
-			continue;
-		if (isdigit((unsigned char)s[i + 1]) &&
-		    isdigit((unsigned char)s[i + 2]) &&
-		    (s[i + 3] == ' ' || s[i + 3] == '-'))
-			return true;
-		if (s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]) &&
-		    s[i + 3] == '.')
-			return true;
-	}
-	return false;
-}
-
-/* The lines after the heading line (one of `heads`) up to a blank or
- * separator line, squeezed; only its first line when `one`. */
-static const char *
-block_after(struct rb_ctx *c, const char *text, size_t len, size_t rs,
-	    const char *const *heads, bool one)
-{
-	size_t pos = rs, ll;
-	const char *line;
-	while (rb_next_line(text, len, &pos, &line, &ll)) {
-		if (!has_any(line, ll, heads))
-			continue;
-		size_t b = pos, e = pos;
-		while (rb_next_line(text, len, &pos, &line, &ll)) {
-			if (blank(line, ll) || separator(line, ll))
-				break;
-			e = (size_t)(line - text) + ll;
-			if (one)
-				break;
-			if (e - b > DIAG_MAX)
-				break;
-		}
-		return e > b ? rb_squeeze(c->a, text + b, e - b) : NULL;
-	}
-	return NULL;
-}
-
-static bool
-generated_by(const char *line, size_t n)
-{
-	size_t i = 0;
-	while (i < n && (line[i] == ' ' || line[i] == '\t'))
-		i++;
-	return n - i > 13 && strncasecmp(line + i, "generated by ", 13) == 0;
-}
-
-/* The non-blank line just above `line` (not before text[rs]). */
-static bool
-line_above(const char *text, size_t rs, const char *line, const char **pl,
-	   size_t *pll)
-{
-	size_t e = (size_t)(line - text);
-	if (e <= rs + 1)
-		return false;
-	e--;	/* its '\n' */
-	if (e > rs && text[e - 1] == '\r')
-		e--;
-	size_t b = e;
-	while (b > rs && text[b - 1] != '\n')
-		b--;
-	if (blank(text + b, e - b))
-		return false;
-	*pl = text + b;
-	*pll = e - b;
-	return true;
-}
-
-/* Postfix's transcript ("In:  RCPT TO:<a>", "Out: 550 5.1.1 ..."): the
- * first failing reply (its continuation lines too) and the command it
- * answered.  Returns the reply (arena) or NULL. */
-static const char *
-inout_failure(struct rb_ctx *c, const char *text, size_t len,
-	      const char **cmd)
-{
-	size_t pos = 0, ll;
-	const char *line, *last_cmd = NULL;	/* of the last In: line */
-	char diag[DIAG_MAX];
-	size_t dl = 0;
-	bool in_reply = false;
-	while (rb_next_line(text, len, &pos, &line, &ll)) {
-		size_t i = 0;
-		while (i < ll && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		const char *t = line + i;
-		size_t tl = ll - i;
-		bool is_in = tl >= 3 && strncasecmp(t, "In:", 3) == 0;
-		bool is_out = tl >= 4 && strncasecmp(t, "Out:", 4) == 0;
-		if (in_reply) {
-			/* "Out: 550-..." lines and indented continuations
-			 * belong to the reply; anything else ends it */
-			if (is_out) {
-				size_t k = 4;
-				while (k < tl && t[k] == ' ')
-					k++;
-				if (k + 3 < tl && t[k] == diag[0] &&
-				    t[k + 3] != ' ' && t[k + 3] != '-')
-					break;
-				if (k < tl && t[k] == diag[0]) {
-					diag_add(diag, &dl, t + k, tl - k);
-					continue;
-				}
-				break;
-			}
-			if (!is_in && i > 0 && tl > 0) {
-				diag_add(diag, &dl, t, tl);
-				continue;
-			}
-			break;
-		}
-		if (is_in) {
-			size_t k = 3;
-			while (k < tl && t[k] == ' ')
-				k++;
-			last_cmd = rb_smtp_verb(t + k, tl - k);
-			continue;
-		}
-		if (!is_out)
-			continue;
-		size_t k = 4;
-		while (k < tl && t[k] == ' ')
-			k++;
-		if (k + 2 < tl && (t[k] == '4' || t[k] == '5') &&
-		    isdigit((unsigned char)t[k + 1]) &&
-		    isdigit((unsigned char)t[k + 2])) {
-			diag_add(diag, &dl, t + k, tl - k);
-			in_reply = true;
-		}
-	}
-	if (dl == 0)
-		return NULL;
-	*cmd = last_cmd;
-	return rb_arena_strndup(c->a, diag, dl);
-}
-
 /* The addresses of the bounce's own X-Failed-Recipients header ("a@x,
  * b@y"), one event each, no diagnostic yet. */
 static int
@@ -753,255 +477,341 @@ self_lure(struct rb_ctx *c, size_t first, const char *region, size_t rn)
 			NULL)
 			return false;
 		if (e->diagnostic != NULL &&
-		    has_code(e->diagnostic, strlen(e->diagnostic)))
+		    rb_line_has_code(e->diagnostic, strlen(e->diagnostic)))
 			return false;
 	}
 	return true;
 }
 
-int
-rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
+/* The report region of a dialect: from just after its start line (or the
+ * top) to the first cut line (or the end). */
+static void
+report_region(const struct rb_text_dialect *d, const char *text, size_t len,
+	      size_t *rs, size_t *re)
 {
-	const struct rb_mail *m = c->m;
-	const char *text = m->body;
-	size_t len = m->body_len, pos = 0, rs = 0, re;
+	size_t pos = 0, ll;
 	const char *line;
-	size_t ll;
-
-	if (text == NULL || len == 0)
-		return 0;
-	if (d->start != NULL) {
+	*rs = 0;
+	if (d->start != NULL)
 		while (rb_next_line(text, len, &pos, &line, &ll))
-			if (has_any(line, ll, d->start)) {
-				rs = pos;
+			if (rb_line_has_any(line, ll, d->start)) {
+				*rs = pos;
 				break;
 			}
-		pos = rs;
-	}
-	re = len;
-	for (size_t p = rs; rb_next_line(text, len, &p, &line, &ll);)
+	*re = len;
+	for (size_t p = *rs; rb_next_line(text, len, &p, &line, &ll);)
 		if (is_cut(d, line, ll)) {
-			re = (size_t)(line - text);
+			*re = (size_t)(line - text);
 			break;
 		}
+}
 
-	/* a notice that asks the reader to act on a web page ("click to
-	 * release", "sign in to") is phishing dressed as a bounce, however
-	 * well it copies a template */
-	if (rb_b_phishy(text + rs, re - rs))
-		return 0;
+/* Reading one dialect's region line by line. */
+struct reader {
+	struct rb_ctx *c;
+	const struct rb_text_dialect *d;
+	const char *text;
+	size_t len, rs, re;
+	size_t pos;		/* after the current line */
+	const char *line;	/* the current line */
+	size_t ll;
+	bool more;		/* there is a current line */
+	size_t group;		/* RB_TD_DIAG_ABOVE: after the last recipient */
+	int region_code;	/* RB_TD_EVIDENCE: a code in the region (-1 unknown) */
+	size_t first;		/* the dialect's first event */
+	int n;			/* events added */
+};
 
-	/* the recipients, each with the text that follows it */
-	const char *as, *rest;
-	size_t al, rl;
-	int n = 0;
-	size_t first = c->out->n;
-	pos = rs;
-	size_t group = rs;	/* RB_TD_DIAG_ABOVE: after the last recipient */
-	bool more = rb_next_line(text, re, &pos, &line, &ll);
-	int region_code = -1;	/* RB_TD_EVIDENCE: a code in the region */
-	while (more) {
-		char *addr = NULL;
-		bool by_label = false;
-		const char *la, *lr;
-		size_t lal, lrl;
-		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl) &&
-		    label_ends(d, line, ll)) {
-			/* the label's address on the next line */
-			size_t p2 = pos, ll2;
-			const char *l2;
-			if (rb_next_line(text, re, &p2, &l2, &ll2)) {
-				size_t i = 0;
-				while (i < ll2 && (l2[i] == ' ' || l2[i] == '\t'))
-					i++;
-				size_t used = addr_at(l2 + i, ll2 - i, &as, &al);
-				if (used > 0) {
-					i += used;
-					while (i < ll2 && strchr(" \t.:>", l2[i]))
-						i++;
-					rest = l2 + i;
-					rl = ll2 - i;
-					pos = p2;
-					line = l2;
-					ll = ll2;
-					by_label = true;
-					goto found;
-				}
-			}
+/* A recipient found on the current line. */
+struct found {
+	char *addr;		/* already normalised (qualified local part) */
+	const char *as;		/* else the address as written */
+	size_t al;
+	const char *rest;	/* the text after it */
+	size_t rl;
+	bool by_label;
+};
+
+static void
+advance(struct reader *r)
+{
+	r->more = rb_next_line(r->text, r->re, &r->pos, &r->line, &r->ll);
+}
+
+/* The current line ends with a label and the next one starts with the
+ * address: that line becomes the current one. */
+static bool
+label_wrapped(struct reader *r, struct found *f)
+{
+	if (!label_ends(r->d, r->line, r->ll))
+		return false;
+	size_t p2 = r->pos, ll2;
+	const char *l2;
+	if (!rb_next_line(r->text, r->re, &p2, &l2, &ll2))
+		return false;
+	size_t i = 0;
+	while (i < ll2 && (l2[i] == ' ' || l2[i] == '\t'))
+		i++;
+	size_t used = rb_line_addr_at(l2 + i, ll2 - i, &f->as, &f->al);
+	if (used == 0)
+		return false;
+	i += used;
+	while (i < ll2 && strchr(" \t.:>", l2[i]))
+		i++;
+	f->rest = l2 + i;
+	f->rl = ll2 - i;
+	r->pos = p2;
+	r->line = l2;
+	r->ll = ll2;
+	f->by_label = true;
+	return true;
+}
+
+/* RB_TD_QUALIFY: a bare local part on the current line, qualified from
+ * the original's headers or from the copy that follows the report. */
+static bool
+qualified_local(struct reader *r, struct found *f)
+{
+	const char *ts;
+	size_t tl;
+	if (!(r->d->flags & RB_TD_QUALIFY) ||
+	    !bare_local(r->line, r->ll, &ts, &tl))
+		return false;
+	const char *text = r->text;
+	size_t len = r->len, ts0 = r->re, tn = len - r->re;
+	if (tn > 8192)
+		tn = 8192;
+	while (ts0 < len && text[ts0] != '\n')
+		ts0++, tn = tn ? tn - 1 : 0;
+	while (ts0 < len && (text[ts0] == '\n' || text[ts0] == '\r'))
+		ts0++, tn = tn ? tn - 1 : 0;
+	f->addr = qualify(r->c, ts, tl, text + ts0, tn);
+	if (f->addr == NULL)
+		return false;
+	f->as = f->addr;
+	f->al = strlen(f->addr);
+	f->rest = r->line + r->ll;
+	f->rl = 0;
+	return true;
+}
+
+/* From the current line on, the next line that names a recipient. */
+static bool
+next_recipient(struct reader *r, struct found *f)
+{
+	const char *la, *lr;
+	size_t lal, lrl;
+	for (; r->more; advance(r)) {
+		f->addr = NULL;
+		f->by_label = false;
+		bool plain = recipient_line(r->d, r->line, r->ll, &f->as,
+					    &f->al, &f->rest, &f->rl);
+		if (!plain && label_wrapped(r, f))
+			return true;
+		if (plain || qualified_local(r, f)) {
+			f->by_label = labelled(r->d, r->line, r->ll, &la, &lal,
+					       &lr, &lrl);
+			return true;
 		}
-		if (!recipient_line(d, line, ll, &as, &al, &rest, &rl)) {
-			const char *ts;
-			size_t tl;
-			/* the copy of the original after the report */
-			size_t ts0 = re, tn = len - re;
-			if (tn > 8192)
-				tn = 8192;
-			while (ts0 < len && text[ts0] != '\n')
-				ts0++, tn = tn ? tn - 1 : 0;
-			while (ts0 < len && (text[ts0] == '\n' ||
-					     text[ts0] == '\r'))
-				ts0++, tn = tn ? tn - 1 : 0;
-			if ((d->flags & RB_TD_QUALIFY) &&
-			    bare_local(line, ll, &ts, &tl) &&
-			    (addr = qualify(c, ts, tl, text + ts0, tn)) !=
-				NULL) {
-				as = addr;
-				al = strlen(addr);
-				rest = line + ll;
-				rl = 0;
-			} else {
-				more = rb_next_line(text, re, &pos, &line, &ll);
-				continue;
-			}
+	}
+	return false;
+}
+
+/* RB_TD_DIAG_ABOVE: the "<<<" replies of the group above the recipient
+ * line, then its own text; the ">>>" command in *cmd.  Moves to the next
+ * line, which starts the next group. */
+static void
+diag_above(struct reader *r, const struct found *f, char *diag, size_t *dl,
+	   const char **cmd)
+{
+	size_t gp = r->group, gend = (size_t)(r->line - r->text);
+	const char *gl;
+	size_t gll;
+	while (rb_next_line(r->text, gend, &gp, &gl, &gll)) {
+		/* a new SMTP session: what came before concerned another
+		 * host */
+		if (rb_strcasestr_n(gl, gll, "while talking to")) {
+			*dl = 0;
+			diag[0] = '\0';
+			*cmd = NULL;
+		} else if (gll > 4 && memcmp(gl, "<<< ", 4) == 0)
+			rb_line_join(diag, dl, gl + 4, gll - 4);
+		else if (gll > 4 && memcmp(gl, ">>> ", 4) == 0)
+			*cmd = rb_smtp_command_find(gl, gll);
+	}
+	rb_line_join(diag, dl, f->rest, f->rl);
+	r->group = r->pos;
+	advance(r);
+}
+
+/* At a blank line inside a recipient's text: does the reason go on in
+ * the next paragraph (Exim's "For the following reason:", GMX's reply
+ * after the host line)?  One more paragraph, only while no reply code
+ * was seen. */
+static bool
+next_paragraph_continues(struct reader *r, const char *diag, size_t dl,
+			 unsigned *paras)
+{
+	if ((*paras)++ > 1 || rb_line_has_code(diag, dl))
+		return false;
+	size_t p2 = r->pos;
+	const char *l3, *a2, *r2;
+	size_t ll3, l2, rl2;
+	while (rb_next_line(r->text, r->re, &p2, &l3, &ll3) &&
+	       rb_line_blank(l3, ll3))
+		;
+	return !(p2 >= r->re || rb_line_separator(l3, ll3) ||
+		 recipient_line(r->d, l3, ll3, &a2, &l2, &r2, &rl2));
+}
+
+/* The recipient's own text: the rest of its line and the lines below it
+ * up to a separator, the next recipient or the end of its paragraphs.
+ * Leaves the reader on the line that ended it. */
+static void
+diag_below(struct reader *r, const struct found *f, char *diag, size_t *dl)
+{
+	/* Exim: "pipe to |cmd" / "save to FILE" on the line above
+	 * "generated by addr" is what failed for that address */
+	if (rb_line_generated_by(r->line, r->ll)) {
+		const char *pl;
+		size_t pll;
+		if (rb_line_above(r->text, r->rs, r->line, &pl, &pll))
+			rb_line_join(diag, dl, pl, pll);
+	}
+	rb_line_join(diag, dl, f->rest, f->rl);
+	size_t rindent = rb_line_indent(r->line, r->ll);
+	unsigned lines = 0, paras = 0;
+	for (advance(r); r->more; advance(r)) {
+		const char *a2, *r2;
+		size_t l2, rl2;
+		if (rb_line_separator(r->line, r->ll))
+			break;
+		if (rb_line_blank(r->line, r->ll)) {
+			if (!next_paragraph_continues(r, diag, *dl, &paras))
+				break;
+			continue;
 		}
-		by_label = labelled(d, line, ll, &la, &lal, &lr, &lrl);
-	found:
-		if (addr == NULL)
-			addr = rb_addr_normalize(c->a, as, al);
-		char diag[DIAG_MAX];
+		/* the same address again is part of this recipient's text
+		 * (Exim's folded reply), and so is a line indented deeper
+		 * than the recipient's own: the remote reply that the MTA
+		 * folded under it ("550 5.7.0 <sender@x>... text" in Exim's
+		 * or Postfix's indented continuation) */
+		if (recipient_line(r->d, r->line, r->ll, &a2, &l2, &r2, &rl2) &&
+		    !(l2 == f->al && strncasecmp(a2, f->as, f->al) == 0) &&
+		    rb_line_indent(r->line, r->ll) <= rindent)
+			break;
+		if (lines++ < DIAG_LINES)
+			rb_line_join(diag, dl, r->line, r->ll);
+	}
+}
+
+/* Is the recipient with this text a failed one?  (A delivery report line
+ * is not; under RB_TD_EVIDENCE an unlabelled line needs a code in its
+ * text or in the region.) */
+static bool
+failed_recipient(struct reader *r, const struct found *f, const char *diag,
+		 size_t dl)
+{
+	if (rb_line_success_only(diag, dl))
+		return false;
+	if ((r->d->flags & RB_TD_EVIDENCE) && !f->by_label &&
+	    !rb_line_has_code(diag, dl)) {
+		if (r->region_code < 0)
+			r->region_code = rb_line_has_code(r->text + r->rs,
+							  r->re - r->rs);
+		if (!r->region_code)
+			return false;
+	}
+	return true;
+}
+
+/* The event for one recipient (a repeated address only lends its text to
+ * the first one's empty diagnostic).  False when the report names too
+ * many recipients (c->error set). */
+static bool
+add_recipient(struct reader *r, const char *addr, const char *diag,
+	      size_t dl, const char *above_cmd)
+{
+	struct rb_ctx *c = r->c;
+	const struct rb_text_dialect *d = r->d;
+	struct rb_event *dup = NULL;
+	for (size_t i = r->first; i < c->out->n; i++)
+		if (c->out->v[i].recipient &&
+		    strcasecmp(c->out->v[i].recipient, addr) == 0)
+			dup = &c->out->v[i];
+	if (dup != NULL) {
+		if (dup->diagnostic == NULL && dl > 0)
+			dup->diagnostic = rb_arena_strndup(c->a, diag, dl);
+		return true;
+	}
+	if ((unsigned)r->n >= c->opts->limits.max_recipients) {
+		c->error = "too many recipients in one report";
+		return false;
+	}
+	struct rb_event *e = rb_ctx_add(c, d->name, addr);
+	e->kind = (d->flags & RB_TD_DELAY) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+	e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
+	if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
+		e->diagnostic = rb_arena_strndup(c->a, diag, dl);
+	if (d->flags & RB_TD_DIAG_ABOVE)
+		e->smtp_command = above_cmd;
+	else if (dl > 0)
+		e->smtp_command = rb_smtp_command_find(diag, dl);
+	/* only a transcript line that names this recipient says at which
+	 * command it failed (a whole transcript would give the first
+	 * command of the session) */
+	if (e->smtp_command == NULL &&
+	    !(d->flags & (RB_TD_REGION_DIAG | RB_TD_DIAG_ABOVE)))
+		e->smtp_command =
+		    rb_smtp_command_near(r->text + r->rs, r->re - r->rs, addr);
+	r->n++;
+	return true;
+}
+
+/* Read every recipient of the region into events.  False on too many. */
+static bool
+read_recipients(struct reader *r)
+{
+	struct found f;
+	while (next_recipient(r, &f)) {
+		char *addr = f.addr ? f.addr : rb_addr_normalize(r->c->a, f.as,
+								  f.al);
+		char diag[RB_LINE_DIAG_MAX];
 		size_t dl = 0;
 		diag[0] = '\0';
 		const char *above_cmd = NULL;
-		if (d->flags & RB_TD_DIAG_ABOVE) {
-			/* the group above this line: its replies, then the
-			 * recipient's own text; the next line starts the
-			 * next group */
-			size_t gp = group, gend = (size_t)(line - text);
-			const char *gl;
-			size_t gll;
-			while (rb_next_line(text, gend, &gp, &gl, &gll)) {
-				/* a new SMTP session: what came before
-				 * concerned another host */
-				if (rb_strcasestr_n(gl, gll, "while talking to")) {
-					dl = 0;
-					diag[0] = '\0';
-					above_cmd = NULL;
-				} else if (gll > 4 && memcmp(gl, "<<< ", 4) == 0)
-					diag_add(diag, &dl, gl + 4, gll - 4);
-				else if (gll > 4 && memcmp(gl, ">>> ", 4) == 0)
-					above_cmd = rb_smtp_command_find(gl, gll);
-			}
-			diag_add(diag, &dl, rest, rl);
-			group = pos;
-			more = rb_next_line(text, re, &pos, &line, &ll);
-			goto add;
-		}
-		/* Exim: "pipe to |cmd" / "save to FILE" on the line above
-		 * "generated by addr" is what failed for that address */
-		if (generated_by(line, ll)) {
-			const char *pl;
-			size_t pll;
-			if (line_above(text, rs, line, &pl, &pll))
-				diag_add(diag, &dl, pl, pll);
-		}
-		diag_add(diag, &dl, rest, rl);
-		size_t rindent = indent_of(line, ll);
-		unsigned lines = 0, paras = 0;
-		while ((more = rb_next_line(text, re, &pos, &line, &ll))) {
-			const char *a2, *r2;
-			size_t l2, rl2;
-			if (separator(line, ll))
-				break;
-			if (blank(line, ll)) {
-				/* the reason may be the next paragraph
-				 * ("For the following reason:", GMX's
-				 * reply after the host line): take one
-				 * more when no reply code was seen yet */
-				if (paras++ > 1 || has_code(diag, dl))
-					break;
-				size_t p2 = pos;
-				const char *l3;
-				size_t ll3;
-				while (rb_next_line(text, re, &p2, &l3, &ll3) &&
-				       blank(l3, ll3))
-					;
-				if (p2 >= re || separator(l3, ll3) ||
-				    recipient_line(d, l3, ll3, &a2, &l2, &r2,
-						   &rl2))
-					break;
-				continue;
-			}
-			if (recipient_line(d, line, ll, &a2, &l2, &r2, &rl2)) {
-				/* the same address again is part of this
-				 * recipient's text (Exim's folded reply), and
-				 * so is a line indented deeper than the
-				 * recipient's own: the remote reply that the
-				 * MTA folded under it ("550 5.7.0
-				 * <sender@x>... text" in Exim's or Postfix's
-				 * indented continuation) */
-				if (!(l2 == al && strncasecmp(a2, as, al) == 0) &&
-				    indent_of(line, ll) <= rindent)
-					break;
-			}
-			if (lines++ < DIAG_LINES)
-				diag_add(diag, &dl, line, ll);
-		}
-		/* a blank line right after the address: the reason may be
-		 * the next paragraph (Exim "For the following reason:") --
-		 * left to the region fallback below */
-	add:
-		if (addr == NULL || !rb_addr_plausible(addr))
+		if (r->d->flags & RB_TD_DIAG_ABOVE)
+			diag_above(r, &f, diag, &dl, &above_cmd);
+		else
+			diag_below(r, &f, diag, &dl);
+		if (addr == NULL || !rb_addr_plausible(addr) ||
+		    !failed_recipient(r, &f, diag, dl))
 			continue;
-		/* a delivery report line, not a failure */
-		if (success_only(diag, dl))
-			continue;
-		if ((d->flags & RB_TD_EVIDENCE) && !by_label &&
-		    !has_code(diag, dl)) {
-			if (region_code < 0)
-				region_code = has_code(text + rs, re - rs);
-			if (!region_code)
-				continue;
-		}
-		struct rb_event *dup = NULL;
-		for (size_t i = first; i < c->out->n; i++)
-			if (c->out->v[i].recipient &&
-			    strcasecmp(c->out->v[i].recipient, addr) == 0)
-				dup = &c->out->v[i];
-		if (dup != NULL) {
-			if (dup->diagnostic == NULL && dl > 0)
-				dup->diagnostic = rb_arena_strndup(c->a, diag, dl);
-			continue;
-		}
-		if ((unsigned)n >= c->opts->limits.max_recipients) {
-			c->error = "too many recipients in one report";
-			return 0;
-		}
-		struct rb_event *e = rb_ctx_add(c, d->name, addr);
-		e->kind = (d->flags & RB_TD_DELAY) ? RB_KIND_DELAY
-						   : RB_KIND_BOUNCE;
-		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
-		if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
-			e->diagnostic = rb_arena_strndup(c->a, diag, dl);
-		if (d->flags & RB_TD_DIAG_ABOVE)
-			e->smtp_command = above_cmd;
-		else if (dl > 0)
-			e->smtp_command = rb_smtp_command_find(diag, dl);
-		/* only a transcript line that names this recipient says
-		 * at which command it failed (a whole transcript would give
-		 * the first command of the session) */
-		if (e->smtp_command == NULL &&
-		    !(d->flags & (RB_TD_REGION_DIAG | RB_TD_DIAG_ABOVE)))
-			e->smtp_command =
-			    rb_smtp_command_near(text + rs, re - rs, addr);
-		n++;
+		if (!add_recipient(r, addr, diag, dl, above_cmd))
+			return false;
 	}
-	if (n == 0 && (d->flags & RB_TD_XFR))
-		n = xfr_recipients(c, d);
-	if (n == 0)
-		return 0;
-	if (self_lure(c, first, text + rs, re - rs)) {
-		c->out->n = first;
-		return 0;
-	}
+	return true;
+}
+
+/* Diagnostics that the template gives away from the addresses: a
+ * heading's block, Postfix's In/Out transcript, else the whole region. */
+static void
+shared_diagnostics(struct reader *r)
+{
+	struct rb_ctx *c = r->c;
+	const struct rb_text_dialect *d = r->d;
 	if (d->diag_block || d->cmd_block) {
-		const char *bd = d->diag_block
-				     ? block_after(c, text, len, rs, d->diag_block, false)
-				     : NULL;
-		const char *bc = d->cmd_block
-				     ? block_after(c, text, len, rs, d->cmd_block, true)
-				     : NULL;
+		const char *bd =
+		    d->diag_block ? rb_line_block_after(c->a, r->text, r->len,
+							r->rs, d->diag_block,
+							false)
+				  : NULL;
+		const char *bc =
+		    d->cmd_block ? rb_line_block_after(c->a, r->text, r->len,
+						       r->rs, d->cmd_block, true)
+				 : NULL;
 		const char *cmd = bc ? rb_smtp_verb(bc, strlen(bc)) : NULL;
-		for (size_t i = first; i < c->out->n; i++) {
+		for (size_t i = r->first; i < c->out->n; i++) {
 			if (bd != NULL)
 				c->out->v[i].diagnostic = bd;
 			if (cmd != NULL)
@@ -1010,25 +820,55 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 	}
 	if (d->flags & RB_TD_INOUT) {
 		const char *cmd = NULL;
-		const char *fd = inout_failure(c, text + rs, re - rs, &cmd);
-		for (size_t i = first; fd != NULL && i < c->out->n; i++) {
+		const char *fd = rb_transcript_inout_failure(
+		    c->a, r->text + r->rs, r->re - r->rs, &cmd);
+		for (size_t i = r->first; fd != NULL && i < c->out->n; i++) {
 			c->out->v[i].diagnostic = fd;
 			c->out->v[i].smtp_command = cmd;
 		}
 	}
-	/* templates that explain the failure away from the address */
 	const char *region = NULL;
-	for (size_t i = first; i < c->out->n; i++) {
+	for (size_t i = r->first; i < c->out->n; i++) {
 		struct rb_event *e = &c->out->v[i];
 		if (e->diagnostic != NULL)
 			continue;
 		if (region == NULL) {
-			size_t rn = re - rs;
-			if (rn > 8 * DIAG_MAX)
-				rn = 8 * DIAG_MAX;
-			region = rb_squeeze(c->a, text + rs, rn);
+			size_t rn = r->re - r->rs;
+			if (rn > 8 * RB_LINE_DIAG_MAX)
+				rn = 8 * RB_LINE_DIAG_MAX;
+			region = rb_squeeze(c->a, r->text + r->rs, rn);
 		}
 		e->diagnostic = region;
 	}
-	return n;
+}
+
+int
+rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
+{
+	const struct rb_mail *m = c->m;
+	if (m->body == NULL || m->body_len == 0)
+		return 0;
+	struct reader r = {.c = c, .d = d, .text = m->body,
+			   .len = m->body_len, .region_code = -1,
+			   .first = c->out->n};
+	report_region(d, r.text, r.len, &r.rs, &r.re);
+	/* a notice that asks the reader to act on a web page ("click to
+	 * release", "sign in to") is phishing dressed as a bounce, however
+	 * well it copies a template */
+	if (rb_provider_phishy(r.text + r.rs, r.re - r.rs))
+		return 0;
+	r.pos = r.group = r.rs;
+	advance(&r);
+	if (!read_recipients(&r))
+		return 0;
+	if (r.n == 0 && (d->flags & RB_TD_XFR))
+		r.n = xfr_recipients(c, d);
+	if (r.n == 0)
+		return 0;
+	if (self_lure(c, r.first, r.text + r.rs, r.re - r.rs)) {
+		c->out->n = r.first;
+		return 0;
+	}
+	shared_diagnostics(&r);
+	return r.n;
 }

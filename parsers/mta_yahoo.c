@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 /* the sentence's start: its end ("... to the following address.") may
@@ -42,18 +42,18 @@ static const struct {
 static int
 parse(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_b_own_len(b, m->body_len);
-	size_t pos = rb_b_after_line(b, len, 0, intro);
+	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t pos = rb_provider_after_line(b, len, 0, intro);
 	int n = 0;
 	if (pos == (size_t)-1)
 		return 0;
 	char *para;
 	struct rb_event *cur = NULL;
-	while ((para = rb_b_paragraph(c->a, b, len, &pos, NULL)) != NULL) {
+	while ((para = rb_provider_paragraph(c->a, b, len, &pos, NULL)) != NULL) {
 		/* "<addr>: rest" starts a recipient */
 		if (para[0] == '<') {
 			char *gt = strstr(para, ">:");

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "mta_b.h"
+#include "mta_provider.h"
 #include "text.h"
 
 static bool
@@ -59,7 +59,7 @@ own_len(const char *b, size_t len)
 static int
 parse(struct rb_ctx *c)
 {
-	if (rb_b_phishy_mail(c->m))
+	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;

@@ -1,6 +1,6 @@
 /*
  * reason: the reason vocabulary (Sisimai's, so results compare with
- * ../shared/corpus) and the classification of one failure from its
+ * Sisimai's judgement of a corpus) and the classification of one failure from its
  * enhanced status, SMTP reply code and diagnostic text.
  *
  * Order: a *specific* status code (x.1.1, x.2.2, x.4.7 ...) decides;

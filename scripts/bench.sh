@@ -22,7 +22,7 @@ REBOUND=${REBOUND:-$B/rebound}
 N=${BENCH_MESSAGES:-20000}
 CORPUS=${CORPUS:-}
 if [ -z "$CORPUS" ]; then
-	for c in ../shared/corpus ../../shared/corpus /work/shared/corpus; do
+	for c in "$(cd .. && pwd)/shared/corpus" "$(cd ../.. && pwd)/shared/corpus"; do
 		[ -d "$c/maildir" ] && CORPUS=$c && break
 	done
 fi

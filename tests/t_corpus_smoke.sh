@@ -1,14 +1,12 @@
 #!/bin/sh
-# Every file of ../shared/corpus (when present) parses without a crash or
+# Every file of the shared bounce corpus (REBOUND_CORPUS, default
+# shared/corpus beside the checkout; when present) parses without a crash or
 # sanitizer report and yields at least one event line per message.
 cd "$(dirname "$0")/.." || exit 1
 : "${REBOUND:=build/rebound}"
-# the corpus sits beside the main checkout (/work/shared next to /work/main);
-# from a worktree (/work/wt/NAME) it is one level further up
-C=${REBOUND_CORPUS:-../shared/corpus}
-[ -d "$C" ] || C=../../shared/corpus
+C=${REBOUND_CORPUS:-$(cd .. && pwd)/shared/corpus}
 if [ ! -d "$C" ]; then
-	echo "ok - corpus smoke skipped (no ../shared/corpus)"
+	echo "ok - corpus smoke skipped (no corpus at $C)"
 	exit 0
 fi
 out=$(mktemp)

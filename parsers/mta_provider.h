@@ -1,5 +1,5 @@
 /*
- * mta_b: the provider / commercial-MTA dialect modules (Google, Yahoo,
+ * mta_provider: the provider / commercial-MTA dialect modules (Google, Yahoo,
  * Microsoft Exchange and Office 365, Amazon SES and WorkMail, Lotus
  * Notes/Domino, Zoho, DragonFly) and the small text helpers they share.
  *
@@ -13,8 +13,8 @@
  *
  * All strings returned live in the arena of the context.
  */
-#ifndef RB_MTA_B_H
-#define RB_MTA_B_H
+#ifndef RB_MTA_PROVIDER_H
+#define RB_MTA_PROVIDER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,13 +40,13 @@ extern const struct rb_module rb_mod_zoho;
  * "--- Below this line is a copy of the message.", "Original message
  * headers:" ...), or len when there is none.
  */
-size_t rb_b_own_len(const char *text, size_t len);
+size_t rb_provider_own_len(const char *text, size_t len);
 
 /*
  * Offset just past the line containing needle (case-insensitive), found
  * in text[from, len); (size_t)-1 when absent.
  */
-size_t rb_b_after_line(const char *text, size_t len, size_t from,
+size_t rb_provider_after_line(const char *text, size_t len, size_t from,
 		       const char *needle);
 
 /*
@@ -55,11 +55,11 @@ size_t rb_b_after_line(const char *text, size_t len, size_t from,
  * NULL), squeezing whitespace.  Leading blank lines are skipped.  *pos is
  * moved past what was consumed.  NULL when nothing was there.
  */
-char *rb_b_paragraph(struct rb_arena *a, const char *text, size_t len,
+char *rb_provider_paragraph(struct rb_arena *a, const char *text, size_t len,
 		     size_t *pos, const char *const *stop);
 
 /* The first address in [s, s+n) (rb_addr_find), or NULL. */
-char *rb_b_addr(struct rb_arena *a, const char *s, size_t n);
+char *rb_provider_addr(struct rb_arena *a, const char *s, size_t n);
 
 /*
  * Does the bounce's own text read like phishing dressed as a delivery
@@ -67,12 +67,12 @@ char *rb_b_addr(struct rb_arena *a, const char *s, size_t n);
  * messages ... failed")?  Real MTA templates never ask the reader to act
  * on a link; such mails must come out as kind unknown.
  */
-bool rb_b_phishy(const char *text, size_t len);
-/* rb_b_phishy() on the bounce's own text (not the quoted original: a
+bool rb_provider_phishy(const char *text, size_t len);
+/* rb_provider_phishy() on the bounce's own text (not the quoted original: a
  * returned newsletter may well say "click here"). */
-bool rb_b_phishy_mail(const struct rb_mail *m);
+bool rb_provider_phishy_mail(const struct rb_mail *m);
 
 /* Does any header of the bounce start with prefix (e.g. "X-SES-")? */
-bool rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix);
+bool rb_provider_has_header_prefix(const struct rb_mail *m, const char *prefix);
 
 #endif

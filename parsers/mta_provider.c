@@ -1,5 +1,5 @@
-/* Text helpers shared by the dialect modules of mta_b.h. */
-#include "mta_b.h"
+/* Text helpers shared by the dialect modules of mta_provider.h. */
+#include "mta_provider.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include "text.h"
 
 size_t
-rb_b_own_len(const char *text, size_t len)
+rb_provider_own_len(const char *text, size_t len)
 {
 	size_t mk, after;
 	if (rb_original_marker(text, len, &mk, &after))
@@ -18,7 +18,7 @@ rb_b_own_len(const char *text, size_t len)
 }
 
 size_t
-rb_b_after_line(const char *text, size_t len, size_t from, const char *needle)
+rb_provider_after_line(const char *text, size_t len, size_t from, const char *needle)
 {
 	if (from >= len)
 		return (size_t)-1;
@@ -54,7 +54,7 @@ starts_with_any(const char *s, size_t n, const char *const *stop)
 }
 
 char *
-rb_b_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *pos,
+rb_provider_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *pos,
 	       const char *const *stop)
 {
 	const char *line;
@@ -82,13 +82,13 @@ rb_b_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *pos,
 }
 
 char *
-rb_b_addr(struct rb_arena *a, const char *s, size_t n)
+rb_provider_addr(struct rb_arena *a, const char *s, size_t n)
 {
 	return rb_addr_find(a, s, n);
 }
 
 bool
-rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix)
+rb_provider_has_header_prefix(const struct rb_mail *m, const char *prefix)
 {
 	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < m->hdr.n; i++)
@@ -98,7 +98,7 @@ rb_b_has_header_prefix(const struct rb_mail *m, const char *prefix)
 }
 
 bool
-rb_b_phishy(const char *text, size_t len)
+rb_provider_phishy(const char *text, size_t len)
 {
 	static const char *const lures[] = {
 	    "release message",	  "release your message",
@@ -132,7 +132,7 @@ rb_b_phishy(const char *text, size_t len)
 }
 
 bool
-rb_b_phishy_mail(const struct rb_mail *m)
+rb_provider_phishy_mail(const struct rb_mail *m)
 {
-	return rb_b_phishy(m->body, rb_b_own_len(m->body, m->body_len));
+	return rb_provider_phishy(m->body, rb_provider_own_len(m->body, m->body_len));
 }

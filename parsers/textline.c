@@ -1,0 +1,218 @@
+/* textline: the shapes of a line in a plain-text notice (implementation). */
+#include "textline.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "text.h"
+
+bool
+rb_line_has_any(const char *hay, size_t n, const char *const *needles)
+{
+	if (hay == NULL || n == 0)
+		return false;
+	size_t k = 0;
+	while (needles[k])
+		k++;
+	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
+}
+
+bool
+rb_line_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* A separator line: "-----", "=====", "*****", "_____" (and MIME
+ * boundaries of bodies gmime did not split). */
+bool
+rb_line_separator(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	if (n - i < 3)
+		return false;
+	char ch = s[i];
+	if (ch != '-' && ch != '=' && ch != '*' && ch != '_')
+		return false;
+	return s[i + 1] == ch && s[i + 2] == ch;
+}
+
+bool
+rb_line_local_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || strchr("!#$%&'*+/=?^_`{|}~.-", ch);
+}
+
+static bool
+domain_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || ch == '.' || ch == '-' ||
+	       ch == '_';
+}
+
+/*
+ * Parse an address at s[0..n): [<"]local@domain[>"].  Sets *as and *al to the
+ * bare address and returns bytes consumed, or 0.
+ */
+size_t
+rb_line_addr_at(const char *s, size_t n, const char **as, size_t *al)
+{
+	size_t i = 0;
+	char open = 0;
+	if (i < n && (s[i] == '<' || s[i] == '"')) {
+		open = s[i] == '<' ? '>' : '"';
+		i++;
+	}
+	size_t ls = i;
+	while (i < n && rb_line_local_char((unsigned char)s[i]) && s[i] != '@')
+		i++;
+	if (i == ls || i >= n || s[i] != '@')
+		return 0;
+	i++;
+	size_t ds = i;
+	while (i < n && domain_char((unsigned char)s[i]))
+		i++;
+	size_t de = i;
+	while (de > ds && (s[de - 1] == '.' || s[de - 1] == '-'))
+		de--;
+	if (de == ds || memchr(s + ds, '.', de - ds) == NULL)
+		return 0;
+	*as = s + ls;
+	*al = de - ls;
+	i = de;
+	if (open && i < n && s[i] == open)
+		i++;
+	return i;
+}
+
+/* Append s[0..n) to buf (space separated), bounded. */
+void
+rb_line_join(char *buf, size_t *bl, const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n == 0)
+		return;
+	if (*bl > 0 && *bl < RB_LINE_DIAG_MAX - 1)
+		buf[(*bl)++] = ' ';
+	if (n > RB_LINE_DIAG_MAX - 1 - *bl)
+		n = RB_LINE_DIAG_MAX - 1 - *bl;
+	memcpy(buf + *bl, s, n);
+	*bl += n;
+	buf[*bl] = '\0';
+}
+
+/* Columns of leading blanks (a tab counts 8). */
+size_t
+rb_line_indent(const char *s, size_t n)
+{
+	size_t i = 0, col = 0;
+	for (; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		col = s[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+	return col;
+}
+
+/* Does the text carry an SMTP reply or enhanced status code? */
+bool
+rb_line_has_code(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (!isdigit((unsigned char)s[i]) || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if ((s[i] == '4' || s[i] == '5') && i + 4 < n &&
+		    s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]))
+			return true;
+		if ((s[i] == '4' || s[i] == '5') &&
+		    isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i + 2]) &&
+		    (i + 3 == n || !isalnum((unsigned char)s[i + 3])))
+			return true;
+	}
+	return false;
+}
+
+/* A success reply ("250 2.0.0 Ok: queued") and no failure code: the
+ * line reports a delivery (Postfix's text "successfully delivered"
+ * notice), not a failed recipient. */
+bool
+rb_line_success_only(const char *s, size_t n)
+{
+	if (n == 0 || rb_line_has_code(s, n))
+		return false;
+	for (size_t i = 0; i + 4 <= n; i++) {
+		if (s[i] != '2' || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		if (isdigit((unsigned char)s[i + 1]) &&
+		    isdigit((unsigned char)s[i + 2]) &&
+		    (s[i + 3] == ' ' || s[i + 3] == '-'))
+			return true;
+		if (s[i + 1] == '.' && isdigit((unsigned char)s[i + 2]) &&
+		    s[i + 3] == '.')
+			return true;
+	}
+	return false;
+}
+
+/* The lines after the heading line (one of `heads`) up to a blank or
+ * separator line, squeezed; only its first line when `one`. */
+const char *
+rb_line_block_after(struct rb_arena *a, const char *text, size_t len,
+		    size_t rs, const char *const *heads, bool one)
+{
+	size_t pos = rs, ll;
+	const char *line;
+	while (rb_next_line(text, len, &pos, &line, &ll)) {
+		if (!rb_line_has_any(line, ll, heads))
+			continue;
+		size_t b = pos, e = pos;
+		while (rb_next_line(text, len, &pos, &line, &ll)) {
+			if (rb_line_blank(line, ll) || rb_line_separator(line, ll))
+				break;
+			e = (size_t)(line - text) + ll;
+			if (one)
+				break;
+			if (e - b > RB_LINE_DIAG_MAX)
+				break;
+		}
+		return e > b ? rb_squeeze(a, text + b, e - b) : NULL;
+	}
+	return NULL;
+}
+
+bool
+rb_line_generated_by(const char *line, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return n - i > 13 && strncasecmp(line + i, "generated by ", 13) == 0;
+}
+
+/* The non-blank line just above `line` (not before text[rs]). */
+bool
+rb_line_above(const char *text, size_t rs, const char *line, const char **pl,
+	      size_t *pll)
+{
+	size_t e = (size_t)(line - text);
+	if (e <= rs + 1)
+		return false;
+	e--;	/* its '\n' */
+	if (e > rs && text[e - 1] == '\r')
+		e--;
+	size_t b = e;
+	while (b > rs && text[b - 1] != '\n')
+		b--;
+	if (rb_line_blank(text + b, e - b))
+		return false;
+	*pl = text + b;
+	*pll = e - b;
+	return true;
+}
