@@ -665,7 +665,7 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	enum rb_tmp_state ts = rb_store_tmp(s);
 	char first[sizeof(tmp_ddl) + 256];
 	snprintf(first, sizeof(first),
-		 "SELECT pg_advisory_xact_lock(1919250544);"
+		 RB_WRITER_LOCK_SQL ";"
 		 " SET LOCAL jit = off; %s%s COPY rb_tmp_msg FROM STDIN",
 		 ts == RB_TMP_NONE ? tmp_ddl
 		 : ts == RB_TMP_READY ? ""

@@ -267,7 +267,7 @@ do_batch(struct rb_store *s, const struct rb_policy *pol, const struct chg *v,
 		return -1;
 	}
 	int rc = -1;
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	if (rb_store_exec(s, RB_WRITER_LOCK_SQL) != 0 ||
 	    rb_store_exec(s, "SET LOCAL rebound.rekey = 'on'") != 0 ||
 	    rb_store_exec(s, "CREATE TEMP TABLE rb_rk_map (old_key text,"
 	                     " address text, new_key text, new_domain text)"

@@ -467,7 +467,7 @@ rb_store_replay(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		return rb_store_fail(s, NULL, "replay runs its own transaction");
 	if (rb_store_begin(s) != 0)
 		return -1;
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	if (rb_store_exec(s, RB_WRITER_LOCK_SQL) != 0 ||
 	    replay_tx(s, pol, dry_run, false, "policy replay", out, changes,
 		      &reclass) != 0 ||
 	    (dry_run ? rb_store_rollback(s) : rb_store_commit(s)) != 0) {

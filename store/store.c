@@ -514,6 +514,18 @@ rb_store_copy_in(struct rb_store *s, const char *copy_sql,
 
 /* ---- migrations ---- */
 
+/* Every rebound_* function's search_path is pinned to the catalog and
+ * the schema the migrations run in, so an object a session puts earlier
+ * in its path is never called in its place.  Run after every migration
+ * run, so functions of later migrations are pinned too. */
+static const char pin_search_paths[] =
+    "DO $$ DECLARE f regprocedure; BEGIN "
+    "FOR f IN SELECT p.oid::regprocedure FROM pg_proc p "
+    "WHERE p.pronamespace = current_schema()::regnamespace "
+    "AND p.proname LIKE 'rebound\\_%' LOOP "
+    "EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, %I', "
+    "f, current_schema()); END LOOP; END $$";
+
 static const char schema_version_ddl[] =
     "CREATE TABLE IF NOT EXISTS schema_version ("
     " version integer PRIMARY KEY,"
@@ -583,8 +595,19 @@ rb_store_migrate(struct rb_store *s, int *applied_n)
 		free(applied);
 		return -1;
 	}
-	/* one migrator at a time; the key is "rebo" */
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919246959)") != 0 ||
+	/* one migrator at a time; the key is "rebo".  The key is an
+	 * advisory one (the schema, and so any table to lock, may not exist
+	 * yet), which any role can hold: wait a bounded time, then say so */
+	if (rb_store_exec(s, "SET LOCAL lock_timeout = '60s'") != 0)
+		goto fail;
+	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919246959)") != 0) {
+		rb_store_fail(s, NULL, "the migration lock (advisory key "
+			      "1919246959) is held by another session for over "
+			      "60 s: another rebound migrating, or a role holding "
+			      "that key");
+		goto fail;
+	}
+	if (rb_store_exec(s, "SET LOCAL lock_timeout = 0") != 0 ||
 	    rb_store_exec(s, "SET LOCAL client_min_messages = warning") != 0 ||
 	    rb_store_exec(s, schema_version_ddl) != 0 ||
 	    load_applied(s, applied) != 0)
@@ -613,6 +636,8 @@ rb_store_migrate(struct rb_store *s, int *applied_n)
 		PQclear(r);
 		n++;
 	}
+	if (n > 0 && rb_store_exec(s, pin_search_paths) != 0)
+		goto fail;
 	free(applied);
 	applied = NULL;
 	if (rb_store_commit(s) != 0)

@@ -94,4 +94,11 @@ struct rb_migration {
 extern const struct rb_migration rb_migrations[];
 extern const unsigned rb_migrations_count;
 
+/* The writers' lock, taken first in every writing transaction (a batch,
+ * suppress/unsuppress, import, replay, rekey).  A table lock, not an
+ * advisory key: any role may take any advisory key, but EXCLUSIVE mode
+ * on this table needs rights only the writing role has (migration 010),
+ * so the read-only role cannot stall the writers. */
+#define RB_WRITER_LOCK_SQL "LOCK TABLE rebound_writer_lock IN EXCLUSIVE MODE"
+
 #endif

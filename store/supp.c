@@ -123,7 +123,7 @@ locked_q(struct rb_store *s, const char *sql, int n, const char *const *p)
 	if (own && rb_store_begin(s) != 0)
 		return NULL;
 	PGresult *r = NULL;
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") == 0)
+	if (rb_store_exec(s, RB_WRITER_LOCK_SQL) == 0)
 		r = rb_store_q(s, PGRES_COMMAND_OK, sql, n, p);
 	if (own) {
 		if (r != NULL && rb_store_commit(s) != 0) {
@@ -460,7 +460,7 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 	int rc = -1;
 	if (own && rb_store_begin(s) != 0)
 		goto out;
-	if (rb_store_exec(s, "SELECT pg_advisory_xact_lock(1919250544)") != 0 ||
+	if (rb_store_exec(s, RB_WRITER_LOCK_SQL) != 0 ||
 	    rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_imp ("
 			     " addr_key text, address text, domain text,"
 			     " reason text, expires_at timestamptz);"

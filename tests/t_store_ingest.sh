@@ -82,7 +82,8 @@ lp=$!
 sleep 1
 "$R" suppress --reason n --actor t notify.me@example.com >/dev/null
 wait $lp
-check "NOTIFY rebound_suppression with the address" 'grep -q "notify.me@example.com" "$PG_DIR/notify.out"'
+nid=$(sed -n 's/.*payload "{"id" : \([0-9]*\)}".*/\1/p' "$PG_DIR/notify.out")
+check "NOTIFY rebound_suppression with the change's id" '[ "$(pg_sql "SELECT address FROM suppression_history WHERE id = ${nid:-0}")" = notify.me@example.com ]'
 
 # the read-only role
 pg_sql "CREATE ROLE mailer LOGIN; GRANT rebound_reader TO mailer" >/dev/null

@@ -81,18 +81,18 @@ check "dry run changes nothing" '[ "$(snapshot)" = "$snap0" ]'
 # an interrupted run changes nothing: the batch waits for the writers'
 # lock, and its connection is killed there
 pg_sql "SELECT 1" >/dev/null
-( psql -XAtq -h 127.0.0.1 -p "$PGPORT" -U postgres -d rebound -c "SELECT pg_advisory_lock(1919250544)" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 ) &
+( psql -XAtq -h 127.0.0.1 -p "$PGPORT" -U postgres -d rebound -c "BEGIN" -c "LOCK TABLE rebound_writer_lock IN EXCLUSIVE MODE" -c "SELECT pg_sleep(30)" >/dev/null 2>&1 ) &
 lk=$!
 i=0
-until [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+until [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 'rebound_writer_lock'::regclass AND granted")" = 1 ] || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
 "$R" db rekey >"$PG_DIR/int.out" 2>&1 &
 rk=$!
 i=0
-until [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
-pg_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted" >/dev/null
+until [ "$(pg_sql "SELECT count(*) FROM pg_locks WHERE relation = 'rebound_writer_lock'::regclass AND NOT granted")" = 1 ] || [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+pg_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'rebound_writer_lock'::regclass AND NOT granted" >/dev/null
 wait $rk
 rc=$?
-pg_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted" >/dev/null
+pg_sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE relation = 'rebound_writer_lock'::regclass AND granted" >/dev/null
 wait $lk 2>/dev/null
 check "a run cut off in its batch fails (exit $rc) and says to run again" '[ $rc = 1 ] && grep -q "run .rebound db rekey. again" "$PG_DIR/int.out"'
 check "and leaves everything as it was" '[ "$(snapshot)" = "$snap0" ]'
