@@ -7,39 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* decode one UTF-8 code point; returns bytes used, 0 if invalid */
-static size_t
-u8dec(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned c = s[0];
-	size_t l;
-	uint32_t min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf)
-		l = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		l = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		l = 4, min = 0x10000;
-	else
-		return 0;
-	if (l > n)
-		return 0;
-	uint32_t v = c & (0x3fu >> (l - 1));
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return l;
-}
-
 /* ---- RFC 3492 Punycode (encoder) ---- */
 enum { BASE = 36, TMIN = 1, TMAX = 26, SKEW = 38, DAMP = 700,
        IBIAS = 72, IN = 128 };
@@ -145,7 +112,7 @@ valid_utf8(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t l = u8dec(s + i, n - i, &cp);
+		size_t l = rb_utf8_decode((const char *)s + i, n - i, &cp);
 		if (l == 0 || cp == 0)
 			return false;
 		i += l;
@@ -238,8 +205,8 @@ domain_fallback(const char *d, size_t n, char *out, size_t cap, size_t *o)
 			uint32_t cps[256];
 			size_t nc = 0, k = 0;
 			while (k < ll && nc < 256) {
-				size_t l = u8dec((const unsigned char *)p + k,
-						 ll - k, &cps[nc]);
+				size_t l = rb_utf8_decode(p + k, ll - k,
+							  &cps[nc]);
 				if (l == 0)
 					break;
 				nc++;
@@ -285,33 +252,6 @@ domain_key(const unsigned char *d, size_t n, char *out, size_t cap, size_t *o)
 	}
 	idn2_free(a);
 	free(in);
-}
-
-size_t
-rb_utf8_clean(const char *in, size_t n, char *out, size_t cap)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t o = 0;
-	if (cap == 0)
-		return 0;
-	for (size_t i = 0; i < n;) {
-		uint32_t cp = 0;
-		size_t l = u8dec(s + i, n - i, &cp);
-		const char *w = (const char *)s + i;
-		size_t wl = l;
-		if (l == 0 || cp == 0) {
-			w = "\xef\xbf\xbd";
-			wl = 3;
-			l = 1;
-		}
-		if (o + wl + 1 > cap)
-			break;
-		memcpy(out + o, w, wl);
-		o += wl;
-		i += l;
-	}
-	out[o] = '\0';
-	return o;
 }
 
 size_t

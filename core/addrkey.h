@@ -26,6 +26,8 @@
 
 #include <stddef.h>
 
+#include "lib/utf8.h"	/* rb_utf8_clean, for keys of stored text */
+
 /* Longest key produced; longer input is cut (never overflows out). */
 #define RB_ADDRKEY_MAX 1024
 
@@ -37,10 +39,5 @@
  */
 size_t rb_addr_key(const char *in, size_t n, char *out, size_t cap,
 		   size_t *domain_off);
-
-/* in (n bytes) as valid UTF-8 into out (cap bytes, NUL-terminated):
- * each invalid byte, and NUL, becomes U+FFFD; cut on a character
- * boundary.  Returns the length. */
-size_t rb_utf8_clean(const char *in, size_t n, char *out, size_t cap);
 
 #endif

@@ -7,39 +7,6 @@
 #include <emmintrin.h>
 #endif
 
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Length of the run of ASCII bytes at s (16, then 8 at a time). */
 static size_t
 ascii_run(const unsigned char *s, size_t n)
@@ -78,7 +45,8 @@ rb_utf8_valid(const char *s, size_t n)
 		i += ascii_run(p + i, n - i);
 		if (i >= n)
 			break;
-		size_t l = utf8_seq(p + i, n - i);
+		uint32_t cp;
+		size_t l = rb_utf8_decode(s + i, n - i, &cp);
 		if (l == 0)
 			return false;
 		i += l;
@@ -104,7 +72,8 @@ rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		size_t l = utf8_seq(p + i, n - i);
+		uint32_t cp;
+		size_t l = rb_utf8_decode(s + i, n - i, &cp);
 		if (l == 0) {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -117,4 +86,53 @@ rb_utf8_sanitize(struct rb_arena *a, const char *s, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+size_t
+rb_utf8_clean(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t l = rb_utf8_decode(in + i, n - i, &cp);
+		const char *w = in + i;
+		size_t wl = l;
+		if (l == 0 || cp == 0) {
+			w = "\xef\xbf\xbd";
+			wl = 3;
+			l = 1;
+		}
+		if (o + wl + 1 > cap)
+			break;
+		memcpy(out + o, w, wl);
+		o += wl;
+		i += l;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+size_t
+rb_utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	} else if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
 }

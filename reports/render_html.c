@@ -24,27 +24,8 @@
 static void
 esc(FILE *out, struct rb_arena *a, const char *s, size_t maxwidth)
 {
-	for (const char *p = rb_u8_clean(a, s, 1, maxwidth); *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&#39;", out);
-			break;
-		default:
-			fputc(*p, out);
-		}
-	}
+	const char *c = rb_u8_clean(a, s, 1, maxwidth);
+	rb_html_escape(out, c, strlen(c));
 }
 
 static const char *

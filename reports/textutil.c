@@ -7,44 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-size_t
-rb_u8_decode(const char *str, size_t n, unsigned *cp)
+#include "lib/utf8.h"
+
+/* One code point, an invalid byte as U+FFFD (length 1). */
+static size_t
+decode(const char *s, size_t n, uint32_t *cp)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned c = s[0], min;
-	size_t len;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		goto bad;
+	size_t l = rb_utf8_decode(s, n, cp);
+	if (l == 0) {
+		*cp = 0xfffd;
+		l = 1;
 	}
-	if (n < len)
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto bad;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto bad;
-	*cp = c;
-	return len;
-bad:
-	*cp = 0xfffd;
-	return 1;
+	return l;
 }
 
 struct range {
@@ -118,36 +92,13 @@ rb_u8_width(const char *s)
 {
 	size_t w = 0, n = strlen(s);
 	while (n > 0) {
-		unsigned cp;
-		size_t l = rb_u8_decode(s, n, &cp);
+		uint32_t cp;
+		size_t l = decode(s, n, &cp);
 		w += (size_t)rb_u8_cpwidth(cp);
 		s += l;
 		n -= l;
 	}
 	return w;
-}
-
-static size_t
-put_cp(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	} else if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	} else if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 char *
@@ -160,8 +111,8 @@ rb_u8_clean(struct rb_arena *a, const char *s, int oneline, size_t maxwidth)
 	char *out = rb_arena_alloc(a, n * 3 + 8);
 	size_t o = 0, w = 0;
 	while (n > 0) {
-		unsigned cp;
-		size_t l = rb_u8_decode(s, n, &cp);
+		uint32_t cp;
+		size_t l = decode(s, n, &cp);
 		bool ws = cp == '\t' || cp == '\r' || cp == '\n';
 		if (ws && oneline)
 			cp = ' ';
@@ -174,17 +125,43 @@ rb_u8_clean(struct rb_arena *a, const char *s, int oneline, size_t maxwidth)
 			/* room for the ellipsis only if more follows */
 			size_t rest = rb_u8_width(s);
 			if (w + rest > maxwidth) {
-				o += put_cp(out + o, 0x2026);
+				o += rb_utf8_encode(0x2026, out + o);
 				break;
 			}
 		}
-		o += put_cp(out + o, cp);
+		o += rb_utf8_encode(cp, out + o);
 		w += cw;
 		s += l;
 		n -= l;
 	}
 	out[o] = '\0';
 	return out;
+}
+
+void
+rb_html_escape(FILE *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		switch (s[i]) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			fputc(s[i], out);
+		}
+	}
 }
 
 const char *

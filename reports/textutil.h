@@ -12,12 +12,10 @@
 #define RB_TEXTUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/arena.h"
 
-/* Decode one code point at s (n bytes left); returns its length (>= 1)
- * and sets *cp, or U+FFFD with length 1 for an invalid sequence. */
-size_t rb_u8_decode(const char *s, size_t n, unsigned *cp);
 /* Columns a code point takes on a terminal: 0, 1 or 2. */
 int rb_u8_cpwidth(unsigned cp);
 /* Columns of a (clean) UTF-8 string. */
@@ -29,6 +27,10 @@ size_t rb_u8_width(const char *s);
  */
 char *rb_u8_clean(struct rb_arena *a, const char *s, int oneline,
 		  size_t maxwidth);
+
+/* Write the n bytes at s to out with HTML's special characters as
+ * entities (& < > " '), safe in element text and quoted attributes. */
+void rb_html_escape(FILE *out, const char *s, size_t n);
 
 /* 1234567 -> "1,234,567" into buf (>= 32 bytes). */
 const char *rb_fmt_count(long long n, char *buf);

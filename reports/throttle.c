@@ -324,21 +324,8 @@ rb_throttle_render(const struct rb_throttle *t, enum rb_report_format f,
 			rc = m ? render_text(t, m, &a) : -1;
 			if (m)
 				fclose(m);
-			for (size_t i = 0; rc == 0 && i < len; i++) {
-				switch (buf[i]) {
-				case '<':
-					fputs("&lt;", out);
-					break;
-				case '>':
-					fputs("&gt;", out);
-					break;
-				case '&':
-					fputs("&amp;", out);
-					break;
-				default:
-					fputc(buf[i], out);
-				}
-			}
+			if (rc == 0)
+				rb_html_escape(out, buf, len);
 			free(buf);
 		}
 		fputs("</pre></body></html>\n", out);
