@@ -113,24 +113,15 @@ rb_pg_array_add(struct rb_copybuf *b, const char *s, bool first)
 }
 
 static void
-copy_time(struct rb_copybuf *b, time_t t)
-{
-	char iso[32];
-	if (t == 0) {
-		rb_copy_raw(b, "\\N");
-		return;
-	}
-	rb_time_iso(t, iso, sizeof(iso));
-	rb_copy_raw(b, iso);
-}
-
-static void
 dedup_key(const struct rb_event *e, const char *key,
 	  const unsigned char msg_hash[32], size_t ordinal,
 	  unsigned char out[32])
 {
-	struct rb_sha256 c;
-	rb_sha256_init(&c);
+	/* the hashed bytes: "r\0" and the report's fields, each with its
+	 * NUL; or "m\0", the message's digest and the event's ordinal */
+	char stack[1024];
+	char *buf = stack;
+	size_t n = 0;
 	if (e->report_message_id && e->report_message_id[0]) {
 		const char *parts[] = {e->report_message_id,
 				       rb_kind_name(e->kind),
@@ -138,19 +129,29 @@ dedup_key(const struct rb_event *e, const char *key,
 				       e->status,
 				       e->feedback_type,
 				       e->reason};
-		rb_sha256_update(&c, "r", 2);
-		for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++) {
-			const char *p = parts[i] ? parts[i] : "";
-			rb_sha256_update(&c, p, strlen(p) + 1);
+		enum { NPARTS = sizeof(parts) / sizeof(*parts) };
+		size_t len[NPARTS], total = 2;
+		for (size_t i = 0; i < NPARTS; i++) {
+			len[i] = strlen(parts[i] ? parts[i] : "") + 1;
+			total += len[i];
+		}
+		if (total > sizeof(stack) && (buf = malloc(total)) == NULL)
+			abort();
+		memcpy(buf, "r", 2);
+		n = 2;
+		for (size_t i = 0; i < NPARTS; i++) {
+			memcpy(buf + n, parts[i] ? parts[i] : "", len[i]);
+			n += len[i];
 		}
 	} else {
-		char o[32];
-		int n = snprintf(o, sizeof(o), "%zu", ordinal);
-		rb_sha256_update(&c, "m", 2);
-		rb_sha256_update(&c, msg_hash, 32);
-		rb_sha256_update(&c, o, (size_t)n);
+		memcpy(buf, "m", 2);
+		memcpy(buf + 2, msg_hash, 32);
+		n = 34 + (size_t)snprintf(buf + 34, sizeof(stack) - 34, "%zu",
+					  ordinal);
 	}
-	rb_sha256_final(&c, out);
+	rb_sha256(buf, n, out);
+	if (buf != stack)
+		free(buf);
 }
 
 /* ---- the policy step ---- */
@@ -351,7 +352,7 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 				rb_copy_str(&hist, ev[k].address);
 				rb_copy_raw(&hist, "\texpired\t\\N\t\\N\t\\N\t\\N\t"
 						   "\\N\t");
-				copy_time(&hist, old_exp);
+				rb_copy_time(&hist, old_exp);
 				rb_copy_raw(&hist, "\t\\N\t\\N");
 				rb_copy_eol(&hist);
 			}
@@ -372,9 +373,9 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 			rb_copy_raw(&hist, "\t\\N\t");
 			rb_copy_long(&hist, ev[k].id);
 			rb_copy_sep(&hist);
-			copy_time(&hist, ev[k].t);
+			rb_copy_time(&hist, ev[k].t);
 			rb_copy_sep(&hist);
-			copy_time(&hist, a->st.expires);
+			rb_copy_time(&hist, a->st.expires);
 			rb_copy_sep(&hist);
 			if (ev[k].cls == RB_PC_SOFT) {
 				char note[96];
@@ -407,11 +408,11 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 			rb_copy_sep(&sup);
 			rb_copy_long(&sup, evidence);
 			rb_copy_sep(&sup);
-			copy_time(&sup, a->st.created);
+			rb_copy_time(&sup, a->st.created);
 			rb_copy_sep(&sup);
-			copy_time(&sup, a->st.updated);
+			rb_copy_time(&sup, a->st.updated);
 			rb_copy_sep(&sup);
-			copy_time(&sup, a->st.expires);
+			rb_copy_time(&sup, a->st.expires);
 			rb_copy_eol(&sup);
 			nsup++;
 		}
@@ -563,7 +564,7 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 		else
 			rb_copy_raw(&mb, "\\N");
 		rb_copy_sep(&mb);
-		copy_time(&mb, keep_raw && rawdays ? now + rawdays * DAY : 0);
+		rb_copy_time(&mb, keep_raw && rawdays ? now + rawdays * DAY : 0);
 		rb_copy_eol(&mb);
 	}
 
@@ -633,13 +634,13 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 				rb_copy_str(&eb, cols2[q]);
 			}
 			rb_copy_sep(&eb);
-			copy_time(&eb, e->arrival_date &&
+			rb_copy_time(&eb, e->arrival_date &&
 					       rb_time_parse(e->arrival_date,
 							     &arr) == 0
 					   ? arr
 					   : 0);
 			rb_copy_sep(&eb);
-			copy_time(&eb, t);
+			rb_copy_time(&eb, t);
 			rb_copy_sep(&eb);
 			rb_copy_raw(&eb, rb_pclass_name(cls));
 			rb_copy_sep(&eb);

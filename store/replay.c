@@ -84,18 +84,6 @@ struct sim {
 	size_t ndays, capdays;
 };
 
-static void
-copy_time(struct rb_copybuf *b, time_t t)
-{
-	char iso[32];
-	if (t == 0) {
-		rb_copy_raw(b, "\\N");
-		return;
-	}
-	rb_time_iso(t, iso, sizeof(iso));
-	rb_copy_raw(b, iso);
-}
-
 static const char *
 rule_reason(const char *rule)
 {
@@ -126,9 +114,9 @@ hist_row(struct rb_copybuf *h, const char *key, const char *addr,
 	else
 		rb_copy_raw(h, "\\N");
 	rb_copy_sep(h);
-	copy_time(h, at);
+	rb_copy_time(h, at);
 	rb_copy_sep(h);
-	copy_time(h, exp);
+	rb_copy_time(h, exp);
 	rb_copy_sep(h);
 	rb_copy_str(h, note);
 	rb_copy_eol(h);
@@ -366,11 +354,11 @@ replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		else
 			rb_copy_raw(&sup, "\\N");
 		rb_copy_sep(&sup);
-		copy_time(&sup, sm.st.created);
+		rb_copy_time(&sup, sm.st.created);
 		rb_copy_sep(&sup);
-		copy_time(&sup, now);
+		rb_copy_time(&sup, now);
 		rb_copy_sep(&sup);
-		copy_time(&sup, sm.st.expires);
+		rb_copy_time(&sup, sm.st.expires);
 		rb_copy_eol(&sup);
 		hist_row(&hist, key, addr, !strcmp(what, "add") ? "added"
 							       : "changed",

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/policy.h"
+#include "lib/utf8.h"
 #include "local.h"
 #include "store_int.h"
 
@@ -309,36 +311,6 @@ cb_grow(struct rb_copybuf *b, size_t more)
 	b->cap = cap;
 }
 
-/* length of a valid UTF-8 sequence at s (n bytes left), 0 if invalid */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t l;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		l = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		l = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		l = 4, min = 0x10000;
-	else
-		return 0;
-	if (l > n)
-		return 0;
-	unsigned cp = c & (0x3f >> (l - 1));
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return l;
-}
-
 void
 rb_copy_strn(struct rb_copybuf *b, const char *str, size_t n)
 {
@@ -360,7 +332,8 @@ rb_copy_strn(struct rb_copybuf *b, const char *str, size_t n)
 		if (c == 0)
 			break;
 		if (c >= 0x80) {
-			size_t l = utf8_len(s + i, n - i);
+			uint32_t cp;
+			size_t l = rb_utf8_decode(str + i, n - i, &cp);
 			if (l == 0) {
 				/* invalid UTF-8 would fail the whole COPY:
 				 * U+FFFD instead */
@@ -430,6 +403,18 @@ rb_copy_bytea(struct rb_copybuf *b, const unsigned char *d, size_t n)
 		b->p[b->n++] = hex[d[i] >> 4];
 		b->p[b->n++] = hex[d[i] & 15];
 	}
+}
+
+void
+rb_copy_time(struct rb_copybuf *b, time_t t)
+{
+	char iso[32];
+	if (t == 0) {
+		rb_copy_raw(b, "\\N");
+		return;
+	}
+	rb_time_iso(t, iso, sizeof(iso));
+	rb_copy_raw(b, iso);
 }
 
 void

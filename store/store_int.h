@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 #include <stdarg.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -42,6 +43,7 @@ void rb_copy_strn(struct rb_copybuf *b, const char *s, size_t n);
 void rb_copy_raw(struct rb_copybuf *b, const char *s);	/* no escaping */
 void rb_copy_bytea(struct rb_copybuf *b, const unsigned char *d, size_t n);
 void rb_copy_long(struct rb_copybuf *b, long long v);
+void rb_copy_time(struct rb_copybuf *b, time_t t);	/* 0 -> \N, else ISO 8601 UTC */
 void rb_copy_sep(struct rb_copybuf *b);	/* tab */
 void rb_copy_eol(struct rb_copybuf *b);	/* newline */
 void rb_copy_free(struct rb_copybuf *b);
