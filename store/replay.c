@@ -122,24 +122,33 @@ hist_row(struct rb_copybuf *h, const char *key, const char *addr,
 	rb_copy_eol(h);
 }
 
-/* only: restrict to the keys in rb_replay_keys; note: the history note,
- * removed_by and remove_reason of what it writes.  Inside a transaction
- * holding the writers' lock; on error the caller rolls back. */
-static int
-replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
-	  bool only, const char *note, FILE *out, unsigned long *changes,
-	  unsigned long *reclassified)
-{
-	time_t now = rb_now();
-	struct cur ev = {s, "rb_ev", NULL, 0, 0, false};
-	struct cur man = {s, "rb_man", NULL, 0, 0, false};
-	struct cur cu = {s, "rb_cur", NULL, 0, 0, false};
-	struct rb_copybuf cls = {0}, sup = {0}, rm = {0}, hist = {0};
+/* One run of the replay: the cursors, what it will write, the counts. */
+struct replay {
+	struct rb_store *s;
+	const struct rb_policy *pol;
+	bool dry_run;
+	const char *note;	/* history note, removed_by, remove_reason */
+	FILE *out;
+	time_t now;
+	struct cur ev, man, cu;
+	struct rb_copybuf cls;	/* re-classified events: id, class, rule */
+	struct rb_copybuf sup;	/* suppression rows to upsert */
+	struct rb_copybuf rm;	/* keys to mark removed */
+	struct rb_copybuf hist;	/* history rows */
 	struct sim sm;
-	int rc = -1;
-	unsigned long reclass = 0;
-	memset(&sm, 0, sizeof(sm));
-	*changes = 0;
+	unsigned long changes, reclass;
+};
+
+/* The address being replayed: its key, and the address and domain from
+ * the first row that has them. */
+struct target {
+	char key[1100], addr[1100], dom[1100];
+};
+
+/* The three cursors, over every key or (only) those in rb_replay_keys. */
+static int
+declare_cursors(struct rb_store *s, bool only)
+{
 	/* the restriction is a constant of this file, never data */
 	const char *lim =
 	    only ? " AND addr_key IN (SELECT addr_key FROM rb_replay_keys)" : "";
@@ -170,278 +179,376 @@ replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		 lim);
 	if (rb_store_exec(s, q1) != 0 || rb_store_exec(s, q2) != 0 ||
 	    rb_store_exec(s, q3) != 0)
-		goto out;
+		return -1;
+	return 0;
+}
 
+/* The smallest key under the three cursors into t->key: 1, or 0 when all
+ * three are at their end, -1 on a failed fetch. */
+static int
+next_key(struct replay *rp, struct target *t)
+{
+	const char *ke = cur_key(&rp->ev), *km = cur_key(&rp->man),
+		   *kc = cur_key(&rp->cu);
+	if ((!rp->ev.done && ke == NULL && rp->ev.r == NULL) ||
+	    (!rp->man.done && km == NULL && rp->man.r == NULL) ||
+	    (!rp->cu.done && kc == NULL && rp->cu.r == NULL))
+		return -1;
+	if (!ke && !km && !kc)
+		return 0;
+	const char *k = ke;
+	if (km && (!k || strcmp(km, k) < 0))
+		k = km;
+	if (kc && (!k || strcmp(kc, k) < 0))
+		k = kc;
+	snprintf(t->key, sizeof(t->key), "%s", k);
+	t->addr[0] = t->dom[0] = '\0';
+	return 1;
+}
+
+/* The manual action under the man cursor, applied to the simulation. */
+static void
+sim_manual(struct sim *sm, struct cur *man, struct target *t)
+{
+	time_t at = (time_t)ll(man, 2);
+	if (!t->addr[0])
+		snprintf(t->addr, sizeof(t->addr), "%s", v(man, 6));
+	if (strcmp(v(man, 1), "added") == 0 && !rb_pstate_active(&sm->st, at)) {
+		sm->st.exists = true;
+		sm->st.cls = RB_PC_MANUAL;
+		sm->st.created = sm->st.updated = at;
+		sm->st.expires = (time_t)ll(man, 5);
+		sm->st.removed = 0;
+		sm->evidence = 0;
+		snprintf(sm->rule, sizeof(sm->rule), "%s",
+			 v(man, 7) ? v(man, 7) : "manual");
+		snprintf(sm->reason, sizeof(sm->reason), "%s",
+			 v(man, 4) ? v(man, 4) : "");
+		snprintf(sm->actor, sizeof(sm->actor), "%s", v(man, 3));
+	} else if (strcmp(v(man, 1), "removed") == 0 && sm->st.exists) {
+		sm->st.removed = at;
+	}
+}
+
+static void
+add_soft_day(struct sim *sm, time_t t)
+{
+	if (sm->ndays == sm->capdays) {
+		size_t cap = sm->capdays ? sm->capdays * 2 : 16;
+		long *d = realloc(sm->days, cap * sizeof(*d));
+		if (d == NULL)
+			abort();
+		sm->days = d;
+		sm->capdays = cap;
+	}
+	sm->days[sm->ndays++] = (long)(t / DAY);
+}
+
+/* The event under the ev cursor: classified by the policy (queued for
+ * re-classification when that differs from the stored class or rule),
+ * then decided on as ingest would. */
+static void
+sim_event(struct replay *rp, struct target *t)
+{
+	struct cur *ev = &rp->ev;
+	struct sim *sm = &rp->sm;
+	char rule[160];
+	int hard = (int)ll(ev, 5);
+	enum rb_pclass c = rb_policy_classify_cols(
+	    rp->pol, v(ev, 3), v(ev, 4), hard, v(ev, 6), rule, sizeof(rule));
+	const char *oldc = v(ev, 9), *oldr = v(ev, 10);
+	if (strcmp(oldc, rb_pclass_name(c)) != 0 || !oldr ||
+	    strcmp(oldr, rule) != 0) {
+		rp->reclass++;
+		rb_copy_long(&rp->cls, ll(ev, 8));
+		rb_copy_sep(&rp->cls);
+		rb_copy_raw(&rp->cls, rb_pclass_name(c));
+		rb_copy_sep(&rp->cls);
+		rb_copy_str(&rp->cls, rule);
+		rb_copy_eol(&rp->cls);
+	}
+	time_t at = (time_t)ll(ev, 7);
+	if (!t->addr[0])
+		snprintf(t->addr, sizeof(t->addr), "%s", v(ev, 1));
+	if (!t->dom[0] && v(ev, 2))
+		snprintf(t->dom, sizeof(t->dom), "%s", v(ev, 2));
+	if (c == RB_PC_SOFT)
+		add_soft_day(sm, at);
+	bool expired;
+	enum rb_decision d = rb_policy_decide(rp->pol, &sm->st, c, at,
+					      sm->days, sm->ndays, &expired);
+	if (d != RB_DEC_NONE) {
+		sm->evidence = ll(ev, 8);
+		snprintf(sm->rule, sizeof(sm->rule), "%s", rule);
+		snprintf(sm->reason, sizeof(sm->reason), "%s",
+			 rule_reason(rule));
+		sm->actor[0] = '\0';
+	}
+}
+
+/* Replay the events and manual actions of t->key in time order (manual
+ * first on a tie) into rp->sm. */
+static void
+simulate(struct replay *rp, struct target *t)
+{
+	struct sim *sm = &rp->sm;
+	memset(&sm->st, 0, sizeof(sm->st));
+	sm->evidence = 0;
+	sm->rule[0] = sm->reason[0] = sm->actor[0] = '\0';
+	sm->ndays = 0;
 	for (;;) {
-		const char *ke = cur_key(&ev), *km = cur_key(&man),
-			   *kc = cur_key(&cu);
-		if ((!ev.done && ke == NULL && ev.r == NULL) ||
-		    (!man.done && km == NULL && man.r == NULL) ||
-		    (!cu.done && kc == NULL && cu.r == NULL))
-			goto out;
-		if (!ke && !km && !kc)
+		const char *a = cur_key(&rp->ev), *b = cur_key(&rp->man);
+		bool ea = a && strcmp(a, t->key) == 0;
+		bool mb = b && strcmp(b, t->key) == 0;
+		if (!ea && !mb)
 			break;
-		const char *k = ke;
-		if (km && (!k || strcmp(km, k) < 0))
-			k = km;
-		if (kc && (!k || strcmp(kc, k) < 0))
-			k = kc;
-		char key[1100], addr[1100] = "", dom[1100] = "";
-		snprintf(key, sizeof(key), "%s", k);
+		if (mb && (!ea || ll(&rp->man, 2) <= ll(&rp->ev, 7))) {
+			sim_manual(sm, &rp->man, t);
+			rp->man.row++;
+		} else {
+			sim_event(rp, t);
+			rp->ev.row++;
+		}
+	}
+}
 
-		/* simulate this address */
-		memset(&sm.st, 0, sizeof(sm.st));
-		sm.evidence = 0;
-		sm.rule[0] = sm.reason[0] = sm.actor[0] = '\0';
-		sm.ndays = 0;
-		for (;;) {
-			const char *a = cur_key(&ev), *b = cur_key(&man);
-			bool ea = a && strcmp(a, key) == 0;
-			bool mb = b && strcmp(b, key) == 0;
-			if (!ea && !mb)
-				break;
-			/* the earlier of the two; manual first on a tie */
-			bool take_man =
-			    mb && (!ea || ll(&man, 2) <= ll(&ev, 7));
-			if (take_man) {
-				time_t at = (time_t)ll(&man, 2);
-				if (!addr[0])
-					snprintf(addr, sizeof(addr), "%s",
-						 v(&man, 6));
-				if (strcmp(v(&man, 1), "added") == 0 &&
-				    !rb_pstate_active(&sm.st, at)) {
-					sm.st.exists = true;
-					sm.st.cls = RB_PC_MANUAL;
-					sm.st.created = sm.st.updated = at;
-					sm.st.expires = (time_t)ll(&man, 5);
-					sm.st.removed = 0;
-					sm.evidence = 0;
-					snprintf(sm.rule, sizeof(sm.rule), "%s",
-						 v(&man, 7) ? v(&man, 7)
-							    : "manual");
-					snprintf(sm.reason, sizeof(sm.reason),
-						 "%s",
-						 v(&man, 4) ? v(&man, 4) : "");
-					snprintf(sm.actor, sizeof(sm.actor),
-						 "%s", v(&man, 3));
-				} else if (strcmp(v(&man, 1), "removed") == 0 &&
-					   sm.st.exists) {
-					sm.st.removed = at;
-				}
-				man.row++;
-				continue;
-			}
-			/* an event */
-			char rule[160];
-			int hard = (int)ll(&ev, 5);
-			enum rb_pclass c = rb_policy_classify_cols(
-			    pol, v(&ev, 3), v(&ev, 4), hard, v(&ev, 6), rule,
-			    sizeof(rule));
-			const char *oldc = v(&ev, 9), *oldr = v(&ev, 10);
-			if (strcmp(oldc, rb_pclass_name(c)) != 0 ||
-			    !oldr || strcmp(oldr, rule) != 0) {
-				reclass++;
-				rb_copy_long(&cls, ll(&ev, 8));
-				rb_copy_sep(&cls);
-				rb_copy_raw(&cls, rb_pclass_name(c));
-				rb_copy_sep(&cls);
-				rb_copy_str(&cls, rule);
-				rb_copy_eol(&cls);
-			}
-			time_t t = (time_t)ll(&ev, 7);
-			if (!addr[0])
-				snprintf(addr, sizeof(addr), "%s", v(&ev, 1));
-			if (!dom[0] && v(&ev, 2))
-				snprintf(dom, sizeof(dom), "%s", v(&ev, 2));
-			if (c == RB_PC_SOFT) {
-				if (sm.ndays == sm.capdays) {
-					size_t cap =
-					    sm.capdays ? sm.capdays * 2 : 16;
-					long *d = realloc(sm.days,
-							  cap * sizeof(*d));
-					if (d == NULL)
-						abort();
-					sm.days = d;
-					sm.capdays = cap;
-				}
-				sm.days[sm.ndays++] = (long)(t / DAY);
-			}
-			bool expired;
-			enum rb_decision d = rb_policy_decide(
-			    pol, &sm.st, c, t, sm.days, sm.ndays, &expired);
-			if (d != RB_DEC_NONE) {
-				sm.evidence = ll(&ev, 8);
-				snprintf(sm.rule, sizeof(sm.rule), "%s", rule);
-				snprintf(sm.reason, sizeof(sm.reason), "%s",
-					 rule_reason(rule));
-				sm.actor[0] = '\0';
-			}
-			ev.row++;
-		}
+/* The stored suppression row of t->key, if the cu cursor is on it. */
+struct stored {
+	bool active;
+	char cls[32];
+	time_t expires;
+};
 
-		/* the stored row */
-		bool cur_active = false;
-		char curcls[32] = "";
-		time_t curexp = 0;
-		const char *kk = cur_key(&cu);
-		if (kk && strcmp(kk, key) == 0) {
-			snprintf(curcls, sizeof(curcls), "%s", v(&cu, 1));
-			curexp = (time_t)ll(&cu, 2);
-			time_t rem = (time_t)ll(&cu, 3);
-			cur_active = rem == 0 && (curexp == 0 || curexp > now);
-			if (!addr[0])
-				snprintf(addr, sizeof(addr), "%s", v(&cu, 4));
-			if (!dom[0] && v(&cu, 5))
-				snprintf(dom, sizeof(dom), "%s", v(&cu, 5));
-			cu.row++;
-		}
-		bool want = rb_pstate_active(&sm.st, now);
-		const char *wcls = rb_pclass_name(sm.st.cls);
-		char e1[32] = "never", e2[32] = "never";
-		if (sm.st.expires)
-			rb_time_iso(sm.st.expires, e1, sizeof(e1));
-		if (curexp)
-			rb_time_iso(curexp, e2, sizeof(e2));
-		const char *what = NULL;
-		if (want && !cur_active)
-			what = "add";
-		else if (!want && cur_active)
-			what = "remove";
-		else if (want && cur_active &&
-			 (strcmp(curcls, wcls) != 0 ||
-			  curexp != sm.st.expires))
-			what = "change";
-		if (what == NULL)
-			continue;
-		(*changes)++;
-		if (!strcmp(what, "add"))
-			fprintf(out, "add %s: %s (%s) until %s, evidence event "
-				     "%lld\n",
-				addr, wcls, sm.rule, e1, sm.evidence);
-		else if (!strcmp(what, "remove"))
-			fprintf(out, "remove %s: was %s, not justified by the "
-				     "policy\n",
-				addr, curcls);
-		else
-			fprintf(out, "change %s: %s until %s -> %s (%s) until "
-				     "%s\n",
-				addr, curcls, e2, wcls, sm.rule, e1);
-		if (dry_run)
-			continue;
-		if (!strcmp(what, "remove")) {
-			rb_copy_str(&rm, key);
-			rb_copy_eol(&rm);
-			hist_row(&hist, key, addr, "removed", curcls, note,
-				 "policy", 0, now, 0, note);
-			continue;
-		}
-		rb_copy_str(&sup, key);
-		rb_copy_sep(&sup);
-		rb_copy_str(&sup, addr);
-		rb_copy_sep(&sup);
-		rb_copy_str(&sup, dom);
-		rb_copy_sep(&sup);
-		rb_copy_raw(&sup, wcls);
-		rb_copy_sep(&sup);
-		rb_copy_str(&sup, sm.reason);
-		rb_copy_sep(&sup);
-		rb_copy_str(&sup, sm.rule[0] ? sm.rule : "manual");
-		rb_copy_sep(&sup);
-		rb_copy_str(&sup, sm.actor[0] ? sm.actor : NULL);
-		rb_copy_sep(&sup);
-		if (sm.evidence)
-			rb_copy_long(&sup, sm.evidence);
-		else
-			rb_copy_raw(&sup, "\\N");
-		rb_copy_sep(&sup);
-		rb_copy_time(&sup, sm.st.created);
-		rb_copy_sep(&sup);
-		rb_copy_time(&sup, now);
-		rb_copy_sep(&sup);
-		rb_copy_time(&sup, sm.st.expires);
-		rb_copy_eol(&sup);
-		hist_row(&hist, key, addr, !strcmp(what, "add") ? "added"
-							       : "changed",
-			 wcls, sm.reason, sm.rule, sm.evidence, now,
-			 sm.st.expires, note);
+static void
+read_stored(struct replay *rp, struct target *t, struct stored *st)
+{
+	struct cur *cu = &rp->cu;
+	memset(st, 0, sizeof(*st));
+	const char *kk = cur_key(cu);
+	if (!kk || strcmp(kk, t->key) != 0)
+		return;
+	snprintf(st->cls, sizeof(st->cls), "%s", v(cu, 1));
+	st->expires = (time_t)ll(cu, 2);
+	time_t rem = (time_t)ll(cu, 3);
+	st->active =
+	    rem == 0 && (st->expires == 0 || st->expires > rp->now);
+	if (!t->addr[0])
+		snprintf(t->addr, sizeof(t->addr), "%s", v(cu, 4));
+	if (!t->dom[0] && v(cu, 5))
+		snprintf(t->dom, sizeof(t->dom), "%s", v(cu, 5));
+	cu->row++;
+}
+
+/* The suppression row the simulation wants for t, for the upsert. */
+static void
+queue_upsert(struct replay *rp, const struct target *t, const char *wcls)
+{
+	struct rb_copybuf *sup = &rp->sup;
+	const struct sim *sm = &rp->sm;
+	rb_copy_str(sup, t->key);
+	rb_copy_sep(sup);
+	rb_copy_str(sup, t->addr);
+	rb_copy_sep(sup);
+	rb_copy_str(sup, t->dom);
+	rb_copy_sep(sup);
+	rb_copy_raw(sup, wcls);
+	rb_copy_sep(sup);
+	rb_copy_str(sup, sm->reason);
+	rb_copy_sep(sup);
+	rb_copy_str(sup, sm->rule[0] ? sm->rule : "manual");
+	rb_copy_sep(sup);
+	rb_copy_str(sup, sm->actor[0] ? sm->actor : NULL);
+	rb_copy_sep(sup);
+	if (sm->evidence)
+		rb_copy_long(sup, sm->evidence);
+	else
+		rb_copy_raw(sup, "\\N");
+	rb_copy_sep(sup);
+	rb_copy_time(sup, sm->st.created);
+	rb_copy_sep(sup);
+	rb_copy_time(sup, rp->now);
+	rb_copy_sep(sup);
+	rb_copy_time(sup, sm->st.expires);
+	rb_copy_eol(sup);
+}
+
+/* Compare the simulation with the stored row: print the difference and
+ * (unless a dry run) queue the rows that make the store agree. */
+static void
+reconcile(struct replay *rp, const struct target *t, const struct stored *st)
+{
+	const struct sim *sm = &rp->sm;
+	bool want = rb_pstate_active(&sm->st, rp->now);
+	const char *wcls = rb_pclass_name(sm->st.cls);
+	char e1[32] = "never", e2[32] = "never";
+	if (sm->st.expires)
+		rb_time_iso(sm->st.expires, e1, sizeof(e1));
+	if (st->expires)
+		rb_time_iso(st->expires, e2, sizeof(e2));
+	const char *what = NULL;
+	if (want && !st->active)
+		what = "add";
+	else if (!want && st->active)
+		what = "remove";
+	else if (want && st->active &&
+		 (strcmp(st->cls, wcls) != 0 || st->expires != sm->st.expires))
+		what = "change";
+	if (what == NULL)
+		return;
+	rp->changes++;
+	if (!strcmp(what, "add"))
+		fprintf(rp->out, "add %s: %s (%s) until %s, evidence event "
+				 "%lld\n",
+			t->addr, wcls, sm->rule, e1, sm->evidence);
+	else if (!strcmp(what, "remove"))
+		fprintf(rp->out, "remove %s: was %s, not justified by the "
+				 "policy\n",
+			t->addr, st->cls);
+	else
+		fprintf(rp->out, "change %s: %s until %s -> %s (%s) until "
+				 "%s\n",
+			t->addr, st->cls, e2, wcls, sm->rule, e1);
+	if (rp->dry_run)
+		return;
+	if (!strcmp(what, "remove")) {
+		rb_copy_str(&rp->rm, t->key);
+		rb_copy_eol(&rp->rm);
+		hist_row(&rp->hist, t->key, t->addr, "removed", st->cls,
+			 rp->note, "policy", 0, rp->now, 0, rp->note);
+		return;
 	}
-	if (!dry_run && reclass > 0) {
-		if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_cls (id bigint,"
-				     " class text, rule text) ON COMMIT DROP") !=
-			0 ||
-		    rb_store_copy_in(s, "COPY rb_tmp_cls FROM STDIN", &cls) != 0 ||
-		    rb_store_exec(s, "UPDATE events e SET policy_class ="
-				     " t.class, policy_rule = t.rule FROM"
-				     " rb_tmp_cls t WHERE e.id = t.id") != 0)
+	queue_upsert(rp, t, wcls);
+	hist_row(&rp->hist, t->key, t->addr,
+		 !strcmp(what, "add") ? "added" : "changed", wcls, sm->reason,
+		 sm->rule, sm->evidence, rp->now, sm->st.expires, rp->note);
+}
+
+/* The events' new class and rule. */
+static int
+write_reclass(struct replay *rp)
+{
+	struct rb_store *s = rp->s;
+	if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_cls (id bigint,"
+			     " class text, rule text) ON COMMIT DROP") != 0 ||
+	    rb_store_copy_in(s, "COPY rb_tmp_cls FROM STDIN", &rp->cls) != 0 ||
+	    rb_store_exec(s, "UPDATE events e SET policy_class ="
+			     " t.class, policy_rule = t.rule FROM"
+			     " rb_tmp_cls t WHERE e.id = t.id") != 0)
+		return -1;
+	return 0;
+}
+
+/* The queued suppression upserts, removals and history rows. */
+static int
+write_changes(struct replay *rp)
+{
+	struct rb_store *s = rp->s;
+	if (rb_store_exec(
+		s, "CREATE TEMP TABLE rb_tmp_rsup (addr_key text,"
+		   " address text, domain text, class text, reason text,"
+		   " rule text, actor text, event_id bigint,"
+		   " created_at timestamptz, updated_at timestamptz,"
+		   " expires_at timestamptz) ON COMMIT DROP;"
+		   " CREATE TEMP TABLE rb_tmp_rm (addr_key text)"
+		   " ON COMMIT DROP") != 0 ||
+	    (rp->sup.n &&
+	     rb_store_copy_in(s, "COPY rb_tmp_rsup FROM STDIN", &rp->sup) !=
+		 0) ||
+	    (rp->rm.n &&
+	     rb_store_copy_in(s, "COPY rb_tmp_rm FROM STDIN", &rp->rm) != 0))
+		return -1;
+	char nows[32];
+	snprintf(nows, sizeof(nows), "%lld", (long long)rp->now);
+	const char *p[] = {nows, rp->note};
+	PGresult *r = rb_store_q(
+	    s, PGRES_COMMAND_OK,
+	    "INSERT INTO suppressions (addr_key, address, domain, class,"
+	    " reason, rule, actor, event_id, created_at, updated_at,"
+	    " expires_at) SELECT addr_key, address, domain, class,"
+	    " reason, rule, actor, event_id, created_at, updated_at,"
+	    " expires_at FROM rb_tmp_rsup ON CONFLICT (addr_key) DO"
+	    " UPDATE SET class = EXCLUDED.class, reason ="
+	    " EXCLUDED.reason, rule = EXCLUDED.rule, actor ="
+	    " EXCLUDED.actor, event_id = EXCLUDED.event_id, created_at ="
+	    " EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+	    " expires_at = EXCLUDED.expires_at, removed_at = NULL,"
+	    " removed_by = NULL, remove_reason = NULL"
+	    " WHERE to_timestamp($1) IS NOT NULL",
+	    1, p);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	r = rb_store_q(s, PGRES_COMMAND_OK,
+		       "UPDATE suppressions s SET removed_at ="
+		       " to_timestamp($1), removed_by = $2,"
+		       " remove_reason = $2, updated_at ="
+		       " to_timestamp($1) FROM rb_tmp_rm t"
+		       " WHERE s.addr_key = t.addr_key",
+		       2, p);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+	return rb_store_copy_in(s,
+				"COPY suppression_history (addr_key,"
+				" address, action, class, reason, rule,"
+				" actor, event_id, at, expires_at, note)"
+				" FROM STDIN",
+				&rp->hist);
+}
+
+/* only: restrict to the keys in rb_replay_keys; note: the history note,
+ * removed_by and remove_reason of what it writes.  Inside a transaction
+ * holding the writers' lock; on error the caller rolls back. */
+static int
+replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
+	  bool only, const char *note, FILE *out, unsigned long *changes,
+	  unsigned long *reclassified)
+{
+	struct replay rp;
+	memset(&rp, 0, sizeof(rp));
+	rp.s = s;
+	rp.pol = pol;
+	rp.dry_run = dry_run;
+	rp.note = note;
+	rp.out = out;
+	rp.now = rb_now();
+	rp.ev = (struct cur){s, "rb_ev", NULL, 0, 0, false};
+	rp.man = (struct cur){s, "rb_man", NULL, 0, 0, false};
+	rp.cu = (struct cur){s, "rb_cur", NULL, 0, 0, false};
+	int rc = -1;
+	*changes = 0;
+	if (declare_cursors(s, only) != 0)
+		goto out;
+	for (;;) {
+		struct target t;
+		struct stored st;
+		int more = next_key(&rp, &t);
+		if (more < 0)
 			goto out;
+		if (more == 0)
+			break;
+		simulate(&rp, &t);
+		read_stored(&rp, &t, &st);
+		reconcile(&rp, &t, &st);
 	}
-	if (!dry_run && *changes > 0) {
-		if (rb_store_exec(
-			s, "CREATE TEMP TABLE rb_tmp_rsup (addr_key text,"
-			   " address text, domain text, class text, reason text,"
-			   " rule text, actor text, event_id bigint,"
-			   " created_at timestamptz, updated_at timestamptz,"
-			   " expires_at timestamptz) ON COMMIT DROP;"
-			   " CREATE TEMP TABLE rb_tmp_rm (addr_key text)"
-			   " ON COMMIT DROP") != 0 ||
-		    (sup.n &&
-		     rb_store_copy_in(s, "COPY rb_tmp_rsup FROM STDIN", &sup) !=
-			 0) ||
-		    (rm.n &&
-		     rb_store_copy_in(s, "COPY rb_tmp_rm FROM STDIN", &rm) != 0))
-			goto out;
-		char nows[32];
-		snprintf(nows, sizeof(nows), "%lld", (long long)now);
-		const char *p[] = {nows, note};
-		PGresult *r = rb_store_q(
-		    s, PGRES_COMMAND_OK,
-		    "INSERT INTO suppressions (addr_key, address, domain, class,"
-		    " reason, rule, actor, event_id, created_at, updated_at,"
-		    " expires_at) SELECT addr_key, address, domain, class,"
-		    " reason, rule, actor, event_id, created_at, updated_at,"
-		    " expires_at FROM rb_tmp_rsup ON CONFLICT (addr_key) DO"
-		    " UPDATE SET class = EXCLUDED.class, reason ="
-		    " EXCLUDED.reason, rule = EXCLUDED.rule, actor ="
-		    " EXCLUDED.actor, event_id = EXCLUDED.event_id, created_at ="
-		    " EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
-		    " expires_at = EXCLUDED.expires_at, removed_at = NULL,"
-		    " removed_by = NULL, remove_reason = NULL"
-		    " WHERE to_timestamp($1) IS NOT NULL",
-		    1, p);
-		if (r == NULL)
-			goto out;
-		PQclear(r);
-		r = rb_store_q(s, PGRES_COMMAND_OK,
-			       "UPDATE suppressions s SET removed_at ="
-			       " to_timestamp($1), removed_by = $2,"
-			       " remove_reason = $2, updated_at ="
-			       " to_timestamp($1) FROM rb_tmp_rm t"
-			       " WHERE s.addr_key = t.addr_key",
-			       2, p);
-		if (r == NULL)
-			goto out;
-		PQclear(r);
-		if (rb_store_copy_in(s,
-				     "COPY suppression_history (addr_key,"
-				     " address, action, class, reason, rule,"
-				     " actor, event_id, at, expires_at, note)"
-				     " FROM STDIN",
-				     &hist) != 0)
-			goto out;
-	}
+	if (!dry_run && rp.reclass > 0 && write_reclass(&rp) != 0)
+		goto out;
+	if (!dry_run && rp.changes > 0 && write_changes(&rp) != 0)
+		goto out;
 	if (rb_store_exec(s, "CLOSE rb_ev; CLOSE rb_man; CLOSE rb_cur") != 0)
 		goto out;
-	*reclassified = reclass;
+	*reclassified = rp.reclass;
 	rc = 0;
 out:
-	PQclear(ev.r);
-	PQclear(man.r);
-	PQclear(cu.r);
-	free(sm.days);
-	rb_copy_free(&cls);
-	rb_copy_free(&sup);
-	rb_copy_free(&rm);
-	rb_copy_free(&hist);
+	*changes = rp.changes;
+	PQclear(rp.ev.r);
+	PQclear(rp.man.r);
+	PQclear(rp.cu.r);
+	free(rp.sm.days);
+	rb_copy_free(&rp.cls);
+	rb_copy_free(&rp.sup);
+	rb_copy_free(&rp.rm);
+	rb_copy_free(&rp.hist);
 	return rc;
 }
 
