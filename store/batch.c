@@ -212,64 +212,71 @@ rule_reason(const char *rule)
 	return c ? c + 1 : rule;
 }
 
-static int
-apply_policy(struct rb_store *s, const struct rb_policy *pol,
-	     struct newev *ev, size_t nev, struct rb_store_counts *c)
+/* The policy step of one batch: the new events sorted by key, the state
+ * of each distinct key, and the COPY text it writes. */
+struct pstep {
+	struct rb_store *s;
+	const struct rb_policy *pol;
+	struct newev *ev;
+	size_t nev;
+	struct addrstate *st;	/* one per distinct key, sorted */
+	size_t nst;
+	size_t nsoft;		/* keys with a soft event */
+	time_t tmin;		/* the earliest event */
+	struct rb_copybuf arr;	/* the keys, a text[] literal */
+	struct rb_copybuf soft;	/* the keys with a soft event, text[] */
+	struct rb_copybuf sup;	/* rows for rb_tmp_sup */
+	struct rb_copybuf hist;	/* rows for suppression_history */
+};
+
+/* ev is sorted by key: the distinct keys (arr, st), and those of them
+ * with a soft event (soft, for the look-up of their soft days). */
+static void
+collect_keys(struct pstep *p)
 {
-	PGconn *pg = rb_store_pg(s);
-	int rc = -1;
-	struct addrstate *st = NULL;
-	size_t nst = 0;
-	struct rb_copybuf arr, soft, sup, hist;
 	const char *softkeys_last = NULL;
-	PGresult *r = NULL;
-
-	qsort(ev, nev, sizeof(*ev), cmp_newev);
-	st = calloc(nev, sizeof(*st));
-	if (st == NULL)
-		return rb_store_fail(s, NULL, "out of memory");
-	rb_copy_take(s, &arr);
-	rb_copy_take(s, &soft);
-	rb_copy_take(s, &sup);
-	rb_copy_take(s, &hist);
-	/* ev is sorted by key: the distinct keys (arr), and those of them
-	 * with a soft event (soft, for the look-up of their soft days) */
-	time_t tmin = ev[0].t;
-	size_t nsoft = 0;
-	rb_copy_raw(&arr, "{");
-	rb_copy_raw(&soft, "{");
-	for (size_t i = 0; i < nev; i++) {
-		if (ev[i].t < tmin)
-			tmin = ev[i].t;
-		if (ev[i].cls == RB_PC_SOFT &&
-		    (softkeys_last == NULL ||
-		     strcmp(softkeys_last, ev[i].key) != 0)) {
-			rb_pg_array_add(&soft, ev[i].key, nsoft == 0);
-			softkeys_last = ev[i].key;
-			nsoft++;
+	p->tmin = p->ev[0].t;
+	rb_copy_raw(&p->arr, "{");
+	rb_copy_raw(&p->soft, "{");
+	for (size_t i = 0; i < p->nev; i++) {
+		const struct newev *e = &p->ev[i];
+		if (e->t < p->tmin)
+			p->tmin = e->t;
+		if (e->cls == RB_PC_SOFT &&
+		    (softkeys_last == NULL || strcmp(softkeys_last, e->key) != 0)) {
+			rb_pg_array_add(&p->soft, e->key, p->nsoft == 0);
+			softkeys_last = e->key;
+			p->nsoft++;
 		}
-		if (nst > 0 && strcmp(st[nst - 1].key, ev[i].key) == 0)
+		if (p->nst > 0 && strcmp(p->st[p->nst - 1].key, e->key) == 0)
 			continue;
-		st[nst].key = ev[i].key;
-		rb_pg_array_add(&arr, ev[i].key, nst == 0);
-		nst++;
+		p->st[p->nst].key = e->key;
+		rb_pg_array_add(&p->arr, e->key, p->nst == 0);
+		p->nst++;
 	}
-	rb_copy_raw(&arr, "}");
-	arr.p[arr.n] = '\0';
+	rb_copy_raw(&p->arr, "}");
+	p->arr.p[p->arr.n] = '\0';
+}
 
-	const char *p1[] = {arr.p};
-	r = rb_store_q(s, PGRES_TUPLES_OK,
-		       "SELECT addr_key, class,"
-		       " extract(epoch FROM created_at)::bigint,"
-		       " extract(epoch FROM updated_at)::bigint,"
-		       " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
-		       " coalesce(extract(epoch FROM removed_at)::bigint, 0)"
-		       " FROM suppressions WHERE addr_key = ANY($1::text[])",
-		       1, p1);
+/* The stored suppression rows of the keys. */
+static int
+load_states(struct pstep *p)
+{
+	const char *p1[] = {p->arr.p};
+	PGresult *r = rb_store_q(
+	    p->s, PGRES_TUPLES_OK,
+	    "SELECT addr_key, class,"
+	    " extract(epoch FROM created_at)::bigint,"
+	    " extract(epoch FROM updated_at)::bigint,"
+	    " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
+	    " coalesce(extract(epoch FROM removed_at)::bigint, 0)"
+	    " FROM suppressions WHERE addr_key = ANY($1::text[])",
+	    1, p1);
 	if (r == NULL)
-		goto out;
+		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
-		struct addrstate *a = find_state(st, nst, PQgetvalue(r, i, 0));
+		struct addrstate *a =
+		    find_state(p->st, p->nst, PQgetvalue(r, i, 0));
 		if (a == NULL)
 			continue;
 		a->st.exists = true;
@@ -281,179 +288,245 @@ apply_policy(struct rb_store *s, const struct rb_policy *pol,
 		a->st.removed = strtoll(PQgetvalue(r, i, 5), NULL, 10);
 	}
 	PQclear(r);
-	r = NULL;
+	return 0;
+}
 
-	/* the soft-bounce days of the addresses with a soft event in this
-	 * batch (only a soft decision looks at them), this batch's own
-	 * events included: one index probe of events_addr per address.  As
-	 * `addr_key = ANY(array) AND event_at > t` the planner took a bitmap
-	 * scan of events_at instead, reading every event of the window
-	 * (all of them in the bench) per batch: 97 ms a batch at 100,000
-	 * events, growing with the table. */
-	if (nsoft > 0) {
-		char since[32];
-		rb_copy_raw(&soft, "}");
-		soft.p[soft.n] = '\0';
-		snprintf(since, sizeof(since), "%lld",
-			 (long long)(tmin - pol->soft_window - DAY));
-		const char *p2[] = {soft.p, since};
-		r = rb_store_q(s, PGRES_TUPLES_OK,
-			       "SELECT k.addr_key, d.d FROM"
-			       " unnest($1::text[]) AS k(addr_key),"
-			       " LATERAL (SELECT DISTINCT floor(extract(epoch"
-			       " FROM e.event_at) / 86400)::bigint AS d"
-			       " FROM events e WHERE e.addr_key = k.addr_key"
-			       " AND e.event_at > to_timestamp($2)"
-			       " AND e.policy_class = 'soft') AS d",
-			       2, p2);
-		if (r == NULL)
-			goto out;
-		for (int i = 0; i < PQntuples(r); i++) {
-			struct addrstate *a =
-			    find_state(st, nst, PQgetvalue(r, i, 0));
-			if (a == NULL)
-				continue;
-			if (a->ndays == a->capdays) {
-				size_t cap = a->capdays ? a->capdays * 2 : 8;
-				long *d = realloc(a->days, cap * sizeof(*d));
-				if (d == NULL)
-					abort();
-				a->days = d;
-				a->capdays = cap;
-			}
-			a->days[a->ndays++] =
-			    strtol(PQgetvalue(r, i, 1), NULL, 10);
-		}
-		PQclear(r);
-		r = NULL;
+static void
+add_day(struct addrstate *a, long day)
+{
+	if (a->ndays == a->capdays) {
+		size_t cap = a->capdays ? a->capdays * 2 : 8;
+		long *d = realloc(a->days, cap * sizeof(*d));
+		if (d == NULL)
+			abort();
+		a->days = d;
+		a->capdays = cap;
 	}
+	a->days[a->ndays++] = day;
+}
 
+/*
+ * The soft-bounce days of the addresses with a soft event in this batch
+ * (only a soft decision looks at them), this batch's own events included:
+ * one index probe of events_addr per address.  As `addr_key = ANY(array)
+ * AND event_at > t` the planner took a bitmap scan of events_at instead,
+ * reading every event of the window (all of them in the bench) per
+ * batch: 97 ms a batch at 100,000 events, growing with the table.
+ */
+static int
+load_soft_days(struct pstep *p)
+{
+	char since[32];
+	rb_copy_raw(&p->soft, "}");
+	p->soft.p[p->soft.n] = '\0';
+	snprintf(since, sizeof(since), "%lld",
+		 (long long)(p->tmin - p->pol->soft_window - DAY));
+	const char *p2[] = {p->soft.p, since};
+	PGresult *r = rb_store_q(p->s, PGRES_TUPLES_OK,
+				 "SELECT k.addr_key, d.d FROM"
+				 " unnest($1::text[]) AS k(addr_key),"
+				 " LATERAL (SELECT DISTINCT floor(extract(epoch"
+				 " FROM e.event_at) / 86400)::bigint AS d"
+				 " FROM events e WHERE e.addr_key = k.addr_key"
+				 " AND e.event_at > to_timestamp($2)"
+				 " AND e.policy_class = 'soft') AS d",
+				 2, p2);
+	if (r == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct addrstate *a =
+		    find_state(p->st, p->nst, PQgetvalue(r, i, 0));
+		if (a != NULL)
+			add_day(a, strtol(PQgetvalue(r, i, 1), NULL, 10));
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* History row: the suppression of a ended by expiry at old_exp. */
+static void
+hist_expired(struct rb_copybuf *h, const struct addrstate *a,
+	     const struct newev *e, time_t old_exp)
+{
+	rb_copy_str(h, a->key);
+	rb_copy_sep(h);
+	rb_copy_str(h, e->address);
+	rb_copy_raw(h, "\texpired\t\\N\t\\N\t\\N\t\\N\t\\N\t");
+	rb_copy_time(h, old_exp);
+	rb_copy_raw(h, "\t\\N\t\\N");
+	rb_copy_eol(h);
+}
+
+/* History row: decision d on a, taken on event e. */
+static void
+hist_decision(struct rb_copybuf *h, const struct rb_policy *pol,
+	      const struct addrstate *a, const struct newev *e,
+	      enum rb_decision d)
+{
+	rb_copy_str(h, a->key);
+	rb_copy_sep(h);
+	rb_copy_str(h, e->address);
+	rb_copy_sep(h);
+	rb_copy_raw(h, action_names[d]);
+	rb_copy_sep(h);
+	rb_copy_raw(h, rb_pclass_name(a->st.cls));
+	rb_copy_sep(h);
+	rb_copy_str(h, rule_reason(e->rule));
+	rb_copy_sep(h);
+	rb_copy_str(h, e->rule);
+	rb_copy_raw(h, "\t\\N\t");
+	rb_copy_long(h, e->id);
+	rb_copy_sep(h);
+	rb_copy_time(h, e->t);
+	rb_copy_sep(h);
+	rb_copy_time(h, a->st.expires);
+	rb_copy_sep(h);
+	if (e->cls == RB_PC_SOFT) {
+		char note[96];
+		snprintf(note, sizeof(note),
+			 "soft bounces on %u+ days within %ldd",
+			 pol->soft_threshold, pol->soft_window / DAY);
+		rb_copy_str(h, note);
+	} else {
+		rb_copy_raw(h, "\\N");
+	}
+	rb_copy_eol(h);
+}
+
+/* Row for rb_tmp_sup: a's new state, e the address's first event, the
+ * last decision taken on event evidence by rule. */
+static void
+sup_row(struct rb_copybuf *b, const struct addrstate *a,
+	const struct newev *e, const char *rule, long long evidence)
+{
+	rb_copy_str(b, a->key);
+	rb_copy_sep(b);
+	rb_copy_str(b, e->address);
+	rb_copy_sep(b);
+	rb_copy_str(b, e->domain ? e->domain : "");
+	rb_copy_sep(b);
+	rb_copy_raw(b, rb_pclass_name(a->st.cls));
+	rb_copy_sep(b);
+	rb_copy_str(b, rule_reason(rule));
+	rb_copy_sep(b);
+	rb_copy_str(b, rule);
+	rb_copy_sep(b);
+	rb_copy_long(b, evidence);
+	rb_copy_sep(b);
+	rb_copy_time(b, a->st.created);
+	rb_copy_sep(b);
+	rb_copy_time(b, a->st.updated);
+	rb_copy_sep(b);
+	rb_copy_time(b, a->st.expires);
+	rb_copy_eol(b);
+}
+
+/* Decide on the events ev[i..j) of one address in time order; queue the
+ * history rows and, when the state changed, its suppression row.
+ * Returns whether it changed. */
+static bool
+decide_address(struct pstep *p, size_t i, size_t j,
+	       struct rb_store_counts *c)
+{
+	struct addrstate *a = find_state(p->st, p->nst, p->ev[i].key);
+	long long evidence = 0;
+	const char *rule = NULL;
+	bool changed = false;
+	for (size_t k = i; k < j; k++) {
+		const struct newev *e = &p->ev[k];
+		bool expired;
+		time_t old_exp = a->st.expires;
+		enum rb_decision d = rb_policy_decide(
+		    p->pol, &a->st, e->cls, e->t, a->days, a->ndays, &expired);
+		if (d == RB_DEC_NONE)
+			continue;
+		if (expired)
+			hist_expired(&p->hist, a, e, old_exp);
+		changed = true;
+		evidence = e->id;
+		rule = e->rule;
+		hist_decision(&p->hist, p->pol, a, e, d);
+		if (d == RB_DEC_ADD)
+			c->supp_new++;
+		else
+			c->supp_changed++;
+	}
+	if (changed)
+		sup_row(&p->sup, a, &p->ev[i], rule, evidence);
+	return changed;
+}
+
+/* The new states and their history. */
+static int
+write_suppressions(struct pstep *p)
+{
+	/* the upsert and the history's COPY in one query string: one round
+	 * trip less (a COPY costs two: its start, then the data and the
+	 * result) */
+	if (rb_store_copy_in(p->s, "COPY rb_tmp_sup FROM STDIN", &p->sup) !=
+		0 ||
+	    rb_store_copy_in(
+		p->s,
+		"INSERT INTO suppressions (addr_key, address, domain,"
+		" class, reason, rule, event_id, created_at, updated_at,"
+		" expires_at) SELECT addr_key, address, domain, class,"
+		" reason, rule, event_id, created_at, updated_at,"
+		" expires_at FROM rb_tmp_sup ON CONFLICT (addr_key) DO"
+		" UPDATE SET class = EXCLUDED.class, reason ="
+		" EXCLUDED.reason, rule = EXCLUDED.rule, actor = NULL,"
+		" event_id = EXCLUDED.event_id, created_at ="
+		" EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
+		" expires_at = EXCLUDED.expires_at, removed_at = NULL,"
+		" removed_by = NULL, remove_reason = NULL;"
+		" COPY suppression_history (addr_key, address, action,"
+		" class, reason, rule, actor, event_id, at, expires_at,"
+		" note) FROM STDIN",
+		&p->hist) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+apply_policy(struct rb_store *s, const struct rb_policy *pol,
+	     struct newev *ev, size_t nev, struct rb_store_counts *c)
+{
+	struct pstep p = {.s = s, .pol = pol, .ev = ev, .nev = nev};
+	int rc = -1;
+
+	qsort(ev, nev, sizeof(*ev), cmp_newev);
+	p.st = calloc(nev, sizeof(*p.st));
+	if (p.st == NULL)
+		return rb_store_fail(s, NULL, "out of memory");
+	rb_copy_take(s, &p.arr);
+	rb_copy_take(s, &p.soft);
+	rb_copy_take(s, &p.sup);
+	rb_copy_take(s, &p.hist);
+	collect_keys(&p);
+	if (load_states(&p) != 0)
+		goto out;
+	if (p.nsoft > 0 && load_soft_days(&p) != 0)
+		goto out;
 	/* decide, address by address, event by event in time order */
 	size_t nsup = 0;
 	for (size_t i = 0; i < nev;) {
 		size_t j = i;
 		while (j < nev && strcmp(ev[j].key, ev[i].key) == 0)
 			j++;
-		struct addrstate *a = find_state(st, nst, ev[i].key);
-		long long evidence = 0;
-		const char *rule = NULL;
-		bool changed = false;
-		for (size_t k = i; k < j; k++) {
-			bool expired;
-			time_t old_exp = a->st.expires;
-			enum rb_decision d = rb_policy_decide(
-			    pol, &a->st, ev[k].cls, ev[k].t, a->days, a->ndays,
-			    &expired);
-			if (d == RB_DEC_NONE)
-				continue;
-			if (expired) {
-				rb_copy_str(&hist, a->key);
-				rb_copy_sep(&hist);
-				rb_copy_str(&hist, ev[k].address);
-				rb_copy_raw(&hist, "\texpired\t\\N\t\\N\t\\N\t\\N\t"
-						   "\\N\t");
-				rb_copy_time(&hist, old_exp);
-				rb_copy_raw(&hist, "\t\\N\t\\N");
-				rb_copy_eol(&hist);
-			}
-			changed = true;
-			evidence = ev[k].id;
-			rule = ev[k].rule;
-			rb_copy_str(&hist, a->key);
-			rb_copy_sep(&hist);
-			rb_copy_str(&hist, ev[k].address);
-			rb_copy_sep(&hist);
-			rb_copy_raw(&hist, action_names[d]);
-			rb_copy_sep(&hist);
-			rb_copy_raw(&hist, rb_pclass_name(a->st.cls));
-			rb_copy_sep(&hist);
-			rb_copy_str(&hist, rule_reason(ev[k].rule));
-			rb_copy_sep(&hist);
-			rb_copy_str(&hist, ev[k].rule);
-			rb_copy_raw(&hist, "\t\\N\t");
-			rb_copy_long(&hist, ev[k].id);
-			rb_copy_sep(&hist);
-			rb_copy_time(&hist, ev[k].t);
-			rb_copy_sep(&hist);
-			rb_copy_time(&hist, a->st.expires);
-			rb_copy_sep(&hist);
-			if (ev[k].cls == RB_PC_SOFT) {
-				char note[96];
-				snprintf(note, sizeof(note),
-					 "soft bounces on %u+ days within %ldd",
-					 pol->soft_threshold,
-					 pol->soft_window / DAY);
-				rb_copy_str(&hist, note);
-			} else {
-				rb_copy_raw(&hist, "\\N");
-			}
-			rb_copy_eol(&hist);
-			if (d == RB_DEC_ADD)
-				c->supp_new++;
-			else
-				c->supp_changed++;
-		}
-		if (changed) {
-			rb_copy_str(&sup, a->key);
-			rb_copy_sep(&sup);
-			rb_copy_str(&sup, ev[i].address);
-			rb_copy_sep(&sup);
-			rb_copy_str(&sup, ev[i].domain ? ev[i].domain : "");
-			rb_copy_sep(&sup);
-			rb_copy_raw(&sup, rb_pclass_name(a->st.cls));
-			rb_copy_sep(&sup);
-			rb_copy_str(&sup, rule_reason(rule));
-			rb_copy_sep(&sup);
-			rb_copy_str(&sup, rule);
-			rb_copy_sep(&sup);
-			rb_copy_long(&sup, evidence);
-			rb_copy_sep(&sup);
-			rb_copy_time(&sup, a->st.created);
-			rb_copy_sep(&sup);
-			rb_copy_time(&sup, a->st.updated);
-			rb_copy_sep(&sup);
-			rb_copy_time(&sup, a->st.expires);
-			rb_copy_eol(&sup);
+		if (decide_address(&p, i, j, c))
 			nsup++;
-		}
 		i = j;
 	}
-	if (nsup > 0) {
-		/* the upsert and the history's COPY in one query string:
-		 * one round trip less (a COPY costs two: its start, then
-		 * the data and the result) */
-		if (rb_store_copy_in(s, "COPY rb_tmp_sup FROM STDIN", &sup) !=
-			0 ||
-		    rb_store_copy_in(
-			s,
-			"INSERT INTO suppressions (addr_key, address, domain,"
-			" class, reason, rule, event_id, created_at, updated_at,"
-			" expires_at) SELECT addr_key, address, domain, class,"
-			" reason, rule, event_id, created_at, updated_at,"
-			" expires_at FROM rb_tmp_sup ON CONFLICT (addr_key) DO"
-			" UPDATE SET class = EXCLUDED.class, reason ="
-			" EXCLUDED.reason, rule = EXCLUDED.rule, actor = NULL,"
-			" event_id = EXCLUDED.event_id, created_at ="
-			" EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,"
-			" expires_at = EXCLUDED.expires_at, removed_at = NULL,"
-			" removed_by = NULL, remove_reason = NULL;"
-			" COPY suppression_history (addr_key, address, action,"
-			" class, reason, rule, actor, event_id, at, expires_at,"
-			" note) FROM STDIN",
-			&hist) != 0)
-			goto out;
-	}
-	(void)pg;
+	if (nsup > 0 && write_suppressions(&p) != 0)
+		goto out;
 	rc = 0;
 out:
-	PQclear(r);
-	for (size_t i = 0; i < nst; i++)
-		free(st[i].days);
-	free(st);
-	rb_copy_give(s, &hist);
-	rb_copy_give(s, &sup);
-	rb_copy_give(s, &soft);
-	rb_copy_give(s, &arr);
+	for (size_t i = 0; i < p.nst; i++)
+		free(p.st[i].days);
+	free(p.st);
+	rb_copy_give(s, &p.hist);
+	rb_copy_give(s, &p.sup);
+	rb_copy_give(s, &p.soft);
+	rb_copy_give(s, &p.arr);
 	return rc;
 }
 
@@ -490,179 +563,174 @@ dset_add(struct dset *d, const unsigned char k[32])
 	}
 }
 
-int
-rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
-		     const struct rb_store_msg *m, size_t n,
-		     struct rb_store_counts *c)
-{
-	struct rb_policy defpol;
-	if (pol == NULL) {
-		rb_policy_default(&defpol);
-		pol = &defpol;
-	}
-	if (!rb_store_in_tx(s))
-		return rb_store_fail(s, NULL,
-				     "write_batch needs an open transaction");
-	c->messages += n;
-	if (n == 0)
-		return 0;
-	int rc = -1;
-	time_t now = rb_now();
-	unsigned rawdays;
-	bool keep_raw = rb_store_raw_kept(s, &rawdays);
-	size_t nevtot = 0;
-	for (size_t i = 0; i < n; i++)
-		nevtot += m[i].nevents;
-	unsigned char(*mh)[32] = malloc(n * 32);
-	bool *skip = calloc(n, sizeof(bool));
-	bool *isnew = calloc(n, sizeof(bool));
-	struct dset ds = {.cap = (n + nevtot) * 2 + 1};
-	ds.v = malloc(ds.cap * 32);
-	ds.used = calloc(ds.cap, sizeof(bool));
-	struct newev *ev = NULL;
-	size_t nnew = 0;
-	struct rb_copybuf mb, eb;
-	rb_copy_take(s, &mb);
-	rb_copy_take(s, &eb);
-	PGresult *r = NULL;
-	char **evkeys = NULL;
-	if (!mh || !skip || !isnew || !ds.v || !ds.used) {
-		rb_store_fail(s, NULL, "out of memory");
-		goto out;
-	}
+/* One batch being written: the messages' digests, which are copies, and
+ * the COPY text of messages and events. */
+struct batch {
+	struct rb_store *s;
+	const struct rb_policy *pol;
+	const struct rb_store_msg *m;
+	size_t n;
+	time_t now;
+	unsigned char (*mh)[32];	/* each message's SHA-256 */
+	bool *skip;			/* a copy of an earlier one in the batch */
+	bool *isnew;			/* inserted (not in the store already) */
+	struct rb_copybuf mb, eb;	/* rows for rb_tmp_msg, rb_tmp_ev */
+};
 
-	/* messages: hash, fold copies within the batch */
-	for (size_t i = 0; i < n; i++) {
-		rb_sha256(m[i].data, m[i].len, mh[i]);
-		if (!dset_add(&ds, mh[i])) {
-			skip[i] = true;
+/* rb_tmp_msg rows: each message hashed, copies within the batch folded. */
+static void
+copy_messages(struct batch *b, struct dset *ds, struct rb_store_counts *c)
+{
+	unsigned rawdays;
+	bool keep_raw = rb_store_raw_kept(b->s, &rawdays);
+	struct rb_copybuf *mb = &b->mb;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct rb_store_msg *m = &b->m[i];
+		rb_sha256(m->data, m->len, b->mh[i]);
+		if (!dset_add(ds, b->mh[i])) {
+			b->skip[i] = true;
 			c->messages_dup++;
 			continue;
 		}
-		rb_copy_long(&mb, (long long)i);
-		rb_copy_sep(&mb);
-		rb_copy_bytea(&mb, mh[i], 32);
-		rb_copy_sep(&mb);
-		rb_copy_str(&mb, m[i].source ? m[i].source : "");
-		rb_copy_sep(&mb);
-		if (m[i].index >= 0)
-			rb_copy_long(&mb, m[i].index);
+		rb_copy_long(mb, (long long)i);
+		rb_copy_sep(mb);
+		rb_copy_bytea(mb, b->mh[i], 32);
+		rb_copy_sep(mb);
+		rb_copy_str(mb, m->source ? m->source : "");
+		rb_copy_sep(mb);
+		if (m->index >= 0)
+			rb_copy_long(mb, m->index);
 		else
-			rb_copy_raw(&mb, "\\N");
-		rb_copy_sep(&mb);
-		rb_copy_long(&mb, (long long)m[i].size);
-		rb_copy_sep(&mb);
-		rb_copy_raw(&mb, outcome(&m[i]));
-		rb_copy_sep(&mb);
-		rb_copy_str(&mb, m[i].nevents ? m[i].events[0].error : NULL);
-		rb_copy_sep(&mb);
-		rb_copy_long(&mb, (long long)m[i].nevents);
-		rb_copy_sep(&mb);
+			rb_copy_raw(mb, "\\N");
+		rb_copy_sep(mb);
+		rb_copy_long(mb, (long long)m->size);
+		rb_copy_sep(mb);
+		rb_copy_raw(mb, outcome(m));
+		rb_copy_sep(mb);
+		rb_copy_str(mb, m->nevents ? m->events[0].error : NULL);
+		rb_copy_sep(mb);
+		rb_copy_long(mb, (long long)m->nevents);
+		rb_copy_sep(mb);
 		if (keep_raw)
-			rb_copy_bytea(&mb, (const unsigned char *)m[i].data,
-				      m[i].len);
+			rb_copy_bytea(mb, (const unsigned char *)m->data,
+				      m->len);
 		else
-			rb_copy_raw(&mb, "\\N");
-		rb_copy_sep(&mb);
-		rb_copy_time(&mb, keep_raw && rawdays ? now + rawdays * DAY : 0);
-		rb_copy_eol(&mb);
+			rb_copy_raw(mb, "\\N");
+		rb_copy_sep(mb);
+		rb_copy_time(mb,
+			     keep_raw && rawdays ? b->now + rawdays * DAY : 0);
+		rb_copy_eol(mb);
 	}
+}
 
-	/* events */
+/* One rb_tmp_ev row: event k of message i, ord its place in the batch. */
+static void
+copy_event(struct batch *b, size_t i, size_t k, size_t ord)
+{
+	const struct rb_store_msg *m = &b->m[i];
+	const struct rb_event *e = &m->events[k];
+	struct rb_copybuf *eb = &b->eb;
+	char key[RB_ADDRKEY_MAX + 1];
+	size_t doff = 0, kl = 0;
+	if (e->recipient)
+		kl = rb_addr_key(e->recipient, strlen(e->recipient), key,
+				 sizeof(key), &doff);
+	unsigned char dk[32];
+	dedup_key(e, kl ? key : "", b->mh[i], k, dk);
+	char rule[160];
+	enum rb_pclass cls = rb_policy_classify(b->pol, e, rule, sizeof(rule));
+	if (kl == 0)
+		cls = RB_PC_NONE;
+	time_t t = rb_event_time(e, b->now);
+	time_t arr;
+	struct rb_event ec = *e;
+	ec.file = m->source;
+	ec.index = m->index;
+	char *doc = rb_event_to_json(&ec);
+
+	rb_copy_long(eb, (long long)ord);
+	rb_copy_sep(eb);
+	rb_copy_long(eb, (long long)i);
+	rb_copy_sep(eb);
+	rb_copy_bytea(eb, dk, 32);
+	rb_copy_sep(eb);
+	rb_copy_raw(eb, rb_kind_name(e->kind));
+	rb_copy_sep(eb);
+	rb_copy_str(eb, e->recipient);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, kl ? key : NULL);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, kl && key[doff - (doff > 0)] == '@' ? key + doff
+							     : NULL);
+	const char *cols[] = {
+	    e->sender,	       e->reason,
+	};
+	for (size_t q = 0; q < 2; q++) {
+		rb_copy_sep(eb);
+		rb_copy_str(eb, cols[q]);
+	}
+	rb_copy_sep(eb);
+	rb_copy_raw(eb, e->hard < 0 ? "\\N" : e->hard ? "t" : "f");
+	const char *cols2[] = {
+	    e->status,		 e->smtp_code,
+	    e->action,		 e->remote_mta,
+	    e->feedback_type,	 e->source_ip,
+	    e->reported_domain,	 e->original.campaign,
+	    e->original.feedback_id, e->original.list_id,
+	    e->original.message_id, e->report_message_id,
+	    e->parser,
+	};
+	for (size_t q = 0; q < sizeof(cols2) / sizeof(*cols2); q++) {
+		rb_copy_sep(eb);
+		rb_copy_str(eb, cols2[q]);
+	}
+	rb_copy_sep(eb);
+	rb_copy_time(eb, e->arrival_date &&
+			     rb_time_parse(e->arrival_date, &arr) == 0
+			 ? arr
+			 : 0);
+	rb_copy_sep(eb);
+	rb_copy_time(eb, t);
+	rb_copy_sep(eb);
+	rb_copy_raw(eb, rb_pclass_name(cls));
+	rb_copy_sep(eb);
+	rb_copy_str(eb, rule);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, doc);
+	rb_copy_eol(eb);
+	free(doc);
+}
+
+/* rb_tmp_ev rows: the events of the messages that are not copies. */
+static void
+copy_events(struct batch *b)
+{
 	size_t ord = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (skip[i])
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->skip[i])
 			continue;
-		for (size_t k = 0; k < m[i].nevents; k++) {
-			const struct rb_event *e = &m[i].events[k];
-			char key[RB_ADDRKEY_MAX + 1];
-			size_t doff = 0, kl = 0;
-			if (e->recipient)
-				kl = rb_addr_key(e->recipient,
-						 strlen(e->recipient), key,
-						 sizeof(key), &doff);
-			unsigned char dk[32];
-			dedup_key(e, kl ? key : "", mh[i], k, dk);
-			char rule[160];
-			enum rb_pclass cls =
-			    rb_policy_classify(pol, e, rule, sizeof(rule));
-			if (kl == 0)
-				cls = RB_PC_NONE;
-			time_t t = rb_event_time(e, now);
-			time_t arr;
-			struct rb_event ec = *e;
-			ec.file = m[i].source;
-			ec.index = m[i].index;
-			char *doc = rb_event_to_json(&ec);
-
-			rb_copy_long(&eb, (long long)ord++);
-			rb_copy_sep(&eb);
-			rb_copy_long(&eb, (long long)i);
-			rb_copy_sep(&eb);
-			rb_copy_bytea(&eb, dk, 32);
-			rb_copy_sep(&eb);
-			rb_copy_raw(&eb, rb_kind_name(e->kind));
-			rb_copy_sep(&eb);
-			rb_copy_str(&eb, e->recipient);
-			rb_copy_sep(&eb);
-			rb_copy_str(&eb, kl ? key : NULL);
-			rb_copy_sep(&eb);
-			rb_copy_str(&eb, kl && key[doff - (doff > 0)] == '@'
-					     ? key + doff
-					     : NULL);
-			const char *cols[] = {
-			    e->sender,	       e->reason,
-			};
-			for (size_t q = 0; q < 2; q++) {
-				rb_copy_sep(&eb);
-				rb_copy_str(&eb, cols[q]);
-			}
-			rb_copy_sep(&eb);
-			rb_copy_raw(&eb, e->hard < 0 ? "\\N" : e->hard ? "t" : "f");
-			const char *cols2[] = {
-			    e->status,		 e->smtp_code,
-			    e->action,		 e->remote_mta,
-			    e->feedback_type,	 e->source_ip,
-			    e->reported_domain,	 e->original.campaign,
-			    e->original.feedback_id, e->original.list_id,
-			    e->original.message_id, e->report_message_id,
-			    e->parser,
-			};
-			for (size_t q = 0; q < sizeof(cols2) / sizeof(*cols2);
-			     q++) {
-				rb_copy_sep(&eb);
-				rb_copy_str(&eb, cols2[q]);
-			}
-			rb_copy_sep(&eb);
-			rb_copy_time(&eb, e->arrival_date &&
-					       rb_time_parse(e->arrival_date,
-							     &arr) == 0
-					   ? arr
-					   : 0);
-			rb_copy_sep(&eb);
-			rb_copy_time(&eb, t);
-			rb_copy_sep(&eb);
-			rb_copy_raw(&eb, rb_pclass_name(cls));
-			rb_copy_sep(&eb);
-			rb_copy_str(&eb, rule);
-			rb_copy_sep(&eb);
-			rb_copy_str(&eb, doc);
-			rb_copy_eol(&eb);
-			free(doc);
-		}
+		for (size_t k = 0; k < b->m[i].nevents; k++)
+			copy_event(b, i, k, ord++);
 	}
+}
 
-	/* One query string (one round trip, plus the COPY's data): the
-	 * writers' lock, no JIT, the temporary tables, the messages' COPY.
-	 * The lock is taken FIRST: the policy's read-decide-write must not
-	 * interleave with another batch deciding on the same addresses, and
-	 * taking it after our inserts could deadlock with a batch waiting
-	 * on our uncommitted unique keys.  No JIT compilation: the batch's
-	 * statements handle a thousand rows, but on a table not yet
-	 * analysed (a new or fast growing one) the planner's default
-	 * estimates pass jit_above_cost and compiling cost 10 ms a
-	 * statement (the soft-days look-up spent 950 of its 1,197 ms there
-	 * over 100 batches). */
+/*
+ * One query string (one round trip, plus the COPY's data): the writers'
+ * lock, no JIT, the temporary tables, the messages' COPY; then the
+ * events' COPY.  The lock is taken FIRST: the policy's
+ * read-decide-write must not interleave with another batch deciding on
+ * the same addresses, and taking it after our inserts could deadlock
+ * with a batch waiting on our uncommitted unique keys.  No JIT
+ * compilation: the batch's statements handle a thousand rows, but on a
+ * table not yet analysed (a new or fast growing one) the planner's
+ * default estimates pass jit_above_cost and compiling cost 10 ms a
+ * statement (the soft-days look-up spent 950 of its 1,197 ms there over
+ * 100 batches).
+ */
+static int
+send_rows(struct batch *b)
+{
+	struct rb_store *s = b->s;
 	enum rb_tmp_state ts = rb_store_tmp(s);
 	char first[sizeof(tmp_ddl) + 256];
 	snprintf(first, sizeof(first),
@@ -675,17 +743,21 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	rb_store_tmp_set(s, ts == RB_TMP_NONE || ts == RB_TMP_CREATED
 				? RB_TMP_CREATED
 				: RB_TMP_USED);
-	if (rb_store_copy_in(s, first, &mb) != 0 ||
-	    (eb.n > 0 &&
-	     rb_store_copy_in(s, "COPY rb_tmp_ev FROM STDIN", &eb) != 0))
-		goto out;
-	char nows[32];
-	snprintf(nows, sizeof(nows), "%lld", (long long)now);
-	const char *p1[] = {nows};
-	r = rb_store_q(s, PGRES_TUPLES_OK, ins_msg_ev, 1, p1);
-	if (r == NULL)
-		goto out;
-	size_t offered = 0;
+	if (rb_store_copy_in(s, first, &b->mb) != 0 ||
+	    (b->eb.n > 0 &&
+	     rb_store_copy_in(s, "COPY rb_tmp_ev FROM STDIN", &b->eb) != 0))
+		return -1;
+	return 0;
+}
+
+/* Count what the insert returned (r: a message's ordinal, or NULL and an
+ * event's columns) and fill ev with the new events that the policy
+ * classified.  Returns how many, or -1 when out of memory. */
+static long
+read_inserted(struct batch *b, PGresult *r, struct newev **evp,
+	      struct rb_store_counts *c)
+{
+	size_t offered = 0, nnew = 0;
 	int nrows = PQntuples(r), nevrows = 0;
 	for (int i = 0; i < nrows; i++) {
 		if (PQgetisnull(r, i, 0)) {
@@ -693,22 +765,21 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			continue;
 		}
 		long o = strtol(PQgetvalue(r, i, 0), NULL, 10);
-		if (o >= 0 && (size_t)o < n && !isnew[o]) {
-			isnew[o] = true;
+		if (o >= 0 && (size_t)o < b->n && !b->isnew[o]) {
+			b->isnew[o] = true;
 			c->messages_new++;
-			offered += m[o].nevents;
+			offered += b->m[o].nevents;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!skip[i] && !isnew[i])
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->skip[i] && !b->isnew[i])
 			c->messages_dup++;
 	c->events_new += (unsigned long)nevrows;
 	c->events_dup += offered - (size_t)nevrows;
-	ev = calloc((size_t)nevrows + 1, sizeof(*ev));
-	if (ev == NULL) {
-		rb_store_fail(s, NULL, "out of memory");
-		goto out;
-	}
+	struct newev *ev = calloc((size_t)nevrows + 1, sizeof(*ev));
+	*evp = ev;
+	if (ev == NULL)
+		return -1;
 	for (int i = 0; i < nrows; i++) {
 		if (!PQgetisnull(r, i, 0))
 			continue;
@@ -729,25 +800,77 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 		x->rule = PQgetvalue(r, i, 7);
 		x->t = (time_t)strtoll(PQgetvalue(r, i, 8), NULL, 10);
 	}
+	return (long)nnew;
+}
+
+int
+rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
+		     const struct rb_store_msg *m, size_t n,
+		     struct rb_store_counts *c)
+{
+	struct rb_policy defpol;
+	if (pol == NULL) {
+		rb_policy_default(&defpol);
+		pol = &defpol;
+	}
+	if (!rb_store_in_tx(s))
+		return rb_store_fail(s, NULL,
+				     "write_batch needs an open transaction");
+	c->messages += n;
+	if (n == 0)
+		return 0;
+	int rc = -1;
+	struct batch b = {.s = s, .pol = pol, .m = m, .n = n, .now = rb_now()};
+	size_t nevtot = 0;
+	for (size_t i = 0; i < n; i++)
+		nevtot += m[i].nevents;
+	b.mh = malloc(n * 32);
+	b.skip = calloc(n, sizeof(bool));
+	b.isnew = calloc(n, sizeof(bool));
+	struct dset ds = {.cap = (n + nevtot) * 2 + 1};
+	ds.v = malloc(ds.cap * 32);
+	ds.used = calloc(ds.cap, sizeof(bool));
+	struct newev *ev = NULL;
+	rb_copy_take(s, &b.mb);
+	rb_copy_take(s, &b.eb);
+	PGresult *r = NULL;
+	if (!b.mh || !b.skip || !b.isnew || !ds.v || !ds.used) {
+		rb_store_fail(s, NULL, "out of memory");
+		goto out;
+	}
+	copy_messages(&b, &ds, c);
+	copy_events(&b);
+	if (send_rows(&b) != 0)
+		goto out;
+	char nows[32];
+	snprintf(nows, sizeof(nows), "%lld", (long long)b.now);
+	const char *p1[] = {nows};
+	r = rb_store_q(s, PGRES_TUPLES_OK, ins_msg_ev, 1, p1);
+	if (r == NULL)
+		goto out;
+	long nnew = read_inserted(&b, r, &ev, c);
+	if (nnew < 0) {
+		rb_store_fail(s, NULL, "out of memory");
+		goto out;
+	}
 	/* tests only: hold the transaction open here so that a test can
 	 * kill the connection mid-batch (tests/t_store_crash.sh) */
 	const char *stall = rb_test_hook("STALL_BATCH");
 	if (stall)
 		sleep((unsigned)atoi(stall));
 	/* ev points into r: keep r until apply_policy is done */
-	if (nnew > 0 && apply_policy(s, pol, ev, nnew, c) != 0)
+	if (nnew > 0 && apply_policy(s, pol, ev, (size_t)nnew, c) != 0)
 		goto out;
 	rc = 0;
 out:
 	PQclear(r);
-	free(evkeys);
 	free(ev);
-	free(mh);
-	free(skip);
-	free(isnew);
+	free(b.mh);
+	free(b.skip);
+	free(b.isnew);
 	free(ds.v);
 	free(ds.used);
-	rb_copy_give(s, &eb);
-	rb_copy_give(s, &mb);
+	rb_copy_give(s, &b.eb);
+	rb_copy_give(s, &b.mb);
 	return rc;
 }
