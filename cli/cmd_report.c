@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "cli_store.h"
 #include "commands.h"
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/file.h"
 #include "core/policy.h"
@@ -172,8 +173,19 @@ write_report(const struct rb_report *r, int fmt, const char *path)
 	return rc;
 }
 
-int
-cmd_report(int argc, char **argv)
+/* What `rebound report` was asked for. */
+struct report_opts {
+	const char *since, *from, *to, *by, *output, *marks;
+	struct rb_cli cli;
+	long top;
+	int fmt;
+	double fail_above;
+	bool all_types;
+};
+
+/* Read the options into o; returns -1 to go on, else the exit code. */
+static int
+report_options(int argc, char **argv, struct report_opts *o)
 {
 	static const struct option lo[] = {
 	    {"since", required_argument, NULL, 's'},
@@ -190,62 +202,54 @@ cmd_report(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	/* issue 7's rate-limit report lives in cli/cmd_throttling.c */
-	if (argc >= 2 && strcmp(argv[1], "throttling") == 0)
-		return cmd_report_throttling(argc - 1, argv + 1);
-	const char *since = NULL, *from = NULL, *to = NULL, *by = NULL;
-	const char *output = NULL, *marks = NULL;
-	struct rb_cli cli = {0};
-	long top = 0;
-	int fmt = -1, c;
-	double fail_above = -1;
-	bool all_types = false;
-	while ((c = rb_cli_getopt(&cli, argc, argv, "s:f:t:b:n:F:o:A:m:ad:h", lo)) != -1) {
+	int c;
+	while ((c = rb_cli_getopt(&o->cli, argc, argv,
+				  "s:f:t:b:n:F:o:A:m:ad:h", lo)) != -1) {
 		switch (c) {
 		case 's':
-			since = optarg;
+			o->since = optarg;
 			break;
 		case 'f':
-			from = optarg;
+			o->from = optarg;
 			break;
 		case 't':
-			to = optarg;
+			o->to = optarg;
 			break;
 		case 'b':
-			by = optarg;
+			o->by = optarg;
 			break;
 		case 'n': {
 			char *end;
-			top = strtol(optarg, &end, 10);
-			if (*end || top < 1) {
+			o->top = strtol(optarg, &end, 10);
+			if (*end || o->top < 1) {
 				rb_err("--top wants a positive number");
 				return 2;
 			}
 			break;
 		}
 		case 'F':
-			fmt = rb_report_format_parse(optarg);
-			if (fmt < 0) {
+			o->fmt = rb_report_format_parse(optarg);
+			if (o->fmt < 0) {
 				rb_err("--format: text, csv, json or html");
 				return 2;
 			}
 			break;
 		case 'o':
-			output = optarg;
+			o->output = optarg;
 			break;
 		case 'A':
-			fail_above = parse_rate(optarg);
-			if (fail_above < 0) {
+			o->fail_above = parse_rate(optarg);
+			if (o->fail_above < 0) {
 				rb_err("--fail-above wants a rate: 0.3%% or "
 				       "0.003");
 				return 2;
 			}
 			break;
 		case 'm':
-			marks = optarg;
+			o->marks = optarg;
 			break;
 		case 'a':
-			all_types = true;
+			o->all_types = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -255,6 +259,77 @@ cmd_report(int argc, char **argv)
 			return 2;
 		}
 	}
+	return -1;
+}
+
+/* --marks WARN,LIMIT into r; -1 (said) when malformed. */
+static int
+set_marks(struct rb_report *r, const char *marks)
+{
+	char buf[64];
+	snprintf(buf, sizeof buf, "%s", marks);
+	char *comma = strchr(buf, ',');
+	double w = -1, l = -1;
+	if (comma) {
+		*comma = '\0';
+		w = parse_rate(buf);
+		l = parse_rate(comma + 1);
+	}
+	if (w <= 0 || l <= 0 || w > l) {
+		rb_err("--marks wants two rates WARN,LIMIT (0.1%%,0.3%%)");
+		return -1;
+	}
+	r->warn = w;
+	r->limit = l;
+	return 0;
+}
+
+/* The report's rows from the store, and for HTML the breakdown chart's
+ * (by provider for complaints, by reason for bounces). */
+static int
+fill_report(struct rb_store *s, struct rb_report *r, int kind,
+	    const char *d_from, const char *d_to, const struct report_opts *o)
+{
+	bool series = o->fmt == RB_FMT_JSON || o->fmt == RB_FMT_HTML;
+	if (fill(s, r, o->all_types, series) != 0)
+		return -1;
+	if (o->fmt != RB_FMT_HTML)
+		return 0;
+	char err[RB_ERR_MAX];
+	r->breakdown = rb_report_new(kind, d_from, d_to,
+				     rb_report_kinds[kind].breakdown, err,
+				     sizeof(err));
+	if (r->breakdown == NULL ||
+	    fill(s, r->breakdown, o->all_types, false) != 0)
+		return -1;
+	return 0;
+}
+
+/* --fail-above: EXIT_ABOVE (said) when a rate of r is above it. */
+static int
+check_fail_above(const struct rb_report *r, int kind, double fail_above)
+{
+	double m = rb_report_max_rate(r);
+	if (m <= fail_above)
+		return 0;
+	char a[32], b[32];
+	snprintf(a, sizeof a, "%.3f%%", m * 100);
+	snprintf(b, sizeof b, "%.3f%%", fail_above * 100);
+	rb_err("%s: a rate of %s is above %s", rb_report_kinds[kind].rate, a,
+	       b);
+	return EXIT_ABOVE;
+}
+
+int
+cmd_report(int argc, char **argv)
+{
+	/* the rate-limit report lives in cli/cmd_throttling.c */
+	if (argc >= 2 && strcmp(argv[1], "throttling") == 0)
+		return cmd_report_throttling(argc - 1, argv + 1);
+	struct report_opts o = {.fmt = -1, .fail_above = -1};
+	int rc = report_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return 2;
@@ -264,86 +339,50 @@ cmd_report(int argc, char **argv)
 		rb_err("report what: complaints or bounces");
 		return 2;
 	}
-	if (fmt < 0)
-		fmt = format_from_name(output);
-	if (fmt < 0)
-		fmt = RB_FMT_TEXT;
+	if (o.fmt < 0)
+		o.fmt = format_from_name(o.output);
+	if (o.fmt < 0)
+		o.fmt = RB_FMT_TEXT;
 
 	/* the window: --from/--to, or --since (default 30 days) */
-	char d_from[11], d_to[11];
+	char d_from[11], d_to[11], err[RB_ERR_MAX];
 	const char *werr = NULL;
-	if (rb_report_window(since, from, to, rb_now(), d_from, d_to,
+	if (rb_report_window(o.since, o.from, o.to, rb_now(), d_from, d_to,
 			     &werr) < 0) {
 		rb_err("%s", werr);
 		return 2;
 	}
-	if (by == NULL)
-		by = rb_report_kinds[kind].breakdown;
-
-	const char *err = NULL;
-	struct rb_report *r = rb_report_new(kind, d_from, d_to, by, &err);
+	const char *by = o.by ? o.by : rb_report_kinds[kind].breakdown;
+	struct rb_report *r =
+	    rb_report_new(kind, d_from, d_to, by, err, sizeof(err));
 	if (r == NULL) {
 		rb_err("%s", err);
 		usage(stderr);
 		return 2;
 	}
-	if (marks != NULL) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "%s", marks);
-		char *comma = strchr(buf, ',');
-		double w = -1, l = -1;
-		if (comma) {
-			*comma = '\0';
-			w = parse_rate(buf);
-			l = parse_rate(comma + 1);
-		}
-		if (w <= 0 || l <= 0 || w > l) {
-			rb_err("--marks wants two rates WARN,LIMIT "
-			       "(0.1%%,0.3%%)");
-			rb_report_free(r);
-			return 2;
-		}
-		r->warn = w;
-		r->limit = l;
+	if (o.marks != NULL && set_marks(r, o.marks) != 0) {
+		rb_report_free(r);
+		return 2;
 	}
 
-	struct rb_store *s = rb_cli_open(&cli, true);
+	struct rb_store *s = rb_cli_open(&o.cli, true);
 	if (s == NULL) {
 		rb_report_free(r);
 		return 1;
 	}
-	int rc = 0;
-	bool series = fmt == RB_FMT_JSON || fmt == RB_FMT_HTML;
-	if (fill(s, r, all_types, series) != 0)
-		rc = 1;
-	if (rc == 0 && fmt == RB_FMT_HTML) {
-		/* the bar chart: by provider (complaints) or reason */
-		r->breakdown = rb_report_new(kind, d_from, d_to,
-					     rb_report_kinds[kind].breakdown,
-					     &err);
-		if (r->breakdown == NULL || fill(s, r->breakdown, all_types,
-						 false) != 0)
-			rc = 1;
-	}
-	if (rc != 0)
+	rc = 0;
+	if (fill_report(s, r, kind, d_from, d_to, &o) != 0) {
 		rb_err("%s", rb_store_error(s));
+		rc = 1;
+	}
 	rb_store_close(s);
 	if (rc == 0) {
-		rb_report_finish(r, top);
-		if (write_report(r, fmt, output) != 0)
+		rb_report_finish(r, o.top);
+		if (write_report(r, o.fmt, o.output) != 0)
 			rc = 1;
 	}
-	if (rc == 0 && fail_above >= 0) {
-		double m = rb_report_max_rate(r);
-		if (m > fail_above) {
-			char a[32], b[32];
-			snprintf(a, sizeof a, "%.3f%%", m * 100);
-			snprintf(b, sizeof b, "%.3f%%", fail_above * 100);
-			rb_err("%s: a rate of %s is above %s",
-			       rb_report_kinds[kind].rate, a, b);
-			rc = EXIT_ABOVE;
-		}
-	}
+	if (rc == 0 && o.fail_above >= 0)
+		rc = check_fail_above(r, kind, o.fail_above);
 	rb_report_free(r);
 	return rc;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/arena.h"
+#include "lib/err.h"
 #include "provider.h"
 
 #define NONE_VALUE "(none)"
@@ -260,11 +261,12 @@ rb_report_format_parse(const char *name)
 
 struct rb_report *
 rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
-	      const char *by, const char **err)
+	      const char *by, char *err, size_t errlen)
 {
 	long f, t;
 	if (parse_day(from, &f) < 0 || parse_day(to, &t) < 0 || t < f) {
-		*err = "the window needs two dates YYYY-MM-DD, from <= to";
+		rb_errf(err, errlen,
+			"the window needs two dates YYYY-MM-DD, from <= to");
 		return NULL;
 	}
 	struct rb_report *r = calloc(1, sizeof *r);
@@ -289,19 +291,21 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 			tok++;
 		const struct rb_report_key *k = rb_report_key_find(tok);
 		if (k == NULL || !(k->kinds & (1u << kind))) {
-			*err = k ? "that key does not apply to this report"
-				 : "unknown --by key";
+			rb_errf(err, errlen, "%s",
+				k ? "that key does not apply to this report"
+				  : "unknown --by key");
 			rb_report_free(r);
 			return NULL;
 		}
 		for (int i = 0; i < r->nkeys; i++)
 			if (r->keys[i] == k) {
-				*err = "a key is given twice";
+				rb_errf(err, errlen, "a key is given twice");
 				rb_report_free(r);
 				return NULL;
 			}
 		if (r->nkeys == RB_REPORT_MAXKEYS) {
-			*err = "at most 4 keys";
+			rb_errf(err, errlen, "at most %d keys",
+				RB_REPORT_MAXKEYS);
 			rb_report_free(r);
 			return NULL;
 		}

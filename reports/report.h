@@ -13,9 +13,9 @@
  *
  * Memory: a report owns everything it holds (one arena plus its arrays);
  * strings passed in are copied.  rb_report_free releases it all.
- * Errors: constructors return NULL with a message in *err for a bad spec
- * (unknown key, key not valid for the kind); renderers return -1 when
- * the output stream fails.
+ * Errors: rb_report_new returns NULL with a message in err (lib/err.h)
+ * for a bad spec (unknown key, key not valid for the kind); renderers
+ * return -1 when the output stream fails.
  */
 #ifndef RB_REPORT_H
 #define RB_REPORT_H
@@ -127,11 +127,11 @@ int rb_report_kind_parse(const char *name);
 /*
  * A new report for [from, to] (inclusive YYYY-MM-DD) grouped by the
  * comma-separated key names in by (NULL or "" groups nothing: one row).
- * NULL with *err set on a bad key.
+ * NULL with the reason in err (lib/err.h) on a bad key or window.
  */
 struct rb_report *rb_report_new(enum rb_report_kind kind, const char *from,
-				const char *to, const char *by,
-				const char **err);
+				const char *to, const char *by, char *err,
+				size_t errlen);
 void rb_report_free(struct rb_report *r);
 
 /* The raw event columns to group by, in the order rb_report_add takes

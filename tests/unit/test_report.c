@@ -10,6 +10,7 @@
 #include "reports/provider.h"
 #include "reports/report.h"
 #include "reports/textutil.h"
+#include "lib/err.h"
 #include "t.h"
 
 static char *
@@ -140,9 +141,9 @@ test_provider(void)
 static struct rb_report *
 sample(const char *by, long top)
 {
-	const char *err = NULL;
+	char err[RB_ERR_MAX] = "";
 	struct rb_report *r = rb_report_new(RB_REPORT_COMPLAINTS, "2026-11-01",
-					    "2026-11-07", by, &err);
+					    "2026-11-07", by, err, sizeof(err));
 	if (r == NULL) {
 		printf("# %s\n", err);
 		return NULL;
@@ -171,7 +172,7 @@ sample(const char *by, long top)
 	rb_report_add_day(r, "2026-11-03", 7, 12);
 	rb_report_add_day(r, "2026-11-05", 1, 0);
 	r->breakdown = rb_report_new(RB_REPORT_COMPLAINTS, "2026-11-01",
-				     "2026-11-07", "provider", &err);
+				     "2026-11-07", "provider", err, sizeof(err));
 	add(r->breakdown, KV("user_agent", "Yahoo!-Mail-Feedback/2.0"), 9, 0);
 	add(r->breakdown, KV("recipient_domain", "hotmail.com"), 4, 1);
 	add(r->breakdown, KV("recipient_domain", "aol.com"), 2, 0);
@@ -183,15 +184,16 @@ sample(const char *by, long top)
 static void
 test_grouping(void)
 {
-	const char *err = NULL;
+	char err[RB_ERR_MAX] = "";
 	T_OK(rb_report_new(RB_REPORT_COMPLAINTS, "2026-11-01", "2026-11-07",
-			   "reason", &err) == NULL,
+			   "reason", err, sizeof(err)) == NULL,
 	     "bounce key refused in a complaint report");
 	T_OK(rb_report_new(RB_REPORT_BOUNCES, "2026-11-01", "2026-11-07",
-			   "nope", &err) == NULL,
+			   "nope", err, sizeof(err)) == NULL,
 	     "unknown key refused");
+	T_STR(err, "unknown --by key", "the reason in the caller's buffer");
 	T_OK(rb_report_new(RB_REPORT_BOUNCES, "2026-11-07", "2026-11-01",
-			   "day", &err) == NULL,
+			   "day", err, sizeof(err)) == NULL,
 	     "window backwards refused");
 
 	struct rb_report *r = sample("provider", 0);
@@ -244,7 +246,7 @@ test_grouping(void)
 	rb_report_free(r);
 
 	r = rb_report_new(RB_REPORT_BOUNCES, "2026-11-01", "2026-11-01",
-			  "hard-soft", &err);
+			  "hard-soft", err, sizeof(err));
 	const char *v1[] = {"t"}, *v2[] = {"f"}, *v3[] = {NULL};
 	rb_report_add(r, v1, 5, 5);
 	rb_report_add(r, v2, 3, 0);
@@ -326,9 +328,9 @@ test_renderers(void)
 	rb_report_free(r);
 
 	/* hostile key values */
-	const char *err;
+	char err[RB_ERR_MAX];
 	r = rb_report_new(RB_REPORT_BOUNCES, "2026-11-01", "2026-11-01",
-			  "remote-mta", &err);
+			  "remote-mta", err, sizeof(err));
 	const char *v[] = {"<script>alert(1)</script>\r\n,\"x"};
 	rb_report_add(r, v, 1, 1);
 	rb_report_finish(r, 0);
@@ -348,7 +350,7 @@ test_renderers(void)
 
 	/* empty window */
 	r = rb_report_new(RB_REPORT_BOUNCES, "2026-11-01", "2026-11-30",
-			  "reason", &err);
+			  "reason", err, sizeof(err));
 	rb_report_finish(r, 10);
 	t = render(r, RB_FMT_TEXT);
 	T_OK(t && strstr(t, "No bounces in this window."), "empty text");
