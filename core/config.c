@@ -451,6 +451,191 @@ rb_config_policy(const struct rb_config *c, const char *cli_path,
 	return rb_policy_check(p, err, errlen);
 }
 
+/* The state of one configuration text being read. */
+struct cfg_reader {
+	struct rb_config *c;
+	const char *name;		/* the file, for messages */
+	int line;
+	struct rb_mailbox_conf *cur;	/* the [mailbox NAME] being read */
+	bool in_policy;			/* in the [policy] section */
+	char **err_r;
+};
+
+/* A [mailbox NAME] header: the new mailbox becomes the current one. */
+static int
+read_mailbox_header(struct cfg_reader *r, char *sec)
+{
+	struct rb_config *c = r->c;
+	if (strncmp(sec, "mailbox", 7) != 0 ||
+	    (sec[7] != ' ' && sec[7] != '\t'))
+		return fail(r->err_r, r->name, r->line,
+			    "unknown section [%s] (expected "
+			    "[mailbox NAME] or [policy])",
+			    sec);
+	char *mname = trim(sec + 7);
+	if (*mname == '\0' || strpbrk(mname, " \t\"'"))
+		return fail(r->err_r, r->name, r->line,
+			    "bad mailbox name '%s'", mname);
+	for (size_t i = 0; i < c->nmb; i++)
+		if (!strcmp(c->mb[i].name, mname))
+			return fail(r->err_r, r->name, r->line,
+				    "mailbox %s defined twice "
+				    "(first at line %d)",
+				    mname, c->mb[i].line);
+	c->mb = realloc(c->mb, (c->nmb + 1) * sizeof *c->mb);
+	if (c->mb == NULL)
+		abort();
+	r->cur = &c->mb[c->nmb++];
+	r->in_policy = false;
+	mailbox_defaults(r->cur);
+	r->cur->name = xstrdup(mname);
+	r->cur->line = r->line;
+	return 0;
+}
+
+/* A section header line "[...]". */
+static int
+read_section(struct cfg_reader *r, char *s)
+{
+	char *end = strchr(s, ']');
+	if (end == NULL || end[1] != '\0')
+		return fail(r->err_r, r->name, r->line,
+			    "malformed section header");
+	*end = '\0';
+	char *sec = trim(s + 1);
+	if (strcmp(sec, "policy") != 0)
+		return read_mailbox_header(r, sec);
+	if (r->c->policy_line)
+		return fail(r->err_r, r->name, r->line,
+			    "[policy] defined twice (first at line %d)",
+			    r->c->policy_line);
+	r->c->policy_line = r->line;
+	r->in_policy = true;
+	r->cur = NULL;
+	return 0;
+}
+
+/* The value of "key = value" without a trailing comment (" # ...": quote
+ * a value that must contain " #") and without its quotes. */
+static char *
+unquote_value(char *v)
+{
+	if (*v != '"') {
+		for (char *h = v; (h = strchr(h, '#')) != NULL; h++)
+			if (h > v && (h[-1] == ' ' || h[-1] == '\t')) {
+				*h = '\0';
+				v = trim(v);
+				break;
+			}
+	}
+	size_t vl = strlen(v);
+	if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+		v[vl - 1] = '\0';
+		v++;
+	}
+	return v;
+}
+
+static const struct key *
+find_key(const char *k)
+{
+	const struct key *key = NULL;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (!strcmp(keys[i].name, k))
+			key = &keys[i];
+	return key;
+}
+
+/* A "key = value" line. */
+static int
+read_assignment(struct cfg_reader *r, char *s)
+{
+	char *eq = strchr(s, '=');
+	if (eq == NULL)
+		return fail(r->err_r, r->name, r->line,
+			    "expected key = value");
+	*eq = '\0';
+	char *k = trim(s), *v = unquote_value(trim(eq + 1));
+	const struct key *key = find_key(k);
+	if (r->in_policy && (key == NULL || key->scope != S_GLOBAL)) {
+		/* checked when the policy is put together, with this file
+		 * and line */
+		add_policy_kv(r->c, k, v, r->line);
+		return 0;
+	}
+	if (key == NULL) {
+		if (!strcmp(k, "password"))
+			return fail(r->err_r, r->name, r->line,
+				    "passwords are not accepted in the "
+				    "file: use password_file or "
+				    "password_env");
+		if (is_policy_key(k))
+			return fail(r->err_r, r->name, r->line,
+				    "%s is a policy key: put it in the "
+				    "[policy] section",
+				    k);
+		return fail(r->err_r, r->name, r->line, "unknown key '%s'", k);
+	}
+	if (key->scope == S_MAILBOX && r->cur == NULL)
+		return fail(r->err_r, r->name, r->line,
+			    "%s belongs in a [mailbox NAME] section", k);
+	if (key->scope == S_GLOBAL && (r->cur != NULL || r->in_policy))
+		return fail(r->err_r, r->name, r->line,
+			    "%s is a global setting: put it before the "
+			    "first section",
+			    k);
+	if (key->off == G(policy_file))
+		r->c->policy_file_line = r->line;
+	return set_key(key,
+		       key->scope == S_GLOBAL ? (void *)r->c : (void *)r->cur,
+		       v, r->name, r->line, r->err_r);
+}
+
+/* Read the lines of text (in buf, modified) into r->c. */
+static int
+read_lines(struct cfg_reader *r, char *buf)
+{
+	int rc = 0;
+	/* strtok_r would skip empty lines and lose the count: split by hand */
+	char *p = buf;
+	while (p && *p && rc == 0) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		r->line++;
+		char *s = trim(p);
+		p = nl ? nl + 1 : NULL;
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		rc = *s == '[' ? read_section(r, s) : read_assignment(r, s);
+	}
+	return rc;
+}
+
+/* After the text: the mailboxes complete, $REBOUND_DB, the policy. */
+static int
+finish_config(struct rb_config *c, const char *name, unsigned flags,
+	      char **err_r)
+{
+	for (size_t i = 0; i < c->nmb; i++)
+		if (check_mailbox(&c->mb[i], name, flags, err_r) != 0)
+			return -1;
+	const char *env = getenv("REBOUND_DB");
+	if (env && *env) {
+		free(c->db);
+		c->db = xstrdup(env);
+	}
+	c->policy = malloc(sizeof(*c->policy));
+	if (c->policy == NULL)
+		abort();
+	char perr[1024];
+	if (rb_config_policy(c, NULL, c->policy, perr, sizeof(perr)) != 0) {
+		*err_r = xstrdup(perr);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 parse_text(const char *text, const char *name, struct rb_config *c,
 	   unsigned flags, char **err_r)
@@ -463,161 +648,12 @@ parse_text(const char *text, const char *name, struct rb_config *c,
 	c->max_attempts = 3;
 	*err_r = NULL;
 
-	char *buf = xstrdup(text), *save = NULL;
-	int line = 0, rc = 0;
-	struct rb_mailbox_conf *cur = NULL;
-	bool in_policy = false;
-	/* strtok_r would skip empty lines and lose the count: split by hand */
-	char *p = buf;
-	(void)save;
-	while (p && *p && rc == 0) {
-		char *nl = strchr(p, '\n');
-		if (nl)
-			*nl = '\0';
-		line++;
-		char *s = trim(p);
-		p = nl ? nl + 1 : NULL;
-		if (*s == '\0' || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			if (end == NULL || end[1] != '\0') {
-				rc = fail(err_r, name, line,
-					  "malformed section header");
-				break;
-			}
-			*end = '\0';
-			char *sec = trim(s + 1);
-			if (strcmp(sec, "policy") == 0) {
-				if (c->policy_line) {
-					rc = fail(err_r, name, line,
-						  "[policy] defined twice "
-						  "(first at line %d)",
-						  c->policy_line);
-					break;
-				}
-				c->policy_line = line;
-				in_policy = true;
-				cur = NULL;
-				continue;
-			}
-			if (strncmp(sec, "mailbox", 7) != 0 ||
-			    (sec[7] != ' ' && sec[7] != '\t')) {
-				rc = fail(err_r, name, line,
-					  "unknown section [%s] (expected "
-					  "[mailbox NAME] or [policy])",
-					  sec);
-				break;
-			}
-			char *mname = trim(sec + 7);
-			if (*mname == '\0' || strpbrk(mname, " \t\"'")) {
-				rc = fail(err_r, name, line,
-					  "bad mailbox name '%s'", mname);
-				break;
-			}
-			for (size_t i = 0; i < c->nmb; i++)
-				if (!strcmp(c->mb[i].name, mname))
-					rc = fail(err_r, name, line,
-						  "mailbox %s defined twice "
-						  "(first at line %d)",
-						  mname, c->mb[i].line);
-			if (rc)
-				break;
-			c->mb = realloc(c->mb, (c->nmb + 1) * sizeof *c->mb);
-			if (c->mb == NULL)
-				abort();
-			cur = &c->mb[c->nmb++];
-			in_policy = false;
-			mailbox_defaults(cur);
-			cur->name = xstrdup(mname);
-			cur->line = line;
-			continue;
-		}
-		char *eq = strchr(s, '=');
-		if (eq == NULL) {
-			rc = fail(err_r, name, line, "expected key = value");
-			break;
-		}
-		*eq = '\0';
-		char *k = trim(s), *v = trim(eq + 1);
-		/* a comment after the value: " # ..." (quote a value that
-		 * must contain " #") */
-		if (*v != '"') {
-			for (char *h = v; (h = strchr(h, '#')) != NULL; h++)
-				if (h > v && (h[-1] == ' ' || h[-1] == '\t')) {
-					*h = '\0';
-					v = trim(v);
-					break;
-				}
-		}
-		size_t vl = strlen(v);
-		if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
-			v[vl - 1] = '\0';
-			v++;
-		}
-		const struct key *key = NULL;
-		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			if (!strcmp(keys[i].name, k))
-				key = &keys[i];
-		if (in_policy && (key == NULL || key->scope != S_GLOBAL)) {
-			/* checked when the policy is put together, below,
-			 * with this file and line */
-			add_policy_kv(c, k, v, line);
-			continue;
-		}
-		if (key == NULL) {
-			if (!strcmp(k, "password"))
-				rc = fail(err_r, name, line,
-					  "passwords are not accepted in the "
-					  "file: use password_file or "
-					  "password_env");
-			else if (is_policy_key(k))
-				rc = fail(err_r, name, line,
-					  "%s is a policy key: put it in the "
-					  "[policy] section",
-					  k);
-			else
-				rc = fail(err_r, name, line, "unknown key '%s'",
-					  k);
-			break;
-		}
-		if (key->scope == S_MAILBOX && cur == NULL) {
-			rc = fail(err_r, name, line,
-				  "%s belongs in a [mailbox NAME] section", k);
-			break;
-		}
-		if (key->scope == S_GLOBAL && (cur != NULL || in_policy)) {
-			rc = fail(err_r, name, line,
-				  "%s is a global setting: put it before the "
-				  "first section",
-				  k);
-			break;
-		}
-		if (key->off == G(policy_file))
-			c->policy_file_line = line;
-		rc = set_key(key, key->scope == S_GLOBAL ? (void *)c
-							 : (void *)cur,
-			     v, name, line, err_r);
-	}
+	struct cfg_reader r = {.c = c, .name = name, .err_r = err_r};
+	char *buf = xstrdup(text);
+	int rc = read_lines(&r, buf);
 	free(buf);
-	for (size_t i = 0; rc == 0 && i < c->nmb; i++)
-		rc = check_mailbox(&c->mb[i], name, flags, err_r);
-	if (rc == 0) {
-		const char *env = getenv("REBOUND_DB");
-		if (env && *env) {
-			free(c->db);
-			c->db = xstrdup(env);
-		}
-		c->policy = malloc(sizeof(*c->policy));
-		if (c->policy == NULL)
-			abort();
-		char perr[1024];
-		if (rb_config_policy(c, NULL, c->policy, perr, sizeof(perr)) !=
-		    0) {
-			*err_r = xstrdup(perr);
-			rc = -1;
-		}
-	}
+	if (rc == 0)
+		rc = finish_config(c, name, flags, err_r);
 	if (rc)
 		rb_config_free(c);
 	return rc;
