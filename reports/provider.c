@@ -64,7 +64,7 @@ const struct rb_provider rb_providers[] = {
     {"seznam", "Seznam", D("seznam.cz"), NONE},
     {"terra", "Terra", D("terra.com", "terra.com.br"), NONE},
     {"rackspace", "Rackspace", D("emailsrvr.com", "rackspace.com"), NONE},
-    /* mainland China (issue 7; ../shared/notes/cn-providers.md) */
+    /* mainland China (docs/cn.md) */
     {"qq", "QQ Mail", D("qq.com", "foxmail.com"), NONE},
     {"exmail", "Tencent Exmail",
      D("exmail.qq.com", "mxbiz1.qq.com", "mxbiz2.qq.com"), NONE},

@@ -1,6 +1,6 @@
 /*
  * store.c: connection, sanitised errors, transactions, migrations, COPY
- * helpers.  See store.h and store_int.h.
+ * text escaping.  See store.h and store_int.h.
  */
 #include <stdarg.h>
 #include <stdio.h>
