@@ -291,20 +291,6 @@ load_states(struct pstep *p)
 	return 0;
 }
 
-static void
-add_day(struct addrstate *a, long day)
-{
-	if (a->ndays == a->capdays) {
-		size_t cap = a->capdays ? a->capdays * 2 : 8;
-		long *d = realloc(a->days, cap * sizeof(*d));
-		if (d == NULL)
-			abort();
-		a->days = d;
-		a->capdays = cap;
-	}
-	a->days[a->ndays++] = day;
-}
-
 /*
  * The soft-bounce days of the addresses with a soft event in this batch
  * (only a soft decision looks at them), this batch's own events included:
@@ -337,7 +323,8 @@ load_soft_days(struct pstep *p)
 		struct addrstate *a =
 		    find_state(p->st, p->nst, PQgetvalue(r, i, 0));
 		if (a != NULL)
-			add_day(a, strtol(PQgetvalue(r, i, 1), NULL, 10));
+			rb_days_add(&a->days, &a->ndays, &a->capdays,
+				    strtol(PQgetvalue(r, i, 1), NULL, 10));
 	}
 	PQclear(r);
 	return 0;

@@ -230,20 +230,6 @@ sim_manual(struct sim *sm, struct cur *man, struct target *t)
 	}
 }
 
-static void
-add_soft_day(struct sim *sm, time_t t)
-{
-	if (sm->ndays == sm->capdays) {
-		size_t cap = sm->capdays ? sm->capdays * 2 : 16;
-		long *d = realloc(sm->days, cap * sizeof(*d));
-		if (d == NULL)
-			abort();
-		sm->days = d;
-		sm->capdays = cap;
-	}
-	sm->days[sm->ndays++] = (long)(t / DAY);
-}
-
 /* The event under the ev cursor: classified by the policy (queued for
  * re-classification when that differs from the stored class or rule),
  * then decided on as ingest would. */
@@ -273,7 +259,8 @@ sim_event(struct replay *rp, struct target *t)
 	if (!t->dom[0] && v(ev, 2))
 		snprintf(t->dom, sizeof(t->dom), "%s", v(ev, 2));
 	if (c == RB_PC_SOFT)
-		add_soft_day(sm, at);
+		rb_days_add(&sm->days, &sm->ndays, &sm->capdays,
+			    (long)(at / DAY));
 	bool expired;
 	enum rb_decision d = rb_policy_decide(rp->pol, &sm->st, c, at,
 					      sm->days, sm->ndays, &expired);

@@ -406,6 +406,20 @@ rb_copy_bytea(struct rb_copybuf *b, const unsigned char *d, size_t n)
 }
 
 void
+rb_days_add(long **days, size_t *n, size_t *cap, long day)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		long *d = realloc(*days, c * sizeof(*d));
+		if (d == NULL)
+			abort();	/* as the arena: OOM ends the process */
+		*days = d;
+		*cap = c;
+	}
+	(*days)[(*n)++] = day;
+}
+
+void
 rb_copy_time(struct rb_copybuf *b, time_t t)
 {
 	char iso[32];

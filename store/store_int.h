@@ -47,6 +47,10 @@ void rb_copy_time(struct rb_copybuf *b, time_t t);	/* 0 -> \N, else ISO 8601 UTC
 void rb_copy_sep(struct rb_copybuf *b);	/* tab */
 void rb_copy_eol(struct rb_copybuf *b);	/* newline */
 void rb_copy_free(struct rb_copybuf *b);
+
+/* Append day to the growable array *days (*n used, *cap allocated), the
+ * soft-bounce days that rb_policy_decide() counts. */
+void rb_days_add(long **days, size_t *n, size_t *cap, long day);
 /*
  * Buffers kept by the session between batches: rb_copy_take gives an
  * empty one (with the room it had), rb_copy_give takes it back (freed
