@@ -190,24 +190,6 @@ rb_render_text(const struct rb_report *r, FILE *out)
 
 /* ------------------------------------------------------------------- CSV */
 
-/* RFC 4180: quote a field holding a comma, quote, CR or LF (and one
- * starting with a space, which some readers trim) */
-static void
-csv_field(FILE *out, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ') {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 int
 rb_render_csv(const struct rb_report *r, FILE *out)
 {
@@ -215,7 +197,7 @@ rb_render_csv(const struct rb_report *r, FILE *out)
 	struct rb_arena a;
 	rb_arena_init(&a);
 	for (int i = 0; i < r->nkeys; i++) {
-		csv_field(out, r->keys[i]->name);
+		rb_csv_field(out, r->keys[i]->name);
 		fputc(',', out);
 	}
 	fprintf(out, "%s,%s,%s%ssent,rate,mark\r\n", k->count, k->sub,
@@ -225,7 +207,7 @@ rb_render_csv(const struct rb_report *r, FILE *out)
 		for (int j = 0; j < r->nkeys; j++) {
 			/* quoted CSV could carry line breaks, but many
 			 * readers split records on them: one line each */
-			csv_field(out, rb_u8_clean(&a, row->keys[j], 1, 0));
+			rb_csv_field(out, rb_u8_clean(&a, row->keys[j], 1, 0));
 			fputc(',', out);
 		}
 		fprintf(out, "%lld,%lld,", row->n, row->sub);

@@ -139,6 +139,22 @@ rb_u8_clean(struct rb_arena *a, const char *s, int oneline, size_t maxwidth)
 }
 
 void
+rb_csv_field(FILE *out, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ') {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+void
 rb_html_escape(FILE *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

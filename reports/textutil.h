@@ -28,6 +28,10 @@ size_t rb_u8_width(const char *s);
 char *rb_u8_clean(struct rb_arena *a, const char *s, int oneline,
 		  size_t maxwidth);
 
+/* Write s to out as one CSV field (RFC 4180): quoted when it holds a
+ * comma, quote, CR or LF, or starts with a space (which some readers
+ * trim); quotes inside doubled. */
+void rb_csv_field(FILE *out, const char *s);
 /* Write the n bytes at s to out with HTML's special characters as
  * entities (& < > " '), safe in element text and quoted attributes. */
 void rb_html_escape(FILE *out, const char *s, size_t n);

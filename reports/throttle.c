@@ -149,22 +149,6 @@ rb_throttle_finish(struct rb_throttle *t)
 /* ---------------------------------------------------------- renderers */
 
 static void
-csv_field(FILE *out, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
-static void
 pad(FILE *out, const char *s, size_t width, int right)
 {
 	size_t w = rb_u8_width(s);
@@ -237,7 +221,7 @@ render_csv(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct rb_throttle_row *r = &t->rows[i];
 		fprintf(out, "%s,", r->day);
-		csv_field(out, rb_u8_clean(a, r->provider, 1, 0));
+		rb_csv_field(out, rb_u8_clean(a, r->provider, 1, 0));
 		fprintf(out, ",%lld,%lld,%lld\r\n", r->n, r->toomanyconn,
 			r->speeding);
 	}
