@@ -37,7 +37,7 @@ void rb_pworker_free(struct rb_pworker *w);
  * with the sanitizers' allocator).  Between fork and exec the child makes
  * only async-signal-safe calls.  The program must call
  * rb_pworker_child_main() with the same options when given
- * RB_PWORKER_ARG (rebound does: daemon/daemon.c).  path must outlive w.
+ * RB_PWORKER_ARG (rebound does: daemon/run.c).  path must outlive w.
  */
 #define RB_PWORKER_ARG "__parser-child"
 void rb_pworker_exec(struct rb_pworker *w, const char *path);

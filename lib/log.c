@@ -2,14 +2,128 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static enum rb_log_level log_min = RB_LOG_INFO;
+static int log_json;
+static int log_journal;
+static const char *ctx_key, *ctx_value;
+
+static const char *const level_names[] = {"debug", "info", "warning",
+					  "error"};
+
+void
+rb_log_setup(enum rb_log_level min, int json)
+{
+	log_min = min;
+	log_json = json;
+	log_journal = getenv("JOURNAL_STREAM") != NULL;
+}
+
+int
+rb_log_level_parse(const char *name)
+{
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(name, level_names[i]))
+			return i;
+	return -1;
+}
+
+const char *
+rb_log_level_name(enum rb_log_level level)
+{
+	return level_names[level];
+}
+
+void
+rb_log_context(const char *key, const char *value)
+{
+	ctx_key = key;
+	ctx_value = value;
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void
+emit(enum rb_log_level level, const char *msg)
+{
+	flockfile(stderr);
+	if (log_json) {
+		char ts[32];
+		time_t t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",", ts,
+			level_names[level]);
+		if (ctx_value) {
+			json_str(stderr, ctx_key);
+			fputc(':', stderr);
+			json_str(stderr, ctx_value);
+			fputc(',', stderr);
+		}
+		fputs("\"msg\":", stderr);
+		json_str(stderr, msg);
+		fputs("}\n", stderr);
+	} else {
+		static const int prio[] = {7, 6, 4, 3};
+		if (log_journal)
+			fprintf(stderr, "<%d>", prio[level]);
+		fprintf(stderr, "rebound: %s: %s%s%s\n", level_names[level],
+			ctx_value ? ctx_value : "", ctx_value ? ": " : "",
+			msg);
+	}
+	fflush(stderr);
+	funlockfile(stderr);
+}
+
+static void
+logv(enum rb_log_level level, const char *fmt, va_list ap)
+{
+	if (level < log_min)
+		return;
+	char buf[2048], *big = NULL;
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n >= (int)sizeof buf && vasprintf(&big, fmt, aq) < 0)
+		big = NULL;	/* out of memory: the cut line */
+	va_end(aq);
+	emit(level, big ? big : buf);
+	free(big);
+}
+
+void
+rb_logl(enum rb_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	logv(level, fmt, ap);
+	va_end(ap);
+}
 
 void
 rb_log(const char *level, const char *fmt, ...)
 {
+	int l = rb_log_level_parse(level);
 	va_list ap;
-	fprintf(stderr, "rebound: %s: ", level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	logv(l < 0 ? RB_LOG_ERROR : (enum rb_log_level)l, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }

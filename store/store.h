@@ -2,7 +2,7 @@
  * store: the PostgreSQL store, rebound's source of truth (docs/store.md).
  *
  * store/ is the only code that includes libpq-fe.h or speaks SQL; every
- * query is parameterised.  Other store/ modules (store/imap_state.c,
+ * query is parameterised.  Other store/ modules (store/mailbox_state.c,
  * store/report_q.c, ...) reach the connection through store/store_int.h.
  *
  * Connection: rb_store_open() takes a libpq connection string or URI (TLS

@@ -1,6 +1,6 @@
 /*
  * store_int: what store/ modules share and nothing outside store/ may
- * include (it pulls in libpq).  The other store modules (imap_state.c,
+ * include (it pulls in libpq).  The other store modules (mailbox_state.c,
  * report_q.c, ...) use rb_store_pg() for their SQL, and rb_store_fail*() to
  * record a sanitised error that rb_store_error() then returns.
  *

@@ -1,5 +1,5 @@
 /*
- * imap_state.c: the IMAP daemon's SQL (see imap_state.h and
+ * mailbox_state.c: the IMAP daemon's SQL (see mailbox_state.h and
  * migrations/100_imap.sql).  Lists of UIDs travel as one array parameter
  * ("{1,2,3}") so a batch costs one round trip.
  *
@@ -7,7 +7,7 @@
  * (text as is, numbers formatted into the struct's own buffers) and run
  * with one of three helpers, so no function repeats the libpq set-up.
  */
-#include "imap_state.h"
+#include "mailbox_state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,8 +116,8 @@ qp_lease(const char *account, const char *holder, unsigned seconds)
 }
 
 int
-rb_imap_lease_acquire(struct rb_store *s, const char *account,
-		      const char *holder, unsigned seconds)
+rb_mbstate_lease_acquire(struct rb_store *s, const char *account,
+		         const char *holder, unsigned seconds)
 {
 	struct qp q = qp_lease(account, holder, seconds);
 	return run_hit(
@@ -133,8 +133,8 @@ rb_imap_lease_acquire(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_lease_check(struct rb_store *s, const char *account,
-		    const char *holder, unsigned seconds)
+rb_mbstate_lease_check(struct rb_store *s, const char *account,
+		       const char *holder, unsigned seconds)
 {
 	/* UPDATE takes the row lock: a concurrent take-over waits for our
 	 * commit, and ours fails if the take-over happened first */
@@ -147,7 +147,7 @@ rb_imap_lease_check(struct rb_store *s, const char *account,
 }
 
 char *
-rb_imap_lease_holder(struct rb_store *s, const char *account, int *err)
+rb_mbstate_lease_holder(struct rb_store *s, const char *account, int *err)
 {
 	struct qp q = {.n = 0};
 	qp_str(&q, account);
@@ -163,9 +163,9 @@ rb_imap_lease_holder(struct rb_store *s, const char *account, int *err)
 }
 
 int
-rb_imap_lease_steal(struct rb_store *s, const char *account,
-		    const char *old_holder, const char *holder,
-		    unsigned seconds)
+rb_mbstate_lease_steal(struct rb_store *s, const char *account,
+		       const char *old_holder, const char *holder,
+		       unsigned seconds)
 {
 	struct qp q = qp_lease(account, holder, seconds);
 	qp_str(&q, old_holder);
@@ -178,8 +178,8 @@ rb_imap_lease_steal(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_lease_release(struct rb_store *s, const char *account,
-		      const char *holder)
+rb_mbstate_lease_release(struct rb_store *s, const char *account,
+		         const char *holder)
 {
 	struct qp q = {.n = 0};
 	qp_str(&q, account);
@@ -191,9 +191,9 @@ rb_imap_lease_release(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_cursor_get(struct rb_store *s, const char *account,
-		   const char *folder, uint32_t *uidvalidity,
-		   uint32_t *last_uid, int *found)
+rb_mbstate_cursor_get(struct rb_store *s, const char *account,
+		      const char *folder, uint32_t *uidvalidity,
+		      uint32_t *last_uid, int *found)
 {
 	struct qp q = {.n = 0};
 	qp_str(&q, account);
@@ -214,8 +214,8 @@ rb_imap_cursor_get(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_cursor_reset(struct rb_store *s, const char *account,
-		     const char *folder, uint32_t uidvalidity)
+rb_mbstate_cursor_reset(struct rb_store *s, const char *account,
+		        const char *folder, uint32_t uidvalidity)
 {
 	static const char *const sql[] = {
 	    "INSERT INTO imap_cursor (account, folder, uidvalidity, last_uid) "
@@ -235,9 +235,9 @@ rb_imap_cursor_reset(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_cursor_advance(struct rb_store *s, const char *account,
-		       const char *folder, uint32_t uidvalidity,
-		       uint32_t old_uid, uint32_t new_uid)
+rb_mbstate_cursor_advance(struct rb_store *s, const char *account,
+		          const char *folder, uint32_t uidvalidity,
+		          uint32_t old_uid, uint32_t new_uid)
 {
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	qp_num(&q, old_uid);
@@ -252,9 +252,9 @@ rb_imap_cursor_advance(struct rb_store *s, const char *account,
 static const char *const action_names[] = {"move", "flag", "delete"};
 
 int
-rb_imap_pending_add(struct rb_store *s, const char *account,
-		    const char *folder, uint32_t uidvalidity,
-		    const struct rb_pending *pe, size_t n)
+rb_mbstate_pending_add(struct rb_store *s, const char *account,
+		       const char *folder, uint32_t uidvalidity,
+		       const struct rb_pending *pe, size_t n)
 {
 	/* one row per (action, destination): a batch has two or three */
 	bool *taken = calloc(n + 1, sizeof *taken);
@@ -290,9 +290,9 @@ rb_imap_pending_add(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_pending_list(struct rb_store *s, const char *account,
-		     const char *folder, uint32_t uidvalidity,
-		     struct rb_pending **out, size_t *n)
+rb_mbstate_pending_list(struct rb_store *s, const char *account,
+		        const char *folder, uint32_t uidvalidity,
+		        struct rb_pending **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
@@ -337,9 +337,9 @@ rb_imap_pending_list(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_pending_done(struct rb_store *s, const char *account,
-		     const char *folder, uint32_t uidvalidity,
-		     const uint32_t *uids, size_t n)
+rb_mbstate_pending_done(struct rb_store *s, const char *account,
+		        const char *folder, uint32_t uidvalidity,
+		        const uint32_t *uids, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -367,9 +367,9 @@ rb_imap_pending_done(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_attempts_get(struct rb_store *s, const char *account,
-		     const char *folder, uint32_t uidvalidity,
-		     const uint32_t *uids, size_t n, unsigned *att)
+rb_mbstate_attempts_get(struct rb_store *s, const char *account,
+		        const char *folder, uint32_t uidvalidity,
+		        const uint32_t *uids, size_t n, unsigned *att)
 {
 	memset(att, 0, n * sizeof *att);
 	if (n == 0)
@@ -395,9 +395,9 @@ rb_imap_attempts_get(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_attempts_inc(struct rb_store *s, const char *account,
-		     const char *folder, uint32_t uidvalidity, uint32_t uid,
-		     const char *error)
+rb_mbstate_attempts_inc(struct rb_store *s, const char *account,
+		        const char *folder, uint32_t uidvalidity, uint32_t uid,
+		        const char *error)
 {
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	qp_num(&q, uid);
@@ -413,10 +413,10 @@ rb_imap_attempts_inc(struct rb_store *s, const char *account,
 }
 
 int
-rb_imap_quarantine_add(struct rb_store *s, const char *account,
-		       const char *folder, uint32_t uidvalidity, uint32_t uid,
-		       unsigned long long size, const unsigned char *sha256,
-		       const char *reason)
+rb_mbstate_quarantine_add(struct rb_store *s, const char *account,
+		          const char *folder, uint32_t uidvalidity, uint32_t uid,
+		          unsigned long long size, const unsigned char *sha256,
+		          const char *reason)
 {
 	char hex[67];
 	if (sha256) {
