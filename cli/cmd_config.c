@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "store/store.h"
 #include "core/config.h"
 #include "ingest/imap.h"
 
@@ -91,7 +92,9 @@ cmd_config(int argc, char **argv)
 		free(err);
 		return 1;
 	}
-	rb_config_print(&cf, stdout);
+	char *db = rb_store_conninfo_shown(cf.db);
+	rb_config_print(&cf, db, stdout);
+	free(db);
 	if (cf.nmb == 0)
 		fprintf(stderr, "rebound: config: warning: no [mailbox] "
 				"section: `rebound run` has nothing to do\n");

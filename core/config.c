@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -763,6 +764,42 @@ run_command(const char *cmd, char **err_r)
 	return s;
 }
 
+/* A secret file's bytes, refused (as ssh refuses a private key) when
+ * every user may read it or anyone but its owner and group may write
+ * it: a password readable by all is no longer a secret.  Group read is
+ * allowed (root:rebound 0640).  Mode is checked on the open file, so a
+ * rename between check and read cannot swap it. */
+static char *
+read_secret_file(const char *path, size_t *len, char **err_r)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		if (asprintf(err_r, "cannot read password_file %s: %s", path,
+			     strerror(errno)) < 0)
+			*err_r = NULL;
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 ||
+	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
+		if (asprintf(err_r,
+			     "password_file %s may be read or written by other "
+			     "users (mode %04o): chmod 600 (or 640 for a group) "
+			     "it",
+			     path, (unsigned)(st.st_mode & 07777)) < 0)
+			*err_r = NULL;
+		fclose(f);
+		return NULL;
+	}
+	char *s = rb_read_stream(f, len);
+	int e = errno;
+	fclose(f);
+	if (s == NULL && asprintf(err_r, "cannot read password_file %s: %s",
+				  path, strerror(e)) < 0)
+		*err_r = NULL;
+	return s;
+}
+
 char *
 rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
 {
@@ -791,13 +828,9 @@ rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
 		return NULL;
 	}
 	size_t len;
-	char *s = rb_read_file(m->password_file, &len);
-	if (s == NULL) {
-		if (asprintf(err_r, "cannot read password_file %s: %s",
-			     m->password_file, strerror(errno)) < 0)
-			*err_r = NULL;
+	char *s = read_secret_file(m->password_file, &len, err_r);
+	if (s == NULL)
 		return NULL;
-	}
 	s[strcspn(s, "\r\n")] = '\0';
 	if (*s == '\0') {
 		free(s);
@@ -809,51 +842,14 @@ rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
 	return s;
 }
 
-char *
-rb_conninfo_masked(const char *ci)
-{
-	if (ci == NULL)
-		return xstrdup("(built-in private cluster)");
-	char *s = xstrdup(ci);
-	/* URI form: scheme://user:secret@host */
-	char *scheme = strstr(s, "://");
-	if (scheme) {
-		char *auth = scheme + 3;
-		char *at = strchr(auth, '@');
-		char *colon = strchr(auth, ':');
-		if (at && colon && colon < at)
-			memset(colon + 1, '*', (size_t)(at - colon - 1));
-	}
-	/* key=value form (and URI query): password=... */
-	for (char *p = strstr(s, "password="); p;
-	     p = strstr(p + 9, "password=")) {
-		char *v = p + 9;
-		if (*v == '\'') {
-			v++;
-			while (*v && *v != '\'') {
-				if (*v == '\\' && v[1]) {
-					*v++ = '*';
-				}
-				*v++ = '*';
-			}
-		} else {
-			while (*v && *v != ' ' && *v != '&')
-				*v++ = '*';
-		}
-	}
-	return s;
-}
-
 void
-rb_config_print(const struct rb_config *c, FILE *f)
+rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 {
-	char *db = rb_conninfo_masked(c->db);
 	fprintf(f, "# effective settings from %s (secrets masked)\n", c->path);
 	fprintf(f, "db = %s%s\n", db,
 		getenv("REBOUND_DB") && *getenv("REBOUND_DB")
 		    ? "   # from REBOUND_DB"
 		    : "");
-	free(db);
 	fprintf(f, "log_level = %s\nlog_format = %s\n", c->log_level,
 		c->log_json ? "json" : "text");
 	fprintf(f, "metrics_listen = %s\nmetrics_file = %s\n",

@@ -123,11 +123,10 @@ int rb_config_policy(const struct rb_config *c, const char *cli_path,
  */
 char *rb_config_secret(const struct rb_mailbox_conf *m, char **err_r);
 
-/* Effective settings, secrets masked. */
-void rb_config_print(const struct rb_config *c, FILE *f);
-
-/* The db conninfo with any password replaced by "****" (malloc'ed). */
-char *rb_conninfo_masked(const char *conninfo);
+/* Effective settings, secrets masked; db is the database setting as it
+ * may be shown (rb_store_conninfo_shown: libpq parses it, core does not
+ * link the SQL layer). */
+void rb_config_print(const struct rb_config *c, const char *db, FILE *f);
 
 /* 1 when host is a loopback name or address. */
 int rb_host_is_loopback(const char *host);

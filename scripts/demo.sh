@@ -27,7 +27,7 @@ dc_user demo demo-password
 # every sample mail (several copies of a report would count once anyway)
 dc_fill demo tests/fixtures/*.eml
 echo "   $(dc_count demo INBOX) mails in INBOX (port $DC_PORTS, TLS)"
-echo demo-password >"$D/password"
+(umask 077; echo demo-password >"$D/password")
 cat >"$D/rebound.conf" <<EOC
 log_level = info
 [mailbox demo]

@@ -726,3 +726,64 @@ rb_store_check_schema(struct rb_store *s)
 	free(applied);
 	return rc;
 }
+
+/* ---- a conninfo as it may be shown ---- */
+
+static void
+shown_append(char **out, size_t *len, size_t *cap, const char *s)
+{
+	size_t n = strlen(s);
+	if (*len + n + 1 > *cap) {
+		size_t c = (*cap + n + 1) * 2;
+		char *p = realloc(*out, c);
+		if (p == NULL)
+			abort();
+		*out = p;
+		*cap = c;
+	}
+	memcpy(*out + *len, s, n + 1);
+	*len += n;
+}
+
+char *
+rb_store_conninfo_shown(const char *conninfo)
+{
+	if (conninfo == NULL)
+		return strdup("(built-in private cluster)");
+	char *perr = NULL;
+	PQconninfoOption *opt = PQconninfoParse(conninfo, &perr);
+	/* libpq's message may quote the setting: never shown */
+	PQfreemem(perr);
+	if (opt == NULL)
+		return strdup("(not shown: libpq cannot parse this setting)");
+	char *out = NULL;
+	size_t len = 0, cap = 0;
+	shown_append(&out, &len, &cap, "");
+	for (PQconninfoOption *o = opt; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (len > 0)
+			shown_append(&out, &len, &cap, " ");
+		shown_append(&out, &len, &cap, o->keyword);
+		shown_append(&out, &len, &cap, "=");
+		/* the password, and libpq's own "debug" options ("D" in
+		 * dispchar) are never written back */
+		if (strcmp(o->keyword, "password") == 0 ||
+		    (o->dispchar && o->dispchar[0] == '*')) {
+			shown_append(&out, &len, &cap, "****");
+			continue;
+		}
+		shown_append(&out, &len, &cap, "'");
+		for (const char *v = o->val; *v; v++) {
+			char c[3] = {0};
+			if (*v == '\'' || *v == '\\')
+				c[0] = '\\', c[1] = *v;
+			else
+				c[0] = *v;
+			shown_append(&out, &len, &cap, c);
+		}
+		shown_append(&out, &len, &cap, "'");
+	}
+	PQconninfoFree(opt);
+	return out;
+}

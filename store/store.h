@@ -240,4 +240,11 @@ int rb_store_rekey(struct rb_store *s, const struct rb_policy *pol,
 		   size_t batch, bool dry_run, FILE *out,
 		   struct rb_rekey_counts *c);
 
+/* A database setting as it may be shown (config check, logs): NULL is
+ * the built-in cluster; otherwise libpq parses it (every spelling it
+ * accepts: key = 'value' with spaces, URIs, percent-encoded query keys)
+ * and it is written back as key=value pairs with the password as ****.
+ * A setting libpq cannot parse is not shown at all.  Malloc'ed. */
+char *rb_store_conninfo_shown(const char *conninfo);
+
 #endif

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.." || exit 1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 echo 's3cret-pw' >"$T/pw"
+chmod 600 "$T/pw"
 ok() { echo "ok - $1"; }
 no() { echo "not ok - $1"; }
 
@@ -27,6 +28,38 @@ echo "$out" | grep -q '^max_size = 2097152$' && ok "size suffix" || no "size suf
 echo "$out" | grep -q 'processed_folder = rebound/Processed' && ok "default processed folder" || no "default processed folder"
 out=$(REBOUND_DB='postgresql://u:hunter2@h/db' "$REBOUND" config check --config "$T/good.conf" 2>&1)
 case "$out" in *hunter2*) no "REBOUND_DB masked" ;; *"REBOUND_DB"*) ok "REBOUND_DB overrides and is masked" ;; *) no "REBOUND_DB override" ;; esac
+
+# every spelling of a password that libpq accepts is masked: the
+# setting is parsed by libpq, not matched by a pattern
+for db in "host=h password = Sp4cedPw dbname=d" \
+	"host=h password ='Qu0ted Pw' dbname=d" \
+	"host=h password='it\\'sPw9' dbname=d" \
+	"postgresql://u@h/d?pass%77ord=Enc0dedPw" \
+	"postgresql://u:Ur1Pw@h/d" \
+	"postgresql://u@h/d?password=Qu3ryPw&sslmode=require"; do
+	out=$(REBOUND_DB="$db" "$REBOUND" config check --config "$T/good.conf" 2>&1)
+	case "$out" in
+	*Pw*) no "password masked in: $db" ;;
+	*"password=****"*) ok "password masked in: $db" ;;
+	*) no "password masked in: $db (no password shown as ****): $(echo "$out" | grep '^db')" ;;
+	esac
+done
+out=$(REBOUND_DB="host=h password=Unt3rmPw 'x" "$REBOUND" config check --config "$T/good.conf" 2>&1)
+case "$out" in *Unt3rmPw*) no "a setting libpq cannot parse is not shown" ;; *) ok "a setting libpq cannot parse is not shown" ;; esac
+
+# a password file everyone may read is refused, as ssh refuses a key
+echo 'open-secret' >"$T/pw-open"
+chmod 644 "$T/pw-open"
+printf '[mailbox a]\nhost = h\nuser = u\npassword_file = %s\n' "$T/pw-open" >"$T/open.conf"
+out=$(REBOUND_DB= "$REBOUND" config check --config "$T/open.conf" --connect 2>&1)
+rc=$?
+case "$out" in
+*"may be read or written by other users (mode 0644)"*) [ $rc -ne 0 ] && ok "world-readable password_file refused" || no "world-readable password_file refused (exit 0)" ;;
+*) no "world-readable password_file refused: $out" ;;
+esac
+chmod 640 "$T/pw-open"
+out=$(REBOUND_DB= "$REBOUND" config check --config "$T/open.conf" --connect 2>&1)
+case "$out" in *"other users"*) no "a group-readable (0640) password_file is accepted" ;; *) ok "a group-readable (0640) password_file is accepted" ;; esac
 
 bad() {	# name expected-substring config-text
 	printf '%s\n' "$3" >"$T/bad.conf"

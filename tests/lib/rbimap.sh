@@ -8,6 +8,7 @@ rb_conf() {
 	f=$1
 	shift
 	echo secret >"$DC_DIR/alice.pw"
+	chmod 600 "$DC_DIR/alice.pw"
 	{
 		echo "log_level = ${RB_LOG_LEVEL:-warning}"
 		echo "lease_seconds = ${RB_LEASE:-6}"
