@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib/setup.sh"
 echo secret >"$T/pw"
 echo wrong >"$T/badpw"
+chmod 600 "$T/pw" "$T/badpw"
 
 conf() {	# host port tls pwfile [extra]
 	cat >"$T/r.conf" <<EOC
