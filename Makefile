@@ -7,7 +7,8 @@
 #   make fuzz         libFuzzer target (clang)
 #   make demo         the README's first command
 #   make bench        benchmarks (speed and memory targets)
-#   make corpus-check accuracy against ../shared/corpus
+#   make corpus-check accuracy against the real-bounce corpus beside the
+#                     checkout (scripts/corpus-check.py; REBOUND_CORPUS=DIR)
 
 PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2
 CC      ?= cc

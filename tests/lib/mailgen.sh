@@ -16,10 +16,11 @@
 # trusts them and drops the connection mid-fetch when they lie), and
 # like a real delivered mailbox they let Dovecot answer RFC822.SIZE
 # without reading the file.  The name matters:
-# Dovecot hashes maildir base names, and the earlier "1700000000+i.Mi.TAG"
-# names (the same digits twice) collided so badly that every UID MOVE or
-# expunge cost milliseconds per mail already in the folder (69 % of the
-# imap process in maildir_filename_base_cmp): a bench artefact.
+# Dovecot hashes maildir base names, and names that repeat the same digits
+# (such as "1700000000+i.Mi.TAG") collide so badly that every UID MOVE or
+# expunge costs milliseconds per mail already in the folder (69 % of the
+# imap process in maildir_filename_base_cmp): the benchmark would then
+# measure its own mailbox, not the daemon.
 
 mailgen() {
 	LC_ALL=C awk -v dir="$1" -v n="$2" -v tag="$3" 'BEGIN {
