@@ -39,6 +39,33 @@ rb_kind_parse(const char *name, enum rb_kind *k)
 	return -1;
 }
 
+const char *
+rb_reason_family(const char *reason)
+{
+	static const struct {
+		const char *family;
+		const char *reasons[6];
+	} fam[] = {
+	    {"address", {"userunknown", "hostunknown", "hasmoved", "notaccept"}},
+	    {"mailbox", {"suspend", "mailboxfull", "filtered", "exceedlimit"}},
+	    {"content",
+	     {"spamdetected", "contenterror", "virusdetected",
+	      "notcompliantrfc", "mesgtoobig"}},
+	    {"reputation",
+	     {"blocked", "badreputation", "requireptr", "rejected",
+	      "policyviolation"}},
+	    {"rate", {"toomanyconn", "speeding"}},
+	    {"authentication", {"authfailure", "securityerror"}},
+	};
+	if (reason == NULL)
+		return "other";
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++)
+		for (size_t i = 0; i < 6 && fam[f].reasons[i]; i++)
+			if (strcmp(reason, fam[f].reasons[i]) == 0)
+				return fam[f].family;
+	return "other";
+}
+
 void
 rb_events_init(struct rb_events *l, struct rb_arena *a)
 {
@@ -89,6 +116,8 @@ rb_event_to_jansson(const struct rb_event *e)
 	json_object_set_new(o, "reason", str_or_null(e->reason));
 	json_object_set_new(o, "hard", e->hard < 0 ? json_null()
 						    : json_boolean(e->hard));
+	if (e->sub_reason != NULL)
+		json_object_set_new(o, "sub_reason", json_string(e->sub_reason));
 	json_object_set_new(o, "status", str_or_null(e->status));
 	json_object_set_new(o, "smtp_code", str_or_null(e->smtp_code));
 	json_object_set_new(o, "action", str_or_null(e->action));
@@ -313,6 +342,10 @@ rb_event_to_json(const struct rb_event *e)
 		JB_LIT(&b, "true");
 	else
 		JB_LIT(&b, "false");
+	if (e->sub_reason != NULL) {
+		jb_key(&b, "sub_reason", false);
+		jb_str_utf8(&b, e->sub_reason);
+	}
 	for (size_t i = 0; i < sizeof(tail) / sizeof(tail[0]); i++) {
 		jb_key(&b, tail[i].key, false);
 		jb_str_utf8(&b, tail[i].v);

@@ -42,6 +42,8 @@ struct rb_event {
 	const char *recipient;	/* normalised address */
 	const char *sender;	/* original envelope sender / From if known */
 	const char *reason;	/* Sisimai reason vocabulary */
+	const char *sub_reason;	/* a provider's own verdict class under the
+				 * reason (a rule's `subreason`), else NULL */
 	int hard;		/* 1 hard, 0 soft, -1 null (not a bounce) */
 	const char *status;	/* RFC 3463 enhanced code "5.1.1" */
 	const char *smtp_code;	/* "550" */
@@ -75,6 +77,17 @@ struct rb_event *rb_events_add(struct rb_events *l);
 void rb_events_clear(struct rb_events *l);
 
 const char *rb_kind_name(enum rb_kind k);
+
+/*
+ * The family of a reason: what the sender has to fix.  "address" (the
+ * mailbox or domain is dead: userunknown, hostunknown, hasmoved,
+ * notaccept), "mailbox" (exists but cannot take mail now: suspend,
+ * mailboxfull, filtered, exceedlimit), "content", "reputation" (the
+ * sending IP, host, domain or sender address is refused), "rate",
+ * "authentication" (SPF/DKIM/DMARC, SMTP AUTH, TLS), else "other".
+ * Never NULL (NULL reason: "other").  docs/events.md lists the table.
+ */
+const char *rb_reason_family(const char *reason);
 /* Returns 0 and sets *k on a known name, -1 otherwise. */
 int rb_kind_parse(const char *name, enum rb_kind *k);
 

@@ -338,6 +338,19 @@ fix_status(struct rb_ctx *c, struct rb_event *e)
 		e->status = d;
 }
 
+/* The remote server answered with a reply code of its own (4xx/5xx at
+ * the start of the diagnostic), as opposed to the sending MTA's words
+ * about a connection that failed or a queue that timed out. */
+static bool
+remote_reply(const struct rb_event *e)
+{
+	const char *d = e->diagnostic;
+	return e->remote_mta != NULL && d != NULL &&
+	       (d[0] == '4' || d[0] == '5') && isdigit((unsigned char)d[1]) &&
+	       isdigit((unsigned char)d[2]) &&
+	       (d[3] == ' ' || d[3] == '-' || d[3] == '\0');
+}
+
 static void
 finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 {
@@ -412,16 +425,20 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		 * side's text says (a text rule matched: "No route to host"
 		 * is networkerror, a rate limit toomanyconn, which the
 		 * throttling report must see), else that delivery has not
-		 * happened in time (expired); the status class alone or an
-		 * undefined answer says nothing more (Sisimai's convention, so
-		 * reports compare). */
+		 * happened in time (expired; Sisimai's convention, so reports
+		 * compare).  A reply of the remote server that no rule knows
+		 * is not a timeout: it stays what the classification says
+		 * (undefined, or the status code's meaning). */
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
 			e->reason = rb_reason_from_text(&cl) ||
-					    rb_reason_is_throttle(cl.reason)
+					    rb_reason_is_throttle(cl.reason) ||
+					    remote_reply(e)
 					? cl.reason
 					: "expired";
 		if (e->reason == NULL)
 			e->reason = cl.reason;
+		if (e->reason == cl.reason)
+			e->sub_reason = cl.subreason;
 		if (e->hard < 0)
 			e->hard = e->kind == RB_KIND_DELAY
 				      ? 0

@@ -139,6 +139,7 @@ by_command(const char *smtp_command, struct rb_classified *out)
 		return;
 	}
 	out->hard = 0;
+	out->subreason = NULL;
 }
 
 static void classify(const struct rb_rules *rules, const char *status,
@@ -201,6 +202,7 @@ classify(const struct rb_rules *rules, const char *status,
 	const struct rb_status_info *si = rb_status_lookup(status);
 	const struct rb_rule *r = NULL;
 	out->feedback = NULL;
+	out->subreason = NULL;
 	out->rule = NULL;
 	out->reason = NULL;
 
@@ -215,6 +217,7 @@ classify(const struct rb_rules *rules, const char *status,
 			out->reason = hr->reason;
 			out->rule = hr->name;
 			out->feedback = hr->feedback;
+			out->subreason = hr->subreason;
 			out->hard = hr->hard >= 0
 					? hr->hard
 					: rb_reason_hard(hr->reason, status,
@@ -231,6 +234,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->reason = r->reason;
 		out->rule = r->name;
 		out->feedback = r->feedback;
+		out->subreason = r->subreason;
 		out->hard = r->hard >= 0
 				? r->hard
 				: rb_reason_hard(r->reason, status, smtp_code);
@@ -250,6 +254,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->reason = r->reason;
 		out->rule = r->name;
 		out->feedback = r->feedback;
+		out->subreason = r->subreason;
 		/* generic "user unknown" wording is about the address only
 		 * when something places the failure at the address: the
 		 * status (x.1.0, x.1.1, x.1.3) or the RCPT stage.  Otherwise
@@ -259,6 +264,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    strncmp(r->name, "user-unknown", 12) == 0 &&
 		    !address_status(status) && !at_or_before_rcpt(smtp_command)) {
 			out->reason = "filtered";
+			out->subreason = NULL;
 			out->rule = smtp_command != NULL
 					? "user-unknown-after-data"
 					: "user-unknown-no-stage";
@@ -271,6 +277,7 @@ classify(const struct rb_rules *rules, const char *status,
 		if (strcmp(r->reason, "hostunknown") == 0 &&
 		    status != NULL && status[0] == '4') {
 			out->reason = "networkerror";
+			out->subreason = NULL;
 			out->rule = "host-unknown-transient";
 			out->hard = 0;
 			return;

@@ -20,6 +20,7 @@ struct rb_classified {
 	const char *reason;	/* never NULL */
 	int hard;		/* 1/0 */
 	const char *feedback;	/* a rule made it a complaint, else NULL */
+	const char *subreason;	/* the rule's sub-reason, else NULL */
 	const char *rule;	/* rule name, "status", "smtp-code" or
 				 * "default", for audit */
 };

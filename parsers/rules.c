@@ -48,6 +48,7 @@ rule_free(struct rb_rule *r)
 	free(r->name);
 	free(r->reason);
 	free(r->feedback);
+	free(r->subreason);
 	free(r->pattern);
 	free(r->host);
 	free(r->example);
@@ -287,6 +288,8 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 			cur->host = val, val = NULL;
 		} else if (strcmp(key, "feedback") == 0 && !cur->feedback) {
 			cur->feedback = val, val = NULL;
+		} else if (strcmp(key, "subreason") == 0 && !cur->subreason) {
+			cur->subreason = val, val = NULL;
 		} else if (strcmp(key, "hard") == 0) {
 			if (strcmp(val, "yes") == 0)
 				cur->hard = 1;

@@ -9,6 +9,8 @@
  *   host    (?:^|\.)google\.com$    (optional: remote MTA must match)
  *   feedback rejected-by-recipient  (optional: the event becomes a
  *                                    complaint of this feedback type)
+ *   subreason antispam:rate          (optional: the event's sub_reason,
+ *                                    a provider's own verdict class)
  *   match   account that you tried to reach is disabled
  *   example 550-5.2.1 The email account that you tried to reach is disabled.
  *
@@ -51,6 +53,7 @@ struct rb_rule {
 	int hard;		/* 1, 0, or -1 for "from the reason" */
 	enum rb_rule_field field;
 	char *feedback;		/* NULL unless the rule makes a complaint */
+	char *subreason;	/* NULL unless the rule names a sub-reason */
 	char *pattern;
 	char *host;		/* NULL: any host */
 	char *example;

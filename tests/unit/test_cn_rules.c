@@ -1,5 +1,5 @@
 /*
- * Chinese providers (issue 7): every rule of etc/rules/15-cn.rules wins
+ * Chinese providers: every rule of etc/rules/15-cn.rules wins
  * for its own example line in the full built-in rule set and classifies
  * as declared; host scoping; no rate, quota, content or reputation rule
  * can make an address hard or a suppressing complaint; remote-MTA
@@ -27,7 +27,8 @@ static const char *const hosts[] = {
     "163mx01.mxmail.netease.com", "qiye163mx01.mxmail.netease.com",
     "mxw.mxhichina.com",	 "mx1.qiye.aliyun.com",
     "smtpdm.aliyun.com",	 "freemx1.sinamail.sina.com.cn",
-    "sohumx1.sohu.com",		 NULL,
+    "sohumx1.sohu.com",		 "mx.163.net",
+    NULL,
 };
 
 /* Reasons that speak about the sender (rate, quota, content,
