@@ -5,7 +5,9 @@
  *
  * Rate-limit and quota rejections (reasons toomanyconn, speeding) per
  * mailbox provider and per day: when QQ ("550 Ip frequency limited") or
- * NetEase ("550 RP:TRC", "554 HL:ITC") started throttling (docs/cn.md).
+ * NetEase ("550 RP:TRC", "554 HL:ITC") started throttling (docs/cn.md);
+ * and per provider the refusals of the sender by family (rate,
+ * reputation, content, authentication), so the sender sees which to fix.
  * Reached through `rebound report throttling` (cli/cmd_report.c hands
  * argv over when its first argument is "throttling").
  * Exit status: 0 ok, 1 error, 2 usage.
@@ -30,7 +32,10 @@ usage(FILE *f)
 {
 	fputs("usage: rebound report throttling [OPTIONS]\n"
 	      "  rate-limit and quota rejections (toomanyconn, speeding) per "
-	      "provider per day\n"
+	      "provider per day,\n"
+	      "  and per provider the refusals of the sender by family: rate, "
+	      "reputation,\n"
+	      "  content, authentication\n"
 	      "  --since N[d|w]     the last N days (default 30d), today "
 	      "included (UTC)\n"
 	      "  --from DAY --to DAY  an explicit window, both days included\n"

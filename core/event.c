@@ -39,31 +39,42 @@ rb_kind_parse(const char *name, enum rb_kind *k)
 	return -1;
 }
 
+static const struct {
+	const char *family;
+	const char *reasons[6];	/* NULL-terminated */
+} families[] = {
+    {"address", {"userunknown", "hostunknown", "hasmoved", "notaccept"}},
+    {"mailbox", {"suspend", "mailboxfull", "filtered", "exceedlimit"}},
+    {"content",
+     {"spamdetected", "contenterror", "virusdetected", "notcompliantrfc",
+      "mesgtoobig"}},
+    {"reputation",
+     {"blocked", "badreputation", "requireptr", "rejected",
+      "policyviolation"}},
+    {"rate", {"toomanyconn", "speeding"}},
+    {"authentication", {"authfailure", "securityerror"}},
+};
+
 const char *
 rb_reason_family(const char *reason)
 {
-	static const struct {
-		const char *family;
-		const char *reasons[6];
-	} fam[] = {
-	    {"address", {"userunknown", "hostunknown", "hasmoved", "notaccept"}},
-	    {"mailbox", {"suspend", "mailboxfull", "filtered", "exceedlimit"}},
-	    {"content",
-	     {"spamdetected", "contenterror", "virusdetected",
-	      "notcompliantrfc", "mesgtoobig"}},
-	    {"reputation",
-	     {"blocked", "badreputation", "requireptr", "rejected",
-	      "policyviolation"}},
-	    {"rate", {"toomanyconn", "speeding"}},
-	    {"authentication", {"authfailure", "securityerror"}},
-	};
 	if (reason == NULL)
 		return "other";
-	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++)
-		for (size_t i = 0; i < 6 && fam[f].reasons[i]; i++)
-			if (strcmp(reason, fam[f].reasons[i]) == 0)
-				return fam[f].family;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		for (size_t i = 0; families[f].reasons[i]; i++)
+			if (strcmp(reason, families[f].reasons[i]) == 0)
+				return families[f].family;
 	return "other";
+}
+
+const char *const *
+rb_reason_family_reasons(const char *family)
+{
+	for (size_t f = 0; family && f < sizeof(families) / sizeof(families[0]);
+	     f++)
+		if (strcmp(family, families[f].family) == 0)
+			return families[f].reasons;
+	return NULL;
 }
 
 void

@@ -88,6 +88,9 @@ const char *rb_kind_name(enum rb_kind k);
  * Never NULL (NULL reason: "other").  docs/events.md lists the table.
  */
 const char *rb_reason_family(const char *reason);
+/* The reasons of one family (NULL-terminated), NULL for an unknown
+ * family or "other". */
+const char *const *rb_reason_family_reasons(const char *family);
 /* Returns 0 and sets *k on a known name, -1 otherwise. */
 int rb_kind_parse(const char *name, enum rb_kind *k);
 

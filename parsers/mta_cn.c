@@ -2,8 +2,8 @@
  * mta_cn: Chinese-language non-delivery reports written by a provider
  * that accepted the mail first (submission through smtp.qq.com or
  * smtp.163.com, forwarding, self-hosted Coremail), and Chinese-localised
- * text bounces without a delivery-status part.  See docs/cn.md and
- * ../shared/notes/cn-providers.md section 8.
+ * text bounces without a delivery-status part.  See docs/cn.md (formats
+ * and their sources).
  *
  *   QQ       From PostMaster@qq.com, Subject 来自qq.com的退信 (GB2312
  *            RFC 2047), HTML: 很抱歉您发送的邮件被退回 ... a table with
@@ -20,7 +20,7 @@
  * between the characters), BouncedRcpt=, and lines that pair an address
  * with a Chinese failure phrase (收件人不存在, 邮箱已满, 被拒收 ...).  The
  * diagnostic is the 退信原因 text; reason and hard come from the rules
- * (etc/rules/15-cn.rules section 11) in parse.c.
+ * (etc/rules/15-cn.rules, the Chinese phrases section) in parse.c.
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/event.h"
 #include "lib/arena.h"
 #include "lib/err.h"
 #include "provider.h"
@@ -173,6 +174,14 @@ derive_lower(struct rb_report *r, const char *const *v)
 	return s;
 }
 
+/* reason -> what the sender has to fix (core/event.h) */
+static const char *
+derive_family(struct rb_report *r, const char *const *v)
+{
+	(void)r;
+	return v[0] == NULL ? NULL : rb_reason_family(v[0]);
+}
+
 #define COLS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define C (1u << RB_REPORT_COMPLAINTS)
 #define B (1u << RB_REPORT_BOUNCES)
@@ -197,6 +206,8 @@ static const struct rb_report_key keys[] = {
      NULL, false},
     {"subject", "subject", C | B, COLS("subject"), RB_SENT_NONE, NULL, false},
     {"reason", "reason", B, COLS("reason"), RB_SENT_NONE, NULL, false},
+    {"family", "family", B, COLS("reason"), RB_SENT_NONE, derive_family,
+     false},
     {"hard-soft", "hard/soft", B, COLS("hard"), RB_SENT_NONE, derive_hard,
      false},
     {"status", "status", B, COLS("status"), RB_SENT_NONE, NULL, false},

@@ -1,10 +1,12 @@
 #include "throttle.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "core/event.h"
 #include "provider.h"
 #include "textutil.h"
 
@@ -46,6 +48,11 @@ rb_throttle_add(struct rb_throttle *t, const char *day, const char *remote_mta,
 {
 	if (day == NULL || n <= 0)
 		return;
+	const char *fam = rb_reason_family(reason);
+	bool rate = strcmp(fam, "rate") == 0;
+	if (!rate && strcmp(fam, "reputation") != 0 &&
+	    strcmp(fam, "content") != 0 && strcmp(fam, "authentication") != 0)
+		return;	/* the address's own state: not the sender's to fix */
 	struct rb_provider_signals s = {.remote_mta = remote_mta,
 					.recipient = recipient_domain};
 	const char *p = rb_provider_identify(&t->priv->a, &s, false);
@@ -75,7 +82,20 @@ rb_throttle_add(struct rb_throttle *t, const char *day, const char *remote_mta,
 		row->day = rb_arena_strdup(&t->priv->a, day);
 		row->provider = rb_arena_strdup(&t->priv->a, p);
 	}
-	if (reason != NULL && strcmp(reason, "speeding") == 0)
+	if (!rate) {
+		if (strcmp(fam, "reputation") == 0) {
+			row->reputation += n;
+			t->reputation += n;
+		} else if (strcmp(fam, "content") == 0) {
+			row->content += n;
+			t->content += n;
+		} else {
+			row->authentication += n;
+			t->authentication += n;
+		}
+		return;
+	}
+	if (strcmp(reason, "speeding") == 0)
 		row->speeding += n;
 	else
 		row->toomanyconn += n;
@@ -91,12 +111,20 @@ cmp_row(const void *a, const void *b)
 	return c ? c : strcmp(x->provider, y->provider);
 }
 
+static long long
+sum_all(const struct rb_throttle_sum *s)
+{
+	return s->n + s->reputation + s->content + s->authentication;
+}
+
 static int
 cmp_sum(const void *a, const void *b)
 {
 	const struct rb_throttle_sum *x = a, *y = b;
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
+	if (sum_all(x) != sum_all(y))
+		return sum_all(x) > sum_all(y) ? -1 : 1;
 	return strcmp(x->provider, y->provider);
 }
 
@@ -113,6 +141,10 @@ rb_throttle_finish(struct rb_throttle *t)
 			t->rows[k - 1].toomanyconn += t->rows[i].toomanyconn;
 			t->rows[k - 1].speeding += t->rows[i].speeding;
 			t->rows[k - 1].n += t->rows[i].n;
+			t->rows[k - 1].reputation += t->rows[i].reputation;
+			t->rows[k - 1].content += t->rows[i].content;
+			t->rows[k - 1].authentication +=
+			    t->rows[i].authentication;
 			continue;
 		}
 		t->rows[k++] = t->rows[i];
@@ -132,8 +164,14 @@ rb_throttle_finish(struct rb_throttle *t)
 		if (s == NULL) {
 			s = &t->sums[t->nsums++];
 			s->provider = r->provider;
-			s->first = r->day;
 		}
+		s->reputation += r->reputation;
+		s->content += r->content;
+		s->authentication += r->authentication;
+		if (r->n == 0)
+			continue;
+		if (s->first == NULL)
+			s->first = r->day;
 		s->last = r->day;	/* rows are in day order */
 		s->n += r->n;
 		s->days++;
@@ -164,51 +202,79 @@ pad(FILE *out, const char *s, size_t width, int right)
 static int
 render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 {
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], b4[32];
 	fprintf(out, "Throttling report (rate-limit and quota rejections: "
 		     "toomanyconn, speeding), %s to %s\n",
 		t->from, t->to);
 	fprintf(out, "total: %s\n", rb_fmt_count(t->total, b1));
-	if (t->nrows == 0) {
-		fputs("\nno rate-limit or quota rejections in this window\n",
-		      out);
-		return ferror(out) ? -1 : 0;
-	}
+	fprintf(out, "other refusals of the sender: reputation %s, content "
+		     "%s, authentication %s\n",
+		rb_fmt_count(t->reputation, b1), rb_fmt_count(t->content, b2),
+		rb_fmt_count(t->authentication, b3));
 	size_t pw = strlen("provider");
 	for (size_t i = 0; i < t->nsums; i++) {
 		size_t w = rb_u8_width(rb_u8_clean(a, t->sums[i].provider, 1, 40));
 		if (w > pw)
 			pw = w;
 	}
-	fputs("\nby provider\n", out);
-	pad(out, "provider", pw, 0);
-	fputs("  first day   last day    days  rejections  peak day    "
-	      "peak\n",
+	if (t->total == 0) {
+		fputs("\nno rate-limit or quota rejections in this window\n",
+		      out);
+	} else {
+		fputs("\nby provider\n", out);
+		pad(out, "provider", pw, 0);
+		fputs("  first day   last day    days  rejections  peak day  "
+		      "  peak\n",
+		      out);
+		for (size_t i = 0; i < t->nsums; i++) {
+			const struct rb_throttle_sum *s = &t->sums[i];
+			if (s->n == 0)
+				continue;
+			pad(out, rb_u8_clean(a, s->provider, 1, 40), pw, 0);
+			fprintf(out, "  %-10s  %-10s  %4d  ", s->first, s->last,
+				s->days);
+			pad(out, rb_fmt_count(s->n, b1), 10, 1);
+			fprintf(out, "  %-10s  ", s->peak_day);
+			pad(out, rb_fmt_count(s->peak, b2), 4, 1);
+			fputc('\n', out);
+		}
+		fputs("\nby day\n", out);
+		fputs("day         ", out);
+		pad(out, "provider", pw, 0);
+		fputs("  rejections  toomanyconn  speeding\n", out);
+		for (size_t i = 0; i < t->nrows; i++) {
+			const struct rb_throttle_row *r = &t->rows[i];
+			if (r->n == 0)
+				continue;
+			fprintf(out, "%-10s  ", r->day);
+			pad(out, rb_u8_clean(a, r->provider, 1, 40), pw, 0);
+			fputs("  ", out);
+			pad(out, rb_fmt_count(r->n, b1), 10, 1);
+			fputs("  ", out);
+			pad(out, rb_fmt_count(r->toomanyconn, b2), 11, 1);
+			fputs("  ", out);
+			pad(out, rb_fmt_count(r->speeding, b3), 8, 1);
+			fputc('\n', out);
+		}
+	}
+	if (t->nsums == 0)
+		return ferror(out) ? -1 : 0;
+	fputs("\nwhat to fix, per provider (refusals of the sender, not of "
+	      "the address)\n",
 	      out);
+	pad(out, "provider", pw, 0);
+	fputs("        rate  reputation     content  authentication\n", out);
 	for (size_t i = 0; i < t->nsums; i++) {
 		const struct rb_throttle_sum *s = &t->sums[i];
 		pad(out, rb_u8_clean(a, s->provider, 1, 40), pw, 0);
-		fprintf(out, "  %-10s  %-10s  %4d  ", s->first, s->last,
-			s->days);
+		fputs("  ", out);
 		pad(out, rb_fmt_count(s->n, b1), 10, 1);
-		fprintf(out, "  %-10s  ", s->peak_day);
-		pad(out, rb_fmt_count(s->peak, b2), 4, 1);
-		fputc('\n', out);
-	}
-	fputs("\nby day\n", out);
-	fputs("day         ", out);
-	pad(out, "provider", pw, 0);
-	fputs("  rejections  toomanyconn  speeding\n", out);
-	for (size_t i = 0; i < t->nrows; i++) {
-		const struct rb_throttle_row *r = &t->rows[i];
-		fprintf(out, "%-10s  ", r->day);
-		pad(out, rb_u8_clean(a, r->provider, 1, 40), pw, 0);
 		fputs("  ", out);
-		pad(out, rb_fmt_count(r->n, b1), 10, 1);
+		pad(out, rb_fmt_count(s->reputation, b2), 10, 1);
 		fputs("  ", out);
-		pad(out, rb_fmt_count(r->toomanyconn, b2), 11, 1);
+		pad(out, rb_fmt_count(s->content, b3), 10, 1);
 		fputs("  ", out);
-		pad(out, rb_fmt_count(r->speeding, b3), 8, 1);
+		pad(out, rb_fmt_count(s->authentication, b4), 14, 1);
 		fputc('\n', out);
 	}
 	return ferror(out) ? -1 : 0;
@@ -217,15 +283,24 @@ render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 static int
 render_csv(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 {
-	fputs("day,provider,rejections,toomanyconn,speeding\r\n", out);
+	fputs("day,provider,rejections,toomanyconn,speeding,reputation,"
+	      "content,authentication\r\n",
+	      out);
 	for (size_t i = 0; i < t->nrows; i++) {
 		const struct rb_throttle_row *r = &t->rows[i];
 		fprintf(out, "%s,", r->day);
 		rb_csv_field(out, rb_u8_clean(a, r->provider, 1, 0));
-		fprintf(out, ",%lld,%lld,%lld\r\n", r->n, r->toomanyconn,
-			r->speeding);
+		fprintf(out, ",%lld,%lld,%lld,%lld,%lld,%lld\r\n", r->n,
+			r->toomanyconn, r->speeding, r->reputation, r->content,
+			r->authentication);
 	}
 	return ferror(out) ? -1 : 0;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
 }
 
 static int
@@ -240,6 +315,10 @@ render_json(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 	json_array_append_new(rs, json_string("toomanyconn"));
 	json_array_append_new(rs, json_string("speeding"));
 	json_object_set_new(o, "total", json_integer(t->total));
+	json_object_set_new(o, "reputation", json_integer(t->reputation));
+	json_object_set_new(o, "content", json_integer(t->content));
+	json_object_set_new(o, "authentication",
+			    json_integer(t->authentication));
 	json_t *ps = json_array();
 	for (size_t i = 0; i < t->nsums; i++) {
 		const struct rb_throttle_sum *s = &t->sums[i];
@@ -247,12 +326,17 @@ render_json(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 		json_object_set_new(
 		    p, "provider",
 		    json_string(rb_u8_clean(a, s->provider, 1, 0)));
-		json_object_set_new(p, "first_day", json_string(s->first));
-		json_object_set_new(p, "last_day", json_string(s->last));
+		json_object_set_new(p, "first_day", str_or_null(s->first));
+		json_object_set_new(p, "last_day", str_or_null(s->last));
 		json_object_set_new(p, "days", json_integer(s->days));
 		json_object_set_new(p, "rejections", json_integer(s->n));
-		json_object_set_new(p, "peak_day", json_string(s->peak_day));
+		json_object_set_new(p, "peak_day", str_or_null(s->peak_day));
 		json_object_set_new(p, "peak", json_integer(s->peak));
+		json_object_set_new(p, "reputation",
+				    json_integer(s->reputation));
+		json_object_set_new(p, "content", json_integer(s->content));
+		json_object_set_new(p, "authentication",
+				    json_integer(s->authentication));
 		json_array_append_new(ps, p);
 	}
 	json_object_set_new(o, "providers", ps);
@@ -268,6 +352,11 @@ render_json(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 		json_object_set_new(j, "toomanyconn",
 				    json_integer(r->toomanyconn));
 		json_object_set_new(j, "speeding", json_integer(r->speeding));
+		json_object_set_new(j, "reputation",
+				    json_integer(r->reputation));
+		json_object_set_new(j, "content", json_integer(r->content));
+		json_object_set_new(j, "authentication",
+				    json_integer(r->authentication));
 		json_array_append_new(rows, j);
 	}
 	json_object_set_new(o, "rows", rows);

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Write tests/fixtures/cn-*.eml: bounces in the formats that
-../shared/notes/cn-providers.md documents (section 1-8), written by hand
+"""Write tests/fixtures/cn-*.eml: bounces in the formats and wordings that
+docs/cn.md documents (with their sources), written by hand
 for rebound's tests (no real mail copied).  Addresses use example
 domains; reply texts are the providers' documented wordings.  Run from
 the repository root; review the diff of tests/golden after
 UPDATE_GOLDEN=1 sh tests/t_golden.sh."""
 import base64
 import os
+import re
 
 OUT = "tests/fixtures"
 
@@ -463,3 +464,199 @@ recipients. This is a permanent error. The following address(es) failed:
 """ + ORIG.format(mid="a9", to="protected@qq.example.com") + """
 hello
 """)
+
+
+# 10-14: one Postfix DSN per class of provider reply (the providers'
+#    documented wordings; hosts, addresses and ids are examples).
+def fold(text, width=74):
+    """Postfix's folding of a long text line: 4-space continuation."""
+    out, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = "    " + word
+        else:
+            line = (line + " " + word) if line else word
+    out.append(line)
+    return "\n".join(out)
+
+
+def postfix(name, qid, date, recips, delayed=False, mid="p"):
+    """recips: (rcpt, host, ip, reply, stage) with stage a Postfix command
+    name ("RCPT TO", "MAIL FROM", "end of DATA", "HELO"), "SASL" for a
+    login refused by a submission server, None when not said."""
+    b = "%s.1729040000/mta3.edm.example.com" % qid
+    text, fields = [], []
+    for rcpt, host, ip, reply, stage in recips:
+        if stage == "SASL":
+            why = "SASL authentication failed; server %s[%s] said: %s" % (
+                host, ip, reply)
+        elif stage is None:
+            why = "host %s[%s] said: %s" % (host, ip, reply)
+        else:
+            why = "host %s[%s] said: %s (in reply to %s command)" % (
+                host, ip, reply, stage)
+        text.append(fold("<%s>: %s" % (rcpt, why)))
+        m = re.match(r"([245])\d\d(?:[ -]([245]\.\d+\.\d+))?", reply)
+        status = (m.group(2) if m and m.group(2) else
+                  (m.group(1) if m else "5") + ".0.0")
+        if delayed and not status.startswith("4"):
+            status = "4" + status[1:]
+        fields.append(
+            "Final-Recipient: rfc822; %s\nOriginal-Recipient: rfc822;%s\n"
+            "Action: %s\nStatus: %s\nRemote-MTA: dns; %s\n"
+            "Diagnostic-Code: smtp; %s\n" % (
+                rcpt, rcpt, "delayed" if delayed else "failed", status,
+                host, fold(reply)))
+    subject = ("Delayed Mail (still being retried)" if delayed
+               else "Undelivered Mail Returned to Sender")
+    intro = ("#################################################################\n"
+             "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n"
+             "#################################################################\n\n"
+             "This is the mail system at host mta3.edm.example.com.\n\n"
+             "Your message could not be delivered for 4.0 hours.\n"
+             "It will be retried until it is 5.0 days old.\n"
+             if delayed else
+             "This is the mail system at host mta3.edm.example.com.\n\n"
+             "I'm sorry to have to inform you that your message could not\n"
+             "be delivered to one or more recipients. It's attached below.\n")
+    w(name, """Return-Path: <>
+Received: by mta3.edm.example.com (Postfix) id {qid}; {date}
+Date: {date}
+From: MAILER-DAEMON@mta3.edm.example.com (Mail Delivery System)
+Subject: {subject}
+To: news@edm.example.com
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status;
+	boundary="{b}"
+Message-Id: <20241016.{qid}@mta3.edm.example.com>
+
+This is a MIME-encapsulated message.
+
+--{b}
+Content-Description: Notification
+Content-Type: text/plain; charset=us-ascii
+
+{intro}
+                   The mail system
+
+{text}
+
+--{b}
+Content-Description: Delivery report
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mta3.edm.example.com
+X-Postfix-Queue-ID: {qid}
+X-Postfix-Sender: rfc822; news@edm.example.com
+Arrival-Date: {date}
+
+{fields}
+--{b}
+Content-Description: Undelivered Message Headers
+Content-Type: text/rfc822-headers
+
+{orig}
+--{b}--
+""".format(qid=qid, date=date, subject=subject, b=b, intro=intro,
+           text="\n\n".join(text), fields="\n".join(fields),
+           orig=ORIG.format(mid=mid, to=recips[0][0])))
+
+
+D = "Wed, 16 Oct 2024 09:30:00 +0800 (CST)"
+
+# 10. Content verdicts in the providers' own words, English and Chinese,
+#     with and without a help link; a header that breaks the standard.
+postfix("cn-postfix-content.eml", "4XRa0C0nT1", D, [
+    ("words@qq.example.com", "mx3.qq.com", "203.0.113.30",
+     "550 The mail may contain inappropriate words or content.", "end of DATA"),
+    ("link@qq.example.com", "mx1.qq.com", "203.0.113.31",
+     "550 Error: content rejected.http://mail.qq.com/zh_CN/help/content/rejectedmail.html",
+     "end of DATA"),
+    ("zh@qq.example.com", "mx2.qq.com", "203.0.113.32",
+     "550 您的邮件中可能包含不合适的用语或内容", "end of DATA"),
+    ("header@exmail.example.cn", "mxbiz1.qq.com", "203.0.113.33",
+     "550 Mail header is not compliant with RFC 5322 [MTIxLjQ2 IP: 192.0.2.8].",
+     "end of DATA"),
+    ("filter@coremail.example.edu.cn", "mx.coremail.example.edu.cn", "203.0.113.34",
+     "550 CoremailSys:Your message was blocked by NetEase AntiSpam+", "end of DATA"),
+], mid="c10")
+
+# 11. Aliyun behaviour-based anti-spam: the verdict after ANTISPAM_BAT
+#     decides (sub_reason antispam:*).
+BAT = ("554 Reject by behaviour spam at {st} State(Connection IP "
+       "address:192.0.2.8)ANTISPAM_BAT[01201311R{id}, e02c03012]: {v}")
+postfix("cn-postfix-aliyun-antispam.eml", "4XRa1ANT1S", D, [
+    ("spf@aliyun.example.cn", "mxw.mxhichina.com", "203.0.113.50",
+     BAT.format(st="Rcpt", id="846a", v="spf check failedCONTINUE"), "RCPT TO"),
+    ("fast@aliyun.example.cn", "mxn.mxhichina.com", "203.0.113.51",
+     BAT.format(st="Rcpt", id="115b", v="too frequently sending"), "RCPT TO"),
+    ("listed@aliyun.example.cn", "mxw.mxhichina.com", "203.0.113.50",
+     BAT.format(st="Rcpt", id="155e", v="IP in RBL"), "RCPT TO"),
+    ("behaviour@aliyun.example.cn", "mxn.mxhichina.com", "203.0.113.51",
+     BAT.format(st="DATA", id="200c", v="bad sending"), "end of DATA"),
+    ("rule@aliyun.example.cn", "mxw.mxhichina.com", "203.0.113.50",
+     BAT.format(st="DATA", id="201d", v="hit anti-spam rule"), "end of DATA"),
+    ("other@aliyun.example.cn", "mx1.qiye.aliyun.com", "203.0.113.52",
+     BAT.format(st="DATA", id="202e", v="unknown verdict"), "end of DATA"),
+], mid="c11")
+
+# 12. A sender relaying through provider accounts (smarthost): the
+#     submission servers speak about the sender's own login and envelope;
+#     none of these recipients is at fault.
+postfix("cn-postfix-submission.eml", "4XRa2SUBM1", D, [
+    ("friend1@partner.example.net", "smtp.qq.com", "203.0.113.60",
+     "535 Login Fail. Please enter your authorization code to login. More "
+     "information in http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=28&&no=1001256",
+     "SASL"),
+    ("friend2@partner.example.net", "smtp.163.com", "203.0.113.61",
+     "553 Mail from must equal authorized user", "MAIL FROM"),
+    ("friend3@partner.example.net", "smtp.exmail.qq.com", "203.0.113.62",
+     "503 Error: need EHLO and AUTH first !", "MAIL FROM"),
+    ("friend4@partner.example.net", "smtp.qiye.aliyun.com", "203.0.113.63",
+     "440 mail from account doesn't conform with authentication (Auth "
+     "Account:news@edm.example.com|Mail Account:root@mta3.edm.example.com)",
+     "MAIL FROM"),
+    ("friend5@partner.example.net", "smtp.126.com", "203.0.113.64",
+     "550 User has no permission", "MAIL FROM"),
+], mid="c12")
+
+# 13. Checks of the sending host and domain, as a delay notice (4xx):
+#     HELO and reverse DNS are the sender's host, the sender's domain DNS
+#     an authentication matter; a 4xx reply no rule knows stays undefined
+#     (the remote server answered: not "expired").
+postfix("cn-postfix-host-checks-delay.eml", "4XRa3HOST1", D, [
+    ("ptr@sina.example.com", "freemx1.sinamail.sina.com.cn", "203.0.113.70",
+     "450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.8]",
+     "RCPT TO"),
+    ("helo@sina.example.com", "freemx2.sinamail.sina.com.cn", "203.0.113.71",
+     "450 4.7.1 <localhost>: Helo command rejected: Host not found", "RCPT TO"),
+    ("domain@sohu.example.com", "sohumx1.sohu.com", "203.0.113.72",
+     "450 4.1.8 <news@edm.example.com>: Sender address rejected: Domain not found",
+     "RCPT TO"),
+    ("unknown@sina.example.com", "freemx1.sinamail.sina.com.cn", "203.0.113.70",
+     "451 4.3.5 Server configuration problem, please retry", "RCPT TO"),
+    ("ali@aliyun.example.cn", "mxw.mxhichina.com", "203.0.113.50",
+     "454 Transient reject by behaviour spam at DATA State (Connection IP "
+     "address:192.0.2.8) ANTISPAM_BAT[01201311R115b, e02c03012]: currently "
+     "unexpected sending", "end of DATA"),
+], delayed=True, mid="c13")
+
+# 14. Legacy Coremail / 163.net and 21cn texts without an SMTP code (and a
+#     Sina HELO refusal with one): dead, suspended, full, refused.
+postfix("cn-postfix-legacy-coremail.eml", "4XRa4LEGC1", D, [
+    ("gone@163.net", "mx.163.net", "203.0.113.80",
+     "User gone@163.net not found", None),
+    ("frozen@163.net", "mx.163.net", "203.0.113.80",
+     "User frozen@163.net is disabled", None),
+    ("full@163.net", "mx.163.net", "203.0.113.80",
+     "User full@163.net is over quota", None),
+    ("picky@163.net", "mx.163.net", "203.0.113.80",
+     "This Message is not welcome", None),
+    ("closed@21cn.example.com", "mta.21cn.com", "203.0.113.81",
+     "550 is now disabled with SMTP service.", "RCPT TO"),
+    ("fqdn@sina.example.com", "freemx1.sinamail.sina.com.cn", "203.0.113.70",
+     "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname",
+     "RCPT TO"),
+], mid="c14")

@@ -2,10 +2,34 @@
 
 #include <stdlib.h>
 
+#include <stdio.h>
+
+#include "core/event.h"
 #include "store_int.h"
 
-/* reasons that mean "too fast / over quota", never an address problem */
-static const char *const reasons = "{toomanyconn,speeding}";
+/* The families of refusals of the sender (core/event.h): too fast or
+ * over quota, the sender's reputation, the content, authentication.
+ * Never the address's own state. */
+static const char *const families[] = {"rate", "reputation", "content",
+				       "authentication", NULL};
+
+/* "{toomanyconn,speeding,...}": the reasons of those families */
+static void
+reason_array(char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[n++] = '{';
+	for (size_t f = 0; families[f]; f++) {
+		const char *const *r = rb_reason_family_reasons(families[f]);
+		for (size_t i = 0; r && r[i]; i++) {
+			int w = snprintf(buf + n, size - n, "%s%s",
+					 n > 1 ? "," : "", r[i]);
+			if (w > 0 && (size_t)w < size - n)
+				n += (size_t)w;
+		}
+	}
+	snprintf(buf + n, size - n, "}");
+}
 
 int
 rb_store_throttling(struct rb_store *s, const char *from, const char *to,
@@ -21,6 +45,8 @@ rb_store_throttling(struct rb_store *s, const char *from, const char *to,
 	    "   AND event_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'"
 	    " GROUP BY 1, 2, 3, 4"
 	    " ORDER BY 1, 2, 3, 4";
+	char reasons[512];
+	reason_array(reasons, sizeof(reasons));
 	const char *p[3] = {from, to, reasons};
 	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
 	if (r == NULL)

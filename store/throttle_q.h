@@ -1,12 +1,14 @@
 /*
  * throttle_q: the store query behind `rebound report throttling`: failures
  * whose reason says the sender went too fast or used up a quota
- * (toomanyconn, speeding; docs/cn.md), counted per UTC day, remote MTA
- * and recipient domain.  The provider is derived from those by reports/
+ * (toomanyconn, speeding; docs/cn.md), and the other refusals of the
+ * sender (the reputation, content and authentication families of
+ * rb_reason_family), counted per UTC day, remote MTA, recipient domain
+ * and reason.  The provider is derived from those by reports/
  * (reports/throttle.h), which never speaks SQL.
  *
- * Delays are not counted: a delay's reason is "expired" by convention
- * (parsers/parse.c), whatever the remote server said.
+ * Bounces, delays and inferred complaints count: a delay keeps the reason
+ * its reply named (parsers/parse.c: "421 HL:ICC" is toomanyconn).
  */
 #ifndef RB_THROTTLE_Q_H
 #define RB_THROTTLE_Q_H

@@ -17,6 +17,7 @@
 #include "parsers/rules.h"
 #include "parsers/status.h"
 #include "reports/provider.h"
+#include "core/event.h"
 #include "core/policy.h"
 #include "t.h"
 
@@ -36,7 +37,7 @@ static const char *const hosts[] = {
 static const char *const sender_side[] = {
     "toomanyconn",   "speeding",     "spamdetected", "contenterror",
     "blocked",	     "badreputation", "authfailure", "syntaxerror",
-    "mesgtoobig",    "requireptr",   NULL,
+    "mesgtoobig",    "requireptr",   "securityerror", NULL,
 };
 /* Inferred feedback types that must never suppress. */
 static const char *const signal_only[] = {"content-denied", "list-hygiene",
@@ -377,6 +378,28 @@ test_fixtures_policy(void)
 	     RB_PC_HARD},
 	    {"cn-windows-utf7", "spf@qq.example.com", RB_PC_NONE},
 	    {"cn-exim-text-qq", "protected@qq.example.com", RB_PC_NONE},
+	    {"cn-postfix-content", "words@qq.example.com", RB_PC_NONE},
+	    {"cn-postfix-content", "header@exmail.example.cn", RB_PC_NONE},
+	    {"cn-postfix-content", "filter@coremail.example.edu.cn",
+	     RB_PC_NONE},
+	    {"cn-postfix-aliyun-antispam", "spf@aliyun.example.cn", RB_PC_NONE},
+	    {"cn-postfix-aliyun-antispam", "other@aliyun.example.cn",
+	     RB_PC_NONE},
+	    {"cn-postfix-submission", "friend1@partner.example.net",
+	     RB_PC_NONE},
+	    {"cn-postfix-submission", "friend2@partner.example.net",
+	     RB_PC_NONE},
+	    {"cn-postfix-submission", "friend4@partner.example.net",
+	     RB_PC_NONE},
+	    {"cn-postfix-host-checks-delay", "helo@sina.example.com",
+	     RB_PC_NONE},
+	    {"cn-postfix-host-checks-delay", "unknown@sina.example.com",
+	     RB_PC_NONE},
+	    {"cn-postfix-legacy-coremail", "gone@163.net", RB_PC_HARD},
+	    {"cn-postfix-legacy-coremail", "frozen@163.net", RB_PC_SOFT},
+	    {"cn-postfix-legacy-coremail", "full@163.net", RB_PC_SOFT},
+	    {"cn-postfix-legacy-coremail", "closed@21cn.example.com",
+	     RB_PC_SOFT},
 	};
 	struct rb_limits lim = RB_LIMITS_DEFAULT;
 	char *err = NULL;
@@ -424,10 +447,130 @@ test_fixtures_policy(void)
 	rb_rules_free(rules);
 }
 
+/* The text after Aliyun's ANTISPAM tag decides the reason and names the
+ * sub-reason; the classes of provider replies land in their family;
+ * wording the rules tie to a provider's hosts is not the provider's
+ * elsewhere. */
+static void
+test_families(void)
+{
+	static const struct {
+		const char *diag, *host, *stage, *reason, *sub, *family;
+		int hard;
+	} t[] = {
+	    {"554 Reject by behaviour spam at Rcpt State(Connection IP "
+	     "address:192.0.2.1)ANTISPAM_BAT[01201311R1, e01]: dmarc check "
+	     "failed",
+	     "mxw.mxhichina.com", NULL, "authfailure", "antispam:auth",
+	     "authentication", 0},
+	    {"454 Transient reject by behaviour spam at DATA State "
+	     "(Connection IP address:192.0.2.1) ANTISPAM_BAT[x]: too "
+	     "frequently sending",
+	     NULL, NULL, "toomanyconn", "antispam:rate", "rate", 0},
+	    {"554 Reject by behaviour spam at Rcpt State(Connection IP "
+	     "address:*)ANTISPAM_BAT[]: sender ip in black list",
+	     NULL, NULL, "blocked", "antispam:blacklist", "reputation", 0},
+	    {"554 ANTISPAM_BAT[01201311R99]: abnormal sending behaviour", NULL,
+	     NULL, "blocked", "antispam:bad-sender", "reputation", 0},
+	    {"554 ANTISPAM_BAT[01201311R99]: spam content", NULL, NULL,
+	     "spamdetected", "antispam:spam-rule", "content", 0},
+	    {"554 ANTISPAM_BAT[01201311R99]: 41", NULL, NULL, "badreputation",
+	     "antispam:other", "reputation", 0},
+	    /* the quoted tag was elided: the prefix anchors */
+	    {"554 Reject by behaviour spam at DATA State(Connection IP "
+	     "address:192.0.2.1): bad sending",
+	     NULL, NULL, "blocked", "antispam:bad-sender", "reputation", 0},
+	    /* content verdicts, English and Chinese */
+	    {"550 The mail may contain inappropriate content.", "mx1.qq.com",
+	     "DATA", "spamdetected", NULL, "content", 0},
+	    {"550 邮件内容违规, 已被拦截", NULL, "DATA", "spamdetected", NULL,
+	     "content", 0},
+	    {"550 Message header is non-compliant", "mxbiz2.qq.com", "DATA",
+	     "contenterror", NULL, "content", 0},
+	    {"554 Your message was rejected by Coremail Anti-Spam", NULL,
+	     "DATA", "spamdetected", NULL, "content", 0},
+	    /* submission servers: the sender's own account */
+	    {"535 Error: 请使用授权码登录。详情请看: "
+	     "http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=28&&no=1001256",
+	     "smtp.qq.com", NULL, "securityerror", NULL, "authentication", 0},
+	    {"501 mail from address must be same as authorization user",
+	     "smtp.qq.com", "MAIL", "rejected", NULL, "reputation", 0},
+	    {"436 \"MAIL FROM\" doesn't conform with authentication",
+	     "smtpdm.aliyun.com", "MAIL", "rejected", NULL, "reputation", 0},
+	    {"535 5.7.8 Error: authentication failed: authentication failure",
+	     "smtp.163.com", "AUTH", "securityerror", NULL, "authentication",
+	     0},
+	    /* the sending host and the sender's domain */
+	    {"504 5.5.2 <localhost>: Helo command rejected: Host not found",
+	     "freemx1.sinamail.sina.com.cn", "RCPT", "blocked", NULL,
+	     "reputation", 0},
+	    {"553 5.1.8 <a@b.example>: Sender address rejected: Domain not "
+	     "found",
+	     "freemx1.sinamail.sina.com.cn", "MAIL", "authfailure", NULL,
+	     "authentication", 0},
+	    {"550 Domain may not exist or DNS check failed", "mx3.qq.com",
+	     "MAIL", "authfailure", NULL, "authentication", 0},
+	    /* legacy texts: the provider's verdict at its hosts ... */
+	    {"User abc@163.net not found", "mx.163.net", NULL, "userunknown",
+	     NULL, "address", 1},
+	    {"User abc@163.net is over quota", "mx.163.net", NULL,
+	     "mailboxfull", NULL, "mailbox", 0},
+	    {"550 Mailbox service is disabled", NULL, "RCPT", "suspend", NULL,
+	     "mailbox", 0},
+	    /* ... generic wording elsewhere, without stage or status: a
+	     * filter may have refused a live address (docs/rules.md) */
+	    {"User abc@example.org not found", "mx.example.org", NULL,
+	     "undefined", NULL, "other", 0},
+	};
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *all = rb_rules_default(&lim, &err);
+	T_OK(all != NULL, "built-in rules load");
+	if (all == NULL)
+		return;
+	struct rb_arena a;
+	rb_arena_init(&a);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *st = rb_status_find(&a, t[i].diag, strlen(t[i].diag));
+		char *code = rb_smtp_code_find(&a, t[i].diag, strlen(t[i].diag));
+		struct rb_classified cl;
+		rb_reason_classify(all, st ? st : "5.0.0", code, t[i].diag,
+				   t[i].host, t[i].stage, &cl);
+		T_STR(cl.reason, t[i].reason, "'%.60s': reason", t[i].diag);
+		T_STR(cl.subreason, t[i].sub, "'%.60s': sub-reason", t[i].diag);
+		T_STR(rb_reason_family(cl.reason), t[i].family,
+		      "'%.60s': family", t[i].diag);
+		T_OK(cl.hard == t[i].hard, "'%.60s': hard %d", t[i].diag,
+		     t[i].hard);
+	}
+	/* every sub-reason a built-in rule names is of the documented
+	 * antispam:* vocabulary */
+	static const char *const subs[] = {
+	    "antispam:auth",	  "antispam:rate",      "antispam:blacklist",
+	    "antispam:bad-sender", "antispam:spam-rule", "antispam:other",
+	    NULL};
+	for (size_t i = 0; i < all->n; i++)
+		if (all->v[i].subreason != NULL)
+			T_OK(in(all->v[i].subreason, subs),
+			     "%s: sub-reason %s is documented", all->v[i].name,
+			     all->v[i].subreason);
+	/* the families cover every reason a rule can give */
+	T_STR(rb_reason_family("hostunknown"), "address", "hostunknown");
+	T_STR(rb_reason_family("suspend"), "mailbox", "suspend");
+	T_STR(rb_reason_family("expired"), "other", "expired");
+	T_STR(rb_reason_family(NULL), "other", "NULL");
+	T_OK(rb_reason_family_reasons("rate") != NULL &&
+		 rb_reason_family_reasons("other") == NULL,
+	     "family members");
+	rb_arena_free(&a);
+	rb_rules_free(all);
+}
+
 int
 main(void)
 {
 	rb_mail_global_init();
+	test_families();
 	test_fixtures_policy();
 	test_providers();
 	test_rules();

@@ -1,7 +1,8 @@
 /*
  * The throttling report (reports/throttle.c) without a database: provider
  * from remote MTA then recipient domain, merging, per-provider first /
- * last / peak day, and the same numbers in text, CSV and JSON.
+ * last / peak day, the other refusals of the sender by family, and the
+ * same numbers in text, CSV and JSON.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -42,16 +43,35 @@ main(void)
 			"example.net", "toomanyconn", 1);
 	rb_throttle_add(t, "2024-10-14", NULL, NULL, "toomanyconn", 0);
 	rb_throttle_add(t, NULL, "mx3.qq.com", "qq.com", "toomanyconn", 9);
+	/* refusals of other families: counted beside, never as throttling */
+	rb_throttle_add(t, "2024-10-15", "mx3.qq.com", "qq.com", "spamdetected",
+			5);
+	rb_throttle_add(t, "2024-10-15", "mxw.mxhichina.com", "corp.example.cn",
+			"blocked", 2);
+	rb_throttle_add(t, "2024-10-17", "mxw.mxhichina.com", "corp.example.cn",
+			"authfailure", 1);
+	rb_throttle_add(t, "2024-10-15", "163mx01.mxmail.netease.com",
+			"163.com", "securityerror", 1);
+	/* the address's own state is not the sender's to fix */
+	rb_throttle_add(t, "2024-10-15", "mx3.qq.com", "qq.com", "userunknown",
+			4);
+	rb_throttle_add(t, "2024-10-15", "mx3.qq.com", "qq.com", "mailboxfull",
+			1);
+	rb_throttle_add(t, "2024-10-15", "mx3.qq.com", "qq.com", "expired", 1);
+	rb_throttle_add(t, "2024-10-15", "mx3.qq.com", "qq.com", NULL, 1);
 	rb_throttle_finish(t);
+	T_OK(t->reputation == 2 && t->content == 5 && t->authentication == 2,
+	     "family totals %lld %lld %lld", t->reputation, t->content,
+	     t->authentication);
 
 	T_OK(t->total == 19, "total %lld", t->total);
-	T_OK(t->nrows == 5, "five (day, provider) cells: %zu", t->nrows);
+	T_OK(t->nrows == 8, "eight (day, provider) cells: %zu", t->nrows);
 	T_STR(t->rows[0].day, "2024-10-13", "sorted by day");
 	T_STR(t->rows[0].provider, "example.net",
 	      "unknown provider by organisational domain");
 	T_STR(t->rows[1].provider, "QQ Mail", "qq.com and foxmail.com merge");
 	T_OK(t->rows[1].n == 5, "QQ on the 14th: %lld", t->rows[1].n);
-	T_OK(t->nsums == 4, "four providers: %zu", t->nsums);
+	T_OK(t->nsums == 5, "five providers: %zu", t->nsums);
 	T_STR(t->sums[0].provider, "NetEase", "largest first");
 	T_OK(t->sums[0].n == 8, "NetEase 8");
 	T_STR(t->sums[1].provider, "QQ Mail", "then QQ");
@@ -60,6 +80,15 @@ main(void)
 	T_STR(t->sums[1].peak_day, "2024-10-14", "QQ peak day");
 	T_OK(t->sums[1].days == 2, "QQ on two days");
 	T_STR(t->sums[2].provider, "Tencent Exmail", "Exmail by its MX");
+	T_OK(t->sums[1].content == 5, "QQ content 5");
+	T_OK(t->sums[0].authentication == 1, "NetEase authentication 1");
+	const struct rb_throttle_sum *ali = &t->sums[4];
+	T_STR(ali->provider, "Aliyun Mail", "no throttling: listed last");
+	T_OK(ali->n == 0 && ali->days == 0 && ali->first == NULL &&
+		 ali->peak_day == NULL,
+	     "Aliyun: no throttling days");
+	T_OK(ali->reputation == 2 && ali->authentication == 1,
+	     "Aliyun: reputation 2, authentication 1");
 
 	char *text = render(t, RB_FMT_TEXT);
 	char *csv = render(t, RB_FMT_CSV);
@@ -69,10 +98,17 @@ main(void)
 	T_OK(strstr(text, "QQ Mail         2024-10-14  2024-10-16     2") !=
 		 NULL,
 	     "text summary row aligned");
-	T_OK(strstr(csv, "2024-10-15,NetEase,8,8,0\r\n") != NULL,
+	T_OK(strstr(csv, "2024-10-15,NetEase,8,8,0,0,0,1\r\n") != NULL,
 	     "CSV row with CRLF");
-	T_OK(strstr(csv, "2024-10-15,Tencent Exmail,4,0,4\r\n") != NULL,
+	T_OK(strstr(csv, "2024-10-15,Tencent Exmail,4,0,4,0,0,0\r\n") != NULL,
 	     "CSV speeding column");
+	T_OK(strstr(csv, "2024-10-17,Aliyun Mail,0,0,0,0,0,1\r\n") != NULL,
+	     "CSV: a day with only an authentication refusal");
+	T_OK(strstr(text, "2024-10-17") == NULL,
+	     "text throttling tables skip days without rate rejections");
+	T_OK(strstr(text, "Aliyun Mail              0           2           "
+			  "0               1") != NULL,
+	     "text what-to-fix row");
 	json_error_t je;
 	json_t *j = json_loads(js, 0, &je);
 	T_OK(j != NULL, "JSON parses");
