@@ -86,8 +86,17 @@ test_rules(void)
 	rb_policy_default(&pol);
 	struct rb_arena a;
 	rb_arena_init(&a);
+	size_t dn;
+	char *doc = slurp("docs/cn.md", &dn);
+	T_OK(doc != NULL, "read docs/cn.md");
 	for (size_t i = 0; i < cn->n; i++) {
 		const struct rb_rule *r = &cn->v[i];
+		if (doc != NULL) {
+			char want[160];
+			snprintf(want, sizeof(want), "| `%s` |", r->name);
+			T_OK(strstr(doc, want) != NULL,
+			     "%s: listed in docs/cn.md", r->name);
+		}
 		const char *host = NULL;
 		if (r->host != NULL) {
 			for (size_t h = 0; hosts[h] && host == NULL; h++) {
@@ -160,6 +169,7 @@ test_rules(void)
 			     r->feedback);
 	}
 
+	free(doc);
 	/* host scoping: provider wording elsewhere is not the provider's */
 	static const struct {
 		const char *diag, *host, *reason;
