@@ -199,10 +199,22 @@ pad(FILE *out, const char *s, size_t width, int right)
 			fputc(' ', out);
 }
 
+/* Right-aligned counts, two blanks before each, then the line's end. */
+static void
+cells(FILE *out, const long long *v, const size_t *width, size_t n)
+{
+	char b[32];
+	for (size_t i = 0; i < n; i++) {
+		fputs("  ", out);
+		pad(out, rb_fmt_count(v[i], b), width[i], 1);
+	}
+	fputc('\n', out);
+}
+
 static int
 render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 {
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[32], b2[32], b3[32];
 	fprintf(out, "Throttling report (rate-limit and quota rejections: "
 		     "toomanyconn, speeding), %s to %s\n",
 		t->from, t->to);
@@ -248,13 +260,10 @@ render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 				continue;
 			fprintf(out, "%-10s  ", r->day);
 			pad(out, rb_u8_clean(a, r->provider, 1, 40), pw, 0);
-			fputs("  ", out);
-			pad(out, rb_fmt_count(r->n, b1), 10, 1);
-			fputs("  ", out);
-			pad(out, rb_fmt_count(r->toomanyconn, b2), 11, 1);
-			fputs("  ", out);
-			pad(out, rb_fmt_count(r->speeding, b3), 8, 1);
-			fputc('\n', out);
+			cells(out,
+			      (const long long[]){r->n, r->toomanyconn,
+						  r->speeding},
+			      (const size_t[]){10, 11, 8}, 3);
 		}
 	}
 	if (t->nsums == 0)
@@ -267,15 +276,10 @@ render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 	for (size_t i = 0; i < t->nsums; i++) {
 		const struct rb_throttle_sum *s = &t->sums[i];
 		pad(out, rb_u8_clean(a, s->provider, 1, 40), pw, 0);
-		fputs("  ", out);
-		pad(out, rb_fmt_count(s->n, b1), 10, 1);
-		fputs("  ", out);
-		pad(out, rb_fmt_count(s->reputation, b2), 10, 1);
-		fputs("  ", out);
-		pad(out, rb_fmt_count(s->content, b3), 10, 1);
-		fputs("  ", out);
-		pad(out, rb_fmt_count(s->authentication, b4), 14, 1);
-		fputc('\n', out);
+		cells(out,
+		      (const long long[]){s->n, s->reputation, s->content,
+					  s->authentication},
+		      (const size_t[]){10, 10, 10, 14}, 4);
 	}
 	return ferror(out) ? -1 : 0;
 }
