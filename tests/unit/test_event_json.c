@@ -84,6 +84,16 @@ main(void)
 	e.diagnostic = NULL;
 	e.original.subject = NULL;
 	same(&e, "nulls, no index");
+	e.sub_reason = "antispam:rate";
+	same(&e, "a sub_reason");
+	{
+		char *js = rb_event_to_json(&e);
+		T_OK(strstr(js, "\"hard\":null,\"sub_reason\":\"antispam:rate\","
+				"\"status\"") != NULL,
+		     "sub_reason after hard, only when set");
+		free(js);
+	}
+	e.sub_reason = NULL;
 
 	e.file = "/tmp/bad\xff\xfename.eml";
 	char *j = rb_event_to_json(&e);
