@@ -527,6 +527,13 @@ test_families(void)
 	     "mailboxfull", NULL, "mailbox", 0},
 	    {"550 Mailbox service is disabled", NULL, "RCPT", "suspend", NULL,
 	     "mailbox", 0},
+	    /* Coremail's own templates at a self-hosted Coremail */
+	    {"550 User not found: abc@example.edu.cn", "mx.example.edu.cn",
+	     NULL, "userunknown", NULL, "address", 1},
+	    {"550 Requested action not taken: sender is rejected",
+	     "mx.example.edu.cn", "MAIL", "rejected", NULL, "reputation", 0},
+	    {"554 IP is rejected, smtp auth error limit exceed", "smtp.163.com",
+	     "AUTH", "securityerror", NULL, "authentication", 0},
 	    /* ... generic wording elsewhere, without stage or status: a
 	     * filter may have refused a live address (docs/rules.md) */
 	    {"User abc@example.org not found", "mx.example.org", NULL,
