@@ -5,12 +5,15 @@
 . "$(dirname "$0")/lib/setup.sh"
 start_pg
 export REBOUND_NOW=2025-03-01T00:00:00Z
+# the shared bounce corpus beside the checkout, when present
+C=${REBOUND_CORPUS:-$(cd .. && pwd)/shared/corpus}
+[ -d "$C" ] || C=
 
-out=$("$R" ingest tests/fixtures /work/shared/corpus 2>&1)
+out=$("$R" ingest tests/fixtures $C 2>&1)
 check "ingest fixtures + corpus" '[ $? -eq 0 ] || echo "$out" | grep -q "^messages:"'
 c1=$(counts)
 echo "# after first ingest (messages/events/suppressions/history): $c1"
-out=$("$R" ingest tests/fixtures /work/shared/corpus 2>&1)
+out=$("$R" ingest tests/fixtures $C 2>&1)
 c2=$(counts)
 check "ingest twice changes nothing ($c2)" '[ "$c1" = "$c2" ]'
 check "second run reports every message as a duplicate" 'echo "$out" | grep -q "(new 0, duplicates skipped"'
