@@ -123,6 +123,10 @@ rb_event_to_jansson(const struct rb_event *e)
 		json_object_set_new(o, "index", json_integer(e->index));
 	json_object_set_new(o, "kind", json_string(rb_kind_name(e->kind)));
 	json_object_set_new(o, "recipient", str_or_null(e->recipient));
+	json_object_set_new(o, "original_recipient",
+			    str_or_null(e->original_recipient));
+	json_object_set_new(o, "recipient_as_written",
+			    json_boolean(e->recipient_as_written));
 	json_object_set_new(o, "sender", str_or_null(e->sender));
 	json_object_set_new(o, "reason", str_or_null(e->reason));
 	json_object_set_new(o, "hard", e->hard < 0 ? json_null()
@@ -342,6 +346,13 @@ rb_event_to_json(const struct rb_event *e)
 	jb_str(&b, rb_kind_name(e->kind));
 	jb_key(&b, "recipient", false);
 	jb_str_utf8(&b, e->recipient);
+	jb_key(&b, "original_recipient", false);
+	jb_str_utf8(&b, e->original_recipient);
+	jb_key(&b, "recipient_as_written", false);
+	if (e->recipient_as_written)
+		JB_LIT(&b, "true");
+	else
+		JB_LIT(&b, "false");
 	jb_key(&b, "sender", false);
 	jb_str_utf8(&b, e->sender);
 	jb_key(&b, "reason", false);

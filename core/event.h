@@ -39,7 +39,15 @@ struct rb_event {
 	const char *file;	/* source path as found */
 	long index;		/* 0-based message index in an mbox, else -1 */
 	enum rb_kind kind;
+	/* 1: recipient is the report's text as written, because it is not
+	 * an address that parses whole (a quote, backslash, semicolon or
+	 * control character inside, a bare local part, a display name) */
+	int recipient_as_written;
 	const char *recipient;	/* normalised address */
+	/* the address the sender used when the report names it beside the
+	 * final one (DSN Original-Recipient, "expanded from", "generated
+	 * from"), normalised; NULL when none or the same */
+	const char *original_recipient;
 	const char *sender;	/* original envelope sender / From if known */
 	const char *reason;	/* Sisimai reason vocabulary */
 	const char *sub_reason;	/* a provider's own verdict class under the

@@ -22,7 +22,7 @@
  * model without being added here. */
 #define S(f) offsetof(struct rb_event, f)
 static const size_t str_fields[] = {
-    S(file),	      S(recipient),	    S(sender),
+    S(file),	      S(recipient),	    S(original_recipient), S(sender),
     S(reason),	      S(status),	    S(smtp_code),
     S(action),	      S(diagnostic),	    S(reporting_mta),
     S(remote_mta),    S(smtp_command),	    S(arrival_date),
@@ -69,9 +69,11 @@ pack(const struct rb_event *e, size_t n, char **out, size_t *len,
 	put(&b, &cnt, 4);
 	for (size_t i = 0; i < n; i++) {
 		int32_t kind = e[i].kind, hard = e[i].hard;
+		int32_t as_written = e[i].recipient_as_written;
 		int64_t index = e[i].index;
 		put(&b, &kind, 4);
 		put(&b, &hard, 4);
+		put(&b, &as_written, 4);
 		put(&b, &index, 8);
 		for (size_t f = 0; f < NSTR; f++) {
 			const char *s =
@@ -117,14 +119,16 @@ rb_events_unpack(struct rb_arena *a, const char *p, size_t len,
 		return 0;
 	size_t before = out->n;
 	for (uint32_t i = 0; i < cnt; i++) {
-		int32_t kind, hard;
+		int32_t kind, hard, as_written;
 		int64_t index;
 		GET(&kind, 4);
 		GET(&hard, 4);
+		GET(&as_written, 4);
 		GET(&index, 8);
 		struct rb_event *e = rb_events_add(out);
 		e->kind = (enum rb_kind)kind;
 		e->hard = hard;
+		e->recipient_as_written = as_written != 0;
 		e->index = (long)index;
 		for (size_t f = 0; f < NSTR; f++) {
 			uint32_t l;

@@ -70,31 +70,40 @@ lower_domain(char *addr)
 				*p = (char)tolower((unsigned char)*p);
 }
 
+/* After an address-type prefix ("rfc822;" "RFC822 ;" "utf-8;" "x400;"),
+ * or s itself: only registered address types (and X- ones) are
+ * prefixes. */
+static const char *
+after_type(const char *s, size_t n)
+{
+	const char *semi = memchr(s, ';', n);
+	if (semi == NULL)
+		return s;
+	static const char *const types[] = {"rfc822", "utf-8", "x400",
+					    "unknown", NULL};
+	size_t b = 0, tl = (size_t)(semi - s);
+	while (b < tl && (s[b] == ' ' || s[b] == '\t'))
+		b++;
+	while (tl > b && (s[tl - 1] == ' ' || s[tl - 1] == '\t'))
+		tl--;
+	const char *t = s + b;
+	tl -= b;
+	bool type = tl > 2 && strncasecmp(t, "x-", 2) == 0;
+	for (size_t i = 0; !type && types[i]; i++)
+		type = tl == strlen(types[i]) && strncasecmp(t, types[i], tl) == 0;
+	for (size_t i = 0; type && i < tl; i++)
+		if (!(isalnum((unsigned char)t[i]) || t[i] == '-'))
+			type = false;
+	return type ? semi + 1 : s;
+}
+
 char *
 rb_addr_normalize(struct rb_arena *a, const char *raw, size_t n)
 {
 	if (raw == NULL)
 		return NULL;
 	char *s = rb_squeeze(a, raw, n);
-	/* address-type prefix: "rfc822;" "RFC822 ;" "utf-8;" "x400;" */
-	char *semi = strchr(s, ';');
-	if (semi != NULL) {
-		/* only registered address types (and X- ones) are prefixes */
-		static const char *const types[] = {"rfc822", "utf-8", "x400",
-						    "unknown", NULL};
-		size_t tl = (size_t)(semi - s);
-		while (tl > 0 && s[tl - 1] == ' ')
-			tl--;
-		bool type = tl > 2 && strncasecmp(s, "x-", 2) == 0;
-		for (size_t i = 0; !type && types[i]; i++)
-			type = tl == strlen(types[i]) &&
-			       strncasecmp(s, types[i], tl) == 0;
-		for (size_t i = 0; type && i < tl; i++)
-			if (!(isalnum((unsigned char)s[i]) || s[i] == '-'))
-				type = false;
-		if (type)
-			s = semi + 1;
-	}
+	s = (char *)after_type(s, strlen(s));
 	s = rb_trim(s);
 	/* prefer an address in angle brackets */
 	char *lt = strrchr(s, '<');
@@ -137,6 +146,109 @@ rb_addr_normalize(struct rb_arena *a, const char *raw, size_t n)
 		return NULL;
 	lower_domain(s);
 	return s;
+}
+
+/* The field's addr-spec, or NULL when [s, s+n) holds anything else. */
+static char *
+field_addr(struct rb_arena *a, const char *s, size_t n)
+{
+	const char *lt = memchr(s, '<', n);
+	if (lt != NULL) {
+		/* "Name <addr>": the display name may be anything printable,
+		 * the bracketed part must be the whole address */
+		const char *gt = memchr(lt, '>', n - (size_t)(lt - s));
+		if (gt == NULL)
+			return NULL;
+		for (const char *p = gt + 1; p < s + n; p++)
+			if (*p != ' ')
+				return NULL;
+		for (const char *p = s; p < lt; p++)
+			if ((unsigned char)*p < 0x20 && *p != '\t')
+				return NULL;
+		s = lt + 1;
+		n = (size_t)(gt - s);
+	} else {
+		/* an unmatched bracket ("addr>", "<addr") */
+		if (n > 0 && s[n - 1] == '>')
+			n--;
+		if (n > 0 && s[0] == '<')
+			s++, n--;
+		/* a trailing "(comment)" */
+		if (n > 0 && s[n - 1] == ')') {
+			const char *op = memchr(s, '(', n);
+			if (op == NULL)
+				return NULL;
+			n = (size_t)(op - s);
+		}
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '.' ||
+				 s[n - 1] == ','))
+			n--;
+	}
+	/* the whole thing quoted: "user@example.com" */
+	if (n >= 2 && s[0] == '"' && s[n - 1] == '"' &&
+	    memchr(s + 1, '"', n - 2) == NULL && memchr(s, '@', n) != NULL) {
+		s++;
+		n -= 2;
+	}
+	/* an RFC 5321 source route: "@relay1,@relay2:user@domain" */
+	if (n > 0 && s[0] == '@') {
+		const char *colon = memchr(s, ':', n);
+		if (colon == NULL)
+			return NULL;
+		n -= (size_t)(colon + 1 - s);
+		s = colon + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20)
+			return NULL;	/* inside a quoted local part too */
+	char *r = rb_arena_strndup(a, s, n);
+	if (!rb_addr_plausible(r))
+		return NULL;
+	lower_domain(r);
+	return r;
+}
+
+char *
+rb_addr_field(struct rb_arena *a, const char *raw, size_t n, bool *as_written)
+{
+	*as_written = false;
+	if (raw == NULL)
+		return NULL;
+	const char *s = after_type(raw, n);
+	n -= (size_t)(s - raw);
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+			 s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	if (n == 0)
+		return NULL;
+	char *r = field_addr(a, s, n);
+	if (r != NULL)
+		return r;
+	/* a pipe or file delivery ("|/usr/bin/procmail user@example.com",
+	 * Exim's and Sendmail's local deliveries): the address it names */
+	if ((*s == '|' || *s == '/') &&
+	    (r = rb_addr_normalize(a, s, n)) != NULL)
+		return r;
+	/* a host alone ("@mx.example.org") names nobody */
+	if (*s == '@')
+		return NULL;
+	/* as written: control characters (other than TAB) as U+FFFD */
+	char *w = rb_arena_alloc_raw(a, 3 * n + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			memcpy(w + o, "\xef\xbf\xbd", 3);
+			o += 3;
+		} else {
+			w[o++] = (char)ch;
+		}
+	}
+	w[o] = '\0';
+	*as_written = true;
+	return w;
 }
 
 char *

@@ -18,6 +18,21 @@
  * Returns an arena string, or NULL when no plausible address is there.
  */
 char *rb_addr_normalize(struct rb_arena *a, const char *raw, size_t n);
+/*
+ * A recipient field of a report (DSN Final-Recipient, Original-Recipient):
+ * "[type;] addr-spec", the addr-spec optionally in angle brackets (with a
+ * display name before them) or followed by a comment.  Returns the
+ * normalised address, or, when the value is not an address that parses
+ * whole (a quote, backslash or semicolon outside a quoted local part,
+ * white space or a control character inside), the value as written
+ * (type prefix and outer blanks removed, control characters other than
+ * TAB as U+FFFD) with *as_written set: never a suffix of it.  A source
+ * route ("@relay:user@domain") gives its address; a pipe or file
+ * delivery ("|/usr/bin/procmail user@domain") the address it names.
+ * NULL when the value is empty or names a host only ("@host").
+ */
+char *rb_addr_field(struct rb_arena *a, const char *raw, size_t n,
+		    bool *as_written);
 /* Plausible addr-spec: one '@', non-empty local and dotted domain. */
 bool rb_addr_plausible(const char *addr);
 /*

@@ -35,21 +35,46 @@ kind_of(const char *action, const char *status)
 	return RB_KIND_BOUNCE;
 }
 
+/* The recipient of a group: Final-Recipient, else Original-Recipient,
+ * else X-Actual-Recipient, the first that is an address; when none is,
+ * the first of them as written (*as_written set), never a part of it. */
 static const char *
-recipient_of(struct rb_ctx *c, const struct rb_fields *f)
+recipient_of(struct rb_ctx *c, const struct rb_fields *f, bool *as_written)
 {
 	static const char *const names[] = {"Final-Recipient",
 					    "Original-Recipient",
 					    "X-Actual-Recipient", NULL};
+	const char *written = NULL;
+	*as_written = false;
 	for (size_t i = 0; names[i]; i++) {
 		const char *v = rb_fields_get(f, names[i]);
 		if (v == NULL)
 			continue;
-		char *r = rb_addr_normalize(c->a, v, strlen(v));
-		if (r != NULL)
+		bool w;
+		char *r = rb_addr_field(c->a, v, strlen(v), &w);
+		if (r != NULL && !w)
 			return r;
+		if (r != NULL && written == NULL)
+			written = r;
 	}
-	return NULL;
+	*as_written = written != NULL;
+	return written;
+}
+
+/* The Original-Recipient of a group when it names another address than
+ * the recipient reported. */
+static const char *
+original_recipient_of(struct rb_ctx *c, const struct rb_fields *f,
+		      const char *rcpt)
+{
+	const char *v = rb_fields_get(f, "Original-Recipient");
+	if (v == NULL)
+		return NULL;
+	bool w;
+	char *r = rb_addr_field(c->a, v, strlen(v), &w);
+	if (r == NULL || w || strcasecmp(r, rcpt) == 0)
+		return NULL;
+	return r;
 }
 
 static bool
@@ -91,7 +116,8 @@ static int
 add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 	      const struct rb_fields *msg, int n)
 {
-	const char *rcpt = recipient_of(c, f);
+	bool as_written;
+	const char *rcpt = recipient_of(c, f, &as_written);
 	if (rcpt == NULL)
 		return 0;
 	if ((unsigned)n >= c->opts->limits.max_recipients) {
@@ -101,6 +127,8 @@ add_recipient(struct rb_ctx *c, const char *module, const struct rb_fields *f,
 	const char *action = rb_fields_get(f, "Action");
 	const char *status = rb_fields_get(f, "Status");
 	struct rb_event *e = rb_ctx_add(c, module, rcpt);
+	e->recipient_as_written = as_written;
+	e->original_recipient = original_recipient_of(c, f, rcpt);
 	e->kind = kind_of(action, status);
 	if (action) {
 		/* "failed (bad destination)": keep the keyword */

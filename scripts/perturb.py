@@ -494,19 +494,25 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--rebound", default=os.environ.get("REBOUND", os.path.join(here, "..", "build", "rebound")))
     corpus_default = os.environ.get("REBOUND_CORPUS") or os.path.join(here, "..", "..", "shared", "corpus")
-    if not os.path.isdir(corpus_default):
+    if not os.path.isdir(corpus_default):  # from a worktree beside the main checkout
         corpus_default = os.path.join(here, "..", "..", "..", "shared", "corpus")
     ap.add_argument("--corpus", default=corpus_default)
     ap.add_argument("--only", default="")
     ap.add_argument("--files", default="", help="only corpus files whose path contains this")
+    ap.add_argument("--exclude", help="leave out the files listed in this file (paths relative to the "
+                    "corpus's parent, \"corpus/maildir/...\", one a line, # comments)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--keep")
     ap.add_argument("--json")
     a = ap.parse_args()
     corpus = os.path.abspath(a.corpus)
     exp = [json.loads(l) for l in open(os.path.join(corpus, "expected.jsonl"))]
+    skip = set()
+    if a.exclude:
+        skip = set(l.strip() for l in open(a.exclude) if l.strip() and not l.startswith("#"))
     files = [os.path.join(corpus, e["file"]) for e in exp
-             if e["category"] in ("bounce", "not-bounce", "suspect") and a.files in e["file"]]
+             if e["category"] in ("bounce", "not-bounce", "suspect") and a.files in e["file"]
+             and "corpus/" + e["file"] not in skip]
     base = parse(a.rebound, files)
     kinds = [k for k in PERTURB if not a.only or k in a.only.split(",")]
     tmp = a.keep or tempfile.mkdtemp(prefix="rebound-perturb-")

@@ -82,6 +82,49 @@ main(void)
 	for (size_t i = 0; i < sizeof(finds) / sizeof(finds[0]); i++)
 		T_STR(rb_addr_find(&a, finds[i].text, strlen(finds[i].text)),
 		      finds[i].want, "find in [%s]", finds[i].text);
+	/* report fields: an address that does not parse whole is kept as
+	 * written and flagged, never cut to the part after a quote,
+	 * backslash, semicolon, TAB or NUL */
+	static const struct {
+		const char *in;
+		const char *want;
+		bool written;
+	} fields[] = {
+	    {"rfc822; <Foo@Example.COM>", "Foo@example.com", false},
+	    {"rfc822;user@example.jp (comment)", "user@example.jp", false},
+	    {"rfc822; Name <user@example.jp>", "user@example.jp", false},
+	    {"rfc822; \"user@example.jp\"", "user@example.jp", false},
+	    {"rfc822; user@example.jp.", "user@example.jp", false},
+	    {"rfc822; user@example.jp>", "user@example.jp", false},
+	    {"rfc822; \"a;b\"@example.jp", "\"a;b\"@example.jp", false},
+	    {"rfc822; x\";--@example.com", "x\";--@example.com", true},
+	    {"rfc822; x\\\";--@example.com", "x\\\";--@example.com", true},
+	    {"rfc822; a;--@example.com", "a;--@example.com", true},
+	    {"rfc822; tab\tbyte@example.com", "tab\tbyte@example.com", true},
+	    {"rfc822; ctl\001byte@example.com", "ctl\xef\xbf\xbd" "byte@example.com", true},
+	    {"rfc822; two words@example.com", "two words@example.com", true},
+	    {"rfc822; kijitora", "kijitora", true},
+	    {"rfc822; @relay.example:user@example.jp", "user@example.jp", false},
+	    {"rfc822; |/usr/bin/procmail user@example.jp", "user@example.jp", false},
+	    {"rfc822; @mx.example.org", NULL, false},
+	    {"rfc822;   ", NULL, false},
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		bool w = !fields[i].written;
+		T_STR(rb_addr_field(&a, fields[i].in, strlen(fields[i].in), &w),
+		      fields[i].want, "field [%s]", fields[i].in);
+		T_OK(w == fields[i].written, "field [%s] as written: %d",
+		     fields[i].in, (int)w);
+	}
+	/* NUL inside: the length is the field's, the part after it is not
+	 * taken for the address */
+	{
+		const char nul[] = "rfc822; nul\0byte@example.com";
+		bool w = false;
+		char *r = rb_addr_field(&a, nul, sizeof(nul) - 1, &w);
+		T_STR(r, "nul\xef\xbf\xbd" "byte@example.com", "field with NUL");
+		T_OK(w, "field with NUL is as written");
+	}
 	T_OK(rb_addr_plausible("a@b.c"), "plausible minimal");
 	T_OK(!rb_addr_plausible("a@b"), "dotless domain not plausible");
 	rb_arena_free(&a);
