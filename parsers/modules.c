@@ -6,6 +6,7 @@
  * also says Auto-Submitted is never taken for a vacation message.
  */
 #include "module.h"
+#include "general.h"
 #include "mta_provider.h"
 
 const struct rb_module *const rb_modules[] = {
@@ -54,6 +55,12 @@ const struct rb_module *const rb_modules[] = {
      * attached delivery report, a forwarded bounce (parsers/mta_forward.c);
      * after every bounce parser, before rfc3834 */
     &rb_mod_forwarded,
+    /* the general reader beneath the templates (parsers/general.c): a
+     * delivery notice none of the above explained, read for its failed
+     * recipients by their surroundings; before rfc3834, because a
+     * failure notice that also carries auto-reply headers is a bounce
+     * when it quotes a reply and says the delivery failed */
+    &rb_mod_general,
     &rb_mod_rfc3834,
     NULL,
 };

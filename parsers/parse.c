@@ -110,10 +110,14 @@ static const char *const cmd_needles[] = {
     /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
     "in reply to RCPT",
     "RCPT TO command", "after initial connection",
+    /* stage notations: "(SMTP:RCPT)", "smtp stage: RCPT", "after RCPT" */
+    "SMTP:RCPT", "SMTP:MAIL", "SMTP:DATA", "after RCPT", "after MAIL FROM",
+    "after DATA", "after end of data",
 };
 static const char *const cmd_verbs[] = {
     "RCPT", "DATA", "MAIL", "DATA", "DATA", "DATA", "HELO", "EHLO",
     "STARTTLS", "RCPT", "RCPT", "RCPT", "RCPT", "CONN",
+    "RCPT", "MAIL", "DATA", "RCPT", "MAIL", "DATA", "DATA",
 };
 #define NPHRASES (sizeof(cmd_needles) / sizeof(cmd_needles[0]))
 _Static_assert(sizeof(cmd_verbs) == sizeof(cmd_needles), "one verb a phrase");
@@ -351,6 +355,17 @@ remote_reply(const struct rb_event *e)
 	       (d[3] == ' ' || d[3] == '-' || d[3] == '\0');
 }
 
+/* A delay's own status names its cause (4.2.2 a full mailbox, 4.3.1 a
+ * full disk), not only that delivery is late: the reason it implies. */
+static bool
+delay_status_says(const char *status, const struct rb_classified *cl)
+{
+	const struct rb_status_info *si = rb_status_lookup(status);
+	return si != NULL && si->specific && si->reason != NULL &&
+	       cl->reason != NULL && strcmp(cl->reason, si->reason) == 0 &&
+	       strcmp(si->reason, "expired") != 0;
+}
+
 static void
 finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 {
@@ -432,7 +447,8 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
 			e->reason = rb_reason_from_text(&cl) ||
 					    rb_reason_is_throttle(cl.reason) ||
-					    remote_reply(e)
+					    remote_reply(e) ||
+					    delay_status_says(e->status, &cl)
 					? cl.reason
 					: "expired";
 		if (e->reason == NULL)

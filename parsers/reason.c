@@ -72,13 +72,14 @@ rb_reason_hard(const char *reason, const char *status, const char *smtp_code)
 }
 
 /* Reasons whose wording outranks an x.1.1 status (Sisimai does the same:
- * "5.1.1 ... mailbox full" is a full mailbox). */
+ * "5.1.1 ... mailbox full" is a full mailbox; a rate limit, a relay denial
+ * or an unknown host under 5.1.1 is what the words say). */
 static bool
 outranks_user_unknown(const char *reason)
 {
 	static const char *const r[] = {"mailboxfull", "norelaying", "blocked",
 					"hasmoved", "rejected", "suspend",
-					NULL};
+					"toomanyconn", "hostunknown", NULL};
 	for (size_t i = 0; r[i]; i++)
 		if (strcmp(reason, r[i]) == 0)
 			return true;

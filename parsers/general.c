@@ -1,0 +1,843 @@
+/* general: the general reader of delivery notices (see general.h). */
+#include "general.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "mta_provider.h"
+#include "text.h"
+#include "textline.h"
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* How much of the notice's own text is read, and how many lines. */
+#define REGION_MAX (48 * 1024)
+#define LINES_MAX 600
+#define CAND_MAX 64
+/* The score an address needs to be taken for a failed recipient. */
+#define SCORE_MIN 4
+
+/* ---- vocabulary ------------------------------------------------------ */
+
+/* A From that is a delivery system (display name or address). */
+static const char *const daemon_from[] = {
+    "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
+    "postmaster", "mail delivery", "delivery subsystem", "mail system",
+    "mail administrator", "mailadministrator", "internet mail service",
+    "mail transport", "smtp gateway", "mail gateway", "nobody@",
+    "bounce", "systemadministrator", "系统退信", "邮件系统", NULL,
+};
+
+/* Subjects of delivery notices, in the languages they come in. */
+static const char *const bounce_subject[] = {
+    "undeliver", "undelivered", "returned mail", "return mail",
+    "delivery fail", "delivery status", "delivery notification",
+    "delivery problem", "delivery report", "failure notice",
+    "non-delivery", "nondelivery", "not delivered", "could not be delivered",
+    "mail delivery failed", "mail system error", "message not delivered",
+    "rejected", "bounce", "delivery has failed", "failed delivery",
+    "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
+    "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
+    "impossible de remettre", "no entregado", "no se pudo entregar",
+    "devuelto", "correo devuelto", "não entregue", "nao entregue",
+    "não foi entregue", "mensagem devolvida", "non recapitabile",
+    "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
+    "niet afgeleverd", "nie dostarczon", "nedoručen", "nepředán",
+    "недоставлен", "не доставлен", "退信", "未送达", "无法投递",
+    "投递失败", "配信不能", "未配達", "전달 실패", "반송", NULL,
+};
+
+/* Wording that says a delivery failed (the notice's own text). */
+static const char *const failure_words[] = {
+    "could not be delivered", "couldn't be delivered", "was not delivered",
+    "wasn't delivered", "not be delivered", "undeliverable",
+    "undelivered", "unable to deliver", "delivery failed",
+    "delivery has failed", "delivery to the following", "failed to deliver",
+    "permanent error", "permanent failure", "fatal error",
+    "did not reach", "could not deliver", "cannot be delivered",
+    "can't be delivered", "delivery failure", "failed recipient",
+    "rejected", "returned to sender", "bounced", "unknown user",
+    "user unknown", "no such user", "does not exist", "doesn't exist",
+    "mailbox unavailable", "mailbox not found", "invalid recipient",
+    "invalid address", "address not found", "unknown recipient",
+    "recipient not found", "user not found", "mailbox is full", "over quota",
+    "quota exceeded", "host not found", "host unknown", "relay denied",
+    "relaying denied", "message expired", "could not be sent",
+    "nicht zugestellt", "konnte nicht", "unzustellbar", "unbekannt",
+    "n'a pas pu être", "n'a pas pu etre", "impossible de",
+    "no pudo ser entregado", "no se pudo entregar", "no existe",
+    "não pôde ser entregue", "nao pode ser entregue", "não existe",
+    "não foi possível", "non è stato possibile", "non esiste",
+    "no encontrad", "não encontrad", "inexistente", "introuvable",
+    "inconnu", "nicht gefunden", "sconosciut", "onbekend",
+    "kon niet worden", "onbestelbaar", "bestaat niet",
+    "nie został dostarczony", "не может быть доставлено",
+    "не доставлено", "无法投递", "投递失败", "退信", "不存在",
+    "配信できません", "届きません", NULL,
+};
+
+/* A delivery that is still being tried. */
+static const char *const delay_words[] = {
+    "delayed", "delay", "will be retried", "will retry",
+    "will continue to try", "still trying", "not yet been delivered",
+    "has not been delivered yet", "warning: message", "warning only",
+    "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
+    "in ritardo", "vertraagd", "延迟", "遅延", NULL,
+};
+
+/* ... and wording that says it is final after all. */
+static const char *const final_words[] = {
+    "permanent", "fatal", "gave up", "giving up", "failed permanently",
+    "has been returned", "will not be retried", "undeliverable",
+    NULL,
+};
+
+/* A notice about the reader's own mailbox, not about a delivery. */
+static const char *const mailbox_notice[] = {
+    "almost full", "nearly full", "quota warning", "over its quota",
+    "exceeded its quota", "exceeded your", "your mailbox", "storage limit",
+    "mailbox size", "speicherplatz", "boîte aux lettres est presque",
+    NULL,
+};
+
+/* Wording that a delivery failed, narrower than failure_words: a quota
+ * notice may say "rejected" or "does not exist" about other things. */
+static const char *const delivery_failed[] = {
+    "could not be delivered", "couldn't be delivered", "not delivered",
+    "wasn't delivered", "undeliverable", "unable to deliver",
+    "delivery failed", "delivery has failed", "failed to deliver",
+    "did not reach", "returned to sender", "could not deliver",
+    "cannot be delivered", "nicht zugestellt", "unzustellbar",
+    "n'a pas pu", "no se pudo entregar", "não pôde ser entregue",
+    "non è stato possibile", "onbestelbaar", "无法投递", "退信", NULL,
+};
+
+/* Words before an address that say it is the one that failed. */
+static const char *const rcpt_labels[] = {
+    "recipient", "rcpt to", "error-for", "smtp:", "smtp=", "address",
+    "addressee", "delivery to", "deliver to", "delivered to",
+    "message to", "mail to", "addressed to", "sent to", "reach",
+    "mailbox", "user", "account", "destinatari", "destinatário",
+    "destinataire", "dirección", "direccion", "endereço", "indirizzo",
+    "empfänger", "empfaenger", "adresse", "adressat", "benutzer",
+    "utilisateur", "usuario", "usuário", "utente", "ontvanger",
+    "gebruiker", "odbiorca", "получател", "адрес", "收件人", "收信人",
+    "用户", "邮箱", "地址", "受信者", "宛先", "수신자", NULL,
+};
+
+/* Words before an address that say it is someone else. */
+static const char *const other_labels[] = {
+    "from", "sender", "sent by", "reply", "contact", "postmaster",
+    "administrator", "admin", "help", "support", "webmaster", "abuse",
+    "report", "absender", "expéditeur", "expediteur", "remitente",
+    "remetente", "mittente", "afzender", "nadawca", "发件人", "寄件人",
+    "差出人", "cc:", "bcc:", "forwarded", "mailto:", "envelope-from",
+    "return-path", NULL,
+};
+
+/* Lines that are header fields or identifiers, never recipients. */
+static const char *const id_lines[] = {
+    "message-id", "references:", "in-reply-to", "received:", "x-",
+    "dkim-", "list-", "return-path:", "envelope-from", NULL,
+};
+
+/* ---- the notice's own text ------------------------------------------ */
+
+struct line {
+	size_t b, e;	/* offsets in the region text */
+	bool quoted;	/* "> " quoting */
+};
+
+struct cand {
+	char *addr;
+	const char *orig_rcpt;	/* "expanded from" / "generated from" */
+	size_t li;	/* its line */
+	size_t ae;	/* end of the address in the region */
+	int score;
+	const char *diag;
+	bool written;	/* as written (not an address) */
+};
+
+struct reader {
+	struct rb_ctx *c;
+	const char *t;	/* region text */
+	size_t n;
+	struct line *lines;
+	size_t nl;
+	struct cand cands[CAND_MAX];
+	size_t nc;
+};
+
+static bool
+header_line(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-'))
+		i++;
+	return i > 1 && i < n && s[i] == ':' && i + 1 < n && s[i + 1] == ' ';
+}
+
+/* Where the returned original starts in the notice's text: its marker
+ * line, or a header block (three header-looking lines at column 0, one
+ * of them a message header that only an original carries). */
+static size_t
+own_len(const char *t, size_t n)
+{
+	size_t len = rb_provider_own_len(t, n);
+	static const char *const cut[] = {
+	    "Content-Type: message/rfc822", "Content-Type: text/rfc822-headers",
+	    "original message follows", "message follows",
+	    "copy of the message", "copy of your message", NULL,
+	};
+	size_t pos = 0, ll, run = 0, run_start = 0;
+	bool run_msg = false;
+	const char *line;
+	while (rb_next_line(t, len, &pos, &line, &ll)) {
+		size_t at = (size_t)(line - t);
+		if (rb_line_has_any(line, ll, cut))
+			return at;
+		if (header_line(line, ll)) {
+			if (run++ == 0) {
+				run_start = at;
+				run_msg = false;
+			}
+			if (rb_startswith_ci(line, "Received:") ||
+			    rb_startswith_ci(line, "Return-Path:") ||
+			    rb_startswith_ci(line, "Message-ID:") ||
+			    rb_startswith_ci(line, "DKIM-Signature:") ||
+			    rb_startswith_ci(line, "MIME-Version:"))
+				run_msg = true;
+			if (run >= 3 && run_msg)
+				return run_start;
+		} else if (!(ll > 0 && (line[0] == ' ' || line[0] == '\t'))) {
+			run = 0;
+		}
+	}
+	return len;
+}
+
+static bool
+split_lines(struct reader *r)
+{
+	r->lines = rb_arena_alloc(r->c->a, LINES_MAX * sizeof(*r->lines));
+	size_t pos = 0, ll;
+	const char *line;
+	while (r->nl < LINES_MAX && rb_next_line(r->t, r->n, &pos, &line, &ll)) {
+		struct line *l = &r->lines[r->nl++];
+		l->b = (size_t)(line - r->t);
+		l->e = l->b + ll;
+		l->quoted = ll > 0 && line[0] == '>' && !(ll > 2 && line[1] == '>');
+	}
+	return r->nl > 0;
+}
+
+#define LINE(r, i) ((r)->t + (r)->lines[i].b)
+#define LLEN(r, i) ((r)->lines[i].e - (r)->lines[i].b)
+
+/* ---- evidence --------------------------------------------------------- */
+
+static bool
+daemon_sender(const struct rb_mail *m)
+{
+	const char *f = rb_mail_header(m, "From");
+	return f != NULL && rb_line_has_any(f, strlen(f), daemon_from);
+}
+
+static bool
+null_sender(const struct rb_mail *m)
+{
+	const char *rp = rb_mail_header(m, "Return-Path");
+	if (rp == NULL)
+		return false;
+	while (*rp == ' ')
+		rp++;
+	return strncmp(rp, "<>", 2) == 0;
+}
+
+static bool
+autoreply_marked(const struct rb_mail *m)
+{
+	const char *v = rb_mail_header(m, "Auto-Submitted");
+	if (v != NULL && rb_startswith_ci(v, "auto-replied"))
+		return true;
+	return rb_mail_header(m, "X-Autoreply") != NULL ||
+	       rb_mail_header(m, "X-Autorespond") != NULL ||
+	       rb_mail_header(m, "X-Auto-Response-Suppress") != NULL ||
+	       ((v = rb_mail_header(m, "Precedence")) != NULL &&
+		rb_startswith_ci(v, "auto_reply"));
+}
+
+static bool
+bounce_subject_of(const struct rb_mail *m)
+{
+	return m->subject != NULL &&
+	       rb_line_has_any(m->subject, strlen(m->subject), bounce_subject);
+}
+
+static bool
+detect(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	if (m->feedback != NULL || m->body_len == 0)
+		return false;
+	return daemon_sender(m) || null_sender(m) || bounce_subject_of(m) ||
+	       rb_mail_header(m, "X-Failed-Recipients") != NULL;
+}
+
+/* ---- addresses on a line --------------------------------------------- */
+
+static bool
+dom_char(unsigned char ch)
+{
+	return isalnum(ch) || ch >= 0x80 || ch == '.' || ch == '-' || ch == '_';
+}
+
+/* The next address in s[from, n): *as, *al, and its end (0 when none).
+ * An X.400 or Exchange prefix ("dda:SMTP=addr", "[SMTP:addr]") is not
+ * part of the local part. */
+static size_t
+next_addr(const char *s, size_t n, size_t from, size_t *as, size_t *al)
+{
+	for (size_t i = from; i < n; i++) {
+		if (s[i] != '@' || i == 0)
+			continue;
+		size_t b = i;
+		while (b > 0 && i - b < 128 &&
+		       rb_line_local_char((unsigned char)s[b - 1]))
+			b--;
+		while (b < i && s[b] == '.')
+			b++;
+		size_t e = i + 1;
+		while (e < n && e - i < 255 && dom_char((unsigned char)s[e]))
+			e++;
+		while (e > i + 1 && (s[e - 1] == '.' || s[e - 1] == '-'))
+			e--;
+		if (b == i || e == i + 1 || memchr(s + i, '.', e - i) == NULL)
+			continue;
+		/* "SMTP=addr" */
+		for (size_t k = i; k > b; k--)
+			if (s[k - 1] == '=') {
+				if (k - 1 >= 4 &&
+				    strncasecmp(s + k - 5, "smtp", 4) == 0)
+					b = k;
+				break;
+			}
+		if (b > 0 && s[b - 1] == '/')
+			continue;	/* part of a URL */
+		*as = b;
+		*al = e - b;
+		return e;
+	}
+	return 0;
+}
+
+/* The text of a line before offset `at`, its last `k` bytes at most. */
+static void
+before(const char *line, size_t at, size_t k, const char **p, size_t *pl)
+{
+	size_t b = at > k ? at - k : 0;
+	*p = line + b;
+	*pl = at - b;
+}
+
+/* Is the address the first thing on its line (after a bullet, a reply
+ * code, an opening bracket or quote)? */
+static bool
+addr_leads(const char *line, size_t as)
+{
+	size_t i = 0;
+	while (i < as && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i + 1 < as && strchr("*-•", line[i]) && line[i + 1] == ' ')
+		i += 2;
+	/* optional reply code and enhanced status */
+	while (i < as && (isdigit((unsigned char)line[i]) || line[i] == '.' ||
+			  line[i] == '-'))
+		i++;
+	while (i < as && (line[i] == ' ' || line[i] == '\t' || line[i] == '<' ||
+			  line[i] == '"' || line[i] == '\'' || line[i] == '['))
+		i++;
+	return i == as;
+}
+
+static bool
+blank_line(struct reader *r, size_t i)
+{
+	return rb_line_blank(LINE(r, i), LLEN(r, i));
+}
+
+/* Does a line carry an address at all? */
+static bool
+has_address(struct reader *r, size_t i)
+{
+	size_t as, al;
+	return next_addr(LINE(r, i), LLEN(r, i), 0, &as, &al) != 0;
+}
+
+/* A heading above line i that introduces recipients or a failure
+ * ("The following recipients could not be reached:", "Destinatario:"),
+ * over blank lines and the other lines of the same list. */
+static bool
+heading_above(struct reader *r, size_t i)
+{
+	int blanks = 0;
+	while (i-- > 0) {
+		if (r->lines[i].quoted)
+			return false;
+		if (blank_line(r, i)) {
+			if (++blanks > 2)
+				return false;
+			continue;
+		}
+		if (has_address(r, i))
+			continue;
+		const char *l = LINE(r, i);
+		size_t ll = LLEN(r, i);
+		return ll < 200 && (rb_line_has_any(l, ll, rcpt_labels) ||
+				    rb_line_has_any(l, ll, failure_words));
+	}
+	return false;
+}
+
+/* The lines folded under line i (deeper indented, or reply-code
+ * continuations), up to a blank line or another address line. */
+static size_t
+folded_end(struct reader *r, size_t i, size_t max)
+{
+	size_t j = i + 1;
+	while (j < r->nl && j - i <= max && !blank_line(r, j) &&
+	       !r->lines[j].quoted && !has_address(r, j))
+		j++;
+	return j;
+}
+
+static bool
+says_failure(const char *s, size_t n)
+{
+	return rb_line_has_code(s, n) || rb_line_has_any(s, n, failure_words);
+}
+
+/* ---- SMTP transcripts ------------------------------------------------- */
+
+/* The reply to "RCPT TO:<addr>" on line i: the first reply line below
+ * it; *accepted when it is a 2xx.  NULL when none within three lines. */
+static const char *
+rcpt_reply(struct reader *r, size_t i, bool *accepted)
+{
+	*accepted = false;
+	for (size_t j = i + 1; j < r->nl && j <= i + 3; j++) {
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j), k = 0;
+		while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		/* "<<< ", "Out: ", "S: ", "<- " */
+		/* a transcript line's marker, after a time stamp maybe */
+		static const char *const pre[] = {"<<<", "<--", "out:", "s:",
+						  "<-", "server:", NULL};
+		for (size_t p = 0; pre[p]; p++) {
+			const char *at = rb_strcasestr_n(l + k, ll - k, pre[p]);
+			if (at != NULL && (size_t)(at - l) < 48) {
+				k = (size_t)(at - l) + strlen(pre[p]);
+				break;
+			}
+		}
+		while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (k + 3 > ll || !isdigit((unsigned char)l[k]) ||
+		    !isdigit((unsigned char)l[k + 1]) ||
+		    !isdigit((unsigned char)l[k + 2]))
+			continue;
+		if (l[k] == '2') {
+			*accepted = true;
+			return NULL;
+		}
+		if (l[k] != '4' && l[k] != '5')
+			return NULL;
+		size_t e = folded_end(r, j, 4);
+		return rb_squeeze(r->c->a, l + k, r->lines[e - 1].e - r->lines[j].b - k);
+	}
+	return NULL;
+}
+
+/* ---- scoring ---------------------------------------------------------- */
+
+static bool
+excluded(const struct rb_mail *m, const char *addr)
+{
+	static const char *const hdrs[] = {"From", "To", "Cc", "Reply-To",
+					   "Sender", "Return-Path", NULL};
+	size_t al = strlen(addr);
+	for (size_t i = 0; hdrs[i]; i++) {
+		const char *v = rb_mail_header(m, hdrs[i]);
+		if (v != NULL && rb_memcasemem(v, strlen(v), addr, al) != NULL)
+			return true;
+	}
+	static const char *const ohdrs[] = {"From", "Sender", "Return-Path",
+					    "Reply-To", NULL};
+	for (size_t i = 0; ohdrs[i] && m->has_orig; i++) {
+		const char *v = rb_fields_get(&m->orig, ohdrs[i]);
+		if (v != NULL && rb_memcasemem(v, strlen(v), addr, al) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* "(expanded from <x>)" / "generated from x" after the address. */
+static const char *
+orig_rcpt_after(struct rb_arena *a, const char *s, size_t n)
+{
+	const char *p = rb_strcasestr_n(s, n, "expanded from");
+	if (p == NULL)
+		p = rb_strcasestr_n(s, n, "generated from");
+	if (p == NULL)
+		return NULL;
+	return rb_addr_find(a, p, n - (size_t)(p - s));
+}
+
+static int
+score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
+      const char **diag)
+{
+	const char *line = LINE(r, li);
+	const char *pre;
+	size_t pl;
+	int s = 0;
+	*reject = false;
+	*diag = NULL;
+	before(line, as, 40, &pre, &pl);
+	if (rb_line_has_any(pre, pl, other_labels) ||
+	    rb_strcasestr_n(pre, pl, "expanded from") ||
+	    rb_strcasestr_n(pre, pl, "generated from")) {
+		*reject = true;
+		return 0;
+	}
+	/* an SMTP transcript: RCPT TO:<addr> and the reply to it */
+	if (rb_strcasestr_n(pre, pl, "rcpt to")) {
+		bool accepted;
+		const char *rep = rcpt_reply(r, li, &accepted);
+		if (accepted) {
+			*reject = true;
+			return 0;
+		}
+		if (rep != NULL) {
+			*diag = rep;
+			return 8;
+		}
+	}
+	before(line, as, 80, &pre, &pl);
+	if (rb_line_has_any(pre, pl, rcpt_labels))
+		s += 3;
+	bool leads = addr_leads(line, as);
+	if (leads)
+		s += 2;
+	if ((leads || s > 0) && heading_above(r, li))
+		s += 3;
+	size_t fe = folded_end(r, li, 3);
+	const char *fold = line;
+	size_t fl = r->lines[fe - 1].e - r->lines[li].b;
+	if (rb_line_has_code(fold, fl))
+		s += 2;
+	if (rb_line_has_any(fold, fl, failure_words))
+		s += 2;
+	/* "To: addr" alone: the notice's summary of the original */
+	if (!leads && pl >= 3 && s <= 3) {
+		size_t k = 0;
+		while (k < pl && (pre[k] == ' ' || pre[k] == '\t'))
+			k++;
+		if (pl - k <= 5 && rb_startswith_ci(pre + k, "to:"))
+			s = 1;
+	}
+	(void)ae;
+	return s;
+}
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+/* The text nearest to candidate k that says why it failed. */
+static const char *
+diagnostic_for(struct reader *r, const struct cand *k)
+{
+	size_t li = k->li;
+	size_t fe = folded_end(r, li, 6);
+	const char *s = LINE(r, li);
+	size_t n = r->lines[fe - 1].e - r->lines[li].b;
+	if (says_failure(s, n))
+		return rb_squeeze(r->c->a, s, n);
+	/* a reason line just below ("Reason: ...", "because: ...") */
+	static const char *const why[] = {
+	    "reason", "because", "error", "diagnostic", "details",
+	    "remote server", "server said", "motivo", "raison", "grund",
+	    "原因", "理由", NULL,
+	};
+	for (size_t j = fe; j < r->nl && j < fe + 4; j++) {
+		if (blank_line(r, j))
+			continue;
+		if (r->lines[j].quoted || has_address(r, j))
+			break;
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j);
+		if (rb_line_has_any(l, ll, why) || says_failure(l, ll)) {
+			size_t e = folded_end(r, j, 4);
+			return rb_squeeze(r->c->a, l,
+					  r->lines[e - 1].e - r->lines[j].b);
+		}
+	}
+	/* the closest line with a reply code */
+	for (size_t d = 1; d < r->nl; d++) {
+		size_t cand[2] = {li + d, li >= d ? li - d : (size_t)-1};
+		for (int w = 0; w < 2; w++) {
+			size_t j = cand[w];
+			if (j >= r->nl || r->lines[j].quoted)
+				continue;
+			if (!rb_line_has_code(LINE(r, j), LLEN(r, j)))
+				continue;
+			size_t e = folded_end(r, j, 4);
+			return rb_squeeze(r->c->a, LINE(r, j),
+					  r->lines[e - 1].e - r->lines[j].b);
+		}
+		if (d > 40)
+			break;
+	}
+	/* the first paragraph with failure wording */
+	for (size_t j = 0; j < r->nl; j++) {
+		if (!rb_line_has_any(LINE(r, j), LLEN(r, j), failure_words))
+			continue;
+		size_t e = j;
+		while (e < r->nl && !blank_line(r, e) && e - j < 6)
+			e++;
+		return rb_squeeze(r->c->a, LINE(r, j),
+				  r->lines[e - 1].e - r->lines[j].b);
+	}
+	return NULL;
+}
+
+/* ---- recipients ------------------------------------------------------- */
+
+static void
+add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
+	 const char *diag, bool written)
+{
+	for (size_t i = 0; i < r->nc; i++)
+		if (strcasecmp(r->cands[i].addr, addr) == 0) {
+			if (sc > r->cands[i].score) {
+				r->cands[i].score = sc;
+				r->cands[i].li = li;
+				r->cands[i].diag = diag;
+			}
+			return;
+		}
+	if (r->nc >= CAND_MAX)
+		return;
+	struct cand *k = &r->cands[r->nc++];
+	memset(k, 0, sizeof(*k));
+	k->addr = addr;
+	k->li = li;
+	k->ae = ae;
+	k->score = sc;
+	k->diag = diag;
+	k->written = written;
+	const char *line = LINE(r, li);
+	size_t ll = LLEN(r, li), off = ae - r->lines[li].b;
+	k->orig_rcpt = orig_rcpt_after(r->c->a, line + off, ll - off);
+}
+
+static bool
+id_line(const char *l, size_t ll)
+{
+	size_t k = 0;
+	while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+		k++;
+	for (const char *const *p = id_lines; *p; p++)
+		if (ll - k >= strlen(*p) && strncasecmp(l + k, *p, strlen(*p)) == 0)
+			return true;
+	return rb_strcasestr_n(l, ll, "message-id") != NULL;
+}
+
+static void
+scan_addresses(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	for (size_t li = 0; li < r->nl; li++) {
+		const char *line = LINE(r, li);
+		size_t ll = LLEN(r, li);
+		if (r->lines[li].quoted || id_line(line, ll))
+			continue;
+		size_t from = 0, as, al, e;
+		while ((e = next_addr(line, ll, from, &as, &al)) != 0) {
+			from = e;
+			char *addr = rb_addr_normalize(r->c->a, line + as, al);
+			if (addr == NULL || excluded(m, addr))
+				continue;
+			bool reject;
+			const char *diag;
+			int sc = score(r, li, as, e, &reject, &diag);
+			if (reject || sc < SCORE_MIN)
+				continue;
+			add_cand(r, addr, li, r->lines[li].b + e, sc, diag,
+				 false);
+		}
+	}
+}
+
+/* A local part qualified from the returned original's To/Cc when exactly
+ * one address there has it. */
+static char *
+qualify_local(struct reader *r, const char *t, size_t tl)
+{
+	const struct rb_mail *m = r->c->m;
+	char *found = NULL;
+	static const char *const names[] = {"To", "Cc", NULL};
+	for (size_t k = 0; names[k] && m->has_orig; k++)
+		for (size_t i = 0; i < m->orig.n; i++) {
+			if (strcasecmp(m->orig.v[i].name, names[k]) != 0)
+				continue;
+			const char *v = m->orig.v[i].value;
+			size_t vl = strlen(v), off = 0, as, al, e;
+			while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
+				off = e;
+				const char *at = memchr(v + as, '@', al);
+				if (at == NULL || (size_t)(at - (v + as)) != tl ||
+				    strncasecmp(v + as, t, tl) != 0)
+					continue;
+				char *a = rb_addr_normalize(r->c->a, v + as, al);
+				if (a == NULL)
+					continue;
+				if (found != NULL && strcasecmp(found, a) != 0)
+					return NULL;	/* ambiguous */
+				found = a;
+			}
+		}
+	return found;
+}
+
+/* A strong label followed by a value that is not an address ("Unknown
+ * user: kijitora", "Recipient: John Smith"): when the notice names no
+ * address, the recipient as written. */
+static void
+scan_written(struct reader *r)
+{
+	static const char *const strong[] = {
+	    "failed recipient:", "recipient:", "recipients:",
+	    "unknown user:", "user unknown:", "no such user:",
+	    "invalid recipient:", "undeliverable address:",
+	    "intended recipient:", "destinatario:", "destinataire:",
+	    "empfänger:", "收件人:", "收件人：", NULL,
+	};
+	for (size_t li = 0; li < r->nl && r->nc == 0; li++) {
+		const char *line = LINE(r, li);
+		size_t ll = LLEN(r, li);
+		if (r->lines[li].quoted)
+			continue;
+		for (const char *const *lb = strong; *lb; lb++) {
+			const char *p = rb_strcasestr_n(line, ll, *lb);
+			if (p == NULL)
+				continue;
+			size_t i = (size_t)(p - line) + strlen(*lb);
+			while (i < ll && (line[i] == ' ' || line[i] == '\t' ||
+					  line[i] == '<' || line[i] == '"'))
+				i++;
+			size_t e = ll;
+			/* "jsmith (user not found)": the reason in brackets */
+			const char *op = memchr(line + i, '(', ll - i);
+			if (op != NULL)
+				e = (size_t)(op - line);
+			while (e > i && strchr(" \t>\".", line[e - 1]))
+				e--;
+			if (e <= i || e - i > 64 || memchr(line + i, '@', e - i))
+				break;
+			if (!says_failure(line, ll) && !heading_above(r, li) &&
+			    !rb_line_has_any(line, ll, failure_words)) {
+				/* the label alone is not enough: the notice
+				 * must state the failure around it */
+				size_t fe = folded_end(r, li, 3);
+				if (!says_failure(line, r->lines[fe - 1].e -
+							    r->lines[li].b))
+					break;
+			}
+			char *q = qualify_local(r, line + i, e - i);
+			if (q != NULL) {
+				add_cand(r, q, li, r->lines[li].b + e, SCORE_MIN,
+					 NULL, false);
+			} else {
+				char *w = rb_arena_strndup(r->c->a, line + i, e - i);
+				add_cand(r, w, li, r->lines[li].b + e, SCORE_MIN,
+					 NULL, true);
+			}
+			break;
+		}
+	}
+}
+
+/* ---- the notice as a whole -------------------------------------------- */
+
+static bool
+is_delay(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	bool delay = rb_line_has_any(r->t, r->n, delay_words) ||
+		     (m->subject &&
+		      rb_line_has_any(m->subject, strlen(m->subject), delay_words));
+	return delay && !rb_line_has_any(r->t, r->n, final_words);
+}
+
+static int
+parse(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	struct reader r = {.c = c, .t = m->body};
+	r.n = own_len(m->body, m->body_len);
+	if (r.n > REGION_MAX)
+		r.n = REGION_MAX;
+	const char *t = r.t;
+	size_t n = r.n;
+	bool code = rb_line_has_code(t, n);
+	bool words = rb_line_has_any(t, n, failure_words);
+	bool strong = daemon_sender(m) || bounce_subject_of(m) ||
+		      rb_mail_header(m, "X-Failed-Recipients") != NULL;
+	if (!code && !words)
+		return 0;
+	/* a null sender alone, or an auto-reply's marks: only a notice that
+	 * quotes a server's reply and says it failed */
+	if ((!strong || autoreply_marked(m)) && !(code && words))
+		return 0;
+	/* phishing dressed as a notice */
+	if (rb_provider_phishy(t, n))
+		return 0;
+	if (!code && rb_memcasemem(t, n, "://", 3) != NULL)
+		return 0;
+	/* a notice about the reader's own mailbox */
+	if (!code && rb_line_has_any(t, n, mailbox_notice) &&
+	    !rb_line_has_any(t, n, delivery_failed))
+		return 0;
+	if (!split_lines(&r))
+		return 0;
+	scan_addresses(&r);
+	if (r.nc == 0)
+		scan_written(&r);
+	if (r.nc == 0)
+		return 0;
+	if (r.nc > c->opts->limits.max_recipients) {
+		c->error = "too many recipients in one report";
+		return 0;
+	}
+	bool delay = is_delay(&r);
+	for (size_t i = 0; i < r.nc; i++) {
+		struct cand *k = &r.cands[i];
+		struct rb_event *e = rb_ctx_add(c, "general", k->addr);
+		e->recipient_as_written = k->written;
+		e->kind = delay ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+		e->diagnostic = k->diag ? k->diag : diagnostic_for(&r, k);
+		if (k->orig_rcpt && strcasecmp(k->orig_rcpt, k->addr) != 0)
+			e->original_recipient = k->orig_rcpt;
+		if (k->diag != NULL)
+			e->smtp_command = "RCPT";
+		else if (e->diagnostic != NULL)
+			e->smtp_command = rb_smtp_command_find(
+			    e->diagnostic, strlen(e->diagnostic));
+	}
+	return (int)r.nc;
+}
+
+const struct rb_module rb_mod_general = {"general", detect, parse};
