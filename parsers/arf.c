@@ -5,7 +5,9 @@
  * the original as text/rfc822-headers, several Original-Rcpt-To fields,
  * Microsoft's JMRP mails (the original attached alone, the complainer in
  * X-HmXmrOriginalRecipient) and Yahoo's; and Apple Mail's unsubscribe
- * mails (an opt-out, from the subscriber).
+ * mails (an opt-out, from the subscriber); and DMARC failure reports
+ * written as plain text (no feedback-report part): a complaint of type
+ * auth-failure (dmarc), which suppresses nobody by default.
  */
 #include <string.h>
 
@@ -48,6 +50,74 @@ is_apple_unsubscribe(const struct rb_mail *m)
 	return v != NULL && rb_startswith_ci(v, "true") && m->from_addr;
 }
 
+/* A DMARC failure (forensic) report written as plain text: a subject
+ * or opening that says so, and a text that says DMARC failed. */
+static bool
+is_dmarc_text(const struct rb_mail *m)
+{
+	if (m->body == NULL || m->feedback != NULL || m->dsn != NULL)
+		return false;
+	size_t n = m->body_len < 8192 ? m->body_len : 8192;
+	const char *s = m->subject ? m->subject : "";
+	size_t sl = strlen(s);
+	bool named = (rb_strcasestr_n(s, sl, "dmarc") != NULL &&
+		      (rb_strcasestr_n(s, sl, "fail") != NULL ||
+		       rb_strcasestr_n(s, sl, "forensic") != NULL)) ||
+		     rb_strcasestr_n(m->body, n < 600 ? n : 600,
+				     "dmarc failure report") != NULL ||
+		     rb_strcasestr_n(m->body, n < 600 ? n : 600,
+				     "dmarc forensic report") != NULL;
+	if (!named)
+		return false;
+	return rb_strcasestr_n(m->body, n, "dmarc=fail") != NULL ||
+	       rb_strcasestr_n(m->body, n, "auth-failure: dmarc") != NULL ||
+	       (rb_strcasestr_n(m->body, n, "dmarc") != NULL &&
+		rb_strcasestr_n(m->body, n, "fail") != NULL &&
+		rb_strcasestr_n(m->body, n, "authentication-results") != NULL);
+}
+
+/* The value after "label" on a line of text (to the end of the line or a
+ * blank / semicolon), arena copy; NULL when absent. */
+static const char *
+text_value(struct rb_arena *a, const char *t, size_t n, const char *label)
+{
+	const char *p = rb_strcasestr_n(t, n, label);
+	if (p == NULL)
+		return NULL;
+	p += strlen(label);
+	size_t rest = n - (size_t)(p - t), i = 0, e;
+	while (i < rest && (p[i] == ' ' || p[i] == '\t' || p[i] == ':'))
+		i++;
+	e = i;
+	while (e < rest && p[e] != '\n' && p[e] != '\r' && p[e] != ' ' &&
+	       p[e] != ';' && p[e] != ')' && p[e] != '(')
+		e++;
+	return e > i ? rb_arena_strndup(a, p + i, e - i) : NULL;
+}
+
+static int
+parse_dmarc_text(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	size_t n = m->body_len < 65536 ? m->body_len : 65536;
+	const char *to = m->has_orig ? rb_fields_get(&m->orig, "To") : NULL;
+	const char *r = to ? rb_addr_find(c->a, to, strlen(to)) : NULL;
+	struct rb_event *e = rb_ctx_add(c, "arf", r);
+	e->kind = RB_KIND_COMPLAINT;
+	e->feedback_type = "auth-failure";
+	e->auth_failure = "dmarc";
+	e->reported_domain = text_value(c->a, m->body, n, "Reported-Domain");
+	if (e->reported_domain == NULL)
+		e->reported_domain = text_value(c->a, m->body, n, "header.from=");
+	e->source_ip = text_value(c->a, m->body, n, "Source-IP");
+	if (e->source_ip == NULL)
+		e->source_ip = text_value(c->a, m->body, n, "Source IP");
+	if (e->source_ip == NULL)
+		e->source_ip = text_value(c->a, m->body, n, "from IP");
+	e->user_agent = text_value(c->a, m->body, n, "User-Agent");
+	return 1;
+}
+
 static bool
 detect(const struct rb_ctx *c)
 {
@@ -59,7 +129,7 @@ detect(const struct rb_ctx *c)
 		return true;
 	if (text_report(m, &l) != NULL)
 		return true;
-	return is_jmrp(m) || is_apple_unsubscribe(m);
+	return is_jmrp(m) || is_apple_unsubscribe(m) || is_dmarc_text(m);
 }
 
 static void
@@ -107,6 +177,8 @@ parse(struct rb_ctx *c)
 
 	if (rep == NULL)
 		rep = text_report(m, &rlen);
+	if (rep == NULL && !is_jmrp(m) && is_dmarc_text(m))
+		return parse_dmarc_text(c);
 	if (rep != NULL &&
 	    rb_fields_parse(c->a, rep, rlen, lim, &f, NULL) < 0) {
 		c->error = "header too long or too many";

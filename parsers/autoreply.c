@@ -2,15 +2,57 @@
  * rfc3834: automatic responses and vacation messages.  Evidence is the
  * Auto-Submitted: auto-replied header (RFC 3834), the de-facto headers
  * (X-Autoreply, X-Autorespond, X-Auto-Response, X-Vacation,
- * Precedence: auto_reply), or a vacation subject (rules with field
- * "subject" and reason "vacation").  The away person is the recipient
- * (the From of the auto-reply); the original sender is its To.
+ * Precedence: auto_reply), a vacation subject (rules with field
+ * "subject" and reason "vacation"), or, in a reply (In-Reply-To,
+ * References, a reply subject or a null sender), an opening line that
+ * says the person is away, in the languages of opening_lines.  The away
+ * person is the recipient (the From of the auto-reply); the original
+ * sender is its To.
+ *
+ * Challenge-response systems (Boxbe, Bluebottle, Spam Arrest and the
+ * generic "please verify that you are a human sender") hold the mail
+ * until the sender answers: kind autoreply, reason "challenge", never a
+ * bounce (the address exists and receives mail).
  */
 #include <string.h>
 
 #include "addr.h"
 #include "module.h"
 #include "text.h"
+#include "textline.h"
+
+/* Opening lines of out-of-office replies (the first lines of the text). */
+static const char *const opening_lines[] = {
+    "i am out of the office", "i'm out of the office", "i am out of office",
+    "i will be out of the office", "i am currently out of",
+    "i'm currently out of", "i am away", "i'm away", "i am currently away",
+    "i'm currently away", "i am on vacation", "i'm on vacation",
+    "i am on holiday", "i'm on holiday", "i am on leave", "i'm on leave",
+    "i am on annual leave", "i will be back on", "i'll be back on",
+    "i will return on", "with limited access to e", "ich bin bis",
+    "ich bin derzeit nicht", "ich bin zurzeit nicht", "nicht im büro",
+    "nicht im buero", "je suis absent", "je serai absent", "estoy fuera",
+    "estaré fuera", "me encuentro fuera", "sono fuori", "sarò assente",
+    "saro assente", "estou fora", "estarei fora", "encontro-me ausente",
+    "ik ben afwezig", "ik ben niet aanwezig", "jestem poza biurem",
+    "jestem na urlopie", "esmu atvaļinājumā", "neesmu birojā",
+    "я в отпуске", "меня нет в офисе", "нахожусь в отпуске", "我目前不在",
+    "我正在休假", "我现在不在办公室", "我正在度假", "不在にしております",
+    "休暇をいただいて", "부재중입니다", "휴가 중입니다", NULL,
+};
+
+/* Challenge-response systems: their names, and the request they make. */
+static const char *const challenge_from[] = {
+    "boxbe", "bluebottle", "spamarrest", "spam arrest", "mailblocks",
+    "choicemail", "sendio", "qurb", NULL,
+};
+static const char *const challenge_words[] = {
+    "verify that you are a human", "verify you are a human",
+    "prove that you are a human", "confirm that you are a human",
+    "challenge-response", "challenge/response", "added to my guest list",
+    "add you to my guest list", "approved senders list",
+    "your message is being held until you", NULL,
+};
 
 static bool
 header_says_autoreply(const struct rb_mail *m)
@@ -46,6 +88,61 @@ subject_says_autoreply(const struct rb_ctx *c)
 	return r != NULL && strcmp(r->reason, "vacation") == 0;
 }
 
+/* Is the mail a reply to another (headers or subject say so)? */
+static bool
+is_reply(const struct rb_mail *m)
+{
+	if (rb_mail_header(m, "In-Reply-To") != NULL ||
+	    rb_mail_header(m, "References") != NULL)
+		return true;
+	const char *rp = rb_mail_header(m, "Return-Path");
+	if (rp != NULL && strstr(rp, "<>") != NULL)
+		return true;
+	const char *pr = rb_mail_header(m, "Precedence");
+	if (pr != NULL && (rb_startswith_ci(pr, "bulk") ||
+			   rb_startswith_ci(pr, "junk")))
+		return true;
+	static const char *const pre[] = {"re:", "aw:", "sv:", "antw:", "r:",
+					  "rif:", "odp:", "ynt:", "回复", "答复",
+					  NULL};
+	const char *s = m->subject;
+	if (s == NULL)
+		return false;
+	while (*s == ' ')
+		s++;
+	for (size_t i = 0; pre[i]; i++)
+		if (rb_startswith_ci(s, pre[i]))
+			return true;
+	return false;
+}
+
+/* The first lines of the text say the person is away. */
+static bool
+opening_says_away(const struct rb_mail *m)
+{
+	size_t n = m->body_len < 400 ? m->body_len : 400;
+	return m->body != NULL && is_reply(m) &&
+	       rb_line_has_any(m->body, n, opening_lines);
+}
+
+/* A challenge-response system's request to verify the sender. */
+static bool
+is_challenge(const struct rb_mail *m)
+{
+	const char *f = rb_mail_header(m, "From");
+	bool named = (f != NULL &&
+		      rb_line_has_any(f, strlen(f), challenge_from)) ||
+		     rb_mail_header(m, "X-Boxbe-Challenge") != NULL;
+	size_t n = m->body_len < 4096 ? m->body_len : 4096;
+	if (m->body == NULL)
+		return false;
+	if (rb_line_has_any(m->body, n, challenge_words))
+		return true;
+	/* a named system asks the sender to verify or approve */
+	return named && (rb_strcasestr_n(m->body, n, "verif") != NULL ||
+			 rb_strcasestr_n(m->body, n, "approv") != NULL);
+}
+
 static bool
 detect(const struct rb_ctx *c)
 {
@@ -58,7 +155,8 @@ detect(const struct rb_ctx *c)
 	if (fa != NULL && (rb_startswith_ci(fa, "mailer-daemon@") ||
 			   rb_startswith_ci(fa, "postmaster@")))
 		return false;
-	return header_says_autoreply(c->m) || subject_says_autoreply(c);
+	return header_says_autoreply(c->m) || subject_says_autoreply(c) ||
+	       is_challenge(c->m) || opening_says_away(c->m);
 }
 
 static int
@@ -73,6 +171,8 @@ parse(struct rb_ctx *c)
 	}
 	struct rb_event *e = rb_ctx_add(c, "rfc3834", who);
 	e->kind = RB_KIND_AUTOREPLY;
+	if (is_challenge(m))
+		e->reason = "challenge";
 	if (m->to)
 		e->sender = rb_addr_find(c->a, m->to, strlen(m->to));
 	e->diagnostic = m->subject;

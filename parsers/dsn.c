@@ -455,3 +455,66 @@ parse(struct rb_ctx *c)
 }
 
 const struct rb_module rb_mod_rfc3464 = {"rfc3464", detect, parse};
+
+/*
+ * mdn-reject: a disposition notification that reports the mail deleted
+ * or refused unread by the recipient's system (RFC 5429 Sieve reject,
+ * Dovecot's "Your message to <x> was automatically rejected"): a bounce
+ * for its Final-Recipient, reason filtered (the recipient's own filter
+ * refused it; the address exists).  A read receipt ("displayed") or a
+ * manual action is not.
+ */
+static bool
+mdn_detect(const struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	if (m->mdn == NULL)
+		return false;
+	const char *d = rb_strcasestr_n(m->mdn, m->mdn_len, "Disposition:");
+	if (d == NULL)
+		return false;
+	size_t rest = m->mdn_len - (size_t)(d - m->mdn);
+	const char *nl = memchr(d, '\n', rest);
+	size_t dl = nl ? (size_t)(nl - d) : rest;
+	return rb_strcasestr_n(d, dl, "automatic-action") != NULL &&
+	       (rb_strcasestr_n(d, dl, "deleted") != NULL ||
+		rb_strcasestr_n(d, dl, "failed") != NULL) &&
+	       m->body != NULL &&
+	       rb_strcasestr_n(m->body, m->body_len, "reject") != NULL;
+}
+
+static int
+mdn_parse(struct rb_ctx *c)
+{
+	const struct rb_mail *m = c->m;
+	struct rb_fields f = {0};
+	if (rb_fields_parse(c->a, m->mdn, m->mdn_len, &c->opts->limits, &f,
+			    NULL) < 0) {
+		c->error = "header too long or too many";
+		return 0;
+	}
+	bool as_written;
+	const char *rcpt = recipient_of(c, &f, &as_written);
+	if (rcpt == NULL)
+		return 0;
+	struct rb_event *e = rb_ctx_add(c, "mdn-reject", rcpt);
+	e->recipient_as_written = as_written;
+	e->original_recipient = original_recipient_of(c, &f, rcpt);
+	e->kind = RB_KIND_BOUNCE;
+	e->reason = "filtered";
+	e->hard = 0;
+	e->reporting_mta = rb_fields_get(&f, "Reporting-UA");
+	/* the refusal's own words: the text after "rejected:" */
+	const char *r = rb_strcasestr_n(m->body, m->body_len, "rejected:");
+	if (r != NULL) {
+		r += 9;
+		size_t n = m->body_len - (size_t)(r - m->body);
+		const char *end = rb_memcasemem(r, n, "\n\n", 2);
+		size_t l = end ? (size_t)(end - r) : (n < 1024 ? n : 1024);
+		e->diagnostic = rb_squeeze(c->a, r, l);
+	}
+	return 1;
+}
+
+const struct rb_module rb_mod_mdn_reject = {"mdn-reject", mdn_detect,
+					    mdn_parse};

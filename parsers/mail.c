@@ -374,6 +374,14 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 		}
 		return;
 	}
+	if (strcmp(type, "message/disposition-notification") == 0 ||
+	    strcmp(type, "message/global-disposition-notification") == 0) {
+		if (m->mdn == NULL) {
+			m->mdn = part_bytes(w->a, p, w->lim->max_text * 4, &len);
+			m->mdn_len = len;
+		}
+		return;
+	}
 	if (strcmp(type, "message/feedback-report") == 0) {
 		if (m->feedback == NULL) {
 			m->feedback =

@@ -50,6 +50,10 @@ struct rb_mail {
 	/* message/delivery-status or message/global-delivery-status */
 	const char *dsn;
 	size_t dsn_len;
+	/* message/disposition-notification (RFC 8098), e.g. a Sieve
+	 * reject (RFC 5429) */
+	const char *mdn;
+	size_t mdn_len;
 	/* message/feedback-report (or a text/plain that looks like one) */
 	const char *feedback;
 	size_t feedback_len;

@@ -45,6 +45,8 @@ extern const struct rb_module *const rb_modules[];
 /* Standard modules (parsers/dsn.c, arf.c, autoreply.c). */
 extern const struct rb_module rb_mod_arf;
 extern const struct rb_module rb_mod_rfc3464;
+/* A disposition notification of a refusal: Sieve reject (dsn.c). */
+extern const struct rb_module rb_mod_mdn_reject;
 extern const struct rb_module rb_mod_rfc3834;
 /* Plain-text MTA dialects (parsers/mta_classic.c). */
 extern const struct rb_module rb_mod_mta_classic;

@@ -20,6 +20,8 @@ const struct rb_module *const rb_modules[] = {
      * Diagnostic-Code while the text names the reason (EZweb) */
     &rb_mod_mta_early,
     &rb_mod_rfc3464,
+    /* a Sieve reject's disposition notification (parsers/dsn.c) */
+    &rb_mod_mdn_reject,
     /* providers and commercial MTAs (mta_provider.h): plain-text and JSON bounces of providers and
      * commercial MTAs.  Below rfc3464 because a real delivery-status part
      * is always the better source when a provider sends one; above

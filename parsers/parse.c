@@ -480,7 +480,8 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		e->hard = -1;
 		break;
 	case RB_KIND_AUTOREPLY:
-		e->reason = "vacation";
+		if (e->reason == NULL)
+			e->reason = "vacation";
 		e->hard = -1;
 		break;
 	case RB_KIND_DELIVERED:
