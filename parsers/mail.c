@@ -201,6 +201,14 @@ html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen)
 	return o;
 }
 
+/* Does a delivery-status part name a recipient? */
+static bool
+names_recipient(const char *d, size_t len)
+{
+	return d != NULL && (rb_strcasestr_n(d, len, "Final-Recipient") ||
+			     rb_strcasestr_n(d, len, "Original-Recipient"));
+}
+
 static void
 add_text(struct walk *w, const char *type, const char *text, size_t len)
 {
@@ -368,9 +376,20 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 	size_t len;
 	if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
+		/* two such parts, one of them mislabelled (the human text
+		 * under the report's type): the one that names recipients
+		 * is the report, the other is read as text */
+		char *d = part_bytes(w->a, p, w->lim->max_text * 4, &len);
 		if (m->dsn == NULL) {
-			m->dsn = part_bytes(w->a, p, w->lim->max_text * 4, &len);
+			m->dsn = d;
 			m->dsn_len = len;
+		} else if (names_recipient(d, len) &&
+			   !names_recipient(m->dsn, m->dsn_len)) {
+			add_text(w, "text/plain", m->dsn, m->dsn_len);
+			m->dsn = d;
+			m->dsn_len = len;
+		} else if (!names_recipient(d, len)) {
+			add_text(w, "text/plain", d, len);
 		}
 		return;
 	}
@@ -513,6 +532,21 @@ decoded_header(struct rb_arena *a, const struct rb_mime_part *top,
 	return r;
 }
 
+static void
+skip_blank_lines(const char **buf, size_t *len)
+{
+	for (;;) {
+		size_t i = 0;
+		while (i < *len && ((*buf)[i] == ' ' || (*buf)[i] == '\t' ||
+				    (*buf)[i] == '\r'))
+			i++;
+		if (i >= *len || (*buf)[i] != '\n')
+			return;
+		*buf += i + 1;
+		*len -= i + 1;
+	}
+}
+
 int
 rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 	     const struct rb_limits *lim, struct rb_mail *m)
@@ -523,12 +557,16 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 		m->error = "message too large";
 		return -1;
 	}
-	/* an mbox "From " line is not a header */
+	/* blank or whitespace-only lines before the headers (a mail saved
+	 * by hand, a gateway's stray CRLF), and an mbox "From " line: not
+	 * headers */
+	skip_blank_lines(&buf, &len);
 	if (len >= 5 && memcmp(buf, "From ", 5) == 0) {
 		const char *nl = memchr(buf, '\n', len);
 		size_t skip = nl ? (size_t)(nl - buf) + 1 : len;
 		buf += skip;
 		len -= skip;
+		skip_blank_lines(&buf, &len);
 	}
 	if (count_content_types(buf, len, lim->max_parts) > lim->max_parts) {
 		m->error = "too many MIME parts";
