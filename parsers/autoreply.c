@@ -61,6 +61,7 @@ header_says_autoreply(const struct rb_mail *m)
 	if ((v = rb_mail_header(m, "Auto-Submitted")) != NULL &&
 	    rb_startswith_ci(v, "auto-replied"))
 		return true;
+
 	if ((v = rb_mail_header(m, "Precedence")) != NULL &&
 	    rb_startswith_ci(v, "auto_reply"))
 		return true;

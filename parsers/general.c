@@ -98,7 +98,8 @@ static const char *const final_words[] = {
 static const char *const mailbox_notice[] = {
     "almost full", "nearly full", "quota warning", "over its quota",
     "exceeded its quota", "exceeded your", "your mailbox", "storage limit",
-    "mailbox size", "speicherplatz", "boîte aux lettres est presque",
+    "mailbox size", "size of your mailbox", "warning threshold",
+    "speicherplatz", "boîte aux lettres est presque",
     NULL,
 };
 
@@ -109,7 +110,9 @@ static const char *const delivery_failed[] = {
     "wasn't delivered", "undeliverable", "unable to deliver",
     "delivery failed", "delivery has failed", "failed to deliver",
     "did not reach", "returned to sender", "could not deliver",
-    "cannot be delivered", "nicht zugestellt", "unzustellbar",
+    "cannot be delivered", "was rejected", "has been rejected",
+    "returning message to sender", "contained no recipients",
+    "nicht zugestellt", "unzustellbar",
     "n'a pas pu", "no se pudo entregar", "não pôde ser entregue",
     "non è stato possibile", "onbestelbaar", "无法投递", "退信", NULL,
 };
@@ -555,6 +558,8 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 
 /* ---- diagnostics ------------------------------------------------------ */
 
+static const char *failure_paragraph(struct reader *r);
+
 /* The text nearest to candidate k that says why it failed. */
 static const char *
 diagnostic_for(struct reader *r, const struct cand *k)
@@ -600,7 +605,13 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		if (d > 40)
 			break;
 	}
-	/* the first paragraph with failure wording */
+	return failure_paragraph(r);
+}
+
+/* The first paragraph of the notice with failure wording. */
+static const char *
+failure_paragraph(struct reader *r)
+{
 	for (size_t j = 0; j < r->nl; j++) {
 		if (!rb_line_has_any(LINE(r, j), LLEN(r, j), failure_words))
 			continue;
@@ -782,6 +793,37 @@ is_delay(struct reader *r)
 	return delay && !rb_line_has_any(r->t, r->n, final_words);
 }
 
+/*
+ * A delivery system's notice that a delivery failed but names nobody in
+ * its own text (Exim's local-scan rejection and "contained no
+ * recipients", a notice whose list of recipients was cut away): one
+ * bounce with recipient null, which VERP may still name and which never
+ * suppresses anyone by itself.  Only on the strongest evidence: a
+ * delivery system's From or a null sender, a bounce subject, and the
+ * text saying the delivery failed.
+ */
+static int
+nameless(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	/* and the notice is about the reader's own message */
+	static const char *const yours[] = {
+	    "your message", "you sent", "your mail", "your e-mail",
+	    "your email", "ihre nachricht", "ihre e-mail", "votre message",
+	    "su mensaje", "sua mensagem", "uw bericht", "il tuo messaggio",
+	    "il messaggio che hai", "您的邮件", "你的邮件", "您发送的",
+	    "送信したメール", "あなたのメッセージ", NULL,
+	};
+	if (!(daemon_sender(m) || null_sender(m)) || !bounce_subject_of(m) ||
+	    !rb_line_has_any(r->t, r->n, delivery_failed) ||
+	    !(m->has_orig || rb_line_has_any(r->t, r->n, yours)))
+		return 0;
+	struct rb_event *e = rb_ctx_add(r->c, "general", NULL);
+	e->kind = is_delay(r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+	e->diagnostic = failure_paragraph(r);
+	return 1;
+}
+
 static int
 parse(struct rb_ctx *c)
 {
@@ -817,7 +859,7 @@ parse(struct rb_ctx *c)
 	if (r.nc == 0)
 		scan_written(&r);
 	if (r.nc == 0)
-		return 0;
+		return nameless(&r);
 	if (r.nc > c->opts->limits.max_recipients) {
 		c->error = "too many recipients in one report";
 		return 0;
