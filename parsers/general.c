@@ -15,7 +15,6 @@
 /* How much of the notice's own text is read, and how many lines. */
 #define REGION_MAX (48 * 1024)
 #define LINES_MAX 600
-#define CAND_MAX 64
 /* The score an address needs to be taken for a failed recipient. */
 #define SCORE_MIN 4
 
@@ -151,6 +150,11 @@ static const char *const id_lines[] = {
 struct line {
 	size_t b, e;	/* offsets in the region text */
 	bool quoted;	/* "> " quoting */
+	/* what the line and the lines folded under it say, and whether a
+	 * heading is above it: -1 not known yet (a line may hold many
+	 * addresses; each fact is worked out once) */
+	signed char code, words, heading;
+	const char *diag;	/* the diagnostic its own text gives, once */
 };
 
 struct cand {
@@ -169,8 +173,9 @@ struct reader {
 	size_t n;
 	struct line *lines;
 	size_t nl;
-	struct cand cands[CAND_MAX];
-	size_t nc;
+	struct cand *cands;	/* up to the recipient limit, plus one */
+	size_t nc, cap;
+	bool overflow;		/* more than the recipient limit */
 };
 
 static bool
@@ -232,8 +237,18 @@ split_lines(struct reader *r)
 		l->b = (size_t)(line - r->t);
 		l->e = l->b + ll;
 		l->quoted = ll > 0 && line[0] == '>' && !(ll > 2 && line[1] == '>');
+		l->code = l->words = l->heading = -1;
 	}
 	return r->nl > 0;
+}
+
+/* A diagnostic: squeezed, at most RB_LINE_DIAG_MAX bytes of text. */
+static const char *
+squeeze(struct reader *r, const char *s, size_t n)
+{
+	if (n > RB_LINE_DIAG_MAX)
+		n = RB_LINE_DIAG_MAX;
+	return rb_squeeze(r->c->a, s, n);
 }
 
 #define LINE(r, i) ((r)->t + (r)->lines[i].b)
@@ -459,7 +474,7 @@ rcpt_reply(struct reader *r, size_t i, bool *accepted)
 		if (l[k] != '4' && l[k] != '5')
 			return NULL;
 		size_t e = folded_end(r, j, 4);
-		return rb_squeeze(r->c->a, l + k, r->lines[e - 1].e - r->lines[j].b - k);
+		return squeeze(r, l + k, r->lines[e - 1].e - r->lines[j].b - k);
 	}
 	return NULL;
 }
@@ -535,14 +550,20 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 	bool leads = addr_leads(line, as);
 	if (leads)
 		s += 2;
-	if ((leads || s > 0) && heading_above(r, li))
+	struct line *L = &r->lines[li];
+	if ((leads || s > 0) && L->heading < 0)
+		L->heading = heading_above(r, li);
+	if ((leads || s > 0) && L->heading)
 		s += 3;
-	size_t fe = folded_end(r, li, 3);
-	const char *fold = line;
-	size_t fl = r->lines[fe - 1].e - r->lines[li].b;
-	if (rb_line_has_code(fold, fl))
+	if (L->code < 0) {
+		size_t fe = folded_end(r, li, 3);
+		size_t fl = r->lines[fe - 1].e - L->b;
+		L->code = rb_line_has_code(line, fl);
+		L->words = rb_line_has_any(line, fl, failure_words);
+	}
+	if (L->code)
 		s += 2;
-	if (rb_line_has_any(fold, fl, failure_words))
+	if (L->words)
 		s += 2;
 	/* "To: addr" alone: the notice's summary of the original */
 	if (!leads && pl >= 3 && s <= 3) {
@@ -565,11 +586,13 @@ static const char *
 diagnostic_for(struct reader *r, const struct cand *k)
 {
 	size_t li = k->li;
+	if (r->lines[li].diag != NULL)
+		return r->lines[li].diag;
 	size_t fe = folded_end(r, li, 6);
 	const char *s = LINE(r, li);
 	size_t n = r->lines[fe - 1].e - r->lines[li].b;
 	if (says_failure(s, n))
-		return rb_squeeze(r->c->a, s, n);
+		return r->lines[li].diag = squeeze(r, s, n);
 	/* a reason line just below ("Reason: ...", "because: ...") */
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
@@ -585,7 +608,7 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		size_t ll = LLEN(r, j);
 		if (rb_line_has_any(l, ll, why) || says_failure(l, ll)) {
 			size_t e = folded_end(r, j, 4);
-			return rb_squeeze(r->c->a, l,
+			return squeeze(r, l,
 					  r->lines[e - 1].e - r->lines[j].b);
 		}
 	}
@@ -599,7 +622,7 @@ diagnostic_for(struct reader *r, const struct cand *k)
 			if (!rb_line_has_code(LINE(r, j), LLEN(r, j)))
 				continue;
 			size_t e = folded_end(r, j, 4);
-			return rb_squeeze(r->c->a, LINE(r, j),
+			return squeeze(r, LINE(r, j),
 					  r->lines[e - 1].e - r->lines[j].b);
 		}
 		if (d > 40)
@@ -618,7 +641,7 @@ failure_paragraph(struct reader *r)
 		size_t e = j;
 		while (e < r->nl && !blank_line(r, e) && e - j < 6)
 			e++;
-		return rb_squeeze(r->c->a, LINE(r, j),
+		return squeeze(r, LINE(r, j),
 				  r->lines[e - 1].e - r->lines[j].b);
 	}
 	return NULL;
@@ -639,8 +662,14 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 			}
 			return;
 		}
-	if (r->nc >= CAND_MAX)
+	if (r->cands == NULL) {
+		r->cap = (size_t)r->c->opts->limits.max_recipients + 1;
+		r->cands = rb_arena_alloc(r->c->a, r->cap * sizeof(*r->cands));
+	}
+	if (r->nc >= r->cap) {
+		r->overflow = true;
 		return;
+	}
 	struct cand *k = &r->cands[r->nc++];
 	memset(k, 0, sizeof(*k));
 	k->addr = addr;
@@ -860,7 +889,7 @@ parse(struct rb_ctx *c)
 		scan_written(&r);
 	if (r.nc == 0)
 		return nameless(&r);
-	if (r.nc > c->opts->limits.max_recipients) {
+	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
 		c->error = "too many recipients in one report";
 		return 0;
 	}
