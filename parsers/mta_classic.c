@@ -171,6 +171,17 @@ static const struct rb_text_dialect dialects[] = {
      .header = L("X-Failed-Recipients"),
      .cut = L("Reporting-MTA:"),
      .flags = RB_TD_XFR},
+    /* Exim's notices about a message that failed as a whole: no address
+     * is named (a recipient null event; VERP may name it) */
+    {.name = "exim",
+     .from = DAEMON,
+     .body = L("This message was created automatically by mail delivery"),
+     .labels = L("A message that you sent was rejected",
+		 "A message that you sent contained no recipient",
+		 "A message that you sent contained more recipients",
+		 "A message that you sent has not been delivered to any"),
+     .cut = L("Reporting-MTA:"),
+     .flags = RB_TD_NO_ADDR_LINES | RB_TD_NAMELESS | RB_TD_REGION_DIAG},
     /* qmail and its descendants */
     {.name = "qmail",
      .body = L("This is the qmail-send program",

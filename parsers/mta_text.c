@@ -863,6 +863,14 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		return 0;
 	if (r.n == 0 && (d->flags & RB_TD_XFR))
 		r.n = xfr_recipients(c, d);
+	if (r.n == 0 && (d->flags & RB_TD_NAMELESS) && d->labels != NULL &&
+	    rb_line_has_any(r.text + r.rs, r.re - r.rs, d->labels)) {
+		struct rb_event *e = rb_ctx_add(c, d->name, NULL);
+		e->kind = (d->flags & RB_TD_DELAY) ? RB_KIND_DELAY
+						   : RB_KIND_BOUNCE;
+		e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
+		r.n = 1;
+	}
 	if (r.n == 0)
 		return 0;
 	if (self_lure(c, r.first, r.text + r.rs, r.re - r.rs)) {

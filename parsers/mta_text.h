@@ -70,6 +70,13 @@
 				 * or enhanced status says something failed
 				 * (a postmaster's announcement lists
 				 * addresses too) */
+#define RB_TD_NAMELESS 0x1000	/* the template's notice about a message
+				 * that failed as a whole (Exim: "A message
+				 * that you sent was rejected by the local
+				 * scanning code", "contained no recipient
+				 * addresses"): when one of `labels` is in
+				 * the region, one event with recipient
+				 * NULL; labels name no address here */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header
