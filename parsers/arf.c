@@ -60,13 +60,17 @@ is_dmarc_text(const struct rb_mail *m)
 	size_t n = m->body_len < 8192 ? m->body_len : 8192;
 	const char *s = m->subject ? m->subject : "";
 	size_t sl = strlen(s);
-	bool named = (rb_strcasestr_n(s, sl, "dmarc") != NULL &&
-		      (rb_strcasestr_n(s, sl, "fail") != NULL ||
-		       rb_strcasestr_n(s, sl, "forensic") != NULL)) ||
-		     rb_strcasestr_n(m->body, n < 600 ? n : 600,
-				     "dmarc failure report") != NULL ||
-		     rb_strcasestr_n(m->body, n < 600 ? n : 600,
-				     "dmarc forensic report") != NULL;
+	bool named = rb_strcasestr_n(s, sl, "dmarc") != NULL &&
+		     (rb_strcasestr_n(s, sl, "fail") != NULL ||
+		      rb_strcasestr_n(s, sl, "forensic") != NULL);
+	if (!named) {
+		/* the opening says so */
+		const char *d = rb_strcasestr_n(m->body, n < 600 ? n : 600,
+						"dmarc ");
+		named = d != NULL &&
+			(rb_startswith_ci(d, "dmarc failure report") ||
+			 rb_startswith_ci(d, "dmarc forensic report"));
+	}
 	if (!named)
 		return false;
 	return rb_strcasestr_n(m->body, n, "dmarc=fail") != NULL ||

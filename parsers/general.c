@@ -13,7 +13,7 @@
 #define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* How much of the notice's own text is read, and how many lines. */
-#define REGION_MAX (48 * 1024)
+#define REGION_MAX (16 * 1024)
 #define LINES_MAX 600
 /* The score an address needs to be taken for a failed recipient. */
 #define SCORE_MIN 4
@@ -864,7 +864,8 @@ parse(struct rb_ctx *c)
 	const char *t = r.t;
 	size_t n = r.n;
 	bool code = rb_line_has_code(t, n);
-	bool words = rb_line_has_any(t, n, failure_words);
+	/* failure wording belongs in the opening of a notice */
+	bool words = rb_line_has_any(t, n < 8192 ? n : 8192, failure_words);
 	bool strong = daemon_sender(m) || bounce_subject_of(m) ||
 		      rb_mail_header(m, "X-Failed-Recipients") != NULL;
 	if (!code && !words)

@@ -110,14 +110,13 @@ static const char *const cmd_needles[] = {
     /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
     "in reply to RCPT",
     "RCPT TO command", "after initial connection",
-    /* stage notations: "(SMTP:RCPT)", "smtp stage: RCPT", "after RCPT" */
-    "SMTP:RCPT", "SMTP:MAIL", "SMTP:DATA", "after RCPT", "after MAIL FROM",
-    "after DATA", "after end of data",
+    /* stage notations: "(SMTP:RCPT)", "after RCPT" */
+    "SMTP:RCPT", "SMTP:DATA", "after RCPT",
 };
 static const char *const cmd_verbs[] = {
     "RCPT", "DATA", "MAIL", "DATA", "DATA", "DATA", "HELO", "EHLO",
     "STARTTLS", "RCPT", "RCPT", "RCPT", "RCPT", "CONN",
-    "RCPT", "MAIL", "DATA", "RCPT", "MAIL", "DATA", "DATA",
+    "RCPT", "DATA", "RCPT",
 };
 #define NPHRASES (sizeof(cmd_needles) / sizeof(cmd_needles[0]))
 _Static_assert(sizeof(cmd_verbs) == sizeof(cmd_needles), "one verb a phrase");
