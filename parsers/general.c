@@ -26,7 +26,9 @@ static const char *const daemon_from[] = {
     "postmaster", "mail delivery", "delivery subsystem", "mail system",
     "mail administrator", "mailadministrator", "internet mail service",
     "mail transport", "smtp gateway", "mail gateway", "nobody@",
-    "bounce", "systemadministrator", "系统退信", "邮件系统", NULL,
+    "bounce", "systemadministrator", "system administrator",
+    "mail daemon", "maildelivery", "mdaemon", "mailer@", "smtp daemon",
+    "系统退信", "邮件系统", NULL,
 };
 
 /* Subjects of delivery notices, in the languages they come in. */
@@ -37,6 +39,8 @@ static const char *const bounce_subject[] = {
     "non-delivery", "nondelivery", "not delivered", "could not be delivered",
     "mail delivery failed", "mail system error", "message not delivered",
     "rejected", "bounce", "delivery has failed", "failed delivery",
+    "nondeliverable", "non-deliverable", "delivery error", "mail error",
+    "could not send", "not be sent", "sending failed",
     "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
     "impossible de remettre", "no entregado", "no se pudo entregar",
@@ -197,7 +201,11 @@ own_len(const char *t, size_t n)
 	static const char *const cut[] = {
 	    "Content-Type: message/rfc822", "Content-Type: text/rfc822-headers",
 	    "original message follows", "message follows",
-	    "copy of the message", "copy of your message", NULL,
+	    "copy of the message", "copy of your message",
+	    /* a mailing list's archive: Mailman's footer and the marker of
+	     * a part it scrubbed (the returned original, usually) */
+	    "_____________________________________________",
+	    "-------------- next part --------------", NULL,
 	};
 	size_t pos = 0, ll, run = 0, run_start = 0;
 	bool run_msg = false;
@@ -545,7 +553,10 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		}
 	}
 	before(line, as, 80, &pre, &pl);
-	if (rb_line_has_any(pre, pl, rcpt_labels))
+	/* a label, or failure wording that leads to the address ("konnte
+	 * nicht zugestellt werden an x", "mailbox is full: <x>") */
+	if (rb_line_has_any(pre, pl, rcpt_labels) ||
+	    rb_line_has_any(pre, pl, failure_words))
 		s += 3;
 	bool leads = addr_leads(line, as);
 	if (leads)

@@ -37,7 +37,7 @@ rc=$?
 "$REBOUND" parse tests/fixtures/dsn-no-blank-line.eml | grep -q '"recipient":"frank@example.com".*"reason":"suspend"' ||
 	nok "fixture precondition: frank is suspend with the built-in rules"
 "$REBOUND" parse --rules "$d/good.rules" tests/fixtures/dsn-no-blank-line.eml tests/fixtures/dsn-rfc1894.eml >"$d/out" 2>&1
-grep -q '"recipient":"frank@example.com","sender":"bulk@sender.example.org","reason":"userunknown"' "$d/out" &&
+grep -q '"recipient":"frank@example.com",.*"sender":"bulk@sender.example.org","reason":"userunknown"' "$d/out" &&
 	ok "user rule tried before the built-in ones" || nok "user rule did not win: $(head -c 300 "$d/out")"
 grep -q '"recipient":"student99@example.edu".*"reason":"userunknown"' "$d/out" &&
 	ok "built-in rules still apply with --rules" || nok "built-in rules lost"
