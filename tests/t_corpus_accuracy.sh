@@ -2,7 +2,8 @@
 # Accuracy against Sisimai's judgement on the shared bounce corpus
 # (REBOUND_CORPUS, default shared/corpus beside the checkout), when present:
 # recipient sets, reasons and hard/soft must not fall below the floors in
-# scripts/corpus-check.py, no phantom recipient on non-bounces, and every
+# scripts/corpus-check.py, no phantom recipient on non-bounces, the
+# corpus-ext category and recipient floors, and every
 # real bounce that Sisimai 4.25 misses (DragonFly, Mimecast) is found.
 cd "$(dirname "$0")/.." || exit 1
 : "${REBOUND:=build/rebound}"
@@ -11,7 +12,8 @@ if [ ! -f "$C/expected.jsonl" ]; then
 	echo "ok - corpus accuracy skipped (no corpus at $C)"
 	exit 0
 fi
-out=$(python3 scripts/corpus-check.py --rebound "$REBOUND" --corpus "$C" --ratchet 2>&1)
+out=$(python3 scripts/corpus-check.py --rebound "$REBOUND" --corpus "$C" \
+	--ext "${REBOUND_CORPUS_EXT:-$(dirname "$C")/corpus-ext}" --ratchet 2>&1)
 lines=$(printf '%s\n' "$out" | grep -E '^(ok|not ok) ')
 if [ -z "$lines" ]; then
 	echo "not ok - corpus-check did not run"
