@@ -291,3 +291,14 @@ rb_addr_find(struct rb_arena *a, const char *text, size_t n)
 	}
 	return NULL;
 }
+
+char *
+rb_addr_expanded_from(struct rb_arena *a, const char *text, size_t n)
+{
+	const char *p = rb_strcasestr_n(text, n, "expanded from");
+	if (p == NULL)
+		p = rb_strcasestr_n(text, n, "generated from");
+	if (p == NULL)
+		return NULL;
+	return rb_addr_find(a, p, n - (size_t)(p - text));
+}

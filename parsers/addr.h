@@ -41,4 +41,11 @@ bool rb_addr_plausible(const char *addr);
  */
 char *rb_addr_find(struct rb_arena *a, const char *text, size_t n);
 
+/*
+ * The address a recipient was expanded or generated from, as MTAs write
+ * it after the final one: Postfix "(expanded from <x>)", Exim
+ * "(ultimately) generated from x".  Arena copy, normalised, or NULL.
+ */
+char *rb_addr_expanded_from(struct rb_arena *a, const char *text, size_t n);
+
 #endif

@@ -510,18 +510,6 @@ excluded(const struct rb_mail *m, const char *addr)
 	return false;
 }
 
-/* "(expanded from <x>)" / "generated from x" after the address. */
-static const char *
-orig_rcpt_after(struct rb_arena *a, const char *s, size_t n)
-{
-	const char *p = rb_strcasestr_n(s, n, "expanded from");
-	if (p == NULL)
-		p = rb_strcasestr_n(s, n, "generated from");
-	if (p == NULL)
-		return NULL;
-	return rb_addr_find(a, p, n - (size_t)(p - s));
-}
-
 static int
 score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
       const char **diag)
@@ -691,7 +679,7 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 	k->written = written;
 	const char *line = LINE(r, li);
 	size_t ll = LLEN(r, li), off = ae - r->lines[li].b;
-	k->orig_rcpt = orig_rcpt_after(r->c->a, line + off, ll - off);
+	k->orig_rcpt = rb_addr_expanded_from(r->c->a, line + off, ll - off);
 }
 
 static bool

@@ -753,6 +753,12 @@ add_recipient(struct reader *r, const char *addr, const char *diag,
 	e->action = (d->flags & RB_TD_DELAY) ? "delayed" : "failed";
 	if (dl > 0 && !(d->flags & RB_TD_REGION_DIAG))
 		e->diagnostic = rb_arena_strndup(c->a, diag, dl);
+	/* "<final> (expanded from <alias>)", "generated from alias" */
+	if (dl > 0) {
+		char *o = rb_addr_expanded_from(c->a, diag, dl);
+		if (o != NULL && strcasecmp(o, addr) != 0)
+			e->original_recipient = o;
+	}
 	if (d->flags & RB_TD_DIAG_ABOVE)
 		e->smtp_command = above_cmd;
 	else if (dl > 0)
