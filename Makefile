@@ -10,7 +10,8 @@
 #   make corpus-check accuracy against the real-bounce corpus beside the
 #                     checkout (scripts/corpus-check.py; REBOUND_CORPUS=DIR)
 
-PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2
+PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2 \
+           libmicrohttpd
 CC      ?= cc
 ifeq ($(origin CC),default)
 CC       = cc
@@ -41,7 +42,7 @@ LDLIBS  += $(PKG_LIBS) -lm
 
 # the floors, lowest first: a folder includes only folders before it
 # (tests/t_layers.sh checks)
-DIRS    = lib core parsers ingest store reports daemon cli
+DIRS    = lib core parsers ingest store reports daemon serve cli
 LIB_SRC = $(filter-out cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o $(B)/gen/migrations.o
 TEST_SRC = $(wildcard tests/unit/test_*.c)

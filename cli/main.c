@@ -52,6 +52,10 @@ static const struct command commands[] = {
      "complaint, bounce, rate-limit reports (text/CSV/JSON/HTML)", cmd_report},
     {"sent", "import FILE.csv", "load messages-sent counts (for rates)",
      cmd_sent},
+    {"serve", "--tokens FILE [--listen HOST:PORT]",
+     "HTTP/JSON lookups for sending applications", cmd_serve},
+    {"watch", "[--after ID] [--webhook URL]",
+     "every new or changed suppression, as JSON Lines", cmd_watch},
     {NULL, NULL, NULL, NULL},
 };
 
