@@ -269,20 +269,21 @@ do_check(struct MHD_Connection *c, struct req *q)
 	enum rb_addrin_err e = rb_addr_input(given, strlen(given), &a, &al);
 	if (e != RB_ADDRIN_OK)
 		return send_json(c, q, 422, invalid_json(given, e));
-	char addr[RB_ADDRIN_MAX + 1];
-	memcpy(addr, a, al);
-	addr[al] = '\0';
+	char key[RB_ADDRKEY_MAX + 1];
+	if (rb_addr_key(a, al, key, sizeof(key), NULL) == 0)
+		return send_json(c, q, 422, invalid_json(given,
+							 RB_ADDRIN_EMPTY));
 	struct rb_store *s = db();
 	if (s == NULL)
 		return send_error(c, q, 503, "database unavailable");
-	struct rb_supp p;
-	if (rb_store_lookup(s, addr, &p) != 0) {
+	struct rb_active p;
+	if (rb_store_active(s, key, &p) != 0) {
 		db_failed();
 		return send_error(c, q, 503, "database unavailable");
 	}
 	json_t *o = json_object();
 	json_object_set_new(o, "address", jstr(given));
-	json_object_set_new(o, "addr_key", jstr(p.addr_key));
+	json_object_set_new(o, "addr_key", jstr(key));
 	json_object_set_new(o, "status", json_string(p.active ? "suppressed"
 							       : "sendable"));
 	json_object_set_new(o, "suppressed", json_boolean(p.active));
@@ -290,10 +291,11 @@ do_check(struct MHD_Connection *c, struct req *q)
 		atomic_fetch_add(&m.suppressed, 1);
 		json_object_set_new(o, "class", jstr(p.class));
 		json_object_set_new(o, "reason", jstr(p.reason));
-		json_object_set_new(o, "since", jstr(p.created_at));
-		json_object_set_new(o, "expires_at", jstr(p.expires_at));
+		json_object_set_new(o, "since", jstr(p.since));
+		json_object_set_new(o, "expires_at",
+				    p.expires_at[0] ? jstr(p.expires_at)
+						    : json_null());
 	}
-	rb_supp_free(&p);
 	return send_json(c, q, 200, o);
 }
 

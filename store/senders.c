@@ -77,6 +77,51 @@ rb_store_changes_head(struct rb_store *s, long long *id)
 	return 0;
 }
 
+int
+rb_store_active(struct rb_store *s, const char *key, struct rb_active *a)
+{
+	static _Thread_local PGconn *prepared;
+	PGconn *pg = rb_store_pg(s);
+	memset(a, 0, sizeof(*a));
+	if (prepared != pg) {
+		PGresult *r = PQprepare(
+		    pg, "rb_senders_active",
+		    "SELECT class, reason, " ISO("since") ", "
+		    ISO("expires_at") " FROM rebound_active_suppressions"
+		    " WHERE addr_key = $1",
+		    1, NULL);
+		bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok) {
+			rb_store_fail(s, r, "prepare failed");
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+		prepared = pg;
+	}
+	const char *p[] = {key};
+	PGresult *r = PQexecPrepared(pg, "rb_senders_active", 1, p, NULL, NULL,
+				     0);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rb_store_fail(s, r, "lookup failed");
+		PQclear(r);
+		/* a new connection may reuse the address: prepare again */
+		prepared = NULL;
+		return -1;
+	}
+	if (PQntuples(r) > 0) {
+		a->active = true;
+		snprintf(a->class, sizeof(a->class), "%s", PQgetvalue(r, 0, 0));
+		snprintf(a->reason, sizeof(a->reason), "%s",
+			 PQgetvalue(r, 0, 1));
+		snprintf(a->since, sizeof(a->since), "%s", PQgetvalue(r, 0, 2));
+		snprintf(a->expires_at, sizeof(a->expires_at), "%s",
+			 PQgetvalue(r, 0, 3));
+	}
+	PQclear(r);
+	return 0;
+}
+
 bool
 rb_store_ping(struct rb_store *s)
 {

@@ -35,6 +35,17 @@ int rb_store_changes(struct rb_store *s, long long after, int limit,
 		     rb_change_cb cb, void *ctx, long long *last);
 /* The highest change id now (0 when none). */
 int rb_store_changes_head(struct rb_store *s, long long *id);
+/* One key (already rb_addr_key'ed) against the active list, through a
+ * statement prepared once per connection (the readers' view: owner and
+ * rebound_reader alike).  *active, and for an active row its class,
+ * reason, since and expiry (ISO 8601 or "" for never) copied into the
+ * caller's buffers of 64 bytes each (cut). */
+struct rb_active {
+	bool active;
+	char class[64], reason[64], since[64], expires_at[64];
+};
+int rb_store_active(struct rb_store *s, const char *key, struct rb_active *a);
+
 /* Is the connection usable?  One round trip (SELECT 1). */
 bool rb_store_ping(struct rb_store *s);
 /* LISTEN on the change channel (rebound_suppression). */
