@@ -132,3 +132,10 @@ is "explain: a suppressed address exits 3" "$(rc "$R" explain carol@example.org)
 out=$("$R" --help)
 check "rebound --help has the exit status table" \
 	'echo "$out" | grep -q "4  no database could be reached" && echo "$out" | grep -q "5  some input was not an address"'
+out=$("$R" report complaints --by campaing 2>&1)
+is "report --by campaing: usage error (exit 2)" "$?" 2
+check "... naming the bad key and the valid ones" 'echo "$out" | grep -q "unknown key .campaing.; the keys of this report: .*campaign"'
+printf '2025/01/31,100\n' >"$T/sent.csv"
+out=$("$R" sent import "$T/sent.csv" 2>&1)
+check "sent import: a bad date is called a bad day, not an unknown column" \
+	'echo "$out" | grep -q "line 1: bad day .2025/01/31. (want YYYY-MM-DD)" && ! echo "$out" | grep -q "unknown column"'
