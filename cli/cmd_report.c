@@ -306,30 +306,6 @@ fill_report(struct rb_store *s, struct rb_report *r, int kind,
 }
 
 /* --fail-above: EXIT_ABOVE (said) when a rate of r is above it. */
-/* Each --by key exists and applies to this report; else say which one
- * and what the valid keys are (usage error). */
-static int
-check_by(int kind, const char *by)
-{
-	char buf[256], names[512];
-	snprintf(buf, sizeof(buf), "%s", by);
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ')
-			tok++;
-		const struct rb_report_key *k = rb_report_key_find(tok);
-		if (k == NULL || !(k->kinds & (1u << kind))) {
-			rb_err("--by: %s '%s'; the keys of this report: %s",
-			       k ? "not a key of this report" : "unknown key",
-			       tok,
-			       rb_report_key_names((enum rb_report_kind)kind,
-						   names, sizeof(names)));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int
 check_fail_above(const struct rb_report *r, int kind, double fail_above)
 {
@@ -377,8 +353,6 @@ cmd_report(int argc, char **argv)
 		return 2;
 	}
 	const char *by = o.by ? o.by : rb_report_kinds[kind].breakdown;
-	if (check_by(kind, by) != 0)
-		return 2;
 	struct rb_report *r =
 	    rb_report_new(kind, d_from, d_to, by, err, sizeof(err));
 	if (r == NULL) {

@@ -405,17 +405,8 @@ field_of(const char *line, size_t n, char delim, int col, char *out,
 			return (ssize_t)o;
 		}
 		/* not a CSV-quoted field ("Carol" <carol@...>): as written */
-		o = 0;
-		bool q = false;
-		for (k = i; k < n && (q || line[k] != delim); k++) {
-			if (line[k] == '"')
-				q = !q;
-			if (o + 1 < cap)
-				out[o++] = line[k];
-		}
-		out[o] = '\0';
-		return (ssize_t)o;
 	}
+	o = 0;
 	bool q = false;
 	for (size_t k = i; k < n && (q || line[k] != delim); k++) {
 		if (line[k] == '"')

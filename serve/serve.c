@@ -31,6 +31,7 @@
 #include "core/addrkey.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "serve/jsonout.h"
 #include "serve/tokens.h"
 #include "store/senders.h"
 #include "store/store.h"
@@ -209,15 +210,6 @@ send_error(struct MHD_Connection *c, struct req *q, unsigned status,
 	return send_json(c, q, status, o);
 }
 
-static json_t *
-jstr(const char *s)
-{
-	if (s == NULL)
-		return json_null();
-	json_t *j = json_string(s);
-	return j ? j : json_stringn_nocheck(s, strlen(s));
-}
-
 /* the token of the request; NULL after answering 401 */
 static bool
 authorise(struct MHD_Connection *c, char *name, size_t n,
@@ -248,7 +240,7 @@ invalid_json(const char *given, enum rb_addrin_err e)
 	json_t *o = json_object();
 	char msg[128];
 	snprintf(msg, sizeof(msg), "not an address: %s", rb_addrin_error(e));
-	json_object_set_new(o, "address", jstr(given));
+	json_object_set_new(o, "address", rb_json_str(given));
 	json_object_set_new(o, "status", json_string("invalid"));
 	json_object_set_new(o, "suppressed", json_true());
 	json_object_set_new(o, "error", json_string(msg));
@@ -282,18 +274,18 @@ do_check(struct MHD_Connection *c, struct req *q)
 		return send_error(c, q, 503, "database unavailable");
 	}
 	json_t *o = json_object();
-	json_object_set_new(o, "address", jstr(given));
-	json_object_set_new(o, "addr_key", jstr(key));
+	json_object_set_new(o, "address", rb_json_str(given));
+	json_object_set_new(o, "addr_key", rb_json_str(key));
 	json_object_set_new(o, "status", json_string(p.active ? "suppressed"
 							       : "sendable"));
 	json_object_set_new(o, "suppressed", json_boolean(p.active));
 	if (p.active) {
 		atomic_fetch_add(&m.suppressed, 1);
-		json_object_set_new(o, "class", jstr(p.class));
-		json_object_set_new(o, "reason", jstr(p.reason));
-		json_object_set_new(o, "since", jstr(p.since));
+		json_object_set_new(o, "class", rb_json_str(p.class));
+		json_object_set_new(o, "reason", rb_json_str(p.reason));
+		json_object_set_new(o, "since", rb_json_str(p.since));
 		json_object_set_new(o, "expires_at",
-				    p.expires_at[0] ? jstr(p.expires_at)
+				    p.expires_at[0] ? rb_json_str(p.expires_at)
 						    : json_null());
 	}
 	return send_json(c, q, 200, o);
@@ -412,16 +404,7 @@ out:
 static int
 change_json(void *ctx, const struct rb_change *ch)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(ch->id));
-	json_object_set_new(o, "at", jstr(ch->at));
-	json_object_set_new(o, "action", jstr(ch->action));
-	json_object_set_new(o, "address", jstr(ch->address));
-	json_object_set_new(o, "addr_key", jstr(ch->addr_key));
-	json_object_set_new(o, "class", jstr(ch->class));
-	json_object_set_new(o, "reason", jstr(ch->reason));
-	json_object_set_new(o, "expires_at", jstr(ch->expires_at));
-	json_array_append_new(ctx, o);
+	json_array_append_new(ctx, rb_change_json(ch));
 	return 0;
 }
 
@@ -523,10 +506,10 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 	rb_info("serve: %s %s by %s: %s", add ? "suppress" : "unsuppress", addr,
 		actor, changed ? "done" : "nothing to do");
 	json_t *o = json_object();
-	json_object_set_new(o, "address", jstr(given));
+	json_object_set_new(o, "address", rb_json_str(given));
 	json_object_set_new(o, "changed", json_boolean(changed));
 	json_object_set_new(o, "suppressed", json_boolean(add));
-	json_object_set_new(o, "actor", jstr(actor));
+	json_object_set_new(o, "actor", rb_json_str(actor));
 	json_decref(b);
 	return send_json(c, q, 200, o);
 }

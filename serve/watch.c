@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "serve/jsonout.h"
 #include "serve/webhook.h"
 #include "store/senders.h"
 
@@ -24,33 +25,10 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static json_t *
-jstr(const char *s)
-{
-	if (s == NULL)
-		return json_null();
-	json_t *j = json_string(s);
-	return j ? j : json_stringn_nocheck(s, strlen(s));
-}
-
 static int
 collect(void *ctx, const struct rb_change *c)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "at", jstr(c->at));
-	json_object_set_new(o, "action", jstr(c->action));
-	json_object_set_new(o, "address", jstr(c->address));
-	json_object_set_new(o, "addr_key", jstr(c->addr_key));
-	json_object_set_new(o, "class", jstr(c->class));
-	json_object_set_new(o, "reason", jstr(c->reason));
-	json_object_set_new(o, "expires_at", jstr(c->expires_at));
-	/* what a sender does with it: stop, or may send again */
-	json_object_set_new(o, "suppressed",
-			    json_boolean(c->action &&
-					 strcmp(c->action, "removed") &&
-					 strcmp(c->action, "expired")));
-	json_array_append_new(ctx, o);
+	json_array_append_new(ctx, rb_change_json(c));
 	return 0;
 }
 
