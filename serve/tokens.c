@@ -65,7 +65,7 @@ rb_tokens_load(const char *path, struct rb_tokens *t, char *err,
 			goto fail;
 		}
 		struct rb_token k = {0};
-		snprintf(k.name, sizeof(k.name), "%s", name);
+		memcpy(k.name, name, strlen(name) + 1);	/* name_ok: <= 64 */
 		if (!strcmp(scope, "read"))
 			k.scope = RB_SCOPE_READ;
 		else if (!strcmp(scope, "write"))
