@@ -61,7 +61,8 @@ fi
 # the source files outside any floor
 for f in $(git ls-files '*.c' '*.h' 2>/dev/null); do
 	case "$f" in
-	lib/* | core/* | parsers/* | ingest/* | store/* | reports/* | daemon/* | cli/* | tests/* | fuzz/* | bench/*) ;;
+	lib/* | core/* | parsers/* | ingest/* | store/* | reports/* | daemon/* | serve/* | cli/* | tests/* | fuzz/* | bench/*) ;;
+	scripts/*.c) ;;	# generators run by hand (scripts/gen-addrkey-sql.c)
 	*) echo "not ok - $f is outside every floor"; bad=$((bad + 1)) ;;
 	esac
 done
