@@ -137,11 +137,18 @@ rb_addr_input(const char *in, size_t n, const char **addr, size_t *len)
 	trim(&s, &n);
 	if (n == 0)
 		return RB_ADDRIN_EMPTY;
+	/* the last < and > outside quoted strings ("a<b"@x is a local
+	 * part, "Carol <c>" a display name) */
 	const unsigned char *lt = NULL, *gt = NULL;
+	bool quoted = false;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '<')
+		if (quoted && s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && s[i] == '<')
 			lt = s + i;
-		else if (s[i] == '>')
+		else if (!quoted && s[i] == '>')
 			gt = s + i;
 	}
 	if (lt != NULL || gt != NULL) {

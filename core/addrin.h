@@ -9,7 +9,8 @@
  *    U+3000 (ideographic space), U+200B and U+FEFF;
  *  - a display name and angle brackets: `"Carol" <carol@example.org>`,
  *    `Carol <carol@example.org>`, `<carol@example.org>` (the last <...>
- *    is the address; after the '>' only white space may follow);
+ *    outside double quotes is the address; after the '>' only white
+ *    space may follow);
  *  - a trailing RFC 5322 comment: `carol@example.org (Carol)`;
  *  - a `mailto:` prefix (any case), without a query part.
  * The address left must be LOCAL@DOMAIN: the last '@' splits it; the

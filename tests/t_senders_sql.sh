@@ -64,6 +64,9 @@ x@שלום.com
 x@-ab.例子
 x@ab--cd.例子
 "quoted\"local"@Bücher.de
+"very.(),:;<>[]\".VERY.\"very@\\ \"very\".unusual"@strange.example.com
+"Carol <x@y>" <carol@example.org>
+"a>b"@example.com
 "a b"@example.com
 x@[192.0.2.1]
 ok@例子.

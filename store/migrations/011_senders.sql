@@ -9043,6 +9043,9 @@ DECLARE
 	lt integer;
 	gt integer;
 	at integer;
+	i integer;
+	c text;
+	quoted boolean := false;
 	loc text;
 	dom text;
 BEGIN
@@ -9057,6 +9060,25 @@ BEGIN
 		ELSE length(s) - strpos(reverse(s), '<') + 1 END;
 	gt := CASE WHEN strpos(s, '>') = 0 THEN 0
 		ELSE length(s) - strpos(reverse(s), '>') + 1 END;
+	IF strpos(s, '"') > 0 AND (lt > 0 OR gt > 0) THEN
+		-- the last < and > outside quoted strings
+		lt := 0;
+		gt := 0;
+		i := 1;
+		WHILE i <= length(s) LOOP
+			c := substr(s, i, 1);
+			IF quoted AND c = chr(92) THEN
+				i := i + 1;
+			ELSIF c = '"' THEN
+				quoted := NOT quoted;
+			ELSIF NOT quoted AND c = '<' THEN
+				lt := i;
+			ELSIF NOT quoted AND c = '>' THEN
+				gt := i;
+			END IF;
+			i := i + 1;
+		END LOOP;
+	END IF;
 	IF lt > 0 OR gt > 0 THEN
 		IF gt <> length(s) OR lt = 0 OR lt > gt THEN
 			RETURN NULL;
