@@ -10,7 +10,8 @@
 #   make corpus-check accuracy against the real-bounce corpus beside the
 #                     checkout (scripts/corpus-check.py; REBOUND_CORPUS=DIR)
 
-PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2
+PKGS     = gmime-3.0 libetpan libpq libpcre2-8 jansson gnutls glib-2.0 libidn2 \
+           libmicrohttpd
 CC      ?= cc
 ifeq ($(origin CC),default)
 CC       = cc
@@ -41,7 +42,7 @@ LDLIBS  += $(PKG_LIBS) -lm
 
 # the floors, lowest first: a folder includes only folders before it
 # (tests/t_layers.sh checks)
-DIRS    = lib core parsers ingest store reports daemon cli
+DIRS    = lib core parsers ingest store reports daemon serve cli
 LIB_SRC = $(filter-out cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o $(B)/gen/migrations.o
 TEST_SRC = $(wildcard tests/unit/test_*.c)
@@ -49,7 +50,7 @@ TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
 MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
-.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap corpus-check
+.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap bench-serve corpus-check
 
 all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
 
@@ -134,10 +135,15 @@ bench: all
 	@./scripts/bench-store.sh
 	@./scripts/bench-imap.sh
 	@./scripts/bench-reports.sh
+	@./scripts/bench-serve.sh
 
 # ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
 bench-store: all
 	@./scripts/bench-store.sh
+
+# rebound serve: single lookups (keep-alive) and batch checks
+bench-serve: all
+	@./scripts/bench-serve.sh
 
 # the IMAP daemon end to end (Dovecot -> PostgreSQL, fsync on)
 bench-imap: all

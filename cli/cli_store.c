@@ -32,6 +32,20 @@ has_password(const char *ci)
 	return false;
 }
 
+void
+rb_cli_exit_help(FILE *f)
+{
+	fputs("exit status (every command):\n"
+	      "  0  done; none of the addresses asked about is suppressed\n"
+	      "  1  error (unreadable input, write error, database error)\n"
+	      "  2  usage: bad command line or option value\n"
+	      "  3  at least one address is suppressed (query, explain)\n"
+	      "  4  no database could be reached: nothing was answered\n"
+	      "  5  some input was not an address (reported on stderr)\n"
+	      "Send only on 0.\n",
+	      f);
+}
+
 static struct rb_store *
 open_store(const char *db_opt, const char *db, bool migrate)
 {
@@ -39,17 +53,21 @@ open_store(const char *db_opt, const char *db, bool migrate)
 	if (db_opt != NULL && has_password(db_opt)) {
 		rb_err("refusing a password on the command line (--db): use "
 		       "PGPASSWORD, ~/.pgpass or passfile=, or REBOUND_DB");
-		return NULL;
+		exit(RB_EXIT_USAGE);
 	}
 	struct rb_store *s = rb_store_open(db, err, sizeof(err));
 	if (s == NULL) {
+		/* fail closed: whatever the command was about to answer, it
+		 * cannot answer it without the database */
 		rb_err("%s", err);
-		return NULL;
+		exit(RB_EXIT_NODB);
 	}
 	if (migrate && rb_store_migrate(s, NULL) != 0) {
 		rb_err("%s", rb_store_error(s));
+		rb_err("the database's schema cannot be brought up to date by "
+		       "this user: run `rebound db migrate` as its owner");
 		rb_store_close(s);
-		return NULL;
+		exit(RB_EXIT_NODB);
 	}
 	return s;
 }

@@ -30,11 +30,28 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/config.h"
 
 struct rb_store;
 struct rb_policy;
+
+/*
+ * Exit statuses: one table, the same meaning in every command (printed
+ * by `rebound --help`, docs/commands.md).  A caller asking "may I send?"
+ * sends only on 0.
+ */
+enum rb_exit {
+	RB_EXIT_OK = 0,		/* done; nothing asked about is suppressed */
+	RB_EXIT_ERROR = 1,	/* error (input unreadable, write, database) */
+	RB_EXIT_USAGE = 2,	/* bad command line or option value */
+	RB_EXIT_SUPPRESSED = 3,	/* at least one address is suppressed */
+	RB_EXIT_NODB = 4,	/* no database could be reached */
+	RB_EXIT_INVALID = 5,	/* some input was not an address */
+};
+/* The table, for --help. */
+void rb_cli_exit_help(FILE *f);
 
 #define RB_OPT_CONFIG 0x100
 #define RB_OPT_POLICY 0x101
@@ -68,14 +85,17 @@ const struct rb_config *rb_cli_config(struct rb_cli *o, bool *failed);
  * for the built-in cluster.  Call after rb_cli_config. */
 const char *rb_cli_db(const struct rb_cli *o);
 /* Open (and migrate: commands that write or read tables; false only for
- * `db status`); NULL after printing the error. */
+ * `db status`).  When no database can be reached (none configured and no
+ * built-in one, refused, unreachable, schema not usable) this prints why
+ * and EXITS with RB_EXIT_NODB, so no command can go on to answer "not
+ * suppressed"; NULL (after printing) only for a bad configuration. */
 struct rb_store *rb_cli_open(struct rb_cli *o, bool migrate);
 /* The effective policy (config layers, then --policy); 0 or -1 after
  * printing "FILE:LINE: what". */
 int rb_cli_policy(struct rb_cli *o, struct rb_policy *p);
 
 /* Open with just a conninfo (NULL: $REBOUND_DB or the built-in cluster),
- * without the configuration. */
+ * without the configuration; exits as rb_cli_open does. */
 struct rb_store *rb_cli_store(const char *db_opt, bool migrate);
 /* The actor recorded for manual changes: --actor, else $REBOUND_ACTOR,
  * else the login name, else the uid. */

@@ -1,15 +1,17 @@
 /*
- * rebound db migrate|status|start|stop [--db CONNINFO]
+ * rebound db init|migrate|status|start|stop [--db CONNINFO]
+ *   init     create (when missing) and start the built-in database and
+ *            apply the migrations; with a configured database, migrate it
  *   migrate  apply pending schema migrations (one transaction)
  *   status   schema version of the database (and the built-in cluster)
- *   start    start (initialising on first use) the built-in cluster
+ *   start    start the built-in cluster (`init` creates it)
  *   stop     stop the built-in cluster
  *   prune    clear raw message bytes whose retention has passed
  *   rekey    recompute the address key of every stored row under the
  *            current normalisation, merging rows that now meet
  *            (--batch N keys per transaction, --dry-run only counts)
- * Exit status: 0 ok; 1 error; 2 usage; `status`: 3 when migrations are
- * pending.
+ * Exit status (cli_store.h): 0 ok; 1 error; 2 usage; 4 no database;
+ * `status`: 1 when migrations are pending.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +29,7 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound db migrate|status|prune [--db CONNINFO] "
+	fputs("usage: rebound db init|migrate|status|prune [--db CONNINFO] "
 	      "[--config FILE]\n"
 	      "       rebound db rekey [--dry-run] [--batch N] [--policy FILE] "
 	      "[--db CONNINFO]\n"
@@ -38,9 +40,13 @@ usage(FILE *f)
 	      "(docs/store.md \"Re-keying\"),\nN new keys per transaction "
 	      "(default 1000); rows that now share a key are\nmerged as "
 	      "ingest would have; --dry-run only counts.\n"
+	      "init creates and starts the built-in database (one per "
+	      "machine, in\n$STATE_DIRECTORY, else /var/lib/rebound) and "
+	      "applies the migrations;\nwith a configured database it "
+	      "only migrates.  No other command creates\na database.\n"
 	      "CONNINFO is a libpq connection string or URI; default "
 	      "$REBOUND_DB,\nelse db in the configuration, else the "
-	      "built-in cluster under the state\ndirectory.\n",
+	      "built-in database.\n",
 	      f);
 }
 
@@ -134,10 +140,35 @@ cmd_db(int argc, char **argv)
 	}
 	if (strcmp(what, "rekey") == 0)
 		return rekey(&cli, (size_t)batch, dry);
+	if (strcmp(what, "init") == 0) {
+		bool failed;
+		rb_cli_config(&cli, &failed);
+		if (failed)
+			return 1;
+		bool local = rb_cli_db(&cli) == NULL &&
+			     (getenv("REBOUND_DB") == NULL ||
+			      getenv("REBOUND_DB")[0] == '\0');
+		if (local && rb_local_init(err, sizeof(err)) != 0) {
+			rb_err("%s", err);
+			return 4;
+		}
+		struct rb_store *s = rb_cli_open(&cli, false);
+		int n;
+		if (rb_store_migrate(s, &n) != 0) {
+			rb_err("%s", rb_store_error(s));
+			rb_store_close(s);
+			return 1;
+		}
+		if (local)
+			rb_local_status(stdout);
+		printf("%d migration(s) applied\n", n);
+		rb_store_close(s);
+		return 0;
+	}
 	if (strcmp(what, "start") == 0) {
 		if (rb_local_start(err, sizeof(err)) != 0) {
 			rb_err("%s", err);
-			return 1;
+			return 4;
 		}
 		rb_local_status(stdout);
 		return 0;
@@ -191,7 +222,7 @@ cmd_db(int argc, char **argv)
 		if (rc)
 			rb_err("%s", rb_store_error(s));
 		else if (rb_store_check_schema(s) != 0)
-			rc = 3;
+			rc = 1;
 		rb_store_close(s);
 		return rc;
 	}

@@ -1,11 +1,9 @@
 /*
  * The commands senders use: query, filter, list, export, import, explain,
- * suppress, unsuppress.  Exit statuses (documented in docs/commands.md):
- *   0  success; for `query`: no given address is suppressed
- *   3  `query`: at least one address is suppressed; `explain`: nothing
- *      is known about the address
- *   1  error (database, input)
- *   2  usage
+ * suppress, unsuppress.  Exit statuses: the table in cli_store.h (enum
+ * rb_exit), the same in every command.  Every address given is read with
+ * core/addrin (display names, brackets, BOM, spaces); what holds no
+ * address is reported, never taken for an address nobody suppressed.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -13,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/types.h>
 
 #include "store/store.h"
+#include "core/addrin.h"
 #include "core/addrkey.h"
 #include "lib/arena.h"
 #include "cli_store.h"
@@ -98,6 +99,58 @@ csv_field(FILE *f, const char *s, bool last)
 	fputc(last ? '\n' : ',', f);
 }
 
+/* Print what could not be read as an address: where, why, and the text
+ * (at most 120 bytes, control characters shown as '?'). */
+static void
+report_invalid(const char *what, unsigned long line, const char *text,
+	       size_t n, enum rb_addrin_err e)
+{
+	char shown[121];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < sizeof(shown) - 1; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == '\n' || c == '\r')
+			continue;
+		shown[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	shown[k] = '\0';
+	if (line)
+		fprintf(stderr, "rebound %s: line %lu: not an address (%s): %s\n",
+			what, line, rb_addrin_error(e), shown);
+	else
+		fprintf(stderr, "rebound %s: not an address (%s): '%s'\n", what,
+			rb_addrin_error(e), shown);
+}
+
+/* the address in arg as a NUL-terminated copy in buf; false (after
+ * reporting it) when arg holds none */
+static bool
+arg_address(const char *what, const char *arg, char *buf, size_t cap)
+{
+	const char *a;
+	size_t n;
+	enum rb_addrin_err e = rb_addr_input(arg, strlen(arg), &a, &n);
+	if (e != RB_ADDRIN_OK || n >= cap) {
+		report_invalid(what, 0, arg, strlen(arg),
+			       e != RB_ADDRIN_OK ? e : RB_ADDRIN_LONG);
+		return false;
+	}
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* the exit status of several answers: errors first, then what says
+ * "do not send" most plainly */
+static int
+worse(int a, int b)
+{
+	static const int rank[] = {[RB_EXIT_OK] = 0,	    [RB_EXIT_SUPPRESSED] = 1,
+				   [RB_EXIT_INVALID] = 2,   [RB_EXIT_USAGE] = 3,
+				   [RB_EXIT_ERROR] = 4,	    [RB_EXIT_NODB] = 5};
+	return rank[a] >= rank[b] ? a : b;
+}
+
 /* ---- query ---- */
 
 int
@@ -117,40 +170,55 @@ cmd_query(int argc, char **argv)
 		case 'f':
 			if (parse_fmt(optarg, &fmt, false) != 0) {
 				rb_err("--format must be text or json");
-				return 2;
+				return RB_EXIT_USAGE;
 			}
 			break;
 		case 'h':
 			puts("usage: rebound query [--db CONNINFO] [--config FILE] [--format "
 			     "text|json] ADDRESS...\n"
+			     "ADDRESS as people write it: 'Carol <carol@example.org>', "
+			     "any case,\nUnicode or IDN.\n"
 			     "exit 0: none suppressed; 3: at least one "
-			     "suppressed; 1: error");
-			return 0;
+			     "suppressed; 5: one is not an\naddress; 4: no "
+			     "database; 1: error (see rebound --help)");
+			return RB_EXIT_OK;
 		default:
-			return 2;
+			return RB_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		rb_err("usage: rebound query [--format text|json] ADDRESS...");
-		return 2;
+		return RB_EXIT_USAGE;
 	}
 	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
-		return 1;
-	int rc = 0;
+		return RB_EXIT_ERROR;
+	int rc = RB_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
+		char addr[RB_ADDRIN_MAX + 1];
+		if (!arg_address("query", argv[i], addr, sizeof(addr))) {
+			rc = worse(rc, RB_EXIT_INVALID);
+			if (fmt == FMT_JSON) {
+				json_t *o = json_object();
+				json_object_set_new(o, "address", jstr(argv[i]));
+				json_object_set_new(o, "error",
+						    json_string("not an address"));
+				print_json(o);
+			}
+			continue;
+		}
 		struct rb_supp p;
-		if (rb_store_lookup(s, argv[i], &p) != 0) {
+		if (rb_store_lookup(s, addr, &p) != 0) {
 			rb_err("%s", rb_store_error(s));
-			rc = 1;
+			rc = worse(rc, RB_EXIT_ERROR);
 			break;
 		}
 		char brief[600] = "";
 		if (p.event_id)
 			rb_store_event_brief(s, p.event_id, brief,
 					     sizeof(brief));
-		if (p.active && rc == 0)
-			rc = 3;
+		if (p.active)
+			rc = worse(rc, RB_EXIT_SUPPRESSED);
 		if (fmt == FMT_JSON) {
 			json_t *o = supp_json(&p, argv[i]);
 			json_object_set_new(o, "evidence",
@@ -177,7 +245,7 @@ cmd_query(int argc, char **argv)
 		rb_supp_free(&p);
 	}
 	if (fflush(stdout) != 0)
-		rc = 1;
+		rc = worse(rc, RB_EXIT_ERROR);
 	rb_store_close(s);
 	return rc;
 }
@@ -257,58 +325,288 @@ ks_add_cb(void *ctx, const char *key, size_t len)
 	return 0;
 }
 
+enum invalid_mode { INVALID_DROP, INVALID_KEEP, INVALID_FAIL };
+/* what a line is */
+enum line_kind { LINE_EMPTY, LINE_HEADER, LINE_ADDR, LINE_INVALID };
+
+struct fields {
+	char delim;		/* '\t', ',' or 0: decide per line */
+	int column;		/* 0-based */
+	const char *name;	/* --column NAME (found in the header) */
+	int header;		/* -1 auto, 0 no, 1 yes */
+};
+
+/*
+ * Field col (0-based) of line (n bytes, no line end) split at delim
+ * outside double quotes (delim 0: at the first tab, else the first
+ * comma); a quoted field is unquoted ("" -> ") into out (cap bytes).
+ * Returns the field's length, or -1 when the line has fewer fields.
+ */
+static ssize_t
+field_of(const char *line, size_t n, char delim, int col, char *out,
+	 size_t cap)
+{
+	if (delim == 0) {
+		bool q = false, tab = false;
+		for (size_t i = 0; i < n; i++) {
+			if (line[i] == '"')
+				q = !q;
+			else if (!q && line[i] == '\t')
+				tab = true;
+		}
+		delim = tab ? '\t' : ',';
+	}
+	int f = 0;
+	size_t i = 0;
+	while (f < col) {
+		bool q = false;
+		for (; i < n && (q || line[i] != delim); i++)
+			if (line[i] == '"')
+				q = !q;
+		if (i >= n)
+			return -1;
+		i++;
+		f++;
+	}
+	/* skip white space before an opening quote */
+	size_t j = i;
+	while (j < n && (line[j] == ' ' || line[j] == '\t') && line[j] != delim)
+		j++;
+	size_t o = 0;
+	if (j < n && line[j] == '"') {
+		/* a quoted field that is the whole field: unquote it; text
+		 * after the closing quote (a display name's <address>) stays */
+		size_t k = j + 1;
+		bool closed = false;
+		for (; k < n; k++) {
+			if (line[k] == '"' && k + 1 < n && line[k + 1] == '"') {
+				if (o + 1 < cap)
+					out[o++] = '"';
+				k++;
+				continue;
+			}
+			if (line[k] == '"') {
+				closed = true;
+				k++;
+				break;
+			}
+			if (o + 1 < cap)
+				out[o++] = line[k];
+		}
+		size_t e = k;
+		while (e < n && line[e] != delim)
+			e++;
+		bool only_space = true;
+		for (size_t t = k; t < e; t++)
+			if (line[t] != ' ' && line[t] != '\t' && line[t] != '\r')
+				only_space = false;
+		if (closed && only_space) {
+			out[o] = '\0';
+			return (ssize_t)o;
+		}
+		/* not a CSV-quoted field ("Carol" <carol@...>): as written */
+	}
+	o = 0;
+	bool q = false;
+	for (size_t k = i; k < n && (q || line[k] != delim); k++) {
+		if (line[k] == '"')
+			q = !q;
+		if (o + 1 < cap)
+			out[o++] = line[k];
+	}
+	out[o] = '\0';
+	return (ssize_t)o;
+}
+
+/* the column named name in a header line; -1 when absent */
+static int
+column_named(const char *line, size_t n, char delim, const char *name)
+{
+	char f[1024];
+	for (int col = 0; col < 1000; col++) {
+		ssize_t l = field_of(line, n, delim, col, f, sizeof(f));
+		if (l < 0)
+			return -1;
+		const char *a = f;
+		size_t al = (size_t)l;
+		/* BOM and spaces around a name */
+		if (al >= 3 && !memcmp(a, "\xef\xbb\xbf", 3))
+			a += 3, al -= 3;
+		while (al > 0 && (*a == ' ' || *a == '\t'))
+			a++, al--;
+		while (al > 0 && (a[al - 1] == ' ' || a[al - 1] == '\t' ||
+				  a[al - 1] == '\r'))
+			al--;
+		if (al == strlen(name) && strncasecmp(a, name, al) == 0)
+			return col;
+	}
+	return -1;
+}
+
+static bool
+blank(const char *s, size_t n)
+{
+	const char *a;
+	size_t l;
+	return rb_addr_input(s, n, &a, &l) == RB_ADDRIN_EMPTY;
+}
+
+/* header words of address columns, for a header line without a
+ * delimiter */
+static bool
+header_word(const char *f, size_t n)
+{
+	static const char *const w[] = {"email", "e-mail", "mail", "address",
+					"email address", "recipient", "to",
+					"邮箱", "邮件地址", "电子邮件", "收件人",
+					"地址", NULL};
+	while (n > 0 && (*f == ' ' || *f == '\t'))
+		f++, n--;
+	if (n >= 3 && !memcmp(f, "\xef\xbb\xbf", 3))
+		f += 3, n -= 3;
+	while (n > 0 && (f[n - 1] == ' ' || f[n - 1] == '\r'))
+		n--;
+	for (int i = 0; w[i]; i++)
+		if (strlen(w[i]) == n && strncasecmp(f, w[i], n) == 0)
+			return true;
+	return false;
+}
+
+static int
+filter_usage(FILE *f)
+{
+	fputs("usage: rebound filter [--db CONNINFO] [--config FILE] "
+	      "[--suppressed]\n"
+	      "       [--column N|NAME] [--delimiter tab|comma] [--header|"
+	      "--no-header]\n"
+	      "       [--invalid drop|keep|fail] < in > out\n"
+	      "Prints the input lines (unchanged) whose address may be sent "
+	      "to\n(--suppressed: those whose address may not).  One address "
+	      "a line, or CSV/TSV:\nthe address is the first field, or "
+	      "--column N (from 1) or NAME (the header\nrow's name; a first "
+	      "row without an address is a header and is passed on).\n"
+	      "Lines without an address are reported on stderr with their "
+	      "line number;\n--invalid drop (default: not printed, exit 5), "
+	      "keep (printed, exit 0),\nfail (nothing printed, exit 5).\n",
+	      f);
+	return f == stdout ? RB_EXIT_OK : RB_EXIT_USAGE;
+}
+
 int
 cmd_filter(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
 	    {"suppressed", no_argument, NULL, 's'},
+	    {"column", required_argument, NULL, 'c'},
+	    {"delimiter", required_argument, NULL, 'D'},
+	    {"header", no_argument, NULL, 'H'},
+	    {"no-header", no_argument, NULL, 'N'},
+	    {"invalid", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
 	bool want_suppressed = false;
+	enum invalid_mode inv = INVALID_DROP;
+	struct fields fs = {.delim = 0, .column = 0, .header = -1};
+	bool column_given = false;
 	int c;
-	while ((c = rb_cli_getopt(&cli, argc, argv, "d:sh", lo)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:sc:i:h", lo)) != -1) {
 		switch (c) {
 		case 's':
 			want_suppressed = true;
 			break;
+		case 'c': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			column_given = true;
+			if (*end == '\0' && end != optarg) {
+				if (v < 1 || v > 1000) {
+					rb_err("--column: a number from 1 to "
+					       "1000, or a header name");
+					return RB_EXIT_USAGE;
+				}
+				fs.column = (int)v - 1;
+			} else if (optarg[0] == '\0') {
+				rb_err("--column: a number or a header name");
+				return RB_EXIT_USAGE;
+			} else {
+				fs.name = optarg;
+			}
+			break;
+		}
+		case 'D':
+			if (!strcmp(optarg, "tab") || !strcmp(optarg, "\t"))
+				fs.delim = '\t';
+			else if (!strcmp(optarg, "comma") || !strcmp(optarg, ","))
+				fs.delim = ',';
+			else {
+				rb_err("--delimiter must be tab or comma");
+				return RB_EXIT_USAGE;
+			}
+			break;
+		case 'H':
+			fs.header = 1;
+			break;
+		case 'N':
+			fs.header = 0;
+			break;
+		case 'i':
+			if (!strcmp(optarg, "drop"))
+				inv = INVALID_DROP;
+			else if (!strcmp(optarg, "keep"))
+				inv = INVALID_KEEP;
+			else if (!strcmp(optarg, "fail"))
+				inv = INVALID_FAIL;
+			else {
+				rb_err("--invalid must be drop, keep or fail");
+				return RB_EXIT_USAGE;
+			}
+			break;
 		case 'h':
-			puts("usage: rebound filter [--db CONNINFO] [--config FILE] "
-			     "[--suppressed] < addresses > sendable\n"
-			     "One address per line; prints the lines that may "
-			     "be sent to\n(--suppressed: those that may not).");
-			return 0;
+			return filter_usage(stdout);
 		default:
-			return 2;
+			return filter_usage(stderr);
 		}
 	}
-	if (optind != argc) {
-		rb_err("usage: rebound filter [--suppressed] < in > out");
-		return 2;
+	if (optind != argc)
+		return filter_usage(stderr);
+	if (fs.name != NULL && fs.header == 0) {
+		rb_err("--column NAME needs the header row");
+		return RB_EXIT_USAGE;
 	}
 	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
-		return 1;
+		return RB_EXIT_ERROR;
+	/* --invalid fail: nothing is printed unless every line is good */
+	FILE *out = stdout;
+	if (inv == INVALID_FAIL && (out = tmpfile()) == NULL) {
+		rb_err("cannot create a temporary file");
+		rb_store_close(s);
+		return RB_EXIT_ERROR;
+	}
 	char **lines = calloc(FILTER_CHUNK, sizeof(char *));
 	size_t *lens = calloc(FILTER_CHUNK, sizeof(size_t));
-	char **keys = calloc(FILTER_CHUNK, sizeof(char *));
-	bool *hit = calloc(FILTER_CHUNK, sizeof(bool));
 	size_t *caps = calloc(FILTER_CHUNK, sizeof(size_t));
-	char *keybuf = malloc((size_t)FILTER_CHUNK * 320);
-	if (!lines || !lens || !keys || !hit || !caps || !keybuf) {
+	char **keys = calloc(FILTER_CHUNK, sizeof(char *));
+	unsigned char *kind = calloc(FILTER_CHUNK, 1);
+	bool *hit = calloc(FILTER_CHUNK, sizeof(bool));
+	char *keybuf = malloc((size_t)FILTER_CHUNK * (RB_ADDRKEY_MAX + 1));
+	if (!lines || !lens || !keys || !hit || !caps || !keybuf || !kind) {
 		rb_err("out of memory");
-		return 1;
+		return RB_EXIT_ERROR;
 	}
 	static char empty[] = "";
-	int rc = 0;
-	bool eof = false, bulk = false, bulk_tried = false;
+	int rc = RB_EXIT_OK;
+	bool eof = false, bulk = false, bulk_tried = false, first = true;
 	unsigned long long done = 0;
+	unsigned long lineno = 0, invalid = 0;
 	struct keyset ks = {0};
 	rb_arena_init(&ks.arena);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	while (!eof && rc == 0) {
+	char field[4096];
+	while (!eof && rc == RB_EXIT_OK) {
 		size_t n = 0, koff = 0;
 		while (n < FILTER_CHUNK) {
 			ssize_t l = getline(&lines[n], &caps[n], stdin);
@@ -316,25 +614,85 @@ cmd_filter(int argc, char **argv)
 				eof = true;
 				break;
 			}
-			while (l > 0 && (lines[n][l - 1] == '\n' ||
-					 lines[n][l - 1] == '\r'))
-				lines[n][--l] = '\0';
+			lineno++;
 			lens[n] = (size_t)l;
-			/* keys longer than an address can be are never on
-			 * the list: give them an empty key (no match) */
-			char kb[RB_ADDRKEY_MAX + 1];
-			size_t kl = rb_addr_key(lines[n], (size_t)l, kb,
-						sizeof(kb), NULL);
-			if (kl == 0 || kl >= 320) {
-				keys[n] = empty;
-			} else {
-				keys[n] = keybuf + koff;
-				memcpy(keys[n], kb, kl + 1);
-				koff += kl + 1;
+			keys[n] = empty;
+			size_t body = (size_t)l;
+			while (body > 0 && (lines[n][body - 1] == '\n' ||
+					    lines[n][body - 1] == '\r'))
+				body--;
+			if (blank(lines[n], body)) {
+				kind[n++] = LINE_EMPTY;
+				continue;
 			}
-			n++;
+			if (first) {
+				first = false;
+				if (fs.delim == 0 && (column_given || fs.name))
+					fs.delim = memchr(lines[n], '\t', body)
+						       ? '\t'
+						       : ',';
+				if (fs.name != NULL) {
+					int col = column_named(lines[n], body,
+							       fs.delim,
+							       fs.name);
+					if (col < 0) {
+						rb_err("--column %s: no such "
+						       "column in the header "
+						       "row",
+						       fs.name);
+						rc = RB_EXIT_USAGE;
+						break;
+					}
+					fs.column = col;
+					kind[n++] = LINE_HEADER;
+					continue;
+				}
+				if (fs.header == 1) {
+					kind[n++] = LINE_HEADER;
+					continue;
+				}
+				if (fs.header == -1) {
+					ssize_t fl = field_of(lines[n], body,
+							      fs.delim,
+							      fs.column, field,
+							      sizeof(field));
+					bool delimited =
+					    memchr(lines[n], '\t', body) ||
+					    memchr(lines[n], ',', body);
+					if (fl >= 0 && !memchr(field, '@', (size_t)fl) &&
+					    (delimited || column_given ||
+					     header_word(field, (size_t)fl))) {
+						kind[n++] = LINE_HEADER;
+						continue;
+					}
+				}
+			}
+			ssize_t fl = field_of(lines[n], body, fs.delim,
+					      fs.column, field, sizeof(field));
+			const char *a = NULL;
+			size_t al = 0;
+			enum rb_addrin_err e =
+			    fl < 0 ? RB_ADDRIN_EMPTY
+				   : rb_addr_input(field, (size_t)fl, &a, &al);
+			char kb[RB_ADDRKEY_MAX + 1];
+			size_t kl = e == RB_ADDRIN_OK
+					? rb_addr_key(a, al, kb, sizeof(kb), NULL)
+					: 0;
+			if (kl == 0) {
+				invalid++;
+				report_invalid("filter", lineno, lines[n],
+					       body,
+					       e != RB_ADDRIN_OK ? e
+								 : RB_ADDRIN_EMPTY);
+				kind[n++] = LINE_INVALID;
+				continue;
+			}
+			keys[n] = keybuf + koff;
+			memcpy(keys[n], kb, kl + 1);
+			koff += kl + 1;
+			kind[n++] = LINE_ADDR;
 		}
-		if (n == 0)
+		if (n == 0 || rc != RB_EXIT_OK)
 			break;
 		if (!bulk_tried && done >= FILTER_BULK_AFTER) {
 			bulk_tried = true;
@@ -342,7 +700,7 @@ cmd_filter(int argc, char **argv)
 			if (est >= 0 && est <= FILTER_BULK_MAX) {
 				if (rb_store_active_keys(s, ks_add_cb, &ks) != 0) {
 					rb_err("%s", rb_store_error(s));
-					rc = 1;
+					rc = RB_EXIT_ERROR;
 					break;
 				}
 				bulk = true;
@@ -355,19 +713,54 @@ cmd_filter(int argc, char **argv)
 		} else if (rb_store_match(s, (const char *const *)keys, n, hit) !=
 			   0) {
 			rb_err("%s", rb_store_error(s));
-			rc = 1;
+			rc = RB_EXIT_ERROR;
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (lens[i] == 0 || hit[i] != want_suppressed)
+			bool print;
+			switch (kind[i]) {
+			case LINE_HEADER:
+				print = true;
+				break;
+			case LINE_ADDR:
+				print = hit[i] == want_suppressed;
+				break;
+			case LINE_INVALID:
+				print = inv == INVALID_KEEP;
+				break;
+			default:
+				print = false;
+			}
+			if (!print)
 				continue;
-			fwrite(lines[i], 1, lens[i], stdout);
-			putchar('\n');
+			fwrite(lines[i], 1, lens[i], out);
+			if (lens[i] == 0 || lines[i][lens[i] - 1] != '\n')
+				putc('\n', out);
 		}
+	}
+	if (rc == RB_EXIT_OK && invalid > 0) {
+		fprintf(stderr, "rebound filter: %lu line(s) without an "
+				"address %s\n",
+			invalid,
+			inv == INVALID_KEEP   ? "passed on (--invalid keep)"
+			: inv == INVALID_DROP ? "dropped"
+					      : "(--invalid fail: nothing printed)");
+		if (inv != INVALID_KEEP)
+			rc = RB_EXIT_INVALID;
+	}
+	if (inv == INVALID_FAIL) {
+		if (rc == RB_EXIT_OK) {
+			rewind(out);
+			char buf[65536];
+			size_t k;
+			while ((k = fread(buf, 1, sizeof(buf), out)) > 0)
+				fwrite(buf, 1, k, stdout);
+		}
+		fclose(out);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		rb_err("write error on standard output");
-		rc = 1;
+		rc = worse(rc, RB_EXIT_ERROR);
 	}
 	for (size_t i = 0; i < FILTER_CHUNK; i++)
 		free(lines[i]);
@@ -376,6 +769,7 @@ cmd_filter(int argc, char **argv)
 	free(keys);
 	free(hit);
 	free(caps);
+	free(kind);
 	free(keybuf);
 	free(ks.v);
 	rb_arena_free(&ks.arena);
@@ -384,6 +778,34 @@ cmd_filter(int argc, char **argv)
 }
 
 /* ---- list / export ---- */
+
+/* --since: ISO 8601, a date (midnight UTC), or an age (30d, 2w, 12h:
+ * that long before now) as rb_time_parse's "@EPOCH" */
+static int
+since_arg(const char *arg, char *out, size_t n)
+{
+	time_t t;
+	if (rb_time_parse(arg, &t) == 0) {
+		snprintf(out, n, "%s", arg);
+		return 0;
+	}
+	char day[64];
+	if (strlen(arg) == 10 && arg[4] == '-' && arg[7] == '-') {
+		snprintf(day, sizeof(day), "%sT00:00:00Z", arg);
+		if (rb_time_parse(day, &t) == 0) {
+			snprintf(out, n, "%s", day);
+			return 0;
+		}
+	}
+	size_t l = strlen(arg);
+	if (l < 2 || !strchr("mhdw", arg[l - 1]))
+		return -1;
+	long d = rb_duration_parse(arg);
+	if (d <= 0)
+		return -1;
+	snprintf(out, n, "@%lld", (long long)(rb_now() - d));
+	return 0;
+}
 
 struct listctx {
 	enum fmt fmt;
@@ -440,6 +862,7 @@ list_common(int argc, char **argv, bool export)
 	struct rb_cli cli = {0};
 	struct rb_list_filter f = {.state = RB_LIST_ACTIVE};
 	struct listctx l = {.fmt = export ? FMT_CSV : FMT_TEXT};
+	char since[64];
 	int c;
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:f:h", lo)) != -1) {
 		switch (c) {
@@ -450,6 +873,12 @@ list_common(int argc, char **argv, bool export)
 			}
 			break;
 		case 'c':
+			if (strcmp(optarg, "hard") && strcmp(optarg, "complaint") &&
+			    strcmp(optarg, "soft") && strcmp(optarg, "manual")) {
+				rb_err("--class '%s': one of hard, complaint, "
+				       "soft, manual", optarg);
+				return RB_EXIT_USAGE;
+			}
 			f.cls = optarg;
 			break;
 		case 'r':
@@ -459,7 +888,13 @@ list_common(int argc, char **argv, bool export)
 			f.domain = optarg;
 			break;
 		case 'S':
-			f.since = optarg;
+			if (since_arg(optarg, since, sizeof(since)) != 0) {
+				rb_err("--since '%s': a time (2025-01-31, "
+				       "2025-01-31T12:00:00Z) or an age (30d, "
+				       "2w, 12h)", optarg);
+				return RB_EXIT_USAGE;
+			}
+			f.since = since;
 			break;
 		case 'a':
 			f.state = RB_LIST_ACTIVE;
@@ -474,7 +909,9 @@ list_common(int argc, char **argv, bool export)
 			printf("usage: rebound %s [--db CONNINFO] [--config FILE]%s [--class "
 			       "hard|complaint|soft|manual]\n"
 			       "  [--reason R] [--domain D] [--since "
-			       "ISO8601] [--active|--expired|--all]\n",
+			       "TIME|AGE] [--active|--expired|--all]\n"
+			       "TIME: 2025-01-31 or 2025-01-31T12:00:00Z; AGE: "
+			       "30d, 2w, 12h (created since)\n",
 			       export ? "export" : "list",
 			       export ? "" : " [--format text|json|csv]");
 			return 0;
@@ -484,7 +921,7 @@ list_common(int argc, char **argv, bool export)
 	}
 	if (optind != argc) {
 		rb_err("unexpected argument '%s'", argv[optind]);
-		return 2;
+		return RB_EXIT_USAGE;
 	}
 	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
@@ -586,23 +1023,38 @@ cmd_import(int argc, char **argv)
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
 	    {"actor", required_argument, NULL, 'a'},
+	    {"invalid", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
 	const char *actor = NULL;
+	bool fail_invalid = false;
 	int c;
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:a:h", lo)) != -1) {
 		switch (c) {
 		case 'a':
 			actor = optarg;
 			break;
+		case 'i':
+			if (strcmp(optarg, "drop") == 0)
+				fail_invalid = false;
+			else if (strcmp(optarg, "fail") == 0)
+				fail_invalid = true;
+			else {
+				rb_err("--invalid must be drop or fail");
+				return RB_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			puts("usage: rebound import [--db CONNINFO] [--config FILE] [--actor "
-			     "NAME] FILE.csv|-\n"
+			     "NAME] [--invalid drop|fail] FILE.csv|-\n"
 			     "CSV columns: address[,reason[,expires_at]], or "
 			     "a header row naming\naddress, reason, "
-			     "expires_at (rebound export's format works).");
+			     "expires_at (rebound export's format works).\n"
+			     "Rows without an address are reported with their "
+			     "line number and\nskipped (exit 5), or with "
+			     "--invalid fail nothing is imported (exit 5).");
 			return 0;
 		default:
 			return 2;
@@ -631,7 +1083,7 @@ cmd_import(int argc, char **argv)
 	struct rb_import_row *rows = calloc(CHUNK, sizeof(*rows));
 	int col_addr = 0, col_reason = 1, col_exp = 2;
 	bool first = true;
-	unsigned long total = 0, added = 0, lines = 0;
+	unsigned long total = 0, added = 0, lines = 0, invalid = 0;
 	int rc = 0;
 	if (!bufs || !caps || !rows || rb_store_begin(s) != 0) {
 		rb_err("%s", bufs ? rb_store_error(s) : "out of memory");
@@ -650,7 +1102,11 @@ cmd_import(int argc, char **argv)
 			lines++;
 			if (first) {
 				first = false;
-				if (nf > 0 && strcasecmp(fl[0], "address") == 0) {
+				/* a byte order mark (Excel, WPS) */
+				if (nf > 0 && !strncmp(fl[0], "\xef\xbb\xbf", 3))
+					fl[0] += 3;
+				if (nf > 0 && (strcasecmp(fl[0], "address") == 0 ||
+					       header_word(fl[0], strlen(fl[0])))) {
 					col_reason = col_exp = -1;
 					for (int i = 0; i < nf; i++) {
 						if (!strcasecmp(fl[i], "reason"))
@@ -663,9 +1119,22 @@ cmd_import(int argc, char **argv)
 					continue;
 				}
 			}
-			if (nf <= col_addr || fl[col_addr][0] == '\0' ||
-			    fl[col_addr][0] == '#')
+			if (nf <= col_addr || fl[col_addr][0] == '#' ||
+			    blank(fl[col_addr], strlen(fl[col_addr])))
 				continue;
+			const char *a;
+			size_t al;
+			enum rb_addrin_err e = rb_addr_input(
+			    fl[col_addr], strlen(fl[col_addr]), &a, &al);
+			if (e != RB_ADDRIN_OK) {
+				report_invalid("import", lines, fl[col_addr],
+					       strlen(fl[col_addr]), e);
+				invalid++;
+				continue;
+			}
+			/* the address alone (inside the record's buffer) */
+			memmove(fl[col_addr], a, al);
+			fl[col_addr][al] = '\0';
 			rows[n].address = fl[col_addr];
 			rows[n].reason =
 			    col_reason >= 0 && col_reason < nf ? fl[col_reason]
@@ -683,16 +1152,26 @@ cmd_import(int argc, char **argv)
 		total += n;
 		added += a;
 	}
+	if (rc == 0 && invalid > 0 && fail_invalid) {
+		rb_err("%lu row(s) without an address: nothing imported "
+		       "(--invalid fail)", invalid);
+		rc = RB_EXIT_INVALID;
+	}
 	if (rc == 0 && rb_store_commit(s) != 0) {
 		rb_err("%s", rb_store_error(s));
 		rc = 1;
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		rb_store_rollback(s);
-	else
+	} else {
 		printf("imported %lu addresses: %lu added, %lu already "
 		       "suppressed or repeated\n",
 		       total, added, total - added);
+		if (invalid > 0) {
+			rb_err("%lu row(s) without an address skipped", invalid);
+			rc = RB_EXIT_INVALID;
+		}
+	}
 	for (size_t i = 0; bufs && i < CHUNK; i++)
 		free(bufs[i]);
 	free(bufs);
@@ -719,7 +1198,9 @@ cmd_explain(int argc, char **argv)
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
 		switch (c) {
 		case 'h':
-			puts("usage: rebound explain [--db CONNINFO] [--config FILE] ADDRESS...");
+			puts("usage: rebound explain [--db CONNINFO] [--config FILE] ADDRESS...\n"
+			     "exit 0: none suppressed (known or not); 3: at "
+			     "least one suppressed;\n5: one is not an address");
 			return 0;
 		default:
 			return 2;
@@ -732,16 +1213,24 @@ cmd_explain(int argc, char **argv)
 	struct rb_store *s = rb_cli_open(&cli, true);
 	if (s == NULL)
 		return 1;
-	int rc = 0;
+	int rc = RB_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		int r = rb_store_explain(s, argv[i], stdout);
-		if (r < 0) {
+		char addr[RB_ADDRIN_MAX + 1];
+		if (!arg_address("explain", argv[i], addr, sizeof(addr))) {
+			rc = worse(rc, RB_EXIT_INVALID);
+			continue;
+		}
+		struct rb_supp p;
+		if (rb_store_lookup(s, addr, &p) != 0 ||
+		    rb_store_explain(s, addr, stdout) < 0) {
 			rb_err("%s", rb_store_error(s));
-			rc = 1;
+			rc = worse(rc, RB_EXIT_ERROR);
 			break;
 		}
-		if (r == 1 && rc == 0)
-			rc = 3;
+		/* the same meaning as query's: 3 is "suppressed" */
+		if (p.active)
+			rc = worse(rc, RB_EXIT_SUPPRESSED);
+		rb_supp_free(&p);
 	}
 	rb_store_close(s);
 	return rc;
@@ -798,16 +1287,22 @@ manual(int argc, char **argv, bool add)
 	if (s == NULL)
 		return 1;
 	actor = rb_cli_actor(actor);
-	int rc = 0;
+	int rc = RB_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		bool changed;
-		int r = add ? rb_store_suppress(s, argv[i], reason, actor, until,
+		char addr[RB_ADDRIN_MAX + 1];
+		if (!arg_address(add ? "suppress" : "unsuppress", argv[i], addr,
+				 sizeof(addr))) {
+			rc = worse(rc, RB_EXIT_INVALID);
+			continue;
+		}
+		int r = add ? rb_store_suppress(s, addr, reason, actor, until,
 						&changed)
-			    : rb_store_unsuppress(s, argv[i], reason, actor,
+			    : rb_store_unsuppress(s, addr, reason, actor,
 						  &changed);
 		if (r != 0) {
 			rb_err("%s: %s", argv[i], rb_store_error(s));
-			rc = 1;
+			rc = worse(rc, RB_EXIT_ERROR);
 			continue;
 		}
 		printf("%s: %s\n", argv[i],

@@ -28,5 +28,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_report_throttling(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_sent(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_store.h"
 #include "commands.h"
 #include "daemon/pworker.h"
 #include "core/version.h"
@@ -26,15 +27,15 @@ static const struct command commands[] = {
      "check the configuration, print effective settings", cmd_config},
     {"run", "[--once] [--config FILE]",
      "the daemon: read the configured IMAP mailboxes", cmd_run},
-    {"db", "migrate|status|start|stop|prune|rekey",
+    {"db", "init|migrate|status|start|stop|prune|rekey",
      "manage the database, its schema and address keys", cmd_db},
     {"ingest", "PATH...", "parse mail and store events and suppressions",
      cmd_ingest},
     {"query", "[--format json] ADDRESS...",
      "is an address suppressed? since when, why (exit 3: suppressed)",
      cmd_query},
-    {"filter", "[--suppressed] <in >out",
-     "keep the addresses that may be sent to", cmd_filter},
+    {"filter", "[--suppressed] [--column N|NAME] <in >out",
+     "keep the lines whose address may be sent to", cmd_filter},
     {"list", "[filters] [--format text|json|csv]",
      "list suppressions", cmd_list},
     {"export", "[filters]", "suppressions as CSV", cmd_export},
@@ -51,6 +52,10 @@ static const struct command commands[] = {
      "complaint, bounce, rate-limit reports (text/CSV/JSON/HTML)", cmd_report},
     {"sent", "import FILE.csv", "load messages-sent counts (for rates)",
      cmd_sent},
+    {"serve", "--tokens FILE [--listen HOST:PORT]",
+     "HTTP/JSON lookups for sending applications", cmd_serve},
+    {"watch", "[--after ID] [--webhook URL]",
+     "every new or changed suppression, as JSON Lines", cmd_watch},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -67,7 +72,10 @@ help(FILE *f)
 	      "FILE\n(the configuration's db and [policy]; default "
 	      "$REBOUND_CONFIG, else\n/etc/rebound/rebound.conf when it "
 	      "exists).\n"
-	      "`rebound COMMAND --help` describes a command's options.\n"
+	      "`rebound COMMAND --help` describes a command's options.\n\n",
+	      f);
+	rb_cli_exit_help(f);
+	fputs("\n"
 	      "Documentation: README.md and docs/ in the source tree.\n",
 	      f);
 }

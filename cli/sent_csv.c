@@ -159,6 +159,16 @@ rb_sent_csv_parse(struct rb_arena *a, const char *text, size_t len,
 		if (!have_map) {
 			for (int c = 0; c < C_N; c++)
 				map[c] = -1;
+			if (!valid_day(f[0]) && f[0][0] >= '0' &&
+			    f[0][0] <= '9') {
+				/* no column name starts with a digit: a
+				 * first line with a badly written day */
+				snprintf(err, errlen,
+					 "line %ld: bad day '%.20s' (want "
+					 "YYYY-MM-DD)",
+					 line, f[0]);
+				return -1;
+			}
 			if (!valid_day(f[0])) {
 				/* a header */
 				for (int i = 0; i < nf; i++) {

@@ -302,9 +302,13 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 			tok++;
 		const struct rb_report_key *k = rb_report_key_find(tok);
 		if (k == NULL || !(k->kinds & (1u << kind))) {
-			rb_errf(err, errlen, "%s",
-				k ? "that key does not apply to this report"
-				  : "unknown --by key");
+			char names[512];
+			rb_errf(err, errlen, "--by: %s '%.40s'; the keys of "
+					     "this report: %s",
+				k ? "not a key of this report" : "unknown key",
+				tok,
+				rb_report_key_names(kind, names,
+						    sizeof(names)));
 			rb_report_free(r);
 			return NULL;
 		}

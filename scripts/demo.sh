@@ -1,7 +1,7 @@
 #!/bin/sh
 # The README's first command: rebound's main job on a built-in default,
 # with nothing configured.
-#   1. the built-in private PostgreSQL cluster (`rebound db start`);
+#   1. the machine's built-in PostgreSQL cluster (`rebound db init`);
 #   2. a throw-away local Dovecot (loopback, TLS with a throw-away CA)
 #      whose INBOX is filled with the sample bounces and complaints in
 #      tests/fixtures;
@@ -18,8 +18,7 @@ trap 'dc_stop; rm -rf "$D"' EXIT
 unset REBOUND_DB REBOUND_CONFIG
 
 echo "== 1. built-in database"
-"$R" db start
-"$R" db migrate
+"$R" db init
 
 echo "== 2. demo mailbox: Dovecot on 127.0.0.1, sample mail from tests/fixtures"
 dc_start "$D/dovecot" >/dev/null

@@ -5,10 +5,10 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev xxd
 libgmime-3.0-dev libetpan-dev libgnutls28-dev libpq-dev libpcre2-dev libjansson-dev
-libglib2.0-dev libidn2-dev
+libglib2.0-dev libidn2-dev libmicrohttpd-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
-time bc curl iproute2 python3"
+time bc curl iproute2 python3 python3-psycopg2 wrk"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

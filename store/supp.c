@@ -18,6 +18,10 @@
 	", " ISO("expires_at") ", " ISO("removed_at") ","                       \
 	" (removed_at IS NULL AND (expires_at IS NULL OR"                      \
 	" expires_at > to_timestamp($1)))"
+/* the same from the readers' view (active rows only, its own clock) */
+#define VIEW_COLS                                                              \
+	"address, addr_key, class, reason, NULL, NULL, 0, " ISO("since") ", "   \
+	ISO("since") ", " ISO("expires_at") ", NULL, true"
 #define ACTIVE                                                                 \
 	"(removed_at IS NULL AND (expires_at IS NULL OR expires_at > "         \
 	"to_timestamp($1)))"
@@ -90,6 +94,29 @@ key_of(const char *address, char *key, size_t cap, const char **domain)
 	return true;
 }
 
+/*
+ * May this connection read the table suppressions, or only the view
+ * rebound_active_suppressions (a member of rebound_reader, such as a
+ * user of the built-in database in the group "rebound")?  Asked once
+ * per connection.
+ */
+static bool
+reads_table(struct rb_store *s)
+{
+	static _Thread_local PGconn *asked;
+	static _Thread_local bool answer;
+	PGconn *pg = rb_store_pg(s);
+	if (pg == asked)
+		return answer;
+	PGresult *r = PQexec(pg, "SELECT has_table_privilege('suppressions',"
+				 " 'SELECT')");
+	answer = !(r && PQresultStatus(r) == PGRES_TUPLES_OK &&
+		   PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f');
+	PQclear(r);
+	asked = pg;
+	return answer;
+}
+
 int
 rb_store_lookup(struct rb_store *s, const char *address, struct rb_supp *out)
 {
@@ -100,10 +127,16 @@ rb_store_lookup(struct rb_store *s, const char *address, struct rb_supp *out)
 		return 0;
 	now_param(now, sizeof(now));
 	const char *p[] = {now, key};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
-				 "SELECT " SUPP_COLS
-				 " FROM suppressions WHERE addr_key = $2",
-				 2, p);
+	PGresult *r =
+	    reads_table(s)
+		? rb_store_q(s, PGRES_TUPLES_OK,
+			     "SELECT " SUPP_COLS
+			     " FROM suppressions WHERE addr_key = $2",
+			     2, p)
+		: rb_store_q(s, PGRES_TUPLES_OK,
+			     "SELECT " VIEW_COLS " FROM rebound_active_suppressions"
+			     " WHERE addr_key = $2 AND $1::text IS NOT NULL",
+			     2, p);
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 1)
@@ -250,12 +283,19 @@ rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 	const char *p[] = {now, arr.p};
 	/* "= ANY(array)" is one index scan over the sorted keys; a join
 	 * with unnest() probes the index once per key, ~20x slower */
-	PGresult *r = rb_store_q(
-	    s, PGRES_TUPLES_OK,
-	    "SELECT addr_key FROM suppressions WHERE addr_key = ANY($2::text[])"
-	    " AND removed_at IS NULL AND (expires_at IS NULL OR"
-	    " expires_at > to_timestamp($1))",
-	    2, p);
+	PGresult *r =
+	    reads_table(s)
+		? rb_store_q(s, PGRES_TUPLES_OK,
+			     "SELECT addr_key FROM suppressions WHERE addr_key ="
+			     " ANY($2::text[]) AND removed_at IS NULL AND"
+			     " (expires_at IS NULL OR expires_at >"
+			     " to_timestamp($1))",
+			     2, p)
+		: rb_store_q(s, PGRES_TUPLES_OK,
+			     "SELECT addr_key FROM rebound_active_suppressions"
+			     " WHERE addr_key = ANY($2::text[]) AND $1::text IS"
+			     " NOT NULL",
+			     2, p);
 	rb_copy_free(&arr);
 	if (r == NULL)
 		return -1;
@@ -324,11 +364,16 @@ rb_store_active_keys(struct rb_store *s, rb_key_cb cb, void *ctx)
 	char now[32], sql[256];
 	now_param(now, sizeof(now));
 	/* COPY takes no parameters: the time is a number we formatted */
-	snprintf(sql, sizeof(sql),
-		 "COPY (SELECT addr_key FROM suppressions WHERE removed_at IS"
-		 " NULL AND (expires_at IS NULL OR expires_at > to_timestamp(%s)))"
-		 " TO STDOUT",
-		 now);
+	if (reads_table(s))
+		snprintf(sql, sizeof(sql),
+			 "COPY (SELECT addr_key FROM suppressions WHERE"
+			 " removed_at IS NULL AND (expires_at IS NULL OR"
+			 " expires_at > to_timestamp(%s))) TO STDOUT",
+			 now);
+	else
+		snprintf(sql, sizeof(sql),
+			 "COPY (SELECT addr_key FROM rebound_active_suppressions)"
+			 " TO STDOUT");
 	PGresult *r = PQexec(pg, sql);
 	if (r == NULL || PQresultStatus(r) != PGRES_COPY_OUT) {
 		rb_store_fail(s, r, "COPY failed");

@@ -56,13 +56,14 @@ check "explain in another spelling" '"$R" explain "$J1" | grep -q "rule"'
 
 # hostile bytes: stored verbatim, folded only where they are valid
 H1="$(printf 'Bad\377\376@Example.COM')"
-H2="x'); DROP TABLE suppressions; --@Ünï.example"
+H2="\"x'); DROP TABLE suppressions; --\"@Ünï.example"
 H3="\"quoted\\\\ \\\"local\\\"\"@例子.广告"
 "$R" suppress --reason hostile --actor t "$H1" "$H2" "$H3" >/dev/null
 check "invalid UTF-8 suppressed and found (ASCII case-insensitive)" 'suppressed "$(printf "bad\377\376@example.com")"'
 check "invalid bytes stored as U+FFFD" '[ "$(pg_sql "SELECT address FROM suppressions WHERE addr_key LIKE '"'bad%'"'")" = "$(printf "Bad\357\277\275\357\277\275@Example.COM")" ]'
 printf 'ok@example.com\n%s\nBAD\377\376@example.com\n' "$H1" >"$PG_DIR/bad.txt"
 check "filter: a line with invalid UTF-8 does not fail the list" '[ "$("$R" filter <"$PG_DIR/bad.txt")" = ok@example.com ]'
-check "SQL metacharacters with an IDN domain, other case" 'suppressed "x'"'"'); drop table suppressions; --@ÜNÏ.EXAMPLE"'
+check "SQL metacharacters (quoted local part) with an IDN domain, other case" 'suppressed "\"x'"'"'); drop table suppressions; --\"@ÜNÏ.EXAMPLE"'
+check "unquoted, the same text is not an address (exit 5)" '"$R" suppress --reason x "x'"'"'); DROP TABLE s; --@a.example" >/dev/null 2>&1; [ $? -eq 5 ]'
 check "quoted local part with an IDN domain" 'suppressed "$H3"'
 check "the table is still there" '[ "$(pg_sql "SELECT count(*) >= 6 FROM suppressions")" = t ]'

@@ -1,0 +1,142 @@
+/*
+ * rebound serve: the HTTP/JSON lookup service (serve/serve.h), and
+ * `rebound serve token NAME [read|write]`, which makes a token and
+ * prints the line for the tokens file.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_store.h"
+#include "commands.h"
+#include "lib/log.h"
+#include "serve/serve.h"
+#include "serve/tokens.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: rebound serve --tokens FILE [--listen HOST:PORT] "
+	      "[--threads N]\n"
+	      "                     [--tls-cert FILE --tls-key FILE] "
+	      "[--max-body BYTES]\n"
+	      "                     [--db CONNINFO] [--config FILE]\n"
+	      "       rebound serve token NAME [read|write]\n"
+	      "HTTP/JSON lookups for sending applications "
+	      "(docs/senders.md):\n"
+	      "  GET /v1/check?address=A, POST /v1/check {\"addresses\":[...]}"
+	      " (<= 10,000),\n"
+	      "  GET /v1/changes?after=ID, POST /v1/suppress, POST "
+	      "/v1/unsuppress (write),\n"
+	      "  GET /v1/health, /v1/ready, /metrics.\n"
+	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
+	      "address but loopback needs TLS.\n"
+	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
+	      "token` makes one.\n",
+	      f);
+}
+
+static int
+make_token(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4) {
+		usage(stderr);
+		return RB_EXIT_USAGE;
+	}
+	enum rb_scope scope = RB_SCOPE_READ;
+	if (argc == 4) {
+		if (!strcmp(argv[3], "write"))
+			scope = RB_SCOPE_WRITE;
+		else if (strcmp(argv[3], "read") != 0) {
+			rb_err("the scope is read or write");
+			return RB_EXIT_USAGE;
+		}
+	}
+	char tok[64], line[200];
+	if (rb_tokens_make(argv[2], scope, tok, sizeof(tok), line,
+			   sizeof(line)) != 0) {
+		rb_err("NAME: letters, digits, '.', '_', '-' (at most 64)");
+		return RB_EXIT_USAGE;
+	}
+	/* the token once, on stdout; the file's line on stderr */
+	printf("%s\n", tok);
+	fprintf(stderr, "# the token is shown once: give it to the "
+			"application;\n# add this line to the tokens file:\n"
+			"%s\n", line);
+	memset(tok, 0, sizeof(tok));
+	return RB_EXIT_OK;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "token"))
+		return make_token(argc, argv);
+	static const struct option lo[] = {
+	    RB_CLI_OPTIONS,
+	    {"listen", required_argument, NULL, 'l'},
+	    {"tokens", required_argument, NULL, 't'},
+	    {"threads", required_argument, NULL, 'n'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
+	    {"max-body", required_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct rb_cli cli = {0};
+	struct rb_serve_opts o = {0};
+	int c;
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:l:t:h", lo)) != -1) {
+		switch (c) {
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 't':
+			o.tokens = optarg;
+			break;
+		case 'n': {
+			long v = strtol(optarg, NULL, 10);
+			if (v < 1 || v > 64) {
+				rb_err("--threads: 1 to 64");
+				return RB_EXIT_USAGE;
+			}
+			o.threads = (unsigned)v;
+			break;
+		}
+		case 'C':
+			o.tls_cert = optarg;
+			break;
+		case 'K':
+			o.tls_key = optarg;
+			break;
+		case 'b': {
+			long v = strtol(optarg, NULL, 10);
+			if (v < 1024 || v > (64L << 20)) {
+				rb_err("--max-body: 1024 to 67108864 bytes");
+				return RB_EXIT_USAGE;
+			}
+			o.max_body = (size_t)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return RB_EXIT_OK;
+		default:
+			usage(stderr);
+			return RB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return RB_EXIT_USAGE;
+	}
+	bool failed;
+	rb_cli_config(&cli, &failed);
+	if (failed)
+		return RB_EXIT_ERROR;
+	o.db = rb_cli_db(&cli);
+	/* the schema must be there before the first request; a database
+	 * that is down now is only waited for (503 until it answers) */
+	return rb_serve_run(&o);
+}

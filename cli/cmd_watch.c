@@ -1,0 +1,148 @@
+/*
+ * rebound watch: every new or changed suppression as JSON Lines, from a
+ * cursor (serve/watch.h).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_store.h"
+#include "commands.h"
+#include "lib/log.h"
+#include "serve/watch.h"
+#include "serve/webhook.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: rebound watch [--after ID | --from-start] [--state FILE] "
+	      "[--once]\n"
+	      "                     [--webhook URL [--secret-file FILE] "
+	      "[--insecure]]\n"
+	      "                     [--batch N] [--poll SECONDS] [--db "
+	      "CONNINFO] [--config FILE]\n"
+	      "Prints every change of the suppression list after the cursor "
+	      "as one JSON\nobject a line: id, at, action (added, changed, "
+	      "extended, expired, removed),\naddress, addr_key, class, "
+	      "reason, expires_at, suppressed.  The cursor is\n--after ID "
+	      "(the last id handled), else the id kept in --state FILE, "
+	      "else\nthe newest change (--from-start: the first).  With "
+	      "--webhook each batch is\nPOSTed as a JSON array, signed with "
+	      "the secret (X-Rebound-Signature:\nsha256=HMAC of "
+	      "\"TIMESTAMP.BODY\"), retried until it is taken.\n",
+	      f);
+}
+
+int
+cmd_watch(int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    RB_CLI_OPTIONS,
+	    {"after", required_argument, NULL, 'a'},
+	    {"from-start", no_argument, NULL, 'S'},
+	    {"state", required_argument, NULL, 's'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"webhook", required_argument, NULL, 'w'},
+	    {"secret-file", required_argument, NULL, 'k'},
+	    {"insecure", no_argument, NULL, 'I'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {"poll", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct rb_cli cli = {0};
+	struct rb_watch_opts o = {.from_now = true};
+	const char *secret_file = NULL;
+	int c;
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
+		char *end;
+		switch (c) {
+		case 'a':
+			o.after = strtoll(optarg, &end, 10);
+			if (*end || end == optarg || o.after < 0) {
+				rb_err("--after: a change id (>= 0)");
+				return RB_EXIT_USAGE;
+			}
+			o.from_now = false;
+			break;
+		case 'S':
+			o.after = 0;
+			o.from_now = false;
+			break;
+		case 's':
+			o.state = optarg;
+			break;
+		case 'o':
+			o.once = true;
+			break;
+		case 'w':
+			if (!rb_webhook_url_ok(optarg)) {
+				rb_err("--webhook: an http:// or https:// URL "
+				       "(no user:password@)");
+				return RB_EXIT_USAGE;
+			}
+			o.webhook = optarg;
+			break;
+		case 'k':
+			secret_file = optarg;
+			break;
+		case 'I':
+			o.insecure = true;
+			break;
+		case 'b': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 10000) {
+				rb_err("--batch: 1 to 10000");
+				return RB_EXIT_USAGE;
+			}
+			o.batch = (unsigned)v;
+			break;
+		}
+		case 'p': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 3600) {
+				rb_err("--poll: 1 to 3600 seconds");
+				return RB_EXIT_USAGE;
+			}
+			o.poll_s = (unsigned)v;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return RB_EXIT_OK;
+		default:
+			usage(stderr);
+			return RB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (secret_file && !o.webhook)) {
+		usage(stderr);
+		return RB_EXIT_USAGE;
+	}
+	char secret[512] = "";
+	if (secret_file) {
+		/* a file, not an option: the command line is public */
+		FILE *f = fopen(secret_file, "re");
+		if (f == NULL || fgets(secret, sizeof(secret), f) == NULL) {
+			rb_err("--secret-file: cannot read %s", secret_file);
+			if (f)
+				fclose(f);
+			return RB_EXIT_ERROR;
+		}
+		fclose(f);
+		secret[strcspn(secret, "\r\n")] = '\0';
+		o.secret = secret;
+	} else if (o.webhook) {
+		rb_warn("watch: the webhook's requests are not signed "
+			"(--secret-file)");
+	}
+	bool failed;
+	rb_cli_config(&cli, &failed);
+	if (failed)
+		return RB_EXIT_ERROR;
+	o.db = rb_cli_db(&cli);
+	int rc = rb_watch_run(&o);
+	memset(secret, 0, sizeof(secret));
+	return rc;
+}
