@@ -922,3 +922,21 @@ rb_config_default_path(void)
 	const char *e = getenv("REBOUND_CONFIG");
 	return e && *e ? e : RB_CONFIG_DEFAULT_PATH;
 }
+
+int
+rb_config_key(size_t i, struct rb_config_key *k)
+{
+	static const char *const type_names[] = {
+	    [K_STR] = "text",  [K_UINT] = "number", [K_BOOL] = "yes|no",
+	    [K_ENUM] = "choice", [K_SIZE] = "size",  [K_LIST] = "list",
+	};
+	if (i >= sizeof keys / sizeof keys[0])
+		return -1;
+	k->name = keys[i].name;
+	k->mailbox = keys[i].scope == S_MAILBOX;
+	k->type = type_names[keys[i].type];
+	k->values = keys[i].names;
+	k->min = keys[i].min;
+	k->max = keys[i].max;
+	return 0;
+}

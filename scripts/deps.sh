@@ -14,7 +14,8 @@ libglib2.0-dev libidn2-dev
 postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
 time bc curl iproute2 python3
-gcc make binutils git postgresql-client-common"
+gcc make binutils git postgresql-client-common
+dpkg-dev groff-base"
 if [ "${1:-}" = "--list" ]; then
 	for p in $PKGS; do echo "$p"; done
 	exit 0

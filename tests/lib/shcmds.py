@@ -172,6 +172,8 @@ def extract_substitutions(text):
 
 
 def tokens(text):
+    # an escaped operator (find's \( and \;) is a word
+    text = re.sub(r"\\[();&|<>]", "__ESC__", text)
     lex = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
     lex.whitespace = " \t\r"
     lex.commenters = ""
