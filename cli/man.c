@@ -224,10 +224,10 @@ static const struct {
 		       "= flag sets; flagged mail is not read again."},
     {"quarantine_folder", "Where mail goes that could not be processed "
 			  "(parser failures beyond max_attempts)."},
-    {"unknown_action", "Mail that is not a bounce, a complaint or an "
-		       "auto-reply: leave it to on_processed like any "
-		       "other, move it to unknown_folder, or quarantine "
-		       "it."},
+    {"unknown_action", "Mail that is not a bounce, a complaint, an "
+		       "auto-reply or a delivery report: leave it in the "
+		       "folder (the daemon passes over it), move it to "
+		       "unknown_folder, or quarantine it."},
     {"unknown_folder", "Where unknown_action = move puts such mail."},
     {"batch_size", "Mails fetched, stored and committed together."},
     {"poll_interval", "Seconds between two looks at a folder when IDLE "
