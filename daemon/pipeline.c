@@ -361,7 +361,17 @@ pass_summary(const struct mbx *b, double t0)
 	if (b->st.mails == 0)
 		return;
 	double t = now_s() - t0;
-	rb_info("%s: pass of %lu mails in %.2f s (%.0f/s), %lu server "
+	const struct rb_log_num nums[] = {
+	    {"mails", (double)b->st.mails, 0},
+	    {"seconds", t, 1},
+	    {"server_actions", (double)b->moved, 0},
+	    {"fetch_seconds", b->st.wall[0], 1},
+	    {"parse_seconds", b->st.wall[1], 1},
+	    {"store_seconds", b->st.wall[2], 1},
+	    {"server_seconds", b->move_wall, 1},
+	};
+	rb_logn(RB_LOG_INFO, nums, (int)(sizeof nums / sizeof nums[0]),
+		"%s: pass of %lu mails in %.2f s (%.0f/s), %lu server "
 		"actions (fetch %.0f ms, parse %.0f ms, store %.0f "
 		"ms, server %.0f ms; cpu %.0f/%.0f/%.0f/%.0f ms)",
 		b->folder, b->st.mails, t, b->st.mails / (t > 0 ? t : 1),
