@@ -506,6 +506,10 @@ rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	       uint32_t *uidnext)
 {
 	int r = mailimap_select(c->imap, folder);
+	if (r == MAILIMAP_ERROR_SELECT)
+		return seterr(c, RB_IMAP_NOFOLDER,
+			      "%s: folder %s cannot be selected: %s",
+			      c->m->host, folder, server_text(c));
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "SELECT");
 	struct mailimap_selection_info *si = c->imap->imap_selection_info;
@@ -965,4 +969,56 @@ rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "IDLE DONE");
 	return changed;
+}
+
+/* data already read or decrypted that poll() would not see */
+static int
+idle_buffered(const struct rb_imap *c)
+{
+	return c->imap->imap_stream->read_buffer_len > 0 ||
+	       (c->tr->tls && gnutls_record_check_pending(c->tr->tls));
+}
+
+int
+rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
+		  volatile sig_atomic_t *stop, size_t *failed)
+{
+	struct pollfd p[64];
+	if (n == 0 || n > sizeof p / sizeof p[0])
+		return RB_IMAP_PERM;
+	size_t started = 0;
+	int rc = 0;
+	for (; started < n; started++) {
+		int r = mailimap_idle(c[started]->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			*failed = started;
+			rc = imap_fail(c[started], r, "IDLE");
+			break;
+		}
+		p[started] = (struct pollfd){.fd = c[started]->tr->fd,
+					     .events = POLLIN};
+	}
+	time_t end = time(NULL) + seconds;
+	while (rc == 0 && !*stop && time(NULL) < end) {
+		for (size_t i = 0; i < started && rc == 0; i++)
+			if (idle_buffered(c[i]))
+				rc = 1;
+		if (rc)
+			break;
+		int pr = poll(p, (nfds_t)started, 1000);
+		if (pr > 0) {
+			rc = 1;
+			break;
+		}
+		if (pr < 0 && errno != EINTR)
+			break;
+	}
+	for (size_t i = 0; i < started; i++) {
+		int r = mailimap_idle_done(c[i]->imap);
+		if (r != MAILIMAP_NO_ERROR && rc >= 0) {
+			*failed = i;
+			rc = imap_fail(c[i], r, "IDLE DONE");
+		}
+	}
+	return rc;
 }
