@@ -232,8 +232,11 @@ static const struct {
     {"batch_size", "Mails fetched, stored and committed together."},
     {"poll_interval", "Seconds between two looks at a folder when IDLE "
 		      "is not used; also how often an IDLE is renewed."},
-    {"max_size", "Mail larger than this is quarantined without "
-		 "fetching; K, M and G multiply by 1024."},
+    {"max_size", "Of mail larger than this only the first max_size bytes "
+		 "are fetched and parsed (a bounce's report parts come "
+		 "before the attached original, so its events are stored); "
+		 "its raw bytes are not kept.  K, M and G multiply by "
+		 "1024."},
     {"idle", "Use IMAP IDLE when the server offers it."},
     {"timeout", "Network timeout, seconds."},
 };

@@ -64,7 +64,8 @@ struct rb_mailbox_conf {
 	char *unknown_folder;
 	unsigned batch_size;
 	unsigned poll_interval;	/* seconds (also the IDLE re-issue bound) */
-	unsigned long long max_size;	/* bytes; bigger mail is quarantined */
+	unsigned long long max_size;	/* bytes; of bigger mail only the
+					 * first max_size are fetched */
 	int idle;		/* use IDLE when the server offers it */
 	unsigned timeout;	/* network timeout, seconds */
 };

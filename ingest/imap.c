@@ -699,9 +699,10 @@ done:
 	return r;
 }
 
+/* BODY.PEEK[] of the UIDs, or with partial > 0 BODY.PEEK[]<0.partial> */
 static int
 fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
-	    rb_imap_body_cb cb, void *ctx)
+	    uint32_t partial, rb_imap_body_cb cb, void *ctx)
 {
 	struct mailimap_set *set = uid_set(uids, n);
 	struct mailimap_fetch_type *ft =
@@ -709,8 +710,10 @@ fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 						   mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, mailimap_fetch_att_new_body_peek_section(
-		    mailimap_section_new(NULL)));
+	    ft, partial ? mailimap_fetch_att_new_body_peek_section_partial(
+			      mailimap_section_new(NULL), 0, partial)
+			: mailimap_fetch_att_new_body_peek_section(
+			      mailimap_section_new(NULL)));
 	clist *res = NULL;
 	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
 	mailimap_fetch_type_free(ft);
@@ -760,7 +763,7 @@ rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 	size_t k = 0, bytes = 0;
 	for (size_t i = 0; i <= n && r == RB_IMAP_OK; i++) {
 		if (k > 0 && (i == n || bytes + items[i].size > budget)) {
-			r = fetch_chunk(c, uids, k, cb, ctx);
+			r = fetch_chunk(c, uids, k, 0, cb, ctx);
 			k = 0;
 			bytes = 0;
 		}
@@ -768,6 +771,28 @@ rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 			uids[k++] = items[i].uid;
 			bytes += items[i].size;
 		}
+	}
+	free(uids);
+	return r;
+}
+
+int
+rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
+		   size_t n, uint32_t bytes, size_t budget, rb_imap_body_cb cb,
+		   void *ctx)
+{
+	size_t per = bytes ? budget / bytes : n;
+	if (per == 0)
+		per = 1;
+	uint32_t *uids = malloc((n + 1) * sizeof *uids);
+	if (uids == NULL)
+		abort();
+	int r = RB_IMAP_OK;
+	for (size_t i = 0; i < n && r == RB_IMAP_OK; i += per) {
+		size_t k = n - i < per ? n - i : per;
+		for (size_t j = 0; j < k; j++)
+			uids[j] = items[i + j].uid;
+		r = fetch_chunk(c, uids, k, bytes, cb, ctx);
 	}
 	free(uids);
 	return r;

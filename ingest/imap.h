@@ -76,6 +76,13 @@ typedef int (*rb_imap_body_cb)(void *ctx, uint32_t uid, const char *data,
 int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
 		  size_t n, size_t budget, rb_imap_body_cb cb, void *ctx);
 
+/* BODY.PEEK[]<0.bytes> of the given mails: the first bytes of each (a
+ * mail over max_size: its report parts come first), at most budget bytes
+ * per FETCH command. */
+int rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
+		       size_t n, uint32_t bytes, size_t budget,
+		       rb_imap_body_cb cb, void *ctx);
+
 /* Move to folder (created when missing; '/' in the name is replaced by
  * the server's hierarchy delimiter): UID MOVE when offered, else UID COPY
  * + \Deleted + UID EXPUNGE (or EXPUNGE without UIDPLUS).  These three
