@@ -153,3 +153,55 @@ clean:
 	rm -rf build build-san build-fuzz
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)
+
+# ---- installation -------------------------------------------------------
+#   make install [PREFIX=/usr/local] [DESTDIR=]   binary, man pages, unit,
+#                     sysusers entry, example configuration, docs
+#   make man          build/man/rebound.1 and rebound.conf.5, written by
+#                     the binary from its command and key tables
+#   make deb          build/rebound_VERSION_ARCH.deb (scripts/deb.sh)
+PREFIX      ?= /usr/local
+SYSCONFDIR  ?= /etc
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/rebound
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+MAN_PAGES    = $(B)/man/rebound.1 $(B)/man/rebound.conf.5
+DOCS         = README.md README.zh-CN.md
+
+.PHONY: man install deb
+
+man: $(MAN_PAGES)
+
+$(B)/man/rebound.1: $(B)/rebound
+	@mkdir -p $(dir $@)
+	$(B)/rebound help --man >$@.tmp && mv $@.tmp $@
+
+$(B)/man/rebound.conf.5: $(B)/rebound
+	@mkdir -p $(dir $@)
+	$(B)/rebound help --man-conf >$@.tmp && mv $@.tmp $@
+
+# the unit names the installed binary and docs
+install: $(B)/rebound $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/rebound \
+	  $(DESTDIR)$(DOCDIR)/docs
+	install -m 755 $(B)/rebound $(DESTDIR)$(BINDIR)/rebound
+	install -m 644 $(B)/man/rebound.1 $(DESTDIR)$(MANDIR)/man1/rebound.1
+	install -m 644 $(B)/man/rebound.conf.5 $(DESTDIR)$(MANDIR)/man5/rebound.conf.5
+	sed -e 's|/usr/local/bin/rebound|$(BINDIR)/rebound|g' \
+	    -e 's|/usr/share/doc/rebound|$(DOCDIR)|g' \
+	    -e 's|/etc/rebound|$(SYSCONFDIR)/rebound|g' \
+	  etc/systemd/rebound.service >$(DESTDIR)$(UNITDIR)/rebound.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/rebound.service
+	install -m 644 etc/rebound.sysusers $(DESTDIR)$(SYSUSERSDIR)/rebound.conf
+	install -m 644 etc/rebound.conf.example $(DESTDIR)$(SYSCONFDIR)/rebound/rebound.conf.example
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	cd docs && find . -type f \( -name '*.md' -o -name '*.png' \) \
+	  -exec install -D -m 644 {} $(DESTDIR)$(DOCDIR)/docs/{} \;
+
+deb: deps
+	@$(MAKE) --no-print-directory -j2 SANITIZE=0 all
+	@./scripts/deb.sh build

@@ -3,8 +3,9 @@
  * Loads the configuration (default $REBOUND_CONFIG, else
  * /etc/rebound/rebound.conf), prints the effective settings with secrets
  * masked, and exits 1 with "FILE:LINE: message" on the first error.
- * --connect also logs in to every mailbox (TLS verified) and selects
- * each folder, printing what it finds; exit 1 when any fails.
+ * --connect also tests what `rebound run` needs: the database reachable
+ * and its schema migrated, and for every mailbox the login (TLS verified)
+ * and each folder; it prints what it finds and exits 1 when any fails.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -55,6 +56,29 @@ connect_check(const struct rb_mailbox_conf *m)
 	return bad;
 }
 
+/* The database run would use: reachable, and migrated. */
+static int
+db_check(const struct rb_config *cf)
+{
+	char err[512];
+	char *shown = rb_store_conninfo_shown(cf->db);
+	struct rb_store *s = rb_store_open(cf->db, err, sizeof err);
+	int rc = 0;
+	if (s == NULL) {
+		printf("database %s: FAILED: %s\n", shown, err);
+		rc = 1;
+	} else if (rb_store_check_schema(s) != 0) {
+		printf("database %s: FAILED: %s\n", shown, rb_store_error(s));
+		rc = 1;
+	} else {
+		printf("database %s: connected, schema migrated\n", shown);
+	}
+	if (s)
+		rb_store_close(s);
+	free(shown);
+	return rc;
+}
+
 int
 cmd_config(int argc, char **argv)
 {
@@ -101,6 +125,7 @@ cmd_config(int argc, char **argv)
 	int rc = 0;
 	if (conn) {
 		putchar('\n');
+		rc |= db_check(&cf);
 		for (size_t i = 0; i < cf.nmb; i++)
 			rc |= connect_check(&cf.mb[i]);
 	}

@@ -116,9 +116,10 @@ on_sent(void *arg, const struct rb_rq_sent *r)
 			   r->list, r->count);
 }
 
-/* Fill a report from the store: groups, sent counts, series. */
+/* Fill a report from the store: groups, sent counts, the daily series
+ * (which the total rate needs: the events of the days with sent counts). */
 static int
-fill(struct rb_store *s, struct rb_report *r, bool all_types, bool series)
+fill(struct rb_store *s, struct rb_report *r, bool all_types)
 {
 	const char *cols[RB_REPORT_MAXCOLS];
 	struct rb_rq_spec q = {
@@ -132,7 +133,7 @@ fill(struct rb_store *s, struct rb_report *r, bool all_types, bool series)
 	if (rb_rq_events(s, &q, on_row, r) != 0 ||
 	    rb_rq_sent(s, r->from, r->to, on_sent, r) != 0)
 		return -1;
-	if (series && rb_rq_daily(s, &q, on_day, r) != 0)
+	if (rb_rq_daily(s, &q, on_day, r) != 0)
 		return -1;
 	return 0;
 }
@@ -290,8 +291,7 @@ static int
 fill_report(struct rb_store *s, struct rb_report *r, int kind,
 	    const char *d_from, const char *d_to, const struct report_opts *o)
 {
-	bool series = o->fmt == RB_FMT_JSON || o->fmt == RB_FMT_HTML;
-	if (fill(s, r, o->all_types, series) != 0)
+	if (fill(s, r, o->all_types) != 0)
 		return -1;
 	if (o->fmt != RB_FMT_HTML)
 		return 0;
@@ -300,7 +300,7 @@ fill_report(struct rb_store *s, struct rb_report *r, int kind,
 				     rb_report_kinds[kind].breakdown, err,
 				     sizeof(err));
 	if (r->breakdown == NULL ||
-	    fill(s, r->breakdown, o->all_types, false) != 0)
+	    fill(s, r->breakdown, o->all_types) != 0)
 		return -1;
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "cli_store.h"
 #include "commands.h"
+#include "cli/man.h"
 #include "daemon/pworker.h"
 #include "core/version.h"
 
@@ -80,6 +81,20 @@ help(FILE *f)
 	      f);
 }
 
+/* rebound(1) from the table above (`make man`) */
+static int
+man_page(void)
+{
+	struct rb_man_cmd mc[sizeof commands / sizeof commands[0]];
+	size_t i = 0;
+	for (; commands[i].name; i++)
+		mc[i] = (struct rb_man_cmd){commands[i].name, commands[i].args,
+					    commands[i].summary,
+					    commands[i].run};
+	mc[i] = (struct rb_man_cmd){NULL, NULL, NULL, NULL};
+	return rb_man_rebound(stdout, mc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -88,6 +103,13 @@ main(int argc, char **argv)
 		help(stderr);
 		return 2;
 	}
+	/* not listed: the manual pages, in roff (`make man`) */
+	if (argc == 3 && strcmp(argv[1], "help") == 0 &&
+	    strcmp(argv[2], "--man") == 0)
+		return man_page();
+	if (argc == 3 && strcmp(argv[1], "help") == 0 &&
+	    strcmp(argv[2], "--man-conf") == 0)
+		return rb_man_conf(stdout);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		help(stdout);

@@ -547,6 +547,28 @@ find_key(const char *k)
 	return key;
 }
 
+/* metrics_listen: HOST:PORT with a loopback host (what `run` can bind);
+ * 0, or -1 when it is not. */
+static int
+check_listen(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	if (colon == NULL || colon == v || colon[1] == '\0')
+		return -1;
+	char host[256];
+	size_t hl = (size_t)(colon - v);
+	if (hl >= sizeof host)
+		return -1;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
+		return -1;
+	return rb_host_is_loopback(host) ? 0 : -1;
+}
+
 /* A "key = value" line. */
 static int
 read_assignment(struct cfg_reader *r, char *s)
@@ -587,6 +609,12 @@ read_assignment(struct cfg_reader *r, char *s)
 			    k);
 	if (key->off == G(policy_file))
 		r->c->policy_file_line = r->line;
+	if (!strcmp(key->name, "metrics_listen") && check_listen(v) != 0)
+		return fail(r->err_r, r->name, r->line,
+			    "metrics_listen: expected a loopback HOST:PORT "
+			    "(127.0.0.1:9465), not %s: the "
+			    "metrics are served without authentication",
+			    v);
 	return set_key(key,
 		       key->scope == S_GLOBAL ? (void *)r->c : (void *)r->cur,
 		       v, r->name, r->line, r->err_r);
@@ -921,4 +949,22 @@ rb_config_default_path(void)
 {
 	const char *e = getenv("REBOUND_CONFIG");
 	return e && *e ? e : RB_CONFIG_DEFAULT_PATH;
+}
+
+int
+rb_config_key(size_t i, struct rb_config_key *k)
+{
+	static const char *const type_names[] = {
+	    [K_STR] = "text",  [K_UINT] = "number", [K_BOOL] = "yes|no",
+	    [K_ENUM] = "choice", [K_SIZE] = "size",  [K_LIST] = "list",
+	};
+	if (i >= sizeof keys / sizeof keys[0])
+		return -1;
+	k->name = keys[i].name;
+	k->mailbox = keys[i].scope == S_MAILBOX;
+	k->type = type_names[keys[i].type];
+	k->values = keys[i].names;
+	k->min = keys[i].min;
+	k->max = keys[i].max;
+	return 0;
 }

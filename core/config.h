@@ -64,7 +64,8 @@ struct rb_mailbox_conf {
 	char *unknown_folder;
 	unsigned batch_size;
 	unsigned poll_interval;	/* seconds (also the IDLE re-issue bound) */
-	unsigned long long max_size;	/* bytes; bigger mail is quarantined */
+	unsigned long long max_size;	/* bytes; of bigger mail only the
+					 * first max_size are fetched */
 	int idle;		/* use IDLE when the server offers it */
 	unsigned timeout;	/* network timeout, seconds */
 };
@@ -135,5 +136,20 @@ const char *rb_tls_mode_name(enum rb_tls_mode m);
 
 /* $REBOUND_CONFIG, else RB_CONFIG_DEFAULT_PATH. */
 const char *rb_config_default_path(void);
+
+/*
+ * The keys the file may contain, from the same table the parser uses (the
+ * manual page rebound.conf(5) is written from it).  For i below the
+ * number of keys fills *k and returns 0; past the end returns -1.
+ */
+struct rb_config_key {
+	const char *name;
+	int mailbox;			/* 1: a [mailbox] key; 0: global */
+	const char *type;		/* "text", "number", "yes|no", "size",
+					 * "list" or "choice" */
+	const char *const *values;	/* choice: the names, NULL-ended */
+	unsigned long long min, max;	/* number, size: bounds */
+};
+int rb_config_key(size_t i, struct rb_config_key *k);
 
 #endif

@@ -161,7 +161,19 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 	b->st.wall[2] += t2 - t1;
 	b->st.cpu[2] += c2 - c1;
 	b->st.mails += n;
-	rb_info("%s: batch of %zu up to UID %u: %lu new, %lu duplicate, "
+	const struct rb_log_num nums[] = {
+	    {"mails", (double)n, 0},
+	    {"last_uid", bt->last, 0},
+	    {"new", (double)cnt.messages_new, 0},
+	    {"duplicate", (double)cnt.messages_dup, 0},
+	    {"events", (double)cnt.events_new, 0},
+	    {"suppressions", (double)cnt.supp_new, 0},
+	    {"fetch_seconds", bt->wall, 1},
+	    {"parse_seconds", bt->pwall, 1},
+	    {"store_seconds", t2 - t1, 1},
+	};
+	rb_logn(RB_LOG_INFO, nums, (int)(sizeof nums / sizeof nums[0]),
+		"%s: batch of %zu up to UID %u: %lu new, %lu duplicate, "
 		"%lu events, %lu new suppressions "
 		"(fetch %.0f ms, parse %.0f ms, store %.0f ms)",
 		b->folder, n, bt->last, cnt.messages_new, cnt.messages_dup,

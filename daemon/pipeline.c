@@ -33,7 +33,7 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 	while (keep < n) {
 		uint32_t s = items[keep].size;
 		if (s > m->max_size)
-			s = 0;	/* not fetched */
+			s = (uint32_t)m->max_size;	/* its head only */
 		if (keep > 0 && bytes + s > budget)
 			break;
 		bytes += s;
@@ -47,26 +47,40 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 	bt->mails = calloc(n, sizeof *bt->mails);
 	bt->attempts = calloc(n, sizeof *bt->attempts);
 	struct rb_imap_item *want = malloc(n * sizeof *want);
-	if (bt->mails == NULL || bt->attempts == NULL || want == NULL)
+	struct rb_imap_item *big = malloc(n * sizeof *big);
+	if (bt->mails == NULL || bt->attempts == NULL || want == NULL ||
+	    big == NULL)
 		abort();
 	bt->n = n;
-	size_t nw = 0;
+	size_t nw = 0, nb = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct mail *ml = &bt->mails[i];
 		ml->uid = items[i].uid;
 		ml->size = items[i].size;
 		ml->disp = DISP_NONE;
+		/* a mail over max_size: its first max_size bytes, where a
+		 * report's parts are (the attached original comes last);
+		 * its events are stored, its raw bytes are not */
 		if (ml->size > m->max_size)
-			quarantine(b, bt, ml,
-				   "size %u over the limit of %llu bytes",
-				   ml->size, m->max_size);
+			big[nb++] = items[i];
 		else
 			want[nw++] = items[i];
 	}
 	bt->last = items[n - 1].uid;
 	free(items);
 	r = rb_imap_fetch(b->imap, want, nw, 16u << 20, on_body, bt);
+	if (r == RB_IMAP_OK && nb > 0) {
+		for (size_t i = 0; i < nb; i++)
+			rb_info("%s UID %u: %u bytes, over max_size (%llu): "
+				"reading its first %llu bytes",
+				b->folder, big[i].uid, big[i].size,
+				m->max_size, m->max_size);
+		r = rb_imap_fetch_head(b->imap, big, nb,
+				       (uint32_t)m->max_size, 16u << 20,
+				       on_body, bt);
+	}
 	free(want);
+	free(big);
 	if (r != RB_IMAP_OK) {
 		batch_free(bt);
 		return r;
@@ -361,7 +375,17 @@ pass_summary(const struct mbx *b, double t0)
 	if (b->st.mails == 0)
 		return;
 	double t = now_s() - t0;
-	rb_info("%s: pass of %lu mails in %.2f s (%.0f/s), %lu server "
+	const struct rb_log_num nums[] = {
+	    {"mails", (double)b->st.mails, 0},
+	    {"seconds", t, 1},
+	    {"server_actions", (double)b->moved, 0},
+	    {"fetch_seconds", b->st.wall[0], 1},
+	    {"parse_seconds", b->st.wall[1], 1},
+	    {"store_seconds", b->st.wall[2], 1},
+	    {"server_seconds", b->move_wall, 1},
+	};
+	rb_logn(RB_LOG_INFO, nums, (int)(sizeof nums / sizeof nums[0]),
+		"%s: pass of %lu mails in %.2f s (%.0f/s), %lu server "
 		"actions (fetch %.0f ms, parse %.0f ms, store %.0f "
 		"ms, server %.0f ms; cpu %.0f/%.0f/%.0f/%.0f ms)",
 		b->folder, b->st.mails, t, b->st.mails / (t > 0 ? t : 1),

@@ -92,6 +92,15 @@ run_folder(struct mbx *b, const char *folder, int *did)
 	uint32_t uv, uidnext;
 	b->folder = folder;
 	int r = rb_imap_select(b->imap, folder, &uv, &uidnext);
+	if (r == RB_IMAP_NOFOLDER) {
+		/* a folder rebound reads is never created: a typo would
+		 * otherwise pass for an empty folder */
+		rb_err("imap: %s: it is listed in folders = but does not "
+		       "exist; the other folders are read",
+		       rb_imap_error(b->imap));
+		b->mx.imap_errors++;
+		return ST_FOLDER;
+	}
 	if (r != RB_IMAP_OK)
 		return imap_fail(b, r);
 	uint32_t cuv, last;
@@ -134,8 +143,53 @@ run_folder(struct mbx *b, const char *folder, int *did)
 }
 
 static void
+watch_close(struct mbx *b)
+{
+	for (size_t i = 0; i < b->nwatch; i++)
+		rb_imap_close(b->watch[i]);
+	free(b->watch);
+	b->watch = NULL;
+	b->nwatch = 0;
+}
+
+/* A connection per folder, each with its folder selected; 0, or -1 when
+ * none could be had (then the caller polls). */
+static int
+watch_open(struct mbx *b)
+{
+	if (b->watch)
+		return 0;
+	b->watch = calloc(b->m->nfolders, sizeof *b->watch);
+	if (b->watch == NULL)
+		abort();
+	size_t ok = 0;
+	for (size_t i = 0; i < b->m->nfolders; i++) {
+		struct rb_imap *c = NULL;
+		uint32_t uv, un;
+		int r = connect_with_secret(b, &c);
+		if (r == RB_IMAP_OK)
+			r = rb_imap_select(c, b->m->folders[i], &uv, &un);
+		if (r != RB_IMAP_OK) {
+			if (r != ST_PERM && r != RB_IMAP_NOFOLDER)
+				rb_warn("watching %s: %s", b->m->folders[i],
+					c ? rb_imap_error(c) : "no connection");
+			rb_imap_close(c);
+			continue;
+		}
+		b->watch[ok++] = c;
+	}
+	b->nwatch = ok;
+	if (ok == 0) {
+		watch_close(b);
+		return -1;
+	}
+	return 0;
+}
+
+static void
 mbx_close(struct mbx *b)
 {
+	watch_close(b);
 	if (b->db && b->lease_held)
 		rb_mbstate_lease_release(b->db, b->account, b->holder);
 	rb_imap_close(b->imap);
@@ -203,10 +257,28 @@ wait_mail(struct mbx *b)
 			return imap_fail(b, r);
 		return ST_OK;
 	}
+	/* several folders: IDLE on a connection per folder */
+	if (b->imap && b->m->idle && rb_imap_has_idle(b->imap) &&
+	    watch_open(b) == 0) {
+		size_t failed = 0;
+		int r = rb_imap_idle_many(b->watch, b->nwatch, t, &stop_flag,
+					  &failed);
+		if (r < 0) {
+			/* connected again at the next wait */
+			rb_warn("watching the folders: %s",
+				rb_imap_error(b->watch[failed]));
+			b->mx.imap_errors++;
+			watch_close(b);
+		}
+		if (r >= 0)
+			return ST_OK;
+		/* this time: poll */
+	}
 	if (b->imap && b->m->idle && !b->poll_logged) {
-		rb_info("%s: polling every %u s", b->m->nfolders == 1
-			? "the server offers no IDLE"
-			: "IDLE watches one folder only",
+		rb_info("%s: polling every %u s",
+			rb_imap_has_idle(b->imap)
+			    ? "no folder could be watched"
+			    : "the server offers no IDLE",
 			t);
 		b->poll_logged = 1;
 	}
@@ -277,10 +349,18 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 		int r = ensure(&b);
 		if (r == ST_OK) {
 			int did = 0;
+			size_t missing = 0;
 			for (size_t i = 0; r == ST_OK && i < m->nfolders &&
 					   !stop_flag && !hup_flag;
-			     i++)
+			     i++) {
 				r = run_folder(&b, m->folders[i], &did);
+				if (r == ST_FOLDER) {
+					missing++;
+					r = ST_OK;
+				}
+			}
+			if (once && missing)
+				rc = 1;
 			if (r == ST_OK) {
 				bo.fails = 0;
 				b.mx.last_success = time(NULL);

@@ -79,6 +79,10 @@ struct mbx {
 	int lease_held;
 	time_t lease_renewed;
 	int poll_logged;	/* "polling every N s" said once */
+	/* several folders: a connection each, IDLE on all at once while
+	 * waiting for mail (NULL entries: folders not watched) */
+	struct rb_imap **watch;
+	size_t nwatch;
 	struct stages st;	/* fetch, parse and store totals of a pass */
 
 	/* set by main before a pass */
@@ -115,7 +119,16 @@ struct mbx {
 
 /* Result of a step: 0 ok, -1 IMAP trouble, -2 database trouble,
  * -3 lease lost / fenced, -4 permanent IMAP error. */
-enum { ST_OK = 0, ST_IMAP = -1, ST_DB = -2, ST_LEASE = -3, ST_PERM = -4 };
+/* ST_FOLDER: a configured folder the server does not have (logged; the
+ * other folders go on) */
+enum {
+	ST_OK = 0,
+	ST_IMAP = -1,
+	ST_DB = -2,
+	ST_LEASE = -3,
+	ST_PERM = -4,
+	ST_FOLDER = -5
+};
 
 /* A database error on b->db (main): log, count, roll back, close it. */
 int db_fail(struct mbx *b, const char *what);

@@ -506,6 +506,10 @@ rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	       uint32_t *uidnext)
 {
 	int r = mailimap_select(c->imap, folder);
+	if (r == MAILIMAP_ERROR_SELECT)
+		return seterr(c, RB_IMAP_NOFOLDER,
+			      "%s: folder %s cannot be selected: %s",
+			      c->m->host, folder, server_text(c));
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "SELECT");
 	struct mailimap_selection_info *si = c->imap->imap_selection_info;
@@ -695,9 +699,10 @@ done:
 	return r;
 }
 
+/* BODY.PEEK[] of the UIDs, or with partial > 0 BODY.PEEK[]<0.partial> */
 static int
 fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
-	    rb_imap_body_cb cb, void *ctx)
+	    uint32_t partial, rb_imap_body_cb cb, void *ctx)
 {
 	struct mailimap_set *set = uid_set(uids, n);
 	struct mailimap_fetch_type *ft =
@@ -705,8 +710,10 @@ fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
 						   mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, mailimap_fetch_att_new_body_peek_section(
-		    mailimap_section_new(NULL)));
+	    ft, partial ? mailimap_fetch_att_new_body_peek_section_partial(
+			      mailimap_section_new(NULL), 0, partial)
+			: mailimap_fetch_att_new_body_peek_section(
+			      mailimap_section_new(NULL)));
 	clist *res = NULL;
 	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
 	mailimap_fetch_type_free(ft);
@@ -756,7 +763,7 @@ rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 	size_t k = 0, bytes = 0;
 	for (size_t i = 0; i <= n && r == RB_IMAP_OK; i++) {
 		if (k > 0 && (i == n || bytes + items[i].size > budget)) {
-			r = fetch_chunk(c, uids, k, cb, ctx);
+			r = fetch_chunk(c, uids, k, 0, cb, ctx);
 			k = 0;
 			bytes = 0;
 		}
@@ -764,6 +771,28 @@ rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 			uids[k++] = items[i].uid;
 			bytes += items[i].size;
 		}
+	}
+	free(uids);
+	return r;
+}
+
+int
+rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
+		   size_t n, uint32_t bytes, size_t budget, rb_imap_body_cb cb,
+		   void *ctx)
+{
+	size_t per = bytes ? budget / bytes : n;
+	if (per == 0)
+		per = 1;
+	uint32_t *uids = malloc((n + 1) * sizeof *uids);
+	if (uids == NULL)
+		abort();
+	int r = RB_IMAP_OK;
+	for (size_t i = 0; i < n && r == RB_IMAP_OK; i += per) {
+		size_t k = n - i < per ? n - i : per;
+		for (size_t j = 0; j < k; j++)
+			uids[j] = items[i + j].uid;
+		r = fetch_chunk(c, uids, k, bytes, cb, ctx);
 	}
 	free(uids);
 	return r;
@@ -965,4 +994,56 @@ rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "IDLE DONE");
 	return changed;
+}
+
+/* data already read or decrypted that poll() would not see */
+static int
+idle_buffered(const struct rb_imap *c)
+{
+	return c->imap->imap_stream->read_buffer_len > 0 ||
+	       (c->tr->tls && gnutls_record_check_pending(c->tr->tls));
+}
+
+int
+rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
+		  volatile sig_atomic_t *stop, size_t *failed)
+{
+	struct pollfd p[64];
+	if (n == 0 || n > sizeof p / sizeof p[0])
+		return RB_IMAP_PERM;
+	size_t started = 0;
+	int rc = 0;
+	for (; started < n; started++) {
+		int r = mailimap_idle(c[started]->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			*failed = started;
+			rc = imap_fail(c[started], r, "IDLE");
+			break;
+		}
+		p[started] = (struct pollfd){.fd = c[started]->tr->fd,
+					     .events = POLLIN};
+	}
+	time_t end = time(NULL) + seconds;
+	while (rc == 0 && !*stop && time(NULL) < end) {
+		for (size_t i = 0; i < started && rc == 0; i++)
+			if (idle_buffered(c[i]))
+				rc = 1;
+		if (rc)
+			break;
+		int pr = poll(p, (nfds_t)started, 1000);
+		if (pr > 0) {
+			rc = 1;
+			break;
+		}
+		if (pr < 0 && errno != EINTR)
+			break;
+	}
+	for (size_t i = 0; i < started; i++) {
+		int r = mailimap_idle_done(c[i]->imap);
+		if (r != MAILIMAP_NO_ERROR && rc >= 0) {
+			*failed = i;
+			rc = imap_fail(c[i], r, "IDLE DONE");
+		}
+	}
+	return rc;
 }

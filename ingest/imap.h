@@ -35,6 +35,9 @@
 #define RB_IMAP_OK 0
 #define RB_IMAP_TEMP (-1)
 #define RB_IMAP_PERM (-2)
+/* rb_imap_select: the server refused the folder (it does not exist or
+ * may not be selected); the connection is still usable */
+#define RB_IMAP_NOFOLDER (-3)
 
 struct rb_imap;
 
@@ -50,7 +53,9 @@ int rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 const char *rb_imap_error(const struct rb_imap *c);
 void rb_imap_close(struct rb_imap *c);	/* LOGOUT when possible; NULL ok */
 
-/* SELECT (read-write).  *uidvalidity and *uidnext from the response. */
+/* SELECT (read-write).  *uidvalidity and *uidnext from the response.
+ * RB_IMAP_NOFOLDER when the server answers NO (the error names the
+ * folder). */
 int rb_imap_select(struct rb_imap *c, const char *folder,
 		   uint32_t *uidvalidity, uint32_t *uidnext);
 
@@ -70,6 +75,13 @@ typedef int (*rb_imap_body_cb)(void *ctx, uint32_t uid, const char *data,
  * silently absent. */
 int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
 		  size_t n, size_t budget, rb_imap_body_cb cb, void *ctx);
+
+/* BODY.PEEK[]<0.bytes> of the given mails: the first bytes of each (a
+ * mail over max_size: its report parts come first), at most budget bytes
+ * per FETCH command. */
+int rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
+		       size_t n, uint32_t bytes, size_t budget,
+		       rb_imap_body_cb cb, void *ctx);
 
 /* Move to folder (created when missing; '/' in the name is replaced by
  * the server's hierarchy delimiter): UID MOVE when offered, else UID COPY
@@ -95,6 +107,15 @@ int rb_imap_has_idle(const struct rb_imap *c);
  */
 int rb_imap_idle(struct rb_imap *c, unsigned seconds,
 		 volatile sig_atomic_t *stop);
+/*
+ * IDLE on n connections at once (each with its own folder selected), for
+ * at most seconds or until *stop: one connection per folder is how a
+ * mailbox of several folders is watched.  Returns 1 when a server
+ * reported a change, 0 on timeout or stop, or an error code (*failed:
+ * the index of the connection that failed).
+ */
+int rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
+		      volatile sig_atomic_t *stop, size_t *failed);
 /* NOOP (keeps the connection alive, picks up EXISTS). */
 int rb_imap_noop(struct rb_imap *c);
 

@@ -9,6 +9,7 @@
 static enum rb_log_level log_min = RB_LOG_INFO;
 static int log_json;
 static int log_journal;
+static int log_stamp;	/* text lines start with the time */
 static const char *ctx_key, *ctx_value;
 
 static const char *const level_names[] = {"debug", "info", "warning",
@@ -20,6 +21,7 @@ rb_log_setup(enum rb_log_level min, int json)
 	log_min = min;
 	log_json = json;
 	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_stamp = !log_journal;
 }
 
 int
@@ -60,16 +62,27 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* now, UTC, to the millisecond: 2026-01-02T03:04:05.678Z */
 static void
-emit(enum rb_log_level level, const char *msg)
+timestamp(char *ts, size_t n)
 {
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct tm tm;
+	gmtime_r(&now.tv_sec, &tm);
+	size_t l = strftime(ts, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + l, n - l, ".%03ldZ", now.tv_nsec / 1000000);
+}
+
+static void
+emit(enum rb_log_level level, const struct rb_log_num *nums, int nn,
+     const char *msg)
+{
+	char ts[40];
+	if (log_json || log_stamp)
+		timestamp(ts, sizeof ts);
 	flockfile(stderr);
 	if (log_json) {
-		char ts[32];
-		time_t t = time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",", ts,
 			level_names[level]);
 		if (ctx_value) {
@@ -78,6 +91,13 @@ emit(enum rb_log_level level, const char *msg)
 			json_str(stderr, ctx_value);
 			fputc(',', stderr);
 		}
+		for (int i = 0; i < nn; i++) {
+			json_str(stderr, nums[i].name);
+			if (nums[i].frac)
+				fprintf(stderr, ":%.3f,", nums[i].value);
+			else
+				fprintf(stderr, ":%.0f,", nums[i].value);
+		}
 		fputs("\"msg\":", stderr);
 		json_str(stderr, msg);
 		fputs("}\n", stderr);
@@ -85,6 +105,8 @@ emit(enum rb_log_level level, const char *msg)
 		static const int prio[] = {7, 6, 4, 3};
 		if (log_journal)
 			fprintf(stderr, "<%d>", prio[level]);
+		else if (log_stamp)
+			fprintf(stderr, "%s ", ts);
 		fprintf(stderr, "rebound: %s: %s%s%s\n", level_names[level],
 			ctx_value ? ctx_value : "", ctx_value ? ": " : "",
 			msg);
@@ -94,7 +116,8 @@ emit(enum rb_log_level level, const char *msg)
 }
 
 static void
-logv(enum rb_log_level level, const char *fmt, va_list ap)
+logv(enum rb_log_level level, const struct rb_log_num *nums, int nn,
+     const char *fmt, va_list ap)
 {
 	if (level < log_min)
 		return;
@@ -105,7 +128,7 @@ logv(enum rb_log_level level, const char *fmt, va_list ap)
 	if (n >= (int)sizeof buf && vasprintf(&big, fmt, aq) < 0)
 		big = NULL;	/* out of memory: the cut line */
 	va_end(aq);
-	emit(level, big ? big : buf);
+	emit(level, nums, nn, big ? big : buf);
 	free(big);
 }
 
@@ -114,7 +137,17 @@ rb_logl(enum rb_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	logv(level, fmt, ap);
+	logv(level, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+rb_logn(enum rb_log_level level, const struct rb_log_num *nums, int n,
+	const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	logv(level, nums, n, fmt, ap);
 	va_end(ap);
 }
 
@@ -124,6 +157,6 @@ rb_log(const char *level, const char *fmt, ...)
 	int l = rb_log_level_parse(level);
 	va_list ap;
 	va_start(ap, fmt);
-	logv(l < 0 ? RB_LOG_ERROR : (enum rb_log_level)l, fmt, ap);
+	logv(l < 0 ? RB_LOG_ERROR : (enum rb_log_level)l, NULL, 0, fmt, ap);
 	va_end(ap);
 }

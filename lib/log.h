@@ -1,15 +1,23 @@
 /*
  * log: the process's diagnostics on standard error, one line each.
  *
- * Text format (the default):   rebound: LEVEL: [CONTEXT: ]message
+ * Text format (the default):
+ *   2026-01-02T03:04:05.678Z rebound: LEVEL: [CONTEXT: ]message
  * JSON format (one object a line):
- *   {"ts":"2026-01-02T03:04:05Z","level":"info",["KEY":"CONTEXT",]"msg":"..."}
+ *   {"ts":"2026-01-02T03:04:05.678Z","level":"info",["KEY":"CONTEXT",]
+ *    ["NAME":NUMBER,...]"msg":"..."}
+ * rb_logn's numbers (counts, seconds) are fields of the JSON object, so
+ * a log pipeline reads them without parsing the message; in text they are
+ * only in the message.
  *
  * Levels are debug < info < warning < error; lines below the minimum
  * (info unless rb_log_setup says otherwise) are dropped.  When the
  * process runs under systemd (JOURNAL_STREAM set when rb_log_setup is
  * called), text lines start with "<N>", the syslog priority journald
- * reads.  A line is written whole with one lock on stderr, so threads
+ * reads, and carry no timestamp (the journal records its own); anywhere
+ * else they start with the UTC time, to the millisecond.  A process that
+ * never calls rb_log_setup (a command run by hand) writes plain
+ * "rebound: LEVEL: message" lines.  A line is written whole with one lock on stderr, so threads
  * never interleave inside a line.
  *
  * rb_log_setup and rb_log_context are for the start of a process or a
@@ -39,6 +47,16 @@ void rb_logl(enum rb_log_level level, const char *fmt, ...)
 /* The level by name (an unknown name logs as error). */
 void rb_log(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* A number carried as a JSON field: an integer unless frac. */
+struct rb_log_num {
+	const char *name;
+	double value;
+	int frac;
+};
+/* rb_logl with numbers (n of them) as fields of the JSON line. */
+void rb_logn(enum rb_log_level level, const struct rb_log_num *nums,
+	     int n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #define rb_debug(...) rb_logl(RB_LOG_DEBUG, __VA_ARGS__)
 #define rb_info(...) rb_logl(RB_LOG_INFO, __VA_ARGS__)

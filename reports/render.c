@@ -102,7 +102,16 @@ rb_render_text(const struct rb_report *r, FILE *out)
 	else if (r->total.sub)
 		fprintf(out, " (%s %s)", rb_fmt_count(r->total.sub, b2),
 			k->sub);
-	if (r->total.sent >= 0)
+	if (r->total.sent >= 0 && r->days_unsent > 0) {
+		fprintf(out, ", %s sent, %s %s %s", rb_fmt_count(r->total.sent, b1),
+			k->rate, rb_fmt_rate(r->total.rate, b2),
+			mark_text(r, r->total.rate, m));
+		fprintf(out, " (%s %s on the days with sent counts)\n",
+			rb_fmt_count(r->rated_n, b1), k->count);
+		fprintf(out, "%zu of %d days have no sent counts: their %s "
+			     "are not in the rate (rebound sent import)\n",
+			r->days_unsent, window_days(r), k->count);
+	} else if (r->total.sent >= 0)
 		fprintf(out, ", %s sent, %s %s %s\n",
 			rb_fmt_count(r->total.sent, b1), k->rate,
 			rb_fmt_rate(r->total.rate, b2),
@@ -304,6 +313,9 @@ rb_render_json(const struct rb_report *r, FILE *out)
 				      r->limit));
 	json_t *t = json_object();
 	counts(r, t, &r->total);
+	json_object_set_new(t, "rated_events", json_integer(r->rated_n));
+	json_object_set_new(t, "days_without_sent",
+			    json_integer((json_int_t)r->days_unsent));
 	json_object_set_new(o, "total", t);
 	json_object_set_new(o, "rows", rows_json(r, &a));
 	json_object_set_new(o, "omitted",

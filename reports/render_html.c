@@ -479,6 +479,12 @@ rb_render_html(const struct rb_report *r, FILE *out)
 	     r->total.rate >= 0 ? rb_fmt_rate(r->total.rate, b1) : "&ndash;",
 	     mark_class(r, r->total.rate));
 	badge(out, r, r->total.rate);
+	if (r->total.sent >= 0 && r->days_unsent > 0)
+		fprintf(out, "<div class=\"label\">%s %s on the days with "
+			     "sent counts; %zu of %d days have no sent "
+			     "counts</div>",
+			rb_fmt_count(r->rated_n, b1), k->count, r->days_unsent,
+			rb_day_diff(r->from, r->to) + 1);
 	fputs("</div>\n", out);
 	/* the other kind's total, from the daily series */
 	long long other = 0;

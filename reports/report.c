@@ -289,8 +289,13 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 	r->kind = kind;
 	memcpy(r->from, from, 10);
 	memcpy(r->to, to, 10);
-	r->warn = 0.001;
-	r->limit = 0.003;
+	if (kind == RB_REPORT_BOUNCES) {
+		r->warn = RB_BOUNCE_WARN;
+		r->limit = RB_BOUNCE_LIMIT;
+	} else {
+		r->warn = RB_COMPLAINT_WARN;
+		r->limit = RB_COMPLAINT_LIMIT;
+	}
 	r->total.sent = -1;
 	r->total.rate = -1;
 
@@ -674,7 +679,6 @@ rb_report_finish(struct rb_report *r, long top)
 		for (size_t s = 0; s < p->nsent; s++)
 			r->total.sent += p->sent[s].count;
 	}
-	r->total.rate = rate_of(r->total.n, r->total.sent);
 	/* the daily series always covers the whole window */
 	ensure_days(r);
 	for (size_t s = 0; s < p->nsent; s++) {
@@ -685,6 +689,21 @@ rb_report_finish(struct rb_report *r, long top)
 			r->days[i].sent = 0;
 		r->days[i].sent += p->sent[s].count;
 	}
+	/* like by like: the events of the days that have sent counts over
+	 * those counts; the other days' events are in the total, not in
+	 * its rate */
+	r->rated_n = 0;
+	r->days_unsent = 0;
+	for (size_t i = 0; i < r->ndays; i++) {
+		if (r->days[i].sent < 0) {
+			r->days_unsent++;
+			continue;
+		}
+		r->rated_n += r->kind == RB_REPORT_COMPLAINTS
+				  ? r->days[i].complaints
+				  : r->days[i].bounces;
+	}
+	r->total.rate = rate_of(r->rated_n, r->total.sent);
 	if (r->breakdown != NULL && r->breakdown->priv->slots != NULL)
 		rb_report_finish(r->breakdown, 0);
 }

@@ -40,6 +40,13 @@ enum rb_report_format {
 	RB_FMT_HTML
 };
 
+/* Default marks (docs/reports.md gives their sources): a rate at or above
+ * WARN is marked warn, at or above LIMIT over. */
+#define RB_COMPLAINT_WARN 0.001
+#define RB_COMPLAINT_LIMIT 0.003
+#define RB_BOUNCE_WARN 0.02
+#define RB_BOUNCE_LIMIT 0.05
+
 #define RB_REPORT_MAXKEYS 4
 #define RB_REPORT_MAXCOLS 12
 
@@ -101,14 +108,19 @@ struct rb_report {
 	int nkeys;
 	const struct rb_report_key *keys[RB_REPORT_MAXKEYS];
 	long top;		/* 0: all */
-	double warn, limit;	/* marks, default 0.001 and 0.003 */
+	double warn, limit;	/* marks: complaints 0.1% and 0.3%,
+				 * bounces 2% and 5% (docs/reports.md) */
 
 	struct rb_report_row *rows;
 	size_t nrows, caprows;
 	size_t omitted;		/* groups cut by --top */
 	long long omitted_n;	/* their events */
 
-	struct rb_report_row total;	/* keys unused */
+	/* keys unused; total.rate divides like by like: the events of the
+	 * days that have sent counts (rated_n) by the sent counts */
+	struct rb_report_row total;
+	long long rated_n;	/* events on the days with sent counts */
+	size_t days_unsent;	/* days of the window without sent counts */
 	struct rb_report_day *days;
 	size_t ndays;
 	struct rb_report *breakdown;	/* for the HTML bar chart, or NULL */

@@ -598,7 +598,8 @@ copy_messages(struct batch *b, struct dset *ds, struct rb_store_counts *c)
 		rb_copy_sep(mb);
 		rb_copy_long(mb, (long long)m->nevents);
 		rb_copy_sep(mb);
-		if (keep_raw)
+		/* a mail read in part (over max_size) keeps no raw bytes */
+		if (keep_raw && m->len == m->size)
 			rb_copy_bytea(mb, (const unsigned char *)m->data,
 				      m->len);
 		else

@@ -81,6 +81,7 @@ RB_LOG_LEVEL=debug rb_conf "$T/x.conf"
 sed -i "/^password_file/d" "$T/x.conf"
 echo "xoauth2_command = $T/tok.sh" >>"$T/x.conf"
 rb_fill 40 x
+"$REBOUND" db migrate >/dev/null 2>&1	# --connect checks the schema too
 "$REBOUND" config check --connect --config "$T/x.conf" >"$T/check" 2>&1
 is "config check --connect logs in with XOAUTH2" $? 0
 "$REBOUND" run --once --config "$T/x.conf" 2>"$T/xlog"

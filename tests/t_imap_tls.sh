@@ -8,6 +8,9 @@
 echo secret >"$T/pw"
 echo wrong >"$T/badpw"
 chmod 600 "$T/pw" "$T/badpw"
+# --connect also checks the database run would use
+start_pg
+"$REBOUND" db migrate >/dev/null 2>&1 || no "db migrate"
 
 conf() {	# host port tls pwfile [extra]
 	cat >"$T/r.conf" <<EOC

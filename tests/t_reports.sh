@@ -96,13 +96,13 @@ for spec in "complaints provider" "complaints campaign" "complaints day,campaign
 done
 
 # ---- --fail-above, --output, --since ------------------------------------
-"$REBOUND" report complaints $W --by campaign --fail-above 0.3% >/dev/null 2>"$T/err"
+"$REBOUND" report complaints $W --by campaign --fail-above 0.25% >/dev/null 2>"$T/err"
 rc=$?
-check "--fail-above 0.3% exits 3 (total 0.32%)" [ $rc -eq 3 ]
-check "--fail-above says why" grep -q 'complaint rate: a rate of 0.320% is above 0.300%' "$T/err"
+check "--fail-above 0.25% exits 3 (total 0.30%)" [ $rc -eq 3 ]
+check "--fail-above says why" grep -q 'complaint rate: a rate of 0.300% is above 0.250%' "$T/err"
 "$REBOUND" report complaints $W --by campaign --fail-above 0.005 >/dev/null 2>&1
 check "--fail-above 0.005 exits 0" [ $? -eq 0 ]
-"$REBOUND" report complaints $W --by provider --fail-above 0.3% >/dev/null 2>&1
+"$REBOUND" report complaints $W --by provider --fail-above 0.25% >/dev/null 2>&1
 check "--fail-above counts the total when groups have no rate" [ $? -eq 3 ]
 "$REBOUND" report complaints $W --output "$T/r.json" >/dev/null 2>&1
 check "--output picks the format from the suffix" python3 -c "import json,sys; json.load(open('$T/r.json'))"
@@ -148,7 +148,7 @@ check("title", "<h1>Complaint report</h1>" in dom)
 check("window in the header", "2026-11-01 to 2026-11-07" in text_of("window") or "2026-11-01 to 2026-11-07" in dom)
 check("total complaints 16", re.search(r"\b16\b", text_of("total-count")) is not None)
 check("total sent 5,000", "5,000" in text_of("total-sent"))
-check("total rate 0.320% over", "0.320%" in text_of("total-rate") and "at or above 0.3%" in text_of("total-rate"))
+check("total rate 0.300% over", "0.300%" in text_of("total-rate") and "at or above 0.3%" in text_of("total-rate"))
 for c in ("chart-daily", "chart-rate", "chart-bars"):
     check("svg " + c, re.search(r'<svg[^>]*id="%s"' % c, dom) is not None)
 check("rate chart has the 0.1% and 0.3% marks", dom.count('class="mark"') == 2)
