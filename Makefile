@@ -191,11 +191,13 @@ install: $(B)/rebound $(MAN_PAGES)
 	install -m 755 $(B)/rebound $(DESTDIR)$(BINDIR)/rebound
 	install -m 644 $(B)/man/rebound.1 $(DESTDIR)$(MANDIR)/man1/rebound.1
 	install -m 644 $(B)/man/rebound.conf.5 $(DESTDIR)$(MANDIR)/man5/rebound.conf.5
-	sed -e 's|/usr/local/bin/rebound|$(BINDIR)/rebound|g' \
-	    -e 's|/usr/share/doc/rebound|$(DOCDIR)|g' \
-	    -e 's|/etc/rebound|$(SYSCONFDIR)/rebound|g' \
-	  etc/systemd/rebound.service >$(DESTDIR)$(UNITDIR)/rebound.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/rebound.service
+	for u in rebound rebound-db rebound-serve; do \
+	  sed -e 's|/usr/local/bin/rebound|$(BINDIR)/rebound|g' \
+	      -e 's|/usr/share/doc/rebound|$(DOCDIR)|g' \
+	      -e 's|/etc/rebound|$(SYSCONFDIR)/rebound|g' \
+	    etc/systemd/$$u.service >$(DESTDIR)$(UNITDIR)/$$u.service && \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
 	install -m 644 etc/rebound.sysusers $(DESTDIR)$(SYSUSERSDIR)/rebound.conf
 	install -m 644 etc/rebound.conf.example $(DESTDIR)$(SYSCONFDIR)/rebound/rebound.conf.example
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/

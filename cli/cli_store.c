@@ -38,7 +38,7 @@ rb_cli_exit_help(FILE *f)
 	fputs("exit status (every command):\n"
 	      "  0  done; none of the addresses asked about is suppressed\n"
 	      "  1  error (unreadable input, write error, database error)\n"
-	      "  2  usage: bad command line or option value\n"
+	      "  2  usage: bad command line, option value or configuration file\n"
 	      "  3  at least one address is suppressed (query, explain)\n"
 	      "  4  no database could be reached: nothing was answered\n"
 	      "  5  some input was not an address (reported on stderr)\n"

@@ -114,7 +114,7 @@ cmd_config(int argc, char **argv)
 	if (rb_config_load(path, &cf, &err) < 0) {
 		fprintf(stderr, "rebound: config: %s\n", err);
 		free(err);
-		return 1;
+		return 2;	/* a configuration error, as for run */
 	}
 	char *db = rb_store_conninfo_shown(cf.db);
 	rb_config_print(&cf, db, stdout);

@@ -1,6 +1,7 @@
 #include "daemon/metrics.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ metrics_write(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 			strerror(errno));
 		return;
 	}
+	/* counts, no secrets: readable by the collector (node-exporter runs
+	 * as another user), whatever the unit's UMask=0027 */
+	(void)fchmod(fileno(f), 0644);
 	const char *mb = m->name;
 #define C(name, help, val)                                                     \
 	fprintf(f, "# HELP rebound_" name " " help "\n# TYPE rebound_" name    \

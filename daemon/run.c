@@ -84,12 +84,14 @@ cmd_run(int argc, char **argv)
 		return o - 1;
 	rb_log_setup(RB_LOG_INFO, 0);
 	struct rb_config cf;
+	/* a broken configuration exits 2, which the unit does not restart
+	 * (RestartPreventExitStatus): another start would fail the same way */
 	if (load_config(path, &cf) != 0)
-		return 1;
+		return 2;
 	if (cf.nmb == 0) {
 		rb_err("config %s: no [mailbox] section", path);
 		rb_config_free(&cf);
-		return 1;
+		return 2;
 	}
 	sig_install_run();
 	srandom((unsigned)(time(NULL) ^ getpid()));

@@ -15,7 +15,7 @@ postgresql postgresql-client dovecot-imapd dovecot-core openssl
 libsisimai-perl chromium fonts-droid-fallback ca-certificates procps
 time bc curl iproute2 python3 python3-psycopg2 wrk
 gcc make binutils git postgresql-client-common
-dpkg-dev groff-base"
+dpkg-dev groff-base systemd"
 if [ "${1:-}" = "--list" ]; then
 	for p in $PKGS; do echo "$p"; done
 	exit 0

@@ -28,8 +28,12 @@ is "cursor recorded" "$(pg_sql "SELECT count(*) FROM imap_cursor WHERE last_uid 
 is "source is the IMAP URL" "$(pg_sql "SELECT count(*) FROM messages WHERE source LIKE 'imap://alice@localhost:%/INBOX;UIDVALIDITY=%/;UID=%'")" 302
 grep -q 'password\|secret' "$T/log1" && no "no secret in the log" || ok "no secret in the log"
 
-"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log2"
+{ echo "metrics_file = $T/metrics/rebound.prom"; cat "$T/r.conf"; } >"$T/m.conf"
+mkdir -p "$T/metrics"
+(umask 0027; "$REBOUND" run --once --config "$T/m.conf" 2>"$T/log2")
 is "second pass exits 0" $? 0
+is "the metrics file is readable by a collector under UMask=0027" \
+	"$(stat -c %a "$T/metrics/rebound.alice.prom" 2>/dev/null || ls "$T/metrics")" 644
 is "second pass changes nothing (db)" "$(rb_counts)" "302 302 1"
 is "second pass changes nothing (folders)" "$(rb_folders)" "0 240 61 1"
 

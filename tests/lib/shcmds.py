@@ -43,7 +43,7 @@ WRAPPER_OPTARG = {
 }
 SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", ";;", ";&", "|&", "\n",
               "((", "))", "{", "}"}
-REDIRECT = re.compile(r"^[0-9]*(<|>|>>|<&|>&|<>|>\||&>|&>>)$")
+REDIRECT = re.compile(r"^[0-9]*(<|>|>>|<<|<<-|<<<|<&|>&|<>|>\||&>|&>>)$")
 ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 FUNC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\(\s*\)", re.M)
 
