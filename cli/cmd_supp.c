@@ -812,6 +812,43 @@ struct listctx {
 	unsigned long n;
 };
 
+/*
+ * The address as an import reads it back.  A report may name a recipient
+ * whose local part is not an atom as its MTA wrote it, without the
+ * quotes (semi;colon@example.com); it is stored as written.  Exported
+ * as is, import refused it and the suppression was lost on the way; so
+ * such a local part is written quoted ("semi;colon"@example.com), which
+ * is the same address and the same key.  Malloc'ed, or NULL: as is.
+ */
+static char *
+address_for_import(const char *a)
+{
+	const char *at = strrchr(a, '@'), *got;
+	size_t glen;
+	if (at == NULL || at == a ||
+	    rb_addr_input(a, strlen(a), &got, &glen) == RB_ADDRIN_OK)
+		return NULL;
+	size_t ll = (size_t)(at - a);
+	char *q = malloc(ll * 2 + strlen(at) + 3);
+	if (q == NULL)
+		return NULL;
+	size_t o = 0;
+	q[o++] = '"';
+	for (size_t i = 0; i < ll; i++) {
+		if (a[i] == '"' || a[i] == '\\')
+			q[o++] = '\\';
+		q[o++] = a[i];
+	}
+	q[o++] = '"';
+	strcpy(q + o, at);
+	/* only when that form reads back as an address */
+	if (rb_addr_input(q, strlen(q), &got, &glen) != RB_ADDRIN_OK) {
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
 static int
 list_row(void *ctx, const struct rb_supp *p)
 {
@@ -821,8 +858,10 @@ list_row(void *ctx, const struct rb_supp *p)
 	case FMT_JSON:
 		print_json(supp_json(p, NULL));
 		break;
-	case FMT_CSV:
-		csv_field(stdout, p->address, false);
+	case FMT_CSV: {
+		char *q = address_for_import(p->address);
+		csv_field(stdout, q ? q : p->address, false);
+		free(q);
 		csv_field(stdout, p->class, false);
 		csv_field(stdout, p->reason, false);
 		csv_field(stdout, p->rule, false);
@@ -832,6 +871,7 @@ list_row(void *ctx, const struct rb_supp *p)
 		csv_field(stdout, p->removed_at, false);
 		csv_field(stdout, p->active ? "yes" : "no", true);
 		break;
+	}
 	default:
 		printf("%s\t%s\t%s\t%s\t%s\t%s\n", p->address, p->class,
 		       p->reason ? p->reason : "-", p->created_at,
