@@ -1,3 +1,4 @@
+#include "daemon/watchdog.h"
 #include "pworker.h"
 
 #include <errno.h>
@@ -546,6 +547,7 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			}
 			if (pr <= 0)
 				continue;
+			watchdog_beat();	/* the child reads or answers */
 			int wfail = np == 2 &&
 				    (p[1].revents & (POLLOUT | POLLERR)) &&
 				    feed(w->to_child, hdr, bufs, lens, n, &ws,
