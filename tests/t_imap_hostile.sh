@@ -165,3 +165,33 @@ is "stall: --once ends with status 3" $? 3
 run stall
 stop_server
 is "stall: the next pass stores every mail once" "$RC $(($(msgs) - before))" "0 $MAILS"
+
+# the parser child (which reads hostile mail) has none of the daemon's
+# secrets in its environment
+serve none env
+conf "$T/env.conf" plain
+sed -i "s|^password_file = .*|password_env = RB_HOSTILE_PW|" "$T/env.conf"
+RB_HOSTILE_PW=p PGPASSWORD=pgsecret "$REBOUND" run --config "$T/env.conf" 2>"$T/env.log" &
+sup=$!
+i=0
+while ! grep -q "pass of" "$T/env.log" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+worker=$(ps --ppid $sup -o pid= | head -n 1 | tr -d ' ')
+child=""
+for p in $(ps --ppid "${worker:-0}" -o pid=); do
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "__parser-child" && child=$p
+done
+if [ -n "$child" ]; then
+	tr '\0' '\n' <"/proc/$child/environ" >"$T/child.env"
+	tr '\0' '\n' <"/proc/$worker/environ" >"$T/worker.env"
+	grep -q '^RB_HOSTILE_PW=' "$T/worker.env" && grep -q '^REBOUND_DB=' "$T/worker.env" &&
+	    ok "env: the worker has the IMAP password and REBOUND_DB in its environment" ||
+	    no "env: the worker's environment lacks what the test gave it"
+	grep -q '^RB_HOSTILE_PW=\|^REBOUND_DB=\|^PGPASSWORD=\|^PGHOST=' "$T/child.env" &&
+	    no "env: the parser child inherited secrets" "$(grep -c . "$T/child.env") variables" ||
+	    ok "env: the parser child has no password or connection string ($(grep -c . "$T/child.env") variables)"
+else
+	no "env: no parser child found" "$(tail -3 "$T/env.log")"
+fi
+kill -TERM $sup
+wait $sup
+stop_server
