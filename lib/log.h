@@ -5,6 +5,10 @@
  * JSON format (one object a line):
  *   {"ts":"2026-01-02T03:04:05Z","level":"info",["KEY":"CONTEXT",]"msg":"..."}
  *
+ * Control characters in a message or the context (C0, DEL, C1) are
+ * escaped: \n \r \t \xNN in text, \uNNNN in JSON, so that text from a
+ * server cannot break a line or reach a terminal as an escape sequence.
+ *
  * Levels are debug < info < warning < error; lines below the minimum
  * (info unless rb_log_setup says otherwise) are dropped.  When the
  * process runs under systemd (JOURNAL_STREAM set when rb_log_setup is

@@ -195,3 +195,14 @@ fi
 kill -TERM $sup
 wait $sup
 stop_server
+
+# server text with terminal escape sequences reaches the log escaped
+serve evil-text evil
+conf "$T/evil.conf" plain
+run evil
+stop_server
+is "evil text: a refused login ends --once with status 1" "$RC" 1
+grep -q 'refused: \\x1b\[2J\\x1b\]0;pwned\\x07 no\\x9b31m' "$T/evil.log" &&
+    ok "evil text: logged with its control characters escaped" ||
+    no "evil text: logged" "$(grep refused "$T/evil.log" | cat -v)"
+if LC_ALL=C grep -q "$(printf '\033')" "$T/evil.log"; then no "evil text: a raw ESC reached the log"; else ok "evil text: no raw ESC in the log"; fi

@@ -20,6 +20,7 @@ afterwards it behaves.  Modes:
   huge-literal  a body FETCH: a literal announced as 4,000,000,000 bytes
                 (RFC822.SIZE said the mail's real size), then bytes
   trickle       the greeting, one byte every --every seconds
+  evil-text     LOGIN refused with terminal escape sequences in the text
   size-wrap     always: mail UID 3 is announced with RFC822.SIZE
                 2^32 + 500 (a client cutting it to 32 bits reads 500)
   none          no fault
@@ -159,6 +160,11 @@ class Handler(socketserver.BaseRequestHandler):
             if cmd == "LOGOUT":
                 self.send("* BYE bye\r\n%s OK LOGOUT\r\n" % tag)
                 return
+            if cmd == "LOGIN" and A.mode == "evil-text" and fault_now():
+                log("fault evil-text")
+                self.send("%s NO [AUTHENTICATIONFAILED] \x1b[2J\x1b]0;pwned"
+                          "\x07 no\x9b31m\r\n" % tag)
+                continue
             if cmd == "CAPABILITY":
                 self.send("* CAPABILITY IMAP4rev1 MOVE UIDPLUS\r\n")
             elif cmd == "LIST":
