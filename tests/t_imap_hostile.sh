@@ -16,6 +16,7 @@ SRV_PID=""
 on_exit() { [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null; }
 MAILS=12
 echo p >"$T/pw"
+chmod 600 "$T/pw"
 # extra allowance over the well-behaved run, KB: the response line limit
 # (4 MiB, buffered twice by the parser) and one command's answer (16 MiB)
 RSS_SLACK_KB=$((64 * 1024))
