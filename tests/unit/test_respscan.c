@@ -74,6 +74,7 @@ main(void)
 	     "an RFC822.SIZE over 32 bits is kept whole");
 	T_OK(feed(&s, "* 2 FETCH (RFC822.SIZE 500 UID 4294967297)\r\n") != 0,
 	     "a UID over 32 bits: %s", s.err);
+	rb_respscan_free(&s);
 	rb_respscan_init(&s);
 	rb_respscan_command(&s, 0, 0, 0, NULL, 0);
 	T_OK(feed(&s, "* OK [HIGHESTMODSEQ 123456789012345] UID 99999999999 "
