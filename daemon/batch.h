@@ -27,7 +27,7 @@ enum { DISP_PROCESSED, DISP_UNKNOWN, DISP_QUARANTINE, DISP_NONE };
 
 struct mail {
 	uint32_t uid;
-	uint32_t size;
+	uint64_t size;		/* RFC822.SIZE */
 	char *data;		/* malloc'ed copy, NULL when not fetched */
 	size_t len;
 	int disp;

@@ -6,6 +6,7 @@
 
 #include "daemon/batch.h"
 #include "daemon/mover.h"
+#include "daemon/watchdog.h"
 #include "daemon/worker.h"
 #include "lib/log.h"
 #include "lib/testhook.h"
@@ -147,6 +148,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 		goto out;
 	double t2 = now_s(), c2 = cpu_s();
 	*last = bt->last;
+	watchdog_beat();
 	count(b, bt, &cnt);
 	if (rb_test_hook("CRASH_AFTER_COMMIT"))
 		abort();

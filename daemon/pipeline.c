@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/batch.h"
 #include "daemon/commit.h"
@@ -11,6 +12,42 @@
 #include "daemon/signals.h"
 #include "daemon/worker.h"
 #include "lib/log.h"
+#include "lib/testhook.h"
+
+/* A mail the server breaks the connection on, fetched alone, this many
+ * times: quarantined without its body (a real Dovecot does this on every
+ * try when a Maildir file is longer than the S= size in its name). */
+#define FETCH_TRIES 2
+
+/* A body FETCH of bt broke the connection: fetch one mail per command
+ * next time; when that was already so, the first mail without a body is
+ * the one the server cannot send. */
+static void
+fetch_broke(struct mbx *b, struct batch *bt, const struct rb_imap_item *want,
+	    size_t nw, int careful)
+{
+	b->fetch_careful = 1;
+	if (!careful)
+		return;
+	for (size_t i = 0; i < nw; i++) {
+		const struct mail *ml = NULL;
+		for (size_t j = 0; j < bt->n && ml == NULL; j++)
+			if (bt->mails[j].uid == want[i].uid)
+				ml = &bt->mails[j];
+		if (ml == NULL || ml->data)
+			continue;
+		if (b->bad_uid == want[i].uid) {
+			b->bad_count++;
+		} else {
+			b->bad_uid = want[i].uid;
+			b->bad_count = 1;
+		}
+		rb_warn("%s UID %u: the connection broke while the server sent "
+			"it (%u of %u tries)",
+			b->folder, b->bad_uid, b->bad_count, FETCH_TRIES);
+		return;
+	}
+}
 
 /* List and fetch the next batch after `after` on b->imap; *out NULL when
  * there is no more mail. */
@@ -29,9 +66,10 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 	}
 	/* bound the bytes of one batch (bodies are held until commit, and
 	 * up to five batches are in the pipeline: 80 MiB at worst) */
-	size_t budget = 16u << 20, bytes = 0, keep = 0;
+	uint64_t budget = 16u << 20, bytes = 0;
+	size_t keep = 0;
 	while (keep < n) {
-		uint32_t s = items[keep].size;
+		uint64_t s = items[keep].size;
 		if (s > m->max_size)
 			s = (uint32_t)m->max_size;	/* its head only */
 		if (keep > 0 && bytes + s > budget)
@@ -63,17 +101,27 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 		 * its events are stored, its raw bytes are not */
 		if (ml->size > m->max_size)
 			big[nb++] = items[i];
+		else if (ml->uid == b->bad_uid && b->bad_count >= FETCH_TRIES)
+			quarantine(b, bt, ml,
+				   "the server broke the connection %u times "
+				   "while sending it",
+				   b->bad_count);
 		else
 			want[nw++] = items[i];
 	}
 	bt->last = items[n - 1].uid;
 	free(items);
-	r = rb_imap_fetch(b->imap, want, nw, 16u << 20, on_body, bt);
+	int careful = b->fetch_careful;
+	r = rb_imap_fetch(b->imap, want, nw, careful ? 1 : 16u << 20, on_body,
+			  bt);
+	if (r == RB_IMAP_TEMP)
+		fetch_broke(b, bt, want, nw, careful);
 	if (r == RB_IMAP_OK && nb > 0) {
 		for (size_t i = 0; i < nb; i++)
-			rb_info("%s UID %u: %u bytes, over max_size (%llu): "
+			rb_info("%s UID %u: %llu bytes, over max_size (%llu): "
 				"reading its first %llu bytes",
-				b->folder, big[i].uid, big[i].size,
+				b->folder, big[i].uid,
+				(unsigned long long)big[i].size,
 				m->max_size, m->max_size);
 		r = rb_imap_fetch_head(b->imap, big, nb,
 				       (uint32_t)m->max_size, 16u << 20,
@@ -85,6 +133,7 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 		batch_free(bt);
 		return r;
 	}
+	b->fetch_careful = 0;
 	bt->wall = now_s() - t0;
 	bt->cpu = cpu_s() - c0;
 	*out = bt;
@@ -97,6 +146,9 @@ fetcher(void *arg)
 	struct mbx *b = arg;
 	sig_block_all();
 	uint32_t after = b->fetch_from;
+	if (rb_test_hook("WORKER_STALL"))
+		for (;;)	/* a read that never returns, never fails */
+			pause();
 	for (;;) {
 		struct batch *bt = NULL;
 		int r = RB_IMAP_OK;

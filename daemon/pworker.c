@@ -1,3 +1,4 @@
+#include "daemon/watchdog.h"
 #include "pworker.h"
 
 #include <errno.h>
@@ -263,6 +264,50 @@ rb_pworker_child_main(const struct rb_parse_opts *opts)
 	}
 }
 
+/*
+ * The environment of an exec'd child: the parser reads hostile mail, so
+ * it gets none of the daemon's secrets (IMAP and database passwords given
+ * in the environment, REBOUND_DB, PG*): only what the parse or its
+ * diagnostics depend on.  Built before fork (no allocation after it);
+ * the caller frees the array (the strings are environ's).
+ */
+static const char *const child_env_keep[] = {
+    "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "JOURNAL_STREAM",
+    "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+    /* the test switch and its hooks (lib/testhook.h): read only when
+     * REBOUND_TEST_HOOKS=1 */
+    "REBOUND_TEST_*", NULL};
+
+extern char **environ;
+
+static char **
+child_env(void)
+{
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	char **out = calloc(n + 1, sizeof *out);
+	if (out == NULL)
+		abort();
+	size_t k = 0;
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (eq == NULL)
+			continue;
+		size_t kl = (size_t)(eq - *e);
+		for (const char *const *p = child_env_keep; *p; p++) {
+			size_t pl = strlen(*p);
+			int prefix = pl > 0 && (*p)[pl - 1] == '*';
+			if (prefix ? kl >= pl - 1 && !strncmp(*e, *p, pl - 1)
+				   : kl == pl && !strncmp(*e, *p, pl)) {
+				out[k++] = *e;
+				break;
+			}
+		}
+	}
+	return out;
+}
+
 static int
 spawn(struct rb_pworker *w)
 {
@@ -275,7 +320,10 @@ spawn(struct rb_pworker *w)
 		return -1;
 	}
 	fflush(NULL);
+	char **env = w->exec ? child_env() : NULL;
 	pid_t pid = fork();
+	if (pid > 0 || pid < 0)
+		free(env);
 	if (pid < 0) {
 		close(in[0]);
 		close(in[1]);
@@ -302,7 +350,7 @@ spawn(struct rb_pworker *w)
 			 * exec: nothing here takes a lock */
 			char *const args[] = {(char *)"rebound",
 					      (char *)RB_PWORKER_ARG, NULL};
-			execv(w->exec, args);
+			execve(w->exec, args, env);
 			_exit(127);
 		}
 		rb_pworker_child_main(w->opts);
@@ -546,6 +594,7 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			}
 			if (pr <= 0)
 				continue;
+			watchdog_beat();	/* the child reads or answers */
 			int wfail = np == 2 &&
 				    (p[1].revents & (POLLOUT | POLLERR)) &&
 				    feed(w->to_child, hdr, bufs, lens, n, &ws,

@@ -9,7 +9,11 @@
  * child, on a crash it reaps it, and in both cases the next call forks a
  * new one.  The child closes every inherited descriptor except its pipes
  * and stderr (a copy of an IMAP or database socket would keep that
- * connection open behind the parent's back).
+ * connection open behind the parent's back).  Started as a new program
+ * (rb_pworker_exec), it also gets a clean environment: locale, TZ,
+ * journald's and the sanitizers' settings and the test hooks only, none
+ * of the passwords or connection strings the daemon may have in its
+ * own.
  *
  * Memory: events and their strings are copied into the caller's arena.
  */

@@ -1,4 +1,5 @@
 #include "daemon/signals.h"
+#include "daemon/watchdog.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ nap(long ms)
 		struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 		ms -= step;
+		watchdog_beat();	/* waiting on purpose */
 	}
 }
 

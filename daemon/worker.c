@@ -11,6 +11,8 @@
 #include "daemon/mover.h"
 #include "daemon/pipeline.h"
 #include "daemon/signals.h"
+#include "daemon/watchdog.h"
+#include "lib/testhook.h"
 #include "lib/log.h"
 
 int
@@ -342,6 +344,12 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	struct mbx b;
 	mbx_open(&b, cf, m, popts);
 	rb_log_context("mailbox", m->name);
+	unsigned wb = watchdog_bound(m->timeout, cf->parse_timeout);
+	const char *h = rb_test_hook("WATCHDOG_SECONDS");
+	if (h && atoi(h) > 0)
+		wb = (unsigned)atoi(h);
+	watchdog_start(wb);
+	rb_imap_progress_hook(watchdog_beat);
 	struct backoff bo = {0};
 	int rc = 0, passes = 0;
 	time_t started = time(NULL);
@@ -403,6 +411,8 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 		nap(ms);
 	}
 	mbx_close(&b);
+	rb_imap_progress_hook(NULL);
+	watchdog_stop();
 	rb_log_context(NULL, NULL);
 	return rc;
 }

@@ -85,6 +85,17 @@ struct mbx {
 	size_t nwatch;
 	struct stages st;	/* fetch, parse and store totals of a pass */
 
+	/*
+	 * A body FETCH that broke the connection: the next batch fetches
+	 * one mail per command, to find the mail the server cannot send;
+	 * a mail that broke it FETCH_TRIES times alone is quarantined
+	 * without being fetched.  The fetcher during a pass, main
+	 * otherwise; kept across reconnections, lost with the process.
+	 */
+	int fetch_careful;
+	uint32_t bad_uid;
+	unsigned bad_count;
+
 	/* set by main before a pass */
 	const char *folder;
 	uint32_t uidvalidity;

@@ -89,24 +89,113 @@ emit(struct walker *w, const char *path, long index, const char *data,
 		w->stop = 1;
 }
 
-/* mbox: messages start at lines "From "; ">From " unescaping is left to
- * the parser (it is harmless in bounce text). */
+/*
+ * mbox, streamed: messages start at lines "From " (">From " unescaping is
+ * left to the parser: it is harmless in bounce text).  The file is read
+ * in pieces and each message is kept up to max + 1 bytes (the parser
+ * reports the rest as oversized, with the message's real size), so
+ * memory does not grow with the file.  The first 5 bytes of each line
+ * are held back until they tell whether the line starts a message.
+ */
+struct mbox {
+	struct walker *w;
+	const char *path;
+	long idx;
+	char *msg;		/* the message so far, at most max + 1 */
+	size_t len, cap;
+	unsigned long long size;	/* its real size */
+	int started;
+	int bol;		/* at the start of a line */
+	char head[5];		/* the start of the line, undecided */
+	size_t nhead;
+};
+
 static void
-split_mbox(struct walker *w, const char *path, const char *d, size_t n)
+mbox_keep(struct mbox *m, const char *p, size_t n)
 {
-	long idx = 0;
-	size_t start = 0;
-	while (!w->stop) {
-		/* the next line that starts with "From " after start */
-		const char *nl = memmem(d + start, n - start, "\nFrom ", 6);
-		size_t end = nl ? (size_t)(nl - d) + 1 : n;
-		if (end > start)
-			emit(w, path, idx++, d + start, end - start,
-			     end - start);
-		if (end == n)
-			break;
-		start = end;
+	m->size += n;
+	size_t room = m->w->max + 1 - m->len;
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return;
+	if (m->len + n > m->cap) {
+		size_t nc = m->cap ? m->cap : 65536;
+		while (nc < m->len + n)
+			nc *= 2;
+		if (nc > m->w->max + 1)
+			nc = m->w->max + 1;
+		m->msg = realloc(m->msg, nc);
+		if (m->msg == NULL)
+			abort();
+		m->cap = nc;
 	}
+	memcpy(m->msg + m->len, p, n);
+	m->len += n;
+}
+
+static void
+mbox_emit(struct mbox *m)
+{
+	if (m->started && m->size > 0 && !m->w->stop)
+		emit(m->w, m->path, m->idx++, m->msg ? m->msg : "", m->len,
+		     m->size);
+	m->len = 0;
+	m->size = 0;
+}
+
+/* The held-back start of a line is decided: a new message or not. */
+static void
+mbox_decide(struct mbox *m)
+{
+	if (m->nhead == 5 && memcmp(m->head, "From ", 5) == 0) {
+		mbox_emit(m);
+		m->started = 1;
+	}
+	mbox_keep(m, m->head, m->nhead);
+	m->nhead = 0;
+}
+
+static void
+mbox_feed(struct mbox *m, const char *d, size_t n)
+{
+	while (n > 0 && !m->w->stop) {
+		if (m->bol) {
+			char c = *d++;
+			n--;
+			m->head[m->nhead++] = c;
+			if (c == '\n' || m->nhead == 5) {
+				mbox_decide(m);
+				m->bol = c == '\n';
+			}
+			continue;
+		}
+		const char *nl = memchr(d, '\n', n);
+		size_t k = nl ? (size_t)(nl - d) + 1 : n;
+		mbox_keep(m, d, k);
+		d += k;
+		n -= k;
+		m->bol = nl != NULL;
+	}
+}
+
+/* fd is an mbox whose first n bytes are in w->buf. */
+static void
+stream_mbox(struct walker *w, int fd, const char *path, size_t n)
+{
+	struct mbox m = {.w = w, .path = path, .bol = 1};
+	ssize_t r = (ssize_t)n;
+	while (r > 0 && !w->stop) {
+		mbox_feed(&m, w->buf, (size_t)r);
+		do
+			r = read(fd, w->buf, w->cap < 65536 ? w->cap : 65536);
+		while (r < 0 && errno == EINTR);
+	}
+	if (r < 0)
+		fail(w, path, strerror(errno));
+	mbox_decide(&m);	/* a last line shorter than 5 bytes */
+	mbox_emit(&m);
+	free(m.msg);
 }
 
 /*
@@ -139,11 +228,17 @@ do_file(struct walker *w, int dirfd, const char *name, const char *path,
 		size = regular ? (long long)st.st_size : -1;
 	}
 	size_t max = w->max;
-	ssize_t n = read_fd(w, fd, 0, max + 1, size, regular);
-	bool mbox = n >= 5 && memcmp(w->buf, "From ", 5) == 0;
-	/* an mbox holds many messages: allow 64 times the per-message limit */
-	if (mbox && (size_t)n > max)
-		n = read_fd(w, fd, (size_t)n, max * 64 + 1, size, regular);
+	/* a first piece tells an mbox (streamed) from one message (read
+	 * whole, up to the limit) */
+	size_t first = max + 1 < 65536 ? max + 1 : 65536;
+	ssize_t n = read_fd(w, fd, 0, first, size, regular);
+	if (n >= 5 && memcmp(w->buf, "From ", 5) == 0) {
+		stream_mbox(w, fd, path, (size_t)n);
+		close(fd);
+		return;
+	}
+	if (n == (ssize_t)first && first < max + 1)
+		n = read_fd(w, fd, (size_t)n, max + 1, size, regular);
 	unsigned long long disk = n < 0 ? 0 : (unsigned long long)n;
 	if (size >= 0) {
 		disk = (unsigned long long)size;
@@ -155,10 +250,6 @@ do_file(struct walker *w, int dirfd, const char *name, const char *path,
 	close(fd);
 	if (n < 0) {
 		fail(w, path, strerror(errno));
-		return;
-	}
-	if (mbox) {
-		split_mbox(w, path, w->buf, (size_t)n);
 		return;
 	}
 	size_t len = (size_t)n > max + 1 ? max + 1 : (size_t)n;

@@ -8,7 +8,8 @@
  * The walker reads each message into memory (at most max_bytes + 1 bytes,
  * so an oversized message is still reported, as oversized, by the
  * parser) and calls back with it; the buffer is only valid during the
- * call.  Returns 0, or -1 with *error_r set (static or per-path text in a
+ * call.  An mbox is read as a stream, one message at a time, so memory
+ * stays within max_bytes + 1 and a read buffer whatever the file's size.  Returns 0, or -1 with *error_r set (static or per-path text in a
  * buffer the walker owns until the next call) when a path cannot be read;
  * the walk continues past unreadable entries and reports them through
  * the error callback.

@@ -1,4 +1,5 @@
 #include "imap.h"
+#include "respscan.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,14 +23,22 @@
  * once the handshake is done (NULL before STARTTLS or with tls = none). */
 struct transport {
 	int fd;
-	int timeout_ms;
+	int timeout_ms;		/* silence allowed on the socket */
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
+	long long deadline;	/* of the command in progress (monotonic
+				 * ms), 0 none */
+	unsigned deadline_s;	/* its length, for the message */
+	const char *fail;	/* why the stream is dead: once set, every
+				 * read and write fails */
+	char failbuf[300];
+	struct rb_respscan scan;
 };
 
 struct rb_imap {
 	mailimap *imap;
-	struct transport *tr;	/* owned by the libetpan stream once set */
+	struct transport *tr;	/* ours; the libetpan stream reads and
+				 * writes through it */
 	const struct rb_mailbox_conf *m;
 	char delim;		/* hierarchy delimiter, 0 until known */
 	int has_move, has_uidplus, has_idle;
@@ -37,6 +46,46 @@ struct rb_imap {
 	size_t ncreated;
 	char err[512];
 };
+
+/*
+ * What one command may cost (respscan.h).  A response line outside
+ * literals: 4 MiB (a UID SEARCH answer, one number per mail, may have
+ * 64 MiB: 6 million mails).  A literal: max_size, and never more than
+ * the RFC822.SIZE announced for its mail.  All the bytes of one answer:
+ * 16 MiB, and for a body FETCH the sizes it asked for (the caller's byte
+ * budget) plus 1 KiB per mail.  The deadline of a command: three times
+ * the configured timeout, plus one second per 64 KiB of bodies asked for
+ * (or the IDLE time).
+ */
+#define LINE_MAX_BYTES (4u << 20)
+#define SEARCH_LINE_MAX_BYTES (64u << 20)
+#define CMD_MAX_BYTES (16u << 20)
+#define FETCH_SLACK_BYTES (1u << 20)
+#define PER_MAIL_BYTES 1024u
+#define MIN_RATE_BYTES 65536u
+
+static long long mono_ms(void);
+
+/* Limits and deadline of the next command. */
+static void
+cmd_limits(struct rb_imap *c, unsigned extra_s, uint64_t line_max,
+	   uint64_t bytes_max, const struct rb_respscan_size *ann, size_t n)
+{
+	struct transport *t = c->tr;
+	if (t == NULL)
+		return;
+	t->deadline_s = 3 * c->m->timeout + extra_s;
+	t->deadline = mono_ms() + (long long)t->deadline_s * 1000;
+	rb_respscan_command(&t->scan, line_max, c->m->max_size, bytes_max,
+			    ann, n);
+}
+
+static void
+cmd_begin(struct rb_imap *c, unsigned extra_s, uint64_t extra_bytes)
+{
+	cmd_limits(c, extra_s, LINE_MAX_BYTES, CMD_MAX_BYTES + extra_bytes,
+		   NULL, 0);
+}
 
 static int
 seterr(struct rb_imap *c, int code, const char *fmt, ...)
@@ -55,6 +104,7 @@ rb_imap_error(const struct rb_imap *c)
 }
 
 static int imap_fail(struct rb_imap *c, int r, const char *what);
+static const char *lost_why(const struct rb_imap *c, int r);
 
 /* The server's text for the last failed command, for messages. */
 static const char *
@@ -67,64 +117,197 @@ server_text(struct rb_imap *c)
 
 /* ---- the libetpan stream driver over our transport ---- */
 
+/*
+ * libetpan's parser reads until it has what it expects: a read returning
+ * 0 (end of stream) inside a literal made it loop forever.  So the
+ * transport never returns 0: end of stream, a timeout, a passed command
+ * deadline, a protocol limit (respscan) and every other hard error mark
+ * the transport failed (t->fail, sticky) and return -1, which ends the
+ * command with MAILIMAP_ERROR_STREAM.
+ */
+
+static void progress_none(void) {}
+static void (*progress)(void) = progress_none;
+
+void
+rb_imap_progress_hook(void (*fn)(void))
+{
+	progress = fn ? fn : progress_none;
+}
+
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static ssize_t tr_failed(struct transport *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static ssize_t
+tr_failed(struct transport *t, const char *fmt, ...)
+{
+	if (t->fail == NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(t->failbuf, sizeof t->failbuf, fmt, ap);
+		va_end(ap);
+		t->fail = t->failbuf;
+	}
+	errno = EIO;
+	return -1;
+}
+
+/* Wait until fd is ready for events, at most the silence allowed and the
+ * rest of the command's deadline: 0 ready, -1 failed (t->fail). */
+static int
+tr_wait(struct transport *t, short events)
+{
+	for (;;) {
+		if (t->fail)
+			return -1;
+		int ms = t->timeout_ms;
+		if (t->deadline) {
+			long long left = t->deadline - mono_ms();
+			if (left <= 0)
+				return (int)tr_failed(
+				    t, "no answer within the command's "
+				       "deadline of %u s",
+				    t->deadline_s);
+			if (left < ms)
+				ms = (int)left;
+		}
+		struct pollfd p = {.fd = t->fd, .events = events};
+		int pr = poll(&p, 1, ms);
+		if (pr > 0)
+			return 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return (int)tr_failed(t, "poll: %s", strerror(errno));
+		if (t->deadline && mono_ms() >= t->deadline)
+			continue;	/* says so above */
+		return (int)tr_failed(t, "no data for %d s",
+				      t->timeout_ms / 1000);
+	}
+}
+
+/* The socket: every read waits with tr_wait first, so the command's
+ * deadline holds even inside a TLS record trickled byte by byte. */
+static ssize_t
+sock_recv(struct transport *t, void *buf, size_t n)
+{
+	for (;;) {
+		if (tr_wait(t, POLLIN) != 0)
+			return -1;
+		ssize_t r = recv(t->fd, buf, n, MSG_DONTWAIT);
+		if (r > 0)
+			return r;
+		if (r == 0)
+			return tr_failed(t, "connection closed by the server");
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;
+		return tr_failed(t, "read: %s", strerror(errno));
+	}
+}
+
+static ssize_t
+sock_send(struct transport *t, const void *buf, size_t n)
+{
+	for (;;) {
+		if (tr_wait(t, POLLOUT) != 0)
+			return -1;
+		ssize_t r = send(t->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			continue;
+		return tr_failed(t, "write: %s", strerror(errno));
+	}
+}
+
+/* GnuTLS's transport functions over the same socket. */
+static ssize_t
+tls_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+	struct transport *t = p;
+	ssize_t r = sock_recv(t, buf, n);
+	if (r < 0 && t->fail && !strcmp(t->fail,
+					"connection closed by the server"))
+		return 0;	/* GnuTLS's end of stream */
+	return r;
+}
+
+static ssize_t
+tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+	return sock_send(p, buf, n);
+}
+
+static int
+tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct transport *t = p;
+	if (t->fail)
+		return -1;
+	int wait = ms == GNUTLS_INDEFINITE_TIMEOUT ? t->timeout_ms : (int)ms;
+	if (t->deadline) {
+		long long left = t->deadline - mono_ms();
+		if (left < wait)
+			wait = left > 0 ? (int)left : 0;
+	}
+	struct pollfd pf = {.fd = t->fd, .events = POLLIN};
+	int pr = poll(&pf, 1, wait);
+	return pr < 0 && errno == EINTR ? 0 : pr;
+}
+
 static ssize_t
 tr_read(mailstream_low *s, void *buf, size_t n)
 {
 	struct transport *t = s->data;
+	ssize_t r;
 	for (;;) {
-		ssize_t r;
-		if (t->tls) {
-			r = gnutls_record_recv(t->tls, buf, n);
-			if (r == GNUTLS_E_INTERRUPTED)
-				continue;
-			if (r == GNUTLS_E_PREMATURE_TERMINATION)
-				return 0;
-			if (r == GNUTLS_E_AGAIN) {
-				/* also returned after a post-handshake
-				 * message (TLS 1.3 session ticket): only a
-				 * silent socket is a timeout */
-				struct pollfd p = {.fd = t->fd,
-						   .events = POLLIN};
-				int pr = poll(&p, 1, t->timeout_ms);
-				if (pr > 0 || (pr < 0 && errno == EINTR))
-					continue;
-				return -1;
-			}
-			if (r < 0)
-				return -1;
-			return r;
+		if (t->fail)
+			return -1;
+		if (!t->tls) {
+			r = sock_recv(t, buf, n);
+			break;
 		}
-		r = recv(t->fd, buf, n, 0);
-		if (r < 0 && errno == EINTR)
+		r = gnutls_record_recv(t->tls, buf, n);
+		if (r > 0)
+			break;
+		if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION)
+			return tr_failed(t, "connection closed by the server");
+		/* GNUTLS_E_AGAIN also follows a post-handshake message (a
+		 * TLS 1.3 session ticket); the next pull waits again */
+		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN)
 			continue;
-		return r;
+		return tr_failed(t, "TLS: %s", gnutls_strerror((int)r));
 	}
+	if (r <= 0)
+		return -1;
+	if (rb_respscan_feed(&t->scan, buf, (size_t)r) != 0)
+		return tr_failed(t, "protocol error: %s", t->scan.err);
+	progress();
+	return r;
 }
 
 static ssize_t
 tr_write(mailstream_low *s, const void *buf, size_t n)
 {
 	struct transport *t = s->data;
+	if (t->fail)
+		return -1;
+	if (!t->tls)
+		return sock_send(t, buf, n);
 	for (;;) {
-		ssize_t r;
-		if (t->tls) {
-			r = gnutls_record_send(t->tls, buf, n);
-			if (r == GNUTLS_E_INTERRUPTED)
-				continue;
-			if (r == GNUTLS_E_AGAIN) {
-				struct pollfd p = {.fd = t->fd,
-						   .events = POLLOUT};
-				int pr = poll(&p, 1, t->timeout_ms);
-				if (pr > 0 || (pr < 0 && errno == EINTR))
-					continue;
-				return -1;
-			}
-			return r < 0 ? -1 : r;
-		}
-		r = send(t->fd, buf, n, MSG_NOSIGNAL);
-		if (r < 0 && errno == EINTR)
+		ssize_t r = gnutls_record_send(t->tls, buf, n);
+		if (r >= 0)
+			return r;
+		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN)
 			continue;
-		return r;
+		return tr_failed(t, "TLS: %s", gnutls_strerror((int)r));
 	}
 }
 
@@ -147,17 +330,24 @@ tr_get_fd(mailstream_low *s)
 	return t->fd;
 }
 
+/* The stream is gone (libetpan frees it on close, also after some
+ * errors): the socket and the TLS session go with it; the transport
+ * itself stays, for its failure text, until rb_imap_close. */
 static void
 tr_free(mailstream_low *s)
 {
 	struct transport *t = s->data;
 	if (t->fd >= 0)
 		close(t->fd);
+	t->fd = -1;
 	if (t->tls)
 		gnutls_deinit(t->tls);
+	t->tls = NULL;
 	if (t->cred)
 		gnutls_certificate_free_credentials(t->cred);
-	free(t);
+	t->cred = NULL;
+	if (t->fail == NULL)
+		t->fail = "connection closed";
 	free(s);
 }
 
@@ -316,7 +506,12 @@ tls_start(struct rb_imap *c, struct transport *t)
 	/* chain + host name checked inside the handshake; it fails on any
 	 * problem, before one byte of IMAP goes over the session */
 	gnutls_session_set_verify_cert(s, m->host, 0);
-	gnutls_transport_set_int(s, t->fd);
+	/* our own reads and writes: they keep the command's deadline and
+	 * see the end of the stream */
+	gnutls_transport_set_ptr(s, t);
+	gnutls_transport_set_pull_function(s, tls_pull);
+	gnutls_transport_set_pull_timeout_function(s, tls_pull_timeout);
+	gnutls_transport_set_push_function(s, tls_push);
 	gnutls_handshake_set_timeout(s, m->timeout * 1000);
 	do
 		r = gnutls_handshake(s);
@@ -336,7 +531,8 @@ tls_start(struct rb_imap *c, struct transport *t)
 	}
 	if (r < 0)
 		return seterr(c, RB_IMAP_TEMP, "TLS handshake with %s port %d: %s",
-			      m->host, m->port, gnutls_strerror(r));
+			      m->host, m->port,
+			      t->fail ? t->fail : gnutls_strerror(r));
 	/* belt and braces: check again after the handshake */
 	unsigned st = 0;
 	r = gnutls_certificate_verify_peers3(s, m->host, &st);
@@ -350,6 +546,7 @@ static void
 read_caps(struct rb_imap *c)
 {
 	struct mailimap_capability_data *cap = NULL;
+	cmd_begin(c, 0, 0);
 	if (mailimap_capability(c->imap, &cap) == MAILIMAP_NO_ERROR && cap)
 		mailimap_capability_data_free(cap);
 	c->has_move = mailimap_has_extension(c->imap, "MOVE");
@@ -384,6 +581,7 @@ enable_qresync(struct rb_imap *c)
 	struct mailimap_capability_data *got = NULL;
 	if (want == NULL)
 		abort();
+	cmd_begin(c, 0, 0);
 	int r = mailimap_enable(c->imap, want, &got);
 	mailimap_capability_data_free(want);
 	if (got)
@@ -411,7 +609,11 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 		abort();
 	t->fd = fd;
 	t->timeout_ms = (int)m->timeout * 1000;
+	rb_respscan_init(&t->scan);
+	c->tr = t;
+	cmd_begin(c, 0, 0);	/* the handshake's deadline */
 	if (m->tls == RB_TLS_IMPLICIT && (r = tls_start(c, t)) != 0) {
+		c->tr = NULL;
 		if (t->tls)
 			gnutls_deinit(t->tls);
 		if (t->cred)
@@ -431,13 +633,15 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 	if (c->imap == NULL)
 		abort();
 	mailimap_set_timeout(c->imap, m->timeout);
+	cmd_begin(c, 0, 0);
 	r = mailimap_connect(c->imap, stream);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_AUTHENTICATED)
 		return seterr(c, RB_IMAP_TEMP,
-			      "%s port %d: no IMAP greeting (error %d)",
-			      m->host, m->port, r);
+			      "%s port %d: no IMAP greeting: %s", m->host,
+			      m->port, lost_why(c, r));
 	if (m->tls == RB_TLS_STARTTLS) {
+		cmd_begin(c, 0, 0);
 		r = mailimap_starttls(c->imap);
 		if (r != MAILIMAP_NO_ERROR)
 			return seterr(c, RB_IMAP_PERM,
@@ -450,10 +654,12 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 			return seterr(c, RB_IMAP_PERM,
 				      "%s: data after STARTTLS OK: refused",
 				      m->host);
+		cmd_begin(c, 0, 0);
 		if ((r = tls_start(c, t)) != 0)
 			return r;
 	}
 	read_caps(c);
+	cmd_begin(c, 0, 0);
 	if (m->xoauth2_command)
 		r = mailimap_oauth2_authenticate(c->imap, m->user, secret);
 	else
@@ -461,8 +667,8 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 	if (r != MAILIMAP_NO_ERROR) {
 		if (r == MAILIMAP_ERROR_STREAM)
 			return seterr(c, RB_IMAP_TEMP,
-				      "%s: connection lost during login",
-				      m->host);
+				      "%s: connection lost during login: %s",
+				      m->host, lost_why(c, r));
 		return seterr(c, RB_IMAP_PERM,
 			      "%s: login as %s refused: %s", m->host, m->user,
 			      server_text(c));
@@ -478,14 +684,31 @@ rb_imap_close(struct rb_imap *c)
 		return;
 	if (c->imap) {
 		if (c->imap->imap_state >= MAILIMAP_STATE_AUTHENTICATED &&
-		    c->imap->imap_stream)
+		    c->imap->imap_stream && c->tr->fail == NULL) {
+			/* a short wait: LOGOUT is a courtesy */
+			cmd_begin(c, 0, 0);
 			mailimap_logout(c->imap);
+		}
 		mailimap_free(c->imap);
+	}
+	if (c->tr) {
+		rb_respscan_free(&c->tr->scan);
+		free(c->tr);
 	}
 	for (size_t i = 0; i < c->ncreated; i++)
 		free(c->created[i]);
 	free(c->created);
 	free(c);
+}
+
+/* Why a connection broke, for messages. */
+static const char *
+lost_why(const struct rb_imap *c, int r)
+{
+	if (c->tr && c->tr->fail)
+		return c->tr->fail;
+	return r == MAILIMAP_ERROR_PARSE ? "response not understood"
+					 : "stream error";
 }
 
 /* libetpan result -> our code: stream/parse errors are TEMP (connection
@@ -495,8 +718,8 @@ imap_fail(struct rb_imap *c, int r, const char *what)
 {
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE ||
 	    r == MAILIMAP_ERROR_MEMORY || r == MAILIMAP_ERROR_CONNECTION_REFUSED)
-		return seterr(c, RB_IMAP_TEMP, "%s: %s: connection lost",
-			      c->m->host, what);
+		return seterr(c, RB_IMAP_TEMP, "%s: %s: connection lost: %s",
+			      c->m->host, what, lost_why(c, r));
 	return seterr(c, RB_IMAP_PERM, "%s: %s failed: %s", c->m->host, what,
 		      server_text(c));
 }
@@ -505,6 +728,7 @@ int
 rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	       uint32_t *uidnext)
 {
+	cmd_begin(c, 0, 0);
 	int r = mailimap_select(c->imap, folder);
 	if (r == MAILIMAP_ERROR_SELECT)
 		return seterr(c, RB_IMAP_NOFOLDER,
@@ -618,6 +842,7 @@ fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
 	mailimap_fetch_type_new_fetch_att_list_add(
 	    ft, mailimap_fetch_att_new_rfc822_size());
 	clist *res = NULL;
+	cmd_begin(c, 0, 0);
 	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
@@ -625,7 +850,8 @@ fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
 		return imap_fail(c, r, "UID FETCH RFC822.SIZE");
 	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
 		struct mailimap_msg_att *ma = clist_content(it);
-		uint32_t uid = 0, size = 0;
+		uint32_t uid = 0;
+		uint64_t size = 0;
 		for (clistiter *j = clist_begin(ma->att_list); j;
 		     j = clist_next(j)) {
 			struct mailimap_msg_att_item *a = clist_content(j);
@@ -638,6 +864,11 @@ fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
 			else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
 				size = st->att_data.att_rfc822_size;
 		}
+		/* the parser keeps 32 bits of RFC822.SIZE: the scanner saw
+		 * the whole number */
+		uint64_t whole = rb_respscan_size(&c->tr->scan, uid);
+		if (whole)
+			size = whole;
 		/* "lo:*" returns the last mail even when its UID < lo */
 		if (uid <= after || uid < lo || uid > hi)
 			continue;
@@ -674,6 +905,8 @@ rb_imap_list(struct rb_imap *c, uint32_t after, size_t max,
 	struct mailimap_set *set = mailimap_set_new_interval(lo, 0);
 	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
 	clist *res = NULL;
+	cmd_limits(c, 0, SEARCH_LINE_MAX_BYTES,
+		   SEARCH_LINE_MAX_BYTES + CMD_MAX_BYTES, NULL, 0);
 	r = mailimap_uid_search(c->imap, NULL, key, &res);
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR)
@@ -699,12 +932,27 @@ done:
 	return r;
 }
 
-/* BODY.PEEK[] of the UIDs, or with partial > 0 BODY.PEEK[]<0.partial> */
+/* BODY.PEEK[] of items (sorted by UID), or with partial > 0
+ * BODY.PEEK[]<0.partial>; their RFC822.SIZE (at most partial) bound the
+ * literals, and their total bounds the answer and its deadline. */
 static int
-fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
+fetch_chunk(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 	    uint32_t partial, rb_imap_body_cb cb, void *ctx)
 {
+	uint32_t *uids = malloc(n * sizeof *uids);
+	struct rb_respscan_size *ann = malloc(n * sizeof *ann);
+	if (uids == NULL || ann == NULL)
+		abort();
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		uids[i] = items[i].uid;
+		uint64_t sz = partial && items[i].size > partial ? partial
+								 : items[i].size;
+		ann[i] = (struct rb_respscan_size){items[i].uid, sz};
+		bytes += sz;
+	}
 	struct mailimap_set *set = uid_set(uids, n);
+	free(uids);
 	struct mailimap_fetch_type *ft =
 	    mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -715,7 +963,11 @@ fetch_chunk(struct rb_imap *c, const uint32_t *uids, size_t n,
 			: mailimap_fetch_att_new_body_peek_section(
 			      mailimap_section_new(NULL)));
 	clist *res = NULL;
+	cmd_limits(c, (unsigned)(bytes / MIN_RATE_BYTES), LINE_MAX_BYTES,
+		   bytes + n * PER_MAIL_BYTES + FETCH_SLACK_BYTES, ann, n);
 	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
+	cmd_limits(c, 0, LINE_MAX_BYTES, CMD_MAX_BYTES, NULL, 0);
+	free(ann);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR)
@@ -756,23 +1008,18 @@ int
 rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 	      size_t budget, rb_imap_body_cb cb, void *ctx)
 {
-	uint32_t *uids = malloc((n + 1) * sizeof *uids);
-	if (uids == NULL)
-		abort();
 	int r = RB_IMAP_OK;
-	size_t k = 0, bytes = 0;
+	size_t first = 0;
+	uint64_t bytes = 0;
 	for (size_t i = 0; i <= n && r == RB_IMAP_OK; i++) {
-		if (k > 0 && (i == n || bytes + items[i].size > budget)) {
-			r = fetch_chunk(c, uids, k, 0, cb, ctx);
-			k = 0;
+		if (i > first && (i == n || bytes + items[i].size > budget)) {
+			r = fetch_chunk(c, items + first, i - first, 0, cb, ctx);
+			first = i;
 			bytes = 0;
 		}
-		if (i < n) {
-			uids[k++] = items[i].uid;
+		if (i < n)
 			bytes += items[i].size;
-		}
 	}
-	free(uids);
 	return r;
 }
 
@@ -784,17 +1031,11 @@ rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
 	size_t per = bytes ? budget / bytes : n;
 	if (per == 0)
 		per = 1;
-	uint32_t *uids = malloc((n + 1) * sizeof *uids);
-	if (uids == NULL)
-		abort();
 	int r = RB_IMAP_OK;
 	for (size_t i = 0; i < n && r == RB_IMAP_OK; i += per) {
 		size_t k = n - i < per ? n - i : per;
-		for (size_t j = 0; j < k; j++)
-			uids[j] = items[i + j].uid;
-		r = fetch_chunk(c, uids, k, bytes, cb, ctx);
+		r = fetch_chunk(c, items + i, k, bytes, cb, ctx);
 	}
-	free(uids);
 	return r;
 }
 
@@ -805,6 +1046,7 @@ learn_delimiter(struct rb_imap *c)
 		return;
 	clist *res = NULL;
 	c->delim = '/';
+	cmd_begin(c, 0, 0);
 	if (mailimap_list(c->imap, "", "", &res) == MAILIMAP_NO_ERROR && res) {
 		clistiter *it = clist_begin(res);
 		if (it) {
@@ -836,6 +1078,7 @@ ensure_folder(struct rb_imap *c, const char *name)
 	for (size_t i = 0; i < c->ncreated; i++)
 		if (!strcmp(c->created[i], name))
 			return RB_IMAP_OK;
+	cmd_begin(c, 0, 0);
 	int r = mailimap_create(c->imap, name);
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
 		return imap_fail(c, r, "CREATE");
@@ -855,6 +1098,7 @@ store_flag(struct rb_imap *c, struct mailimap_set *set,
 	mailimap_flag_list_add(fl, flag);
 	struct mailimap_store_att_flags *sa =
 	    mailimap_store_att_flags_new_add_flags_silent(fl);
+	cmd_begin(c, 0, 0);
 	int r = mailimap_uid_store(c->imap, set, sa);
 	mailimap_store_att_flags_free(sa);
 	if (r != MAILIMAP_NO_ERROR)
@@ -865,6 +1109,7 @@ store_flag(struct rb_imap *c, struct mailimap_set *set,
 static int
 expunge(struct rb_imap *c, struct mailimap_set *set)
 {
+	cmd_begin(c, 0, 0);
 	int r = c->has_uidplus ? mailimap_uid_expunge(c->imap, set)
 			       : mailimap_expunge(c->imap);
 	if (r != MAILIMAP_NO_ERROR)
@@ -889,11 +1134,13 @@ rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		struct mailimap_set *set =
 		    uid_set_part(uids + done, n - done, &used);
 		if (c->has_move) {
+			cmd_begin(c, 0, 0);
 			r = mailimap_uid_move(c->imap, set, f);
 			r = r == MAILIMAP_NO_ERROR
 				? RB_IMAP_OK
 				: imap_fail(c, r, "UID MOVE");
 		} else {
+			cmd_begin(c, 0, 0);
 			r = mailimap_uid_copy(c->imap, set, f);
 			r = r == MAILIMAP_NO_ERROR
 				? RB_IMAP_OK
@@ -963,6 +1210,7 @@ rb_imap_has_idle(const struct rb_imap *c)
 int
 rb_imap_noop(struct rb_imap *c)
 {
+	cmd_begin(c, 0, 0);
 	int r = mailimap_noop(c->imap);
 	return r == MAILIMAP_NO_ERROR ? RB_IMAP_OK : imap_fail(c, r, "NOOP");
 }
@@ -970,6 +1218,7 @@ rb_imap_noop(struct rb_imap *c)
 int
 rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 {
+	cmd_begin(c, seconds, 0);
 	int r = mailimap_idle(c->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "IDLE");
@@ -981,6 +1230,7 @@ rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 			changed = 1;
 			break;
 		}
+		progress();	/* listening is a sign of life */
 		struct pollfd p = {.fd = c->tr->fd, .events = POLLIN};
 		int pr = poll(&p, 1, 1000);
 		if (pr > 0) {
@@ -990,6 +1240,7 @@ rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 		if (pr < 0 && errno != EINTR)
 			break;
 	}
+	cmd_begin(c, 0, 0);
 	r = mailimap_idle_done(c->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_fail(c, r, "IDLE DONE");

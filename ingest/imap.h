@@ -43,7 +43,8 @@ struct rb_imap;
 
 struct rb_imap_item {
 	uint32_t uid;
-	uint32_t size;		/* RFC822.SIZE */
+	uint64_t size;		/* RFC822.SIZE (64 bits: a server may say
+				 * more than 4 GiB) */
 };
 
 /* Connect, verify TLS, authenticate.  *out is set even on failure (close
@@ -118,5 +119,9 @@ int rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
 		      volatile sig_atomic_t *stop, size_t *failed);
 /* NOOP (keeps the connection alive, picks up EXISTS). */
 int rb_imap_noop(struct rb_imap *c);
+
+/* fn is called (in the reading thread) whenever a connection of this
+ * process received bytes: a sign of life for a watchdog.  NULL: none. */
+void rb_imap_progress_hook(void (*fn)(void));
 
 #endif

@@ -46,20 +46,68 @@ rb_log_context(const char *key, const char *value)
 	ctx_value = value;
 }
 
+/* A control character at s (C0, DEL, or C1 written in UTF-8): its code,
+ * and its length in *len; -1 when s is none. */
+static int
+control_at(const unsigned char *s, size_t *len)
+{
+	if (s[0] < 0x20 || s[0] == 0x7f) {
+		*len = 1;
+		return s[0];
+	}
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) {
+		*len = 2;
+		return s[1];
+	}
+	return -1;
+}
+
 static void
 json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t len;
+		int c = control_at(p, &len);
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p);
+			len = 1;
+		} else if (c >= 0) {
+			fprintf(f, "\\u%04x", (unsigned)c);
+		} else {
+			fputc(*p, f);
+			len = 1;
+		}
+		p += len;
 	}
 	fputc('"', f);
+}
+
+/* Text lines: control characters (a server's text may carry terminal
+ * escape sequences or line breaks) are written as \n, \r, \t or \xNN,
+ * so a line stays one line and a terminal shows it as it is. */
+static void
+text_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t len;
+		int c = control_at(p, &len);
+		if (c < 0) {
+			fputc(*p++, f);
+			continue;
+		}
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else
+			fprintf(f, "\\x%02x", (unsigned)c);
+		p += len;
+	}
 }
 
 /* now, UTC, to the millisecond: 2026-01-02T03:04:05.678Z */
@@ -107,9 +155,13 @@ emit(enum rb_log_level level, const struct rb_log_num *nums, int nn,
 			fprintf(stderr, "<%d>", prio[level]);
 		else if (log_stamp)
 			fprintf(stderr, "%s ", ts);
-		fprintf(stderr, "rebound: %s: %s%s%s\n", level_names[level],
-			ctx_value ? ctx_value : "", ctx_value ? ": " : "",
-			msg);
+		fprintf(stderr, "rebound: %s: ", level_names[level]);
+		if (ctx_value) {
+			text_str(stderr, ctx_value);
+			fputs(": ", stderr);
+		}
+		text_str(stderr, msg);
+		fputc('\n', stderr);
 	}
 	fflush(stderr);
 	funlockfile(stderr);

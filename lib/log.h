@@ -10,6 +10,10 @@
  * a log pipeline reads them without parsing the message; in text they are
  * only in the message.
  *
+ * Control characters in a message or the context (C0, DEL, C1) are
+ * escaped: \n \r \t \xNN in text, \uNNNN in JSON, so that text from a
+ * server cannot break a line or reach a terminal as an escape sequence.
+ *
  * Levels are debug < info < warning < error; lines below the minimum
  * (info unless rb_log_setup says otherwise) are dropped.  When the
  * process runs under systemd (JOURNAL_STREAM set when rb_log_setup is
