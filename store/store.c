@@ -10,6 +10,7 @@
 #include "core/policy.h"
 #include "lib/utf8.h"
 #include "local.h"
+#include "core/scope.h"
 #include "store_int.h"
 
 struct rb_store {
@@ -19,6 +20,8 @@ struct rb_store {
 	bool tx;
 	bool keep_raw;
 	unsigned raw_days;
+	const struct rb_tenancy *tenancy;	/* rb_store_set_tenancy */
+	char q_tenant[65], q_stream[65];	/* rb_store_set_scope; "" none */
 	enum rb_tmp_state tmp;	/* the batch's temporary tables */
 	struct rb_copybuf kept[RB_COPY_KEEP];	/* rb_copy_take/give */
 	size_t nkept;
@@ -47,6 +50,48 @@ rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days)
 {
 	s->keep_raw = keep;
 	s->raw_days = days;
+}
+
+void
+rb_store_set_tenancy(struct rb_store *s, const struct rb_tenancy *t)
+{
+	s->tenancy = t;
+}
+
+const struct rb_tenancy *
+rb_store_tenancy(const struct rb_store *s)
+{
+	return s->tenancy;
+}
+
+int
+rb_store_set_scope(struct rb_store *s, const char *tenant, const char *stream)
+{
+	struct rb_scope_query q = {tenant, stream};
+	char err[200];
+	if (rb_scope_query_check(&q, err, sizeof(err)) != 0)
+		return rb_store_fail(s, NULL, "%s", err);
+	snprintf(s->q_tenant, sizeof(s->q_tenant), "%s", tenant ? tenant : "");
+	snprintf(s->q_stream, sizeof(s->q_stream), "%s", stream ? stream : "");
+	return 0;
+}
+
+const char *
+rb_store_scope_tenant(const struct rb_store *s)
+{
+	return s->q_tenant[0] ? s->q_tenant : NULL;
+}
+
+const char *
+rb_store_scope_stream(const struct rb_store *s)
+{
+	return s->q_stream[0] ? s->q_stream : NULL;
+}
+
+void
+rb_store_write_scope(const struct rb_store *s, char *out)
+{
+	rb_scope_make(RB_SCOPE_STREAM, s->q_tenant, s->q_stream, out);
 }
 
 enum rb_tmp_state
