@@ -1,4 +1,5 @@
 #include "config.h"
+#include "scope.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -73,6 +74,7 @@ static const struct key keys[] = {
      1ULL << 30},
     {"idle", S_MAILBOX, K_BOOL, M(idle), NULL, 0, 0},
     {"timeout", S_MAILBOX, K_UINT, M(timeout), NULL, 1, 3600},
+    {"tenant", S_MAILBOX, K_STR, M(tenant), NULL, 0, 0},
 };
 
 static int
@@ -211,6 +213,11 @@ set_key(const struct key *k, void *base, const char *v, const char *name,
 	switch (k->type) {
 	case K_STR: {
 		char **s = (char **)(void *)p;
+		if (!strcmp(k->name, "tenant") && !rb_scope_name_ok(v))
+			return fail(err_r, name, line,
+				    "tenant: not a tenant name (1-64 of A-Z "
+				    "a-z 0-9 . _ -): %s",
+				    v);
 		free(*s);
 		*s = *v ? xstrdup(v) : NULL;
 		return 0;
@@ -710,6 +717,7 @@ rb_config_free(struct rb_config *c)
 		free(m->processed_flag);
 		free(m->quarantine_folder);
 		free(m->unknown_folder);
+		free(m->tenant);
 	}
 	free(c->mb);
 	free(c->path);
@@ -908,6 +916,8 @@ rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 			unknown_names[m->unknown_action]);
 		if (m->unknown_action == RB_UNKNOWN_MOVE)
 			fprintf(f, "unknown_folder = %s\n", m->unknown_folder);
+		if (m->tenant)
+			fprintf(f, "tenant = %s\n", m->tenant);
 		fprintf(f,
 			"batch_size = %u\npoll_interval = %u\nmax_size = %llu\n"
 			"idle = %s\ntimeout = %u\n",

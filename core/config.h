@@ -67,6 +67,8 @@ struct rb_mailbox_conf {
 	unsigned long long max_size;	/* bytes; bigger mail is quarantined */
 	int idle;		/* use IDLE when the server offers it */
 	unsigned timeout;	/* network timeout, seconds */
+	char *tenant;		/* the tenant its reports belong to when
+				 * nothing in a mail says (core/tenant.h) */
 };
 
 struct rb_config {

@@ -860,10 +860,11 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	if (n == 0)
 		return 0;
 	int rc = -1;
-	struct rb_tenancy deftn = {.pol = pol};
-	const struct rb_tenancy *tn = rb_store_tenancy(s);
+	const struct rb_tenancy *tn = rb_store_tenancy(s, pol);
+	if (tn == NULL)
+		return -1;
 	struct batch b = {.s = s, .pol = pol, .m = m, .n = n, .now = rb_now(),
-			  .tenancy = tn ? tn : &deftn};
+			  .tenancy = tn};
 	size_t nevtot = 0;
 	for (size_t i = 0; i < n; i++)
 		nevtot += m[i].nevents;

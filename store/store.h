@@ -76,14 +76,6 @@ bool rb_store_in_tx(const struct rb_store *s);
  */
 void rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days);
 
-/*
- * Tenant attribution for rb_store_write_batch (core/tenant.h), kept by
- * pointer: the caller keeps t alive while the store writes.  Not set:
- * the batch's policy without a domains table.
- */
-struct rb_tenancy;
-void rb_store_set_tenancy(struct rb_store *s, const struct rb_tenancy *t);
-
 /* Clear raw bytes whose retention has passed; *cleared gets the count. */
 int rb_store_prune_raw(struct rb_store *s, unsigned long *cleared);
 
@@ -123,7 +115,10 @@ struct rb_store_counts {
  * so storing the same input again changes nothing.  Fast: COPY into
  * temporary tables and set-based statements, a few round trips per
  * batch whatever its size (batches of 500-2000 messages are good).
- * pol NULL: the default policy.
+ * pol NULL: the default policy.  Each event is attributed to a tenant
+ * (core/tenant.h, under pol's tenant.* keys and the message's
+ * mailbox_tenant) and its suppression lands in the scope its class has
+ * under pol (scope.*).
  */
 int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,

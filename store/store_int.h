@@ -85,8 +85,11 @@ int rb_store_replay_keys(struct rb_store *s, const struct rb_policy *pol,
 enum rb_tmp_state { RB_TMP_NONE, RB_TMP_CREATED, RB_TMP_READY, RB_TMP_USED };
 enum rb_tmp_state rb_store_tmp(const struct rb_store *s);
 void rb_store_tmp_set(struct rb_store *s, enum rb_tmp_state st);
-/* The attribution set by rb_store_set_tenancy(), or NULL. */
-const struct rb_tenancy *rb_store_tenancy(const struct rb_store *s);
+/* Tenant attribution under pol (its tenant.domains file read once and
+ * again when the path changes); NULL (error recorded) when the file
+ * cannot be read. */
+const struct rb_tenancy *rb_store_tenancy(struct rb_store *s,
+					  const struct rb_policy *pol);
 /* The scope set by rb_store_set_scope(): tenant and stream (NULL when
  * none), and the scope manual writes land in (RB_SCOPE_MAX bytes). */
 const char *rb_store_scope_tenant(const struct rb_store *s);

@@ -402,14 +402,14 @@ rb_store_active_keys(struct rb_store *s, rb_key_cb cb, void *ctx)
 #define QS "nullif(current_setting('rebound.q_stream'), '')"
 	if (reads_table(s))
 		snprintf(sql, sizeof(sql),
-			 "COPY (SELECT DISTINCT addr_key FROM suppressions WHERE"
+			 "COPY (SELECT addr_key FROM suppressions WHERE"
 			 " removed_at IS NULL AND (expires_at IS NULL OR"
 			 " expires_at > to_timestamp(%s)) AND "
 			 RB_SCOPE_COVERS("scope", QT, QS) ") TO STDOUT",
 			 now);
 	else
 		snprintf(sql, sizeof(sql),
-			 "COPY (SELECT DISTINCT addr_key FROM"
+			 "COPY (SELECT addr_key FROM"
 			 " rebound_active_suppressions WHERE "
 			 RB_SCOPE_COVERS("scope", QT, QS) ") TO STDOUT");
 #undef QT
