@@ -9,6 +9,7 @@
  * last commit.
  */
 #include "serve.h"
+#include "core/scope.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -248,6 +249,38 @@ invalid_json(const char *given, enum rb_addrin_err e)
 	return o;
 }
 
+/*
+ * The scope of a request (docs/tenants.md): tenant= and stream= in the
+ * query string, or "tenant" and "stream" in a JSON body; none: every
+ * scope.  Malformed: false after answering 400 (never "sendable").
+ */
+static bool
+req_scope(struct MHD_Connection *c, struct req *q, json_t *body,
+	  struct rb_scope_query *sq, enum MHD_Result *res)
+{
+	sq->tenant = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						 "tenant");
+	sq->stream = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						 "stream");
+	json_t *t = body ? json_object_get(body, "tenant") : NULL;
+	json_t *st = body ? json_object_get(body, "stream") : NULL;
+	char err[200];
+	if ((t && !json_is_string(t)) || (st && !json_is_string(st))) {
+		*res = send_error(c, q, 400,
+				  "\"tenant\" and \"stream\": strings");
+		return false;
+	}
+	if (t)
+		sq->tenant = json_string_value(t);
+	if (st)
+		sq->stream = json_string_value(st);
+	if (rb_scope_query_check(sq, err, sizeof(err)) != 0) {
+		*res = send_error(c, q, 400, err);
+		return false;
+	}
+	return true;
+}
+
 static enum MHD_Result
 do_check(struct MHD_Connection *c, struct req *q)
 {
@@ -255,6 +288,10 @@ do_check(struct MHD_Connection *c, struct req *q)
 	    c, MHD_GET_ARGUMENT_KIND, "address");
 	if (given == NULL)
 		return send_error(c, q, 400, "address= is required");
+	struct rb_scope_query sq;
+	enum MHD_Result sres;
+	if (!req_scope(c, q, NULL, &sq, &sres))
+		return sres;
 	atomic_fetch_add(&m.addresses, 1);
 	const char *a;
 	size_t al;
@@ -269,7 +306,8 @@ do_check(struct MHD_Connection *c, struct req *q)
 	if (s == NULL)
 		return send_error(c, q, 503, "database unavailable");
 	struct rb_active p;
-	if (rb_store_active(s, key, &p) != 0) {
+	if (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+	    rb_store_active(s, key, &p) != 0) {
 		db_failed();
 		return send_error(c, q, 503, "database unavailable");
 	}
@@ -287,6 +325,9 @@ do_check(struct MHD_Connection *c, struct req *q)
 		json_object_set_new(o, "expires_at",
 				    p.expires_at[0] ? rb_json_str(p.expires_at)
 						    : json_null());
+		json_object_set_new(o, "scope",
+				    rb_json_str(p.scope[0] ? p.scope
+							   : "global"));
 	}
 	return send_json(c, q, 200, o);
 }
@@ -318,6 +359,11 @@ do_batch(struct MHD_Connection *c, struct req *q)
 	if (!json_is_array(arr)) {
 		json_decref(b);
 		return send_error(c, q, 400, "\"addresses\": an array");
+	}
+	struct rb_scope_query sq;
+	if (!req_scope(c, q, b, &sq, &res)) {
+		json_decref(b);
+		return res;
 	}
 	size_t n = json_array_size(arr);
 	if (n > RB_SERVE_MAX_BATCH) {
@@ -359,7 +405,9 @@ do_batch(struct MHD_Connection *c, struct req *q)
 		res = send_error(c, q, 503, "database unavailable");
 		goto out;
 	}
-	if (valid && rb_store_match(s, (const char *const *)keys, n, hit) != 0) {
+	if (valid && (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+		      rb_store_match(s, (const char *const *)keys, n, hit) !=
+			  0)) {
 		db_failed();
 		res = send_error(c, q, 503, "database unavailable");
 		goto out;
@@ -434,13 +482,18 @@ do_changes(struct MHD_Connection *c, struct req *q)
 	    !number_arg(c, "limit", 1000, 1, 10000, &limit))
 		return send_error(c, q, 400, "after: an id (>= 0); limit: 1 "
 					     "to 10000");
+	struct rb_scope_query sq;
+	enum MHD_Result sres;
+	if (!req_scope(c, q, NULL, &sq, &sres))
+		return sres;
 	struct rb_store *s = db();
 	if (s == NULL)
 		return send_error(c, q, 503, "database unavailable");
 	json_t *arr = json_array();
 	long long last;
-	if (rb_store_changes(s, after, (int)limit, change_json, arr, &last) !=
-	    0) {
+	if (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+	    rb_store_changes(s, after, (int)limit, change_json, arr, &last) !=
+		0) {
 		json_decref(arr);
 		db_failed();
 		return send_error(c, q, 503, "database unavailable");
@@ -473,6 +526,11 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 				      : "\"address\" and \"reason\" are "
 					"required");
 	}
+	struct rb_scope_query sq;
+	if (!req_scope(c, q, b, &sq, &res)) {
+		json_decref(b);
+		return res;
+	}
 	const char *a;
 	size_t al;
 	enum rb_addrin_err e = rb_addr_input(given, strlen(given), &a, &al);
@@ -490,8 +548,11 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 		return send_error(c, q, 503, "database unavailable");
 	}
 	bool changed;
-	int r = add ? rb_store_suppress(s, addr, reason, actor, until, &changed)
-		    : rb_store_unsuppress(s, addr, reason, actor, &changed);
+	int r = rb_store_set_scope(s, sq.tenant, sq.stream);
+	if (r == 0)
+		r = add ? rb_store_suppress(s, addr, reason, actor, until,
+					    &changed)
+			: rb_store_unsuppress(s, addr, reason, actor, &changed);
 	if (r != 0) {
 		char msg[600];
 		snprintf(msg, sizeof(msg), "%s", rb_store_error(s));
@@ -510,6 +571,10 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 	json_object_set_new(o, "changed", json_boolean(changed));
 	json_object_set_new(o, "suppressed", json_boolean(add));
 	json_object_set_new(o, "actor", rb_json_str(actor));
+	if (sq.tenant)
+		json_object_set_new(o, "tenant", rb_json_str(sq.tenant));
+	if (sq.stream)
+		json_object_set_new(o, "stream", rb_json_str(sq.stream));
 	json_decref(b);
 	return send_json(c, q, 200, o);
 }

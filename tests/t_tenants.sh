@@ -181,3 +181,33 @@ check "policy show lists the scopes" '"$R" policy show | grep -q "^scope.complai
 sed -i '/scope.complaint/d' "$D/policy.conf"
 "$R" policy replay >/dev/null 2>&1
 check "replay back: per stream again, every suppression kept" '[ "$(q --tenant beta person@example.org)" = 0 ] && [ "$(q --tenant acme --stream marketing person@example.org)" = 3 ] && [ "$(pg_sql "SELECT count(*) FROM suppressions WHERE removed_at IS NULL AND addr_key LIKE '"'old%'"'")" = 50 ]'
+
+# ---- rebound serve and watch in a scope
+RTOK=$("$R" serve token mailer read 2>"$T/r.line")
+WTOK=$("$R" serve token crm write 2>"$T/w.line")
+grep -hv '^#' "$T/r.line" "$T/w.line" >"$T/tokens"
+SPID=
+on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
+for _try in 1 2 3 4 5; do
+	PORT=$(free_port)
+	"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 2>>"$T/serve.log" &
+	SPID=$!
+	wait_port "$PORT" 60 && break
+	kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+done
+U="http://127.0.0.1:$PORT"
+get() { curl -sS -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$U$2"; printf ' '; cat "$T/body"; }
+post() { curl -sS -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $1" -H 'Content-Type: application/json' --data-binary "$3" "$U$2"; printf ' '; cat "$T/body"; }
+out=$(get "$RTOK" "/v1/check?address=person@example.org&tenant=acme&stream=marketing")
+check "serve: acme/marketing is suppressed, with its scope" 'echo "$out" | grep -q "^200 .*\"suppressed\": *true.*\"scope\": *\"acme/marketing\""'
+out=$(get "$RTOK" "/v1/check?address=person@example.org&tenant=beta")
+check "serve: not for beta" 'echo "$out" | grep -q "^200 .*\"suppressed\": *false"'
+out=$(get "$RTOK" "/v1/check?address=person@example.org&tenant=be%20ta")
+check "serve: a malformed tenant is 400, not sendable" 'echo "$out" | grep -q "^400 "'
+out=$(post "$RTOK" /v1/check "{\"tenant\": \"beta\", \"addresses\": [\"person@example.org\", \"dead@example.org\", \"fbid@example.org\"]}")
+check "serve: a batch for beta" 'echo "$out" | grep -q "^200 .*\"suppressed\": *2"'
+out=$(post "$WTOK" /v1/suppress "{\"address\": \"api@example.org\", \"reason\": \"asked\", \"tenant\": \"acme\", \"stream\": \"news\"}")
+check "serve: a suppression through the API lands in its scope" '[ "$(scope_of api@example.org)" = acme/news ]'
+kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+"$R" watch --from-start --once --tenant beta >"$T/w.jsonl"
+check "watch --tenant beta: beta's and global changes, none of acme's" 'grep -q "\"scope\": *\"beta\"" "$T/w.jsonl" && grep -q "\"scope\": *\"global\"" "$T/w.jsonl" && ! grep -q "acme" "$T/w.jsonl"'
