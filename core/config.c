@@ -777,12 +777,13 @@ run_command(const char *cmd, char **err_r)
  * it: a password readable by all is no longer a secret.  Group read is
  * allowed (root:rebound 0640).  Mode is checked on the open file, so a
  * rename between check and read cannot swap it. */
-static char *
-read_secret_file(const char *path, size_t *len, char **err_r)
+char *
+rb_config_secret_file(const char *path, const char *what, size_t *len,
+		      char **err_r)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		if (asprintf(err_r, "cannot read password_file %s: %s", path,
+		if (asprintf(err_r, "cannot read %s %s: %s", what, path,
 			     strerror(errno)) < 0)
 			*err_r = NULL;
 		return NULL;
@@ -791,10 +792,10 @@ read_secret_file(const char *path, size_t *len, char **err_r)
 	if (fstat(fileno(f), &st) != 0 ||
 	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
 		if (asprintf(err_r,
-			     "password_file %s may be read or written by other "
+			     "%s %s may be read or written by other "
 			     "users (mode %04o): chmod 600 (or 640 for a group) "
 			     "it",
-			     path, (unsigned)(st.st_mode & 07777)) < 0)
+			     what, path, (unsigned)(st.st_mode & 07777)) < 0)
 			*err_r = NULL;
 		fclose(f);
 		return NULL;
@@ -802,7 +803,7 @@ read_secret_file(const char *path, size_t *len, char **err_r)
 	char *s = rb_read_stream(f, len);
 	int e = errno;
 	fclose(f);
-	if (s == NULL && asprintf(err_r, "cannot read password_file %s: %s",
+	if (s == NULL && asprintf(err_r, "cannot read %s %s: %s", what,
 				  path, strerror(e)) < 0)
 		*err_r = NULL;
 	return s;
@@ -836,7 +837,7 @@ rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
 		return NULL;
 	}
 	size_t len;
-	char *s = read_secret_file(m->password_file, &len, err_r);
+	char *s = rb_config_secret_file(m->password_file, "password_file", &len, err_r);
 	if (s == NULL)
 		return NULL;
 	s[strcspn(s, "\r\n")] = '\0';

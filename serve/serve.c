@@ -10,6 +10,8 @@
  */
 #include "serve.h"
 #include "core/scope.h"
+#include "core/policy.h"
+#include "serve/unsubscribe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,11 +42,11 @@
 /* ---- metrics ---- */
 
 enum ep { EP_CHECK, EP_BATCH, EP_CHANGES, EP_SUPPRESS, EP_UNSUPPRESS,
-	  EP_HEALTH, EP_READY, EP_METRICS, EP_OTHER, EP_N };
+	  EP_HEALTH, EP_READY, EP_METRICS, EP_UNSUBSCRIBE, EP_OTHER, EP_N };
 static const char *const ep_name[EP_N] = {
     "check", "check_batch", "changes", "suppress", "unsuppress",
-    "health", "ready", "metrics", "other"};
-static const int codes[] = {200, 400, 401, 403, 404, 405, 413, 422, 500, 503};
+    "health", "ready", "metrics", "unsubscribe", "other"};
+static const int codes[] = {200, 400, 401, 403, 404, 405, 410, 413, 422, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 				 0.05,	 0.1,	0.25,	0.5,   1.0};
@@ -579,6 +581,82 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 	return send_json(c, q, 200, o);
 }
 
+/*
+ * RFC 8058 one-click: POST with the body List-Unsubscribe=One-Click at
+ * /v1/unsubscribe/TOKEN suppresses the token's address in its tenant
+ * (stream), as a manual suppression by "one-click" with the reason
+ * "unsubscribe"; a repeated valid POST changes nothing.  GET changes
+ * nothing (mail scanners follow links): it says how to confirm.
+ * Forged, altered, expired or malformed tokens: 403 / 410 / 400.
+ */
+static enum MHD_Result
+do_unsubscribe(struct MHD_Connection *c, struct req *q, const char *token,
+	       const char *method)
+{
+	if (opts->unsub_secret == NULL)
+		return send_error(c, q, 404, "one-click unsubscribes are not "
+					     "configured (--unsubscribe-secret-file)");
+	struct rb_unsub u;
+	enum rb_unsub_check k = rb_unsub_check(
+	    opts->unsub_secret, opts->unsub_secret_len, token, rb_now(), &u);
+	if (k != RB_UNSUB_OK) {
+		rb_warn("serve: one-click unsubscribe refused: %s",
+			rb_unsub_check_name(k));
+		return send_error(c, q,
+				  k == RB_UNSUB_FORGED	  ? 403
+				  : k == RB_UNSUB_EXPIRED ? 410
+							  : 400,
+				  rb_unsub_check_name(k));
+	}
+	if (strcmp(method, "POST") != 0) {
+		json_t *o = json_object();
+		json_object_set_new(o, "address", rb_json_str(u.address));
+		json_object_set_new(o, "confirm",
+				    json_string("POST List-Unsubscribe=One-Click"));
+		return send_json(c, q, 200, o);
+	}
+	/* the body: List-Unsubscribe=One-Click among form fields */
+	bool one_click = false;
+	if (q->body) {
+		const char *b = q->body, *end = q->body + q->len;
+		while (b < end) {
+			const char *amp = memchr(b, '&', (size_t)(end - b));
+			size_t n = (size_t)((amp ? amp : end) - b);
+			while (n > 0 && (b[n - 1] == '\r' || b[n - 1] == '\n'))
+				n--;
+			if (n == 26 && !memcmp(b, "List-Unsubscribe=One-Click", 26))
+				one_click = true;
+			b += n + 1;
+			if (amp == NULL)
+				break;
+		}
+	}
+	if (!one_click)
+		return send_error(c, q, 400, "the body must hold "
+					     "List-Unsubscribe=One-Click");
+	struct rb_store *s = db();
+	if (s == NULL)
+		return send_error(c, q, 503, "database unavailable");
+	bool changed = false;
+	if (rb_store_set_scope(s, u.tenant, u.stream[0] ? u.stream : NULL) !=
+		0 ||
+	    rb_store_suppress(s, u.address, "unsubscribe", "one-click", NULL,
+			      &changed) != 0) {
+		db_failed();
+		return send_error(c, q, 503, "database unavailable");
+	}
+	rb_info("serve: one-click unsubscribe for tenant %s%s%s: %s", u.tenant,
+		u.stream[0] ? " stream " : "", u.stream,
+		changed ? "done" : "already");
+	json_t *o = json_object();
+	json_object_set_new(o, "unsubscribed", json_true());
+	json_object_set_new(o, "changed", json_boolean(changed));
+	json_object_set_new(o, "tenant", rb_json_str(u.tenant));
+	if (u.stream[0])
+		json_object_set_new(o, "stream", rb_json_str(u.stream));
+	return send_json(c, q, 200, o);
+}
+
 static enum MHD_Result
 do_metrics(struct MHD_Connection *c, struct req *q)
 {
@@ -653,6 +731,10 @@ route(const char *url, const char *method, bool *method_ok)
 	if (!strcmp(url, "/v1/check")) {
 		*method_ok = get || post;
 		return post ? EP_BATCH : EP_CHECK;
+	}
+	if (!strncmp(url, "/v1/unsubscribe/", 16)) {
+		*method_ok = get || post;
+		return EP_UNSUBSCRIBE;
 	}
 	static const struct {
 		const char *url;
@@ -737,6 +819,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	case EP_METRICS:
 		return do_metrics(c, q);
+	case EP_UNSUBSCRIBE:
+		/* the recipient's mail program: no bearer token, the signed
+		 * token in the URL is the authority */
+		return do_unsubscribe(c, q, url + 16, method);
 	default:
 		break;
 	}

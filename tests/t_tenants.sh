@@ -186,11 +186,14 @@ check "replay back: per stream again, every suppression kept" '[ "$(q --tenant b
 RTOK=$("$R" serve token mailer read 2>"$T/r.line")
 WTOK=$("$R" serve token crm write 2>"$T/w.line")
 grep -hv '^#' "$T/r.line" "$T/w.line" >"$T/tokens"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/unsub.key"
+chmod 600 "$T/unsub.key"
 SPID=
 on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
 for _try in 1 2 3 4 5; do
 	PORT=$(free_port)
-	"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 2>>"$T/serve.log" &
+	"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 \
+		--unsubscribe-secret-file "$T/unsub.key" 2>>"$T/serve.log" &
 	SPID=$!
 	wait_port "$PORT" 60 && break
 	kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
@@ -208,6 +211,32 @@ out=$(post "$RTOK" /v1/check "{\"tenant\": \"beta\", \"addresses\": [\"person@ex
 check "serve: a batch for beta" 'echo "$out" | grep -q "^200 .*\"suppressed\": *2"'
 out=$(post "$WTOK" /v1/suppress "{\"address\": \"api@example.org\", \"reason\": \"asked\", \"tenant\": \"acme\", \"stream\": \"news\"}")
 check "serve: a suppression through the API lands in its scope" '[ "$(scope_of api@example.org)" = acme/news ]'
+
+# ---- RFC 8058 one-click unsubscribes
+link=$("$R" unsubscribe-link --secret-file "$T/unsub.key" --url "$U" --tenant acme --stream news --mailto unsub@platform.example '"Ann" <Ann@Example.org>')
+url=$(echo "$link" | sed -n 's/^List-Unsubscribe: <\([^>]*\)>.*/\1/p')
+check "unsubscribe-link: both headers" 'echo "$link" | grep -q "^List-Unsubscribe: <http.*/v1/unsubscribe/.*>, <mailto:unsub@platform.example?subject=unsubscribe>$" && echo "$link" | grep -q "^List-Unsubscribe-Post: List-Unsubscribe=One-Click$"'
+click() { curl -sS -o "$T/body" -w '%{http_code}' -X POST --data-binary "${2:-List-Unsubscribe=One-Click}" "$1"; }
+check "a GET changes nothing" '[ "$(curl -sS -o /dev/null -w "%{http_code}" "$url")" = 200 ] && [ "$(q ann@example.org)" = 0 ]'
+check "a POST without List-Unsubscribe=One-Click is refused" '[ "$(click "$url" "x=y")" = 400 ] && [ "$(q ann@example.org)" = 0 ]'
+check "one-click POST: 200" '[ "$(click "$url")" = 200 ] && grep -q "\"changed\": *true" "$T/body"'
+check "the one-click unsubscribe lands in acme/news" '[ "$(scope_of ann@example.org)" = acme/news ] && [ "$(q --tenant acme --stream news ann@example.org)" = 3 ] && [ "$(q --tenant acme --stream orders ann@example.org)" = 0 ] && [ "$(q --tenant beta ann@example.org)" = 0 ]'
+h0=$(pg_sql "SELECT count(*) FROM suppression_history")
+check "repeating a valid token changes nothing" '[ "$(click "$url")" = 200 ] && grep -q "\"changed\": *false" "$T/body" && [ "$(pg_sql "SELECT count(*) FROM suppression_history")" = "$h0" ]'
+tok=${url##*/}
+# altered: one hex digit of the payload changed (another address)
+alt=$(echo "$tok" | sed 's/^\(..\)\(.\)/\1\2/' | awk '{c=substr($0,5,1); r=(c=="0")?"1":"0"; print substr($0,1,4) r substr($0,6)}')
+check "an altered token is refused (403)" '[ "$(click "$U/v1/unsubscribe/$alt")" = 403 ]'
+"$R" unsubscribe-link --secret-file "$T/unsub.key" --url "$U" --tenant beta forged@example.org >/dev/null
+printf 'another-secret-of-enough-bytes\n' >"$T/other.key"; chmod 600 "$T/other.key"
+furl=$("$R" unsubscribe-link --secret-file "$T/other.key" --url "$U" --tenant beta forged@example.org | sed -n 's/^List-Unsubscribe: <\([^>]*\)>.*/\1/p')
+check "a token signed with another secret is refused (403)" '[ "$(click "$furl")" = 403 ] && [ "$(q forged@example.org)" = 0 ]'
+eurl=$(REBOUND_NOW=2025-01-01T00:00:00Z "$R" unsubscribe-link --secret-file "$T/unsub.key" --url "$U" --days 1 --tenant beta old@example.org | sed -n 's/^List-Unsubscribe: <\([^>]*\)>.*/\1/p')
+check "an expired token is refused (410)" '[ "$(click "$eurl")" = 410 ] && [ "$(q old@example.org)" = 0 ]'
+check "garbage instead of a token: 400" '[ "$(click "$U/v1/unsubscribe/zz")" = 400 ]'
+chmod 644 "$T/other.key"
+"$R" unsubscribe-link --secret-file "$T/other.key" --url "$U" --tenant beta x@example.org >/dev/null 2>"$T/perm.err"
+check "a world-readable secret file is refused" '[ $? -ne 0 ] && grep -q "may be read or written by other users" "$T/perm.err"'
 kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
 "$R" watch --from-start --once --tenant beta >"$T/w.jsonl"
 check "watch --tenant beta: beta's and global changes, none of acme's" 'grep -q "\"scope\": *\"beta\"" "$T/w.jsonl" && grep -q "\"scope\": *\"global\"" "$T/w.jsonl" && ! grep -q "acme" "$T/w.jsonl"'
