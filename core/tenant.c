@@ -406,6 +406,6 @@ rb_tenant_attribute(const struct rb_tenancy *t, const char *raw, size_t len,
 		p += n;
 	}
 	a->tenant[0] = a->stream[0] = '\0';
-	snprintf(a->from, sizeof(a->from), "none%s%s", skipped[0] ? "; " : "",
+	snprintf(a->from, sizeof(a->from), "none%s%.120s", skipped[0] ? "; " : "",
 		 skipped);
 }

@@ -47,7 +47,7 @@ run() {	# label, options...
 		t1=$(date +%s.%N)
 		xargs "$R" query "$@" <"$W/lookups.in" >/dev/null 2>&1
 		t2=$(date +%s.%N)
-		lr=$(echo "$Q $t1 $t2 $lr" | awk '{r = $1 / ($3 - $2); printf "%.0f", r > $4 ? r : $4}')
+		lr=$(echo "$Q $t1 $t2 $lr" | awk '{r = $1 / ($3 - $2); printf "%.0f", (r > $4 ? r : $4)}')
 	done
 	fr=$(echo "$F $t0 $tf" | awk '{printf "%.0f", $1 / ($3 - $2)}')
 	echo "$label: filter $F addresses in $(echo "$t0 $tf" | awk '{printf "%.2f", $2 - $1}') s = $fr addresses/s ($(wc -l <"$W/filter.out") kept); $Q lookups = $lr lookups/s"

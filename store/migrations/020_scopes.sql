@@ -119,6 +119,13 @@ BEGIN
 	ORDER BY u.i;
 END $$;
 
+-- The forms without a tenant ask for every scope: the same question.
+CREATE OR REPLACE FUNCTION rebound_is_suppressed(address text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER AS $$
+	SELECT rebound_is_suppressed(address, NULL::text, NULL::text)
+$$;
+
 DO $$
 BEGIN
 	REVOKE ALL ON FUNCTION rebound_is_suppressed(text, text, text),
