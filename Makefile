@@ -50,7 +50,7 @@ TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
 MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
-.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap bench-serve corpus-check
+.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap bench-serve bench-tenants corpus-check
 
 all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
 
@@ -136,10 +136,15 @@ bench: all
 	@./scripts/bench-imap.sh
 	@./scripts/bench-reports.sh
 	@./scripts/bench-serve.sh
+	@./scripts/bench-tenants.sh
 
 # ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
 bench-store: all
 	@./scripts/bench-store.sh
+
+# scoped suppressions: filter and lookups with 1,000 tenants
+bench-tenants: all
+	@./scripts/bench-tenants.sh
 
 # rebound serve: single lookups (keep-alive) and batch checks
 bench-serve: all

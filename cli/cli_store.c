@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "core/policy.h"
+#include "core/scope.h"
 
 /* does a conninfo string or URI carry a password? (cheap textual check;
  * false positives only refuse, never leak) */
@@ -91,6 +92,12 @@ rb_cli_option(struct rb_cli *o, int c, const char *arg)
 	case RB_OPT_POLICY:
 		o->policy = arg;
 		return true;
+	case RB_OPT_TENANT:
+		o->tenant = arg;
+		return true;
+	case RB_OPT_STREAM:
+		o->stream = arg;
+		return true;
 	default:
 		return false;
 	}
@@ -156,7 +163,19 @@ rb_cli_open(struct rb_cli *o, bool migrate)
 	rb_cli_config(o, &failed);
 	if (failed)
 		return NULL;
-	return open_store(o->db, rb_cli_db(o), migrate);
+	struct rb_scope_query q = {o->tenant, o->stream};
+	char err[256];
+	if (rb_scope_query_check(&q, err, sizeof(err)) != 0) {
+		/* before the database: a malformed scope is never "no scope" */
+		rb_err("%s", err);
+		exit(RB_EXIT_USAGE);
+	}
+	struct rb_store *s = open_store(o->db, rb_cli_db(o), migrate);
+	if (rb_store_set_scope(s, o->tenant, o->stream) != 0) {
+		rb_err("%s", rb_store_error(s));
+		exit(RB_EXIT_USAGE);
+	}
+	return s;
 }
 
 int

@@ -12,6 +12,7 @@
  *                   /etc/rebound/rebound.conf when it exists.  Mailbox
  *                   secrets are not read (RB_CONFIG_NO_SECRETS).
  *   --policy FILE   (commands that apply the policy) the top policy layer.
+ *   --tenant T, --stream S  (the suppression list's commands) the scope.
  *
  * Usage in a command:
  *
@@ -55,10 +56,18 @@ void rb_cli_exit_help(FILE *f);
 
 #define RB_OPT_CONFIG 0x100
 #define RB_OPT_POLICY 0x101
+#define RB_OPT_TENANT 0x102
+#define RB_OPT_STREAM 0x103
 /* --db and --config: every store command */
 #define RB_CLI_OPTIONS                                                         \
 	{"db", required_argument, NULL, 'd'},                                  \
 	    {"config", required_argument, NULL, RB_OPT_CONFIG}
+/* --tenant T [--stream S]: the commands of the suppression list
+ * (docs/tenants.md): the scope their reads and manual writes work in
+ * (rb_store_set_scope), checked by rb_cli_open (malformed: usage) */
+#define RB_CLI_SCOPE_OPTIONS                                                   \
+	{"tenant", required_argument, NULL, RB_OPT_TENANT},                    \
+	    {"stream", required_argument, NULL, RB_OPT_STREAM}
 /* --policy: commands that apply the policy */
 #define RB_CLI_POLICY_OPTION {"policy", required_argument, NULL, RB_OPT_POLICY}
 
@@ -66,6 +75,7 @@ struct rb_cli {
 	const char *db;		/* --db */
 	const char *config;	/* --config */
 	const char *policy;	/* --policy */
+	const char *tenant, *stream;	/* --tenant, --stream */
 	/* the configuration, loaded once per process and kept until exit */
 	const struct rb_config *cf;
 	bool loaded;

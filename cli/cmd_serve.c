@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "serve/serve.h"
+#include "serve/unsubscribe.h"
 #include "serve/tokens.h"
 
 static void
@@ -21,6 +22,7 @@ usage(FILE *f)
 	      "[--threads N]\n"
 	      "                     [--tls-cert FILE --tls-key FILE] "
 	      "[--max-body BYTES]\n"
+	      "                     [--unsubscribe-secret-file FILE]\n"
 	      "                     [--db CONNINFO] [--config FILE]\n"
 	      "       rebound serve token NAME [read|write]\n"
 	      "HTTP/JSON lookups for sending applications "
@@ -29,7 +31,11 @@ usage(FILE *f)
 	      " (<= 10,000),\n"
 	      "  GET /v1/changes?after=ID, POST /v1/suppress, POST "
 	      "/v1/unsuppress (write),\n"
-	      "  GET /v1/health, /v1/ready, /metrics.\n"
+	      "  GET /v1/health, /v1/ready, /metrics; tenant=T&stream=S "
+	      "(docs/tenants.md);\n"
+	      "  POST /v1/unsubscribe/TOKEN with List-Unsubscribe=One-Click "
+	      "(RFC 8058, no\n  bearer token: `rebound unsubscribe-link` "
+	      "makes the URL).\n"
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
 	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
@@ -81,11 +87,13 @@ cmd_serve(int argc, char **argv)
 	    {"tls-cert", required_argument, NULL, 'C'},
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"max-body", required_argument, NULL, 'b'},
+	    {"unsubscribe-secret-file", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
 	struct rb_serve_opts o = {0};
+	const char *unsub_file = NULL;
 	int c;
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:l:t:h", lo)) != -1) {
 		switch (c) {
@@ -119,6 +127,9 @@ cmd_serve(int argc, char **argv)
 			o.max_body = (size_t)v;
 			break;
 		}
+		case 'U':
+			unsub_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return RB_EXIT_OK;
@@ -131,6 +142,19 @@ cmd_serve(int argc, char **argv)
 		usage(stderr);
 		return RB_EXIT_USAGE;
 	}
+	char *secret = NULL;
+	size_t slen = 0;
+	if (unsub_file) {
+		char *err = NULL;
+		secret = rb_unsub_secret_read(unsub_file, &slen, &err);
+		if (secret == NULL) {
+			rb_err("%s", err ? err : "cannot read the secret");
+			free(err);
+			return RB_EXIT_ERROR;
+		}
+		o.unsub_secret = secret;
+		o.unsub_secret_len = slen;
+	}
 	bool failed;
 	rb_cli_config(&cli, &failed);
 	if (failed)
@@ -138,5 +162,10 @@ cmd_serve(int argc, char **argv)
 	o.db = rb_cli_db(&cli);
 	/* the schema must be there before the first request; a database
 	 * that is down now is only waited for (503 until it answers) */
-	return rb_serve_run(&o);
+	int rc = rb_serve_run(&o);
+	if (secret) {
+		memset(secret, 0, slen);
+		free(secret);
+	}
+	return rc;
 }

@@ -65,6 +65,9 @@ supp_json(const struct rb_supp *p, const char *asked)
 	json_object_set_new(o, "event_id", p->event_id
 						 ? json_integer(p->event_id)
 						 : json_null());
+	json_object_set_new(o, "scope",
+			    p->found ? jstr(p->scope[0] ? p->scope : "global")
+				     : json_null());
 	return o;
 }
 
@@ -158,6 +161,7 @@ cmd_query(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"format", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -174,7 +178,7 @@ cmd_query(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			puts("usage: rebound query [--db CONNINFO] [--config FILE] [--format "
+			puts("usage: rebound query [--db CONNINFO] [--config FILE] [--tenant T [--stream S]] [--format "
 			     "text|json] ADDRESS...\n"
 			     "ADDRESS as people write it: 'Carol <carol@example.org>', "
 			     "any case,\nUnicode or IDN.\n"
@@ -237,7 +241,8 @@ cmd_query(int argc, char **argv)
 				printf(", removed %s", p.removed_at);
 			if (p.actor)
 				printf(", by %s", p.actor);
-			printf("; rule %s\n", p.rule ? p.rule : "-");
+			printf("; rule %s; scope %s\n", p.rule ? p.rule : "-",
+			       p.scope[0] ? p.scope : "global");
 			if (brief[0])
 				printf("  evidence: event %lld: %s\n",
 				       p.event_id, brief);
@@ -475,7 +480,7 @@ header_word(const char *f, size_t n)
 static int
 filter_usage(FILE *f)
 {
-	fputs("usage: rebound filter [--db CONNINFO] [--config FILE] "
+	fputs("usage: rebound filter [--db CONNINFO] [--config FILE] [--tenant T [--stream S]] "
 	      "[--suppressed]\n"
 	      "       [--column N|NAME] [--delimiter tab|comma] [--header|"
 	      "--no-header]\n"
@@ -497,6 +502,7 @@ cmd_filter(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"suppressed", no_argument, NULL, 's'},
 	    {"column", required_argument, NULL, 'c'},
 	    {"delimiter", required_argument, NULL, 'D'},
@@ -869,15 +875,17 @@ list_row(void *ctx, const struct rb_supp *p)
 		csv_field(stdout, p->created_at, false);
 		csv_field(stdout, p->expires_at, false);
 		csv_field(stdout, p->removed_at, false);
-		csv_field(stdout, p->active ? "yes" : "no", true);
+		csv_field(stdout, p->active ? "yes" : "no", false);
+		csv_field(stdout, p->scope[0] ? p->scope : "global", true);
 		break;
 	}
 	default:
-		printf("%s\t%s\t%s\t%s\t%s\t%s\n", p->address, p->class,
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->address, p->class,
 		       p->reason ? p->reason : "-", p->created_at,
 		       p->expires_at ? p->expires_at : "never",
 		       p->active ? "active" : p->removed_at ? "removed"
-							    : "expired");
+							    : "expired",
+		       p->scope[0] ? p->scope : "global");
 	}
 	return ferror(stdout) ? 1 : 0;
 }
@@ -887,6 +895,7 @@ list_common(int argc, char **argv, bool export)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"format", required_argument, NULL, 'f'},
 	    {"class", required_argument, NULL, 'c'},
 	    {"kind", required_argument, NULL, 'c'},
@@ -946,7 +955,7 @@ list_common(int argc, char **argv, bool export)
 			f.state = RB_LIST_ALL;
 			break;
 		case 'h':
-			printf("usage: rebound %s [--db CONNINFO] [--config FILE]%s [--class "
+			printf("usage: rebound %s [--db CONNINFO] [--config FILE] [--tenant T [--stream S]]%s [--class "
 			       "hard|complaint|soft|manual]\n"
 			       "  [--reason R] [--domain D] [--since "
 			       "TIME|AGE] [--active|--expired|--all]\n"
@@ -968,7 +977,7 @@ list_common(int argc, char **argv, bool export)
 		return 1;
 	if (l.fmt == FMT_CSV)
 		puts("address,class,reason,rule,actor,since,expires_at,"
-		     "removed_at,active");
+		     "removed_at,active,scope");
 	int rc = 0;
 	if (rb_store_list(s, &f, list_row, &l) != 0) {
 		rb_err("%s", rb_store_error(s));
@@ -1062,6 +1071,7 @@ cmd_import(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"actor", required_argument, NULL, 'a'},
 	    {"invalid", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
@@ -1087,7 +1097,7 @@ cmd_import(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			puts("usage: rebound import [--db CONNINFO] [--config FILE] [--actor "
+			puts("usage: rebound import [--db CONNINFO] [--config FILE] [--tenant T [--stream S]] [--actor "
 			     "NAME] [--invalid drop|fail] FILE.csv|-\n"
 			     "CSV columns: address[,reason[,expires_at]], or "
 			     "a header row naming\naddress, reason, "
@@ -1121,7 +1131,7 @@ cmd_import(int argc, char **argv)
 	char **bufs = calloc(CHUNK, sizeof(char *));
 	size_t *caps = calloc(CHUNK, sizeof(size_t));
 	struct rb_import_row *rows = calloc(CHUNK, sizeof(*rows));
-	int col_addr = 0, col_reason = 1, col_exp = 2;
+	int col_addr = 0, col_reason = 1, col_exp = 2, col_scope = -1;
 	bool first = true;
 	unsigned long total = 0, added = 0, lines = 0, invalid = 0;
 	int rc = 0;
@@ -1155,6 +1165,8 @@ cmd_import(int argc, char **argv)
 								"expires_at") ||
 						    !strcasecmp(fl[i], "expires"))
 							col_exp = i;
+						if (!strcasecmp(fl[i], "scope"))
+							col_scope = i;
 					}
 					continue;
 				}
@@ -1181,6 +1193,9 @@ cmd_import(int argc, char **argv)
 							       : NULL;
 			rows[n].expires =
 			    col_exp >= 0 && col_exp < nf ? fl[col_exp] : NULL;
+			rows[n].scope = col_scope >= 0 && col_scope < nf
+					    ? fl[col_scope]
+					    : NULL;
 			n++;
 		}
 		unsigned long a = 0;
@@ -1230,6 +1245,7 @@ cmd_explain(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -1238,7 +1254,7 @@ cmd_explain(int argc, char **argv)
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:h", lo)) != -1) {
 		switch (c) {
 		case 'h':
-			puts("usage: rebound explain [--db CONNINFO] [--config FILE] ADDRESS...\n"
+			puts("usage: rebound explain [--db CONNINFO] [--config FILE] [--tenant T [--stream S]] ADDRESS...\n"
 			     "exit 0: none suppressed (known or not); 3: at "
 			     "least one suppressed;\n5: one is not an address");
 			return 0;
@@ -1283,6 +1299,7 @@ manual(int argc, char **argv, bool add)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"reason", required_argument, NULL, 'r'},
 	    {"actor", required_argument, NULL, 'a'},
 	    {"until", required_argument, NULL, 'u'},
@@ -1304,7 +1321,7 @@ manual(int argc, char **argv, bool add)
 			until = optarg;
 			break;
 		case 'h':
-			printf("usage: rebound %s [--db CONNINFO] [--config FILE] --reason TEXT "
+			printf("usage: rebound %s [--db CONNINFO] [--config FILE] [--tenant T [--stream S]] --reason TEXT "
 			       "[--actor NAME]%s ADDRESS...\n",
 			       add ? "suppress" : "unsuppress",
 			       add ? " [--until ISO8601]" : "");

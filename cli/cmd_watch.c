@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli_store.h"
+#include "core/scope.h"
 #include "commands.h"
 #include "lib/log.h"
 #include "serve/watch.h"
@@ -22,12 +23,14 @@ usage(FILE *f)
 	      "[--insecure]]\n"
 	      "                     [--batch N] [--poll SECONDS] [--db "
 	      "CONNINFO] [--config FILE]\n"
+	      "                     [--tenant T [--stream S]]\n"
 	      "Prints every change of the suppression list after the cursor "
 	      "as one JSON\nobject a line: id, at, action (added, changed, "
 	      "extended, expired, removed),\naddress, addr_key, class, "
-	      "reason, expires_at, suppressed.  The cursor is\n--after ID "
+	      "reason, expires_at, scope, suppressed.  The cursor is\n--after ID "
 	      "(the last id handled), else the id kept in --state FILE, "
 	      "else\nthe newest change (--from-start: the first).  With "
+	      "--tenant, only the\nglobal changes and that tenant's (stream's).  With "
 	      "--webhook each batch is\nPOSTed as a JSON array, signed with "
 	      "the secret (X-Rebound-Signature:\nsha256=HMAC of "
 	      "\"TIMESTAMP.BODY\"), retried until it is taken.\n",
@@ -39,6 +42,7 @@ cmd_watch(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_SCOPE_OPTIONS,
 	    {"after", required_argument, NULL, 'a'},
 	    {"from-start", no_argument, NULL, 'S'},
 	    {"state", required_argument, NULL, 's'},
@@ -142,6 +146,14 @@ cmd_watch(int argc, char **argv)
 	if (failed)
 		return RB_EXIT_ERROR;
 	o.db = rb_cli_db(&cli);
+	struct rb_scope_query sq = {cli.tenant, cli.stream};
+	char serr[200];
+	if (rb_scope_query_check(&sq, serr, sizeof(serr)) != 0) {
+		rb_err("%s", serr);
+		return RB_EXIT_USAGE;
+	}
+	o.tenant = cli.tenant;
+	o.stream = cli.stream;
 	int rc = rb_watch_run(&o);
 	memset(secret, 0, sizeof(secret));
 	return rc;

@@ -30,5 +30,6 @@ int cmd_report(int argc, char **argv);
 int cmd_sent(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_unsubscribe_link(int argc, char **argv);
 
 #endif

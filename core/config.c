@@ -1,4 +1,5 @@
 #include "config.h"
+#include "scope.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -73,6 +74,7 @@ static const struct key keys[] = {
      1ULL << 30},
     {"idle", S_MAILBOX, K_BOOL, M(idle), NULL, 0, 0},
     {"timeout", S_MAILBOX, K_UINT, M(timeout), NULL, 1, 3600},
+    {"tenant", S_MAILBOX, K_STR, M(tenant), NULL, 0, 0},
 };
 
 static int
@@ -211,6 +213,11 @@ set_key(const struct key *k, void *base, const char *v, const char *name,
 	switch (k->type) {
 	case K_STR: {
 		char **s = (char **)(void *)p;
+		if (!strcmp(k->name, "tenant") && !rb_scope_name_ok(v))
+			return fail(err_r, name, line,
+				    "tenant: not a tenant name (1-64 of A-Z "
+				    "a-z 0-9 . _ -): %s",
+				    v);
 		free(*s);
 		*s = *v ? xstrdup(v) : NULL;
 		return 0;
@@ -738,6 +745,7 @@ rb_config_free(struct rb_config *c)
 		free(m->processed_flag);
 		free(m->quarantine_folder);
 		free(m->unknown_folder);
+		free(m->tenant);
 	}
 	free(c->mb);
 	free(c->path);
@@ -797,12 +805,13 @@ run_command(const char *cmd, char **err_r)
  * it: a password readable by all is no longer a secret.  Group read is
  * allowed (root:rebound 0640).  Mode is checked on the open file, so a
  * rename between check and read cannot swap it. */
-static char *
-read_secret_file(const char *path, size_t *len, char **err_r)
+char *
+rb_config_secret_file(const char *path, const char *what, size_t *len,
+		      char **err_r)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		if (asprintf(err_r, "cannot read password_file %s: %s", path,
+		if (asprintf(err_r, "cannot read %s %s: %s", what, path,
 			     strerror(errno)) < 0)
 			*err_r = NULL;
 		return NULL;
@@ -811,10 +820,10 @@ read_secret_file(const char *path, size_t *len, char **err_r)
 	if (fstat(fileno(f), &st) != 0 ||
 	    (st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP)) != 0) {
 		if (asprintf(err_r,
-			     "password_file %s may be read or written by other "
+			     "%s %s may be read or written by other "
 			     "users (mode %04o): chmod 600 (or 640 for a group) "
 			     "it",
-			     path, (unsigned)(st.st_mode & 07777)) < 0)
+			     what, path, (unsigned)(st.st_mode & 07777)) < 0)
 			*err_r = NULL;
 		fclose(f);
 		return NULL;
@@ -822,7 +831,7 @@ read_secret_file(const char *path, size_t *len, char **err_r)
 	char *s = rb_read_stream(f, len);
 	int e = errno;
 	fclose(f);
-	if (s == NULL && asprintf(err_r, "cannot read password_file %s: %s",
+	if (s == NULL && asprintf(err_r, "cannot read %s %s: %s", what,
 				  path, strerror(e)) < 0)
 		*err_r = NULL;
 	return s;
@@ -856,7 +865,7 @@ rb_config_secret(const struct rb_mailbox_conf *m, char **err_r)
 		return NULL;
 	}
 	size_t len;
-	char *s = read_secret_file(m->password_file, &len, err_r);
+	char *s = rb_config_secret_file(m->password_file, "password_file", &len, err_r);
 	if (s == NULL)
 		return NULL;
 	s[strcspn(s, "\r\n")] = '\0';
@@ -936,6 +945,8 @@ rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 			unknown_names[m->unknown_action]);
 		if (m->unknown_action == RB_UNKNOWN_MOVE)
 			fprintf(f, "unknown_folder = %s\n", m->unknown_folder);
+		if (m->tenant)
+			fprintf(f, "tenant = %s\n", m->tenant);
 		fprintf(f,
 			"batch_size = %u\npoll_interval = %u\nmax_size = %llu\n"
 			"idle = %s\ntimeout = %u\n",

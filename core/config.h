@@ -68,6 +68,8 @@ struct rb_mailbox_conf {
 					 * first max_size are fetched */
 	int idle;		/* use IDLE when the server offers it */
 	unsigned timeout;	/* network timeout, seconds */
+	char *tenant;		/* the tenant its reports belong to when
+				 * nothing in a mail says (core/tenant.h) */
 };
 
 struct rb_config {
@@ -123,6 +125,12 @@ int rb_config_policy(const struct rb_config *c, const char *cli_path,
  * and frees it) or NULL with *err_r.
  */
 char *rb_config_secret(const struct rb_mailbox_conf *m, char **err_r);
+/* The bytes of a secret file (what names it in messages: "password_file",
+ * "--secret-file"), refused when other users may read it or anyone but
+ * its owner and group may write it; *len gets the length.  Malloc'ed
+ * (caller wipes and frees) or NULL with *err_r. */
+char *rb_config_secret_file(const char *path, const char *what, size_t *len,
+			    char **err_r);
 
 /* Effective settings, secrets masked; db is the database setting as it
  * may be shown (rb_store_conninfo_shown: libpq parses it, core does not

@@ -130,6 +130,15 @@ rb_policy_default(struct rb_policy *p)
 	p->complaint_expiry = 0;
 	p->keep_raw = false;
 	p->raw_retention = 90 * DAY;
+	p->scope_hard = RB_SCOPE_GLOBAL;
+	p->scope_soft = RB_SCOPE_GLOBAL;
+	p->scope_complaint = RB_SCOPE_STREAM;
+	snprintf(p->tenant_from, sizeof(p->tenant_from), "%s",
+		 "verp, header, feedback-id, from-domain, mailbox");
+	snprintf(p->tenant_header, sizeof(p->tenant_header), "X-Tenant");
+	snprintf(p->stream_header, sizeof(p->stream_header), "X-Stream");
+	p->feedback_id_tenant = 4;
+	p->feedback_id_stream = 0;
 	rb_policy_layer(p, "built-in defaults");
 }
 
@@ -195,26 +204,40 @@ parse_bool(const char *v, bool *b)
 }
 
 /* The keys with one value (reason.NAME / feedback.TYPE are the tables). */
-enum stype { ST_UINT, ST_DURATION, ST_BOOL, ST_CLASS };
+enum stype { ST_UINT, ST_DURATION, ST_BOOL, ST_CLASS, ST_SCOPE, ST_STR };
 #define P(f) offsetof(struct rb_policy, f)
+#define S(f) sizeof(((struct rb_policy *)0)->f)
 static const struct scalar {
 	const char *name;
 	enum stype type;
 	size_t off;
+	size_t len;	/* ST_STR: the buffer's size */
 } scalars[] = {
-    {"soft_threshold", ST_UINT, P(soft_threshold)},
-    {"soft_window", ST_DURATION, P(soft_window)},
-    {"soft_expiry", ST_DURATION, P(soft_expiry)},
-    {"hard_expiry", ST_DURATION, P(hard_expiry)},
-    {"complaint_expiry", ST_DURATION, P(complaint_expiry)},
-    {"keep_raw", ST_BOOL, P(keep_raw)},
-    {"raw_retention", ST_DURATION, P(raw_retention)},
-    {"reason.default_hard", ST_CLASS, P(unknown_hard)},
-    {"reason.default_soft", ST_CLASS, P(unknown_soft)},
+    {"soft_threshold", ST_UINT, P(soft_threshold), 0},
+    {"soft_window", ST_DURATION, P(soft_window), 0},
+    {"soft_expiry", ST_DURATION, P(soft_expiry), 0},
+    {"hard_expiry", ST_DURATION, P(hard_expiry), 0},
+    {"complaint_expiry", ST_DURATION, P(complaint_expiry), 0},
+    {"keep_raw", ST_BOOL, P(keep_raw), 0},
+    {"raw_retention", ST_DURATION, P(raw_retention), 0},
+    {"reason.default_hard", ST_CLASS, P(unknown_hard), 0},
+    {"reason.default_soft", ST_CLASS, P(unknown_soft), 0},
     /* printed after the reason table: */
-    {"feedback.missing", ST_CLASS, P(feedback_missing)},
-    {"feedback.default", ST_CLASS, P(feedback_other)},
+    {"feedback.missing", ST_CLASS, P(feedback_missing), 0},
+    {"feedback.default", ST_CLASS, P(feedback_other), 0},
+    /* printed last: scopes and tenant attribution */
+    {"scope.hard", ST_SCOPE, P(scope_hard), 0},
+    {"scope.soft", ST_SCOPE, P(scope_soft), 0},
+    {"scope.complaint", ST_SCOPE, P(scope_complaint), 0},
+    {"tenant.from", ST_STR, P(tenant_from), S(tenant_from)},
+    {"tenant.header", ST_STR, P(tenant_header), S(tenant_header)},
+    {"tenant.stream_header", ST_STR, P(stream_header), S(stream_header)},
+    {"tenant.feedback_id_field", ST_UINT, P(feedback_id_tenant), 0},
+    {"tenant.feedback_id_stream_field", ST_UINT, P(feedback_id_stream), 0},
+    {"tenant.verp", ST_STR, P(tenant_verp), S(tenant_verp)},
+    {"tenant.domains", ST_STR, P(tenant_domains), S(tenant_domains)},
 };
+#undef S
 #undef P
 #define NSCALARS (sizeof(scalars) / sizeof(*scalars))
 _Static_assert(NSCALARS == RB_POLICY_NSCALARS, "RB_POLICY_NSCALARS");
@@ -238,6 +261,46 @@ rb_policy_layer(struct rb_policy *p, const char *name)
 	return 0;
 }
 
+/* tenant.from: a comma-separated list of the known methods */
+static bool
+tenant_from_ok(const char *v)
+{
+	static const char *const methods[] = {"verp", "header", "feedback-id",
+					      "from-domain", "mailbox"};
+	const char *p = v;
+	while (*p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		size_t n = strcspn(p, ", ");
+		bool ok = false;
+		for (size_t i = 0; i < sizeof(methods) / sizeof(*methods); i++)
+			if (strlen(methods[i]) == n &&
+			    !strncmp(p, methods[i], n))
+				ok = true;
+		if (!ok)
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+enum rb_scope_level
+rb_policy_scope(const struct rb_policy *p, enum rb_pclass c)
+{
+	switch (c) {
+	case RB_PC_HARD:
+		return p->scope_hard;
+	case RB_PC_SOFT:
+		return p->scope_soft;
+	case RB_PC_COMPLAINT:
+		return p->scope_complaint;
+	default:
+		return RB_SCOPE_GLOBAL;
+	}
+}
+
 int
 rb_policy_set(struct rb_policy *p, const char *k, const char *v,
 	      const char *name, int line, char *err, size_t errlen)
@@ -256,10 +319,17 @@ rb_policy_set(struct rb_policy *p, const char *k, const char *v,
 			char *end;
 			errno = 0;
 			long n = strtol(v, &end, 10);
-			if (errno || end == v || *end || n < 1 || n > 60)
+			bool thr = strcmp(k, "soft_threshold") == 0;
+			if (thr && (errno || end == v || *end || n < 1 ||
+				    n > 60))
 				return perr(err, errlen, name, line,
 					    "soft_threshold must be 1..60",
 					    NULL);
+			if (!thr && (errno || end == v || *end || n < 0 ||
+				     n > 16))
+				return perr(err, errlen, name, line,
+					    "a field number must be 0..16",
+					    k);
 			*(unsigned *)(void *)f = (unsigned)n;
 			break;
 		}
@@ -285,6 +355,29 @@ rb_policy_set(struct rb_policy *p, const char *k, const char *v,
 					    "complaint or none",
 					    k);
 			*(enum rb_pclass *)(void *)f = cls;
+			break;
+		case ST_SCOPE:
+			if (rb_scope_level_parse(v, (enum rb_scope_level *)(
+							void *)f) != 0)
+				return perr(err, errlen, name, line,
+					    "scope must be global, tenant or "
+					    "stream",
+					    k);
+			break;
+		case ST_STR:
+			if (strlen(v) >= s->len)
+				return perr(err, errlen, name, line,
+					    "value too long", k);
+			if (!strcmp(k, "tenant.from") && !tenant_from_ok(v))
+				return perr(err, errlen, name, line,
+					    "expected a list of verp, header, "
+					    "feedback-id, from-domain, mailbox",
+					    k);
+			if (!strcmp(k, "tenant.verp") && v[0] &&
+			    !strstr(v, "{tenant}"))
+				return perr(err, errlen, name, line,
+					    "the pattern needs {tenant}", k);
+			memcpy(f, v, strlen(v) + 1);
 			break;
 		}
 		p->scalar_from[i] = from;
@@ -463,6 +556,14 @@ print_scalar(const struct rb_policy *p, FILE *f, size_t i, bool changed_only)
 	case ST_CLASS:
 		fputs(rb_pclass_name(*(const enum rb_pclass *)(const void *)v),
 		      f);
+		break;
+	case ST_SCOPE:
+		fputs(rb_scope_level_name(
+			  *(const enum rb_scope_level *)(const void *)v),
+		      f);
+		break;
+	case ST_STR:
+		fputs(v, f);
 		break;
 	}
 	print_origin(p, f, &p->scalar_from[i]);

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "event.h"
+#include "scope.h"
 
 enum rb_pclass {
 	RB_PC_NONE = 0,		/* stored and reported, never suppresses */
@@ -46,7 +47,7 @@ struct rb_policy_entry {
 
 #define RB_POLICY_MAXLAYERS 8
 #define RB_POLICY_DEFAULT_PATH "/etc/rebound/policy.conf"
-#define RB_POLICY_NSCALARS 11	/* keys of the scalar table in policy.c */
+#define RB_POLICY_NSCALARS 21	/* keys of the scalar table in policy.c */
 
 struct rb_policy {
 	struct rb_policy_entry reasons[96];	/* bounce reason -> class */
@@ -63,6 +64,18 @@ struct rb_policy {
 	long hard_expiry;	/* 0: never */
 	long complaint_expiry;	/* 0: never */
 	bool keep_raw;		/* store raw mail bytes */
+	/* where a suppression of each class lands (docs/tenants.md) */
+	enum rb_scope_level scope_hard, scope_soft, scope_complaint;
+	/* which tenant a mail belongs to: the methods in order, a
+	 * comma-separated list of verp, header, feedback-id, from-domain,
+	 * mailbox (core/tenant.h) */
+	char tenant_from[128];
+	char tenant_header[64];		/* header of the returned original */
+	char stream_header[64];
+	unsigned feedback_id_tenant;	/* 1-based field of Feedback-ID */
+	unsigned feedback_id_stream;	/* 0: none */
+	char tenant_verp[256];		/* pattern with {tenant}, {stream}, * */
+	char tenant_domains[256];	/* file: "domain tenant[/stream]" lines */
 	long raw_retention;	/* seconds; 0: forever */
 	/* where each setting came from, for `policy show` and messages */
 	struct rb_policy_origin scalar_from[RB_POLICY_NSCALARS];
@@ -123,6 +136,11 @@ enum rb_pclass rb_policy_classify_cols(const struct rb_policy *p,
 				       const char *kind, const char *reason,
 				       int hard, const char *feedback_type,
 				       char *rule, size_t rulecap);
+
+/* The scope level of suppressions of class c (manual: none, they name
+ * their scope). */
+enum rb_scope_level rb_policy_scope(const struct rb_policy *p,
+				    enum rb_pclass c);
 
 time_t rb_now(void);
 /* Parse "YYYY-MM-DDTHH:MM:SS[.fff](Z|+00:00)" or "YYYY-MM-DD HH:MM:SS+00"

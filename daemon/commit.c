@@ -31,6 +31,7 @@ collect(const struct mbx *b, struct batch *bt, struct rb_store_msg *sm,
 			s->size = ml->size;
 			s->events = ml->ev;
 			s->nevents = ml->nev;
+			s->mailbox_tenant = b->m->tenant;
 		}
 		pend[*npend].uid = ml->uid;
 		if (action_for(b->m, ml->disp, &pend[*npend]))

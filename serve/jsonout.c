@@ -23,6 +23,9 @@ rb_change_json(const struct rb_change *c)
 	json_object_set_new(o, "class", rb_json_str(c->class));
 	json_object_set_new(o, "reason", rb_json_str(c->reason));
 	json_object_set_new(o, "expires_at", rb_json_str(c->expires_at));
+	json_object_set_new(o, "scope",
+			    rb_json_str(c->scope && c->scope[0] ? c->scope
+								 : "global"));
 	json_object_set_new(o, "suppressed",
 			    json_boolean(c->action &&
 					 strcmp(c->action, "removed") != 0 &&

@@ -9,6 +9,9 @@
  * last commit.
  */
 #include "serve.h"
+#include "core/scope.h"
+#include "core/policy.h"
+#include "serve/unsubscribe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,11 +42,11 @@
 /* ---- metrics ---- */
 
 enum ep { EP_CHECK, EP_BATCH, EP_CHANGES, EP_SUPPRESS, EP_UNSUPPRESS,
-	  EP_HEALTH, EP_READY, EP_METRICS, EP_OTHER, EP_N };
+	  EP_HEALTH, EP_READY, EP_METRICS, EP_UNSUBSCRIBE, EP_OTHER, EP_N };
 static const char *const ep_name[EP_N] = {
     "check", "check_batch", "changes", "suppress", "unsuppress",
-    "health", "ready", "metrics", "other"};
-static const int codes[] = {200, 400, 401, 403, 404, 405, 413, 422, 500, 503};
+    "health", "ready", "metrics", "unsubscribe", "other"};
+static const int codes[] = {200, 400, 401, 403, 404, 405, 410, 413, 422, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 				 0.05,	 0.1,	0.25,	0.5,   1.0};
@@ -248,6 +251,38 @@ invalid_json(const char *given, enum rb_addrin_err e)
 	return o;
 }
 
+/*
+ * The scope of a request (docs/tenants.md): tenant= and stream= in the
+ * query string, or "tenant" and "stream" in a JSON body; none: every
+ * scope.  Malformed: false after answering 400 (never "sendable").
+ */
+static bool
+req_scope(struct MHD_Connection *c, struct req *q, json_t *body,
+	  struct rb_scope_query *sq, enum MHD_Result *res)
+{
+	sq->tenant = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						 "tenant");
+	sq->stream = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						 "stream");
+	json_t *t = body ? json_object_get(body, "tenant") : NULL;
+	json_t *st = body ? json_object_get(body, "stream") : NULL;
+	char err[200];
+	if ((t && !json_is_string(t)) || (st && !json_is_string(st))) {
+		*res = send_error(c, q, 400,
+				  "\"tenant\" and \"stream\": strings");
+		return false;
+	}
+	if (t)
+		sq->tenant = json_string_value(t);
+	if (st)
+		sq->stream = json_string_value(st);
+	if (rb_scope_query_check(sq, err, sizeof(err)) != 0) {
+		*res = send_error(c, q, 400, err);
+		return false;
+	}
+	return true;
+}
+
 static enum MHD_Result
 do_check(struct MHD_Connection *c, struct req *q)
 {
@@ -255,6 +290,10 @@ do_check(struct MHD_Connection *c, struct req *q)
 	    c, MHD_GET_ARGUMENT_KIND, "address");
 	if (given == NULL)
 		return send_error(c, q, 400, "address= is required");
+	struct rb_scope_query sq;
+	enum MHD_Result sres;
+	if (!req_scope(c, q, NULL, &sq, &sres))
+		return sres;
 	atomic_fetch_add(&m.addresses, 1);
 	const char *a;
 	size_t al;
@@ -269,7 +308,8 @@ do_check(struct MHD_Connection *c, struct req *q)
 	if (s == NULL)
 		return send_error(c, q, 503, "database unavailable");
 	struct rb_active p;
-	if (rb_store_active(s, key, &p) != 0) {
+	if (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+	    rb_store_active(s, key, &p) != 0) {
 		db_failed();
 		return send_error(c, q, 503, "database unavailable");
 	}
@@ -287,6 +327,9 @@ do_check(struct MHD_Connection *c, struct req *q)
 		json_object_set_new(o, "expires_at",
 				    p.expires_at[0] ? rb_json_str(p.expires_at)
 						    : json_null());
+		json_object_set_new(o, "scope",
+				    rb_json_str(p.scope[0] ? p.scope
+							   : "global"));
 	}
 	return send_json(c, q, 200, o);
 }
@@ -318,6 +361,11 @@ do_batch(struct MHD_Connection *c, struct req *q)
 	if (!json_is_array(arr)) {
 		json_decref(b);
 		return send_error(c, q, 400, "\"addresses\": an array");
+	}
+	struct rb_scope_query sq;
+	if (!req_scope(c, q, b, &sq, &res)) {
+		json_decref(b);
+		return res;
 	}
 	size_t n = json_array_size(arr);
 	if (n > RB_SERVE_MAX_BATCH) {
@@ -359,7 +407,9 @@ do_batch(struct MHD_Connection *c, struct req *q)
 		res = send_error(c, q, 503, "database unavailable");
 		goto out;
 	}
-	if (valid && rb_store_match(s, (const char *const *)keys, n, hit) != 0) {
+	if (valid && (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+		      rb_store_match(s, (const char *const *)keys, n, hit) !=
+			  0)) {
 		db_failed();
 		res = send_error(c, q, 503, "database unavailable");
 		goto out;
@@ -434,13 +484,18 @@ do_changes(struct MHD_Connection *c, struct req *q)
 	    !number_arg(c, "limit", 1000, 1, 10000, &limit))
 		return send_error(c, q, 400, "after: an id (>= 0); limit: 1 "
 					     "to 10000");
+	struct rb_scope_query sq;
+	enum MHD_Result sres;
+	if (!req_scope(c, q, NULL, &sq, &sres))
+		return sres;
 	struct rb_store *s = db();
 	if (s == NULL)
 		return send_error(c, q, 503, "database unavailable");
 	json_t *arr = json_array();
 	long long last;
-	if (rb_store_changes(s, after, (int)limit, change_json, arr, &last) !=
-	    0) {
+	if (rb_store_set_scope(s, sq.tenant, sq.stream) != 0 ||
+	    rb_store_changes(s, after, (int)limit, change_json, arr, &last) !=
+		0) {
 		json_decref(arr);
 		db_failed();
 		return send_error(c, q, 503, "database unavailable");
@@ -473,6 +528,11 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 				      : "\"address\" and \"reason\" are "
 					"required");
 	}
+	struct rb_scope_query sq;
+	if (!req_scope(c, q, b, &sq, &res)) {
+		json_decref(b);
+		return res;
+	}
 	const char *a;
 	size_t al;
 	enum rb_addrin_err e = rb_addr_input(given, strlen(given), &a, &al);
@@ -490,8 +550,11 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 		return send_error(c, q, 503, "database unavailable");
 	}
 	bool changed;
-	int r = add ? rb_store_suppress(s, addr, reason, actor, until, &changed)
-		    : rb_store_unsuppress(s, addr, reason, actor, &changed);
+	int r = rb_store_set_scope(s, sq.tenant, sq.stream);
+	if (r == 0)
+		r = add ? rb_store_suppress(s, addr, reason, actor, until,
+					    &changed)
+			: rb_store_unsuppress(s, addr, reason, actor, &changed);
 	if (r != 0) {
 		char msg[600];
 		snprintf(msg, sizeof(msg), "%s", rb_store_error(s));
@@ -510,7 +573,87 @@ do_manual(struct MHD_Connection *c, struct req *q, bool add,
 	json_object_set_new(o, "changed", json_boolean(changed));
 	json_object_set_new(o, "suppressed", json_boolean(add));
 	json_object_set_new(o, "actor", rb_json_str(actor));
+	if (sq.tenant)
+		json_object_set_new(o, "tenant", rb_json_str(sq.tenant));
+	if (sq.stream)
+		json_object_set_new(o, "stream", rb_json_str(sq.stream));
 	json_decref(b);
+	return send_json(c, q, 200, o);
+}
+
+/*
+ * RFC 8058 one-click: POST with the body List-Unsubscribe=One-Click at
+ * /v1/unsubscribe/TOKEN suppresses the token's address in its tenant
+ * (stream), as a manual suppression by "one-click" with the reason
+ * "unsubscribe"; a repeated valid POST changes nothing.  GET changes
+ * nothing (mail scanners follow links): it says how to confirm.
+ * Forged, altered, expired or malformed tokens: 403 / 410 / 400.
+ */
+static enum MHD_Result
+do_unsubscribe(struct MHD_Connection *c, struct req *q, const char *token,
+	       const char *method)
+{
+	if (opts->unsub_secret == NULL)
+		return send_error(c, q, 404, "one-click unsubscribes are not "
+					     "configured (--unsubscribe-secret-file)");
+	struct rb_unsub u;
+	enum rb_unsub_check k = rb_unsub_check(
+	    opts->unsub_secret, opts->unsub_secret_len, token, rb_now(), &u);
+	if (k != RB_UNSUB_OK) {
+		rb_warn("serve: one-click unsubscribe refused: %s",
+			rb_unsub_check_name(k));
+		return send_error(c, q,
+				  k == RB_UNSUB_FORGED	  ? 403
+				  : k == RB_UNSUB_EXPIRED ? 410
+							  : 400,
+				  rb_unsub_check_name(k));
+	}
+	if (strcmp(method, "POST") != 0) {
+		json_t *o = json_object();
+		json_object_set_new(o, "address", rb_json_str(u.address));
+		json_object_set_new(o, "confirm",
+				    json_string("POST List-Unsubscribe=One-Click"));
+		return send_json(c, q, 200, o);
+	}
+	/* the body: List-Unsubscribe=One-Click among form fields */
+	bool one_click = false;
+	if (q->body) {
+		const char *b = q->body, *end = q->body + q->len;
+		while (b < end) {
+			const char *amp = memchr(b, '&', (size_t)(end - b));
+			size_t n = (size_t)((amp ? amp : end) - b);
+			while (n > 0 && (b[n - 1] == '\r' || b[n - 1] == '\n'))
+				n--;
+			if (n == 26 && !memcmp(b, "List-Unsubscribe=One-Click", 26))
+				one_click = true;
+			b += n + 1;
+			if (amp == NULL)
+				break;
+		}
+	}
+	if (!one_click)
+		return send_error(c, q, 400, "the body must hold "
+					     "List-Unsubscribe=One-Click");
+	struct rb_store *s = db();
+	if (s == NULL)
+		return send_error(c, q, 503, "database unavailable");
+	bool changed = false;
+	if (rb_store_set_scope(s, u.tenant, u.stream[0] ? u.stream : NULL) !=
+		0 ||
+	    rb_store_suppress(s, u.address, "unsubscribe", "one-click", NULL,
+			      &changed) != 0) {
+		db_failed();
+		return send_error(c, q, 503, "database unavailable");
+	}
+	rb_info("serve: one-click unsubscribe for tenant %s%s%s: %s", u.tenant,
+		u.stream[0] ? " stream " : "", u.stream,
+		changed ? "done" : "already");
+	json_t *o = json_object();
+	json_object_set_new(o, "unsubscribed", json_true());
+	json_object_set_new(o, "changed", json_boolean(changed));
+	json_object_set_new(o, "tenant", rb_json_str(u.tenant));
+	if (u.stream[0])
+		json_object_set_new(o, "stream", rb_json_str(u.stream));
 	return send_json(c, q, 200, o);
 }
 
@@ -588,6 +731,10 @@ route(const char *url, const char *method, bool *method_ok)
 	if (!strcmp(url, "/v1/check")) {
 		*method_ok = get || post;
 		return post ? EP_BATCH : EP_CHECK;
+	}
+	if (!strncmp(url, "/v1/unsubscribe/", 16)) {
+		*method_ok = get || post;
+		return EP_UNSUBSCRIBE;
 	}
 	static const struct {
 		const char *url;
@@ -672,6 +819,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	case EP_METRICS:
 		return do_metrics(c, q);
+	case EP_UNSUBSCRIBE:
+		/* the recipient's mail program: no bearer token, the signed
+		 * token in the URL is the authority */
+		return do_unsubscribe(c, q, url + 16, method);
 	default:
 		break;
 	}

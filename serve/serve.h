@@ -34,6 +34,10 @@ struct rb_serve_opts {
 	const char *tls_key;
 	unsigned threads;	/* 0: 4 */
 	size_t max_body;	/* 0: 4 MiB */
+	/* the HMAC secret of one-click unsubscribe tokens (serve/unsubscribe.h);
+	 * NULL: POST /v1/unsubscribe/TOKEN answers 404 */
+	const char *unsub_secret;
+	size_t unsub_secret_len;
 };
 
 #define RB_SERVE_DEFAULT_LISTEN "127.0.0.1:8089"

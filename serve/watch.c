@@ -142,7 +142,9 @@ rb_watch_run(const struct rb_watch_opts *in)
 		if (s == NULL) {
 			char err[512];
 			s = rb_store_open(o.db, err, sizeof(err));
-			if (s == NULL || rb_store_listen(s) != 0) {
+			if (s == NULL ||
+			    rb_store_set_scope(s, o.tenant, o.stream) != 0 ||
+			    rb_store_listen(s) != 0) {
 				rb_warn("watch: database: %s; again in %u s",
 					s ? rb_store_error(s) : err, backoff);
 				rb_store_close(s);

@@ -34,6 +34,8 @@ struct rb_watch_opts {
 	unsigned poll_s;	/* 0: 30 */
 	bool once;		/* stop when caught up */
 	FILE *out;		/* JSON Lines when no webhook */
+	const char *tenant;	/* the scope watched (rb_store_set_scope): */
+	const char *stream;	/* NULL, every change */
 };
 
 /* Run until SIGTERM/SIGINT (or caught up, with once); exit status. */

@@ -15,6 +15,8 @@
 
 #include "core/addrkey.h"
 #include "core/policy.h"
+#include "core/scope.h"
+#include "core/tenant.h"
 #include "lib/sha256.h"
 #include "store_int.h"
 #include "lib/testhook.h"
@@ -39,11 +41,13 @@ static const char tmp_ddl[] =
     " reported_domain text, campaign text, feedback_id text,"
     " list_id text, orig_message_id text, report_message_id text,"
     " parser text, arrival_date timestamptz, event_at timestamptz,"
-    " policy_class text, policy_rule text, doc jsonb) ON COMMIT DELETE ROWS;"
+    " policy_class text, policy_rule text, doc jsonb, tenant text,"
+    " stream text, tenant_from text, scope text) ON COMMIT DELETE ROWS;"
     "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_sup ("
     " addr_key text, address text, domain text, class text, reason text,"
     " rule text, event_id bigint, created_at timestamptz,"
-    " updated_at timestamptz, expires_at timestamptz) ON COMMIT DELETE ROWS;";
+    " updated_at timestamptz, expires_at timestamptz, scope text)"
+    " ON COMMIT DELETE ROWS;";
 
 /* a second batch in one transaction (the tables still hold the first's
  * rows), or tables of unknown state */
@@ -57,7 +61,9 @@ static const char tmp_empty[] =
  * key to messages is checked at the end of the statement, when the new
  * messages are there.  Result rows: (ord, NULL...) for each new message,
  * (NULL, id, kind, addr_key, recipient, domain, policy_class,
- * policy_rule, event time) for each new event.
+ * policy_rule, event time, state key) for each new event.  The state
+ * key is the address key, US (0x1f) and the scope the event's class
+ * lands in: the policy decides per (address, scope).
  */
 static const char ins_msg_ev[] =
     "WITH ins AS (INSERT INTO messages (sha256, source, mbox_index, size,"
@@ -71,20 +77,23 @@ static const char ins_msg_ev[] =
     " addr_key, domain, sender, reason, hard, status, smtp_code, action,"
     " remote_mta, feedback_type, source_ip, reported_domain, campaign,"
     " feedback_id, list_id, orig_message_id, report_message_id, parser,"
-    " arrival_date, event_at, policy_class, policy_rule, doc)"
+    " arrival_date, event_at, policy_class, policy_rule, doc, tenant,"
+    " stream, tenant_from, scope)"
     " SELECT nm.id, e.dedup_key, e.kind, e.recipient, e.addr_key,"
     " e.domain, e.sender, e.reason, e.hard, e.status, e.smtp_code,"
     " e.action, e.remote_mta, e.feedback_type, e.source_ip,"
     " e.reported_domain, e.campaign, e.feedback_id, e.list_id,"
     " e.orig_message_id, e.report_message_id, e.parser, e.arrival_date,"
-    " e.event_at, e.policy_class, e.policy_rule, e.doc"
+    " e.event_at, e.policy_class, e.policy_rule, e.doc, e.tenant,"
+    " e.stream, e.tenant_from, e.scope"
     " FROM rb_tmp_ev e JOIN nm ON nm.ord = e.msg_ord ORDER BY e.ord"
     " ON CONFLICT (dedup_key) DO NOTHING"
     " RETURNING id, kind, addr_key, recipient, domain, policy_class,"
-    " policy_rule, extract(epoch FROM event_at)::bigint AS t)"
+    " policy_rule, extract(epoch FROM event_at)::bigint AS t, scope)"
     " SELECT ord, NULL::bigint, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " NULL::bigint FROM nm UNION ALL SELECT NULL, id, kind, addr_key,"
-    " recipient, domain, policy_class, policy_rule, t FROM ev";
+    " NULL::bigint, NULL FROM nm UNION ALL SELECT NULL, id, kind, addr_key,"
+    " recipient, domain, policy_class, policy_rule, t,"
+    " addr_key || chr(31) || scope FROM ev";
 
 void
 rb_pg_array_add(struct rb_copybuf *b, const char *s, bool first)
@@ -156,6 +165,7 @@ dedup_key(const struct rb_event *e, const char *key,
 
 /* ---- the policy step ---- */
 
+/* key: the state key "ADDR_KEY\x1fSCOPE" (see ins_msg_ev) */
 struct newev {
 	long long id;
 	char *key, *address, *domain;
@@ -251,7 +261,13 @@ collect_keys(struct pstep *p)
 		if (p->nst > 0 && strcmp(p->st[p->nst - 1].key, e->key) == 0)
 			continue;
 		p->st[p->nst].key = e->key;
+		/* the address part of the state key */
+		char *us = strchr(e->key, '\x1f');
+		if (us)
+			*us = '\0';
 		rb_pg_array_add(&p->arr, e->key, p->nst == 0);
+		if (us)
+			*us = '\x1f';
 		p->nst++;
 	}
 	rb_copy_raw(&p->arr, "}");
@@ -265,7 +281,7 @@ load_states(struct pstep *p)
 	const char *p1[] = {p->arr.p};
 	PGresult *r = rb_store_q(
 	    p->s, PGRES_TUPLES_OK,
-	    "SELECT addr_key, class,"
+	    "SELECT addr_key || chr(31) || scope, class,"
 	    " extract(epoch FROM created_at)::bigint,"
 	    " extract(epoch FROM updated_at)::bigint,"
 	    " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
@@ -309,11 +325,13 @@ load_soft_days(struct pstep *p)
 		 (long long)(p->tmin - p->pol->soft_window - DAY));
 	const char *p2[] = {p->soft.p, since};
 	PGresult *r = rb_store_q(p->s, PGRES_TUPLES_OK,
-				 "SELECT k.addr_key, d.d FROM"
-				 " unnest($1::text[]) AS k(addr_key),"
+				 "SELECT k.sk, d.d FROM"
+				 " unnest($1::text[]) AS k(sk),"
 				 " LATERAL (SELECT DISTINCT floor(extract(epoch"
 				 " FROM e.event_at) / 86400)::bigint AS d"
-				 " FROM events e WHERE e.addr_key = k.addr_key"
+				 " FROM events e WHERE e.addr_key ="
+				 " split_part(k.sk, chr(31), 1)"
+				 " AND e.scope = split_part(k.sk, chr(31), 2)"
 				 " AND e.event_at > to_timestamp($2)"
 				 " AND e.policy_class = 'soft') AS d",
 				 2, p2);
@@ -330,17 +348,33 @@ load_soft_days(struct pstep *p)
 	return 0;
 }
 
+/* The address key of a state key, then (scope_of) its scope. */
+static void
+copy_addr_of(struct rb_copybuf *b, const char *skey)
+{
+	const char *us = strchr(skey, '\x1f');
+	rb_copy_strn(b, skey, us ? (size_t)(us - skey) : strlen(skey));
+}
+
+static const char *
+scope_of(const char *skey)
+{
+	const char *us = strchr(skey, '\x1f');
+	return us ? us + 1 : "";
+}
+
 /* History row: the suppression of a ended by expiry at old_exp. */
 static void
 hist_expired(struct rb_copybuf *h, const struct addrstate *a,
 	     const struct newev *e, time_t old_exp)
 {
-	rb_copy_str(h, a->key);
+	copy_addr_of(h, a->key);
 	rb_copy_sep(h);
 	rb_copy_str(h, e->address);
 	rb_copy_raw(h, "\texpired\t\\N\t\\N\t\\N\t\\N\t\\N\t");
 	rb_copy_time(h, old_exp);
-	rb_copy_raw(h, "\t\\N\t\\N");
+	rb_copy_raw(h, "\t\\N\t\\N\t");
+	rb_copy_str(h, scope_of(a->key));
 	rb_copy_eol(h);
 }
 
@@ -350,7 +384,7 @@ hist_decision(struct rb_copybuf *h, const struct rb_policy *pol,
 	      const struct addrstate *a, const struct newev *e,
 	      enum rb_decision d)
 {
-	rb_copy_str(h, a->key);
+	copy_addr_of(h, a->key);
 	rb_copy_sep(h);
 	rb_copy_str(h, e->address);
 	rb_copy_sep(h);
@@ -377,6 +411,8 @@ hist_decision(struct rb_copybuf *h, const struct rb_policy *pol,
 	} else {
 		rb_copy_raw(h, "\\N");
 	}
+	rb_copy_sep(h);
+	rb_copy_str(h, scope_of(a->key));
 	rb_copy_eol(h);
 }
 
@@ -386,7 +422,7 @@ static void
 sup_row(struct rb_copybuf *b, const struct addrstate *a,
 	const struct newev *e, const char *rule, long long evidence)
 {
-	rb_copy_str(b, a->key);
+	copy_addr_of(b, a->key);
 	rb_copy_sep(b);
 	rb_copy_str(b, e->address);
 	rb_copy_sep(b);
@@ -405,6 +441,8 @@ sup_row(struct rb_copybuf *b, const struct addrstate *a,
 	rb_copy_time(b, a->st.updated);
 	rb_copy_sep(b);
 	rb_copy_time(b, a->st.expires);
+	rb_copy_sep(b);
+	rb_copy_str(b, scope_of(a->key));
 	rb_copy_eol(b);
 }
 
@@ -456,9 +494,9 @@ write_suppressions(struct pstep *p)
 		p->s,
 		"INSERT INTO suppressions (addr_key, address, domain,"
 		" class, reason, rule, event_id, created_at, updated_at,"
-		" expires_at) SELECT addr_key, address, domain, class,"
+		" expires_at, scope) SELECT addr_key, address, domain, class,"
 		" reason, rule, event_id, created_at, updated_at,"
-		" expires_at FROM rb_tmp_sup ON CONFLICT (addr_key) DO"
+		" expires_at, scope FROM rb_tmp_sup ON CONFLICT (addr_key, scope) DO"
 		" UPDATE SET class = EXCLUDED.class, reason ="
 		" EXCLUDED.reason, rule = EXCLUDED.rule, actor = NULL,"
 		" event_id = EXCLUDED.event_id, created_at ="
@@ -467,7 +505,7 @@ write_suppressions(struct pstep *p)
 		" removed_by = NULL, remove_reason = NULL;"
 		" COPY suppression_history (addr_key, address, action,"
 		" class, reason, rule, actor, event_id, at, expires_at,"
-		" note) FROM STDIN",
+		" note, scope) FROM STDIN",
 		&p->hist) != 0)
 		return -1;
 	return 0;
@@ -558,6 +596,7 @@ struct batch {
 	const struct rb_store_msg *m;
 	size_t n;
 	time_t now;
+	const struct rb_tenancy *tenancy;
 	unsigned char (*mh)[32];	/* each message's SHA-256 */
 	bool *skip;			/* a copy of an earlier one in the batch */
 	bool *isnew;			/* inserted (not in the store already) */
@@ -685,6 +724,20 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	rb_copy_str(eb, rule);
 	rb_copy_sep(eb);
 	rb_copy_str(eb, doc);
+	struct rb_attribution at;
+	rb_tenant_attribute(b->tenancy, m->data, m->len, e, m->mailbox_tenant,
+			    &at);
+	char scope[RB_SCOPE_MAX];
+	rb_scope_make(rb_policy_scope(b->pol, cls), at.tenant, at.stream,
+		      scope);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, at.tenant[0] ? at.tenant : NULL);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, at.stream[0] ? at.stream : NULL);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, at.from);
+	rb_copy_sep(eb);
+	rb_copy_str(eb, scope);
 	rb_copy_eol(eb);
 	free(doc);
 }
@@ -781,7 +834,7 @@ read_inserted(struct batch *b, PGresult *r, struct newev **evp,
 			continue;
 		struct newev *x = &ev[nnew++];
 		x->id = strtoll(PQgetvalue(r, i, 1), NULL, 10);
-		x->key = PQgetvalue(r, i, 3);
+		x->key = PQgetvalue(r, i, 9);
 		x->address = PQgetvalue(r, i, 4);
 		x->domain = PQgetvalue(r, i, 5);
 		x->cls = cls;
@@ -808,7 +861,11 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	if (n == 0)
 		return 0;
 	int rc = -1;
-	struct batch b = {.s = s, .pol = pol, .m = m, .n = n, .now = rb_now()};
+	const struct rb_tenancy *tn = rb_store_tenancy(s, pol);
+	if (tn == NULL)
+		return -1;
+	struct batch b = {.s = s, .pol = pol, .m = m, .n = n, .now = rb_now(),
+			  .tenancy = tn};
 	size_t nevtot = 0;
 	for (size_t i = 0; i < n; i++)
 		nevtot += m[i].nevents;

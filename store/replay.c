@@ -14,11 +14,19 @@
  * the temporary table rb_replay_keys only, inside the caller's
  * transaction: `rebound db rekey` uses it to merge the rows of addresses
  * whose keys came together (store/rekey.c).
+ *
+ * One address may hold suppressions in several scopes (global, a tenant,
+ * a stream: core/scope.h).  Each event lands in the scope its class has
+ * under the policy being replayed (rb_scope_make on the event's stored
+ * tenant and stream), each manual action in the scope it named; one
+ * simulation runs per scope of the address, and each is compared with
+ * the stored row of that scope.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/policy.h"
+#include "core/scope.h"
 #include "store_int.h"
 
 #define DAY 86400L
@@ -75,6 +83,8 @@ ll(struct cur *c, int col)
 }
 
 struct sim {
+	char scope[RB_SCOPE_MAX];
+	bool seen;		/* compared with the stored row */
 	struct rb_pstate st;
 	long long evidence;
 	char rule[160];
@@ -92,10 +102,10 @@ rule_reason(const char *rule)
 }
 
 static void
-hist_row(struct rb_copybuf *h, const char *key, const char *addr,
-	 const char *action, const char *cls, const char *reason,
-	 const char *rule, long long ev, time_t at, time_t exp,
-	 const char *note)
+hist_row(struct rb_copybuf *h, const char *key, const char *scope,
+	 const char *addr, const char *action, const char *cls,
+	 const char *reason, const char *rule, long long ev, time_t at,
+	 time_t exp, const char *note)
 {
 	rb_copy_str(h, key);
 	rb_copy_sep(h);
@@ -119,6 +129,8 @@ hist_row(struct rb_copybuf *h, const char *key, const char *addr,
 	rb_copy_time(h, exp);
 	rb_copy_sep(h);
 	rb_copy_str(h, note);
+	rb_copy_sep(h);
+	rb_copy_str(h, scope);
 	rb_copy_eol(h);
 }
 
@@ -135,7 +147,8 @@ struct replay {
 	struct rb_copybuf sup;	/* suppression rows to upsert */
 	struct rb_copybuf rm;	/* keys to mark removed */
 	struct rb_copybuf hist;	/* history rows */
-	struct sim sm;
+	struct sim *sims;	/* one per scope of the address */
+	size_t nsims, capsims;
 	unsigned long changes, reclass;
 };
 
@@ -158,7 +171,7 @@ declare_cursors(struct rb_store *s, bool only)
 		 " recipient, domain, kind, reason,"
 		 " CASE WHEN hard IS NULL THEN -1 WHEN hard THEN 1 ELSE 0 END,"
 		 " feedback_type, extract(epoch FROM event_at)::bigint, id,"
-		 " policy_class, policy_rule FROM events"
+		 " policy_class, policy_rule, tenant, stream, scope FROM events"
 		 " WHERE addr_key IS NOT NULL%s"
 		 " ORDER BY addr_key COLLATE \"C\", event_at, id",
 		 lim);
@@ -166,7 +179,7 @@ declare_cursors(struct rb_store *s, bool only)
 		 "DECLARE rb_man NO SCROLL CURSOR FOR SELECT addr_key,"
 		 " action, extract(epoch FROM at)::bigint, actor, reason,"
 		 " coalesce(extract(epoch FROM expires_at)::bigint, 0),"
-		 " address, rule FROM suppression_history"
+		 " address, rule, scope FROM suppression_history"
 		 " WHERE actor IS NOT NULL AND action IN ('added', 'removed')%s"
 		 " ORDER BY addr_key COLLATE \"C\", at, id",
 		 lim);
@@ -174,8 +187,8 @@ declare_cursors(struct rb_store *s, bool only)
 		 "DECLARE rb_cur NO SCROLL CURSOR FOR SELECT addr_key,"
 		 " class, coalesce(extract(epoch FROM expires_at)::bigint, 0),"
 		 " coalesce(extract(epoch FROM removed_at)::bigint, 0),"
-		 " address, domain FROM suppressions WHERE true%s"
-		 " ORDER BY addr_key COLLATE \"C\"",
+		 " address, domain, scope FROM suppressions WHERE true%s"
+		 " ORDER BY addr_key COLLATE \"C\", scope COLLATE \"C\"",
 		 lim);
 	if (rb_store_exec(s, q1) != 0 || rb_store_exec(s, q2) != 0 ||
 	    rb_store_exec(s, q3) != 0)
@@ -206,10 +219,40 @@ next_key(struct replay *rp, struct target *t)
 	return 1;
 }
 
+/* The simulation of scope for the address being replayed (made fresh
+ * when new); NULL when out of memory. */
+static struct sim *
+sim_for(struct replay *rp, const char *scope)
+{
+	for (size_t i = 0; i < rp->nsims; i++)
+		if (strcmp(rp->sims[i].scope, scope) == 0)
+			return &rp->sims[i];
+	if (rp->nsims == rp->capsims) {
+		size_t nc = rp->capsims ? rp->capsims * 2 : 4;
+		struct sim *v = realloc(rp->sims, nc * sizeof(*v));
+		if (v == NULL)
+			return NULL;
+		memset(v + rp->capsims, 0, (nc - rp->capsims) * sizeof(*v));
+		rp->sims = v;
+		rp->capsims = nc;
+	}
+	struct sim *sm = &rp->sims[rp->nsims++];
+	long *days = sm->days;
+	size_t cap = sm->capdays;
+	memset(sm, 0, sizeof(*sm));
+	sm->days = days;
+	sm->capdays = cap;
+	snprintf(sm->scope, sizeof(sm->scope), "%s", scope);
+	return sm;
+}
+
 /* The manual action under the man cursor, applied to the simulation. */
 static void
-sim_manual(struct sim *sm, struct cur *man, struct target *t)
+sim_manual(struct replay *rp, struct cur *man, struct target *t)
 {
+	struct sim *sm = sim_for(rp, v(man, 8) ? v(man, 8) : "");
+	if (sm == NULL)
+		return;
 	time_t at = (time_t)ll(man, 2);
 	if (!t->addr[0])
 		snprintf(t->addr, sizeof(t->addr), "%s", v(man, 6));
@@ -237,22 +280,29 @@ static void
 sim_event(struct replay *rp, struct target *t)
 {
 	struct cur *ev = &rp->ev;
-	struct sim *sm = &rp->sm;
 	char rule[160];
 	int hard = (int)ll(ev, 5);
 	enum rb_pclass c = rb_policy_classify_cols(
 	    rp->pol, v(ev, 3), v(ev, 4), hard, v(ev, 6), rule, sizeof(rule));
-	const char *oldc = v(ev, 9), *oldr = v(ev, 10);
+	char scope[RB_SCOPE_MAX];
+	rb_scope_make(rb_policy_scope(rp->pol, c), v(ev, 11), v(ev, 12),
+		      scope);
+	const char *oldc = v(ev, 9), *oldr = v(ev, 10), *olds = v(ev, 13);
 	if (strcmp(oldc, rb_pclass_name(c)) != 0 || !oldr ||
-	    strcmp(oldr, rule) != 0) {
+	    strcmp(oldr, rule) != 0 || !olds || strcmp(olds, scope) != 0) {
 		rp->reclass++;
 		rb_copy_long(&rp->cls, ll(ev, 8));
 		rb_copy_sep(&rp->cls);
 		rb_copy_raw(&rp->cls, rb_pclass_name(c));
 		rb_copy_sep(&rp->cls);
 		rb_copy_str(&rp->cls, rule);
+		rb_copy_sep(&rp->cls);
+		rb_copy_str(&rp->cls, scope);
 		rb_copy_eol(&rp->cls);
 	}
+	struct sim *sm = sim_for(rp, scope);
+	if (sm == NULL)
+		return;
 	time_t at = (time_t)ll(ev, 7);
 	if (!t->addr[0])
 		snprintf(t->addr, sizeof(t->addr), "%s", v(ev, 1));
@@ -278,11 +328,7 @@ sim_event(struct replay *rp, struct target *t)
 static void
 simulate(struct replay *rp, struct target *t)
 {
-	struct sim *sm = &rp->sm;
-	memset(&sm->st, 0, sizeof(sm->st));
-	sm->evidence = 0;
-	sm->rule[0] = sm->reason[0] = sm->actor[0] = '\0';
-	sm->ndays = 0;
+	rp->nsims = 0;
 	for (;;) {
 		const char *a = cur_key(&rp->ev), *b = cur_key(&rp->man);
 		bool ea = a && strcmp(a, t->key) == 0;
@@ -290,7 +336,7 @@ simulate(struct replay *rp, struct target *t)
 		if (!ea && !mb)
 			break;
 		if (mb && (!ea || ll(&rp->man, 2) <= ll(&rp->ev, 7))) {
-			sim_manual(sm, &rp->man, t);
+			sim_manual(rp, &rp->man, t);
 			rp->man.row++;
 		} else {
 			sim_event(rp, t);
@@ -299,39 +345,18 @@ simulate(struct replay *rp, struct target *t)
 	}
 }
 
-/* The stored suppression row of t->key, if the cu cursor is on it. */
+/* A stored suppression row of t->key. */
 struct stored {
 	bool active;
 	char cls[32];
 	time_t expires;
 };
-
-static void
-read_stored(struct replay *rp, struct target *t, struct stored *st)
-{
-	struct cur *cu = &rp->cu;
-	memset(st, 0, sizeof(*st));
-	const char *kk = cur_key(cu);
-	if (!kk || strcmp(kk, t->key) != 0)
-		return;
-	snprintf(st->cls, sizeof(st->cls), "%s", v(cu, 1));
-	st->expires = (time_t)ll(cu, 2);
-	time_t rem = (time_t)ll(cu, 3);
-	st->active =
-	    rem == 0 && (st->expires == 0 || st->expires > rp->now);
-	if (!t->addr[0])
-		snprintf(t->addr, sizeof(t->addr), "%s", v(cu, 4));
-	if (!t->dom[0] && v(cu, 5))
-		snprintf(t->dom, sizeof(t->dom), "%s", v(cu, 5));
-	cu->row++;
-}
-
 /* The suppression row the simulation wants for t, for the upsert. */
 static void
-queue_upsert(struct replay *rp, const struct target *t, const char *wcls)
+queue_upsert(struct replay *rp, const struct target *t, const struct sim *sm,
+	     const char *wcls)
 {
 	struct rb_copybuf *sup = &rp->sup;
-	const struct sim *sm = &rp->sm;
 	rb_copy_str(sup, t->key);
 	rb_copy_sep(sup);
 	rb_copy_str(sup, t->addr);
@@ -356,15 +381,20 @@ queue_upsert(struct replay *rp, const struct target *t, const char *wcls)
 	rb_copy_time(sup, rp->now);
 	rb_copy_sep(sup);
 	rb_copy_time(sup, sm->st.expires);
+	rb_copy_sep(sup);
+	rb_copy_str(sup, sm->scope);
 	rb_copy_eol(sup);
 }
 
 /* Compare the simulation with the stored row: print the difference and
  * (unless a dry run) queue the rows that make the store agree. */
 static void
-reconcile(struct replay *rp, const struct target *t, const struct stored *st)
+reconcile(struct replay *rp, const struct target *t, const struct sim *sm,
+	  const struct stored *st)
 {
-	const struct sim *sm = &rp->sm;
+	char sc[RB_SCOPE_MAX + 4] = "";
+	if (sm->scope[0])
+		snprintf(sc, sizeof(sc), " [%s]", sm->scope);
 	bool want = rb_pstate_active(&sm->st, rp->now);
 	const char *wcls = rb_pclass_name(sm->st.cls);
 	char e1[32] = "never", e2[32] = "never";
@@ -384,43 +414,83 @@ reconcile(struct replay *rp, const struct target *t, const struct stored *st)
 		return;
 	rp->changes++;
 	if (!strcmp(what, "add"))
-		fprintf(rp->out, "add %s: %s (%s) until %s, evidence event "
+		fprintf(rp->out, "add %s%s: %s (%s) until %s, evidence event "
 				 "%lld\n",
-			t->addr, wcls, sm->rule, e1, sm->evidence);
+			t->addr, sc, wcls, sm->rule, e1, sm->evidence);
 	else if (!strcmp(what, "remove"))
-		fprintf(rp->out, "remove %s: was %s, not justified by the "
+		fprintf(rp->out, "remove %s%s: was %s, not justified by the "
 				 "policy\n",
-			t->addr, st->cls);
+			t->addr, sc, st->cls);
 	else
-		fprintf(rp->out, "change %s: %s until %s -> %s (%s) until "
+		fprintf(rp->out, "change %s%s: %s until %s -> %s (%s) until "
 				 "%s\n",
-			t->addr, st->cls, e2, wcls, sm->rule, e1);
+			t->addr, sc, st->cls, e2, wcls, sm->rule, e1);
 	if (rp->dry_run)
 		return;
 	if (!strcmp(what, "remove")) {
 		rb_copy_str(&rp->rm, t->key);
+		rb_copy_sep(&rp->rm);
+		rb_copy_str(&rp->rm, sm->scope);
 		rb_copy_eol(&rp->rm);
-		hist_row(&rp->hist, t->key, t->addr, "removed", st->cls,
-			 rp->note, "policy", 0, rp->now, 0, rp->note);
+		hist_row(&rp->hist, t->key, sm->scope, t->addr, "removed",
+			 st->cls, rp->note, "policy", 0, rp->now, 0, rp->note);
 		return;
 	}
-	queue_upsert(rp, t, wcls);
-	hist_row(&rp->hist, t->key, t->addr,
+	queue_upsert(rp, t, sm, wcls);
+	hist_row(&rp->hist, t->key, sm->scope, t->addr,
 		 !strcmp(what, "add") ? "added" : "changed", wcls, sm->reason,
 		 sm->rule, sm->evidence, rp->now, sm->st.expires, rp->note);
 }
 
-/* The events' new class and rule. */
+/* Every scope of t: each stored row under the cu cursor with the
+ * simulation of its scope (an empty one when no event or action lands
+ * there), then the simulations without a stored row. */
+static void
+reconcile_all(struct replay *rp, struct target *t)
+{
+	struct cur *cu = &rp->cu;
+	for (;;) {
+		const char *kk = cur_key(cu);
+		if (!kk || strcmp(kk, t->key) != 0)
+			break;
+		struct stored st;
+		memset(&st, 0, sizeof(st));
+		snprintf(st.cls, sizeof(st.cls), "%s", v(cu, 1));
+		st.expires = (time_t)ll(cu, 2);
+		time_t rem = (time_t)ll(cu, 3);
+		st.active =
+		    rem == 0 && (st.expires == 0 || st.expires > rp->now);
+		if (!t->addr[0])
+			snprintf(t->addr, sizeof(t->addr), "%s", v(cu, 4));
+		if (!t->dom[0] && v(cu, 5))
+			snprintf(t->dom, sizeof(t->dom), "%s", v(cu, 5));
+		struct sim *sm = sim_for(rp, v(cu, 6) ? v(cu, 6) : "");
+		cu->row++;
+		if (sm == NULL)
+			continue;
+		sm->seen = true;
+		reconcile(rp, t, sm, &st);
+	}
+	for (size_t i = 0; i < rp->nsims; i++)
+		if (!rp->sims[i].seen) {
+			struct stored st;
+			memset(&st, 0, sizeof(st));
+			reconcile(rp, t, &rp->sims[i], &st);
+		}
+}
+
+/* The events' new class, rule and scope. */
 static int
 write_reclass(struct replay *rp)
 {
 	struct rb_store *s = rp->s;
 	if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_cls (id bigint,"
-			     " class text, rule text) ON COMMIT DROP") != 0 ||
+			     " class text, rule text, scope text)"
+			     " ON COMMIT DROP") != 0 ||
 	    rb_store_copy_in(s, "COPY rb_tmp_cls FROM STDIN", &rp->cls) != 0 ||
 	    rb_store_exec(s, "UPDATE events e SET policy_class ="
-			     " t.class, policy_rule = t.rule FROM"
-			     " rb_tmp_cls t WHERE e.id = t.id") != 0)
+			     " t.class, policy_rule = t.rule, scope = t.scope"
+			     " FROM rb_tmp_cls t WHERE e.id = t.id") != 0)
 		return -1;
 	return 0;
 }
@@ -435,8 +505,8 @@ write_changes(struct replay *rp)
 		   " address text, domain text, class text, reason text,"
 		   " rule text, actor text, event_id bigint,"
 		   " created_at timestamptz, updated_at timestamptz,"
-		   " expires_at timestamptz) ON COMMIT DROP;"
-		   " CREATE TEMP TABLE rb_tmp_rm (addr_key text)"
+		   " expires_at timestamptz, scope text) ON COMMIT DROP;"
+		   " CREATE TEMP TABLE rb_tmp_rm (addr_key text, scope text)"
 		   " ON COMMIT DROP") != 0 ||
 	    (rp->sup.n &&
 	     rb_store_copy_in(s, "COPY rb_tmp_rsup FROM STDIN", &rp->sup) !=
@@ -451,9 +521,9 @@ write_changes(struct replay *rp)
 	    s, PGRES_COMMAND_OK,
 	    "INSERT INTO suppressions (addr_key, address, domain, class,"
 	    " reason, rule, actor, event_id, created_at, updated_at,"
-	    " expires_at) SELECT addr_key, address, domain, class,"
+	    " expires_at, scope) SELECT addr_key, address, domain, class,"
 	    " reason, rule, actor, event_id, created_at, updated_at,"
-	    " expires_at FROM rb_tmp_rsup ON CONFLICT (addr_key) DO"
+	    " expires_at, scope FROM rb_tmp_rsup ON CONFLICT (addr_key, scope) DO"
 	    " UPDATE SET class = EXCLUDED.class, reason ="
 	    " EXCLUDED.reason, rule = EXCLUDED.rule, actor ="
 	    " EXCLUDED.actor, event_id = EXCLUDED.event_id, created_at ="
@@ -470,7 +540,7 @@ write_changes(struct replay *rp)
 		       " to_timestamp($1), removed_by = $2,"
 		       " remove_reason = $2, updated_at ="
 		       " to_timestamp($1) FROM rb_tmp_rm t"
-		       " WHERE s.addr_key = t.addr_key",
+		       " WHERE s.addr_key = t.addr_key AND s.scope = t.scope",
 		       2, p);
 	if (r == NULL)
 		return -1;
@@ -478,7 +548,8 @@ write_changes(struct replay *rp)
 	return rb_store_copy_in(s,
 				"COPY suppression_history (addr_key,"
 				" address, action, class, reason, rule,"
-				" actor, event_id, at, expires_at, note)"
+				" actor, event_id, at, expires_at, note,"
+				" scope)"
 				" FROM STDIN",
 				&rp->hist);
 }
@@ -508,15 +579,13 @@ replay_tx(struct rb_store *s, const struct rb_policy *pol, bool dry_run,
 		goto out;
 	for (;;) {
 		struct target t;
-		struct stored st;
 		int more = next_key(&rp, &t);
 		if (more < 0)
 			goto out;
 		if (more == 0)
 			break;
 		simulate(&rp, &t);
-		read_stored(&rp, &t, &st);
-		reconcile(&rp, &t, &st);
+		reconcile_all(&rp, &t);
 	}
 	if (!dry_run && rp.reclass > 0 && write_reclass(&rp) != 0)
 		goto out;
@@ -531,7 +600,9 @@ out:
 	PQclear(rp.ev.r);
 	PQclear(rp.man.r);
 	PQclear(rp.cu.r);
-	free(rp.sm.days);
+	for (size_t i = 0; i < rp.capsims; i++)
+		free(rp.sims[i].days);
+	free(rp.sims);
 	rb_copy_free(&rp.cls);
 	rb_copy_free(&rp.sup);
 	rb_copy_free(&rp.rm);

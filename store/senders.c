@@ -32,13 +32,16 @@ rb_store_changes(struct rb_store *s, long long after, int limit,
 	snprintf(a, sizeof(a), "%lld", after);
 	snprintf(l, sizeof(l), "%d", limit);
 	*last = after;
-	const char *p[] = {a, l};
+	const char *p[] = {a, l, rb_store_scope_tenant(s),
+			   rb_store_scope_stream(s)};
 	PGresult *r = rb_store_q(
 	    s, PGRES_TUPLES_OK,
 	    "SELECT id, " ISO("at") ", action, address, addr_key, class,"
-	    " reason, " ISO("expires_at") " FROM rebound_suppression_changes"
-	    " WHERE id > $1::bigint ORDER BY id LIMIT $2::integer",
-	    2, p);
+	    " reason, " ISO("expires_at") ", scope"
+	    " FROM rebound_suppression_changes"
+	    " WHERE id > $1::bigint AND " RB_SCOPE_COVERS("scope", "$3", "$4")
+	    " ORDER BY id LIMIT $2::integer",
+	    4, p);
 	if (r == NULL)
 		return -1;
 	int rc = 0;
@@ -52,6 +55,7 @@ rb_store_changes(struct rb_store *s, long long after, int limit,
 		    .class = val(r, i, 5),
 		    .reason = val(r, i, 6),
 		    .expires_at = val(r, i, 7),
+		    .scope = PQgetvalue(r, i, 8),
 		};
 		*last = c.id;
 		if (cb(ctx, &c) != 0) {
@@ -87,9 +91,11 @@ rb_store_active(struct rb_store *s, const char *key, struct rb_active *a)
 		PGresult *r = PQprepare(
 		    pg, "rb_senders_active",
 		    "SELECT class, reason, " ISO("since") ", "
-		    ISO("expires_at") " FROM rebound_active_suppressions"
-		    " WHERE addr_key = $1",
-		    1, NULL);
+		    ISO("expires_at") ", scope FROM rebound_active_suppressions"
+		    " WHERE addr_key = $1 AND "
+		    RB_SCOPE_COVERS("scope", "$2", "$3")
+		    " ORDER BY scope LIMIT 1",
+		    3, NULL);
 		bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
 		if (!ok) {
 			rb_store_fail(s, r, "prepare failed");
@@ -99,8 +105,9 @@ rb_store_active(struct rb_store *s, const char *key, struct rb_active *a)
 		PQclear(r);
 		prepared = pg;
 	}
-	const char *p[] = {key};
-	PGresult *r = PQexecPrepared(pg, "rb_senders_active", 1, p, NULL, NULL,
+	const char *p[] = {key, rb_store_scope_tenant(s),
+			   rb_store_scope_stream(s)};
+	PGresult *r = PQexecPrepared(pg, "rb_senders_active", 3, p, NULL, NULL,
 				     0);
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rb_store_fail(s, r, "lookup failed");
@@ -117,6 +124,7 @@ rb_store_active(struct rb_store *s, const char *key, struct rb_active *a)
 		snprintf(a->since, sizeof(a->since), "%s", PQgetvalue(r, 0, 2));
 		snprintf(a->expires_at, sizeof(a->expires_at), "%s",
 			 PQgetvalue(r, 0, 3));
+		snprintf(a->scope, sizeof(a->scope), "%s", PQgetvalue(r, 0, 4));
 	}
 	PQclear(r);
 	return 0;

@@ -25,17 +25,21 @@ struct rb_change {
 	const char *class;	/* NULL for some removals */
 	const char *reason;
 	const char *expires_at;	/* NULL: never */
+	const char *scope;	/* "" global, "TENANT", "TENANT/STREAM" */
 };
 /* Called per row (valid during the call); non-zero stops. */
 typedef int (*rb_change_cb)(void *ctx, const struct rb_change *c);
 
-/* Rows with id > after, at most limit (1..10000), in id order. *last
+/* Rows with id > after in the store's scope (rb_store_set_scope: a
+ * tenant's consumer sees the global changes and its own), at most limit
+ * (1..10000), in id order. *last
  * gets the id of the last row given (after when none). */
 int rb_store_changes(struct rb_store *s, long long after, int limit,
 		     rb_change_cb cb, void *ctx, long long *last);
 /* The highest change id now (0 when none). */
 int rb_store_changes_head(struct rb_store *s, long long *id);
-/* One key (already rb_addr_key'ed) against the active list, through a
+/* One key (already rb_addr_key'ed) against the active list in the
+ * store's scope (rb_store_set_scope), through a
  * statement prepared once per connection (the readers' view: owner and
  * rebound_reader alike).  *active, and for an active row its class,
  * reason, since and expiry (ISO 8601 or "" for never) copied into the
@@ -43,6 +47,7 @@ int rb_store_changes_head(struct rb_store *s, long long *id);
 struct rb_active {
 	bool active;
 	char class[64], reason[64], since[64], expires_at[64];
+	char scope[130];	/* "" global */
 };
 int rb_store_active(struct rb_store *s, const char *key, struct rb_active *a);
 

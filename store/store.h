@@ -90,6 +90,8 @@ struct rb_store_msg {
 	unsigned long long size;	/* real size (may be > len if truncated) */
 	const struct rb_event *events;	/* rb_parse_message() output, >= 1 */
 	size_t nevents;
+	/* `tenant =` of the mailbox it arrived in (NULL: none) */
+	const char *mailbox_tenant;
 };
 
 /* Counters; rb_store_write_batch() ADDS to them (zero them first). */
@@ -113,7 +115,10 @@ struct rb_store_counts {
  * so storing the same input again changes nothing.  Fast: COPY into
  * temporary tables and set-based statements, a few round trips per
  * batch whatever its size (batches of 500-2000 messages are good).
- * pol NULL: the default policy.
+ * pol NULL: the default policy.  Each event is attributed to a tenant
+ * (core/tenant.h, under pol's tenant.* keys and the message's
+ * mailbox_tenant) and its suppression lands in the scope its class has
+ * under pol (scope.*).
  */
 int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,
@@ -121,6 +126,17 @@ int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 
 /* ---- suppression list (each call runs in its own transaction unless one
  * is open) ---- */
+
+/*
+ * The scope the calls below work in (docs/tenants.md): tenant NULL, every
+ * scope for reads and the global one for manual writes; a tenant (and a
+ * stream), reads see the global suppressions, the tenant's own and its
+ * streams' (only the given stream's), and manual writes (suppress,
+ * unsuppress, import) land in that tenant (stream).  Malformed names are
+ * an error (-1) and leave the scope as it was.  Default: none.
+ */
+int rb_store_set_scope(struct rb_store *s, const char *tenant,
+		       const char *stream);
 
 /* Status of one address, for `query` and `explain`. */
 struct rb_supp {
@@ -137,6 +153,7 @@ struct rb_supp {
 	char *updated_at;
 	char *expires_at;	/* NULL: never */
 	char *removed_at;	/* NULL: not removed */
+	char *scope;		/* "" global, "TENANT", "TENANT/STREAM" */
 };
 /* Look one address up (normalised first).  Fills *out (free with
  * rb_supp_free); found=false when the address was never suppressed. */
@@ -186,9 +203,12 @@ int rb_store_list(struct rb_store *s, const struct rb_list_filter *f,
 		  rb_supp_cb cb, void *ctx);
 
 /* One import row: address (verbatim), reason (NULL: "imported"),
- * expires (ISO 8601 or NULL: never). */
+ * expires (ISO 8601 or NULL: never), scope. */
 struct rb_import_row {
 	const char *address, *reason, *expires;
+	const char *scope;	/* "", NULL: the store's write scope
+				 * (rb_store_set_scope); else as
+				 * rb_scope_parse reads it */
 };
 /* Import as manual suppressions by actor, in the caller's transaction or
  * its own; addresses already actively suppressed are left alone.

@@ -85,6 +85,22 @@ int rb_store_replay_keys(struct rb_store *s, const struct rb_policy *pol,
 enum rb_tmp_state { RB_TMP_NONE, RB_TMP_CREATED, RB_TMP_READY, RB_TMP_USED };
 enum rb_tmp_state rb_store_tmp(const struct rb_store *s);
 void rb_store_tmp_set(struct rb_store *s, enum rb_tmp_state st);
+/* Tenant attribution under pol (its tenant.domains file read once and
+ * again when the path changes); NULL (error recorded) when the file
+ * cannot be read. */
+const struct rb_tenancy *rb_store_tenancy(struct rb_store *s,
+					  const struct rb_policy *pol);
+/* The scope set by rb_store_set_scope(): tenant and stream (NULL when
+ * none), and the scope manual writes land in (RB_SCOPE_MAX bytes). */
+const char *rb_store_scope_tenant(const struct rb_store *s);
+const char *rb_store_scope_stream(const struct rb_store *s);
+void rb_store_write_scope(const struct rb_store *s, char *out);
+/* SQL: does the scope column c answer the readers' question with the
+ * tenant in parameter T and the stream in S (both text, NULL: none)? */
+#define RB_SCOPE_COVERS(c, T, S)                                               \
+	"(" T "::text IS NULL OR " c " = '' OR " c " = " T " OR (" S            \
+	"::text IS NULL AND left(" c ", length(" T ") + 1) = " T " || '/')"     \
+	" OR " c " = " T " || '/' || " S ")"
 /* Raw bytes retention as set by rb_store_keep_raw(). */
 bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
 /* Append s to a PostgreSQL text[] literal being built in b ("{" and "}"

@@ -8,6 +8,7 @@
 
 #include "core/addrkey.h"
 #include "core/policy.h"
+#include "core/scope.h"
 #include "store_int.h"
 
 #define ISO(c) "to_char(" c ", 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -17,11 +18,11 @@
 	" coalesce(event_id, 0), " ISO("created_at") ", " ISO("updated_at")     \
 	", " ISO("expires_at") ", " ISO("removed_at") ","                       \
 	" (removed_at IS NULL AND (expires_at IS NULL OR"                      \
-	" expires_at > to_timestamp($1)))"
+	" expires_at > to_timestamp($1))), scope"
 /* the same from the readers' view (active rows only, its own clock) */
 #define VIEW_COLS                                                              \
 	"address, addr_key, class, reason, NULL, NULL, 0, " ISO("since") ", "   \
-	ISO("since") ", " ISO("expires_at") ", NULL, true"
+	ISO("since") ", " ISO("expires_at") ", NULL, true, scope"
 #define ACTIVE                                                                 \
 	"(removed_at IS NULL AND (expires_at IS NULL OR expires_at > "         \
 	"to_timestamp($1)))"
@@ -64,6 +65,8 @@ fill(struct rb_supp *o, const PGresult *r, int row, bool copy)
 	o->expires_at = v[9];
 	o->removed_at = v[10];
 	o->active = PQgetvalue(r, row, 11)[0] == 't';
+	o->scope = copy ? strdup(PQgetvalue(r, row, 12))
+			: PQgetvalue(r, row, 12);
 }
 
 void
@@ -79,6 +82,7 @@ rb_supp_free(struct rb_supp *p)
 	free(p->updated_at);
 	free(p->expires_at);
 	free(p->removed_at);
+	free(p->scope);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -126,17 +130,24 @@ rb_store_lookup(struct rb_store *s, const char *address, struct rb_supp *out)
 	if (!key_of(address, key, sizeof(key), &dom))
 		return 0;
 	now_param(now, sizeof(now));
-	const char *p[] = {now, key};
+	const char *p[] = {now, key, rb_store_scope_tenant(s),
+			   rb_store_scope_stream(s)};
+	/* the row that answers: an active one first, the widest scope
+	 * first among those */
 	PGresult *r =
 	    reads_table(s)
 		? rb_store_q(s, PGRES_TUPLES_OK,
 			     "SELECT " SUPP_COLS
-			     " FROM suppressions WHERE addr_key = $2",
-			     2, p)
+			     " FROM suppressions WHERE addr_key = $2 AND "
+			     RB_SCOPE_COVERS("scope", "$3", "$4")
+			     " ORDER BY 12 DESC, scope LIMIT 1",
+			     4, p)
 		: rb_store_q(s, PGRES_TUPLES_OK,
 			     "SELECT " VIEW_COLS " FROM rebound_active_suppressions"
-			     " WHERE addr_key = $2 AND $1::text IS NOT NULL",
-			     2, p);
+			     " WHERE addr_key = $2 AND $1::text IS NOT NULL AND "
+			     RB_SCOPE_COVERS("scope", "$3", "$4")
+			     " ORDER BY scope LIMIT 1",
+			     4, p);
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 1)
@@ -194,16 +205,19 @@ rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 	if (addr == NULL)
 		return rb_store_fail(s, NULL, "out of memory");
 	rb_utf8_clean(address, al, addr, al * 3 + 1);
+	char scope[RB_SCOPE_MAX];
+	rb_store_write_scope(s, scope);
 	const char *p[] = {now, key, addr, dom,
 			   reason ? reason : "manual", actor,
-			   exp[0] ? exp : NULL};
+			   exp[0] ? exp : NULL, scope};
 	PGresult *r = locked_q(
 	    s,
 	    "WITH up AS (INSERT INTO suppressions (addr_key, address, domain,"
-	    " class, reason, rule, actor, created_at, updated_at, expires_at)"
+	    " class, reason, rule, actor, created_at, updated_at, expires_at,"
+	    " scope)"
 	    " VALUES ($2, $3, $4, 'manual', $5, 'manual', $6, to_timestamp($1),"
-	    " to_timestamp($1), to_timestamp($7::double precision))"
-	    " ON CONFLICT (addr_key) DO UPDATE SET class = 'manual',"
+	    " to_timestamp($1), to_timestamp($7::double precision), $8)"
+	    " ON CONFLICT (addr_key, scope) DO UPDATE SET class = 'manual',"
 	    " reason = EXCLUDED.reason, rule = 'manual', actor ="
 	    " EXCLUDED.actor, event_id = NULL, created_at = EXCLUDED.created_at,"
 	    " updated_at = EXCLUDED.updated_at, expires_at ="
@@ -212,12 +226,12 @@ rb_store_suppress(struct rb_store *s, const char *address, const char *reason,
 	    " WHERE NOT (suppressions.removed_at IS NULL AND"
 	    " (suppressions.expires_at IS NULL OR suppressions.expires_at >"
 	    " to_timestamp($1)))"
-	    " RETURNING addr_key, address, expires_at)"
+	    " RETURNING addr_key, address, expires_at, scope)"
 	    " INSERT INTO suppression_history (addr_key, address, action,"
-	    " class, reason, rule, actor, at, expires_at)"
+	    " class, reason, rule, actor, at, expires_at, scope)"
 	    " SELECT addr_key, address, 'added', 'manual', $5, 'manual', $6,"
-	    " to_timestamp($1), expires_at FROM up",
-	    7, p);
+	    " to_timestamp($1), expires_at, scope FROM up",
+	    8, p);
 	free(addr);
 	if (r == NULL)
 		return -1;
@@ -238,18 +252,20 @@ rb_store_unsuppress(struct rb_store *s, const char *address,
 	if (!key_of(address, key, sizeof(key), &dom))
 		return rb_store_fail(s, NULL, "empty address");
 	now_param(now, sizeof(now));
-	const char *p[] = {now, key, actor, reason ? reason : "manual"};
+	char scope[RB_SCOPE_MAX];
+	rb_store_write_scope(s, scope);
+	const char *p[] = {now, key, actor, reason ? reason : "manual", scope};
 	PGresult *r = locked_q(
 	    s,
 	    "WITH up AS (UPDATE suppressions SET removed_at = to_timestamp($1),"
 	    " removed_by = $3, remove_reason = $4, updated_at ="
-	    " to_timestamp($1) WHERE addr_key = $2 AND " ACTIVE
-	    " RETURNING addr_key, address, class)"
+	    " to_timestamp($1) WHERE addr_key = $2 AND scope = $5 AND " ACTIVE
+	    " RETURNING addr_key, address, class, scope)"
 	    " INSERT INTO suppression_history (addr_key, address, action,"
-	    " class, reason, rule, actor, at)"
+	    " class, reason, rule, actor, at, scope)"
 	    " SELECT addr_key, address, 'removed', class, $4, 'manual', $3,"
-	    " to_timestamp($1) FROM up",
-	    4, p);
+	    " to_timestamp($1), scope FROM up",
+	    5, p);
 	if (r == NULL)
 		return -1;
 	if (changed)
@@ -280,22 +296,26 @@ rb_store_match(struct rb_store *s, const char *const *keys, size_t n,
 	rb_copy_raw(&arr, "}");
 	arr.p[arr.n] = '\0';
 	now_param(now, sizeof(now));
-	const char *p[] = {now, arr.p};
+	const char *p[] = {now, arr.p, rb_store_scope_tenant(s),
+			   rb_store_scope_stream(s)};
 	/* "= ANY(array)" is one index scan over the sorted keys; a join
 	 * with unnest() probes the index once per key, ~20x slower */
 	PGresult *r =
 	    reads_table(s)
 		? rb_store_q(s, PGRES_TUPLES_OK,
-			     "SELECT addr_key FROM suppressions WHERE addr_key ="
-			     " ANY($2::text[]) AND removed_at IS NULL AND"
-			     " (expires_at IS NULL OR expires_at >"
-			     " to_timestamp($1))",
-			     2, p)
+			     "SELECT DISTINCT addr_key FROM suppressions WHERE"
+			     " addr_key = ANY($2::text[]) AND removed_at IS NULL"
+			     " AND (expires_at IS NULL OR expires_at >"
+			     " to_timestamp($1)) AND "
+			     RB_SCOPE_COVERS("scope", "$3", "$4"),
+			     4, p)
 		: rb_store_q(s, PGRES_TUPLES_OK,
-			     "SELECT addr_key FROM rebound_active_suppressions"
+			     "SELECT DISTINCT addr_key FROM"
+			     " rebound_active_suppressions"
 			     " WHERE addr_key = ANY($2::text[]) AND $1::text IS"
-			     " NOT NULL",
-			     2, p);
+			     " NOT NULL AND "
+			     RB_SCOPE_COVERS("scope", "$3", "$4"),
+			     4, p);
 	rb_copy_free(&arr);
 	if (r == NULL)
 		return -1;
@@ -361,20 +381,40 @@ int
 rb_store_active_keys(struct rb_store *s, rb_key_cb cb, void *ctx)
 {
 	PGconn *pg = rb_store_pg(s);
-	char now[32], sql[256];
+	char now[32], sql[1024];
 	now_param(now, sizeof(now));
-	/* COPY takes no parameters: the time is a number we formatted */
+	/* COPY takes no parameters: the time is a number we formatted, the
+	 * scope goes through two settings of the session, set with
+	 * parameters ("" for none) */
+	const char *sp[] = {rb_store_scope_tenant(s) ? rb_store_scope_tenant(s)
+						      : "",
+			    rb_store_scope_stream(s) ? rb_store_scope_stream(s)
+						      : ""};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK,
+				 "SELECT set_config('rebound.q_tenant', $1,"
+				 " false), set_config('rebound.q_stream', $2,"
+				 " false)",
+				 2, sp);
+	if (r == NULL)
+		return -1;
+	PQclear(r);
+#define QT "nullif(current_setting('rebound.q_tenant'), '')"
+#define QS "nullif(current_setting('rebound.q_stream'), '')"
 	if (reads_table(s))
 		snprintf(sql, sizeof(sql),
 			 "COPY (SELECT addr_key FROM suppressions WHERE"
 			 " removed_at IS NULL AND (expires_at IS NULL OR"
-			 " expires_at > to_timestamp(%s))) TO STDOUT",
+			 " expires_at > to_timestamp(%s)) AND "
+			 RB_SCOPE_COVERS("scope", QT, QS) ") TO STDOUT",
 			 now);
 	else
 		snprintf(sql, sizeof(sql),
-			 "COPY (SELECT addr_key FROM rebound_active_suppressions)"
-			 " TO STDOUT");
-	PGresult *r = PQexec(pg, sql);
+			 "COPY (SELECT addr_key FROM"
+			 " rebound_active_suppressions WHERE "
+			 RB_SCOPE_COVERS("scope", QT, QS) ") TO STDOUT");
+#undef QT
+#undef QS
+	r = PQexec(pg, sql);
 	if (r == NULL || PQresultStatus(r) != PGRES_COPY_OUT) {
 		rb_store_fail(s, r, "COPY failed");
 		PQclear(r);
@@ -433,12 +473,14 @@ rb_store_list(struct rb_store *s, const struct rb_list_filter *f,
 		 " AND ($3::text IS NULL OR reason = $3)"
 		 " AND ($4::text IS NULL OR domain = $4)"
 		 " AND ($5::text IS NULL OR created_at >= "
-		 "to_timestamp($5::double precision))"
-		 " ORDER BY addr_key",
+		 "to_timestamp($5::double precision)) AND "
+		 RB_SCOPE_COVERS("scope", "$6", "$7")
+		 " ORDER BY addr_key, scope",
 		 state);
 	const char *p[] = {now, f->cls, f->reason, f->domain ? dom : NULL,
-			   since[0] ? since : NULL};
-	if (!PQsendQueryParams(rb_store_pg(s), sql, 5, NULL, p, NULL, NULL,
+			   since[0] ? since : NULL, rb_store_scope_tenant(s),
+			   rb_store_scope_stream(s)};
+	if (!PQsendQueryParams(rb_store_pg(s), sql, 7, NULL, p, NULL, NULL,
 			       0))
 		return rb_store_fail(s, NULL, "list failed");
 	PQsetSingleRowMode(rb_store_pg(s));
@@ -482,6 +524,18 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 					     "bad expiry time for %s: %s",
 					     rows[i].address, rows[i].expires);
 		}
+		char scope[RB_SCOPE_MAX];
+		if (rows[i].scope && rows[i].scope[0]) {
+			if (rb_scope_parse(rows[i].scope, scope) != 0) {
+				rb_copy_free(&b);
+				return rb_store_fail(s, NULL,
+						     "bad scope for %s: %s",
+						     rows[i].address,
+						     rows[i].scope);
+			}
+		} else {
+			rb_store_write_scope(s, scope);
+		}
 		rb_copy_str(&b, key);
 		rb_copy_sep(&b);
 		rb_copy_str(&b, rows[i].address);
@@ -499,6 +553,8 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 		} else {
 			rb_copy_raw(&b, "\\N");
 		}
+		rb_copy_sep(&b);
+		rb_copy_str(&b, scope);
 		rb_copy_eol(&b);
 	}
 	bool own = !rb_store_in_tx(s);
@@ -508,7 +564,7 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 	if (rb_store_exec(s, RB_WRITER_LOCK_SQL) != 0 ||
 	    rb_store_exec(s, "CREATE TEMP TABLE IF NOT EXISTS rb_tmp_imp ("
 			     " addr_key text, address text, domain text,"
-			     " reason text, expires_at timestamptz);"
+			     " reason text, expires_at timestamptz, scope text);"
 			     " TRUNCATE rb_tmp_imp") != 0)
 		goto out;
 	if (b.n > 0 &&
@@ -518,13 +574,14 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 	const char *p[] = {now, actor};
 	PGresult *r = rb_store_q(
 	    s, PGRES_COMMAND_OK,
-	    "WITH src AS (SELECT DISTINCT ON (addr_key) * FROM rb_tmp_imp"
-	    " ORDER BY addr_key),"
+	    "WITH src AS (SELECT DISTINCT ON (addr_key, scope) * FROM"
+	    " rb_tmp_imp ORDER BY addr_key, scope),"
 	    " up AS (INSERT INTO suppressions (addr_key, address, domain,"
-	    " class, reason, rule, actor, created_at, updated_at, expires_at)"
+	    " class, reason, rule, actor, created_at, updated_at, expires_at,"
+	    " scope)"
 	    " SELECT addr_key, address, domain, 'manual', reason, 'import', $2,"
-	    " to_timestamp($1), to_timestamp($1), expires_at FROM src"
-	    " ON CONFLICT (addr_key) DO UPDATE SET class = 'manual', reason ="
+	    " to_timestamp($1), to_timestamp($1), expires_at, scope FROM src"
+	    " ON CONFLICT (addr_key, scope) DO UPDATE SET class = 'manual', reason ="
 	    " EXCLUDED.reason, rule = 'import', actor = EXCLUDED.actor,"
 	    " event_id = NULL, created_at = EXCLUDED.created_at, updated_at ="
 	    " EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at,"
@@ -532,11 +589,11 @@ rb_store_import(struct rb_store *s, const struct rb_import_row *rows,
 	    " WHERE NOT (suppressions.removed_at IS NULL AND"
 	    " (suppressions.expires_at IS NULL OR suppressions.expires_at >"
 	    " to_timestamp($1)))"
-	    " RETURNING addr_key, address, reason, expires_at)"
+	    " RETURNING addr_key, address, reason, expires_at, scope)"
 	    " INSERT INTO suppression_history (addr_key, address, action,"
-	    " class, reason, rule, actor, at, expires_at, note)"
+	    " class, reason, rule, actor, at, expires_at, note, scope)"
 	    " SELECT addr_key, address, 'added', 'manual', reason, 'import',"
-	    " $2, to_timestamp($1), expires_at, 'import' FROM up",
+	    " $2, to_timestamp($1), expires_at, 'import', scope FROM up",
 	    2, p);
 	if (r == NULL)
 		goto out;
@@ -606,22 +663,48 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 	char now[32];
 	now_param(now, sizeof(now));
 	if (sp.found) {
+		const char *t = rb_store_scope_tenant(s);
 		fprintf(out, "%s: %s", sp.address,
 			sp.active ? "SUPPRESSED" : "not suppressed");
-		fprintf(out, " (class %s, reason %s, rule %s)\n", sp.class,
-			sp.reason ? sp.reason : "-", sp.rule ? sp.rule : "-");
-		fprintf(out, "  since %s, until %s%s%s\n", sp.created_at,
-			sp.expires_at ? sp.expires_at : "never",
-			sp.removed_at ? ", removed " : "",
-			sp.removed_at ? sp.removed_at : "");
+		if (t)
+			fprintf(out, " for tenant %s%s%s", t,
+				rb_store_scope_stream(s) ? " stream " : "",
+				rb_store_scope_stream(s)
+				    ? rb_store_scope_stream(s)
+				    : "");
+		fputc('\n', out);
 	} else {
 		fprintf(out, "%s: never suppressed\n", address);
 	}
 	const char *p[] = {key};
+	/* every scope's row, whatever the question: explain shows all */
+	PGresult *rs = rb_store_q(
+	    s, PGRES_TUPLES_OK,
+	    "SELECT " SUPP_COLS " FROM suppressions WHERE addr_key = $2"
+	    " ORDER BY scope",
+	    2, (const char *const[]){now, key});
+	if (rs == NULL) {
+		rb_supp_free(&sp);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(rs); i++) {
+		struct rb_supp row;
+		fill(&row, rs, i, false);
+		fprintf(out, "  scope %s: %s (class %s, reason %s, rule %s)\n",
+			row.scope[0] ? row.scope : "global",
+			row.active ? "SUPPRESSED" : "not suppressed",
+			row.class, row.reason ? row.reason : "-",
+			row.rule ? row.rule : "-");
+		fprintf(out, "    since %s, until %s%s%s\n", row.created_at,
+			row.expires_at ? row.expires_at : "never",
+			row.removed_at ? ", removed " : "",
+			row.removed_at ? row.removed_at : "");
+	}
+	PQclear(rs);
 	PGresult *r = rb_store_q(
 	    s, PGRES_TUPLES_OK,
 	    "SELECT " ISO("h.at") ", h.action, h.class, h.reason, h.rule,"
-	    " h.actor, h.event_id, " ISO("h.expires_at") ", h.note"
+	    " h.actor, h.event_id, " ISO("h.expires_at") ", h.note, h.scope"
 	    " FROM suppression_history h WHERE h.addr_key = $1 ORDER BY h.id",
 	    1, p);
 	if (r == NULL) {
@@ -649,6 +732,8 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 			fprintf(out, ", until %s", PQgetvalue(r, i, 7));
 		if (!PQgetisnull(r, i, 8))
 			fprintf(out, " [%s]", PQgetvalue(r, i, 8));
+		if (PQgetvalue(r, i, 9)[0])
+			fprintf(out, " in scope %s", PQgetvalue(r, i, 9));
 		fputc('\n', out);
 	}
 	PQclear(r);
@@ -657,7 +742,8 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 	    "SELECT e.id, " ISO("e.event_at") ", e.kind, e.reason, e.status,"
 	    " e.smtp_code, e.feedback_type, e.policy_rule, e.parser,"
 	    " e.doc->>'diagnostic', m.source, m.mbox_index,"
-	    " encode(m.sha256, 'hex'), e.remote_mta, e.recipient"
+	    " encode(m.sha256, 'hex'), e.remote_mta, e.recipient, e.tenant,"
+	    " e.stream, e.tenant_from, e.scope"
 	    " FROM events e JOIN messages m ON m.id = e.message_id"
 	    " WHERE e.addr_key = $1 ORDER BY e.event_at, e.id LIMIT 200",
 	    1, p);
@@ -682,6 +768,13 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 		if (!PQgetisnull(r, i, 13))
 			fprintf(out, "    remote MTA: %s\n",
 				PQgetvalue(r, i, 13));
+		fprintf(out, "    tenant: %s%s%s (by %s), scope %s\n",
+			PQgetisnull(r, i, 15) ? "none" : PQgetvalue(r, i, 15),
+			PQgetisnull(r, i, 16) ? "" : ", stream ",
+			PQgetisnull(r, i, 16) ? "" : PQgetvalue(r, i, 16),
+			PQgetisnull(r, i, 17) ? "-" : PQgetvalue(r, i, 17),
+			PQgetvalue(r, i, 18)[0] ? PQgetvalue(r, i, 18)
+						: "global");
 		if (!PQgetisnull(r, i, 9)) {
 			fprintf(out, "    diagnostic: ");
 			excerpt(out, PQgetvalue(r, i, 9));

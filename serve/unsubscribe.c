@@ -1,0 +1,174 @@
+/*
+ * unsubscribe.c: one-click unsubscribe tokens (unsubscribe.h).
+ */
+#include "unsubscribe.h"
+
+#include <gnutls/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/scope.h"
+
+static void
+hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char h[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[d[i] >> 4];
+		out[2 * i + 1] = h[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+unhex(const char *s, size_t n, unsigned char *out)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[i + k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else
+				return -1;
+		}
+		out[i / 2] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static int
+mac(const char *secret, size_t slen, const void *p, size_t n,
+    unsigned char out[32])
+{
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, slen, p, n, out) == 0
+		   ? 0
+		   : -1;
+}
+
+static bool
+address_ok(const char *a)
+{
+	size_t n = strlen(a);
+	if (n == 0 || n > 320 || strchr(a, '@') == NULL)
+		return false;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+char *
+rb_unsub_token(const char *secret, size_t slen, const struct rb_unsub *u)
+{
+	if (!rb_scope_name_ok(u->tenant) ||
+	    (u->stream[0] && !rb_scope_name_ok(u->stream)) ||
+	    !address_ok(u->address) || slen == 0)
+		return NULL;
+	char payload[600];
+	int n = snprintf(payload, sizeof(payload), "1\t%s\t%s\t%s\t%lld",
+			 u->tenant, u->stream, u->address,
+			 (long long)u->expires);
+	if (n < 0 || (size_t)n >= sizeof(payload))
+		return NULL;
+	unsigned char m[32];
+	if (mac(secret, slen, payload, (size_t)n, m) != 0)
+		return NULL;
+	char *t = malloc((size_t)n * 2 + 1 + 64 + 1);
+	if (t == NULL)
+		return NULL;
+	hex((const unsigned char *)payload, (size_t)n, t);
+	t[2 * n] = '.';
+	hex(m, 32, t + 2 * n + 1);
+	return t;
+}
+
+enum rb_unsub_check
+rb_unsub_check(const char *secret, size_t slen, const char *token, time_t now,
+	       struct rb_unsub *u)
+{
+	memset(u, 0, sizeof(*u));
+	const char *dot = token ? strchr(token, '.') : NULL;
+	if (dot == NULL || strlen(dot + 1) != 64)
+		return RB_UNSUB_MALFORMED;
+	size_t hl = (size_t)(dot - token);
+	unsigned char payload[600], given[32], want[32];
+	if (hl == 0 || hl / 2 >= sizeof(payload) ||
+	    unhex(token, hl, payload) != 0 || unhex(dot + 1, 64, given) != 0)
+		return RB_UNSUB_MALFORMED;
+	size_t n = hl / 2;
+	payload[n] = '\0';
+	if (mac(secret, slen, payload, n, want) != 0)
+		return RB_UNSUB_FORGED;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < 32; i++)
+		diff |= (unsigned char)(given[i] ^ want[i]);
+	if (diff != 0)
+		return RB_UNSUB_FORGED;
+	/* signed by us: the fields are as rb_unsub_token wrote them */
+	char *f[5];
+	char *p = (char *)payload;
+	for (int i = 0; i < 5; i++) {
+		f[i] = p;
+		p = strchr(p, '\t');
+		if (p == NULL && i < 4)
+			return RB_UNSUB_MALFORMED;
+		if (p)
+			*p++ = '\0';
+	}
+	if (strcmp(f[0], "1") != 0 || strlen(f[1]) > 64 || strlen(f[2]) > 64 ||
+	    strlen(f[3]) > 320)
+		return RB_UNSUB_MALFORMED;
+	snprintf(u->tenant, sizeof(u->tenant), "%s", f[1]);
+	snprintf(u->stream, sizeof(u->stream), "%s", f[2]);
+	snprintf(u->address, sizeof(u->address), "%s", f[3]);
+	u->expires = (time_t)strtoll(f[4], NULL, 10);
+	if (u->expires <= now)
+		return RB_UNSUB_EXPIRED;
+	return RB_UNSUB_OK;
+}
+
+const char *
+rb_unsub_check_name(enum rb_unsub_check c)
+{
+	switch (c) {
+	case RB_UNSUB_OK:
+		return "ok";
+	case RB_UNSUB_MALFORMED:
+		return "not a token";
+	case RB_UNSUB_FORGED:
+		return "forged or altered token";
+	case RB_UNSUB_EXPIRED:
+		return "expired token";
+	}
+	return "?";
+}
+
+char *
+rb_unsub_secret_read(const char *path, size_t *len, char **err_r)
+{
+	char *s = rb_config_secret_file(path, "unsubscribe secret file", len,
+					err_r);
+	if (s == NULL)
+		return NULL;
+	while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+		s[--*len] = '\0';
+	if (*len < 16) {
+		memset(s, 0, *len);
+		free(s);
+		if (asprintf(err_r, "unsubscribe secret file %s: at least 16 "
+				    "bytes of secret are needed",
+			     path) < 0)
+			*err_r = NULL;
+		return NULL;
+	}
+	return s;
+}
