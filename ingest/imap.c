@@ -939,7 +939,7 @@ static int
 fetch_chunk(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 	    uint32_t partial, rb_imap_body_cb cb, void *ctx)
 {
-	uint32_t *uids = malloc(n * sizeof *uids);
+	uint32_t *uids = calloc(n ? n : 1, sizeof *uids);
 	struct rb_respscan_size *ann = malloc(n * sizeof *ann);
 	if (uids == NULL || ann == NULL)
 		abort();
