@@ -9,6 +9,9 @@
  *   STALL_BATCH=SECONDS                      store: hold a batch transaction open
  *   PARSER_CRASH=MARKER, PARSER_HANG=MARKER  parser child: crash or hang on a
  *                                            mail that contains MARKER
+ *   WORKER_STALL                             daemon: a worker stops making progress
+ *   WATCHDOG_SECONDS=N                       daemon: the watchdog's bound, in seconds
+ *   MIGRATION_SKIP=VERSION                   store: migrate as if VERSION did not exist
  * each read from the variable REBOUND_TEST_<name>.
  */
 #ifndef RB_TESTHOOK_H
