@@ -229,6 +229,9 @@ static const struct {
 		       "folder (the daemon passes over it), move it to "
 		       "unknown_folder, or quarantine it."},
     {"unknown_folder", "Where unknown_action = move puts such mail."},
+    {"tenant", "The tenant this mailbox's reports belong to, when nothing "
+	       "in the mail names one (the last method of the policy's "
+	       "tenant.from; docs/tenants.md).  Unset: none."},
     {"batch_size", "Mails fetched, stored and committed together."},
     {"poll_interval", "Seconds between two looks at a folder when IDLE "
 		      "is not used; also how often an IDLE is renewed."},
