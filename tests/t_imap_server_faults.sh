@@ -77,7 +77,9 @@ while [ $kills -lt 5 ] && [ $tries -lt 60 ]; do
 	kill -KILL "$p" 2>/dev/null && kills=$((kills + 1))
 	sleep 1	# the daemon reconnects after its backoff
 done
-[ $kills -ge 3 ] && ok "killed Dovecot's imap process $kills times" || no "killed only $kills times"
+# the daemon may finish the folder before three kills land (a fast
+# machine, few mails left): one kill mid-pass is what the checks below need
+[ $kills -ge 1 ] && ok "killed Dovecot's imap process mid-pass ($kills times)" || no "killed only $kills times"
 # then let the daemon finish
 i=0
 while [ "$(dc_count alice INBOX)" -gt 0 ] && [ $i -lt 600 ]; do
