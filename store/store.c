@@ -793,22 +793,6 @@ rb_store_check_schema(struct rb_store *s)
 
 /* ---- a conninfo as it may be shown ---- */
 
-static void
-shown_append(char **out, size_t *len, size_t *cap, const char *s)
-{
-	size_t n = strlen(s);
-	if (*len + n + 1 > *cap) {
-		size_t c = (*cap + n + 1) * 2;
-		char *p = realloc(*out, c);
-		if (p == NULL)
-			abort();
-		*out = p;
-		*cap = c;
-	}
-	memcpy(*out + *len, s, n + 1);
-	*len += n;
-}
-
 char *
 rb_store_conninfo_shown(const char *conninfo)
 {
@@ -821,33 +805,33 @@ rb_store_conninfo_shown(const char *conninfo)
 	if (opt == NULL)
 		return strdup("(not shown: libpq cannot parse this setting)");
 	char *out = NULL;
-	size_t len = 0, cap = 0;
-	shown_append(&out, &len, &cap, "");
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (f == NULL)
+		abort();
+	const char *sep = "";
 	for (PQconninfoOption *o = opt; o->keyword != NULL; o++) {
 		if (o->val == NULL)
 			continue;
-		if (len > 0)
-			shown_append(&out, &len, &cap, " ");
-		shown_append(&out, &len, &cap, o->keyword);
-		shown_append(&out, &len, &cap, "=");
-		/* the password, and libpq's own "debug" options ("D" in
-		 * dispchar) are never written back */
+		fprintf(f, "%s%s=", sep, o->keyword);
+		sep = " ";
+		/* the password, and every option libpq itself marks as one
+		 * to hide ('*' in dispchar), is never written back */
 		if (strcmp(o->keyword, "password") == 0 ||
 		    (o->dispchar && o->dispchar[0] == '*')) {
-			shown_append(&out, &len, &cap, "****");
+			fputs("****", f);
 			continue;
 		}
-		shown_append(&out, &len, &cap, "'");
+		fputc('\'', f);
 		for (const char *v = o->val; *v; v++) {
-			char c[3] = {0};
 			if (*v == '\'' || *v == '\\')
-				c[0] = '\\', c[1] = *v;
-			else
-				c[0] = *v;
-			shown_append(&out, &len, &cap, c);
+				fputc('\\', f);
+			fputc(*v, f);
 		}
-		shown_append(&out, &len, &cap, "'");
+		fputc('\'', f);
 	}
 	PQconninfoFree(opt);
+	if (fclose(f) != 0)
+		abort();
 	return out;
 }
