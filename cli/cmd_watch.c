@@ -10,6 +10,7 @@
 #include "cli_store.h"
 #include "core/scope.h"
 #include "commands.h"
+#include "core/config.h"
 #include "lib/log.h"
 #include "serve/watch.h"
 #include "serve/webhook.h"
@@ -124,18 +125,21 @@ cmd_watch(int argc, char **argv)
 		usage(stderr);
 		return RB_EXIT_USAGE;
 	}
-	char secret[512] = "";
+	char *secret = NULL;
+	size_t slen = 0;
 	if (secret_file) {
-		/* a file, not an option: the command line is public */
-		FILE *f = fopen(secret_file, "re");
-		if (f == NULL || fgets(secret, sizeof(secret), f) == NULL) {
-			rb_err("--secret-file: cannot read %s", secret_file);
-			if (f)
-				fclose(f);
+		/* a file, not an option: the command line is public; refused
+		 * when other users may read it, as every secret file is */
+		char *err = NULL;
+		secret = rb_config_secret_file(secret_file, "--secret-file",
+					       &slen, &err);
+		if (secret == NULL) {
+			rb_err("%s", err ? err : "--secret-file: cannot read it");
+			free(err);
 			return RB_EXIT_ERROR;
 		}
-		fclose(f);
 		secret[strcspn(secret, "\r\n")] = '\0';
+		slen = strlen(secret);
 		o.secret = secret;
 	} else if (o.webhook) {
 		rb_warn("watch: the webhook's requests are not signed "
@@ -143,18 +147,24 @@ cmd_watch(int argc, char **argv)
 	}
 	bool failed;
 	rb_cli_config(&cli, &failed);
+	int rc = RB_EXIT_ERROR;
 	if (failed)
-		return RB_EXIT_ERROR;
+		goto out;
 	o.db = rb_cli_db(&cli);
 	struct rb_scope_query sq = {cli.tenant, cli.stream};
 	char serr[200];
 	if (rb_scope_query_check(&sq, serr, sizeof(serr)) != 0) {
 		rb_err("%s", serr);
-		return RB_EXIT_USAGE;
+		rc = RB_EXIT_USAGE;
+		goto out;
 	}
 	o.tenant = cli.tenant;
 	o.stream = cli.stream;
-	int rc = rb_watch_run(&o);
-	memset(secret, 0, sizeof(secret));
+	rc = rb_watch_run(&o);
+out:
+	if (secret) {
+		memset(secret, 0, slen);
+		free(secret);
+	}
 	return rc;
 }

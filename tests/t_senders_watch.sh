@@ -52,6 +52,16 @@ kill "$WPID"; wait "$WPID" 2>/dev/null; WPID=
 # checks the signature of the next
 PORT=$(free_port)
 printf 's3cret-for-tests\n' >"$T/secret"
+# a secret file other users may read is refused, as every secret file
+chmod 644 "$T/secret"
+"$R" watch --once --webhook "http://127.0.0.1:9/hook" --secret-file "$T/secret" >/dev/null 2>"$T/open.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "may be read or written by other users" "$T/open.err"; then
+	ok "watch refuses a --secret-file that other users may read"
+else
+	no "watch refuses a --secret-file that other users may read" "rc=$rc" "$(cat "$T/open.err")"
+fi
+chmod 600 "$T/secret"
 cat >"$T/hook.py" <<'PY'
 import hashlib, hmac, http.server, json, sys
 port, secret, out = int(sys.argv[1]), open(sys.argv[2]).read().strip().encode(), sys.argv[3]
