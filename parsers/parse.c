@@ -110,13 +110,18 @@ static const char *const cmd_needles[] = {
     /* Postfix's "(in reply to RCPT TO command)" folded after RCPT */
     "in reply to RCPT",
     "RCPT TO command", "after initial connection",
-    /* stage notations: "(SMTP:RCPT)", "after RCPT" */
-    "SMTP:RCPT", "SMTP:DATA", "after RCPT",
+    /* stage notations: "(SMTP:RCPT)", "after RCPT", "after DATA" */
+    "SMTP:RCPT", "SMTP:DATA", "after RCPT", "SMTP:MAIL", "after DATA",
+    /* qmail-remote: "Connected to X but sender was rejected.", "... but
+     * my name was rejected.", "X failed after I sent the message." */
+    "sender was rejected", "my name was rejected",
+    "failed after I sent the message",
 };
 static const char *const cmd_verbs[] = {
     "RCPT", "DATA", "MAIL", "DATA", "DATA", "DATA", "HELO", "EHLO",
     "STARTTLS", "RCPT", "RCPT", "RCPT", "RCPT", "CONN",
-    "RCPT", "DATA", "RCPT",
+    "RCPT", "DATA", "RCPT", "MAIL", "DATA",
+    "MAIL", "HELO", "DATA",
 };
 #define NPHRASES (sizeof(cmd_needles) / sizeof(cmd_needles[0]))
 _Static_assert(sizeof(cmd_verbs) == sizeof(cmd_needles), "one verb a phrase");

@@ -52,22 +52,30 @@ rb_reason_known(const char *reason)
 	return false;
 }
 
+/* The failure is transient by its own codes: a 4.x.x status, or a 4xx
+ * reply when there is no status. */
+static bool
+transient(const char *status, const char *smtp_code)
+{
+	if (status != NULL && rb_status_valid(status))
+		return status[0] == '4';
+	return smtp_code != NULL && smtp_code[0] == '4';
+}
+
 int
 rb_reason_hard(const char *reason, const char *status, const char *smtp_code)
 {
-	if (reason == NULL)
+	/* hard: the address itself is dead (userunknown, hasmoved), its
+	 * domain does not exist (hostunknown) or accepts no mail (notaccept);
+	 * and only when the failure is permanent: a server that answers
+	 * 4.x.x / 4xx asks to be asked again, whatever it says */
+	static const char *const dead[] = {"userunknown", "hostunknown",
+					   "hasmoved", "notaccept", NULL};
+	if (reason == NULL || transient(status, smtp_code))
 		return 0;
-	if (strcmp(reason, "userunknown") == 0 ||
-	    strcmp(reason, "hostunknown") == 0 ||
-	    strcmp(reason, "hasmoved") == 0)
-		return 1;
-	if (strcmp(reason, "notaccept") == 0) {
-		if (status && status[0] == '4')
-			return 0;
-		if (smtp_code && smtp_code[0] == '4')
-			return 0;
-		return 1;
-	}
+	for (size_t i = 0; dead[i]; i++)
+		if (strcmp(reason, dead[i]) == 0)
+			return 1;
 	return 0;
 }
 
@@ -99,19 +107,17 @@ address_status(const char *status)
 	       strcmp(sd, "1.3") == 0;
 }
 
-/* RCPT, or a stage before it (MAIL is handled by by_command, connection
- * and greeting stages leave the wording alone): not after DATA. */
+/* Evidence that a "user unknown" came from a filter rather than from
+ * the address lookup: the reply came after DATA (the server had taken
+ * the recipient and refused the message), or the report gives no stage
+ * at all (and, checked by the caller, no address status).  At RCPT, or
+ * with x.1.0/x.1.1/x.1.3, the wording is the address's.  The no-stage
+ * case follows Sisimai's reading so that results compare; docs/rules.md
+ * says what it costs. */
 static bool
-at_or_before_rcpt(const char *smtp_command)
+filter_evidence(const char *smtp_command)
 {
-	static const char *const c[] = {"RCPT", "MAIL", "CONN", "HELO",
-					"EHLO", "STARTTLS", "AUTH", NULL};
-	if (smtp_command == NULL)
-		return false;
-	for (size_t i = 0; c[i]; i++)
-		if (strcmp(smtp_command, c[i]) == 0)
-			return true;
-	return false;
+	return smtp_command == NULL || strcmp(smtp_command, "DATA") == 0;
 }
 
 /* The stage of the SMTP session says what a vague rejection was about:
@@ -194,6 +200,24 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
 		by_command(smtp_command, out);
 }
 
+/*
+ * The precedence, first that applies decides (docs/rules.md "Which rule
+ * wins"):
+ *   1. a rule scoped to the remote MTA's host (the provider's meaning);
+ *   2. a product's or provider's own phrase (rules named mta-*, rhost-*);
+ *   3. a specific status code (x.1.1, x.2.2, x.4.7, x.7.2x ...), except
+ *      that x.1.1 yields to wording in outranks_user_unknown() and x.4.7
+ *      to any rule that names a cause other than the network;
+ *   4. the first text rule, in file order; "user unknown" wording is
+ *      filtered when a filter may have said it (filter_evidence()), "no
+ *      such domain" under a 4.x.x status is networkerror;
+ *   5. the status code's generic meaning (x.4.4 transient: networkerror);
+ *   6. SMTP 500-504: syntaxerror;
+ *   7. undefined (failure evidence) or onhold (none).
+ * Then the SMTP stage refines a vague answer (by_command()) unless 1 or 2
+ * decided.  hard follows from the reason and the status class
+ * (rb_reason_hard()) unless the rule says otherwise.
+ */
 static void
 classify(const struct rb_rules *rules, const char *status,
 		   const char *smtp_code, const char *diagnostic,
@@ -242,12 +266,15 @@ classify(const struct rb_rules *rules, const char *status,
 		return;
 	}
 	/* x.4.7 says only that retrying ran out of time; the last reply's
-	 * words, when a rule knows them, say why ("Mailbox Full") */
+	 * words, when a rule knows them, say why ("Mailbox Full") -- but a
+	 * network or DNS failure on the last try ("connection timed out",
+	 * "try again later") is why the queue expired, not another cause */
 	bool expired = si != NULL && si->reason != NULL &&
 		       strcmp(si->reason, "expired") == 0;
+	bool names_cause = r != NULL && strcmp(r->reason, "networkerror") != 0;
 	if (si != NULL && si->specific && si->reason != NULL &&
 	    !(x11 && r != NULL && outranks_user_unknown(r->reason)) &&
-	    !(expired && r != NULL)) {
+	    !(expired && names_cause)) {
 		out->reason = si->reason;
 		out->rule = "status";
 	}
@@ -256,27 +283,30 @@ classify(const struct rb_rules *rules, const char *status,
 		out->rule = r->name;
 		out->feedback = r->feedback;
 		out->subreason = r->subreason;
-		/* generic "user unknown" wording is about the address only
-		 * when something places the failure at the address: the
-		 * status (x.1.0, x.1.1, x.1.3) or the RCPT stage.  Otherwise
-		 * (after DATA, or no stage known) a filter at the receiving
-		 * side refused the message, and the address may well exist */
+		/* generic "user unknown" wording is the address's unless a
+		 * filter may have said it (after DATA, or no stage known):
+		 * then a filter at the receiving side refused the message,
+		 * and the address may well exist.  x.1.0/x.1.1/x.1.3 place
+		 * it at the address whatever the stage */
 		if (strcmp(r->reason, "userunknown") == 0 &&
 		    strncmp(r->name, "user-unknown", 12) == 0 &&
-		    !address_status(status) && !at_or_before_rcpt(smtp_command)) {
+		    !address_status(status) &&
+		    filter_evidence(smtp_command)) {
 			out->reason = "filtered";
 			out->subreason = NULL;
-			out->rule = smtp_command != NULL
+			out->rule = smtp_command != NULL &&
+					    strcmp(smtp_command, "DATA") == 0
 					? "user-unknown-after-data"
 					: "user-unknown-no-stage";
 			out->hard = 0;
 			return;
 		}
-		/* generic "no such domain" wording under a transient (4.x.x)
-		 * status: the lookup failed this time (NXDOMAIN from a
-		 * resolver that is retrying), the domain is not proven dead */
+		/* generic "no such domain" wording under a transient status
+		 * (4.x.x, or a 4xx reply): the lookup failed this time
+		 * (NXDOMAIN from a resolver that is retrying), the domain is
+		 * not proven dead */
 		if (strcmp(r->reason, "hostunknown") == 0 &&
-		    status != NULL && status[0] == '4') {
+		    transient(status, smtp_code)) {
 			out->reason = "networkerror";
 			out->subreason = NULL;
 			out->rule = "host-unknown-transient";
@@ -293,7 +323,8 @@ classify(const struct rb_rules *rules, const char *status,
 		out->rule = "status";
 		/* x.4.4 unable to route, under a transient status: the
 		 * lookup failed this time, the domain is not proven dead */
-		if (strcmp(si->reason, "hostunknown") == 0 && status[0] == '4')
+		if (strcmp(si->reason, "hostunknown") == 0 &&
+		    transient(status, smtp_code))
 			out->reason = "networkerror";
 	}
 	/* RFC 5321 500-504: the command itself was refused */

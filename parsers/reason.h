@@ -3,7 +3,8 @@
  * Sisimai's judgement of a corpus) and the classification of one failure from its
  * enhanced status, SMTP reply code and diagnostic text.
  *
- * Order: a *specific* status code (x.1.1, x.2.2, x.4.7 ...) decides;
+ * Order: a host-scoped rule, then a product's own phrase (mta-*, rhost-*);
+ * then a *specific* status code (x.1.1, x.2.2, x.4.7 ...) decides;
  * otherwise the first text rule that matches the diagnostic decides;
  * otherwise the status code's generic meaning; then SMTP 500-504 as
  * syntaxerror; otherwise "undefined"
@@ -36,22 +37,23 @@ bool rb_reason_from_text(const struct rb_classified *c);
 /* NULL-terminated list of every reason name. */
 const char *const *rb_reason_all(void);
 /*
- * Hard (1) or soft (0) for a failure reason, as Sisimai decides it:
- * userunknown, hostunknown, hasmoved are hard; notaccept is hard on a
- * permanent (5xx) failure; everything else is soft.
+ * Hard (1) or soft (0) for a failure reason: userunknown, hostunknown,
+ * hasmoved and notaccept are hard when the failure is permanent (a 5.x.x
+ * status, a 5xx reply when there is no status, or neither code); a 4.x.x
+ * or 4xx failure and every other reason are soft.
  */
 int rb_reason_hard(const char *reason, const char *status,
 		   const char *smtp_code);
 
 /*
  * smtp_command (RCPT, DATA ... or NULL when not known) refines the
- * decision the way Sisimai makes it, so results compare: generic "user
- * unknown" wording (rules named user-unknown*) counts as userunknown
- * only when the status says x.1.0/x.1.1/x.1.3 or the rejection came at
- * RCPT time; after MAIL it is the sender's (rejected); after DATA or
- * with no stage known it is a filter's (filtered, soft).  An x.1.1
- * status yields to wording that says the mailbox is full, relaying was
- * denied, the client was blocked or the sender rejected.
+ * decision: generic "user unknown" wording (rules named user-unknown*)
+ * is userunknown at RCPT or with an x.1.0/x.1.1/x.1.3 status; after MAIL
+ * it is the sender's (rejected); after DATA, or with no stage and no
+ * such status, it is a filter's (filtered, soft).  An
+ * x.1.1 status yields to wording that says the mailbox is full, relaying
+ * was denied, the client was blocked or the sender rejected.  The whole
+ * precedence is listed above classify() in reason.c.
  */
 void rb_reason_classify(const struct rb_rules *rules, const char *status,
 			const char *smtp_code, const char *diagnostic,

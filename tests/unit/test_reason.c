@@ -45,6 +45,66 @@ static const struct {
      "x.1.3 places user-unknown wording at the address"},
     {"5.2.1", "550", "550 5.2.1 Unknown user", NULL, "filtered", 0,
      "x.2.1 (mailbox status) is not the address: filtered"},
+    {"4.1.1", "450", "450 4.1.1 <a@example.org>: Recipient address "
+     "rejected: User unknown in local recipient table", NULL,
+     "userunknown", 0, "a 4xx user unknown is soft: the server asks again"},
+    {"4.4.7", NULL, "Connection timed out; delivery time expired", NULL,
+     "expired", 0, "x.4.7 does not yield to a network failure"},
+    {NULL, "550", "550 Host unknown; but the message has been in the queue "
+     "for 5 days", NULL, "hostunknown", 1, "host unknown before expiry"},
+    {NULL, "451", "451 DNS lookup failure; message has been in the queue "
+     "too long, try again later", NULL, "expired", 0,
+     "a queue that expired before network wording"},
+    {NULL, "550", "550 5.7.1 Client host rejected: cannot find your "
+     "reverse hostname, [192.0.2.1]", NULL, "requireptr", 0,
+     "Postfix reject_unknown_reverse_client_hostname"},
+    {NULL, "554", "554 5.7.1 Client host rejected: Access denied", NULL,
+     "blocked", 0, "Postfix client restriction, no text between"},
+    {NULL, "554", "554 5.7.1 Client host mx.example.org[192.0.2.1] "
+     "rejected by policy", NULL, "blocked", 0,
+     "Postfix client restriction, host between"},
+    {NULL, "450", "450 4.1.8 <a@example.invalid>: Sender address rejected: "
+     "need fully-qualified address", NULL, "rejected", 0,
+     "the sender's address"},
+    {NULL, "452", "452 4.3.1 Insufficient disk space; try again later",
+     NULL, "systemfull", 0, "the disk, not the mailbox"},
+    {NULL, "452", "452 Insufficient system storage", NULL, "systemfull", 0,
+     "insufficient system storage"},
+    {NULL, "451", "451 Ratelimit exceeded for sender", NULL, "toomanyconn",
+     0, "a rate limit"},
+    {NULL, "553", "553 sorry, that domain isn't in my list of allowed "
+     "rcpthosts (#5.7.1)", NULL, "norelaying", 0, "qmail's relay refusal"},
+    {NULL, "550", "550 all relevant MX records point to non-existent hosts",
+     NULL, "hostunknown", 1, "Exim's host not found"},
+    {NULL, NULL, "Host or domain name not found. Name service error for "
+     "name=example.org type=MX: Host not found, try again", NULL,
+     "networkerror", 0, "Postfix's TRY_AGAIN is not a missing domain"},
+    {NULL, "451", "451 4.4.0 DNS lookup failure: Host or domain name not "
+     "found", NULL, "networkerror", 0, "no such domain under a 4xx reply"},
+    {NULL, "450", "450 4.2.0 <a@example.org>: Recipient address rejected: "
+     "Greylisted, see http://postgrey.schweikert.ch/help/example.org.html",
+     NULL, "blocked", 0, "greylisting refuses the host for now"},
+    {NULL, "421", "421 4.7.0 [GL01] Message from (192.0.2.1) temporarily "
+     "deferred - 4.16.50", NULL, "badreputation", 0, "Yahoo's GL01"},
+    {NULL, "550", "550 5.7.1 Mail appears to be unsolicited - report errors "
+     "to postmaster", NULL, "spamdetected", 0, "unsolicited mail"},
+    {NULL, "550", "550 Helo command rejected: Host not found", NULL,
+     "blocked", 0, "the HELO name, not the recipient's domain"},
+    {NULL, NULL, "Sorry, I wasn't able to establish an SMTP connection. "
+     "(#4.4.1) I'm not going to try again; this message has been in the "
+     "queue too long.", NULL, "networkerror", 0,
+     "qmail's cause line wins over its expiry boilerplate"},
+    {NULL, "550", "550 192.0.2.1 is not allowed to send mail from "
+     "example.org. Please see http://www.openspf.org/Why?scope=mfrom;"
+     "identity=a@example.org;ip=192.0.2.1", NULL, "authfailure", 0,
+     "Exim's SPF ACL message"},
+    {NULL, NULL, "This address no longer accepts mail.", NULL, "hasmoved", 1,
+     "a closed address"},
+    {NULL, "500", "500 (err.nosuchuser)", NULL, "filtered", 0,
+     "a no-such-user token beats the 500 reply's syntaxerror"},
+    {NULL, "550", "550 SPF: 192.0.2.1 is not allowed to send mail from "
+     "example.org. Please see http://www.openspf.net/Why?s=mfrom", NULL,
+     "authfailure", 0, "policyd-spf's refusal"},
     {NULL, "550", "550 computer says no", NULL, "undefined", 0,
      "failure evidence but nothing known: undefined"},
     {NULL, NULL, NULL, NULL, "onhold", 0, "no evidence at all: onhold"},
@@ -119,6 +179,10 @@ main(void)
 	T_STR(c.reason, "filtered", "user unknown without a stage: filtered");
 	T_OK(c.hard == 0, "filtered is soft");
 	T_STR(c.rule, "user-unknown-no-stage", "audit names the no-stage rule");
+	rb_reason_classify(r, "5.7.1", "550", "550 5.7.1 no such recipient",
+			   NULL, "RCPT", &c);
+	T_STR(c.reason, "userunknown", "x.7 user unknown at RCPT: the address");
+	T_OK(c.hard == 1, "an unknown user is hard");
 	rb_reason_classify(r, NULL, "550", "550 Unknown user x@example.jp",
 			   NULL, "MAIL", &c);
 	T_STR(c.reason, "rejected", "user unknown after MAIL is the sender's");
@@ -132,6 +196,12 @@ main(void)
 			   NULL, NULL, &c);
 	T_STR(c.reason, "filtered",
 	      "Yahoo's sentence about another domain is generic wording");
+	rb_reason_classify(r, "5.0.0", "554",
+			   "554 delivery error: dd This user doesn't have a "
+			   "example.org account (a@example.org) [0]",
+			   NULL, "DATA", &c);
+	T_STR(c.reason, "filtered",
+	      "generic wording after DATA: a filter's");
 	rb_reason_classify(r, "5.0.0", "554",
 			   "554 delivery error: dd This user doesn't have a "
 			   "yahoo.com account (a@yahoo.com) [0]",
