@@ -109,15 +109,15 @@ address_status(const char *status)
 
 /* Evidence that a "user unknown" came from a filter rather than from
  * the address lookup: the reply came after DATA (the server had taken
- * the recipient and refused the message), or the report gives no stage
- * at all (and, checked by the caller, no address status).  At RCPT, or
- * with x.1.0/x.1.1/x.1.3, the wording is the address's.  The no-stage
- * case follows Sisimai's reading so that results compare; docs/rules.md
- * says what it costs. */
+ * the recipient and refused the message).  Without a stage the wording
+ * is taken at its word: the address is unknown.  Sisimai files the
+ * no-stage case as filtered (soft); rebound does not, because a dead
+ * address read as soft keeps being mailed.  docs/rules.md says what the
+ * difference costs in agreement with Sisimai. */
 static bool
 filter_evidence(const char *smtp_command)
 {
-	return smtp_command == NULL || strcmp(smtp_command, "DATA") == 0;
+	return smtp_command != NULL && strcmp(smtp_command, "DATA") == 0;
 }
 
 /* The stage of the SMTP session says what a vague rejection was about:
@@ -209,7 +209,7 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
  *      that x.1.1 yields to wording in outranks_user_unknown() and x.4.7
  *      to any rule that names a cause other than the network;
  *   4. the first text rule, in file order; "user unknown" wording is
- *      filtered when a filter may have said it (filter_evidence()), "no
+ *      filtered after DATA (filter_evidence()), "no
  *      such domain" under a 4.x.x status is networkerror;
  *   5. the status code's generic meaning (x.4.4 transient: networkerror);
  *   6. SMTP 500-504: syntaxerror;
@@ -284,7 +284,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->feedback = r->feedback;
 		out->subreason = r->subreason;
 		/* generic "user unknown" wording is the address's unless a
-		 * filter may have said it (after DATA, or no stage known):
+		 * filter said it (after DATA):
 		 * then a filter at the receiving side refused the message,
 		 * and the address may well exist.  x.1.0/x.1.1/x.1.3 place
 		 * it at the address whatever the stage */
@@ -294,10 +294,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    filter_evidence(smtp_command)) {
 			out->reason = "filtered";
 			out->subreason = NULL;
-			out->rule = smtp_command != NULL &&
-					    strcmp(smtp_command, "DATA") == 0
-					? "user-unknown-after-data"
-					: "user-unknown-no-stage";
+			out->rule = "user-unknown-after-data";
 			out->hard = 0;
 			return;
 		}

@@ -176,9 +176,10 @@ test_rules(void)
 	} scoped[] = {
 	    {"550 Mailbox unavailable or access denied", "mx3.qq.com",
 	     "speeding"},
-	    /* elsewhere generic wording; no SMTP stage given: filtered */
+	    /* elsewhere generic wording, and with no SMTP stage nothing
+	     * says a filter refused it: the address */
 	    {"550 Mailbox unavailable or access denied", "mx.example.org",
-	     "filtered"},
+	     "userunknown"},
 	    {"550 Connection denied", "mx1.qq.com", "blocked"},
 	    {"550 User in blacklist", "126mx02.mxmail.netease.com",
 	     "rejected"},

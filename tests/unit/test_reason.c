@@ -1,6 +1,7 @@
 /* reason: classification order (specific status, then text rules, then
  * the status's generic meaning, then undefined/onhold) and hard/soft. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "parsers/reason.h"
 #include "t.h"
@@ -37,14 +38,14 @@ static const struct {
      "a generic status lets the text decide"},
     {"5.7.1", "550", "550 5.7.1 go away", NULL, "rejected", 0,
      "generic status meaning when no rule matches"},
-    {NULL, "550", "550 No such user here", NULL, "filtered", 0,
-     "no status, no SMTP stage: user-unknown wording is a filter's"},
+    {NULL, "550", "550 No such user here", NULL, "userunknown", 1,
+     "no status, no SMTP stage: user-unknown wording is taken at its word"},
     {"5.1.0", "550", "550 5.1.0 No such user here", NULL, "userunknown", 1,
      "x.1.0 places user-unknown wording at the address"},
     {"5.1.3", "553", "553 5.1.3 invalid recipient", NULL, "userunknown", 1,
      "x.1.3 places user-unknown wording at the address"},
-    {"5.2.1", "550", "550 5.2.1 Unknown user", NULL, "filtered", 0,
-     "x.2.1 (mailbox status) is not the address: filtered"},
+    {"5.2.1", "550", "550 5.2.1 Unknown user", NULL, "userunknown", 1,
+     "x.2.1 without a stage: no evidence of a filter"},
     {"4.1.1", "450", "450 4.1.1 <a@example.org>: Recipient address "
      "rejected: User unknown in local recipient table", NULL,
      "userunknown", 0, "a 4xx user unknown is soft: the server asks again"},
@@ -100,7 +101,7 @@ static const struct {
      "Exim's SPF ACL message"},
     {NULL, NULL, "This address no longer accepts mail.", NULL, "hasmoved", 1,
      "a closed address"},
-    {NULL, "500", "500 (err.nosuchuser)", NULL, "filtered", 0,
+    {NULL, "500", "500 (err.nosuchuser)", NULL, "userunknown", 1,
      "a no-such-user token beats the 500 reply's syntaxerror"},
     {NULL, "550", "550 SPF: 192.0.2.1 is not allowed to send mail from "
      "example.org. Please see http://www.openspf.net/Why?s=mfrom", NULL,
@@ -176,9 +177,11 @@ main(void)
 	T_OK(c.hard == 1, "userunknown at RCPT is hard");
 	rb_reason_classify(r, "5.7.1", "550", "550 5.7.1 no such recipient",
 			   NULL, NULL, &c);
-	T_STR(c.reason, "filtered", "user unknown without a stage: filtered");
-	T_OK(c.hard == 0, "filtered is soft");
-	T_STR(c.rule, "user-unknown-no-stage", "audit names the no-stage rule");
+	T_STR(c.reason, "userunknown",
+	      "user unknown without a stage: no evidence of a filter");
+	T_OK(c.hard == 1, "an unknown user with a 5xx is hard");
+	T_OK(c.rule != NULL && strncmp(c.rule, "user-unknown", 12) == 0,
+	     "audit names the user-unknown rule that matched");
 	rb_reason_classify(r, "5.7.1", "550", "550 5.7.1 no such recipient",
 			   NULL, "RCPT", &c);
 	T_STR(c.reason, "userunknown", "x.7 user unknown at RCPT: the address");
@@ -194,7 +197,7 @@ main(void)
 			   "554 delivery error: dd This user doesn't have a "
 			   "example.org account (a@example.org) [0]",
 			   NULL, NULL, &c);
-	T_STR(c.reason, "filtered",
+	T_STR(c.reason, "userunknown",
 	      "Yahoo's sentence about another domain is generic wording");
 	rb_reason_classify(r, "5.0.0", "554",
 			   "554 delivery error: dd This user doesn't have a "
@@ -250,7 +253,7 @@ main(void)
 	T_STR(c.reason, "userunknown", "KDDI names the missing address");
 	rb_reason_classify(r, "5.0.0", "550", "550 <a@example.org>: User "
 			   "unknown", "mx.example.org", NULL, &c);
-	T_STR(c.reason, "filtered", "elsewhere the same reply is generic");
+	T_STR(c.reason, "userunknown", "elsewhere the same reply is generic");
 	rb_reason_classify(r, "5.0.0", "550",
 			   "550 'a@example.org' is not a registered gateway "
 			   "user", NULL, NULL, &c);
