@@ -76,9 +76,15 @@ static const char *const failure_words[] = {
     "no encontrad", "não encontrad", "inexistente", "introuvable",
     "inconnu", "nicht gefunden", "sconosciut", "onbekend",
     "kon niet worden", "onbestelbaar", "bestaat niet",
+    "inesistente", "desconhecid", "existiert nicht", "n'existe pas",
+    "n'ai pas pu", "pas pu livrer", "zugestellt werden", "zustellen",
+    "permanenter fehler", "erreur permanente", "errore permanente",
+    "erro permanente", "error permanente", "not recognized",
+    "could not be reached", "failed permanently", "delivery problems",
     "nie został dostarczony", "не может быть доставлено",
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
-    "配信できません", "届きません", NULL,
+    "配信できません", "届きません", "永久性错误", "恒久的なエラー",
+    "存在しません", NULL,
 };
 
 /* A delivery that is still being tried. */
@@ -460,8 +466,8 @@ rcpt_reply(struct reader *r, size_t i, bool *accepted)
 			k++;
 		/* "<<< ", "Out: ", "S: ", "<- " */
 		/* a transcript line's marker, after a time stamp maybe */
-		static const char *const pre[] = {"<<<", "<--", "out:", "s:",
-						  "<-", "server:", NULL};
+		static const char *const pre[] = {"<<<", ">>>", "<--", "out:",
+						  "s:", "<-", "server:", NULL};
 		for (size_t p = 0; pre[p]; p++) {
 			const char *at = rb_strcasestr_n(l + k, ll - k, pre[p]);
 			if (at != NULL && (size_t)(at - l) < 48) {
@@ -720,13 +726,17 @@ scan_addresses(struct reader *r)
 	}
 }
 
-/* A local part qualified from the returned original's To/Cc when exactly
- * one address there has it. */
-static char *
-qualify_local(struct reader *r, const char *t, size_t tl)
+/* The addresses a recipient as written may be qualified from: the
+ * returned original's To and Cc, and the notice's own summary of the
+ * original ("Your message / To: x / Subject: y / did not reach ..."),
+ * which names the original's recipients, never a failure by itself.
+ * fn is called with each address (bare, not normalised). */
+static bool
+each_original_rcpt(struct reader *r,
+		   bool (*fn)(struct reader *, const char *, size_t, void *),
+		   void *arg)
 {
 	const struct rb_mail *m = r->c->m;
-	char *found = NULL;
 	static const char *const names[] = {"To", "Cc", NULL};
 	for (size_t k = 0; names[k] && m->has_orig; k++)
 		for (size_t i = 0; i < m->orig.n; i++) {
@@ -736,19 +746,285 @@ qualify_local(struct reader *r, const char *t, size_t tl)
 			size_t vl = strlen(v), off = 0, as, al, e;
 			while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
 				off = e;
-				const char *at = memchr(v + as, '@', al);
-				if (at == NULL || (size_t)(at - (v + as)) != tl ||
-				    strncasecmp(v + as, t, tl) != 0)
-					continue;
-				char *a = rb_addr_normalize(r->c->a, v + as, al);
-				if (a == NULL)
-					continue;
-				if (found != NULL && strcasecmp(found, a) != 0)
-					return NULL;	/* ambiguous */
-				found = a;
+				if (!fn(r, v + as, al, arg))
+					return false;
 			}
 		}
+	for (size_t li = 0; li < r->nl; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), k = 0;
+		while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (r->lines[li].quoted || ll - k < 3 ||
+		    strncasecmp(l + k, "To:", 3) != 0)
+			continue;
+		size_t off = k + 3, as, al, e;
+		while ((e = next_addr(l, ll, off, &as, &al)) != 0) {
+			off = e;
+			if (!fn(r, l + as, al, arg))
+				return false;
+		}
+	}
+	return true;
+}
+
+struct qual {
+	const char *t;		/* the local part or display name */
+	size_t tl;
+	const char *dom;	/* reporting domain, or NULL */
+	char *found;
+	bool ambiguous, other_domain;
+	size_t n;		/* addresses seen */
+};
+
+static bool
+qual_local(struct reader *r, const char *a, size_t al, void *arg)
+{
+	struct qual *q = arg;
+	const char *at = memchr(a, '@', al);
+	if (at == NULL)
+		return true;
+	q->n++;
+	if (q->dom != NULL &&
+	    !((size_t)(a + al - at - 1) == strlen(q->dom) &&
+	      strncasecmp(at + 1, q->dom, strlen(q->dom)) == 0))
+		q->other_domain = true;
+	if ((size_t)(at - a) != q->tl || strncasecmp(a, q->t, q->tl) != 0)
+		return true;
+	char *n = rb_addr_normalize(r->c->a, a, al);
+	if (n == NULL)
+		return true;
+	if (q->found != NULL && strcasecmp(q->found, n) != 0) {
+		q->ambiguous = true;
+		return false;
+	}
+	q->found = n;
+	return true;
+}
+
+/* The domain of the notice's own From address (the reporting system). */
+static const char *
+reporting_domain(struct reader *r)
+{
+	const char *f = rb_mail_header(r->c->m, "From");
+	size_t as, al;
+	if (f == NULL || next_addr(f, strlen(f), 0, &as, &al) == 0)
+		return NULL;
+	const char *at = memchr(f + as, '@', al);
+	return rb_arena_strndup(r->c->a, at + 1, (size_t)(f + as + al - at - 1));
+}
+
+/*
+ * A bare local part qualified: by the one address with that local part
+ * among the original's recipients (its To/Cc, the notice's summary of
+ * it); failing that, with the reporting system's own domain when every
+ * recipient the original names is in that domain (the notice speaks for
+ * the domain the mail went to).  NULL when ambiguous or unknown.
+ */
+static char *
+qualify_local(struct reader *r, const char *t, size_t tl)
+{
+	struct qual q = {.t = t, .tl = tl, .dom = reporting_domain(r)};
+	if (!each_original_rcpt(r, qual_local, &q) || q.ambiguous)
+		return NULL;
+	if (q.found != NULL)
+		return q.found;
+	if (q.dom == NULL || q.n == 0 || q.other_domain)
+		return NULL;
+	char *a = rb_arena_alloc(r->c->a, tl + strlen(q.dom) + 2);
+	memcpy(a, t, tl);
+	a[tl] = '@';
+	strcpy(a + tl + 1, q.dom);
+	char *n = rb_addr_normalize(r->c->a, a, strlen(a));
+	return n != NULL && rb_addr_plausible(n) ? n : NULL;
+}
+
+/* A display name ("John Smith") qualified by the one "John Smith <addr>"
+ * among the original's To/Cc. */
+static char *
+qualify_name(struct reader *r, const char *t, size_t tl)
+{
+	const struct rb_mail *m = r->c->m;
+	char *found = NULL;
+	for (size_t i = 0; m->has_orig && i < m->orig.n; i++) {
+		if (strcasecmp(m->orig.v[i].name, "To") != 0 &&
+		    strcasecmp(m->orig.v[i].name, "Cc") != 0)
+			continue;
+		const char *v = m->orig.v[i].value;
+		size_t vl = strlen(v), off = 0;
+		const char *p;
+		while ((p = rb_strcasestr_n(v + off, vl - off,
+					    rb_arena_strndup(r->c->a, t, tl))) != NULL) {
+			off = (size_t)(p - v) + tl;
+			size_t k = off, as, al;
+			while (k < vl && (v[k] == '"' || v[k] == ' '))
+				k++;
+			if (k >= vl || v[k] != '<' ||
+			    next_addr(v, vl, k, &as, &al) == 0 || as != k + 1)
+				continue;
+			char *a = rb_addr_normalize(r->c->a, v + as, al);
+			if (a == NULL)
+				continue;
+			if (found != NULL && strcasecmp(found, a) != 0)
+				return NULL;
+			found = a;
+		}
+	}
 	return found;
+}
+
+/* A recipient as written (t[0..tl)), qualified where that is
+ * unambiguous, else flagged as written. */
+static void
+add_written(struct reader *r, size_t li, const char *t, size_t tl)
+{
+	bool name = memchr(t, ' ', tl) != NULL;
+	bool at = memchr(t, '@', tl) != NULL;
+	char *q = at ? NULL : name ? qualify_name(r, t, tl) : qualify_local(r, t, tl);
+	size_t e = (size_t)(t + tl - r->t);
+	if (q != NULL)
+		add_cand(r, q, li, e, SCORE_MIN, NULL, false);
+	else
+		add_cand(r, rb_arena_strndup(r->c->a, t, tl), li, e, SCORE_MIN,
+			 NULL, true);
+}
+
+/* Is s[0..n) a recipient as written: a bare local part, a display name
+ * of a few words, or an address that does not parse ("user@host")? */
+static bool
+written_shape(const char *s, size_t n, bool *name)
+{
+	size_t words = 1;
+	*name = false;
+	if (n == 0 || n > 64 || !(isalnum((unsigned char)s[0]) ||
+				  (unsigned char)s[0] >= 0x80))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == ' ') {
+			if (++words > 4)
+				return false;
+			*name = true;
+		} else if (ch == '@') {
+			if (*name)
+				return false;
+		} else if (!rb_line_local_char(ch)) {
+			return false;
+		}
+	}
+	size_t as, al;
+	return next_addr(s, n, 0, &as, &al) == 0 && !says_failure(s, n);
+}
+
+/* " on Mon, ..." / " on 6/9/2025": Exchange's date after a recipient. */
+static bool
+on_date(const char *s, size_t n)
+{
+	if (n < 5 || strncasecmp(s, " on ", 4) != 0)
+		return false;
+	static const char *const days[] = {"mon", "tue", "wed", "thu", "fri",
+					   "sat", "sun", NULL};
+	if (isdigit((unsigned char)s[4]))
+		return true;
+	for (size_t i = 0; days[i]; i++)
+		if (n >= 7 && strncasecmp(s + 4, days[i], 3) == 0)
+			return true;
+	return false;
+}
+
+/* An item of a list that names no address: t[*vb, *ve) of line j is
+ * the recipient as written.  A bare token alone on its line counts only
+ * in a list of such (addrs false); a display name only before its
+ * reason in brackets or Exchange's " on <date>". */
+static bool
+list_item(struct reader *r, size_t j, bool addrs, size_t *vb, size_t *ve)
+{
+	const char *l = LINE(r, j);
+	size_t ll = LLEN(r, j), i = 0;
+	while (i < ll && (l[i] == ' ' || l[i] == '\t' || l[i] == '<' ||
+			  l[i] == '"' || l[i] == '\''))
+		i++;
+	size_t e = i;
+	bool tail = false;	/* "(reason)", " on <date>", "..." */
+	for (; e < ll; e++) {
+		if (l[e] == '(' || l[e] == '>' || l[e] == '"' || l[e] == '\'' ||
+		    (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
+		     l[e + 2] == '.') ||
+		    on_date(l + e, ll - e)) {
+			tail = true;
+			break;
+		}
+		if (l[e] == ':' && e + 1 < ll)
+			return false;	/* a label ("Reason: ...") */
+	}
+	size_t v = e;
+	while (v > i && strchr(" \t.:", l[v - 1]))
+		v--;
+	bool name;
+	if (!written_shape(l + i, v - i, &name) || (!tail && (name || addrs)))
+		return false;
+	*vb = i;
+	*ve = v;
+	return true;
+}
+
+/*
+ * The list under a heading that says the delivery failed ("The message
+ * that you sent was undeliverable to the following:", "did not reach the
+ * following recipient(s):"), over one blank line: an item that names no
+ * address ("jsmith (user not found)", "John Smith on 6/16/2025 ...", a
+ * bare "jsmith") is a recipient as written.  Items are the lines at the
+ * list's own indentation (Exchange puts a blank line between them);
+ * deeper lines are folded under an item.
+ */
+static void
+scan_lists(struct reader *r)
+{
+	for (size_t hi = 0; hi + 1 < r->nl; hi++) {
+		const char *h = LINE(r, hi);
+		size_t hl = LLEN(r, hi);
+		while (hl > 0 && (h[hl - 1] == ' ' || h[hl - 1] == '\t'))
+			hl--;
+		if (r->lines[hi].quoted || hl == 0 || hl > 200 ||
+		    !(h[hl - 1] == ':' || rb_strcasestr_n(h, hl, "following")) ||
+		    !rb_line_has_any(h, hl, failure_words) ||
+		    has_address(r, hi))
+			continue;
+		size_t j = hi + 1;
+		if (j < r->nl && blank_line(r, j))
+			j++;
+		size_t first = j, ind = 0, vb, ve;
+		bool addrs = false;
+		for (size_t k = first; k < r->nl && !blank_line(r, k) &&
+				       k < first + 50; k++)
+			addrs |= has_address(r, k);
+		for (; j < r->nl && j < first + 50; j++) {
+			if (r->lines[j].quoted)
+				break;
+			if (blank_line(r, j)) {
+				/* the list goes on after a blank line only
+				 * with another item at its indentation */
+				size_t k = j + 1;
+				if (k >= r->nl || r->lines[k].quoted ||
+				    blank_line(r, k) ||
+				    rb_line_indent(LINE(r, k), LLEN(r, k)) != ind ||
+				    !(has_address(r, k) ||
+				      list_item(r, k, true, &vb, &ve)))
+					break;
+				continue;
+			}
+			size_t in = rb_line_indent(LINE(r, j), LLEN(r, j));
+			if (j == first)
+				ind = in;
+			else if (in > ind)
+				continue;	/* folded under the item */
+			else if (in < ind)
+				break;
+			if (has_address(r, j) || !list_item(r, j, addrs, &vb, &ve))
+				continue;
+			add_written(r, j, LINE(r, j) + vb, ve - vb);
+		}
+	}
 }
 
 /* A strong label followed by a value that is not an address ("Unknown
@@ -784,7 +1060,8 @@ scan_written(struct reader *r)
 				e = (size_t)(op - line);
 			while (e > i && strchr(" \t>\".", line[e - 1]))
 				e--;
-			if (e <= i || e - i > 64 || memchr(line + i, '@', e - i))
+			bool name;
+			if (e <= i || !written_shape(line + i, e - i, &name))
 				break;
 			if (!says_failure(line, ll) && !heading_above(r, li) &&
 			    !rb_line_has_any(line, ll, failure_words)) {
@@ -795,15 +1072,7 @@ scan_written(struct reader *r)
 							    r->lines[li].b))
 					break;
 			}
-			char *q = qualify_local(r, line + i, e - i);
-			if (q != NULL) {
-				add_cand(r, q, li, r->lines[li].b + e, SCORE_MIN,
-					 NULL, false);
-			} else {
-				char *w = rb_arena_strndup(r->c->a, line + i, e - i);
-				add_cand(r, w, li, r->lines[li].b + e, SCORE_MIN,
-					 NULL, true);
-			}
+			add_written(r, li, line + i, e - i);
 			break;
 		}
 	}
@@ -885,6 +1154,7 @@ parse(struct rb_ctx *c)
 	if (!split_lines(&r))
 		return 0;
 	scan_addresses(&r);
+	scan_lists(&r);
 	if (r.nc == 0)
 		scan_written(&r);
 	if (r.nc == 0)
