@@ -1,5 +1,6 @@
 #include "mime.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -141,6 +142,23 @@ enum hres {
 	H_NOT_MESSAGE,	/* first line of the mail is not a field */
 };
 
+/* "name=value" (or "; name=value") at the start of a line: a
+ * Content-* field's parameter, never a field of its own. */
+static bool
+param_line(const char *l, size_t n)
+{
+	size_t i = 0;
+	if (i < n && l[i] == ';')
+		i++;
+	while (i < n && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	size_t b = i;
+	while (i < n && (isalnum((unsigned char)l[i]) || l[i] == '-' ||
+			 l[i] == '_' || l[i] == '*' || l[i] == '.'))
+		i++;
+	return i > b && i < n && l[i] == '=';
+}
+
 /*
  * Read a header block at s->pos.  On H_DELIM, *k and *final describe the
  * delimiter and *at_first tells whether it was the very first line.
@@ -180,6 +198,14 @@ parse_headers(struct scan *s, bool top, struct fbuf *f, int *k, bool *final,
 			} else if (top && first) {
 				return H_NOT_MESSAGE;
 			}
+		} else if (cur != (size_t)-1 && param_line(l, le - p) &&
+			   f->v[cur].name_len > 8 &&
+			   strncasecmp(f->v[cur].name, "Content-", 8) == 0) {
+			/* a parameter continued at column 0 ("boundary=..."
+			 * under "Content-Type: ...;"), as broken MTAs write
+			 * it: no field name has an '=' */
+			struct rb_mime_field *c = &f->v[cur];
+			c->value_len = (size_t)(s->buf + le - c->value);
 		} else {
 			const char *colon = memchr(l, ':', le - p);
 			size_t nl = colon ? (size_t)(colon - l) : 0;

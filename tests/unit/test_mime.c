@@ -345,6 +345,20 @@ test_content_type(void)
 			       p.charset ? p.charset : "-",
 			       p.boundary ? p.boundary : "-");
 	}
+	/* a parameter continued at column 0 (broken MTAs): still the
+	 * field's; a line that is not "name=value" is not */
+	struct rb_mime u = scan("Content-Type: multipart/report;\n"
+				"boundary=\"u1\"\nX-Other: 1\n\n--u1\n\nA\n--u1--\n",
+				&deflim);
+	T_OK(u.root && t_streq(u.root->boundary, "u1") &&
+		 t_streq(body(nth(u.root, 0)), "A"),
+	     "unindented boundary= continues Content-Type (%s)",
+	     u.root && u.root->boundary ? u.root->boundary : "-");
+	u = scan("Content-Type: text/plain;\n charset=x\nSubject: a=b\n\nx\n",
+		 &deflim);
+	T_OK(u.root && t_streq(u.root->charset, "x") &&
+		 rb_mime_field(u.root, "Subject") != NULL,
+	     "a field with '=' in its value is still a field");
 	struct rb_mime m = scan("Content-Type: text/html\nContent-Type: text/plain"
 				"\n\nx\n",
 				&deflim);

@@ -95,6 +95,40 @@ static const struct {
      "Your mailbox is almost full. Mail to you may soon be rejected.\n"
      "Delete old messages or contact helpdesk@example.com.\n",
      "unknown:-"},
+    {"a list item that names no address: the recipient as written",
+     "The message that you sent was undeliverable to the following:\n"
+     "\tjsmith (user not found)\n\tgone@example.net (host not found)\n\n"
+     "Possible causes:\n\tIncorrect user name\n\tUser has been deleted\n",
+     "bounce:gone@example.net,bounce:jsmith"},
+    {"Exchange's 'Name on <date>' items over blank lines; the folded "
+     "lines are not items",
+     "did not reach the following recipient(s):\n\n"
+     "John Smith on 6/16/2025 8:00 AM\n"
+     "            The recipient name is not recognized\n\n"
+     "Mary Jones on 6/16/2025 8:00 AM\n"
+     "            The recipient name is not recognized\n",
+     "bounce:John Smith,bounce:Mary Jones"},
+    {"a bare local part qualified from the notice's own To: summary",
+     "Your message\n\n  To:      gone@example.net\n  Subject: hi\n\n"
+     "did not reach the following recipient(s):\n\n"
+     "gone on 6/16/2025 8:00 AM\n            The recipient name is not "
+     "recognized\n",
+     "bounce:gone@example.net"},
+    {"a labelled address that does not parse: as written",
+     "Your message could not be delivered.\n\n"
+     "Failed recipient: gone@localhost\nReason: 550 5.1.2 host unknown\n",
+     "bounce:gone@localhost"},
+    {"a label line under the heading is no item",
+     "The following recipient(s) could not be reached:\n\n"
+     "\tRecipient: [SMTP:gone@example.net]\n"
+     "\tReason: The mailbox could not be found.\n",
+     "bounce:gone@example.net"},
+    {"a localised qmail banner with no reply code",
+     "Hallo. Dies ist das qmail-send Programm auf mx.example.com.\n"
+     "Leider konnte Ihre Nachricht an die folgenden Empf\xc3\xa4nger nicht\n"
+     "zugestellt werden. Dies ist ein permanenter Fehler.\n\n"
+     "<niemand@example.net>:\nDieses Postfach existiert nicht.\n",
+     "bounce:niemand@example.net"},
     {"a notice with no failure wording and no code: not a bounce",
      "Here is the list of subscribers you asked for:\n\n"
      "a@example.net\nb@example.net\n",
