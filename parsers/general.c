@@ -84,7 +84,11 @@ static const char *const failure_words[] = {
     "nie został dostarczony", "не может быть доставлено",
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
     "配信できません", "届きません", "永久性错误", "恒久的なエラー",
-    "存在しません", NULL,
+    "存在しません", "no such mailbox", "couldn't be found",
+    "could not be found", "mailbox full", "caixa postal cheia",
+    "caixa de correio cheia", "buzón lleno", "buzon lleno",
+    "boîte aux lettres pleine", "postfach voll", "postfach ist voll",
+    "casella piena", "邮箱已满", "邮箱空间不足", "容量超過", NULL,
 };
 
 /* A delivery that is still being tried. */
@@ -124,6 +128,15 @@ static const char *const delivery_failed[] = {
     "nicht zugestellt", "unzustellbar",
     "n'a pas pu", "no se pudo entregar", "não pôde ser entregue",
     "non è stato possibile", "onbestelbaar", "无法投递", "退信", NULL,
+};
+
+/* The notice speaks of the reader's own message. */
+static const char *const yours[] = {
+    "your message", "you sent", "your mail", "your e-mail",
+    "your email", "ihre nachricht", "ihre e-mail", "votre message",
+    "su mensaje", "sua mensagem", "uw bericht", "il tuo messaggio",
+    "il messaggio che hai", "您的邮件", "你的邮件", "您发送的",
+    "送信したメール", "あなたのメッセージ", NULL,
 };
 
 /* Words before an address that say it is the one that failed. */
@@ -1078,6 +1091,82 @@ scan_written(struct reader *r)
 	}
 }
 
+/* Is line j a field of the notice's summary of the original ("To:",
+ * "Subject:", "Sent:", ...)? */
+static bool
+summary_field(struct reader *r, size_t j)
+{
+	const char *l = LINE(r, j);
+	size_t ll = LLEN(r, j), k = 0;
+	while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+		k++;
+	return !r->lines[j].quoted && header_line(l + k, ll - k) && ll - k < 200;
+}
+
+/*
+ * The notice's own summary of the original as the one thing it names
+ * ("Your message / To: x / Subject: y / was not delivered ..."): the one
+ * address of its To/Cc lines, when the summary is introduced as the
+ * reader's message and followed by the failure.  A summary that names
+ * more than one address names no failed recipient.
+ */
+static void
+scan_summary(struct reader *r)
+{
+	for (size_t li = 0; li < r->nl; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), k = 0;
+		while (k < ll && (l[k] == ' ' || l[k] == '\t'))
+			k++;
+		if (ll - k < 4 || strncasecmp(l + k, "To:", 3) != 0 ||
+		    !summary_field(r, li))
+			continue;
+		size_t b = li, e = li + 1;
+		while (b > 0 && summary_field(r, b - 1))
+			b--;
+		while (e < r->nl && summary_field(r, e))
+			e++;
+		/* introduced as the reader's message, just above */
+		size_t j = b;
+		while (j > 0 && b - j < 2 && blank_line(r, j - 1))
+			j--;
+		if (j == 0 || !rb_line_has_any(LINE(r, j - 1), LLEN(r, j - 1),
+					       yours))
+			return;
+		/* and the failure said just below */
+		j = e;
+		while (j < r->nl && j - e < 2 && blank_line(r, j))
+			j++;
+		if (j >= r->nl ||
+		    !rb_line_has_any(LINE(r, j), LLEN(r, j), failure_words))
+			return;
+		size_t n = 0, as = 0, al = 0, s1 = 0, l1 = 0, f1 = 0;
+		for (size_t x = b; x < e; x++) {
+			const char *xl = LINE(r, x);
+			size_t xll = LLEN(r, x), xk = 0, off, end;
+			while (xk < xll && (xl[xk] == ' ' || xl[xk] == '\t'))
+				xk++;
+			if (strncasecmp(xl + xk, "To:", 3) != 0 &&
+			    strncasecmp(xl + xk, "Cc:", 3) != 0)
+				continue;
+			for (off = xk + 3;
+			     (end = next_addr(xl, xll, off, &as, &al)) != 0;
+			     off = end, n++)
+				if (n == 0) {
+					s1 = r->lines[x].b + as;
+					l1 = al;
+					f1 = x;
+				}
+		}
+		if (n != 1)
+			return;
+		char *a = rb_addr_normalize(r->c->a, r->t + s1, l1);
+		if (a != NULL && !excluded(r->c->m, a))
+			add_cand(r, a, f1, s1 + l1, SCORE_MIN, NULL, false);
+		return;
+	}
+}
+
 /* ---- the notice as a whole -------------------------------------------- */
 
 static bool
@@ -1103,14 +1192,6 @@ static int
 nameless(struct reader *r)
 {
 	const struct rb_mail *m = r->c->m;
-	/* and the notice is about the reader's own message */
-	static const char *const yours[] = {
-	    "your message", "you sent", "your mail", "your e-mail",
-	    "your email", "ihre nachricht", "ihre e-mail", "votre message",
-	    "su mensaje", "sua mensagem", "uw bericht", "il tuo messaggio",
-	    "il messaggio che hai", "您的邮件", "你的邮件", "您发送的",
-	    "送信したメール", "あなたのメッセージ", NULL,
-	};
 	if (!(daemon_sender(m) || null_sender(m)) || !bounce_subject_of(m) ||
 	    !rb_line_has_any(r->t, r->n, delivery_failed) ||
 	    !(m->has_orig || rb_line_has_any(r->t, r->n, yours)))
@@ -1157,6 +1238,8 @@ parse(struct rb_ctx *c)
 	scan_lists(&r);
 	if (r.nc == 0)
 		scan_written(&r);
+	if (r.nc == 0)
+		scan_summary(&r);
 	if (r.nc == 0)
 		return nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {

@@ -129,6 +129,19 @@ static const struct {
      "zugestellt werden. Dies ist ein permanenter Fehler.\n\n"
      "<niemand@example.net>:\nDieses Postfach existiert nicht.\n",
      "bounce:niemand@example.net"},
+    {"the notice's summary of the reader's message names the one failed "
+     "recipient",
+     "Your message\n\n  To:      full@example.net\n  Subject: hi\n\n"
+     "was not delivered: the recipient's mailbox is full.\n",
+     "bounce:full@example.net"},
+    {"a summary naming two addresses names no failed recipient",
+     "Your message\n\n  To:      a@example.net, b@example.net\n"
+     "  Subject: hi\n\nwas not delivered.\n",
+     "bounce:-"},
+    {"a header block not introduced as the reader's message names nobody",
+     "Message details:\n\n  To:      a@example.net\n  Subject: hi\n\n"
+     "was not delivered.\n",
+     "unknown:-"},
     {"a notice with no failure wording and no code: not a bounce",
      "Here is the list of subscribers you asked for:\n\n"
      "a@example.net\nb@example.net\n",
