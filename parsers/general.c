@@ -66,7 +66,8 @@ static const char *const failure_words[] = {
     "mailbox unavailable", "mailbox not found", "invalid recipient",
     "invalid address", "address not found", "unknown recipient",
     "recipient not found", "user not found", "mailbox is full", "over quota",
-    "quota exceeded", "host not found", "host unknown", "relay denied",
+    "quota exceeded", "host not found", "host unknown", "unknown host",
+    "relay denied",
     "relaying denied", "message expired", "could not be sent",
     "nicht zugestellt", "konnte nicht", "unzustellbar", "unbekannt",
     "n'a pas pu être", "n'a pas pu etre", "impossible de",
@@ -85,7 +86,8 @@ static const char *const failure_words[] = {
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
     "配信できません", "届きません", "永久性错误", "恒久的なエラー",
     "存在しません", "no such mailbox", "couldn't be found",
-    "could not be found", "mailbox full", "caixa postal cheia",
+    "could not be found", "exceeds allowed", "exceeds the allowed",
+    "exceeded the allowed", "mailbox full", "caixa postal cheia",
     "caixa de correio cheia", "buzón lleno", "buzon lleno",
     "boîte aux lettres pleine", "postfach voll", "postfach ist voll",
     "casella piena", "邮箱已满", "邮箱空间不足", "容量超過", NULL,
@@ -194,6 +196,9 @@ struct reader {
 	struct rb_ctx *c;
 	const char *t;	/* region text */
 	size_t n;
+	const char *sq;	/* the same, white space squeezed: wording that a
+			 * line break splits ("does\n  not exist") */
+	size_t sqn;
 	struct line *lines;
 	size_t nl;
 	struct cand *cands;	/* up to the recipient limit, plus one */
@@ -556,7 +561,7 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		}
 		if (rep != NULL) {
 			*diag = rep;
-			return 8;
+			return 16;	/* above any sum of the rest */
 		}
 	}
 	before(line, as, 80, &pre, &pl);
@@ -578,6 +583,10 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		size_t fl = r->lines[fe - 1].e - L->b;
 		L->code = rb_line_has_code(line, fl);
 		L->words = rb_line_has_any(line, fl, failure_words);
+		if (!L->words && fe > li + 1) {
+			const char *q = rb_squeeze(r->c->a, line, fl);
+			L->words = rb_line_has_any(q, strlen(q), failure_words);
+		}
 	}
 	if (L->code)
 		s += 2;
@@ -609,8 +618,9 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	size_t fe = folded_end(r, li, 6);
 	const char *s = LINE(r, li);
 	size_t n = r->lines[fe - 1].e - r->lines[li].b;
-	if (says_failure(s, n))
-		return r->lines[li].diag = squeeze(r, s, n);
+	const char *sq = squeeze(r, s, n);
+	if (says_failure(sq, strlen(sq)))
+		return r->lines[li].diag = sq;
 	/* a reason line just below ("Reason: ...", "because: ...") */
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
@@ -623,12 +633,11 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		if (r->lines[j].quoted || has_address(r, j))
 			break;
 		const char *l = LINE(r, j);
-		size_t ll = LLEN(r, j);
-		if (rb_line_has_any(l, ll, why) || says_failure(l, ll)) {
-			size_t e = folded_end(r, j, 4);
-			return squeeze(r, l,
-					  r->lines[e - 1].e - r->lines[j].b);
-		}
+		size_t e = folded_end(r, j, 4);
+		const char *q = squeeze(r, l, r->lines[e - 1].e - r->lines[j].b);
+		if (rb_line_has_any(q, strlen(q), why) ||
+		    says_failure(q, strlen(q)))
+			return q;
 	}
 	/* the closest line with a reply code */
 	for (size_t d = 1; d < r->nl; d++) {
@@ -649,20 +658,28 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	return failure_paragraph(r);
 }
 
-/* The first paragraph of the notice with failure wording. */
+/* The first paragraph of the notice with failure wording (read with
+ * its lines joined: a line break may split the wording), else the first
+ * with delay wording. */
 static const char *
 failure_paragraph(struct reader *r)
 {
+	const char *delay = NULL;
 	for (size_t j = 0; j < r->nl; j++) {
-		if (!rb_line_has_any(LINE(r, j), LLEN(r, j), failure_words))
+		if (blank_line(r, j) || r->lines[j].quoted)
 			continue;
 		size_t e = j;
 		while (e < r->nl && !blank_line(r, e) && e - j < 6)
 			e++;
-		return squeeze(r, LINE(r, j),
-				  r->lines[e - 1].e - r->lines[j].b);
+		const char *q = squeeze(r, LINE(r, j),
+					r->lines[e - 1].e - r->lines[j].b);
+		if (rb_line_has_any(q, strlen(q), failure_words))
+			return q;
+		if (delay == NULL && rb_line_has_any(q, strlen(q), delay_words))
+			delay = q;	/* a delay notice's own words */
+		j = e - 1;
 	}
-	return NULL;
+	return delay;
 }
 
 /* ---- recipients ------------------------------------------------------- */
@@ -971,10 +988,14 @@ list_item(struct reader *r, size_t j, bool addrs, size_t *vb, size_t *ve)
 			return false;	/* a label ("Reason: ...") */
 	}
 	size_t v = e;
-	while (v > i && strchr(" \t.:", l[v - 1]))
+	while (v > i && strchr(" \t:", l[v - 1]))
 		v--;
 	bool name;
-	if (!written_shape(l + i, v - i, &name) || (!tail && (name || addrs)))
+	if (!tail && (i == 0 || addrs || (v > i && l[v - 1] == '.')))
+		return false;	/* prose, or a line of a list of addresses */
+	while (v > i && l[v - 1] == '.')
+		v--;
+	if (!written_shape(l + i, v - i, &name) || (!tail && name))
 		return false;
 	*vb = i;
 	*ve = v;
@@ -1018,10 +1039,13 @@ scan_lists(struct reader *r)
 				/* the list goes on after a blank line only
 				 * with another item at its indentation */
 				size_t k = j + 1;
+				size_t as, al;
 				if (k >= r->nl || r->lines[k].quoted ||
 				    blank_line(r, k) ||
 				    rb_line_indent(LINE(r, k), LLEN(r, k)) != ind ||
-				    !(has_address(r, k) ||
+				    !((next_addr(LINE(r, k), LLEN(r, k), 0, &as,
+						 &al) != 0 &&
+				       addr_leads(LINE(r, k), as)) ||
 				      list_item(r, k, true, &vb, &ve)))
 					break;
 				continue;
@@ -1033,7 +1057,11 @@ scan_lists(struct reader *r)
 				continue;	/* folded under the item */
 			else if (in < ind)
 				break;
-			if (has_address(r, j) || !list_item(r, j, addrs, &vb, &ve))
+			if (has_address(r, j)) {
+				addrs = true;
+				continue;
+			}
+			if (!list_item(r, j, addrs, &vb, &ve))
 				continue;
 			add_written(r, j, LINE(r, j) + vb, ve - vb);
 		}
@@ -1173,10 +1201,10 @@ static bool
 is_delay(struct reader *r)
 {
 	const struct rb_mail *m = r->c->m;
-	bool delay = rb_line_has_any(r->t, r->n, delay_words) ||
+	bool delay = rb_line_has_any(r->sq, r->sqn, delay_words) ||
 		     (m->subject &&
 		      rb_line_has_any(m->subject, strlen(m->subject), delay_words));
-	return delay && !rb_line_has_any(r->t, r->n, final_words);
+	return delay && !rb_line_has_any(r->sq, r->sqn, final_words);
 }
 
 /*
@@ -1193,8 +1221,8 @@ nameless(struct reader *r)
 {
 	const struct rb_mail *m = r->c->m;
 	if (!(daemon_sender(m) || null_sender(m)) || !bounce_subject_of(m) ||
-	    !rb_line_has_any(r->t, r->n, delivery_failed) ||
-	    !(m->has_orig || rb_line_has_any(r->t, r->n, yours)))
+	    !rb_line_has_any(r->sq, r->sqn, delivery_failed) ||
+	    !(m->has_orig || rb_line_has_any(r->sq, r->sqn, yours)))
 		return 0;
 	struct rb_event *e = rb_ctx_add(r->c, "general", NULL);
 	e->kind = is_delay(r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
@@ -1213,11 +1241,17 @@ parse(struct rb_ctx *c)
 	const char *t = r.t;
 	size_t n = r.n;
 	bool code = rb_line_has_code(t, n);
+	r.sq = rb_squeeze(c->a, t, n);
+	r.sqn = strlen(r.sq);
 	/* failure wording belongs in the opening of a notice */
-	bool words = rb_line_has_any(t, n < 8192 ? n : 8192, failure_words);
+	bool words = rb_line_has_any(r.sq, r.sqn < 8192 ? r.sqn : 8192,
+				     failure_words);
 	bool strong = daemon_sender(m) || bounce_subject_of(m) ||
 		      rb_mail_header(m, "X-Failed-Recipients") != NULL;
-	if (!code && !words)
+	/* or a delay notice's wording ("has been delayed", "will be
+	 * retried"): a delay is read like a failure */
+	if (!code && !words &&
+	    !rb_line_has_any(r.sq, r.sqn < 8192 ? r.sqn : 8192, delay_words))
 		return 0;
 	/* a null sender alone, or an auto-reply's marks: only a notice that
 	 * quotes a server's reply and says it failed */
@@ -1229,8 +1263,8 @@ parse(struct rb_ctx *c)
 	if (!code && rb_memcasemem(t, n, "://", 3) != NULL)
 		return 0;
 	/* a notice about the reader's own mailbox */
-	if (!code && rb_line_has_any(t, n, mailbox_notice) &&
-	    !rb_line_has_any(t, n, delivery_failed))
+	if (!code && rb_line_has_any(r.sq, r.sqn, mailbox_notice) &&
+	    !rb_line_has_any(r.sq, r.sqn, delivery_failed))
 		return 0;
 	if (!split_lines(&r))
 		return 0;
