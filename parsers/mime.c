@@ -198,9 +198,10 @@ parse_headers(struct scan *s, bool top, struct fbuf *f, int *k, bool *final,
 			} else if (top && first) {
 				return H_NOT_MESSAGE;
 			}
-		} else if (cur != (size_t)-1 && param_line(l, le - p) &&
-			   f->v[cur].name_len > 8 &&
-			   strncasecmp(f->v[cur].name, "Content-", 8) == 0) {
+		} else if (cur != (size_t)-1 && f->v[cur].name_len > 8 &&
+			   (f->v[cur].name[0] | 0x20) == 'c' &&
+			   strncasecmp(f->v[cur].name, "Content-", 8) == 0 &&
+			   param_line(l, le - p)) {
 			/* a parameter continued at column 0 ("boundary=..."
 			 * under "Content-Type: ...;"), as broken MTAs write
 			 * it: no field name has an '=' */
