@@ -82,6 +82,9 @@ static const char *const failure_words[] = {
     "permanenter fehler", "erreur permanente", "errore permanente",
     "erro permanente", "error permanente", "not recognized",
     "could not be reached", "failed permanently", "delivery problems",
+    "not delivered to", "did not receive", "mailbox unknown",
+    "problem delivering", "error delivering", "trouble delivering",
+    "while trying to deliver", "invalid final delivery",
     "nie został dostarczony", "не может быть доставлено",
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
     "配信できません", "届きません", "永久性错误", "恒久的なエラー",
@@ -145,7 +148,8 @@ static const char *const yours[] = {
 static const char *const rcpt_labels[] = {
     "recipient", "rcpt to", "error-for", "smtp:", "smtp=", "address",
     "addressee", "delivery to", "deliver to", "delivered to",
-    "message to", "mail to", "addressed to", "sent to", "reach",
+    "message to", "message for", "mail to", "addressed to", "sent to",
+    "reach",
     "mailbox", "user", "account", "destinatari", "destinatário",
     "destinataire", "dirección", "direccion", "endereço", "indirizzo",
     "empfänger", "empfaenger", "adresse", "adressat", "benutzer",
@@ -671,8 +675,23 @@ failure_paragraph(struct reader *r)
 		size_t e = j;
 		while (e < r->nl && !blank_line(r, e) && e - j < 6)
 			e++;
+		size_t qe = e;
 		const char *q = squeeze(r, LINE(r, j),
-					r->lines[e - 1].e - r->lines[j].b);
+					r->lines[qe - 1].e - r->lines[j].b);
+		size_t ql = strlen(q);
+		if (ql > 0 && q[ql - 1] == ':') {
+			/* "... due to the following reason:" and the reason
+			 * in the paragraph below */
+			while (qe < r->nl && blank_line(r, qe))
+				qe++;
+			size_t qe2 = qe;
+			while (qe2 < r->nl && !blank_line(r, qe2) &&
+			       !has_address(r, qe2) && qe2 - qe < 6)
+				qe2++;
+			if (qe2 > qe)
+				q = squeeze(r, LINE(r, j),
+					    r->lines[qe2 - 1].e - r->lines[j].b);
+		}
 		if (rb_line_has_any(q, strlen(q), failure_words))
 			return q;
 		if (delay == NULL && rb_line_has_any(q, strlen(q), delay_words))
@@ -977,7 +996,10 @@ list_item(struct reader *r, size_t j, bool addrs, size_t *vb, size_t *ve)
 	size_t e = i;
 	bool tail = false;	/* "(reason)", " on <date>", "..." */
 	for (; e < ll; e++) {
-		if (l[e] == '(' || l[e] == '>' || l[e] == '"' || l[e] == '\'' ||
+		if ((l[e] == '(' && e > i && (l[e - 1] == ' ' || l[e - 1] == '\t')) ||
+		    l[e] == '>' || l[e] == '"' || l[e] == '\'' || l[e] == '\t' ||
+		    (l[e] == ' ' && e + 2 < ll && l[e + 1] == ' ' &&
+		     l[e + 2] == ' ') ||
 		    (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
 		     l[e + 2] == '.') ||
 		    on_date(l + e, ll - e)) {
@@ -997,10 +1019,25 @@ list_item(struct reader *r, size_t j, bool addrs, size_t *vb, size_t *ve)
 		v--;
 	if (!written_shape(l + i, v - i, &name) || (!tail && name))
 		return false;
+	/* a sentence, not a name ("The user(s) account is ...") */
+	static const char *const lead[] = {"the ", "your ", "this ", "a ",
+					   "an ", "our ", "no ", NULL};
+	for (size_t k = 0; name && lead[k]; k++)
+		if (v - i > strlen(lead[k]) &&
+		    strncasecmp(l + i, lead[k], strlen(lead[k])) == 0)
+			return false;
 	*vb = i;
 	*ve = v;
 	return true;
 }
+
+/* A heading that introduces a list of recipients without naming them
+ * ("undeliverable to the following:"); "the following reason:" is not. */
+static const char *const list_heads[] = {
+    "to the following:", "to the following", "following:", "an folgende",
+    "aux suivant", "a los siguientes", "aos seguintes", "ai seguenti",
+    "以下", NULL,
+};
 
 /*
  * The list under a heading that says the delivery failed ("The message
@@ -1022,6 +1059,8 @@ scan_lists(struct reader *r)
 		if (r->lines[hi].quoted || hl == 0 || hl > 200 ||
 		    !(h[hl - 1] == ':' || rb_strcasestr_n(h, hl, "following")) ||
 		    !rb_line_has_any(h, hl, failure_words) ||
+		    !(rb_line_has_any(h, hl, rcpt_labels) ||
+		      rb_line_has_any(h, hl, list_heads)) ||
 		    has_address(r, hi))
 			continue;
 		size_t j = hi + 1;
@@ -1079,6 +1118,7 @@ scan_written(struct reader *r)
 	    "unknown user:", "user unknown:", "no such user:",
 	    "invalid recipient:", "undeliverable address:",
 	    "intended recipient:", "destinatario:", "destinataire:",
+	    "invalid final delivery userid:",
 	    "empfänger:", "收件人:", "收件人：", NULL,
 	};
 	for (size_t li = 0; li < r->nl && r->nc == 0; li++) {

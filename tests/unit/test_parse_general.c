@@ -142,6 +142,16 @@ static const struct {
      "Message details:\n\n  To:      a@example.net\n  Subject: hi\n\n"
      "was not delivered.\n",
      "unknown:-"},
+    {"a sentence under 'the following reason:' is no recipient",
+     "This Message was undeliverable due to the following reason:\n\n"
+     "The user(s) account is temporarily over quota.\n\n"
+     "<full@example.net>\n\nPlease reply to postmaster@mx.example.com\n"
+     "if you feel this message to be in error.\n",
+     "bounce:full@example.net"},
+    {"a bare local part with its reason in a column",
+     "Message not delivered to the following:\n\n"
+     "         gone    Mailbox unknown or not accessible\n",
+     "bounce:gone"},
     {"a notice with no failure wording and no code: not a bounce",
      "Here is the list of subscribers you asked for:\n\n"
      "a@example.net\nb@example.net\n",
