@@ -203,6 +203,7 @@ struct reader {
 	const char *sq;	/* the same, white space squeezed: wording that a
 			 * line break splits ("does\n  not exist") */
 	size_t sqn;
+	bool returns;	/* the returned original follows the notice's text */
 	struct line *lines;
 	size_t nl;
 	struct cand *cands;	/* up to the recipient limit, plus one */
@@ -1044,13 +1045,19 @@ static const char *const list_heads[] = {
  * that you sent was undeliverable to the following:", "did not reach the
  * following recipient(s):"), over one blank line: an item that names no
  * address ("jsmith (user not found)", "John Smith on 6/16/2025 ...", a
- * bare "jsmith") is a recipient as written.  Items are the lines at the
+ * bare "jsmith") is a recipient as written, in a notice about the
+ * reader's own message.  Items are the lines at the
  * list's own indentation (Exchange puts a blank line between them);
  * deeper lines are folded under an item.
  */
 static void
 scan_lists(struct reader *r)
 {
+	/* only in a notice about the reader's own message: a report that
+	 * lists user names is not a bounce for them */
+	if (!r->c->m->has_orig && !r->returns &&
+	    !rb_line_has_any(r->sq, r->sqn, yours))
+		return;
 	for (size_t hi = 0; hi + 1 < r->nl; hi++) {
 		const char *h = LINE(r, hi);
 		size_t hl = LLEN(r, hi);
@@ -1276,6 +1283,7 @@ parse(struct rb_ctx *c)
 	const struct rb_mail *m = c->m;
 	struct reader r = {.c = c, .t = m->body};
 	r.n = own_len(m->body, m->body_len);
+	r.returns = r.n < m->body_len;
 	if (r.n > REGION_MAX)
 		r.n = REGION_MAX;
 	const char *t = r.t;

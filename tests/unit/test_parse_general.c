@@ -102,6 +102,7 @@ static const struct {
      "bounce:gone@example.net,bounce:jsmith"},
     {"Exchange's 'Name on <date>' items over blank lines; the folded "
      "lines are not items",
+     "Your message\n\n  Subject: hi\n\n"
      "did not reach the following recipient(s):\n\n"
      "John Smith on 6/16/2025 8:00 AM\n"
      "            The recipient name is not recognized\n\n"
@@ -150,8 +151,14 @@ static const struct {
      "bounce:full@example.net"},
     {"a bare local part with its reason in a column",
      "Message not delivered to the following:\n\n"
-     "         gone    Mailbox unknown or not accessible\n",
+     "         gone    Mailbox unknown or not accessible\n\n"
+     "   ----- Unsent message follows -----\nFrom: news@sender.example.org\n"
+     "Subject: hi\n\nhi\n",
      "bounce:gone"},
+    {"a report listing user names is not a bounce for them",
+     "Weekly report: undeliverable messages to the following users:\n\n"
+     "\tjsmith\n\tmbrown\n\nTotal: 2\n",
+     "unknown:-"},
     {"a notice with no failure wording and no code: not a bounce",
      "Here is the list of subscribers you asked for:\n\n"
      "a@example.net\nb@example.net\n",
