@@ -819,7 +819,7 @@ each_original_rcpt(struct reader *r,
 }
 
 struct qual {
-	const char *t;		/* the local part or display name */
+	const char *t;		/* the local part */
 	size_t tl;
 	const char *dom;	/* reporting domain, or NULL */
 	char *found;
@@ -896,6 +896,7 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 {
 	const struct rb_mail *m = r->c->m;
 	char *found = NULL;
+	const char *name = rb_arena_strndup(r->c->a, t, tl);
 	for (size_t i = 0; m->has_orig && i < m->orig.n; i++) {
 		if (strcasecmp(m->orig.v[i].name, "To") != 0 &&
 		    strcasecmp(m->orig.v[i].name, "Cc") != 0)
@@ -903,8 +904,7 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 		const char *v = m->orig.v[i].value;
 		size_t vl = strlen(v), off = 0;
 		const char *p;
-		while ((p = rb_strcasestr_n(v + off, vl - off,
-					    rb_arena_strndup(r->c->a, t, tl))) != NULL) {
+		while ((p = rb_strcasestr_n(v + off, vl - off, name)) != NULL) {
 			off = (size_t)(p - v) + tl;
 			size_t k = off, as, al;
 			while (k < vl && (v[k] == '"' || v[k] == ' '))
