@@ -85,6 +85,10 @@ static const char *const failure_words[] = {
     "not delivered to", "did not receive", "mailbox unknown",
     "problem delivering", "error delivering", "trouble delivering",
     "while trying to deliver", "invalid final delivery",
+    "nicht erreicht", "nicht erkannt", "n'est pas parvenu",
+    "pas été reconnu", "pas ete reconnu", "no se reconoce", "no llegó",
+    "não foi reconhecido", "não chegou", "non è stato riconosciuto",
+    "non ha raggiunto",
     "nie został dostarczony", "не может быть доставлено",
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
     "配信できません", "届きません", "永久性错误", "恒久的なエラー",
@@ -966,10 +970,18 @@ written_shape(const char *s, size_t n, bool *name)
 	return next_addr(s, n, 0, &as, &al) == 0 && !says_failure(s, n);
 }
 
-/* " on Mon, ..." / " on 6/9/2025": Exchange's date after a recipient. */
+/* " on Mon, ..." / " on 6/9/2025": Exchange's date after a recipient
+ * (" am 16.06.2025", " le 16/06/2025", " el ", " em ", " il ", " op " in
+ * its translations). */
 static bool
 on_date(const char *s, size_t n)
 {
+	static const char *const on[] = {" am ", " le ", " el ", " em ",
+					 " il ", " op ", NULL};
+	if (n >= 5 && isdigit((unsigned char)s[4]))
+		for (size_t i = 0; on[i]; i++)
+			if (strncasecmp(s, on[i], 4) == 0)
+				return true;
 	if (n < 5 || strncasecmp(s, " on ", 4) != 0)
 		return false;
 	static const char *const days[] = {"mon", "tue", "wed", "thu", "fri",
