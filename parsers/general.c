@@ -994,43 +994,62 @@ on_date(const char *s, size_t n)
 	return false;
 }
 
-/* An item of a list that names no address: t[*vb, *ve) of line j is
- * the recipient as written.  A bare token alone on its line counts only
- * in a list of such (addrs false); a display name only before its
- * reason in brackets or Exchange's " on <date>". */
+/* How a list item ends after the recipient as written. */
+enum tail {
+	TAIL_NONE,
+	TAIL_BRACKET,	/* "(user not found)", a closing quote or '>' */
+	TAIL_DATE,	/* Exchange's " on <date>" and its translations */
+	TAIL_TEXT,	/* "... User unknown", a column gap */
+};
+
+/* An item of a list that names no address: [*vb, *ve) of line j is the
+ * recipient as written.  A display name needs its reason in brackets or
+ * Exchange's date after it; a line just under an address line (its
+ * reason, as qmail writes it) only counts with a reason in brackets; a
+ * bare token with nothing after it only in an indented list of such. */
 static bool
-list_item(struct reader *r, size_t j, bool addrs, size_t *vb, size_t *ve)
+list_item(struct reader *r, size_t j, bool addrs, bool under_addr,
+	  size_t *vb, size_t *ve)
 {
 	const char *l = LINE(r, j);
 	size_t ll = LLEN(r, j), i = 0;
-	while (i < ll && (l[i] == ' ' || l[i] == '\t' || l[i] == '<' ||
-			  l[i] == '"' || l[i] == '\''))
+	while (i < ll && (l[i] == ' ' || l[i] == '\t'))
 		i++;
+	size_t ind = i;
+	char quote = 0;
+	if (i < ll && (l[i] == '<' || l[i] == '"' || l[i] == '\''))
+		quote = l[i++] == '<' ? '>' : l[i - 1];
 	size_t e = i;
-	bool tail = false;	/* "(reason)", " on <date>", "..." */
-	for (; e < ll; e++) {
-		if ((l[e] == '(' && e > i && (l[e - 1] == ' ' || l[e - 1] == '\t')) ||
-		    l[e] == '>' || l[e] == '"' || l[e] == '\'' || l[e] == '\t' ||
-		    (l[e] == ' ' && e + 2 < ll && l[e + 1] == ' ' &&
-		     l[e + 2] == ' ') ||
-		    (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
-		     l[e + 2] == '.') ||
-		    on_date(l + e, ll - e)) {
-			tail = true;
-			break;
-		}
-		if (l[e] == ':' && e + 1 < ll)
+	enum tail tail = TAIL_NONE;
+	for (; e < ll && tail == TAIL_NONE; e++) {
+		if ((quote && l[e] == quote) ||
+		    (l[e] == '(' && e > i && (l[e - 1] == ' ' || l[e - 1] == '\t')))
+			tail = TAIL_BRACKET;
+		else if (on_date(l + e, ll - e))
+			tail = TAIL_DATE;
+		else if (l[e] == '\t' ||
+			 (l[e] == ' ' && e + 2 < ll && l[e + 1] == ' ' &&
+			  l[e + 2] == ' ') ||
+			 (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
+			  l[e + 2] == '.'))
+			tail = TAIL_TEXT;
+		else if (l[e] == ':' && e + 1 < ll)
 			return false;	/* a label ("Reason: ...") */
+		if (tail != TAIL_NONE)
+			break;
 	}
 	size_t v = e;
 	while (v > i && strchr(" \t:", l[v - 1]))
 		v--;
-	bool name;
-	if (!tail && (i == 0 || addrs || (v > i && l[v - 1] == '.')))
+	if (tail == TAIL_NONE && (ind == 0 || addrs || (v > i && l[v - 1] == '.')))
 		return false;	/* prose, or a line of a list of addresses */
+	if (under_addr && tail != TAIL_BRACKET)
+		return false;	/* the reason of the address above */
 	while (v > i && l[v - 1] == '.')
 		v--;
-	if (!written_shape(l + i, v - i, &name) || (!tail && name))
+	bool name;
+	if (!written_shape(l + i, v - i, &name) ||
+	    (name && tail != TAIL_BRACKET && tail != TAIL_DATE))
 		return false;
 	/* a sentence, not a name ("The user(s) account is ...") */
 	static const char *const lead[] = {"the ", "your ", "this ", "a ",
@@ -1086,7 +1105,7 @@ scan_lists(struct reader *r)
 		if (j < r->nl && blank_line(r, j))
 			j++;
 		size_t first = j, ind = 0, vb, ve;
-		bool addrs = false;
+		bool addrs = false, under = false;
 		for (size_t k = first; k < r->nl && !blank_line(r, k) &&
 				       k < first + 50; k++)
 			addrs |= has_address(r, k);
@@ -1104,8 +1123,9 @@ scan_lists(struct reader *r)
 				    !((next_addr(LINE(r, k), LLEN(r, k), 0, &as,
 						 &al) != 0 &&
 				       addr_leads(LINE(r, k), as)) ||
-				      list_item(r, k, true, &vb, &ve)))
+				      list_item(r, k, true, false, &vb, &ve)))
 					break;
+				under = false;
 				continue;
 			}
 			size_t in = rb_line_indent(LINE(r, j), LLEN(r, j));
@@ -1116,10 +1136,10 @@ scan_lists(struct reader *r)
 			else if (in < ind)
 				break;
 			if (has_address(r, j)) {
-				addrs = true;
+				addrs = under = true;
 				continue;
 			}
-			if (!list_item(r, j, addrs, &vb, &ve))
+			if (!list_item(r, j, addrs, under, &vb, &ve))
 				continue;
 			add_written(r, j, LINE(r, j) + vb, ve - vb);
 		}
