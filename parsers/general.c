@@ -758,10 +758,15 @@ static void
 scan_addresses(struct reader *r)
 {
 	const struct rb_mail *m = r->c->m;
+	/* DSN fields written as text: Final-Recipient names the recipient;
+	 * an address in the Diagnostic-Code is the remote's own wording
+	 * (an alias, a forward) */
+	bool dsn = rb_memcasemem(r->t, r->n, "Final-Recipient:", 16) != NULL;
 	for (size_t li = 0; li < r->nl; li++) {
 		const char *line = LINE(r, li);
 		size_t ll = LLEN(r, li);
-		if (r->lines[li].quoted || id_line(line, ll))
+		if (r->lines[li].quoted || id_line(line, ll) ||
+		    (dsn && rb_startswith_ci(line, "Diagnostic-Code:")))
 			continue;
 		size_t from = 0, as, al, e;
 		while ((e = next_addr(line, ll, from, &as, &al)) != 0) {
@@ -1334,8 +1339,12 @@ parse(struct rb_ctx *c)
 	    !rb_line_has_any(r.sq, r.sqn < 8192 ? r.sqn : 8192, delay_words))
 		return 0;
 	/* a null sender alone, or an auto-reply's marks: only a notice that
-	 * quotes a server's reply and says it failed */
-	if ((!strong || autoreply_marked(m)) && !(code && words))
+	 * quotes a server's reply and says it failed.  A notice that names
+	 * its failed recipients in X-Failed-Recipients is no vacation
+	 * message whatever its marks say (Exim, and the translations of its
+	 * templates, mark their bounces auto-replied) */
+	bool system = rb_mail_header(m, "X-Failed-Recipients") != NULL;
+	if ((!strong || (autoreply_marked(m) && !system)) && !(code && words))
 		return 0;
 	/* phishing dressed as a notice */
 	if (rb_provider_phishy(t, n))
