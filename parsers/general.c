@@ -92,6 +92,7 @@ static const char *const failure_words[] = {
     "nie został dostarczony", "не может быть доставлено",
     "не доставлено", "无法投递", "投递失败", "退信", "不存在",
     "配信できません", "届きません", "永久性错误", "恒久的なエラー",
+    "送信に失敗", "送信できませんでした", "配信に失敗", "配送できません",
     "存在しません", "no such mailbox", "couldn't be found",
     "could not be found", "exceeds allowed", "exceeds the allowed",
     "exceeded the allowed", "mailbox full", "caixa postal cheia",
@@ -159,7 +160,8 @@ static const char *const rcpt_labels[] = {
     "empfänger", "empfaenger", "adresse", "adressat", "benutzer",
     "utilisateur", "usuario", "usuário", "utente", "ontvanger",
     "gebruiker", "odbiorca", "получател", "адрес", "收件人", "收信人",
-    "用户", "邮箱", "地址", "受信者", "宛先", "수신자", NULL,
+    "用户", "邮箱", "地址", "受信者", "宛先", "メールアドレス", "수신자",
+    NULL,
 };
 
 /* Words before an address that say it is someone else. */
@@ -416,7 +418,8 @@ addr_leads(const char *line, size_t as)
 			  line[i] == '-'))
 		i++;
 	while (i < as && (line[i] == ' ' || line[i] == '\t' || line[i] == '<' ||
-			  line[i] == '"' || line[i] == '\'' || line[i] == '['))
+			  line[i] == '>' || line[i] == '"' || line[i] == '\'' ||
+			  line[i] == '['))
 		i++;
 	return i == as;
 }
@@ -1011,9 +1014,10 @@ enum tail {
  * recipient as written.  A display name needs its reason in brackets or
  * Exchange's date after it; a line just under an address line (its
  * reason, as qmail writes it) only counts with a reason in brackets; a
- * bare token with nothing after it only in an indented list of such. */
+ * bare token with nothing after it only in a list of such, indented or
+ * first under a banner heading (Sendmail's local "jsmith"). */
 static bool
-list_item(struct reader *r, size_t j, bool addrs, bool under_addr,
+list_item(struct reader *r, size_t j, bool first, bool addrs, bool under_addr,
 	  size_t *vb, size_t *ve)
 {
 	const char *l = LINE(r, j);
@@ -1046,7 +1050,9 @@ list_item(struct reader *r, size_t j, bool addrs, bool under_addr,
 	size_t v = e;
 	while (v > i && strchr(" \t:", l[v - 1]))
 		v--;
-	if (tail == TAIL_NONE && (ind == 0 || addrs || (v > i && l[v - 1] == '.')))
+	if (tail == TAIL_NONE &&
+	    ((ind == 0 && !first) || addrs ||
+	     (e > i && (l[e - 1] == '.' || l[e - 1] == ':'))))
 		return false;	/* prose, or a line of a list of addresses */
 	if (under_addr && tail != TAIL_BRACKET)
 		return false;	/* the reason of the address above */
@@ -1111,6 +1117,13 @@ scan_lists(struct reader *r)
 			j++;
 		size_t first = j, ind = 0, vb, ve;
 		bool addrs = false, under = false;
+		/* "----- The following addresses had permanent fatal errors
+		 * -----": a banner, not a sentence a line break cut */
+		size_t hk = 0;
+		while (hk < hl && (h[hk] == ' ' || h[hk] == '\t'))
+			hk++;
+		bool banner = (hl - hk >= 3 && rb_line_separator(h + hk, 3)) ||
+			      (hl >= 3 && rb_line_separator(h + hl - 3, 3));
 		for (size_t k = first; k < r->nl && !blank_line(r, k) &&
 				       k < first + 50; k++)
 			addrs |= has_address(r, k);
@@ -1128,7 +1141,8 @@ scan_lists(struct reader *r)
 				    !((next_addr(LINE(r, k), LLEN(r, k), 0, &as,
 						 &al) != 0 &&
 				       addr_leads(LINE(r, k), as)) ||
-				      list_item(r, k, true, false, &vb, &ve)))
+				      list_item(r, k, false, true, false, &vb,
+						&ve)))
 					break;
 				under = false;
 				continue;
@@ -1144,7 +1158,8 @@ scan_lists(struct reader *r)
 				addrs = under = true;
 				continue;
 			}
-			if (!list_item(r, j, addrs, under, &vb, &ve))
+			if (!list_item(r, j, j == first && banner, addrs, under,
+				       &vb, &ve))
 				continue;
 			add_written(r, j, LINE(r, j) + vb, ve - vb);
 		}
