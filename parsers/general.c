@@ -1124,10 +1124,9 @@ scan_lists(struct reader *r)
 			hk++;
 		bool banner = (hl - hk >= 3 && rb_line_separator(h + hk, 3)) ||
 			      (hl >= 3 && rb_line_separator(h + hl - 3, 3));
-		for (size_t k = first; k < r->nl && !blank_line(r, k) &&
-				       k < first + 50; k++)
+		for (size_t k = first; k < r->nl && !blank_line(r, k); k++)
 			addrs |= has_address(r, k);
-		for (; j < r->nl && j < first + 50; j++) {
+		for (; j < r->nl; j++) {
 			if (r->lines[j].quoted)
 				break;
 			if (blank_line(r, j)) {
@@ -1163,6 +1162,10 @@ scan_lists(struct reader *r)
 				continue;
 			add_written(r, j, LINE(r, j) + vb, ve - vb);
 		}
+		/* each line is read under one heading at most: the work
+		 * stays linear in the notice's size */
+		if (j > hi + 1)
+			hi = j - 1;
 	}
 }
 

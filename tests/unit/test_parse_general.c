@@ -208,6 +208,16 @@ main(void)
 		 strcmp(parser, "general") == 0,
 	     "a line of 900 labelled addresses is read (%.40s)", got);
 
+	/* a long list of names is read whole (no cap below the region's) */
+	n = (size_t)snprintf(buf, 1 << 20, "%sYour message was undeliverable "
+			     "to the following:\n", NOTICE);
+	for (unsigned i = 0; i < 300; i++)
+		n += (size_t)snprintf(buf + n, (1 << 20) - n,
+				      "\tu%u (user not found)\n", i);
+	run(buf);
+	T_OK(strstr(got, ",bounce:u299") != NULL && strlen(error) == 0,
+	     "a list of 300 names is read whole (%.30s ... %s)", got, error);
+
 	free(buf);
 	rb_rules_free(rules);
 	T_DONE();
