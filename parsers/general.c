@@ -921,7 +921,9 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 			size_t k = off, as, al;
 			while (k < vl && (v[k] == '"' || v[k] == ' '))
 				k++;
-			if (k >= vl || v[k] != '<' ||
+			/* the whole name: "Ann" is not the end of "Joann" */
+			if ((p > v && !strchr(" \t\",", p[-1])) ||
+			    k >= vl || v[k] != '<' ||
 			    next_addr(v, vl, k, &as, &al) == 0 || as != k + 1)
 				continue;
 			char *a = rb_addr_normalize(r->c->a, v + as, al);
