@@ -662,6 +662,12 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	if (e->recipient)
 		kl = rb_addr_key(e->recipient, strlen(e->recipient), key,
 				 sizeof(key), &doff);
+	/* A recipient with no domain (a bare local part or a display name,
+	 * kept as the report wrote it) is stored with its event but keys
+	 * nothing: no sender asks about it, and a suppression of it could
+	 * not be exported and imported again. */
+	if (kl > 0 && !(doff > 0 && key[doff - 1] == '@'))
+		kl = 0;
 	unsigned char dk[32];
 	dedup_key(e, kl ? key : "", b->mh[i], k, dk);
 	char rule[160];

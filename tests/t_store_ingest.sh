@@ -35,6 +35,14 @@ out=$("$R" ingest "$D/c.eml" "$D/c.eml")
 check "same mail twice in one batch: stored once" 'echo "$out" | grep -q "^messages: 2 (new 1, duplicates skipped 1)"'
 check "one suppression, one history row" '[ "$(pg_sql "SELECT count(*) FROM suppression_history WHERE addr_key = '"'twice@example.com'"'")" = 1 ]'
 
+# a hard bounce naming no domain (kept as the report wrote it): the event
+# is stored, no suppression is made (nothing could ask about it, and an
+# export of it could not be imported again)
+mk_dsn "$D/bare.eml" rb-bare-local 5.1.1 "550 5.1.1 user unknown" "Mon, 06 Jan 2025 10:00:00 +0000"
+"$R" ingest --quiet "$D/bare.eml" >/dev/null
+check "a recipient with no domain: its event is stored" '[ "$(pg_sql "SELECT count(*) FROM events WHERE recipient = '"'rb-bare-local'"'")" = 1 ]'
+check "a recipient with no domain suppresses nothing" '[ "$(pg_sql "SELECT count(*) FROM suppressions WHERE address = '"'rb-bare-local'"'")" = 0 ]'
+
 # hostile addresses: stored verbatim, matched by key, no SQL injection
 H1="\"o'brien\\\"; DROP TABLE suppressions;--\"@Example.COM"
 H2='"tab	and\\back\\\\slash"@example.org'
