@@ -38,10 +38,17 @@ struct rb_serve_opts {
 	 * NULL: POST /v1/unsubscribe/TOKEN answers 404 */
 	const char *unsub_secret;
 	size_t unsub_secret_len;
+	/* the answers of single lookups kept (serve/cache.h): at most
+	 * cache_entries (0: none), each at most cache_ttl seconds (0:
+	 * RB_SERVE_DEFAULT_CACHE_TTL) */
+	size_t cache_entries;
+	unsigned cache_ttl;
 };
 
 #define RB_SERVE_DEFAULT_LISTEN "127.0.0.1:8089"
 #define RB_SERVE_MAX_BATCH 10000
+#define RB_SERVE_DEFAULT_CACHE_ENTRIES 250000
+#define RB_SERVE_DEFAULT_CACHE_TTL 300
 
 /* Run until SIGTERM/SIGINT; returns the exit status (0; 1 error; 2 bad
  * options, printed). */
