@@ -41,20 +41,27 @@ pause_ms(int ms)
 	return atomic_load(&stopping);
 }
 
+/* a connection that LISTENs; NULL (said once per outage) */
 static struct rb_store *
-connect_listen(void)
+connect_listen(bool *said)
 {
 	char err[512];
 	struct rb_store *s = rb_store_open(conninfo, err, sizeof(err));
 	if (s == NULL) {
-		rb_warn("serve: cache: database: %s", err);
+		if (!*said)
+			rb_warn("serve: cache: database: %s (answers from the "
+				"database only until it answers)", err);
+		*said = true;
 		return NULL;
 	}
 	if (rb_store_listen(s) != 0) {
-		rb_warn("serve: cache: LISTEN: %s", rb_store_error(s));
+		if (!*said)
+			rb_warn("serve: cache: LISTEN: %s", rb_store_error(s));
+		*said = true;
 		rb_store_close(s);
 		return NULL;
 	}
+	*said = false;
 	return s;
 }
 
@@ -79,7 +86,7 @@ feed(void *arg)
 	bool said = false;
 	while (!atomic_load(&stopping)) {
 		if (s == NULL) {
-			s = connect_listen();
+			s = connect_listen(&said);
 			if (s == NULL) {
 				if (pause_ms(1000))
 					break;
@@ -89,9 +96,7 @@ feed(void *arg)
 			 * the cache is empty (dropped when the last
 			 * connection was lost, or never filled) */
 			rb_cache_resume();
-			if (!said)
-				rb_info("serve: cache: listening for changes");
-			said = true;
+			rb_info("serve: cache: listening for changes");
 		}
 		int r = rb_store_notified(s, IDLE_MS, wake[0], &nf);
 		if (atomic_load(&stopping))
