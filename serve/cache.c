@@ -124,6 +124,19 @@ remove_entry(struct shard *sh, struct entry *e)
 	free(e);
 }
 
+/* put e (in no list) at the newest end of the recency list */
+static void
+link_newest(struct shard *sh, struct entry *e)
+{
+	e->newer = NULL;
+	e->older = sh->newest;
+	if (sh->newest)
+		sh->newest->newer = e;
+	sh->newest = e;
+	if (sh->oldest == NULL)
+		sh->oldest = e;
+}
+
 static void
 make_newest(struct shard *sh, struct entry *e)
 {
@@ -135,13 +148,7 @@ make_newest(struct shard *sh, struct entry *e)
 		e->older->newer = e->newer;
 	else if (sh->oldest == e)
 		sh->oldest = e->newer;
-	e->newer = NULL;
-	e->older = sh->newest;
-	if (sh->newest)
-		sh->newest->newer = e;
-	sh->newest = e;
-	if (sh->oldest == NULL)
-		sh->oldest = e;
+	link_newest(sh, e);
 }
 
 static struct entry *
@@ -257,12 +264,7 @@ rb_cache_put(uint64_t t, const char *key, const char *tenant,
 	struct entry **slot = slot_of(sh, e->hash);
 	e->chain = *slot;
 	*slot = e;
-	e->older = sh->newest;
-	if (sh->newest)
-		sh->newest->newer = e;
-	sh->newest = e;
-	if (sh->oldest == NULL)
-		sh->oldest = e;
+	link_newest(sh, e);
 	sh->n++;
 	atomic_fetch_add(&total, 1);
 	pthread_mutex_unlock(&sh->lock);

@@ -134,15 +134,19 @@ check "... never sendable after the restart ($seen)" '! echo "$seen" | grep -q s
 seen=$(until_status erin@example.com sendable)
 is "... and unsuppressed: sendable" "${seen##* }" sendable
 
-# 7. bounded, and off when asked
+# 7. bounded, off when asked, and as the read-only role
 stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=; }
-stop_serve
-PORT=$(free_port)
-"$R" serve --db "$RDB" --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 1 \
-	--cache-entries 64 2>"$T/serve2.log" &
-SPID=$!
-wait_port "$PORT" 60
-U="http://127.0.0.1:$PORT"
+restart_serve() {	# LOG OPTIONS...: serve as the read-only role
+	stop_serve
+	_log=$1; shift
+	PORT=$(free_port)
+	"$R" serve --db "$RDB" --tokens "$T/tokens" --listen "127.0.0.1:$PORT" \
+		--threads 1 "$@" 2>"$_log" &
+	SPID=$!
+	wait_port "$PORT" 60
+	U="http://127.0.0.1:$PORT"
+}
+restart_serve "$T/serve2.log" --cache-entries 64
 for _i in $(seq 1 100); do grep -q "cache: listening" "$T/serve2.log" && break; sleep 0.1; done
 for i in $(seq 1 300); do echo "url = \"$U/v1/check?address=b$i@example.org\""; done >"$T/many.curl"
 curl -sS -o /dev/null -H "Authorization: Bearer $RTOK" -K "$T/many.curl"
@@ -153,13 +157,7 @@ is "... gary: sendable" "$(status gary@example.com) $(status gary@example.com)" 
 "$R" suppress --reason test --actor t gary@example.com >/dev/null
 seen=$(until_status gary@example.com suppressed)
 is "... suppressed by another process: suppressed" "${seen##* }" suppressed
-stop_serve
-PORT=$(free_port)
-"$R" serve --db "$RDB" --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 1 \
-	--cache-entries 0 2>"$T/serve3.log" &
-SPID=$!
-wait_port "$PORT" 60
-U="http://127.0.0.1:$PORT"
+restart_serve "$T/serve3.log" --cache-entries 0
 status frank@example.com >/dev/null
 is "--cache-entries 0: no cache" "$(metric rebound_cache_hits_total) $(metric rebound_cache_entries) $(status frank@example.com)" "0 0 sendable"
 is "--cache-entries -1 is refused" "$("$R" serve --tokens "$T/tokens" --cache-entries -1 >/dev/null 2>&1; echo $?)" 2
