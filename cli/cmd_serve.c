@@ -3,6 +3,7 @@
  * `rebound serve token NAME [read|write]`, which makes a token and
  * prints the line for the tokens file.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ usage(FILE *f)
 	      "                     [--tls-cert FILE --tls-key FILE] "
 	      "[--max-body BYTES]\n"
 	      "                     [--unsubscribe-secret-file FILE]\n"
+	      "                     [--cache-entries N] [--cache-ttl SECONDS]\n"
 	      "                     [--db CONNINFO] [--config FILE]\n"
 	      "       rebound serve token NAME [read|write]\n"
 	      "HTTP/JSON lookups for sending applications "
@@ -39,7 +41,11 @@ usage(FILE *f)
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
 	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
-	      "token` makes one.\n",
+	      "token` makes one.\n"
+	      "Single lookups are answered from a cache of at most N answers "
+	      "(default 250000;\n0: none), kept true by LISTEN/NOTIFY and "
+	      "dropped whenever that fails;\nan answer is kept at most "
+	      "--cache-ttl seconds (default 300).\n",
 	      f);
 }
 
@@ -88,11 +94,14 @@ cmd_serve(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"unsubscribe-secret-file", required_argument, NULL, 'U'},
+	    {"cache-entries", required_argument, NULL, 'E'},
+	    {"cache-ttl", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
-	struct rb_serve_opts o = {0};
+	struct rb_serve_opts o = {.cache_entries =
+					  RB_SERVE_DEFAULT_CACHE_ENTRIES};
 	const char *unsub_file = NULL;
 	int c;
 	while ((c = rb_cli_getopt(&cli, argc, argv, "d:l:t:h", lo)) != -1) {
@@ -130,6 +139,30 @@ cmd_serve(int argc, char **argv)
 		case 'U':
 			unsub_file = optarg;
 			break;
+		case 'E': {
+			char *end;
+			errno = 0;
+			long long v = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 ||
+			    v > 100000000) {
+				rb_err("--cache-entries: 0 to 100000000");
+				return RB_EXIT_USAGE;
+			}
+			o.cache_entries = (size_t)v;
+			break;
+		}
+		case 'T': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 ||
+			    v > 86400) {
+				rb_err("--cache-ttl: 1 to 86400 seconds");
+				return RB_EXIT_USAGE;
+			}
+			o.cache_ttl = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return RB_EXIT_OK;

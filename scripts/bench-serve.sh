@@ -82,7 +82,8 @@ n=$(awk '/requests in/ {print $1}' "$W/single.out")
 p50=$(awk '$1 == "50%" {print $2}' "$W/single.out")
 p99=$(awk '$1 == "99%" {print $2}' "$W/single.out")
 errs=$(awk '/Non-2xx/ {print $5}' "$W/single.out")
-echo "serve single lookups: ${rps:-0}/s wall-clock, $(rate "${n:-0}" "$c0" "$c1")/s per 2 CPU-seconds of serve + PostgreSQL (target >= 20,000), p50 ${p50:-?}, p99 ${p99:-?}, non-2xx ${errs:-0}"
+hits=$(curl -s "http://127.0.0.1:$PORT/metrics" | awk '/^rebound_cache_hits_total/ {h=$2} /^rebound_cache_misses_total/ {m=$2} END {if (h + m > 0) printf "%d%%", 100 * h / (h + m); else print "none"}')
+echo "serve single lookups: ${rps:-0}/s wall-clock, $(rate "${n:-0}" "$c0" "$c1")/s per 2 CPU-seconds of serve + PostgreSQL (target >= 20,000), p50 ${p50:-?}, p99 ${p99:-?}, non-2xx ${errs:-0}, answered from the cache ${hits}, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # batch checks: 1,000 addresses a request
 python3 - "$W/batch.json" "$L" <<'PY'

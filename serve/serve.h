@@ -1,7 +1,7 @@
 /*
  * serve: `rebound serve`, the HTTP/JSON lookup service for sending
  * applications (docs/senders.md "HTTP").  libmicrohttpd, a pool of
- * threads each with its own database connection.
+ * threads each with its own database connection (serve/dbpool.h).
  *
  *   GET  /v1/check?address=A     one address (200; 422 not an address)
  *   POST /v1/check               {"addresses": [...]}, at most 10,000
@@ -19,6 +19,8 @@
  * never "not suppressed"; an answer's "suppressed" is true for anything
  * that is not an address.  Loopback by default; any other address needs
  * TLS (GnuTLS through libmicrohttpd).  Bodies over max_body bytes: 413.
+ * Single lookups may be answered from serve/cache.h, never beyond what
+ * the database said since (serve/cache_feed.h keeps it true).
  * SIGHUP reloads the tokens file; SIGTERM/SIGINT stop.
  */
 #ifndef RB_SERVE_H
@@ -38,10 +40,17 @@ struct rb_serve_opts {
 	 * NULL: POST /v1/unsubscribe/TOKEN answers 404 */
 	const char *unsub_secret;
 	size_t unsub_secret_len;
+	/* the answers of single lookups kept (serve/cache.h): at most
+	 * cache_entries (0: none), each at most cache_ttl seconds (0:
+	 * RB_SERVE_DEFAULT_CACHE_TTL) */
+	size_t cache_entries;
+	unsigned cache_ttl;
 };
 
 #define RB_SERVE_DEFAULT_LISTEN "127.0.0.1:8089"
 #define RB_SERVE_MAX_BATCH 10000
+#define RB_SERVE_DEFAULT_CACHE_ENTRIES 250000
+#define RB_SERVE_DEFAULT_CACHE_TTL 300
 
 /* Run until SIGTERM/SIGINT; returns the exit status (0; 1 error; 2 bad
  * options, printed). */

@@ -653,6 +653,21 @@ rb_store_event_brief(struct rb_store *s, long long id, char *buf, size_t n)
 	return 0;
 }
 
+/*
+ * explain's three reads.  A role that may not read the tables (a member
+ * of rebound_reader) reads the same rows through the functions of
+ * migration 012, which leave out an event's diagnostic and its mail's
+ * source (NULL in those columns).
+ */
+#define EXPLAIN_HISTORY_COLS                                                   \
+	"SELECT " ISO("h.at") ", h.action, h.class, h.reason, h.rule,"         \
+	" h.actor, h.event_id, " ISO("h.expires_at") ", h.note, h.scope"
+#define EXPLAIN_EVENT_COLS                                                     \
+	"SELECT e.id, " ISO("e.event_at") ", e.kind, e.reason, e.status,"      \
+	" e.smtp_code, e.feedback_type, e.policy_rule, e.parser, %s,"          \
+	" %s, m.mbox_index, encode(m.sha256, 'hex'), e.remote_mta,"           \
+	" e.recipient, e.tenant, e.stream, e.tenant_from, e.scope"
+
 int
 rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 {
@@ -660,11 +675,26 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 	if (rb_store_lookup(s, address, &sp) != 0)
 		return -1;
 	const char *key = sp.addr_key ? sp.addr_key : "";
+	bool table = reads_table(s);
 	char now[32];
 	now_param(now, sizeof(now));
-	if (sp.found) {
+	const char *p[] = {key};
+	/* every scope's row, whatever the question: explain shows all */
+	PGresult *rs = rb_store_q(
+	    s, PGRES_TUPLES_OK,
+	    table ? "SELECT " SUPP_COLS " FROM suppressions WHERE addr_key = $2"
+		    " ORDER BY scope"
+		  : "SELECT " SUPP_COLS " FROM rebound_explain_suppressions($2)"
+		    " ORDER BY scope",
+	    2, (const char *const[]){now, key});
+	if (rs == NULL) {
+		rb_supp_free(&sp);
+		return -1;
+	}
+	if (sp.found || PQntuples(rs) > 0) {
 		const char *t = rb_store_scope_tenant(s);
-		fprintf(out, "%s: %s", sp.address,
+		fprintf(out, "%s: %s", sp.found ? sp.address
+						: PQgetvalue(rs, 0, 0),
 			sp.active ? "SUPPRESSED" : "not suppressed");
 		if (t)
 			fprintf(out, " for tenant %s%s%s", t,
@@ -675,17 +705,6 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 		fputc('\n', out);
 	} else {
 		fprintf(out, "%s: never suppressed\n", address);
-	}
-	const char *p[] = {key};
-	/* every scope's row, whatever the question: explain shows all */
-	PGresult *rs = rb_store_q(
-	    s, PGRES_TUPLES_OK,
-	    "SELECT " SUPP_COLS " FROM suppressions WHERE addr_key = $2"
-	    " ORDER BY scope",
-	    2, (const char *const[]){now, key});
-	if (rs == NULL) {
-		rb_supp_free(&sp);
-		return -1;
 	}
 	for (int i = 0; i < PQntuples(rs); i++) {
 		struct rb_supp row;
@@ -700,12 +719,14 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 			row.removed_at ? ", removed " : "",
 			row.removed_at ? row.removed_at : "");
 	}
+	bool found = sp.found || PQntuples(rs) > 0;
 	PQclear(rs);
 	PGresult *r = rb_store_q(
 	    s, PGRES_TUPLES_OK,
-	    "SELECT " ISO("h.at") ", h.action, h.class, h.reason, h.rule,"
-	    " h.actor, h.event_id, " ISO("h.expires_at") ", h.note, h.scope"
-	    " FROM suppression_history h WHERE h.addr_key = $1 ORDER BY h.id",
+	    table ? EXPLAIN_HISTORY_COLS " FROM suppression_history h"
+		    " WHERE h.addr_key = $1 ORDER BY h.id"
+		  : EXPLAIN_HISTORY_COLS " FROM rebound_explain_history($1) h"
+		    " ORDER BY h.id",
 	    1, p);
 	if (r == NULL) {
 		rb_supp_free(&sp);
@@ -737,16 +758,21 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 		fputc('\n', out);
 	}
 	PQclear(r);
-	r = rb_store_q(
-	    s, PGRES_TUPLES_OK,
-	    "SELECT e.id, " ISO("e.event_at") ", e.kind, e.reason, e.status,"
-	    " e.smtp_code, e.feedback_type, e.policy_rule, e.parser,"
-	    " e.doc->>'diagnostic', m.source, m.mbox_index,"
-	    " encode(m.sha256, 'hex'), e.remote_mta, e.recipient, e.tenant,"
-	    " e.stream, e.tenant_from, e.scope"
-	    " FROM events e JOIN messages m ON m.id = e.message_id"
-	    " WHERE e.addr_key = $1 ORDER BY e.event_at, e.id LIMIT 200",
-	    1, p);
+	char sql[1024];
+	if (table)
+		snprintf(sql, sizeof(sql),
+			 EXPLAIN_EVENT_COLS
+			 " FROM events e JOIN messages m ON m.id = e.message_id"
+			 " WHERE e.addr_key = $1 ORDER BY e.event_at, e.id"
+			 " LIMIT 200",
+			 "e.doc->>'diagnostic'", "m.source");
+	else
+		snprintf(sql, sizeof(sql),
+			 EXPLAIN_EVENT_COLS
+			 " FROM rebound_explain_events($1) e, LATERAL (SELECT"
+			 " e.mbox_index, e.sha256) m ORDER BY e.event_at, e.id",
+			 "NULL", "NULL");
+	r = rb_store_q(s, PGRES_TUPLES_OK, sql, 1, p);
 	if (r == NULL) {
 		rb_supp_free(&sp);
 		return -1;
@@ -761,7 +787,8 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 				fprintf(out, " %s", PQgetvalue(r, i, c));
 		fprintf(out, " -> rule %s (parser %s)\n", PQgetvalue(r, i, 7),
 			PQgetisnull(r, i, 8) ? "-" : PQgetvalue(r, i, 8));
-		fprintf(out, "    mail: %s", PQgetvalue(r, i, 10));
+		fprintf(out, "    mail: %s",
+			table ? PQgetvalue(r, i, 10) : "(not shown to this role)");
 		if (!PQgetisnull(r, i, 11))
 			fprintf(out, " [mbox #%s]", PQgetvalue(r, i, 11));
 		fprintf(out, " sha256 %.16s...\n", PQgetvalue(r, i, 12));
@@ -781,7 +808,10 @@ rb_store_explain(struct rb_store *s, const char *address, FILE *out)
 			fputc('\n', out);
 		}
 	}
-	int found = sp.found || PQntuples(r) > 0;
+	if (!table && PQntuples(r) > 0)
+		fprintf(out, "(the events' diagnostics are not shown to the "
+			     "read-only role)\n");
+	found = found || PQntuples(r) > 0;
 	PQclear(r);
 	rb_supp_free(&sp);
 	return found ? 0 : 1;
