@@ -55,7 +55,9 @@ usage(FILE *f)
 		"suffix\n"
 		"  --fail-above RATE  exit 3 when a rate is above RATE "
 		"(0.3%% or 0.003)\n"
-		"  --marks W,L        rate marks (default 0.1%%,0.3%%)\n"
+		"  --marks W,L        rate marks (default 0.1%%,0.3%% for "
+		"complaints,\n"
+		"                     2%%,5%% for bounces)\n"
 		"  --all-types        complaints: also count auth-failure "
 		"and not-spam reports\n"
 		"  --tenant T         only tenant T's events and sent counts "
@@ -63,16 +65,18 @@ usage(FILE *f)
 		"                     one group per tenant)\n"
 		"  --stream S         only stream S of tenant T (needs "
 		"--tenant)\n"
-		"  A group's rate divides its events on the days it has sent "
-		"counts for\n"
-		"  by those counts; the days without are counted and said.\n"
 		"  --db CONNINFO      database (default $REBOUND_DB, else db "
 		"in the\n"
 		"                     configuration, else the built-in one)\n"
 		"  --config FILE      the configuration (default "
 		"$REBOUND_CONFIG, else\n"
 		"                     /etc/rebound/rebound.conf when it "
-		"exists)\n",
+		"exists)\n"
+		"A rate, the total's and each group's, divides the events of "
+		"the days with\n"
+		"sent counts (for that group) by those counts; the days "
+		"without are counted\n"
+		"and shown (docs/reports.md).\n",
 		rb_report_key_names(RB_REPORT_COMPLAINTS, kc, sizeof kc),
 		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb));
 }
