@@ -156,41 +156,8 @@ check "rekey options on another db command: usage error" '[ $? -eq 2 ]'
 # one address in different scopes stay apart through rekey; rows that
 # meet on one key in one scope merge as above; none loses its scope.
 arf_t() {	# file recipient tenant stream date
-	cat >"$1" <<EOM
-From: fbl@isp.example
-To: fbl@sender.example
-Subject: Abuse report
-Date: $5
-Message-ID: <arf-scope-$(date +%s%N)@isp.example>
-MIME-Version: 1.0
-Content-Type: multipart/report; report-type=feedback-report; boundary="B"
-
---B
-Content-Type: text/plain
-
-This is an abuse report.
-
---B
-Content-Type: message/feedback-report
-
-Feedback-Type: abuse
-User-Agent: ISP-FBL/1.0
-Version: 1
-Original-Rcpt-To: $2
-Arrival-Date: $5
-
---B
-Content-Type: message/rfc822
-
-From: news@sender.example
-To: $2
-Subject: Newsletter
-X-Tenant: $3
-X-Stream: $4
-
-hello
---B--
-EOM
+	ARF_HEADERS="X-Tenant: $3
+X-Stream: $4" mk_arf "$1" "$2" abuse "$5"
 }
 tq() { "$R" query "$@" >/dev/null 2>&1; echo $?; }
 scopes() { pg_sql "SELECT string_agg(addr_key || ' [' || scope || '] ' || class, ', ' ORDER BY addr_key COLLATE \"C\", scope) FROM suppressions WHERE domain = '$1'"; }
