@@ -26,6 +26,7 @@
 #include "lib/log.h"
 #include "lib/file.h"
 #include "core/policy.h"
+#include "core/scope.h"
 #include "sent_csv.h"
 
 #define EXIT_ABOVE 3
@@ -54,16 +55,28 @@ usage(FILE *f)
 		"suffix\n"
 		"  --fail-above RATE  exit 3 when a rate is above RATE "
 		"(0.3%% or 0.003)\n"
-		"  --marks W,L        rate marks (default 0.1%%,0.3%%)\n"
+		"  --marks W,L        rate marks (default 0.1%%,0.3%% for "
+		"complaints,\n"
+		"                     2%%,5%% for bounces)\n"
 		"  --all-types        complaints: also count auth-failure "
 		"and not-spam reports\n"
+		"  --tenant T         only tenant T's events and sent counts "
+		"(--by tenant:\n"
+		"                     one group per tenant)\n"
+		"  --stream S         only stream S of tenant T (needs "
+		"--tenant)\n"
 		"  --db CONNINFO      database (default $REBOUND_DB, else db "
 		"in the\n"
 		"                     configuration, else the built-in one)\n"
 		"  --config FILE      the configuration (default "
 		"$REBOUND_CONFIG, else\n"
 		"                     /etc/rebound/rebound.conf when it "
-		"exists)\n",
+		"exists)\n"
+		"A rate, the total's and each group's, divides the events of "
+		"the days with\n"
+		"sent counts (for that group) by those counts; the days "
+		"without are counted\n"
+		"and shown (docs/reports.md).\n",
 		rb_report_key_names(RB_REPORT_COMPLAINTS, kc, sizeof kc),
 		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb));
 }
@@ -112,8 +125,16 @@ on_day(void *arg, const struct rb_rq_day *d)
 static void
 on_sent(void *arg, const struct rb_rq_sent *r)
 {
-	rb_report_add_sent(arg, r->day, r->sender_domain, r->campaign,
-			   r->list, r->count);
+	struct rb_report_sent s = {
+	    .day = r->day,
+	    .sender_domain = r->sender_domain,
+	    .campaign = r->campaign,
+	    .list = r->list,
+	    .tenant = r->tenant,
+	    .stream = r->stream,
+	    .count = r->count,
+	};
+	rb_report_add_sent(arg, &s);
 }
 
 /* Fill a report from the store: groups, sent counts, the daily series
@@ -129,9 +150,11 @@ fill(struct rb_store *s, struct rb_report *r, bool all_types)
 	    .all_types = all_types,
 	    .cols = cols,
 	    .ncols = rb_report_columns(r, cols),
+	    .tenant = r->tenant,
+	    .stream = r->stream,
 	};
 	if (rb_rq_events(s, &q, on_row, r) != 0 ||
-	    rb_rq_sent(s, r->from, r->to, on_sent, r) != 0)
+	    rb_rq_sent(s, &q, on_sent, r) != 0)
 		return -1;
 	if (rb_rq_daily(s, &q, on_day, r) != 0)
 		return -1;
@@ -177,6 +200,7 @@ write_report(const struct rb_report *r, int fmt, const char *path)
 /* What `rebound report` was asked for. */
 struct report_opts {
 	const char *since, *from, *to, *by, *output, *marks;
+	const char *tenant, *stream;
 	struct rb_cli cli;
 	long top;
 	int fmt;
@@ -199,13 +223,15 @@ report_options(int argc, char **argv, struct report_opts *o)
 	    {"fail-above", required_argument, NULL, 'A'},
 	    {"marks", required_argument, NULL, 'm'},
 	    {"all-types", no_argument, NULL, 'a'},
+	    {"tenant", required_argument, NULL, 'T'},
+	    {"stream", required_argument, NULL, 'S'},
 	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = rb_cli_getopt(&o->cli, argc, argv,
-				  "s:f:t:b:n:F:o:A:m:ad:h", lo)) != -1) {
+				  "s:f:t:b:n:F:o:A:m:aT:S:d:h", lo)) != -1) {
 		switch (c) {
 		case 's':
 			o->since = optarg;
@@ -252,6 +278,12 @@ report_options(int argc, char **argv, struct report_opts *o)
 		case 'a':
 			o->all_types = true;
 			break;
+		case 'T':
+			o->tenant = optarg;
+			break;
+		case 'S':
+			o->stream = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -259,6 +291,13 @@ report_options(int argc, char **argv, struct report_opts *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	/* a malformed name is refused, never read as "every tenant" */
+	struct rb_scope_query sq = {o->tenant, o->stream};
+	char err[RB_ERR_MAX];
+	if (rb_scope_query_check(&sq, err, sizeof err) != 0) {
+		rb_err("%s", err);
+		return 2;
 	}
 	return -1;
 }
@@ -299,6 +338,8 @@ fill_report(struct rb_store *s, struct rb_report *r, int kind,
 	r->breakdown = rb_report_new(kind, d_from, d_to,
 				     rb_report_kinds[kind].breakdown, err,
 				     sizeof(err));
+	if (r->breakdown != NULL)
+		rb_report_set_scope(r->breakdown, o->tenant, o->stream);
 	if (r->breakdown == NULL ||
 	    fill(s, r->breakdown, o->all_types) != 0)
 		return -1;
@@ -360,6 +401,7 @@ cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	rb_report_set_scope(r, o.tenant, o.stream);
 	if (o.marks != NULL && set_marks(r, o.marks) != 0) {
 		rb_report_free(r);
 		return 2;
@@ -394,11 +436,13 @@ sent_usage(FILE *f)
 	      "FILE.csv|-\n"
 	      "  CSV: day,sender_domain,campaign,list,count (header "
 	      "optional;\n"
-	      "  day,count alone is fine).  Rows with the same key are "
-	      "summed; the\n"
-	      "  sum replaces what was stored for that key, so importing "
-	      "a file\n"
-	      "  again changes nothing.\n",
+	      "  day,count alone is fine).  With a header, also tenant and "
+	      "stream\n"
+	      "  columns (empty: mail sent for no tenant).  Rows with the "
+	      "same key are\n"
+	      "  summed; the sum replaces what was stored for that key, so "
+	      "importing\n"
+	      "  a file again changes nothing.\n",
 	      f);
 }
 

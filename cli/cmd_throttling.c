@@ -1,7 +1,7 @@
 /*
  * rebound report throttling [--since N[d|w] | --from DAY --to DAY]
  *                           [--format text|csv|json|html] [--output FILE]
- *                           [--db CONNINFO]
+ *                           [--tenant T [--stream S]] [--db CONNINFO]
  *
  * Rate-limit and quota rejections (reasons toomanyconn, speeding) per
  * mailbox provider and per day: when QQ ("550 Ip frequency limited") or
@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "core/policy.h"
+#include "core/scope.h"
 
 static void
 usage(FILE *f)
@@ -41,6 +42,9 @@ usage(FILE *f)
 	      "  --from DAY --to DAY  an explicit window, both days included\n"
 	      "  --format F         text (default), csv, json, html\n"
 	      "  --output FILE      write there instead of stdout\n"
+	      "  --tenant T         only tenant T's events\n"
+	      "  --stream S         only stream S of tenant T (needs "
+	      "--tenant)\n"
 	      "  --db CONNINFO      database (default $REBOUND_DB, else db in "
 	      "the\n"
 	      "                     configuration, else the built-in one)\n"
@@ -68,15 +72,19 @@ cmd_report_throttling(int argc, char **argv)
 	    {"to", required_argument, NULL, 't'},
 	    {"format", required_argument, NULL, 'F'},
 	    {"output", required_argument, NULL, 'o'},
+	    {"tenant", required_argument, NULL, 'T'},
+	    {"stream", required_argument, NULL, 'S'},
 	    RB_CLI_OPTIONS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *since = NULL, *from = NULL, *to = NULL, *output = NULL;
+	struct rb_scope_query sq = {NULL, NULL};
 	struct rb_cli cli = {0};
 	int fmt = RB_FMT_TEXT, c;
 	optind = 1;
-	while ((c = rb_cli_getopt(&cli, argc, argv, "s:f:t:F:o:d:h", lo)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "s:f:t:F:o:T:S:d:h", lo)) !=
+	       -1) {
 		switch (c) {
 		case 's':
 			since = optarg;
@@ -97,6 +105,12 @@ cmd_report_throttling(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case 'T':
+			sq.tenant = optarg;
+			break;
+		case 'S':
+			sq.stream = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -107,6 +121,11 @@ cmd_report_throttling(int argc, char **argv)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	char err[256];
+	if (rb_scope_query_check(&sq, err, sizeof err) != 0) {
+		rb_err("%s", err);
 		return 2;
 	}
 	char d_from[11], d_to[11];
@@ -121,7 +140,9 @@ cmd_report_throttling(int argc, char **argv)
 	if (s == NULL)
 		return 1;
 	struct rb_throttle *t = rb_throttle_new(d_from, d_to);
-	if (rb_store_throttling(s, d_from, d_to, add_row, t) < 0) {
+	rb_throttle_set_scope(t, sq.tenant, sq.stream);
+	if (rb_store_throttling(s, d_from, d_to, sq.tenant, sq.stream, add_row,
+				t) < 0) {
 		rb_err("%s", rb_store_error(s));
 		rb_throttle_free(t);
 		rb_store_close(s);

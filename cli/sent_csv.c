@@ -11,11 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/scope.h"
 #include "reports/report.h"
 
 #define MAX_FIELDS 16
 
-enum col { C_DAY, C_SENDER, C_CAMPAIGN, C_LIST, C_COUNT, C_N };
+enum col { C_DAY, C_SENDER, C_CAMPAIGN, C_LIST, C_COUNT, C_TENANT, C_STREAM,
+	   C_N };
 
 static const struct {
 	const char *name;
@@ -26,7 +28,8 @@ static const struct {
     {"domain", C_SENDER},     {"campaign", C_CAMPAIGN},
     {"list", C_LIST},	      {"list_id", C_LIST},
     {"list-id", C_LIST},      {"count", C_COUNT},
-    {"sent", C_COUNT},	      {NULL, C_N},
+    {"sent", C_COUNT},	      {"tenant", C_TENANT},
+    {"stream", C_STREAM},     {NULL, C_N},
 };
 
 /* One record into f[]; returns the number of fields, 0 at the end, -1
@@ -199,7 +202,7 @@ rb_sent_csv_parse(struct rb_arena *a, const char *text, size_t len,
 				map[C_DAY] = 0;
 				map[C_COUNT] = 1;
 			} else if (nf == 5) {
-				for (int c = 0; c < C_N; c++)
+				for (int c = C_DAY; c <= C_COUNT; c++)
 					map[c] = c;
 			} else {
 				snprintf(err, errlen,
@@ -227,7 +230,22 @@ rb_sent_csv_parse(struct rb_arena *a, const char *text, size_t len,
 				 line, v[C_COUNT]);
 			return -1;
 		}
+		if (v[C_TENANT][0] && !rb_scope_name_ok(v[C_TENANT])) {
+			snprintf(err, errlen, "line %ld: bad tenant '%.70s' "
+					      "(1 to 64 of A-Z a-z 0-9 . _ -)",
+				 line, v[C_TENANT]);
+			return -1;
+		}
+		if (v[C_STREAM][0] && (!v[C_TENANT][0] ||
+				       !rb_scope_name_ok(v[C_STREAM]))) {
+			snprintf(err, errlen, "line %ld: bad stream '%.70s' "
+					      "(a name, and only with a tenant)",
+				 line, v[C_STREAM]);
+			return -1;
+		}
 		r.day = v[C_DAY];
+		r.tenant = v[C_TENANT];
+		r.stream = v[C_STREAM];
 		r.sender_domain = v[C_SENDER];
 		r.campaign = v[C_CAMPAIGN];
 		r.list = v[C_LIST];

@@ -11,7 +11,8 @@
  *                                            mail that contains MARKER
  *   WORKER_STALL                             daemon: a worker stops making progress
  *   WATCHDOG_SECONDS=N                       daemon: the watchdog's bound, in seconds
- *   MIGRATION_SKIP=VERSION                   store: migrate as if VERSION did not exist
+ *   MIGRATION_SKIP=VERSION                   store: migrate as if VERSION and every
+ *                                            later migration did not exist
  * each read from the variable REBOUND_TEST_<name>.
  */
 #ifndef RB_TESTHOOK_H

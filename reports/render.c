@@ -93,6 +93,10 @@ rb_render_text(const struct rb_report *r, FILE *out)
 		window_days(r), window_days(r) == 1 ? "" : "s");
 	for (int i = 0; i < r->nkeys; i++)
 		fprintf(out, "%s%s", i ? ", " : ", by ", r->keys[i]->name);
+	if (r->tenant)
+		fprintf(out, ", tenant %s", r->tenant);
+	if (r->stream)
+		fprintf(out, ", stream %s", r->stream);
 	fputc('\n', out);
 	fprintf(out, "Total: %s %s", rb_fmt_count(r->total.n, b1), k->count);
 	if (k->sub2)
@@ -127,8 +131,10 @@ rb_render_text(const struct rb_report *r, FILE *out)
 		return ferror(out) ? -1 : 0;
 	}
 
-	/* columns: keys, count, sub[, sub2], sent, rate, mark */
-	struct tcol c[RB_REPORT_MAXKEYS + 6];
+	/* columns: keys, count, sub[, sub2][, in rate, days w/o sent],
+	 * sent, rate, mark */
+	struct tcol c[RB_REPORT_MAXKEYS + 8];
+	bool unsent = rb_report_rows_unsent(r);
 	int nc = 0;
 	for (int i = 0; i < r->nkeys; i++)
 		c[nc++] = (struct tcol){r->keys[i]->label, false, 0};
@@ -139,6 +145,10 @@ rb_render_text(const struct rb_report *r, FILE *out)
 		c[nc++] = (struct tcol){k->sub, true, 0};
 	if (k->sub2)
 		c[nc++] = (struct tcol){k->sub2, true, 0};
+	if (unsent) {
+		c[nc++] = (struct tcol){"in rate", true, 0};
+		c[nc++] = (struct tcol){"days w/o sent", true, 0};
+	}
 	c[nc++] = (struct tcol){"sent", true, 0};
 	c[nc++] = (struct tcol){"rate", true, 0};
 	c[nc++] = (struct tcol){"mark", false, 0};
@@ -159,6 +169,17 @@ rb_render_text(const struct rb_report *r, FILE *out)
 		if (k->sub2)
 			rc[j++] = rb_arena_strdup(
 			    &a, rb_fmt_count(row->n - row->sub, b1));
+		if (unsent) {
+			rc[j++] = row->rated >= 0 && row->sent >= 0
+				      ? rb_arena_strdup(
+					    &a, rb_fmt_count(row->rated, b1))
+				      : "-";
+			rc[j++] = row->rated >= 0
+				      ? rb_arena_strdup(
+					    &a, rb_fmt_count(row->days_unsent,
+							     b1))
+				      : "-";
+		}
 		rc[j++] = row->sent >= 0
 			      ? rb_arena_strdup(&a, rb_fmt_count(row->sent, b1))
 			      : "-";
@@ -181,7 +202,7 @@ rb_render_text(const struct rb_report *r, FILE *out)
 				c[j].width = w;
 		}
 	}
-	const char *heads[RB_REPORT_MAXKEYS + 6];
+	const char *heads[RB_REPORT_MAXKEYS + 8];
 	size_t line = 0;
 	for (int j = 0; j < nc; j++) {
 		heads[j] = c[j].head;
@@ -209,8 +230,8 @@ rb_render_csv(const struct rb_report *r, FILE *out)
 		rb_csv_field(out, r->keys[i]->name);
 		fputc(',', out);
 	}
-	fprintf(out, "%s,%s,%s%ssent,rate,mark\r\n", k->count, k->sub,
-		k->sub2 ? k->sub2 : "", k->sub2 ? "," : "");
+	fprintf(out, "%s,%s,%s%ssent,rate,mark,rated,days_without_sent\r\n",
+		k->count, k->sub, k->sub2 ? k->sub2 : "", k->sub2 ? "," : "");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct rb_report_row *row = &r->rows[i];
 		for (int j = 0; j < r->nkeys; j++) {
@@ -227,8 +248,13 @@ rb_render_csv(const struct rb_report *r, FILE *out)
 		else
 			fputc(',', out);
 		if (row->rate >= 0)
-			fprintf(out, "%.6g,%s\r\n", row->rate,
+			fprintf(out, "%.6g,%s,", row->rate,
 				rb_report_mark(r, row->rate));
+		else
+			fputs(",,", out);
+		if (row->rated >= 0)
+			fprintf(out, "%lld,%lld\r\n", row->rated,
+				row->days_unsent);
 		else
 			fputs(",\r\n", out);
 	}
@@ -274,6 +300,13 @@ counts(const struct rb_report *r, json_t *o, const struct rb_report_row *row)
 	json_object_set_new(o, "sent", jsent(row->sent));
 	json_object_set_new(o, "rate", jrate(row->rate));
 	json_object_set_new(o, "mark", jmark(r, row->rate));
+	/* like by like: the events in the rate, the days left out */
+	json_object_set_new(o, "rated_events",
+			    row->rated >= 0 ? json_integer(row->rated)
+					    : json_null());
+	json_object_set_new(o, "days_without_sent",
+			    row->rated >= 0 ? json_integer(row->days_unsent)
+					    : json_null());
 }
 
 static json_t *
@@ -311,6 +344,10 @@ rb_render_json(const struct rb_report *r, FILE *out)
 	json_object_set_new(o, "marks",
 			    json_pack("{s:f,s:f}", "warn", r->warn, "over",
 				      r->limit));
+	json_object_set_new(o, "tenant",
+			    r->tenant ? json_string(r->tenant) : json_null());
+	json_object_set_new(o, "stream",
+			    r->stream ? json_string(r->stream) : json_null());
 	json_t *t = json_object();
 	counts(r, t, &r->total);
 	json_object_set_new(t, "rated_events", json_integer(r->rated_n));

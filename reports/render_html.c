@@ -327,6 +327,7 @@ table(FILE *out, const struct rb_report *r, struct rb_arena *a)
 	const struct rb_report_kinddef *k = &rb_report_kinds[r->kind];
 	char b1[32];
 	bool show_sub = k->sub2 != NULL || r->total.sub != 0;
+	bool unsent = rb_report_rows_unsent(r);
 	fputs("<table id=\"groups\">\n<thead><tr>", out);
 	for (int i = 0; i < r->nkeys; i++)
 		fprintf(out, "<th>%s</th>", r->keys[i]->label);
@@ -335,6 +336,10 @@ table(FILE *out, const struct rb_report *r, struct rb_arena *a)
 		fprintf(out, "<th class=\"num\">%s</th>", k->sub);
 	if (k->sub2)
 		fprintf(out, "<th class=\"num\">%s</th>", k->sub2);
+	if (unsent)
+		fputs("<th class=\"num\">in rate</th>"
+		      "<th class=\"num\">days w/o sent</th>",
+		      out);
 	fputs("<th class=\"num\">sent</th><th class=\"num\">rate</th>"
 	      "<th>mark</th></tr></thead>\n<tbody>\n",
 	      out);
@@ -354,6 +359,16 @@ table(FILE *out, const struct rb_report *r, struct rb_arena *a)
 		if (k->sub2)
 			fprintf(out, "<td class=\"num\">%s</td>",
 				rb_fmt_count(row->n - row->sub, b1));
+		if (unsent) {
+			fprintf(out, "<td class=\"num\">%s</td>",
+				row->rated >= 0 && row->sent >= 0
+				    ? rb_fmt_count(row->rated, b1)
+				    : "&ndash;");
+			fprintf(out, "<td class=\"num\">%s</td>",
+				row->rated >= 0
+				    ? rb_fmt_count(row->days_unsent, b1)
+				    : "&ndash;");
+		}
 		fprintf(out, "<td class=\"num\">%s</td>",
 			row->sent >= 0 ? rb_fmt_count(row->sent, b1) : "&ndash;");
 		fprintf(out, "<td class=\"num rate\">%s</td><td>",
@@ -458,6 +473,14 @@ rb_render_html(const struct rb_report *r, FILE *out)
 	for (int i = 0; i < r->nkeys; i++)
 		fprintf(out, "%s%s", i ? ", " : " &middot; by ",
 			r->keys[i]->name);
+	if (r->tenant) {
+		fputs(" &middot; tenant ", out);
+		esc(out, &a, r->tenant, 0);
+	}
+	if (r->stream) {
+		fputs(" &middot; stream ", out);
+		esc(out, &a, r->stream, 0);
+	}
 	fputs("</p>\n</header>\n<div class=\"cards\">\n", out);
 
 	card(out, "total-count", k->count, rb_fmt_count(r->total.n, b1), "");
@@ -526,8 +549,9 @@ rb_render_html(const struct rb_report *r, FILE *out)
 	fputs("</h2>\n", out);
 	table(out, r, &a);
 	fprintf(out,
-		"</section>\n<footer>rebound %s &middot; rates are events "
-		"divided by messages sent (rebound sent import)</footer>\n"
+		"</section>\n<footer>rebound %s &middot; a rate is the events "
+		"of the days with sent counts divided by those counts "
+		"(rebound sent import)</footer>\n"
 		"</main>\n</body>\n</html>\n",
 		RB_VERSION);
 	rb_arena_free(&a);

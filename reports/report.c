@@ -19,8 +19,15 @@
 #define MAX_DAYS 3700		/* daily series longer than ten years is cut */
 
 struct sent_row {
-	const char *day, *sender_domain, *campaign, *list;
+	const char *day, *sender_domain, *campaign, *list, *tenant, *stream;
 	long long count;
+};
+
+/* n events of group row on day (an index into the window) */
+struct row_day {
+	size_t row;
+	int day;
+	long long n;
 };
 
 struct rb_report_priv {
@@ -35,6 +42,11 @@ struct rb_report_priv {
 	int ncols;
 	const char *cols[RB_REPORT_MAXCOLS];
 	int colidx[RB_REPORT_MAXKEYS][6];	/* key's cols -> vals index */
+	/* the day column's vals index when the keys can have sent counts
+	 * (the groups' events per day are then kept in ev), else -1 */
+	int daycol;
+	struct row_day *ev;
+	size_t nev, capev;
 };
 
 /* ---------------------------------------------------------------- dates */
@@ -213,6 +225,8 @@ static const struct rb_report_key keys[] = {
     {"status", "status", B, COLS("status"), RB_SENT_NONE, NULL, false},
     {"remote-mta", "remote MTA", B, COLS("remote_mta"), RB_SENT_NONE,
      derive_lower, false},
+    {"tenant", "tenant", C | B, COLS("tenant"), RB_SENT_TENANT, NULL, false},
+    {"stream", "stream", C | B, COLS("stream"), RB_SENT_STREAM, NULL, false},
     {NULL, NULL, 0, NULL, RB_SENT_NONE, NULL, false},
 };
 
@@ -298,6 +312,7 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 	}
 	r->total.sent = -1;
 	r->total.rate = -1;
+	r->total.rated = -1;
 
 	char buf[256];
 	snprintf(buf, sizeof buf, "%s", by ? by : "");
@@ -332,8 +347,10 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 		r->keys[r->nkeys++] = k;
 	}
 	/* the raw columns, each once */
+	bool rated = true;
 	for (int i = 0; i < r->nkeys; i++) {
 		int j = 0;
+		rated = rated && r->keys[i]->sent != RB_SENT_NONE;
 		for (const char *const *c = r->keys[i]->cols; *c; c++, j++) {
 			int at = -1;
 			for (int x = 0; x < p->ncols; x++)
@@ -344,6 +361,17 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 				p->cols[at] = *c;
 			}
 			p->colidx[i][j] = at;
+		}
+	}
+	/* groups that can have sent counts are rated day by day */
+	p->daycol = -1;
+	if (rated) {
+		for (int x = 0; x < p->ncols; x++)
+			if (strcmp(p->cols[x], "day") == 0)
+				p->daycol = x;
+		if (p->daycol < 0) {
+			p->daycol = p->ncols++;
+			p->cols[p->daycol] = "day";
 		}
 	}
 	p->nslots = 64;
@@ -364,11 +392,20 @@ rb_report_free(struct rb_report *r)
 		free(r->priv->slots);
 		free(r->priv->hashes);
 		free(r->priv->sent);
+		free(r->priv->ev);
 		free(r->priv);
 	}
 	free(r->rows);
 	free(r->days);
 	free(r);
+}
+
+void
+rb_report_set_scope(struct rb_report *r, const char *tenant,
+		    const char *stream)
+{
+	r->tenant = tenant ? rb_arena_strdup(&r->priv->a, tenant) : NULL;
+	r->stream = stream ? rb_arena_strdup(&r->priv->a, stream) : NULL;
 }
 
 int
@@ -437,7 +474,8 @@ keep_value(struct rb_report *r, const char *v)
 	return rb_arena_strndup(&r->priv->a, v, n);
 }
 
-static void
+/* the group's row, found or made; its index */
+static size_t
 add_row(struct rb_report *r, const char *const *k, long long n,
 	long long sub)
 {
@@ -450,7 +488,7 @@ add_row(struct rb_report *r, const char *const *k, long long n,
 		    same_keys(row->keys, k, r->nkeys)) {
 			row->n += n;
 			row->sub += sub;
-			return;
+			return p->slots[j] - 1;
 		}
 	}
 	if (r->nrows == r->caprows) {
@@ -467,11 +505,28 @@ add_row(struct rb_report *r, const char *const *k, long long n,
 	row->n = n;
 	row->sub = sub;
 	row->sent = -1;
+	row->rated = -1;
 	row->rate = -1;
 	p->hashes[r->nrows] = h;
 	p->slots[j] = ++r->nrows;
 	if (r->nrows * 10 > p->nslots * 7)
 		grow_slots(r);
+	return r->nrows - 1;
+}
+
+/* the row of the group with key values k, or -1 */
+static long
+find_row(const struct rb_report *r, const char *const *k)
+{
+	const struct rb_report_priv *p = r->priv;
+	uint64_t h = hash_keys(k, r->nkeys);
+	for (size_t j = h & (p->nslots - 1); p->slots[j];
+	     j = (j + 1) & (p->nslots - 1)) {
+		size_t i = p->slots[j] - 1;
+		if (p->hashes[i] == h && same_keys(r->rows[i].keys, k, r->nkeys))
+			return (long)i;
+	}
+	return -1;
 }
 
 void
@@ -493,9 +548,22 @@ rb_report_add(struct rb_report *r, const char *const *vals, long long n,
 	for (int i = 0; i < r->nkeys; i++)
 		if (strlen(k[i]) > MAX_VALUE)
 			k[i] = keep_value(r, k[i]);
-	add_row(r, k, n, sub);
+	size_t row = add_row(r, k, n, sub);
 	r->total.n += n;
 	r->total.sub += sub;
+	if (p->daycol < 0)
+		return;
+	int d = vals[p->daycol] ? rb_day_diff(r->from, vals[p->daycol])
+				: INT_MIN;
+	if (d == INT_MIN)
+		return;
+	if (p->nev == p->capev) {
+		p->capev = p->capev ? p->capev * 2 : 256;
+		p->ev = realloc(p->ev, p->capev * sizeof *p->ev);
+		if (p->ev == NULL)
+			abort();
+	}
+	p->ev[p->nev++] = (struct row_day){row, d, n};
 }
 
 static const char *
@@ -510,13 +578,11 @@ sent_part(struct rb_report *r, const char *s, bool lower)
 }
 
 void
-rb_report_add_sent(struct rb_report *r, const char *day,
-		   const char *sender_domain, const char *campaign,
-		   const char *list, long long count)
+rb_report_add_sent(struct rb_report *r, const struct rb_report_sent *in)
 {
 	struct rb_report_priv *p = r->priv;
 	long z;
-	if (parse_day(day, &z) < 0)
+	if (parse_day(in->day, &z) < 0)
 		return;
 	if (p->nsent == p->capsent) {
 		p->capsent = p->capsent ? p->capsent * 2 : 64;
@@ -525,11 +591,13 @@ rb_report_add_sent(struct rb_report *r, const char *day,
 			abort();
 	}
 	struct sent_row *s = &p->sent[p->nsent++];
-	s->day = rb_arena_strndup(&p->a, day, 10);
-	s->sender_domain = sent_part(r, sender_domain, true);
-	s->campaign = sent_part(r, campaign, false);
-	s->list = sent_part(r, list, false);
-	s->count = count;
+	s->day = rb_arena_strndup(&p->a, in->day, 10);
+	s->sender_domain = sent_part(r, in->sender_domain, true);
+	s->campaign = sent_part(r, in->campaign, false);
+	s->list = sent_part(r, in->list, false);
+	s->tenant = sent_part(r, in->tenant, false);
+	s->stream = sent_part(r, in->stream, false);
+	s->count = in->count;
 	p->any_sent = true;
 }
 
@@ -568,53 +636,111 @@ rb_report_add_day(struct rb_report *r, const char *day, long long complaints,
 
 /* ------------------------------------------------------------- finish */
 
-/* the sent count of a group, -1 when a key cannot be matched or no sent
- * row matches */
-static long long
-group_sent(const struct rb_report *r, const struct rb_report_row *row)
+/* A sent row as the key values of the group it counts for; false when a
+ * key has no sent counts. */
+static bool
+sent_keys(const struct rb_report *r, const struct sent_row *sr,
+	  const char **k, char weeks[][9])
 {
-	const struct rb_report_priv *p = r->priv;
-	if (!p->any_sent)
-		return -1;
-	for (int i = 0; i < r->nkeys; i++)
-		if (r->keys[i]->sent == RB_SENT_NONE)
-			return -1;
-	long long sum = 0;
-	bool any = false;
-	for (size_t s = 0; s < p->nsent; s++) {
-		const struct sent_row *sr = &p->sent[s];
-		bool ok = true;
-		for (int i = 0; ok && i < r->nkeys; i++) {
-			const char *k = row->keys[i];
-			char w[9];
-			switch (r->keys[i]->sent) {
-			case RB_SENT_DAY:
-				ok = strcmp(k, sr->day) == 0;
-				break;
-			case RB_SENT_WEEK:
-				ok = rb_day_week(sr->day, w) == 0 &&
-				     strcmp(k, w) == 0;
-				break;
-			case RB_SENT_SENDER_DOMAIN:
-				ok = strcmp(k, sr->sender_domain) == 0;
-				break;
-			case RB_SENT_CAMPAIGN:
-				ok = strcmp(k, sr->campaign) == 0;
-				break;
-			case RB_SENT_LIST:
-				ok = strcmp(k, sr->list) == 0;
-				break;
-			case RB_SENT_NONE:
-				ok = false;
-				break;
-			}
-		}
-		if (ok) {
-			sum += sr->count;
-			any = true;
+	for (int i = 0; i < r->nkeys; i++) {
+		switch (r->keys[i]->sent) {
+		case RB_SENT_DAY:
+			k[i] = sr->day;
+			break;
+		case RB_SENT_WEEK:
+			if (rb_day_week(sr->day, weeks[i]) < 0)
+				return false;
+			k[i] = weeks[i];
+			break;
+		case RB_SENT_SENDER_DOMAIN:
+			k[i] = sr->sender_domain;
+			break;
+		case RB_SENT_CAMPAIGN:
+			k[i] = sr->campaign;
+			break;
+		case RB_SENT_LIST:
+			k[i] = sr->list;
+			break;
+		case RB_SENT_TENANT:
+			k[i] = sr->tenant;
+			break;
+		case RB_SENT_STREAM:
+			k[i] = sr->stream;
+			break;
+		case RB_SENT_NONE:
+			return false;
 		}
 	}
-	return any ? sum : -1;
+	return true;
+}
+
+static int
+by_row_day(const void *x, const void *y)
+{
+	const struct row_day *a = x, *b = y;
+	if (a->row != b->row)
+		return a->row < b->row ? -1 : 1;
+	return (a->day > b->day) - (a->day < b->day);
+}
+
+/*
+ * Like by like for every group: each sent row is added to the group it
+ * counts for (found through the groups' hash), and marks that group's
+ * day as one with sent counts; a group's rated events are its events of
+ * those days.  Linear in groups, events per day and sent rows.
+ */
+static void
+join_sent(struct rb_report *r)
+{
+	struct rb_report_priv *p = r->priv;
+	if (p->daycol < 0)
+		return;	/* the keys have no sent counts: no rates */
+	struct row_day *sd = NULL;
+	size_t nsd = 0;
+	if (p->nsent > 0) {
+		sd = malloc(p->nsent * sizeof *sd);
+		if (sd == NULL)
+			abort();
+	}
+	for (size_t s = 0; s < p->nsent; s++) {
+		const char *k[RB_REPORT_MAXKEYS];
+		char weeks[RB_REPORT_MAXKEYS][9];
+		if (!sent_keys(r, &p->sent[s], k, weeks))
+			continue;
+		long i = find_row(r, k);
+		int d = rb_day_diff(r->from, p->sent[s].day);
+		if (i < 0 || d == INT_MIN)
+			continue;	/* sent, and no event: no group */
+		struct rb_report_row *row = &r->rows[i];
+		row->sent = (row->sent < 0 ? 0 : row->sent) + p->sent[s].count;
+		sd[nsd++] = (struct row_day){(size_t)i, d, 0};
+	}
+	if (nsd > 1)
+		qsort(sd, nsd, sizeof *sd, by_row_day);
+	if (p->nev > 1)
+		qsort(p->ev, p->nev, sizeof *p->ev, by_row_day);
+	for (size_t i = 0; i < r->nrows; i++)
+		r->rows[i].rated = 0;
+	/* both sorted by (row, day): one walk */
+	size_t j = 0;
+	for (size_t e = 0; e < p->nev;) {
+		const struct row_day *ev = &p->ev[e];
+		long long n = 0;
+		size_t f = e;
+		for (; f < p->nev && p->ev[f].row == ev->row &&
+		       p->ev[f].day == ev->day;
+		     f++)
+			n += p->ev[f].n;
+		while (j < nsd && by_row_day(&sd[j], ev) < 0)
+			j++;
+		struct rb_report_row *row = &r->rows[ev->row];
+		if (j < nsd && by_row_day(&sd[j], ev) == 0)
+			row->rated += n;
+		else if (n > 0)
+			row->days_unsent++;
+		e = f;
+	}
+	free(sd);
 }
 
 static int
@@ -655,6 +781,11 @@ rb_report_finish(struct rb_report *r, long top)
 {
 	struct rb_report_priv *p = r->priv;
 	r->top = top;
+	/* sent counts, rated events and rates while the hash still finds
+	 * the groups */
+	join_sent(r);
+	for (size_t i = 0; i < r->nrows; i++)
+		r->rows[i].rate = rate_of(r->rows[i].rated, r->rows[i].sent);
 	if (r->nrows > 1)
 		qsort_r(r->rows, r->nrows, sizeof *r->rows, by_count,
 			&r->nkeys);
@@ -670,10 +801,6 @@ rb_report_finish(struct rb_report *r, long top)
 	if (r->nkeys > 0 && r->keys[0]->time && r->nrows > 1)
 		qsort_r(r->rows, r->nrows, sizeof *r->rows, by_key,
 			&r->nkeys);
-	for (size_t i = 0; i < r->nrows; i++) {
-		r->rows[i].sent = group_sent(r, &r->rows[i]);
-		r->rows[i].rate = rate_of(r->rows[i].n, r->rows[i].sent);
-	}
 	if (p->any_sent) {
 		r->total.sent = 0;
 		for (size_t s = 0; s < p->nsent; s++)
@@ -704,6 +831,8 @@ rb_report_finish(struct rb_report *r, long top)
 				  : r->days[i].bounces;
 	}
 	r->total.rate = rate_of(r->rated_n, r->total.sent);
+	r->total.rated = r->rated_n;
+	r->total.days_unsent = (long long)r->days_unsent;
 	if (r->breakdown != NULL && r->breakdown->priv->slots != NULL)
 		rb_report_finish(r->breakdown, 0);
 }
@@ -719,6 +848,15 @@ rb_report_mark(const struct rb_report *r, double rate)
 	if (rate >= r->warn)
 		return "warn";
 	return "ok";
+}
+
+bool
+rb_report_rows_unsent(const struct rb_report *r)
+{
+	for (size_t i = 0; i < r->nrows; i++)
+		if (r->rows[i].rated >= 0 && r->rows[i].days_unsent > 0)
+			return true;
+	return false;
 }
 
 double

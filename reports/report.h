@@ -11,6 +11,14 @@
  * joins the sent counts, computes rates and marks, sorts and cuts to the
  * top N.  Every renderer prints the same numbers from the finished rows.
  *
+ * Rates divide like by like, for the total and for every group: a
+ * group's rate is its events on the days for which the group has sent
+ * counts, divided by those sent counts; its events of other days are
+ * counted (n) but left out of the rate (rated), and the days they fell
+ * on are counted (days_unsent).  To know each group's events per day,
+ * rb_report_columns asks for the day column too whenever the keys can
+ * have sent counts.
+ *
  * Memory: a report owns everything it holds (one arena plus its arrays);
  * strings passed in are copied.  rb_report_free releases it all.
  * Errors: rb_report_new returns NULL with a message in err (lib/err.h)
@@ -57,7 +65,9 @@ enum rb_sent_dim {
 	RB_SENT_WEEK,
 	RB_SENT_SENDER_DOMAIN,
 	RB_SENT_CAMPAIGN,
-	RB_SENT_LIST
+	RB_SENT_LIST,
+	RB_SENT_TENANT,
+	RB_SENT_STREAM
 };
 
 /* One grouping key (a row of the table in report.c). */
@@ -93,7 +103,22 @@ struct rb_report_row {
 	long long n;		/* events */
 	long long sub;		/* complaints: inferred (not ARF); bounces: hard */
 	long long sent;		/* -1: no sent count matches this group */
-	double rate;		/* n / sent, or -1 when unknown */
+	/* events on the days for which the group has sent counts, the
+	 * rate's numerator; -1 when the keys have no sent counts at all
+	 * (provider, reason, ...) */
+	long long rated;
+	/* days with events of the group but no sent counts for it: their
+	 * events are in n, not in rated (total: days of the window without
+	 * sent counts) */
+	long long days_unsent;
+	double rate;		/* rated / sent, or -1 when unknown */
+};
+
+/* One stored sent count (rb_report_add_sent); NULL or "" for a part not
+ * given when it was imported. */
+struct rb_report_sent {
+	const char *day, *sender_domain, *campaign, *list, *tenant, *stream;
+	long long count;
 };
 
 /* One day of the daily series (for charts and JSON). */
@@ -108,6 +133,9 @@ struct rb_report {
 	int nkeys;
 	const struct rb_report_key *keys[RB_REPORT_MAXKEYS];
 	long top;		/* 0: all */
+	/* the events and sent counts of one tenant (NULL: all) and one
+	 * stream of it (NULL: all), as the caller chose them */
+	const char *tenant, *stream;
 	double warn, limit;	/* marks: complaints 0.1% and 0.3%,
 				 * bounces 2% and 5% (docs/reports.md) */
 
@@ -145,6 +173,10 @@ struct rb_report *rb_report_new(enum rb_report_kind kind, const char *from,
 				const char *to, const char *by, char *err,
 				size_t errlen);
 void rb_report_free(struct rb_report *r);
+/* Say that r holds only tenant's (and stream's) events and sent counts
+ * (either may be NULL); the strings are copied. */
+void rb_report_set_scope(struct rb_report *r, const char *tenant,
+			 const char *stream);
 
 /* The raw event columns to group by, in the order rb_report_add takes
  * them; returns how many (at most RB_REPORT_MAXCOLS). */
@@ -155,11 +187,8 @@ int rb_report_columns(const struct rb_report *r, const char **cols);
  * or hard (bounces). */
 void rb_report_add(struct rb_report *r, const char *const *vals, long long n,
 		   long long sub);
-/* One stored sent count inside the window; NULL or "" for any part not
- * given when it was imported. */
-void rb_report_add_sent(struct rb_report *r, const char *day,
-			const char *sender_domain, const char *campaign,
-			const char *list, long long count);
+/* One stored sent count inside the window. */
+void rb_report_add_sent(struct rb_report *r, const struct rb_report_sent *s);
 /* One day of the series (days without events need not be added). */
 void rb_report_add_day(struct rb_report *r, const char *day,
 		       long long complaints, long long bounces);
@@ -168,6 +197,9 @@ void rb_report_finish(struct rb_report *r, long top);
 
 /* "ok", "warn", "over" against the marks; NULL when rate < 0. */
 const char *rb_report_mark(const struct rb_report *r, double rate);
+/* Whether a group left events out of its rate (days without sent
+ * counts for it): the renderers then show the rated events and days. */
+bool rb_report_rows_unsent(const struct rb_report *r);
 /* Highest known rate over the rows and the total; -1 when none. */
 double rb_report_max_rate(const struct rb_report *r);
 

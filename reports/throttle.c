@@ -31,6 +31,14 @@ rb_throttle_new(const char *from, const char *to)
 }
 
 void
+rb_throttle_set_scope(struct rb_throttle *t, const char *tenant,
+		      const char *stream)
+{
+	t->tenant = tenant ? rb_arena_strdup(&t->priv->a, tenant) : NULL;
+	t->stream = stream ? rb_arena_strdup(&t->priv->a, stream) : NULL;
+}
+
+void
 rb_throttle_free(struct rb_throttle *t)
 {
 	if (t == NULL)
@@ -216,8 +224,13 @@ render_text(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 {
 	char b1[32], b2[32], b3[32];
 	fprintf(out, "Throttling report (rate-limit and quota rejections: "
-		     "toomanyconn, speeding), %s to %s\n",
+		     "toomanyconn, speeding), %s to %s",
 		t->from, t->to);
+	if (t->tenant)
+		fprintf(out, ", tenant %s", t->tenant);
+	if (t->stream)
+		fprintf(out, ", stream %s", t->stream);
+	fputc('\n', out);
 	fprintf(out, "total: %s\n", rb_fmt_count(t->total, b1));
 	fprintf(out, "other refusals of the sender: reputation %s, content "
 		     "%s, authentication %s\n",
@@ -314,6 +327,8 @@ render_json(const struct rb_throttle *t, FILE *out, struct rb_arena *a)
 	json_object_set_new(o, "report", json_string("throttling"));
 	json_object_set_new(o, "from", json_string(t->from));
 	json_object_set_new(o, "to", json_string(t->to));
+	json_object_set_new(o, "tenant", str_or_null(t->tenant));
+	json_object_set_new(o, "stream", str_or_null(t->stream));
 	json_t *rs = json_array();
 	json_object_set_new(o, "reasons", rs);
 	json_array_append_new(rs, json_string("toomanyconn"));

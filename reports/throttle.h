@@ -48,6 +48,9 @@ struct rb_throttle_sum {
 
 struct rb_throttle {
 	char from[11], to[11];
+	/* the events of one tenant (NULL: all) and one stream of it (NULL:
+	 * all), as the caller chose them (rb_throttle_set_scope) */
+	const char *tenant, *stream;
 	struct rb_throttle_row *rows;
 	size_t nrows;
 	struct rb_throttle_sum *sums;	/* by rate rejections, then all
@@ -61,6 +64,10 @@ struct rb_throttle {
 /* For [from, to] (inclusive YYYY-MM-DD). */
 struct rb_throttle *rb_throttle_new(const char *from, const char *to);
 void rb_throttle_free(struct rb_throttle *t);
+/* Say that t holds only tenant's (and stream's) events (either may be
+ * NULL); the strings are copied. */
+void rb_throttle_set_scope(struct rb_throttle *t, const char *tenant,
+			   const char *stream);
 /* One group from the store (any argument but day may be NULL); reasons
  * outside the rate, reputation, content and authentication families are
  * ignored. */

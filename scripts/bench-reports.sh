@@ -4,9 +4,9 @@
 # the complaint report under 2 s.
 #
 # The events are generated in SQL over 90 days: 60% complaints (Yahoo,
-# Microsoft, AOL, Comcast, and unknown feedback loops; 200 campaigns; some
-# auth-failure reports that do not count), 40% bounces; plus sent counts
-# per day and campaign.  Each report runs as `rebound report` does for a
+# Microsoft, AOL, Comcast, and unknown feedback loops; 200 campaigns of
+# 10 tenants; some auth-failure reports that do not count), 40% bounces;
+# plus sent counts per day, tenant and campaign.  Each report runs as `rebound report` does for a
 # user (process start, connection, migration check, queries, rendering);
 # the figure is the best wall-clock time of BENCH_RUNS runs (default 3),
 # and the first run (cold cache) is shown too.
@@ -34,7 +34,7 @@ INSERT INTO messages (sha256, source, size, outcome, nevents, stored_at)
 VALUES (sha256('bench'::bytea), 'bench', 1, 'events', 1, now());
 INSERT INTO events (message_id, dedup_key, kind, recipient, addr_key, domain,
 	sender, reason, hard, status, remote_mta, feedback_type, campaign,
-	feedback_id, report_message_id, parser, event_at, doc)
+	feedback_id, report_message_id, parser, event_at, doc, tenant)
 SELECT 1, sha256(int8send(g)), k.kind,
 	'u' || g || '@' || d.dom, 'u' || g || '@' || d.dom, d.dom,
 	'news@news' || (g % 3) || '.example.com',
@@ -48,15 +48,17 @@ SELECT 1, sha256(int8send(g)), k.kind,
 	'r' || g || '@' || d.rep, 'arf',
 	timestamptz '2026-09-01 00:00:00Z' + (g % 90) * interval '1 day' + (g % 86400) * interval '1 second',
 	jsonb_build_object('user_agent', d.ua, 'reporting_mta', 'dns; fbl.' || d.rep,
-		'original', jsonb_build_object('subject', 'Offer ' || (g % 200)))
+		'original', jsonb_build_object('subject', 'Offer ' || (g % 200))),
+	'tenant-' || (g % 200 / 20)
 FROM generate_series(1, $N) g
 CROSS JOIN LATERAL (SELECT CASE WHEN g % 5 < 3 THEN 'complaint' ELSE 'bounce' END AS kind) k
 CROSS JOIN LATERAL (SELECT
 	(ARRAY['yahoo.com','hotmail.com','aol.com','comcast.net','example.org','example.net','gmail.com','outlook.com'])[1 + g % 8] AS dom,
 	(ARRAY['yahoo.com','hotmail.com','aol.com','comcast.net','fbl.example.org','fbl.example.net','google.com','hotmail.com'])[1 + g % 8] AS rep,
 	(ARRAY['Yahoo!-Mail-Feedback/2.0',NULL,NULL,NULL,'ReturnPathFBL/1.0',NULL,NULL,NULL])[1 + g % 8] AS ua) d;
-INSERT INTO sent (day, sender_domain, campaign, count)
-SELECT date '2026-09-01' + d, 'news0.example.com', 'campaign-' || c, 50000
+INSERT INTO sent (day, tenant, sender_domain, campaign, count)
+SELECT date '2026-09-01' + d, 'tenant-' || (c / 20), 'news0.example.com',
+	'campaign-' || c, 50000
 FROM generate_series(0, 89) d, generate_series(0, 199) c;
 ANALYZE;
 " >/dev/null
@@ -88,6 +90,8 @@ run "complaints --by campaign --top 20 (text)" complaints $W --by campaign --top
 run "complaints --by day,provider (csv)" complaints $W --by day,provider --format csv
 run "complaints --by campaign (html: +series +bars)" complaints $W --by campaign --format html
 run "bounces --by reason,hard-soft (json)" bounces $W --by reason,hard-soft --format json
+run "complaints --by tenant (text)" complaints $W --by tenant
+run "complaints --tenant tenant-3 --by campaign (json)" complaints $W --tenant tenant-3 --by campaign --format json
 echo "complaints in the window: $(pg_sql "SELECT count(*) FROM events WHERE kind = 'complaint'")"
 if [ "$(echo "$TARGET < 2" | bc -l)" = 1 ]; then
 	echo "bench-reports: complaint report over $N events: $(printf '%.2f' "$TARGET") s (target < 2 s): ok"

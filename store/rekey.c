@@ -21,11 +21,14 @@
  *    the first: the other is deleted and what cited it cites the kept one;
  *  - history rows get the new key (migration 002 lets exactly this
  *    through the append-only trigger, in this transaction only);
- *  - suppressions: a row whose new key is free is renamed; rows that now
- *    share a key keep one (the row already under the new key, else the
- *    oldest), and every address whose rows came from two or more keys is
- *    recomputed from all its events and manual actions by the same
- *    simulation as `policy replay` (rb_store_replay_keys), which is what
+ *  - suppressions: a row is (key, scope) (migration 020): per scope, a
+ *    row whose new key is free in that scope is renamed; rows that now
+ *    share a key in one scope keep one (the row already under the new
+ *    key, else the oldest); rows of other scopes are never merged into
+ *    it and keep their scope; and every address whose rows came from
+ *    two or more keys is recomputed from all its events and manual
+ *    actions by the same simulation as `policy replay`
+ *    (rb_store_replay_keys, one simulation per scope), which is what
  *    ingest would have decided had the rows had one key from the start.
  */
 #include <stdlib.h>
@@ -295,13 +298,13 @@ do_batch(struct rb_store *s, const struct rb_policy *pol, const struct chg *v,
 	        " FROM rb_rk_map m"
 	        " WHERE h.addr_key = m.old_key AND h.address = m.address",
 	        &c->history_done) != 0 ||
-	    /* suppressions: per new key, the row already there first, then
-	     * the oldest */
+	    /* suppressions: per new key and scope, the row already there
+	     * first, then the oldest; a row is (addr_key, scope) */
 	    run(s,
 	        "CREATE TEMP TABLE rb_rk_sup ON COMMIT DROP AS"
-	        " SELECT s.addr_key AS old_key, m.new_key,"
+	        " SELECT s.addr_key AS old_key, s.scope, m.new_key,"
 	        " coalesce(m.new_domain, '') AS new_domain,"
-	        " row_number() OVER (PARTITION BY m.new_key ORDER BY"
+	        " row_number() OVER (PARTITION BY m.new_key, s.scope ORDER BY"
 	        "  s.addr_key = m.new_key DESC, s.created_at,"
 	        "  s.addr_key COLLATE \"C\") AS rn"
 	        " FROM suppressions s JOIN (SELECT DISTINCT old_key, address,"
@@ -311,13 +314,15 @@ do_batch(struct rb_store *s, const struct rb_policy *pol, const struct chg *v,
 	        " AND (s.address = m.address OR m.address IS NULL)",
 	        NULL) != 0 ||
 	    run(s,
-	        "DELETE FROM suppressions WHERE addr_key IN"
-	        " (SELECT old_key FROM rb_rk_sup WHERE rn > 1)",
+	        "DELETE FROM suppressions s USING rb_rk_sup r"
+	        " WHERE r.rn > 1 AND s.addr_key = r.old_key"
+	        " AND s.scope = r.scope",
 	        &c->supps_merged) != 0 ||
 	    run(s,
 	        "UPDATE suppressions s SET addr_key = r.new_key, domain ="
 	        " r.new_domain FROM rb_rk_sup r WHERE r.rn = 1"
-	        " AND s.addr_key = r.old_key AND r.old_key <> r.new_key",
+	        " AND s.addr_key = r.old_key AND s.scope = r.scope"
+	        " AND r.old_key <> r.new_key",
 	        &c->supps_done) != 0)
 		goto out;
 	if (count(s, "SELECT count(*) FROM rb_replay_keys", &merged_keys) != 0)

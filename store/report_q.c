@@ -32,11 +32,17 @@ static const struct {
     {"user_agent", "user_agent"},
     {"reporting_mta", "reporting_mta"},
     {"report_message_id", "report_domain"},
+    {"tenant", "tenant"},
+    {"stream", "stream"},
     {NULL, NULL},
 };
 
 /* the window, the kind, and which complaints count */
 #define WINDOW " day BETWEEN $1::date AND $2::date"
+/* a tenant ($4) and a stream of it ($5); NULL: every one */
+#define TENANT                                                                 \
+	" AND ($4::text IS NULL OR tenant = $4)"                               \
+	" AND ($5::text IS NULL OR stream = $5)"
 #define COUNTED_COMPLAINT                                                      \
 	"(kind = 'complaint' AND ($3 = 'all' OR coalesce(feedback_type, '')"   \
 	" NOT IN ('auth-failure', 'not-spam')))"
@@ -86,7 +92,7 @@ rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
 			   : "coalesce(sum(n) FILTER (WHERE hard), 0)");
 	add(&b, " FROM report_daily WHERE");
 	add(&b, complaints ? " " COUNTED_COMPLAINT : " kind = 'bounce' AND $3 <> ''");
-	add(&b, " AND" WINDOW);
+	add(&b, " AND" WINDOW TENANT);
 	if (q->ncols > 0) {
 		add(&b, " GROUP BY ");
 		for (int i = 0; i < q->ncols; i++) {
@@ -98,8 +104,9 @@ rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
 	if (b.overflow)
 		return rb_store_fail(s, NULL, "report: query too long");
 
-	const char *p[3] = {q->from, q->to, q->all_types ? "all" : "counted"};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, b.s, 3, p);
+	const char *p[5] = {q->from, q->to, q->all_types ? "all" : "counted",
+			    q->tenant, q->stream};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, b.s, 5, p);
 	if (r == NULL)
 		return -1;
 	const char *vals[RB_RQ_MAXCOLS];
@@ -127,10 +134,11 @@ rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
 	    "SELECT to_char(day, 'YYYY-MM-DD'),"
 	    " coalesce(sum(n) FILTER (WHERE " COUNTED_COMPLAINT "), 0),"
 	    " coalesce(sum(n) FILTER (WHERE kind = 'bounce'), 0)"
-	    " FROM report_daily WHERE" WINDOW
+	    " FROM report_daily WHERE" WINDOW TENANT
 	    " GROUP BY 1 ORDER BY 1";
-	const char *p[3] = {q->from, q->to, q->all_types ? "all" : "counted"};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
+	const char *p[5] = {q->from, q->to, q->all_types ? "all" : "counted",
+			    q->tenant, q->stream};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 5, p);
 	if (r == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -146,15 +154,20 @@ rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
 }
 
 int
-rb_rq_sent(struct rb_store *s, const char *from, const char *to,
+rb_rq_sent(struct rb_store *s, const struct rb_rq_spec *q,
 	   void (*fn)(void *arg, const struct rb_rq_sent *row), void *arg)
 {
 	static const char sql[] =
 	    "SELECT to_char(day, 'YYYY-MM-DD'), sender_domain, campaign,"
-	    " list_id, count FROM sent WHERE day BETWEEN $1::date AND $2::date"
-	    " ORDER BY 1, 2, 3, 4";
-	const char *p[2] = {from, to};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 2, p);
+	    " list_id, count, tenant, stream FROM sent"
+	    " WHERE day BETWEEN $1::date AND $2::date"
+	    " AND ($3::text IS NULL OR tenant = $3)"
+	    " AND ($4::text IS NULL OR stream = $4)";
+	/* no ORDER BY: the report does not need one, and sorting a busy
+	 * sender's rows (days x campaigns) by their text took longer than
+	 * the rest of the report */
+	const char *p[4] = {q->from, q->to, q->tenant, q->stream};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 4, p);
 	if (r == NULL)
 		return -1;
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -164,6 +177,8 @@ rb_rq_sent(struct rb_store *s, const char *from, const char *to,
 		    .campaign = PQgetvalue(r, i, 2),
 		    .list = PQgetvalue(r, i, 3),
 		    .count = atoll(PQgetvalue(r, i, 4)),
+		    .tenant = PQgetvalue(r, i, 5),
+		    .stream = PQgetvalue(r, i, 6),
 		};
 		fn(arg, &row);
 	}
@@ -189,6 +204,10 @@ rb_rq_sent_import(struct rb_store *s, const struct rb_rq_sent *rows, size_t n,
 		rb_copy_sep(&b);
 		rb_copy_str(&b, rows[i].list ? rows[i].list : "");
 		rb_copy_sep(&b);
+		rb_copy_str(&b, rows[i].tenant ? rows[i].tenant : "");
+		rb_copy_sep(&b);
+		rb_copy_str(&b, rows[i].stream ? rows[i].stream : "");
+		rb_copy_sep(&b);
 		rb_copy_long(&b, rows[i].count);
 		rb_copy_eol(&b);
 	}
@@ -196,18 +215,21 @@ rb_rq_sent_import(struct rb_store *s, const struct rb_rq_sent *rows, size_t n,
 	PGresult *r = NULL;
 	if (rb_store_exec(s, "CREATE TEMP TABLE rb_tmp_sent (day date, "
 			     "sender_domain text, campaign text, list_id text, "
-			     "count bigint) ON COMMIT DROP") != 0)
+			     "tenant text, stream text, count bigint)"
+			     " ON COMMIT DROP") != 0)
 		goto out;
 	if (n > 0 && rb_store_copy_in(s, "COPY rb_tmp_sent FROM STDIN", &b) != 0)
 		goto out;
 	/* fold duplicates first: an upsert cannot touch a row twice */
 	r = rb_store_q(s, PGRES_TUPLES_OK,
-		       "INSERT INTO sent AS t (day, sender_domain, campaign,"
-		       " list_id, count)"
-		       " SELECT day, lower(sender_domain), campaign, list_id,"
-		       " sum(count) FROM rb_tmp_sent"
-		       " GROUP BY day, lower(sender_domain), campaign, list_id"
-		       " ON CONFLICT (day, sender_domain, campaign, list_id)"
+		       "INSERT INTO sent AS t (day, tenant, stream,"
+		       " sender_domain, campaign, list_id, count)"
+		       " SELECT day, tenant, stream, lower(sender_domain),"
+		       " campaign, list_id, sum(count) FROM rb_tmp_sent"
+		       " GROUP BY day, tenant, stream, lower(sender_domain),"
+		       " campaign, list_id"
+		       " ON CONFLICT (day, tenant, stream, sender_domain,"
+		       " campaign, list_id)"
 		       " DO UPDATE SET count = EXCLUDED.count,"
 		       " imported_at = CASE WHEN t.count = EXCLUDED.count"
 		       " THEN t.imported_at ELSE now() END"

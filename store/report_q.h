@@ -6,7 +6,8 @@
  * Columns are asked for by name (the raw event fields of reports/
  * report.c's key table: day, recipient_domain, sender_domain, campaign,
  * list_id, feedback_id, feedback_type, subject, reason, hard, status,
- * remote_mta, user_agent, reporting_mta, report_message_id); each name
+ * remote_mta, user_agent, reporting_mta, report_message_id, tenant,
+ * stream); each name
  * maps to a fixed SQL expression here, so no text from the caller ever
  * becomes SQL.  report_message_id comes back as its domain only (a
  * Message-ID is unique per report: grouping by it would make one group
@@ -33,6 +34,10 @@ struct rb_rq_spec {
 	bool all_types;
 	const char *const *cols;	/* names, see above */
 	int ncols;
+	/* only the events and sent counts of this tenant (NULL: every
+	 * tenant, and those of no tenant) and of this stream of it (NULL:
+	 * every stream); the caller checks the names (core/scope.h) */
+	const char *tenant, *stream;
 };
 
 /* One group: vals[ncols] (NULL for SQL NULL), n events, of which sub are
@@ -48,9 +53,11 @@ struct rb_rq_day {
 	long long complaints, bounces;
 };
 
-/* One stored sent count ("" for parts not given). */
+/* One stored sent count ("" for parts not given; tenant "" is mail sent
+ * for no tenant, stream "" for no stream of it). */
 struct rb_rq_sent {
 	const char *day, *sender_domain, *campaign, *list;
+	const char *tenant, *stream;
 	long long count;
 };
 
@@ -59,12 +66,13 @@ int rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
 		 void *arg);
 int rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
 		void (*fn)(void *arg, const struct rb_rq_day *d), void *arg);
-int rb_rq_sent(struct rb_store *s, const char *from, const char *to,
+/* The sent counts of q's window, tenant and stream (cols unused). */
+int rb_rq_sent(struct rb_store *s, const struct rb_rq_spec *q,
 	       void (*fn)(void *arg, const struct rb_rq_sent *r), void *arg);
 
 /*
- * Store sent counts: rows with the same key (day, sender domain,
- * campaign, list) are summed within the call, and the sum REPLACES what
+ * Store sent counts: rows with the same key (day, tenant, stream, sender
+ * domain, campaign, list) are summed within the call, and the sum REPLACES what
  * was stored for that key, so importing the same file twice changes
  * nothing.  One transaction.  *keys (may be NULL) gets the number of
  * distinct keys written.

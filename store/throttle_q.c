@@ -33,6 +33,7 @@ reason_array(char *buf, size_t size)
 
 int
 rb_store_throttling(struct rb_store *s, const char *from, const char *to,
+		    const char *tenant, const char *stream,
 		    rb_throttle_row_cb cb, void *ctx)
 {
 	static const char sql[] =
@@ -43,12 +44,14 @@ rb_store_throttling(struct rb_store *s, const char *from, const char *to,
 	    "   AND reason = ANY ($3::text[])"
 	    "   AND event_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'"
 	    "   AND event_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'"
+	    "   AND ($4::text IS NULL OR tenant = $4)"
+	    "   AND ($5::text IS NULL OR stream = $5)"
 	    " GROUP BY 1, 2, 3, 4"
 	    " ORDER BY 1, 2, 3, 4";
 	char reasons[512];
 	reason_array(reasons, sizeof(reasons));
-	const char *p[3] = {from, to, reasons};
-	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 3, p);
+	const char *p[5] = {from, to, reasons, tenant, stream};
+	PGresult *r = rb_store_q(s, PGRES_TUPLES_OK, sql, 5, p);
 	if (r == NULL)
 		return -1;
 	int n = PQntuples(r);

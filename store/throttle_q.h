@@ -23,9 +23,12 @@ typedef void (*rb_throttle_row_cb)(void *ctx, const char *day,
 
 /*
  * Rows for event days in [from, to] (inclusive, YYYY-MM-DD, UTC), ordered
- * by day.  0, or -1 with rb_store_error() set.
+ * by day; only tenant's events when tenant is not NULL, and of those
+ * only stream's when stream is not NULL (the caller checks the names,
+ * core/scope.h).  0, or -1 with rb_store_error() set.
  */
 int rb_store_throttling(struct rb_store *s, const char *from, const char *to,
+			const char *tenant, const char *stream,
 			rb_throttle_row_cb cb, void *ctx);
 
 #endif

@@ -147,15 +147,16 @@ recount="SELECT (event_at AT TIME ZONE 'UTC')::date AS day, kind, feedback_type,
 	parser IS NOT DISTINCT FROM 'arf' AS arf, hard, user_agent, reporting_mta,
 	nullif(lower(split_part(report_message_id, '@', 2)), '') AS report_domain,
 	remote_mta, domain, nullif(lower(split_part(sender, '@', 2)), '') AS sender_domain,
-	campaign, list_id, feedback_id, reason, status, subject, count(*) AS n
+	campaign, list_id, feedback_id, reason, status, subject, tenant, stream, count(*) AS n
 	FROM events WHERE kind IN ('complaint', 'bounce')
-	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17"
+	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19"
 rolled="SELECT day, kind, feedback_type, arf, hard, user_agent, reporting_mta,
 	report_domain, remote_mta, domain, sender_domain, campaign, list_id,
-	feedback_id, reason, status, subject, n FROM report_daily"
+	feedback_id, reason, status, subject, tenant, stream, n FROM report_daily"
 keyed="SELECT count(*) FROM report_daily WHERE key <> md5(ROW(kind, feedback_type,
 	arf, hard, user_agent, reporting_mta, report_domain, remote_mta, domain,
-	sender_domain, campaign, list_id, feedback_id, reason, status, subject)::text)::uuid"
+	sender_domain, campaign, list_id, feedback_id, reason, status, subject, tenant,
+	stream)::text)::uuid"
 rollup_exact() { [ "$(pg_sql "SELECT (SELECT count(*) FROM (($recount) EXCEPT ALL ($rolled)) a) + (SELECT count(*) FROM (($rolled) EXCEPT ALL ($recount)) b) + ($keyed)")" = 0 ]; }
 check "the rollup is row for row a recount of the events, keys included" 'rollup_exact'
 pg_sql "DELETE FROM events WHERE id = (SELECT max(e.id) FROM events e WHERE kind IN ('complaint', 'bounce')

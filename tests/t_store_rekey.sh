@@ -5,7 +5,9 @@
 # events, history and suppressions to the new key, merges the rows of
 # addresses whose keys now meet the way ingest would have (strongest
 # class, soft days counted together, two copies of one report counted
-# once), is atomic per batch, and a second run changes nothing.
+# once), is atomic per batch, and a second run changes nothing.  With
+# scopes: rows of one address in two scopes stay two rows, rows that meet
+# in one scope merge, and nothing loses its scope.
 . "$(dirname "$0")/lib/setup.sh"
 start_pg
 suppressed() { "$R" query "$1" >/dev/null 2>&1; [ $? -eq 3 ]; }
@@ -149,3 +151,39 @@ check "history DELETE refused" '[ $? -ne 0 ]'
 check "--batch 0 is a usage error" '[ $? -eq 2 ]'
 "$R" db migrate --dry-run >/dev/null 2>&1
 check "rekey options on another db command: usage error" '[ $? -eq 2 ]'
+
+# ---- scopes (docs/tenants.md): a suppression is (key, scope).  Rows of
+# one address in different scopes stay apart through rekey; rows that
+# meet on one key in one scope merge as above; none loses its scope.
+arf_t() {	# file recipient tenant stream date
+	ARF_HEADERS="X-Tenant: $3
+X-Stream: $4" mk_arf "$1" "$2" abuse "$5"
+}
+tq() { "$R" query "$@" >/dev/null 2>&1; echo $?; }
+scopes() { pg_sql "SELECT string_agg(addr_key || ' [' || scope || '] ' || class, ', ' ORDER BY addr_key COLLATE \"C\", scope) FROM suppressions WHERE domain = '$1'"; }
+# F: one address, a global hard bounce and acme/news's complaint, both
+# under the old key
+mk_dsn "$D/f1.eml" "Straße@scope.example" 5.1.1 "550 5.1.1 user unknown" "Tue, $(day 28)"
+arf_t "$D/f2.eml" "Straße@scope.example" acme news "Tue, $(day 28)"
+# G: acme/news's complaint under the old key of Maß@merge.example meets
+# acme/news's complaint under the new key of MASS@merge.example; beta's
+# complaint of Maß stays beta's
+arf_t "$D/g1.eml" "Maß@merge.example" acme news "Tue, $(day 28)"
+arf_t "$D/g2.eml" "Maß@merge.example" beta news "Tue, $(day 28)"
+# H: only a complaint of acme/news, under the old key
+arf_t "$D/h1.eml" "Weiß@only.example" acme news "Tue, $(day 28)"
+ingest "$D/f1.eml" "$D/f2.eml" "$D/g1.eml" "$D/g2.eml" "$D/h1.eml"
+oldify "strasse@scope.example" "straße@scope.example"
+oldify "mass@merge.example" "maß@merge.example"
+oldify "weiss@only.example" "weiß@only.example"
+arf_t "$D/g3.eml" "MASS@merge.example" acme news "Wed, $(day 29)"
+ingest "$D/g3.eml"
+check "scopes precondition: F two rows under the old key (global, acme/news)" '[ "$(scopes scope.example)" = "straße@scope.example [] hard, straße@scope.example [acme/news] complaint" ]'
+check "scopes precondition: G rows in acme/news under both keys, beta under the old" '[ "$(scopes merge.example)" = "mass@merge.example [acme/news] complaint, maß@merge.example [acme/news] complaint, maß@merge.example [beta/news] complaint" ]'
+hist_before=$(pg_sql "SELECT string_agg(scope, ',' ORDER BY scope, id) FROM suppression_history WHERE address ILIKE '%@scope.example' OR address ILIKE '%@merge.example' OR address ILIKE '%@only.example'")
+out=$("$R" db rekey 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+check "F: rekey exits 0; two rows for one address in two scopes stay two rows, each in its scope, found for every tenant" '[ $rc = 0 ] && [ "$(scopes scope.example)" = "strasse@scope.example [] hard, strasse@scope.example [acme/news] complaint" ] && [ "$(tq --tenant beta STRASSE@scope.example)" = 3 ] && [ "$(pg_sql "SELECT count(*) FROM suppressions WHERE addr_key = '"'strasse@scope.example'"' AND removed_at IS NULL")" = 2 ]'
+check "G: the two acme/news rows merged into one; beta/news's row kept apart as it was (not dropped and made again); acme/news and beta/news suppressed, acme/orders and gamma not" '[ "$(scopes merge.example)" = "mass@merge.example [acme/news] complaint, mass@merge.example [beta/news] complaint" ] && [ "$(pg_sql "SELECT count(*) FROM suppression_history WHERE scope = '"'beta/news'"' AND note = '"'rekey merge'"'")" = 0 ] && [ "$(tq --tenant acme --stream news Maß@merge.example)" = 3 ] && [ "$(tq --tenant beta --stream news mass@merge.example)" = 3 ] && [ "$(tq --tenant acme --stream orders mass@merge.example)" = 0 ] && [ "$(tq --tenant gamma mass@merge.example)" = 0 ]'
+check "nothing loses its scope: H stays acme/news's (not global), F's rows both there, history and events keep theirs" '[ "$(scopes only.example)" = "weiss@only.example [acme/news] complaint" ] && [ "$(tq --tenant beta WEISS@only.example)" = 0 ] && [ "$(tq --tenant acme --stream news WEISS@only.example)" = 3 ] && [ "$(scopes scope.example)" = "strasse@scope.example [] hard, strasse@scope.example [acme/news] complaint" ] && [ "$(pg_sql "SELECT string_agg(scope, '"','"' ORDER BY scope, id) FROM suppression_history WHERE (address ILIKE '"'%@scope.example'"' OR address ILIKE '"'%@merge.example'"' OR address ILIKE '"'%@only.example'"') AND coalesce(note, '"''"') <> '"'rekey merge'"'")" = "$hist_before" ] && [ "$(pg_sql "SELECT string_agg(addr_key || chr(32) || scope, '"','"' ORDER BY addr_key COLLATE \"C\", scope) FROM events WHERE domain IN ('"'scope.example'"', '"'merge.example'"', '"'only.example'"')")" = "mass@merge.example acme/news,mass@merge.example acme/news,mass@merge.example beta/news,strasse@scope.example ,strasse@scope.example acme/news,weiss@only.example acme/news" ]'

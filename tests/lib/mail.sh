@@ -2,6 +2,8 @@
 #   mk_dsn FILE RCPT STATUS DIAG DATE [MSGID]   RFC 3464 failure report
 #                 ($ACTION overrides "failed", e.g. ACTION=delayed)
 #   mk_arf FILE RCPT FEEDBACK_TYPE DATE [MSGID] RFC 5965 complaint
+#                 ($ARF_HEADERS: more header lines of the returned
+#                 original, e.g. "X-Tenant: acme")
 # DATE is RFC 5322 ("Mon, 06 Jan 2025 10:00:00 +0000"); MSGID defaults to
 # a unique value, so each call is a different report.
 mk__n=0
@@ -76,7 +78,8 @@ Content-Type: message/rfc822
 From: news@sender.example
 To: $2
 Subject: Newsletter
-Message-ID: <orig-arf-$mk__n@sender.example>
+Message-ID: <orig-arf-$mk__n@sender.example>${ARF_HEADERS:+
+$ARF_HEADERS}
 
 hello
 --B--

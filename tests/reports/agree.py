@@ -25,6 +25,8 @@ def pct(rate):
 
 ref = [(tuple(r[k] for k in keys), r[count], r[sub], r["sent"], r["rate"])
        for r in j["rows"]]
+# like by like: the events in each group's rate, the days left out
+ref2 = [(r["rated_events"], r["days_without_sent"]) for r in j["rows"]]
 
 # CSV: same rows, same order, plain numbers
 rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8", newline="")))
@@ -35,6 +37,11 @@ for r, (k, n, s, sent, rate) in zip(rows, ref):
     same("csv sub %s" % (k,), int(r[sub]), s)
     same("csv sent %s" % (k,), int(r["sent"]) if r["sent"] else None, sent)
     same("csv rate %s" % (k,), float(r["rate"]) if r["rate"] else None, rate)
+for r, (k, _, _, _, _), (rated, unsent) in zip(rows, ref, ref2):
+    same("csv rated %s" % (k,), int(r["rated"]) if r["rated"] else None, rated)
+    same("csv days_without_sent %s" % (k,),
+         int(r["days_without_sent"]) if r["days_without_sent"] else None,
+         unsent)
 
 # text: the table under the dashes, columns 2+ spaces apart
 lines = open(sys.argv[3], encoding="utf-8").read().split("\n")
@@ -58,6 +65,17 @@ if j["rows"]:
              sent)
         same("text rate %s" % (k,),
              None if cell["rate"] == "-" else cell["rate"], pct(rate))
+    shown = "days w/o sent" in head
+    same("text shows the days without sent counts when a group has some",
+         shown, any(u for _, u in ref2))
+    for b, (k, n, s, sent, rate), (rated, unsent) in zip(body, ref, ref2):
+        cell = dict(zip(head, b))
+        if shown and sent is not None:
+            same("text in rate %s" % (k,),
+                 int(cell["in rate"].replace(",", "")), rated)
+        if shown and unsent is not None:
+            same("text days w/o sent %s" % (k,),
+                 int(cell["days w/o sent"].replace(",", "")), unsent)
 
 # HTML: the table rows
 page = open(sys.argv[4], encoding="utf-8").read()

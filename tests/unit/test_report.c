@@ -162,12 +162,15 @@ sample(const char *by, long top)
 	    4, 1);
 	add(r, KV("day", "2026-11-05", "recipient_domain", "example.org"), 1,
 	    0);
-	rb_report_add_sent(r, "2026-11-02", "news.example.com", "black-friday",
-			   NULL, 2000);
-	rb_report_add_sent(r, "2026-11-03", "news.example.com", "black-friday",
-			   NULL, 2000);
-	rb_report_add_sent(r, "2026-11-03", "news.example.com", NULL, NULL,
-			   1000);
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-11-02", "news.example.com",
+				  "black-friday", NULL, NULL, NULL, 2000});
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-11-03", "news.example.com",
+				  "black-friday", NULL, NULL, NULL, 2000});
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-11-03", "news.example.com", NULL, NULL,
+				  NULL, NULL, 1000});
 	rb_report_add_day(r, "2026-11-02", 8, 40);
 	rb_report_add_day(r, "2026-11-03", 7, 12);
 	rb_report_add_day(r, "2026-11-05", 1, 0);
@@ -226,6 +229,14 @@ test_grouping(void)
 	     "campaign with complaints but no sent counts has no rate");
 	T_STR(r->rows[2].keys[0], "(none)", "missing campaign shown");
 	T_OK(r->rows[2].sent == 1000, "(none) matches sent without campaign");
+	T_OK(r->rows[2].rated == 0 && r->rows[2].days_unsent == 1 &&
+		 r->rows[2].rate == 0,
+	     "(none): its complaint falls on a day without its sent counts: "
+	     "0 / 1,000, one day left out (not 1 / 1,000)");
+	T_OK(r->rows[0].rated == 11 && r->rows[0].days_unsent == 0,
+	     "black-friday: every complaint on a day with sent counts");
+	T_OK(r->rows[1].rated == 0 && r->rows[1].days_unsent == 1,
+	     "no sent counts at all: one day without");
 	T_OK(rb_report_max_rate(r) >= 0.0029, "max rate seen");
 	rb_report_free(r);
 
@@ -241,12 +252,17 @@ test_grouping(void)
 	T_OK(r && r->nrows == 1, "one ISO week (Nov 1st is a Sunday)");
 	T_STR(r->rows[0].keys[0], "2026-W45", "the week");
 	T_OK(r->rows[0].sent == 5000, "sent summed per week");
+	T_OK(r->rows[0].rated == 15 && r->rows[0].days_unsent == 1 &&
+		 r->rows[0].rate > 0.00299 && r->rows[0].rate < 0.00301,
+	     "a week's rate counts only its days with sent counts");
 	rb_report_free(r);
 
 	r = sample(NULL, 0);
 	T_OK(r && r->nrows == 1 && r->rows[0].n == 16 &&
 		 r->rows[0].sent == 5000,
 	     "no key: one row with everything");
+	T_OK(r->rows[0].rated == 15 && r->rows[0].rate == r->total.rate,
+	     "no key: the one row is rated like the total");
 	rb_report_free(r);
 
 	r = rb_report_new(RB_REPORT_BOUNCES, "2026-11-01", "2026-11-01",
@@ -259,6 +275,52 @@ test_grouping(void)
 	T_OK(r->nrows == 3 && strcmp(r->rows[0].keys[0], "hard") == 0 &&
 		 strcmp(r->rows[2].keys[0], "(none)") == 0,
 	     "hard/soft derived from the flag");
+	rb_report_free(r);
+}
+
+/* per tenant: each tenant's complaints over its own sent counts, on the
+ * days it has them */
+static void
+test_tenants(void)
+{
+	char err[RB_ERR_MAX] = "";
+	struct rb_report *r = rb_report_new(RB_REPORT_COMPLAINTS, "2026-10-01",
+					    "2026-10-03", "tenant", err,
+					    sizeof(err));
+	T_OK(r != NULL, "tenant is a key (%s)", err);
+	if (r == NULL)
+		return;
+	add(r, KV("day", "2026-10-01", "tenant", "acme"), 6, 0);
+	add(r, KV("day", "2026-10-02", "tenant", "acme"), 4, 0);
+	add(r, KV("day", "2026-10-01", "tenant", "beta"), 1, 0);
+	add(r, KV("day", "2026-10-03", "tenant", "beta"), 3, 0);
+	add(r, KV("day", "2026-10-01"), 2, 0);
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-10-01", NULL, NULL, NULL, "acme",
+				  "news", 1000});
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-10-02", NULL, NULL, NULL, "acme", NULL,
+				  1000});
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-10-01", NULL, NULL, NULL, "beta", NULL,
+				  8000});
+	rb_report_add_sent(r, &(struct rb_report_sent){
+				  "2026-10-01", NULL, NULL, NULL, NULL, NULL,
+				  1000});
+	rb_report_finish(r, 0);
+	T_OK(r->nrows == 3, "three groups");
+	T_STR(r->rows[0].keys[0], "acme", "acme first (10)");
+	T_OK(r->rows[0].sent == 2000 && r->rows[0].rated == 10 &&
+		 r->rows[0].rate > 0.00499 && r->rows[0].rate < 0.00501,
+	     "acme: 10 / 2,000 (its streams' sent counts are its own)");
+	T_STR(r->rows[1].keys[0], "beta", "beta");
+	T_OK(r->rows[1].sent == 8000 && r->rows[1].rated == 1 &&
+		 r->rows[1].days_unsent == 1,
+	     "beta: 1 / 8,000; the 3 complaints of a day without its sent "
+	     "counts are left out, not 4 / 8,000");
+	T_STR(r->rows[2].keys[0], "(none)", "untenanted");
+	T_OK(r->rows[2].sent == 1000 && r->rows[2].rated == 2,
+	     "untenanted events over untenanted sent counts");
 	rb_report_free(r);
 }
 
@@ -296,12 +358,13 @@ test_renderers(void)
 	free(t);
 
 	t = render(r, RB_FMT_CSV);
-	T_OK(t && strncmp(t, "campaign,complaints,inferred,sent,rate,mark\r\n",
-			  44) == 0,
+	T_OK(t && strncmp(t, "campaign,complaints,inferred,sent,rate,mark,"
+			     "rated,days_without_sent\r\n",
+			  68) == 0,
 	     "CSV header");
-	T_OK(t && strstr(t, "black-friday,11,0,4000,0.00275,warn\r\n"),
+	T_OK(t && strstr(t, "black-friday,11,0,4000,0.00275,warn,11,0\r\n"),
 	     "CSV row");
-	T_OK(t && strstr(t, "\"秋のセール \"\"限定\"\", 2026\",4,1,,,\r\n"),
+	T_OK(t && strstr(t, "\"秋のセール \"\"限定\"\", 2026\",4,1,,,,0,1\r\n"),
 	     "CSV quotes comma and quote, empty rate");
 	free(t);
 
@@ -363,7 +426,8 @@ test_renderers(void)
 	T_OK(t && strstr(t, "No bounces in this window."), "empty text");
 	free(t);
 	t = render(r, RB_FMT_CSV);
-	T_STR(t, "reason,bounces,hard,soft,sent,rate,mark\r\n",
+	T_STR(t, "reason,bounces,hard,soft,sent,rate,mark,rated,"
+		 "days_without_sent\r\n",
 	      "empty CSV has its header");
 	free(t);
 	t = render(r, RB_FMT_JSON);
@@ -417,6 +481,7 @@ main(void)
 	test_text_utils();
 	test_provider();
 	test_grouping();
+	test_tenants();
 	test_renderers();
 	test_window();
 	T_DONE();
