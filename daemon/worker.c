@@ -206,6 +206,7 @@ mbx_close(struct mbx *b)
 	b->db2 = NULL;
 	rb_pworker_free(b->pw);
 	b->pw = NULL;
+	rb_imap_copyuid_free(&b->placed);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 }

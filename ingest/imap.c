@@ -822,6 +822,13 @@ uid_set(const uint32_t *u, size_t n)
 }
 
 static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int
 cmp_item(const void *a, const void *b)
 {
 	uint32_t x = ((const struct rb_imap_item *)a)->uid;
@@ -1117,9 +1124,113 @@ expunge(struct rb_imap *c, struct mailimap_set *set)
 	return RB_IMAP_OK;
 }
 
+/* The UIDs of a set (COPYUID's), in order, appended to *v; -1 when there
+ * are more than max in all (a server answer is not trusted to be small). */
+static int
+set_expand(const struct mailimap_set *set, uint32_t **v, size_t *n,
+	   size_t *cap, size_t max)
+{
+	if (set == NULL)
+		return 0;
+	for (clistiter *it = clist_begin(set->set_list); it;
+	     it = clist_next(it)) {
+		const struct mailimap_set_item *si = clist_content(it);
+		uint32_t a = si->set_first, b = si->set_last;
+		if (a > b) {
+			uint32_t t = a;
+			a = b;
+			b = t;
+		}
+		if (a == 0 || (uint64_t)b - a + 1 > max - *n)
+			return -1;
+		for (uint64_t u = a; u <= b; u++) {
+			if (*n == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				*v = realloc(*v, *cap * sizeof **v);
+				if (*v == NULL)
+					abort();
+			}
+			(*v)[(*n)++] = (uint32_t)u;
+		}
+	}
+	return 0;
+}
+
+/* Add one COPYUID answer to map; an answer that does not pair up (or
+ * names more mails than were asked for) is ignored: the UIDs stay
+ * unknown rather than wrong. */
+static void
+map_add(struct rb_imap_copyuid *map, uint32_t uidvalidity,
+	struct mailimap_set *src, struct mailimap_set *dst, size_t asked)
+{
+	uint32_t *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, ca = 0, cb = 0;
+	if (src && dst && uidvalidity &&
+	    set_expand(src, &a, &na, &ca, asked) == 0 &&
+	    set_expand(dst, &b, &nb, &cb, asked) == 0 && na == nb &&
+	    (map->n == 0 || map->uidvalidity == uidvalidity)) {
+		if (map->n + na > map->cap) {
+			map->cap = (map->n + na) * 2;
+			map->src = realloc(map->src, map->cap * sizeof *map->src);
+			map->dst = realloc(map->dst, map->cap * sizeof *map->dst);
+			if (map->src == NULL || map->dst == NULL)
+				abort();
+		}
+		memcpy(map->src + map->n, a, na * sizeof *a);
+		memcpy(map->dst + map->n, b, nb * sizeof *b);
+		map->n += na;
+		map->uidvalidity = uidvalidity;
+	}
+	free(a);
+	free(b);
+	if (src)
+		mailimap_set_free(src);
+	if (dst)
+		mailimap_set_free(dst);
+}
+
+void
+rb_imap_copyuid_free(struct rb_imap_copyuid *map)
+{
+	free(map->src);
+	free(map->dst);
+	memset(map, 0, sizeof *map);
+}
+
+/* One UID MOVE (or COPY) of set to f, with COPYUID into map when asked
+ * for and the server has UIDPLUS. */
+static int
+move_cmd(struct rb_imap *c, struct mailimap_set *set, size_t asked,
+	 const char *f, int move, struct rb_imap_copyuid *map)
+{
+	uint32_t uv = 0;
+	struct mailimap_set *src = NULL, *dst = NULL;
+	int r;
+	cmd_begin(c, 0, 0);
+	if (map && c->has_uidplus)
+		r = move ? mailimap_uidplus_uid_move(c->imap, set, f, &uv, &src,
+						     &dst)
+			 : mailimap_uidplus_uid_copy(c->imap, set, f, &uv, &src,
+						     &dst);
+	else
+		r = move ? mailimap_uid_move(c->imap, set, f)
+			 : mailimap_uid_copy(c->imap, set, f);
+	if (map)
+		map_add(map, uv, src, dst, asked);
+	else if (src || dst) {
+		if (src)
+			mailimap_set_free(src);
+		if (dst)
+			mailimap_set_free(dst);
+	}
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, move ? "UID MOVE" : "UID COPY");
+	return RB_IMAP_OK;
+}
+
 int
-rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
-	     const char *folder)
+rb_imap_move_map(struct rb_imap *c, const uint32_t *uids, size_t n,
+		 const char *folder, struct rb_imap_copyuid *map)
 {
 	if (n == 0)
 		return RB_IMAP_OK;
@@ -1134,17 +1245,9 @@ rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		struct mailimap_set *set =
 		    uid_set_part(uids + done, n - done, &used);
 		if (c->has_move) {
-			cmd_begin(c, 0, 0);
-			r = mailimap_uid_move(c->imap, set, f);
-			r = r == MAILIMAP_NO_ERROR
-				? RB_IMAP_OK
-				: imap_fail(c, r, "UID MOVE");
+			r = move_cmd(c, set, used, f, 1, map);
 		} else {
-			cmd_begin(c, 0, 0);
-			r = mailimap_uid_copy(c->imap, set, f);
-			r = r == MAILIMAP_NO_ERROR
-				? RB_IMAP_OK
-				: imap_fail(c, r, "UID COPY");
+			r = move_cmd(c, set, used, f, 0, map);
 			if (r == RB_IMAP_OK)
 				r = store_flag(c, set,
 					       mailimap_flag_new_deleted());
@@ -1155,6 +1258,78 @@ rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 	}
 	free(f);
 	return r;
+}
+
+int
+rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
+	     const char *folder)
+{
+	return rb_imap_move_map(c, uids, n, folder, NULL);
+}
+
+/* UID SEARCH key: the UIDs found (malloc'ed, ascending), at most max. */
+static int
+search(struct rb_imap *c, struct mailimap_search_key *key, uint32_t **out,
+       size_t *n, size_t max)
+{
+	*out = NULL;
+	*n = 0;
+	clist *res = NULL;
+	cmd_begin(c, 0, 0);
+	int r = mailimap_uid_search(c->imap, "UTF-8", key, &res);
+	mailimap_search_key_free(key);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(c, r, "UID SEARCH");
+	size_t k = 0;
+	for (clistiter *it = clist_begin(res); it; it = clist_next(it))
+		k++;
+	k = k < max ? k : max;
+	*out = malloc((k + 1) * sizeof **out);
+	if (*out == NULL)
+		abort();
+	for (clistiter *it = clist_begin(res); it && *n < k;
+	     it = clist_next(it))
+		(*out)[(*n)++] = *(uint32_t *)clist_content(it);
+	mailimap_search_result_free(res);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, cmp_u32);
+	return RB_IMAP_OK;
+}
+
+int
+rb_imap_search_header(struct rb_imap *c, const char *field,
+		      const char *value, uint32_t **uids, size_t *n)
+{
+	struct mailimap_search_key *key =
+	    mailimap_search_key_new_header(strdup(field), strdup(value));
+	return search(c, key, uids, n, 1000);
+}
+
+int
+rb_imap_select_dest(struct rb_imap *c, const char *folder,
+		    uint32_t *uidvalidity, uint32_t *uidnext)
+{
+	char *f = server_folder(c, folder);
+	int r = rb_imap_select(c, f, uidvalidity, uidnext);
+	free(f);
+	return r;
+}
+
+int
+rb_imap_has_uid(struct rb_imap *c, uint32_t uid)
+{
+	uint32_t *u;
+	size_t n;
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(
+	    mailimap_set_new_single(uid));
+	int r = search(c, key, &u, &n, 4);
+	if (r != RB_IMAP_OK)
+		return r;
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		found |= u[i] == uid;
+	free(u);
+	return found;
 }
 
 int

@@ -91,6 +91,32 @@ int rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
  * pass ~32 KB (servers cap command lines: Dovecot at 64 KB). */
 int rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
 		 const char *folder);
+/* Where moved mail landed, from the server's UIDPLUS answer (COPYUID of
+ * UID MOVE or UID COPY): src[i] of the folder is dst[i] in the
+ * destination, whose UIDVALIDITY is uidvalidity.  Mail the server named
+ * no new UID for (no UIDPLUS, an answer that does not pair up) is not
+ * in it.  Zero-initialise; free with rb_imap_copyuid_free. */
+struct rb_imap_copyuid {
+	uint32_t uidvalidity;
+	uint32_t *src, *dst;
+	size_t n, cap;
+};
+/* rb_imap_move, adding to *map (NULL: as rb_imap_move) what the server
+ * said about each command's mails. */
+int rb_imap_move_map(struct rb_imap *c, const uint32_t *uids, size_t n,
+		     const char *folder, struct rb_imap_copyuid *map);
+void rb_imap_copyuid_free(struct rb_imap_copyuid *map);
+/* UID SEARCH HEADER field value in the selected folder: the UIDs
+ * (malloc'ed, ascending, at most 1000). */
+int rb_imap_search_header(struct rb_imap *c, const char *field,
+			  const char *value, uint32_t **uids, size_t *n);
+/* rb_imap_select of a folder named as rb_imap_move's destinations are
+ * ('/' replaced by the server's delimiter). */
+int rb_imap_select_dest(struct rb_imap *c, const char *folder,
+			uint32_t *uidvalidity, uint32_t *uidnext);
+/* 1 when the selected folder has a mail with this UID, 0 when not, or an
+ * error code. */
+int rb_imap_has_uid(struct rb_imap *c, uint32_t uid);
 /* Length of the UID set text for sorted UIDs (consecutive runs written
  * as "a:b"), as the commands above would send it. */
 size_t rb_imap_set_text_len(const uint32_t *uids, size_t n);
