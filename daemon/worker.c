@@ -349,6 +349,7 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	const char *h = rb_test_hook("WATCHDOG_SECONDS");
 	if (h && atoi(h) > 0)
 		wb = (unsigned)atoi(h);
+	watchdog_grace(cf->shutdown_grace, rb_pworker_kill_live);
 	watchdog_start(wb);
 	rb_imap_progress_hook(watchdog_beat);
 	struct backoff bo = {0};
