@@ -32,6 +32,7 @@ rb_mailhead_get(const char *data, size_t len, const char *name, char *out)
 		i += nl + 1;
 		size_t o = 0;
 		int space = 1;	/* leading blanks are dropped */
+		int full = 0;	/* the rest is skipped whole */
 		while (i < end) {
 			if (p[i] == '\r' || p[i] == '\n') {
 				size_t j = i + (p[i] == '\r');
@@ -44,7 +45,7 @@ rb_mailhead_get(const char *data, size_t len, const char *name, char *out)
 				break;
 			}
 			if (p[i] == ' ' || p[i] == '\t') {
-				if (!space && o < RB_MAILHEAD_MAX)
+				if (!space && !full && o < RB_MAILHEAD_MAX)
 					out[o++] = ' ';
 				space = 1;
 				i++;
@@ -55,17 +56,16 @@ rb_mailhead_get(const char *data, size_t len, const char *name, char *out)
 			size_t k = rb_utf8_decode((const char *)p + i, end - i,
 						  &cp);
 			if (k == 0 || cp < 0x20 || cp == 0x7f) {
-				if (o < RB_MAILHEAD_MAX)
+				if (!full && o < RB_MAILHEAD_MAX)
 					out[o++] = '?';
 				i++;
 				continue;
 			}
-			if (o + k <= RB_MAILHEAD_MAX) {
+			if (!full && o + k <= RB_MAILHEAD_MAX) {
 				memcpy(out + o, p + i, k);
 				o += k;
 			} else {
-				o = o < RB_MAILHEAD_MAX ? o : RB_MAILHEAD_MAX;
-				/* full: the rest is skipped whole */
+				full = 1;
 			}
 			i += k;
 		}
