@@ -63,44 +63,46 @@ or_dash(const char *s)
 }
 
 static json_t *
+jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
 row_json(const struct rb_quarantined *q)
 {
+	char hex[65];
+	if (q->have_sha)
+		rb_sha256_hex(q->sha256, hex);
+	const struct {
+		const char *k, *v;
+	} str[] = {
+	    {"account", q->account},
+	    {"folder", q->folder},
+	    {"quarantine_folder", q->qfolder},
+	    {"at", q->at},
+	    {"reason", q->reason},
+	    {"sha256", q->have_sha ? hex : NULL},
+	    {"message_id", q->message_id},
+	    {"subject", q->subject},
+	    {"from", q->sender},
+	    {"state", q->state},
+	    {"state_at", q->state_at},
+	    {"state_by", q->state_by},
+	    {"state_note", q->state_note},
+	};
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(q->id));
-	json_object_set_new(o, "account", json_string(q->account));
-	json_object_set_new(o, "folder", json_string(q->folder));
 	json_object_set_new(o, "uidvalidity", json_integer(q->uidvalidity));
 	json_object_set_new(o, "uid", json_integer(q->uid));
-	json_object_set_new(o, "quarantine_folder",
-			    q->qfolder ? json_string(q->qfolder) : json_null());
 	json_object_set_new(o, "quarantine_uidvalidity",
 			    q->have_quid ? json_integer(q->quidvalidity)
 					 : json_null());
 	json_object_set_new(o, "quarantine_uid",
 			    q->have_quid ? json_integer(q->quid) : json_null());
-	json_object_set_new(o, "at", json_string(q->at));
-	json_object_set_new(o, "reason", json_string(q->reason));
 	json_object_set_new(o, "size", json_integer(q->size));
-	char hex[65];
-	if (q->have_sha)
-		rb_sha256_hex(q->sha256, hex);
-	json_object_set_new(o, "sha256",
-			    q->have_sha ? json_string(hex) : json_null());
-	const char *k[] = {"message_id", "subject", "from"};
-	const char *v[] = {q->message_id, q->subject, q->sender};
-	for (int i = 0; i < 3; i++)
-		json_object_set_new(o, k[i],
-				    v[i] ? json_string(v[i]) : json_null());
-	json_object_set_new(o, "state", json_string(q->state));
-	json_object_set_new(o, "state_at",
-			    q->state_at ? json_string(q->state_at)
-					: json_null());
-	json_object_set_new(o, "state_by",
-			    q->state_by ? json_string(q->state_by)
-					: json_null());
-	json_object_set_new(o, "state_note",
-			    q->state_note ? json_string(q->state_note)
-					  : json_null());
+	for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
+		json_object_set_new(o, str[i].k, jstr(str[i].v));
 	return o;
 }
 
@@ -527,15 +529,11 @@ cmd_quarantine(int argc, char **argv)
 		return argc < 2 ? RB_EXIT_USAGE : RB_EXIT_OK;
 	}
 	const char *sub = argv[1];
-	enum op op;
+	enum op op = OP_RETRY;
 	int list = !strcmp(sub, "list");
-	if (list)
-		op = OP_RETRY;
-	else if (!strcmp(sub, "retry"))
-		op = OP_RETRY;
-	else if (!strcmp(sub, "drop"))
+	if (!strcmp(sub, "drop"))
 		op = OP_DROP;
-	else {
+	else if (!list && strcmp(sub, "retry") != 0) {
 		rb_err("quarantine: unknown subcommand '%s'", sub);
 		usage(stderr);
 		return RB_EXIT_USAGE;

@@ -11,6 +11,21 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The next static attribute (UID, RFC822.SIZE, a body section...) of a
+ * FETCH answer's attribute list from *j on; NULL at the end. */
+static struct mailimap_msg_att_static *
+next_static(clistiter **j)
+{
+	for (; *j; *j = clist_next(*j)) {
+		struct mailimap_msg_att_item *a = clist_content(*j);
+		if (a->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC) {
+			*j = clist_next(*j);
+			return a->att_data.att_static;
+		}
+	}
+	return NULL;
+}
+
 static int
 cmp_item(const void *a, const void *b)
 {
@@ -42,13 +57,9 @@ fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
 		struct mailimap_msg_att *ma = clist_content(it);
 		uint32_t uid = 0;
 		uint64_t size = 0;
-		for (clistiter *j = clist_begin(ma->att_list); j;
-		     j = clist_next(j)) {
-			struct mailimap_msg_att_item *a = clist_content(j);
-			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			struct mailimap_msg_att_static *st =
-			    a->att_data.att_static;
+		clistiter *j = clist_begin(ma->att_list);
+		struct mailimap_msg_att_static *st;
+		while ((st = next_static(&j)) != NULL) {
 			if (st->att_type == MAILIMAP_MSG_ATT_UID)
 				uid = st->att_data.att_uid;
 			else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
@@ -169,13 +180,9 @@ fetch_chunk(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
 		uint32_t uid = 0;
 		const char *data = NULL;
 		size_t len = 0;
-		for (clistiter *j = clist_begin(ma->att_list); j;
-		     j = clist_next(j)) {
-			struct mailimap_msg_att_item *a = clist_content(j);
-			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			struct mailimap_msg_att_static *st =
-			    a->att_data.att_static;
+		clistiter *j = clist_begin(ma->att_list);
+		struct mailimap_msg_att_static *st;
+		while ((st = next_static(&j)) != NULL) {
 			if (st->att_type == MAILIMAP_MSG_ATT_UID) {
 				uid = st->att_data.att_uid;
 			} else if (st->att_type ==

@@ -513,8 +513,7 @@ rb_mbstate_quarantine_list(struct rb_store *s, const struct rb_qfilter *f,
 	    "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	    "message_id, subject, sender, state, "
 	    "to_char(state_at AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), state_by, state_note, "
-	    "floor(extract(epoch FROM now() - at) / 86400)::bigint "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), state_by, state_note "
 	    "FROM imap_quarantine WHERE ($1::bigint = 0 OR id = $1) "
 	    "AND ($2::text IS NULL OR account = $2) "
 	    "AND ($3::text IS NULL OR state = $3) "
@@ -555,7 +554,6 @@ rb_mbstate_quarantine_list(struct rb_store *s, const struct rb_qfilter *f,
 		e->state_at = col(r, i, 16);
 		e->state_by = col(r, i, 17);
 		e->state_note = col(r, i, 18);
-		e->age_days = (long long)num(r, i, 19);
 	}
 	PQclear(r);
 	*out = v;

@@ -114,7 +114,6 @@ struct rb_quarantined {
 	unsigned char sha256[32];
 	char *reason, *at, *message_id, *subject, *sender;
 	char *state, *state_at, *state_by, *state_note;
-	long long age_days;	/* whole days since it was quarantined */
 };
 /* Which rows rb_mbstate_quarantine_list returns: all when zero/NULL. */
 struct rb_qfilter {
