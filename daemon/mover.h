@@ -8,8 +8,8 @@
  * Actions left pending by an interrupted pass are carried out first, on
  * the main connection (do_pending).  The UIDs quarantined mail gets in
  * the quarantine folder (UIDPLUS COPYUID) are recorded the same way as
- * the done UIDs, by the main thread (record_placed).  The queue is bounded: when the
- * mover falls behind, mq_push waits.
+ * the done UIDs, by the main thread (record_placed).  The queue is
+ * bounded: when the mover falls behind, mq_push waits.
  */
 #ifndef RB_DAEMON_MOVER_H
 #define RB_DAEMON_MOVER_H

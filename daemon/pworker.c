@@ -384,6 +384,10 @@ reap(struct rb_pworker *w, int kill_it, char *why, size_t whylen)
 {
 	if (w->pid <= 0)
 		return;
+	/* forgotten before it is reaped (until then its pid cannot be
+	 * another process's) */
+	int was = (int)w->pid;
+	atomic_compare_exchange_strong(&live_child, &was, 0);
 	if (kill_it)
 		kill(w->pid, SIGKILL);
 	close(w->to_child);
@@ -391,8 +395,6 @@ reap(struct rb_pworker *w, int kill_it, char *why, size_t whylen)
 	int st = 0;
 	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
 		;
-	int was = (int)w->pid;
-	atomic_compare_exchange_strong(&live_child, &was, 0);
 	if (why && !kill_it) {
 		if (WIFSIGNALED(st))
 			snprintf(why, whylen, "parser killed by signal %d",
