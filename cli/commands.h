@@ -31,5 +31,6 @@ int cmd_sent(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_unsubscribe_link(int argc, char **argv);
+int cmd_quarantine(int argc, char **argv);
 
 #endif

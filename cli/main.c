@@ -57,6 +57,8 @@ static const struct command commands[] = {
      "HTTP/JSON lookups for sending applications", cmd_serve},
     {"watch", "[--after ID] [--webhook URL]",
      "every new or changed suppression, as JSON Lines", cmd_watch},
+    {"quarantine", "list|retry|drop [ID...|--all]",
+     "mail the daemon quarantined: list, retry, delete", cmd_quarantine},
     {"unsubscribe-link", "--secret-file F --url BASE --tenant T ADDRESS",
      "List-Unsubscribe headers with a signed one-click URL",
      cmd_unsubscribe_link},

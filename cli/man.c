@@ -190,6 +190,12 @@ static const struct {
 		      "attempt)."},
     {"max_attempts", "Parser failures of one mail before it is "
 		     "quarantined."},
+    {"shutdown_grace", "Seconds a worker has, after SIGTERM, to finish "
+		       "the batch in hand; then the work is cancelled (the "
+		       "parser child killed, the connections closed, nothing "
+		       "uncommitted acknowledged: that mail is read again at "
+		       "the next start).  Default: 30, under systemd's 90 s "
+		       "stop timeout."},
     {"instance", "The name this process holds leases under.  Default: "
 		 "host:pid."},
     {"policy_file", "A suppression policy file: the layer under the "

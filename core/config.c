@@ -48,6 +48,7 @@ static const struct key keys[] = {
     {"lease_seconds", S_GLOBAL, K_UINT, G(lease_seconds), NULL, 5, 3600},
     {"parse_timeout", S_GLOBAL, K_UINT, G(parse_timeout), NULL, 1, 600},
     {"max_attempts", S_GLOBAL, K_UINT, G(max_attempts), NULL, 1, 100},
+    {"shutdown_grace", S_GLOBAL, K_UINT, G(shutdown_grace), NULL, 1, 600},
     {"instance", S_GLOBAL, K_STR, G(instance), NULL, 0, 0},
     {"policy_file", S_GLOBAL, K_STR, G(policy_file), NULL, 0, 0},
     {"host", S_MAILBOX, K_STR, M(host), NULL, 0, 0},
@@ -682,6 +683,7 @@ parse_text(const char *text, const char *name, struct rb_config *c,
 	c->lease_seconds = 30;
 	c->parse_timeout = 10;
 	c->max_attempts = 3;
+	c->shutdown_grace = 30;
 	*err_r = NULL;
 
 	struct cfg_reader r = {.c = c, .name = name, .err_r = err_r};
@@ -894,6 +896,7 @@ rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 		c->metrics_file ? c->metrics_file : "");
 	fprintf(f, "lease_seconds = %u\nparse_timeout = %u\nmax_attempts = %u\n",
 		c->lease_seconds, c->parse_timeout, c->max_attempts);
+	fprintf(f, "shutdown_grace = %u\n", c->shutdown_grace);
 	fprintf(f, "instance = %s\n", c->instance ? c->instance : "(host:pid)");
 	if (c->policy_file)
 		fprintf(f, "policy_file = %s\n", c->policy_file);

@@ -82,6 +82,7 @@ struct rb_config {
 	unsigned lease_seconds;	/* mailbox lease expiry */
 	unsigned parse_timeout;	/* seconds per mail in the parser child */
 	unsigned max_attempts;	/* parser failures before quarantine */
+	unsigned shutdown_grace;	/* seconds a worker may take to stop */
 	char *instance;		/* lease holder name; default host:pid */
 	struct rb_mailbox_conf *mb;
 	size_t nmb;

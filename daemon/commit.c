@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon/batch.h"
+#include "daemon/mailhead.h"
 #include "daemon/mover.h"
 #include "daemon/watchdog.h"
 #include "daemon/worker.h"
@@ -49,17 +50,43 @@ write_state(struct mbx *b, struct batch *bt, const struct rb_pending *pend,
 {
 	for (size_t i = 0; i < bt->n; i++) {
 		struct mail *ml = &bt->mails[i];
-		if (ml->disp != DISP_QUARANTINE)
+		/* unknown mail moved to the quarantine folder is recorded
+		 * too: every mail there has its row */
+		int unk = ml->disp == DISP_UNKNOWN &&
+			  b->m->unknown_action == RB_UNKNOWN_QUARANTINE;
+		if (ml->disp != DISP_QUARANTINE && !unk)
 			continue;
-		if (rb_mbstate_quarantine_add(b->db, b->account, b->folder,
-					      b->uidvalidity, ml->uid, ml->size,
-					      ml->have_hash ? ml->sha : NULL,
-					      ml->why) != 0)
+		char mid[RB_MAILHEAD_MAX + 1], subj[RB_MAILHEAD_MAX + 1],
+		    from[RB_MAILHEAD_MAX + 1];
+		int fetched = ml->data != NULL;
+		struct rb_qmeta meta = {
+		    .qfolder = b->m->quarantine_folder,
+		    .message_id = fetched && rb_mailhead_get(ml->data, ml->len,
+							     "Message-ID", mid)
+				      ? mid
+				      : NULL,
+		    .subject = fetched && rb_mailhead_get(ml->data, ml->len,
+							  "Subject", subj)
+				   ? subj
+				   : NULL,
+		    .sender = fetched && rb_mailhead_get(ml->data, ml->len,
+							 "From", from)
+				  ? from
+				  : NULL,
+		};
+		if (rb_mbstate_quarantine_add(
+			b->db, b->account, b->folder, b->uidvalidity, ml->uid,
+			ml->size, ml->have_hash ? ml->sha : NULL,
+			unk ? "nothing known (unknown_action = quarantine)"
+			    : ml->why,
+			&meta) != 0)
 			return db_fail(b, "recording quarantine");
 	}
 	if (rb_mbstate_pending_add(b->db, b->account, b->folder,
 				   b->uidvalidity, pend, npend) != 0)
 		return db_fail(b, "recording server actions");
+	if (record_placed(b) != 0)
+		return db_fail(b, "recording quarantine UIDs");
 	size_t ndone = 0;
 	uint32_t *done = take_done(b, &ndone);
 	int rc = ST_OK;

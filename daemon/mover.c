@@ -7,6 +7,7 @@
 #include "daemon/signals.h"
 #include "daemon/worker.h"
 #include "lib/log.h"
+#include "store/store.h"
 
 /* The backlog at which the main thread waits for the mover (mq_push), so
  * also the largest group the mover takes.  The mover's smallest group,
@@ -113,7 +114,8 @@ group_actions(const struct rb_pending *p, size_t n, size_t *ngrp,
 }
 
 int
-server_actions(struct rb_imap *c, struct rb_pending *p, size_t n)
+server_actions(struct rb_imap *c, struct rb_pending *p, size_t n,
+	       const char *qfolder, struct rb_imap_copyuid *placed)
 {
 	if (n == 0)
 		return RB_IMAP_OK;
@@ -143,7 +145,10 @@ server_actions(struct rb_imap *c, struct rb_pending *p, size_t n)
 					nset = nw;
 				}
 			}
-			r = rb_imap_move(c, set, nset, a->dest);
+			int toq = placed && qfolder && a->dest &&
+				!strcmp(a->dest, qfolder);
+			r = rb_imap_move_map(c, set, nset, a->dest,
+					     toq ? placed : NULL);
 		} else if (a->action == RB_PENDING_FLAG) {
 			r = rb_imap_flag(c, uids, k, a->dest);
 		} else {
@@ -170,7 +175,19 @@ do_pending(struct mbx *b, struct rb_pending *p, size_t n)
 {
 	if (n == 0)
 		return ST_OK;
-	int r = server_actions(b->imap, p, n);
+	struct rb_imap_copyuid placed = {0};
+	int r = server_actions(b->imap, p, n, b->m->quarantine_folder,
+			       &placed);
+	/* where quarantined mail landed: for `rebound quarantine`; a
+	 * failure here loses only that (found again by a search) */
+	if (placed.n &&
+	    rb_mbstate_quarantine_placed(b->db, b->account, b->folder,
+					 b->uidvalidity, placed.src,
+					 placed.dst, placed.n,
+					 placed.uidvalidity) != 0)
+		rb_warn("%s: recording quarantine UIDs: %s", b->folder,
+			rb_store_error(b->db));
+	rb_imap_copyuid_free(&placed);
 	if (r != RB_IMAP_OK)
 		return imap_fail(b, r);
 	uint32_t *all = malloc(n * sizeof *all);
@@ -183,6 +200,44 @@ do_pending(struct mbx *b, struct rb_pending *p, size_t n)
 				    all, n) != 0)
 		rc = db_fail(b, "forgetting done actions");
 	free(all);
+	return rc;
+}
+
+/* Add the mover's COPYUID answers to b->placed (under b->mu). */
+static void
+placed_add(struct mbx *b, const struct rb_imap_copyuid *m)
+{
+	struct rb_imap_copyuid *d = &b->placed;
+	if (m->n == 0)
+		return;
+	if (d->n && d->uidvalidity != m->uidvalidity)
+		d->n = 0;	/* the folder was recreated: the old are wrong */
+	if (d->n + m->n > d->cap) {
+		d->cap = (d->n + m->n) * 2;
+		d->src = realloc(d->src, d->cap * sizeof *d->src);
+		d->dst = realloc(d->dst, d->cap * sizeof *d->dst);
+		if (d->src == NULL || d->dst == NULL)
+			abort();
+	}
+	memcpy(d->src + d->n, m->src, m->n * sizeof *m->src);
+	memcpy(d->dst + d->n, m->dst, m->n * sizeof *m->dst);
+	d->n += m->n;
+	d->uidvalidity = m->uidvalidity;
+}
+
+int
+record_placed(struct mbx *b)
+{
+	pthread_mutex_lock(&b->mu);
+	struct rb_imap_copyuid m = b->placed;
+	memset(&b->placed, 0, sizeof b->placed);
+	pthread_mutex_unlock(&b->mu);
+	int rc = 0;
+	if (m.n && b->db)
+		rc = rb_mbstate_quarantine_placed(b->db, b->account, b->folder,
+						  b->uidvalidity, m.src, m.dst,
+						  m.n, m.uidvalidity);
+	rb_imap_copyuid_free(&m);
 	return rc;
 }
 
@@ -233,12 +288,16 @@ mover(void *arg)
 		b->mover_busy = 1;
 		pthread_mutex_unlock(&b->mu);
 		double t0 = now_s(), c0 = cpu_s();
-		int r = server_actions(b->imap2, p, n);
+		struct rb_imap_copyuid placed = {0};
+		int r = server_actions(b->imap2, p, n, b->m->quarantine_folder,
+				       &placed);
 		double t1 = now_s(), c1 = cpu_s();
 		rb_debug("%s: %zu server actions in %.0f ms", b->folder, n,
 			 (t1 - t0) * 1e3);
 		pthread_mutex_lock(&b->mu);
 		b->mover_busy = 0;
+		placed_add(b, &placed);
+		rb_imap_copyuid_free(&placed);
 		b->move_wall += t1 - t0;
 		b->move_cpu += c1 - c0;
 		if (r != RB_IMAP_OK) {

@@ -410,6 +410,8 @@ pass_results(struct mbx *b, int rc)
 		if (rc == ST_OK)
 			rc = r2;
 	}
+	if (record_placed(b) != 0 && rc == ST_OK)
+		rc = db_fail(b, "recording quarantine UIDs");
 	size_t nd = 0;
 	uint32_t *done = take_done(b, &nd);
 	if (nd && b->db &&

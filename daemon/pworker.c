@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -150,6 +151,18 @@ rb_events_unpack(struct rb_arena *a, const char *p, size_t len,
 	}
 #undef GET
 	return out->n - before;
+}
+
+/* The current child of this process (0: none), for rb_pworker_kill_live
+ * from another thread. */
+static atomic_int live_child;
+
+void
+rb_pworker_kill_live(void)
+{
+	int p = atomic_load(&live_child);
+	if (p > 0)
+		kill((pid_t)p, SIGKILL);
 }
 
 struct rb_pworker {
@@ -358,6 +371,7 @@ spawn(struct rb_pworker *w)
 	close(in[0]);
 	close(out[1]);
 	w->pid = pid;
+	atomic_store(&live_child, (int)pid);
 	w->to_child = in[1];
 	w->from_child = out[0];
 	fcntl(w->to_child, F_SETFL, O_NONBLOCK);
@@ -370,6 +384,10 @@ reap(struct rb_pworker *w, int kill_it, char *why, size_t whylen)
 {
 	if (w->pid <= 0)
 		return;
+	/* forgotten before it is reaped (until then its pid cannot be
+	 * another process's) */
+	int was = (int)w->pid;
+	atomic_compare_exchange_strong(&live_child, &was, 0);
 	if (kill_it)
 		kill(w->pid, SIGKILL);
 	close(w->to_child);

@@ -77,6 +77,10 @@ void rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			   size_t n, unsigned timeout, struct rb_events *ev,
 			   size_t *res, char *why, size_t whylen);
 
+/* SIGKILL the child of this process's parser, if one runs (any thread;
+ * the daemon's bounded shutdown). */
+void rb_pworker_kill_live(void);
+
 /* Serialisation (exposed for tests). */
 void rb_events_pack(const struct rb_event *e, size_t n, char **buf,
 		    size_t *len);

@@ -49,18 +49,45 @@ start_children(const struct rb_config *cf, const struct rb_parse_opts *po,
 	}
 }
 
+/* SIGTERM to every worker and wait for them: each ends within
+ * shutdown_grace (its own watchdog cancels the work in hand then); one
+ * that has not exited grace + 10 s after the signal is killed. */
 static void
-stop_children(pid_t *pids, size_t n)
+stop_children(pid_t *pids, size_t n, unsigned grace)
 {
 	for (size_t i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (size_t i = 0; i < n; i++) {
-		if (pids[i] <= 0)
-			continue;
-		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
-			;
-		pids[i] = 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int killed = 0;
+	for (;;) {
+		size_t left = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (pids[i] <= 0)
+				continue;
+			pid_t r = waitpid(pids[i], NULL, WNOHANG);
+			if (r == pids[i] || (r < 0 && errno == ECHILD))
+				pids[i] = 0;
+			else
+				left++;
+		}
+		if (left == 0)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (!killed && grace && t.tv_sec - t0.tv_sec >=
+					    (time_t)grace + 10) {
+			for (size_t i = 0; i < n; i++)
+				if (pids[i] > 0) {
+					rb_err("worker %ld did not stop within "
+					       "shutdown_grace: killed",
+					       (long)pids[i]);
+					kill(pids[i], SIGKILL);
+				}
+			killed = 1;
+		}
+		struct timespec nap_ts = {0, 50 * 1000000L};
+		nanosleep(&nap_ts, NULL);
 	}
 }
 
@@ -140,7 +167,7 @@ reload(const char *path, struct rb_config *cf, const struct rb_parse_opts *po,
 		return;
 	}
 	rb_info("reloading configuration");
-	stop_children(w->pids, cf->nmb);
+	stop_children(w->pids, cf->nmb, cf->shutdown_grace);
 	rb_config_free(cf);
 	*cf = nc;
 	if (mdir[0] && cf->metrics_file == NULL &&
@@ -212,7 +239,7 @@ supervise(const char *path, struct rb_config *cf,
 	}
 	metrics_cleanup(cf, mfd, mdir);
 	rb_info("stopping: waiting for workers to finish their batch");
-	stop_children(w.pids, cf->nmb);
+	stop_children(w.pids, cf->nmb, cf->shutdown_grace);
 	workers_free(&w);
 	rb_info("stopped");
 	return 0;

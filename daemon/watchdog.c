@@ -15,6 +15,8 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static int running, stopping;
 static unsigned bound_s;
+static unsigned grace_s;
+static void (*grace_cancel)(void);
 
 static long long
 mono_s(void)
@@ -30,11 +32,29 @@ watchdog_beat(void)
 	atomic_store_explicit(&last_beat, mono_s(), memory_order_relaxed);
 }
 
+/* The grace is over: the worker ends here.  Nothing is acknowledged that
+ * was not committed (the server actions of a batch are queued only after
+ * its COMMIT, and an open transaction is rolled back when its connection
+ * closes); the parser child is killed (a hung one would outlive us) and
+ * the connections close with the process. */
+static void
+cancel_now(void)
+{
+	rb_err("stopping: the work in hand did not end within "
+	       "shutdown_grace = %u s: cancelled (what was not committed is "
+	       "read again at the next start)",
+	       grace_s);
+	if (grace_cancel)
+		grace_cancel();
+	_exit(0);
+}
+
 static void *
 watch(void *arg)
 {
 	(void)arg;
 	sig_block_all();
+	long long stop_at = 0;
 	pthread_mutex_lock(&mu);
 	while (!stopping) {
 		struct timespec ts;
@@ -50,6 +70,12 @@ watch(void *arg)
 			       "starts again",
 			       idle);
 			_exit(3);
+		}
+		if (!stopping && stop_flag && grace_s) {
+			if (stop_at == 0)
+				stop_at = mono_s();
+			else if (mono_s() - stop_at >= (long long)grace_s)
+				cancel_now();
 		}
 	}
 	pthread_mutex_unlock(&mu);
@@ -86,6 +112,13 @@ watchdog_stop(void)
 	pthread_join(thread, NULL);
 	pthread_cond_destroy(&cv);
 	running = 0;
+}
+
+void
+watchdog_grace(unsigned seconds, void (*cancel)(void))
+{
+	grace_s = seconds;
+	grace_cancel = cancel;
 }
 
 unsigned

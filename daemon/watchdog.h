@@ -15,6 +15,15 @@
 #ifndef RB_DAEMON_WATCHDOG_H
 #define RB_DAEMON_WATCHDOG_H
 
+/*
+ * The bounded stop: once stop_flag is set (SIGTERM, SIGINT), the worker
+ * has seconds to finish the batch in hand and exit; after that the
+ * watchdog calls cancel (kill what would outlive the process) and ends
+ * the process with status 0.  0 seconds: no bound.  Call before
+ * watchdog_start.
+ */
+void watchdog_grace(unsigned seconds, void (*cancel)(void));
+
 /* Start watching (the calling process; once at a time). */
 void watchdog_start(unsigned bound);
 /* Progress: cheap, from any thread. */

@@ -206,6 +206,7 @@ mbx_close(struct mbx *b)
 	b->db2 = NULL;
 	rb_pworker_free(b->pw);
 	b->pw = NULL;
+	rb_imap_copyuid_free(&b->placed);
 	pthread_mutex_destroy(&b->mu);
 	pthread_cond_destroy(&b->cv);
 }
@@ -348,6 +349,7 @@ run_mailbox(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 	const char *h = rb_test_hook("WATCHDOG_SECONDS");
 	if (h && atoi(h) > 0)
 		wb = (unsigned)atoi(h);
+	watchdog_grace(cf->shutdown_grace, rb_pworker_kill_live);
 	watchdog_start(wb);
 	rb_imap_progress_hook(watchdog_beat);
 	struct backoff bo = {0};

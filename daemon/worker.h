@@ -124,6 +124,7 @@ struct mbx {
 	int mover_st;		/* ST_ code when the mover could not connect */
 	uint32_t *done;
 	size_t ndone, capdone;
+	struct rb_imap_copyuid placed;	/* quarantine moves' new UIDs */
 	double move_wall, move_cpu;	/* the mover's totals of the pass */
 	unsigned long moved;
 };

@@ -1,5 +1,4 @@
-#include "imap.h"
-#include "respscan.h"
+#include "imap_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,56 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The transport under libetpan: a socket, plus a verified TLS session
- * once the handshake is done (NULL before STARTTLS or with tls = none). */
-struct transport {
-	int fd;
-	int timeout_ms;		/* silence allowed on the socket */
-	gnutls_session_t tls;
-	gnutls_certificate_credentials_t cred;
-	long long deadline;	/* of the command in progress (monotonic
-				 * ms), 0 none */
-	unsigned deadline_s;	/* its length, for the message */
-	const char *fail;	/* why the stream is dead: once set, every
-				 * read and write fails */
-	char failbuf[300];
-	struct rb_respscan scan;
-};
-
-struct rb_imap {
-	mailimap *imap;
-	struct transport *tr;	/* ours; the libetpan stream reads and
-				 * writes through it */
-	const struct rb_mailbox_conf *m;
-	char delim;		/* hierarchy delimiter, 0 until known */
-	int has_move, has_uidplus, has_idle;
-	char **created;		/* folders known to exist */
-	size_t ncreated;
-	char err[512];
-};
-
-/*
- * What one command may cost (respscan.h).  A response line outside
- * literals: 4 MiB (a UID SEARCH answer, one number per mail, may have
- * 64 MiB: 6 million mails).  A literal: max_size, and never more than
- * the RFC822.SIZE announced for its mail.  All the bytes of one answer:
- * 16 MiB, and for a body FETCH the sizes it asked for (the caller's byte
- * budget) plus 1 KiB per mail.  The deadline of a command: three times
- * the configured timeout, plus one second per 64 KiB of bodies asked for
- * (or the IDLE time).
- */
-#define LINE_MAX_BYTES (4u << 20)
-#define SEARCH_LINE_MAX_BYTES (64u << 20)
-#define CMD_MAX_BYTES (16u << 20)
-#define FETCH_SLACK_BYTES (1u << 20)
-#define PER_MAIL_BYTES 1024u
-#define MIN_RATE_BYTES 65536u
-
 static long long mono_ms(void);
 
 /* Limits and deadline of the next command. */
-static void
-cmd_limits(struct rb_imap *c, unsigned extra_s, uint64_t line_max,
+void
+rbi_cmd_limits(struct rb_imap *c, unsigned extra_s, uint64_t line_max,
 	   uint64_t bytes_max, const struct rb_respscan_size *ann, size_t n)
 {
 	struct transport *t = c->tr;
@@ -80,15 +34,15 @@ cmd_limits(struct rb_imap *c, unsigned extra_s, uint64_t line_max,
 			    ann, n);
 }
 
-static void
-cmd_begin(struct rb_imap *c, unsigned extra_s, uint64_t extra_bytes)
+void
+rbi_cmd_begin(struct rb_imap *c, unsigned extra_s, uint64_t extra_bytes)
 {
-	cmd_limits(c, extra_s, LINE_MAX_BYTES, CMD_MAX_BYTES + extra_bytes,
+	rbi_cmd_limits(c, extra_s, LINE_MAX_BYTES, CMD_MAX_BYTES + extra_bytes,
 		   NULL, 0);
 }
 
-static int
-seterr(struct rb_imap *c, int code, const char *fmt, ...)
+int
+rbi_seterr(struct rb_imap *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -103,7 +57,6 @@ rb_imap_error(const struct rb_imap *c)
 	return c ? c->err : "no connection";
 }
 
-static int imap_fail(struct rb_imap *c, int r, const char *what);
 static const char *lost_why(const struct rb_imap *c, int r);
 
 /* The server's text for the last failed command, for messages. */
@@ -391,7 +344,7 @@ tcp_connect(struct rb_imap *c, int *fd_r)
 	struct addrinfo *res = NULL;
 	int r = getaddrinfo(m->host, port, &hints, &res);
 	if (r != 0)
-		return seterr(c, RB_IMAP_TEMP, "%s: cannot resolve: %s",
+		return rbi_seterr(c, RB_IMAP_TEMP, "%s: cannot resolve: %s",
 			      m->host, gai_strerror(r));
 	int fd = -1, last = 0;
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
@@ -446,7 +399,7 @@ tcp_connect(struct rb_imap *c, int *fd_r)
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
-		return seterr(c, RB_IMAP_TEMP, "%s port %d: cannot connect: %s",
+		return rbi_seterr(c, RB_IMAP_TEMP, "%s port %d: cannot connect: %s",
 			      m->host, m->port,
 			      last ? strerror(last)
 				   : "no loopback address for tls = none");
@@ -475,19 +428,19 @@ tls_start(struct rb_imap *c, struct transport *t)
 	const struct rb_mailbox_conf *m = c->m;
 	int r = gnutls_certificate_allocate_credentials(&t->cred);
 	if (r < 0)
-		return seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
+		return rbi_seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
 	if (m->ca_file) {
 		r = gnutls_certificate_set_x509_trust_file(t->cred, m->ca_file,
 							   GNUTLS_X509_FMT_PEM);
 		if (r <= 0)
-			return seterr(c, RB_IMAP_PERM,
+			return rbi_seterr(c, RB_IMAP_PERM,
 				      "TLS: no CA certificate loaded from %s%s%s",
 				      m->ca_file, r < 0 ? ": " : "",
 				      r < 0 ? gnutls_strerror(r) : "");
 	} else {
 		r = gnutls_certificate_set_x509_system_trust(t->cred);
 		if (r <= 0)
-			return seterr(c, RB_IMAP_PERM,
+			return rbi_seterr(c, RB_IMAP_PERM,
 				      "TLS: the system trust store is empty or "
 				      "unreadable (install ca-certificates or "
 				      "set ca_file)");
@@ -495,7 +448,7 @@ tls_start(struct rb_imap *c, struct transport *t)
 	gnutls_session_t s;
 	r = gnutls_init(&s, GNUTLS_CLIENT);
 	if (r < 0)
-		return seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
+		return rbi_seterr(c, RB_IMAP_TEMP, "TLS: %s", gnutls_strerror(r));
 	t->tls = s;
 	gnutls_set_default_priority(s);
 	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, t->cred);
@@ -521,7 +474,7 @@ tls_start(struct rb_imap *c, struct transport *t)
 		gnutls_datum_t out = {NULL, 0};
 		gnutls_certificate_verification_status_print(
 		    st, GNUTLS_CRT_X509, &out, 0);
-		seterr(c, RB_IMAP_PERM,
+		rbi_seterr(c, RB_IMAP_PERM,
 		       "TLS: certificate of %s port %d refused (nothing "
 		       "sent): %s",
 		       m->host, m->port,
@@ -530,14 +483,14 @@ tls_start(struct rb_imap *c, struct transport *t)
 		return RB_IMAP_PERM;
 	}
 	if (r < 0)
-		return seterr(c, RB_IMAP_TEMP, "TLS handshake with %s port %d: %s",
+		return rbi_seterr(c, RB_IMAP_TEMP, "TLS handshake with %s port %d: %s",
 			      m->host, m->port,
 			      t->fail ? t->fail : gnutls_strerror(r));
 	/* belt and braces: check again after the handshake */
 	unsigned st = 0;
 	r = gnutls_certificate_verify_peers3(s, m->host, &st);
 	if (r < 0 || st != 0)
-		return seterr(c, RB_IMAP_PERM,
+		return rbi_seterr(c, RB_IMAP_PERM,
 			      "TLS: certificate of %s not verified", m->host);
 	return RB_IMAP_OK;
 }
@@ -546,7 +499,7 @@ static void
 read_caps(struct rb_imap *c)
 {
 	struct mailimap_capability_data *cap = NULL;
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	if (mailimap_capability(c->imap, &cap) == MAILIMAP_NO_ERROR && cap)
 		mailimap_capability_data_free(cap);
 	c->has_move = mailimap_has_extension(c->imap, "MOVE");
@@ -581,13 +534,13 @@ enable_qresync(struct rb_imap *c)
 	struct mailimap_capability_data *got = NULL;
 	if (want == NULL)
 		abort();
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	int r = mailimap_enable(c->imap, want, &got);
 	mailimap_capability_data_free(want);
 	if (got)
 		mailimap_capability_data_free(got);
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
-		return imap_fail(c, r, "ENABLE QRESYNC");
+		return rbi_fail(c, r, "ENABLE QRESYNC");
 	return RB_IMAP_OK;
 }
 
@@ -611,7 +564,7 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 	t->timeout_ms = (int)m->timeout * 1000;
 	rb_respscan_init(&t->scan);
 	c->tr = t;
-	cmd_begin(c, 0, 0);	/* the handshake's deadline */
+	rbi_cmd_begin(c, 0, 0);	/* the handshake's deadline */
 	if (m->tls == RB_TLS_IMPLICIT && (r = tls_start(c, t)) != 0) {
 		c->tr = NULL;
 		if (t->tls)
@@ -633,43 +586,43 @@ rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
 	if (c->imap == NULL)
 		abort();
 	mailimap_set_timeout(c->imap, m->timeout);
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	r = mailimap_connect(c->imap, stream);
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_AUTHENTICATED)
-		return seterr(c, RB_IMAP_TEMP,
+		return rbi_seterr(c, RB_IMAP_TEMP,
 			      "%s port %d: no IMAP greeting: %s", m->host,
 			      m->port, lost_why(c, r));
 	if (m->tls == RB_TLS_STARTTLS) {
-		cmd_begin(c, 0, 0);
+		rbi_cmd_begin(c, 0, 0);
 		r = mailimap_starttls(c->imap);
 		if (r != MAILIMAP_NO_ERROR)
-			return seterr(c, RB_IMAP_PERM,
+			return rbi_seterr(c, RB_IMAP_PERM,
 				      "%s: STARTTLS refused (%s); not sending "
 				      "credentials in clear",
 				      m->host, server_text(c));
 		/* nothing may be buffered between OK and the handshake (a
 		 * man in the middle could inject responses there) */
 		if (c->imap->imap_stream->read_buffer_len != 0)
-			return seterr(c, RB_IMAP_PERM,
+			return rbi_seterr(c, RB_IMAP_PERM,
 				      "%s: data after STARTTLS OK: refused",
 				      m->host);
-		cmd_begin(c, 0, 0);
+		rbi_cmd_begin(c, 0, 0);
 		if ((r = tls_start(c, t)) != 0)
 			return r;
 	}
 	read_caps(c);
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	if (m->xoauth2_command)
 		r = mailimap_oauth2_authenticate(c->imap, m->user, secret);
 	else
 		r = mailimap_login(c->imap, m->user, secret);
 	if (r != MAILIMAP_NO_ERROR) {
 		if (r == MAILIMAP_ERROR_STREAM)
-			return seterr(c, RB_IMAP_TEMP,
+			return rbi_seterr(c, RB_IMAP_TEMP,
 				      "%s: connection lost during login: %s",
 				      m->host, lost_why(c, r));
-		return seterr(c, RB_IMAP_PERM,
+		return rbi_seterr(c, RB_IMAP_PERM,
 			      "%s: login as %s refused: %s", m->host, m->user,
 			      server_text(c));
 	}
@@ -686,7 +639,7 @@ rb_imap_close(struct rb_imap *c)
 		if (c->imap->imap_state >= MAILIMAP_STATE_AUTHENTICATED &&
 		    c->imap->imap_stream && c->tr->fail == NULL) {
 			/* a short wait: LOGOUT is a courtesy */
-			cmd_begin(c, 0, 0);
+			rbi_cmd_begin(c, 0, 0);
 			mailimap_logout(c->imap);
 		}
 		mailimap_free(c->imap);
@@ -713,14 +666,14 @@ lost_why(const struct rb_imap *c, int r)
 
 /* libetpan result -> our code: stream/parse errors are TEMP (connection
  * unusable), a NO/BAD answer is PERM for that command. */
-static int
-imap_fail(struct rb_imap *c, int r, const char *what)
+int
+rbi_fail(struct rb_imap *c, int r, const char *what)
 {
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE ||
 	    r == MAILIMAP_ERROR_MEMORY || r == MAILIMAP_ERROR_CONNECTION_REFUSED)
-		return seterr(c, RB_IMAP_TEMP, "%s: %s: connection lost: %s",
+		return rbi_seterr(c, RB_IMAP_TEMP, "%s: %s: connection lost: %s",
 			      c->m->host, what, lost_why(c, r));
-	return seterr(c, RB_IMAP_PERM, "%s: %s failed: %s", c->m->host, what,
+	return rbi_seterr(c, RB_IMAP_PERM, "%s: %s failed: %s", c->m->host, what,
 		      server_text(c));
 }
 
@@ -728,477 +681,21 @@ int
 rb_imap_select(struct rb_imap *c, const char *folder, uint32_t *uidvalidity,
 	       uint32_t *uidnext)
 {
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	int r = mailimap_select(c->imap, folder);
 	if (r == MAILIMAP_ERROR_SELECT)
-		return seterr(c, RB_IMAP_NOFOLDER,
+		return rbi_seterr(c, RB_IMAP_NOFOLDER,
 			      "%s: folder %s cannot be selected: %s",
 			      c->m->host, folder, server_text(c));
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "SELECT");
+		return rbi_fail(c, r, "SELECT");
 	struct mailimap_selection_info *si = c->imap->imap_selection_info;
 	*uidvalidity = si ? si->sel_uidvalidity : 0;
 	*uidnext = si ? si->sel_uidnext : 0;
 	if (*uidvalidity == 0)
-		return seterr(c, RB_IMAP_PERM, "%s: SELECT %s: no UIDVALIDITY",
+		return rbi_seterr(c, RB_IMAP_PERM, "%s: SELECT %s: no UIDVALIDITY",
 			      c->m->host, folder);
 	return RB_IMAP_OK;
-}
-
-/* Text bytes of one UID set per command at most (Dovecot refuses
- * command lines over imap_max_line_length, 64 KB by default). */
-#define SET_TEXT_MAX 32000
-
-static size_t
-digits(uint32_t v)
-{
-	size_t d = 1;
-	while (v >= 10) {
-		v /= 10;
-		d++;
-	}
-	return d;
-}
-
-/* The last index of the run of consecutive UIDs starting at i, and in
- * *text the length of its text with the separating comma ("a:b," or
- * "a,"). */
-static size_t
-run_end(const uint32_t *u, size_t n, size_t i, size_t *text)
-{
-	size_t j = i;
-	while (j + 1 < n && u[j + 1] == u[j] + 1)
-		j++;
-	*text = digits(u[i]) + 1 + (j > i ? digits(u[j]) + 1 : 0);
-	return j;
-}
-
-/* A UID set from sorted UIDs, consecutive runs as intervals, taking as
- * many from u as fit in SET_TEXT_MAX bytes of text; *used says how many
- * (the caller sends the rest in another command). */
-static struct mailimap_set *
-uid_set_part(const uint32_t *u, size_t n, size_t *used)
-{
-	struct mailimap_set *s = mailimap_set_new_empty();
-	size_t text = 0, i = 0;
-	while (i < n) {
-		size_t t, j = run_end(u, n, i, &t);
-		if (i > 0 && text + t > SET_TEXT_MAX)
-			break;
-		text += t;
-		if (j == i)
-			mailimap_set_add_single(s, u[i]);
-		else
-			mailimap_set_add_interval(s, u[i], u[j]);
-		i = j + 1;
-	}
-	*used = i;
-	return s;
-}
-
-size_t
-rb_imap_set_text_len(const uint32_t *u, size_t n)
-{
-	size_t text = 0;
-	for (size_t i = 0, j, t; i < n; i = j + 1) {
-		j = run_end(u, n, i, &t);
-		text += t;
-	}
-	return text;
-}
-
-/* The whole set (for FETCH, whose sets come from bounded batches). */
-static struct mailimap_set *
-uid_set(const uint32_t *u, size_t n)
-{
-	size_t used;
-	struct mailimap_set *s = uid_set_part(u, n, &used);
-	if (used < n) {
-		/* not expected here: add the rest anyway */
-		for (size_t i = used; i < n; i++)
-			mailimap_set_add_single(s, u[i]);
-	}
-	return s;
-}
-
-static int
-cmp_item(const void *a, const void *b)
-{
-	uint32_t x = ((const struct rb_imap_item *)a)->uid;
-	uint32_t y = ((const struct rb_imap_item *)b)->uid;
-	return x < y ? -1 : x > y;
-}
-
-/* UID FETCH lo:hi (UID RFC822.SIZE), appending UIDs > after. */
-static int
-fetch_sizes(struct rb_imap *c, uint32_t lo, uint32_t hi, uint32_t after,
-	    struct rb_imap_item **items, size_t *n, size_t *cap)
-{
-	struct mailimap_set *set = mailimap_set_new_interval(lo, hi);
-	struct mailimap_fetch_type *ft =
-	    mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-						   mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, mailimap_fetch_att_new_rfc822_size());
-	clist *res = NULL;
-	cmd_begin(c, 0, 0);
-	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "UID FETCH RFC822.SIZE");
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		struct mailimap_msg_att *ma = clist_content(it);
-		uint32_t uid = 0;
-		uint64_t size = 0;
-		for (clistiter *j = clist_begin(ma->att_list); j;
-		     j = clist_next(j)) {
-			struct mailimap_msg_att_item *a = clist_content(j);
-			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			struct mailimap_msg_att_static *st =
-			    a->att_data.att_static;
-			if (st->att_type == MAILIMAP_MSG_ATT_UID)
-				uid = st->att_data.att_uid;
-			else if (st->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
-				size = st->att_data.att_rfc822_size;
-		}
-		/* the parser keeps 32 bits of RFC822.SIZE: the scanner saw
-		 * the whole number */
-		uint64_t whole = rb_respscan_size(&c->tr->scan, uid);
-		if (whole)
-			size = whole;
-		/* "lo:*" returns the last mail even when its UID < lo */
-		if (uid <= after || uid < lo || uid > hi)
-			continue;
-		if (*n == *cap) {
-			*cap = *cap ? *cap * 2 : 64;
-			*items = realloc(*items, *cap * sizeof **items);
-			if (*items == NULL)
-				abort();
-		}
-		(*items)[(*n)++] = (struct rb_imap_item){uid, size};
-	}
-	mailimap_fetch_list_free(res);
-	return RB_IMAP_OK;
-}
-
-int
-rb_imap_list(struct rb_imap *c, uint32_t after, size_t max,
-	     struct rb_imap_item **items, size_t *n)
-{
-	*items = NULL;
-	*n = 0;
-	size_t cap = 0;
-	if (after == UINT32_MAX || max == 0)
-		return RB_IMAP_OK;
-	uint32_t lo = after + 1;
-	uint32_t hi = (uint64_t)lo + max - 1 > UINT32_MAX
-			  ? UINT32_MAX
-			  : (uint32_t)(lo + max - 1);
-	int r = fetch_sizes(c, lo, hi, after, items, n, &cap);
-	if (r || *n > 0)
-		goto done;
-	/* Nothing in the window: a gap in the UIDs (mail moved away).
-	 * Find the next UID with a search (one number per mail). */
-	struct mailimap_set *set = mailimap_set_new_interval(lo, 0);
-	struct mailimap_search_key *key = mailimap_search_key_new_uid(set);
-	clist *res = NULL;
-	cmd_limits(c, 0, SEARCH_LINE_MAX_BYTES,
-		   SEARCH_LINE_MAX_BYTES + CMD_MAX_BYTES, NULL, 0);
-	r = mailimap_uid_search(c->imap, NULL, key, &res);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "UID SEARCH");
-	uint32_t next = 0;
-	for (clistiter *it = clist_begin(res); it; it = clist_next(it)) {
-		uint32_t u = *(uint32_t *)clist_content(it);
-		if (u > after && (next == 0 || u < next))
-			next = u;
-	}
-	mailimap_search_result_free(res);
-	if (next == 0)
-		return RB_IMAP_OK;
-	hi = (uint64_t)next + max - 1 > UINT32_MAX
-		 ? UINT32_MAX
-		 : (uint32_t)(next + max - 1);
-	r = fetch_sizes(c, next, hi, after, items, n, &cap);
-done:
-	if (*n > 1)
-		qsort(*items, *n, sizeof **items, cmp_item);
-	if (*n > max)
-		*n = max;
-	return r;
-}
-
-/* BODY.PEEK[] of items (sorted by UID), or with partial > 0
- * BODY.PEEK[]<0.partial>; their RFC822.SIZE (at most partial) bound the
- * literals, and their total bounds the answer and its deadline. */
-static int
-fetch_chunk(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
-	    uint32_t partial, rb_imap_body_cb cb, void *ctx)
-{
-	uint32_t *uids = calloc(n ? n : 1, sizeof *uids);
-	struct rb_respscan_size *ann = malloc(n * sizeof *ann);
-	if (uids == NULL || ann == NULL)
-		abort();
-	uint64_t bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		uids[i] = items[i].uid;
-		uint64_t sz = partial && items[i].size > partial ? partial
-								 : items[i].size;
-		ann[i] = (struct rb_respscan_size){items[i].uid, sz};
-		bytes += sz;
-	}
-	struct mailimap_set *set = uid_set(uids, n);
-	free(uids);
-	struct mailimap_fetch_type *ft =
-	    mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-						   mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(
-	    ft, partial ? mailimap_fetch_att_new_body_peek_section_partial(
-			      mailimap_section_new(NULL), 0, partial)
-			: mailimap_fetch_att_new_body_peek_section(
-			      mailimap_section_new(NULL)));
-	clist *res = NULL;
-	cmd_limits(c, (unsigned)(bytes / MIN_RATE_BYTES), LINE_MAX_BYTES,
-		   bytes + n * PER_MAIL_BYTES + FETCH_SLACK_BYTES, ann, n);
-	int r = mailimap_uid_fetch(c->imap, set, ft, &res);
-	cmd_limits(c, 0, LINE_MAX_BYTES, CMD_MAX_BYTES, NULL, 0);
-	free(ann);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "UID FETCH BODY.PEEK[]");
-	int rc = RB_IMAP_OK;
-	for (clistiter *it = clist_begin(res); it && rc == RB_IMAP_OK;
-	     it = clist_next(it)) {
-		struct mailimap_msg_att *ma = clist_content(it);
-		uint32_t uid = 0;
-		const char *data = NULL;
-		size_t len = 0;
-		for (clistiter *j = clist_begin(ma->att_list); j;
-		     j = clist_next(j)) {
-			struct mailimap_msg_att_item *a = clist_content(j);
-			if (a->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
-				continue;
-			struct mailimap_msg_att_static *st =
-			    a->att_data.att_static;
-			if (st->att_type == MAILIMAP_MSG_ATT_UID) {
-				uid = st->att_data.att_uid;
-			} else if (st->att_type ==
-				   MAILIMAP_MSG_ATT_BODY_SECTION) {
-				data = st->att_data.att_body_section
-					   ->sec_body_part;
-				len = st->att_data.att_body_section->sec_length;
-			}
-		}
-		if (uid == 0 || data == NULL)
-			continue;	/* a FETCH for flags only etc. */
-		if (cb(ctx, uid, data, len) != 0)
-			rc = seterr(c, RB_IMAP_TEMP, "fetch stopped");
-	}
-	mailimap_fetch_list_free(res);
-	return rc;
-}
-
-int
-rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items, size_t n,
-	      size_t budget, rb_imap_body_cb cb, void *ctx)
-{
-	int r = RB_IMAP_OK;
-	size_t first = 0;
-	uint64_t bytes = 0;
-	for (size_t i = 0; i <= n && r == RB_IMAP_OK; i++) {
-		if (i > first && (i == n || bytes + items[i].size > budget)) {
-			r = fetch_chunk(c, items + first, i - first, 0, cb, ctx);
-			first = i;
-			bytes = 0;
-		}
-		if (i < n)
-			bytes += items[i].size;
-	}
-	return r;
-}
-
-int
-rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
-		   size_t n, uint32_t bytes, size_t budget, rb_imap_body_cb cb,
-		   void *ctx)
-{
-	size_t per = bytes ? budget / bytes : n;
-	if (per == 0)
-		per = 1;
-	int r = RB_IMAP_OK;
-	for (size_t i = 0; i < n && r == RB_IMAP_OK; i += per) {
-		size_t k = n - i < per ? n - i : per;
-		r = fetch_chunk(c, items + i, k, bytes, cb, ctx);
-	}
-	return r;
-}
-
-static void
-learn_delimiter(struct rb_imap *c)
-{
-	if (c->delim)
-		return;
-	clist *res = NULL;
-	c->delim = '/';
-	cmd_begin(c, 0, 0);
-	if (mailimap_list(c->imap, "", "", &res) == MAILIMAP_NO_ERROR && res) {
-		clistiter *it = clist_begin(res);
-		if (it) {
-			struct mailimap_mailbox_list *ml = clist_content(it);
-			if (ml->mb_delimiter)
-				c->delim = ml->mb_delimiter;
-		}
-		mailimap_list_result_free(res);
-	}
-}
-
-/* The folder name with the server's delimiter; caller frees. */
-static char *
-server_folder(struct rb_imap *c, const char *folder)
-{
-	learn_delimiter(c);
-	char *s = strdup(folder);
-	if (s == NULL)
-		abort();
-	for (char *p = s; *p; p++)
-		if (*p == '/')
-			*p = c->delim;
-	return s;
-}
-
-static int
-ensure_folder(struct rb_imap *c, const char *name)
-{
-	for (size_t i = 0; i < c->ncreated; i++)
-		if (!strcmp(c->created[i], name))
-			return RB_IMAP_OK;
-	cmd_begin(c, 0, 0);
-	int r = mailimap_create(c->imap, name);
-	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE)
-		return imap_fail(c, r, "CREATE");
-	/* NO [ALREADYEXISTS] is fine; a real failure shows at MOVE time */
-	c->created = realloc(c->created, (c->ncreated + 1) * sizeof(char *));
-	if (c->created == NULL)
-		abort();
-	c->created[c->ncreated++] = strdup(name);
-	return RB_IMAP_OK;
-}
-
-static int
-store_flag(struct rb_imap *c, struct mailimap_set *set,
-	   struct mailimap_flag *flag)
-{
-	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
-	mailimap_flag_list_add(fl, flag);
-	struct mailimap_store_att_flags *sa =
-	    mailimap_store_att_flags_new_add_flags_silent(fl);
-	cmd_begin(c, 0, 0);
-	int r = mailimap_uid_store(c->imap, set, sa);
-	mailimap_store_att_flags_free(sa);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "UID STORE");
-	return RB_IMAP_OK;
-}
-
-static int
-expunge(struct rb_imap *c, struct mailimap_set *set)
-{
-	cmd_begin(c, 0, 0);
-	int r = c->has_uidplus ? mailimap_uid_expunge(c->imap, set)
-			       : mailimap_expunge(c->imap);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "EXPUNGE");
-	return RB_IMAP_OK;
-}
-
-int
-rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
-	     const char *folder)
-{
-	if (n == 0)
-		return RB_IMAP_OK;
-	char *f = server_folder(c, folder);
-	int r = ensure_folder(c, f);
-	if (r) {
-		free(f);
-		return r;
-	}
-	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
-	     done += used) {
-		struct mailimap_set *set =
-		    uid_set_part(uids + done, n - done, &used);
-		if (c->has_move) {
-			cmd_begin(c, 0, 0);
-			r = mailimap_uid_move(c->imap, set, f);
-			r = r == MAILIMAP_NO_ERROR
-				? RB_IMAP_OK
-				: imap_fail(c, r, "UID MOVE");
-		} else {
-			cmd_begin(c, 0, 0);
-			r = mailimap_uid_copy(c->imap, set, f);
-			r = r == MAILIMAP_NO_ERROR
-				? RB_IMAP_OK
-				: imap_fail(c, r, "UID COPY");
-			if (r == RB_IMAP_OK)
-				r = store_flag(c, set,
-					       mailimap_flag_new_deleted());
-			if (r == RB_IMAP_OK)
-				r = expunge(c, set);
-		}
-		mailimap_set_free(set);
-	}
-	free(f);
-	return r;
-}
-
-int
-rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
-	     const char *flag)
-{
-	if (n == 0)
-		return RB_IMAP_OK;
-	int r = RB_IMAP_OK;
-	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
-	     done += used) {
-		struct mailimap_flag *fl;
-		if (!strcasecmp(flag, "\\Seen"))
-			fl = mailimap_flag_new_seen();
-		else if (!strcasecmp(flag, "\\Flagged"))
-			fl = mailimap_flag_new_flagged();
-		else if (!strcasecmp(flag, "\\Answered"))
-			fl = mailimap_flag_new_answered();
-		else
-			fl = mailimap_flag_new_flag_keyword(strdup(flag));
-		struct mailimap_set *set =
-		    uid_set_part(uids + done, n - done, &used);
-		r = store_flag(c, set, fl);
-		mailimap_set_free(set);
-	}
-	return r;
-}
-
-int
-rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n)
-{
-	if (n == 0)
-		return RB_IMAP_OK;
-	int r = RB_IMAP_OK;
-	for (size_t done = 0, used; done < n && r == RB_IMAP_OK;
-	     done += used) {
-		struct mailimap_set *set =
-		    uid_set_part(uids + done, n - done, &used);
-		r = store_flag(c, set, mailimap_flag_new_deleted());
-		if (r == RB_IMAP_OK)
-			r = expunge(c, set);
-		mailimap_set_free(set);
-	}
-	return r;
 }
 
 int
@@ -1210,18 +707,18 @@ rb_imap_has_idle(const struct rb_imap *c)
 int
 rb_imap_noop(struct rb_imap *c)
 {
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	int r = mailimap_noop(c->imap);
-	return r == MAILIMAP_NO_ERROR ? RB_IMAP_OK : imap_fail(c, r, "NOOP");
+	return r == MAILIMAP_NO_ERROR ? RB_IMAP_OK : rbi_fail(c, r, "NOOP");
 }
 
 int
 rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 {
-	cmd_begin(c, seconds, 0);
+	rbi_cmd_begin(c, seconds, 0);
 	int r = mailimap_idle(c->imap);
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "IDLE");
+		return rbi_fail(c, r, "IDLE");
 	int changed = 0;
 	time_t end = time(NULL) + seconds;
 	while (!*stop && time(NULL) < end) {
@@ -1240,10 +737,10 @@ rb_imap_idle(struct rb_imap *c, unsigned seconds, volatile sig_atomic_t *stop)
 		if (pr < 0 && errno != EINTR)
 			break;
 	}
-	cmd_begin(c, 0, 0);
+	rbi_cmd_begin(c, 0, 0);
 	r = mailimap_idle_done(c->imap);
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(c, r, "IDLE DONE");
+		return rbi_fail(c, r, "IDLE DONE");
 	return changed;
 }
 
@@ -1268,7 +765,7 @@ rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
 		int r = mailimap_idle(c[started]->imap);
 		if (r != MAILIMAP_NO_ERROR) {
 			*failed = started;
-			rc = imap_fail(c[started], r, "IDLE");
+			rc = rbi_fail(c[started], r, "IDLE");
 			break;
 		}
 		p[started] = (struct pollfd){.fd = c[started]->tr->fd,
@@ -1293,7 +790,7 @@ rb_imap_idle_many(struct rb_imap *const *c, size_t n, unsigned seconds,
 		int r = mailimap_idle_done(c[i]->imap);
 		if (r != MAILIMAP_NO_ERROR && rc >= 0) {
 			*failed = i;
-			rc = imap_fail(c[i], r, "IDLE DONE");
+			rc = rbi_fail(c[i], r, "IDLE DONE");
 		}
 	}
 	return rc;

@@ -12,10 +12,9 @@
  * sent before verification succeeded, and never over plaintext unless the
  * configuration explicitly allows it for a loopback host.
  *
- * Fetching never marks mail as read (BODY.PEEK[]); sizes are read first
- * (RFC822.SIZE) so oversized mail is never fetched; bodies are fetched in
- * sub-batches bounded by a byte budget (libetpan holds a whole FETCH
- * response in memory).
+ * Listing and fetching are in imap_fetch.h, moves, flags and deletes in
+ * imap_move.h (both included here; ingest/imap_int.h is what the three
+ * parts share).
  *
  * Errors: functions return RB_IMAP_OK (0), RB_IMAP_TEMP (-1: network or
  * server trouble, worth retrying after a backoff) or RB_IMAP_PERM (-2: TLS
@@ -41,12 +40,6 @@
 
 struct rb_imap;
 
-struct rb_imap_item {
-	uint32_t uid;
-	uint64_t size;		/* RFC822.SIZE (64 bits: a server may say
-				 * more than 4 GiB) */
-};
-
 /* Connect, verify TLS, authenticate.  *out is set even on failure (close
  * it); secret is the password or the XOAUTH2 token. */
 int rb_imap_connect(const struct rb_mailbox_conf *m, const char *secret,
@@ -59,46 +52,6 @@ void rb_imap_close(struct rb_imap *c);	/* LOGOUT when possible; NULL ok */
  * folder). */
 int rb_imap_select(struct rb_imap *c, const char *folder,
 		   uint32_t *uidvalidity, uint32_t *uidnext);
-
-/*
- * Up to max mails with UID > after, in UID order, with their sizes.
- * *items is malloc'ed (caller frees), *n may be 0.
- */
-int rb_imap_list(struct rb_imap *c, uint32_t after, size_t max,
-		 struct rb_imap_item **items, size_t *n);
-
-/* Called once per fetched mail; data valid during the call only.  A
- * non-zero return stops the fetch with RB_IMAP_TEMP. */
-typedef int (*rb_imap_body_cb)(void *ctx, uint32_t uid, const char *data,
-			       size_t len);
-/* BODY.PEEK[] of the given mails (sorted by UID), at most budget bytes
- * (by RFC822.SIZE) per FETCH command.  UIDs the server no longer has are
- * silently absent. */
-int rb_imap_fetch(struct rb_imap *c, const struct rb_imap_item *items,
-		  size_t n, size_t budget, rb_imap_body_cb cb, void *ctx);
-
-/* BODY.PEEK[]<0.bytes> of the given mails: the first bytes of each (a
- * mail over max_size: its report parts come first), at most budget bytes
- * per FETCH command. */
-int rb_imap_fetch_head(struct rb_imap *c, const struct rb_imap_item *items,
-		       size_t n, uint32_t bytes, size_t budget,
-		       rb_imap_body_cb cb, void *ctx);
-
-/* Move to folder (created when missing; '/' in the name is replaced by
- * the server's hierarchy delimiter): UID MOVE when offered, else UID COPY
- * + \Deleted + UID EXPUNGE (or EXPUNGE without UIDPLUS).  These three
- * send one command per UID set, split only when the set's text would
- * pass ~32 KB (servers cap command lines: Dovecot at 64 KB). */
-int rb_imap_move(struct rb_imap *c, const uint32_t *uids, size_t n,
-		 const char *folder);
-/* Length of the UID set text for sorted UIDs (consecutive runs written
- * as "a:b"), as the commands above would send it. */
-size_t rb_imap_set_text_len(const uint32_t *uids, size_t n);
-/* Add a flag (\Seen, \Flagged, \Answered or a keyword). */
-int rb_imap_flag(struct rb_imap *c, const uint32_t *uids, size_t n,
-		 const char *flag);
-/* \Deleted + UID EXPUNGE. */
-int rb_imap_delete(struct rb_imap *c, const uint32_t *uids, size_t n);
 
 int rb_imap_has_idle(const struct rb_imap *c);
 /*
@@ -123,5 +76,8 @@ int rb_imap_noop(struct rb_imap *c);
 /* fn is called (in the reading thread) whenever a connection of this
  * process received bytes: a sign of life for a watchdog.  NULL: none. */
 void rb_imap_progress_hook(void (*fn)(void));
+
+#include "ingest/imap_fetch.h"
+#include "ingest/imap_move.h"
 
 #endif

@@ -15,7 +15,7 @@
 
 #include "store_int.h"
 
-enum { QP_MAX = 8 };
+enum { QP_MAX = 12 };
 
 /* The parameters of one statement (all sent as text).  Numbers live in
  * num[] and are pointed to only in run(): a struct qp may be copied. */
@@ -412,28 +412,228 @@ rb_mbstate_attempts_inc(struct rb_store *s, const char *account,
 	    &q);
 }
 
+static void
+sha_hex(const unsigned char *sha, char hex[67])
+{
+	hex[0] = '\\';
+	hex[1] = 'x';
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 + 2 * i, "%02x", sha[i]);
+}
+
 int
 rb_mbstate_quarantine_add(struct rb_store *s, const char *account,
 		          const char *folder, uint32_t uidvalidity, uint32_t uid,
 		          unsigned long long size, const unsigned char *sha256,
-		          const char *reason)
+		          const char *reason, const struct rb_qmeta *meta)
 {
 	char hex[67];
-	if (sha256) {
-		hex[0] = '\\';
-		hex[1] = 'x';
-		for (int i = 0; i < 32; i++)
-			sprintf(hex + 2 + 2 * i, "%02x", sha256[i]);
-	}
+	if (sha256)
+		sha_hex(sha256, hex);
+	static const struct rb_qmeta none;
+	if (meta == NULL)
+		meta = &none;
 	struct qp q = qp_folder(account, folder, uidvalidity);
 	qp_num(&q, uid);
 	qp_num(&q, size);
 	qp_str(&q, sha256 ? hex : NULL);
 	qp_str(&q, reason);
+	qp_str(&q, meta->qfolder);
+	qp_str(&q, meta->message_id);
+	qp_str(&q, meta->subject);
+	qp_str(&q, meta->sender);
 	return run_cmd(
 	    s,
 	    "INSERT INTO imap_quarantine (account, folder, uidvalidity, uid, "
-	    "size, sha256, reason) VALUES ($1, $2, $3, $4, $5, $6::bytea, $7) "
+	    "size, sha256, reason, qfolder, message_id, subject, sender) "
+	    "VALUES ($1, $2, $3, $4, $5, $6::bytea, $7, $8, $9, $10, $11) "
 	    "ON CONFLICT (account, folder, uidvalidity, uid) DO NOTHING",
 	    &q);
+}
+
+int
+rb_mbstate_quarantine_placed(struct rb_store *s, const char *account,
+			     const char *folder, uint32_t uidvalidity,
+			     const uint32_t *src, const uint32_t *dst, size_t n,
+			     uint32_t dst_uidvalidity)
+{
+	if (n == 0)
+		return 0;
+	struct qp q = qp_folder(account, folder, uidvalidity);
+	qp_uids(&q, src, n);
+	char *srcs = q.owned;	/* qp_uids keeps one owned value */
+	q.owned = NULL;
+	qp_uids(&q, dst, n);
+	qp_num(&q, dst_uidvalidity);
+	int rc = run_cmd(
+	    s,
+	    "UPDATE imap_quarantine q SET quid = m.d, quidvalidity = $6 "
+	    "FROM unnest($4::bigint[], $5::bigint[]) AS m(s, d) "
+	    "WHERE q.account = $1 AND q.folder = $2 AND q.uidvalidity = $3 "
+	    "AND q.uid = m.s AND q.state = 'quarantined'",
+	    &q);
+	free(srcs);
+	return rc;
+}
+
+static char *
+col(PGresult *r, int i, int c)
+{
+	if (PQgetisnull(r, i, c))
+		return NULL;
+	char *v = strdup(PQgetvalue(r, i, c));
+	if (v == NULL)
+		abort();
+	return v;
+}
+
+static unsigned long long
+num(PGresult *r, int i, int c)
+{
+	return strtoull(PQgetvalue(r, i, c), NULL, 10);
+}
+
+int
+rb_mbstate_quarantine_list(struct rb_store *s, const struct rb_qfilter *f,
+			   struct rb_quarantined **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct qp q = {.n = 0};
+	qp_num(&q, (unsigned long long)(f->id > 0 ? f->id : 0));
+	qp_str(&q, f->account);
+	qp_str(&q, f->state);
+	char days[24];
+	snprintf(days, sizeof days, "%d", f->older_than_days);
+	qp_str(&q, days);
+	PGresult *r = run(
+	    s, PGRES_TUPLES_OK,
+	    "SELECT id, account, folder, qfolder, uidvalidity, uid, "
+	    "quidvalidity, quid, size, encode(sha256, 'hex'), reason, "
+	    "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "message_id, subject, sender, state, "
+	    "to_char(state_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), state_by, state_note "
+	    "FROM imap_quarantine WHERE ($1::bigint = 0 OR id = $1) "
+	    "AND ($2::text IS NULL OR account = $2) "
+	    "AND ($3::text IS NULL OR state = $3) "
+	    "AND ($4::int < 0 OR at <= now() - $4::int * interval '1 day') "
+	    "ORDER BY id",
+	    &q);
+	if (r == NULL)
+		return -1;
+	int rows = PQntuples(r);
+	struct rb_quarantined *v = calloc((size_t)rows + 1, sizeof *v);
+	if (v == NULL)
+		abort();
+	for (int i = 0; i < rows; i++) {
+		struct rb_quarantined *e = &v[i];
+		e->id = (long long)num(r, i, 0);
+		e->account = col(r, i, 1);
+		e->folder = col(r, i, 2);
+		e->qfolder = col(r, i, 3);
+		e->uidvalidity = (uint32_t)num(r, i, 4);
+		e->uid = (uint32_t)num(r, i, 5);
+		e->have_quid = !PQgetisnull(r, i, 6) && !PQgetisnull(r, i, 7);
+		e->quidvalidity = e->have_quid ? (uint32_t)num(r, i, 6) : 0;
+		e->quid = e->have_quid ? (uint32_t)num(r, i, 7) : 0;
+		e->size = (long long)num(r, i, 8);
+		const char *h = PQgetvalue(r, i, 9);
+		e->have_sha = !PQgetisnull(r, i, 9) && strlen(h) == 64;
+		for (int k = 0; e->have_sha && k < 32; k++) {
+			unsigned x;
+			sscanf(h + 2 * k, "%2x", &x);
+			e->sha256[k] = (unsigned char)x;
+		}
+		e->reason = col(r, i, 10);
+		e->at = col(r, i, 11);
+		e->message_id = col(r, i, 12);
+		e->subject = col(r, i, 13);
+		e->sender = col(r, i, 14);
+		e->state = col(r, i, 15);
+		e->state_at = col(r, i, 16);
+		e->state_by = col(r, i, 17);
+		e->state_note = col(r, i, 18);
+	}
+	PQclear(r);
+	*out = v;
+	*n = (size_t)rows;
+	return 0;
+}
+
+void
+rb_quarantined_free(struct rb_quarantined *v, size_t n)
+{
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char *f[] = {v[i].account,    v[i].folder,     v[i].qfolder,
+			     v[i].reason,     v[i].at,	       v[i].message_id,
+			     v[i].subject,    v[i].sender,     v[i].state,
+			     v[i].state_at,   v[i].state_by,   v[i].state_note};
+		for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+			free(f[k]);
+	}
+	free(v);
+}
+
+int
+rb_mbstate_quarantine_set_uid(struct rb_store *s, long long id,
+			      uint32_t quidvalidity, uint32_t quid)
+{
+	struct qp q = {.n = 0};
+	qp_num(&q, (unsigned long long)id);
+	qp_num(&q, quidvalidity);
+	qp_num(&q, quid);
+	return run_cmd(s,
+		       "UPDATE imap_quarantine SET quidvalidity = $2, quid = $3 "
+		       "WHERE id = $1",
+		       &q);
+}
+
+int
+rb_mbstate_quarantine_state(struct rb_store *s, long long id,
+			    const char *from, const char *to, const char *by,
+			    const char *note)
+{
+	if (rb_store_begin(s) != 0)
+		return -1;
+	struct qp q = {.n = 0};
+	qp_num(&q, (unsigned long long)id);
+	qp_str(&q, from);
+	qp_str(&q, to);
+	qp_str(&q, by);
+	qp_str(&q, note);
+	int hit = run_hit(s,
+			  "UPDATE imap_quarantine SET state = $3, state_at = "
+			  "now(), state_by = $4, state_note = $5 "
+			  "WHERE id = $1 AND state = $2 RETURNING 1",
+			  &q);
+	if (hit == 1 && !strcmp(to, "retried")) {
+		static const char *const sql[] = {
+		    "DELETE FROM imap_attempts a USING imap_quarantine q "
+		    "WHERE q.id = $1 AND a.account = q.account AND "
+		    "a.folder = q.folder AND a.uidvalidity = q.uidvalidity "
+		    "AND a.uid = q.uid",
+		    /* the stand-in stored for a mail not parsed (its one
+		     * unknown event says why), or mail parsed to nothing
+		     * known; a message with evidence stays */
+		    "DELETE FROM messages m USING imap_quarantine q "
+		    "WHERE q.id = $1 AND m.sha256 = q.sha256 AND "
+		    "m.outcome IN ('error', 'unknown')",
+		};
+		for (size_t i = 0; i < 2 && hit == 1; i++) {
+			struct qp d = {.n = 0};
+			qp_num(&d, (unsigned long long)id);
+			if (run_cmd(s, sql[i], &d) != 0)
+				hit = -1;
+		}
+	}
+	if (hit < 0) {
+		rb_store_rollback(s);
+		return -1;
+	}
+	if (rb_store_commit(s) != 0)
+		return -1;
+	return hit;
 }

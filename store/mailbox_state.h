@@ -80,10 +80,67 @@ int rb_mbstate_attempts_inc(struct rb_store *s, const char *account,
 			    const char *folder, uint32_t uidvalidity,
 			    uint32_t uid, const char *error);
 
+/* What is known of a quarantined mail besides its place and reason (any
+ * field may be NULL). */
+struct rb_qmeta {
+	const char *qfolder;	/* the quarantine folder it goes to */
+	const char *message_id, *subject, *sender;
+};
 /* TX: record a quarantined mail (sha256 may be NULL: not fetched). */
 int rb_mbstate_quarantine_add(struct rb_store *s, const char *account,
 			      const char *folder, uint32_t uidvalidity,
 			      uint32_t uid, unsigned long long size,
-			      const unsigned char *sha256, const char *reason);
+			      const unsigned char *sha256, const char *reason,
+			      const struct rb_qmeta *meta);
+
+/* Where quarantined mail landed: src[i] of the folder is now dst[i] of
+ * the quarantine folder (UIDVALIDITY dst_uidvalidity), from the server's
+ * COPYUID.  Rows of other UIDs, or not quarantined any more, are left
+ * alone; UIDs that are not quarantine records change nothing. */
+int rb_mbstate_quarantine_placed(struct rb_store *s, const char *account,
+				 const char *folder, uint32_t uidvalidity,
+				 const uint32_t *src, const uint32_t *dst,
+				 size_t n, uint32_t dst_uidvalidity);
+
+/* One imap_quarantine row (strings NULL when unknown). */
+struct rb_quarantined {
+	long long id;
+	char *account, *folder, *qfolder;
+	uint32_t uidvalidity, uid;
+	int have_quid;
+	uint32_t quidvalidity, quid;
+	long long size;
+	int have_sha;
+	unsigned char sha256[32];
+	char *reason, *at, *message_id, *subject, *sender;
+	char *state, *state_at, *state_by, *state_note;
+};
+/* Which rows rb_mbstate_quarantine_list returns: all when zero/NULL. */
+struct rb_qfilter {
+	long long id;		/* one row */
+	const char *account;
+	const char *state;	/* "quarantined", ... */
+	int older_than_days;	/* quarantined at least this long ago; -1:
+				 * any age */
+};
+/* Rows in id order; *out malloc'ed (free with rb_quarantined_free). */
+int rb_mbstate_quarantine_list(struct rb_store *s, const struct rb_qfilter *f,
+			       struct rb_quarantined **out, size_t *n);
+void rb_quarantined_free(struct rb_quarantined *v, size_t n);
+/* The UID found in the quarantine folder for a row that had none. */
+int rb_mbstate_quarantine_set_uid(struct rb_store *s, long long id,
+				  uint32_t quidvalidity, uint32_t quid);
+/*
+ * A row's new state (retried or dropped), with who and a note; 1 when
+ * changed, 0 when the row was not in state `from` any more.  For
+ * "retried", in the same transaction: the attempt counts of the mail's
+ * old UID go, and so does the message stored for it when it holds no
+ * evidence (outcome error or unknown, found by sha256), so that the mail
+ * read again is stored with what the parser finds this time (a message
+ * already stored would make it a duplicate whose events are not kept).
+ */
+int rb_mbstate_quarantine_state(struct rb_store *s, long long id,
+				const char *from, const char *to,
+				const char *by, const char *note);
 
 #endif
