@@ -138,7 +138,7 @@ writer_main(void *arg)
 			g->counts.messages_dup += c.messages_dup;
 			g->counts.events_new += c.events_new;
 			g->counts.events_dup += c.events_dup;
-			for (size_t k = 0; k <= RB_KIND_DELIVERED; k++)
+			for (size_t k = 0; k <= RB_KIND_LAST; k++)
 				g->counts.by_kind[k] += c.by_kind[k];
 			g->counts.supp_new += c.supp_new;
 			g->counts.supp_changed += c.supp_changed;
@@ -236,7 +236,7 @@ summary(const struct ingest *g, double secs)
 	printf("messages: %lu (new %lu, duplicates skipped %lu)\n",
 	       c->messages, c->messages_new, c->messages_dup);
 	printf("events: %lu new (", c->events_new);
-	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_DELIVERED; k++)
+	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_LAST; k++)
 		printf("%s%s %lu", k == RB_KIND_BOUNCE ? "" : ", ",
 		       rb_kind_name((enum rb_kind)k), c->by_kind[k]);
 	printf(", unknown %lu), duplicate reports skipped %lu\n",

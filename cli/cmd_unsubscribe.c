@@ -15,7 +15,7 @@
 #include "core/policy.h"
 #include "core/scope.h"
 #include "lib/log.h"
-#include "serve/unsubscribe.h"
+#include "core/unsubscribe.h"
 
 static void
 usage(FILE *f)

@@ -48,6 +48,9 @@ extern const struct rb_module rb_mod_rfc3464;
 /* A disposition notification of a refusal: Sieve reject (dsn.c). */
 extern const struct rb_module rb_mod_mdn_reject;
 extern const struct rb_module rb_mod_rfc3834;
+/* Unsubscribe requests sent to a List-Unsubscribe mailto: address
+ * (parsers/unsubscribe.c). */
+extern const struct rb_module rb_mod_unsubscribe;
 /* Plain-text MTA dialects (parsers/mta_classic.c). */
 extern const struct rb_module rb_mod_mta_classic;
 /* Those of them read before rfc3464 (RB_TD_BEFORE_DSN). */

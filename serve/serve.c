@@ -11,7 +11,7 @@
 #include "serve.h"
 #include "core/scope.h"
 #include "core/policy.h"
-#include "serve/unsubscribe.h"
+#include "core/unsubscribe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -17,6 +17,8 @@
 #include "core/policy.h"
 #include "core/scope.h"
 #include "core/tenant.h"
+#include "core/unsubscribe.h"
+#include "lib/log.h"
 #include "lib/sha256.h"
 #include "store_int.h"
 #include "lib/testhook.h"
@@ -655,8 +657,33 @@ static void
 copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 {
 	const struct rb_store_msg *m = &b->m[i];
-	const struct rb_event *e = &m->events[k];
 	struct rb_copybuf *eb = &b->eb;
+	/* the event as stored: an unsubscribe request decided first */
+	struct rb_event ec = m->events[k];
+	const struct rb_event *e = &ec;
+	struct rb_unsub_decision ud;
+	size_t slen;
+	const char *secret = rb_store_unsub_secret(b->s, &slen);
+	bool unsub = rb_unsub_decide(&m->events[k], m->data, m->len, secret,
+				     slen, b->now, m->mailbox_unsubscribe,
+				     m->mailbox_tenant, &ud);
+	if (unsub) {
+		ec.kind = ud.kind;
+		ec.recipient = ud.address[0] ? ud.address : NULL;
+		ec.recipient_as_written = 0;
+		if (ud.kind == RB_KIND_UNSUBSCRIBE) {
+			ec.reason = "unsubscribe";
+			ec.hard = -1;
+			if (ec.parser == NULL)
+				ec.parser = "unsubscribe";
+		} else {
+			ec.reason = NULL;
+			ec.error = ud.note;
+		}
+		if (ud.note[0])
+			rb_warn("%s: %s", m->source ? m->source : "mail",
+				ud.note);
+	}
 	char key[RB_ADDRKEY_MAX + 1];
 	size_t doff = 0, kl = 0;
 	if (e->recipient)
@@ -670,7 +697,6 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 		cls = RB_PC_NONE;
 	time_t t = rb_event_time(e, b->now);
 	time_t arr;
-	struct rb_event ec = *e;
 	ec.file = m->source;
 	ec.index = m->index;
 	char *doc = rb_event_to_json(&ec);
@@ -725,8 +751,14 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	rb_copy_sep(eb);
 	rb_copy_str(eb, doc);
 	struct rb_attribution at;
-	rb_tenant_attribute(b->tenancy, m->data, m->len, e, m->mailbox_tenant,
-			    &at);
+	if (unsub) {
+		memcpy(at.tenant, ud.tenant, sizeof(at.tenant));
+		memcpy(at.stream, ud.stream, sizeof(at.stream));
+		memcpy(at.from, ud.from, sizeof(at.from));
+	} else {
+		rb_tenant_attribute(b->tenancy, m->data, m->len, e,
+				    m->mailbox_tenant, &at);
+	}
 	char scope[RB_SCOPE_MAX];
 	rb_scope_make(rb_policy_scope(b->pol, cls), at.tenant, at.stream,
 		      scope);
