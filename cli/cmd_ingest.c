@@ -28,6 +28,7 @@
 #include "parsers/rules.h"
 #include "core/event.h"
 #include "core/policy.h"
+#include "core/unsubscribe.h"
 
 /* One batch being filled (by the parser) or stored (by the writer). */
 struct slot {
@@ -222,10 +223,14 @@ usage(FILE *f)
 {
 	fputs("usage: rebound ingest [--db CONNINFO] [--config FILE] "
 	      "[--policy FILE]\n"
-	      "                      [--batch N] [--rules FILE] [--quiet] "
+	      "                      [--batch N] [--rules FILE] [--quiet]\n"
+	      "                      [--unsubscribe-secret-file FILE] "
 	      "PATH...\n"
 	      "PATH is a message file, a Maildir or directory (recursively),\n"
-	      "an mbox file, or - for one message on standard input.\n",
+	      "an mbox file, or - for one message on standard input.\n"
+	      "The tokens of unsubscribe mails are checked with the secret "
+	      "(default:\nunsubscribe_secret_file of the configuration); "
+	      "without one they are refused.\n",
 	      f);
 }
 
@@ -256,11 +261,12 @@ cmd_ingest(int argc, char **argv)
 	    {"batch", required_argument, NULL, 'b'},
 	    {"rules", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"unsubscribe-secret-file", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
-	const char *rules_path = NULL;
+	const char *rules_path = NULL, *secret_file = NULL;
 	struct ingest g;
 	int c;
 	memset(&g, 0, sizeof(g));
@@ -281,6 +287,9 @@ cmd_ingest(int argc, char **argv)
 			break;
 		case 'q':
 			g.quiet = true;
+			break;
+		case 'k':
+			secret_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -307,6 +316,23 @@ cmd_ingest(int argc, char **argv)
 	}
 	rb_store_keep_raw(g.store, g.policy.keep_raw,
 			  (unsigned)(g.policy.raw_retention / 86400));
+	/* the tokens of unsubscribe mails are checked with this secret */
+	if (secret_file == NULL && cli.cf)
+		secret_file = cli.cf->unsubscribe_secret_file;
+	char *secret = NULL;
+	size_t slen = 0;
+	if (secret_file) {
+		char *serr = NULL;
+		secret = rb_unsub_secret_read(secret_file, &slen, &serr);
+		if (secret == NULL) {
+			rb_err("%s", serr ? serr : "cannot read the secret");
+			free(serr);
+			rb_store_close(g.store);
+			rb_rules_free(rules);
+			return 1;
+		}
+		rb_store_unsubscribe_secret(g.store, secret, slen);
+	}
 	rb_mail_global_init();
 	for (int k = 0; k < 2; k++) {
 		g.slots[k].arenas = calloc(g.batch, sizeof(struct rb_arena));
@@ -347,6 +373,10 @@ cmd_ingest(int argc, char **argv)
 	if (!g.quiet)
 		summary(&g, mono() - g.t0);
 	rb_store_close(g.store);
+	if (secret) {
+		explicit_bzero(secret, slen);
+		free(secret);
+	}
 	rb_rules_free(rules);
 	return g.store_failed || g.failed ? 1 : 0;
 }

@@ -57,8 +57,8 @@ static const struct command commands[] = {
      "HTTP/JSON lookups for sending applications", cmd_serve},
     {"watch", "[--after ID] [--webhook URL]",
      "every new or changed suppression, as JSON Lines", cmd_watch},
-    {"unsubscribe-link", "--secret-file F --url BASE --tenant T ADDRESS",
-     "List-Unsubscribe headers with a signed one-click URL",
+    {"unsubscribe-link", "[--url BASE] [--mailto A] --tenant T ADDRESS",
+     "List-Unsubscribe headers: signed mailto: and one-click URL",
      cmd_unsubscribe_link},
     {NULL, NULL, NULL, NULL},
 };
