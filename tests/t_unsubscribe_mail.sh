@@ -15,7 +15,7 @@ cp "$F/unsub/secret" "$KEY"
 chmod 600 "$KEY"
 ingest() { "$R" ingest --quiet --unsubscribe-secret-file "$KEY" "$@" >/dev/null 2>>"$T/ingest.log"; }
 q() { "$R" query "$@" >/dev/null 2>&1; echo $?; }
-scope_of() { pg_sql "SELECT coalesce(string_agg(scope || ':' || class, ',' ORDER BY scope), '') FROM suppressions WHERE addr_key = '$1'"; }
+scope_of() { pg_sql "SELECT coalesce(string_agg(scope || ':' || class, ',' ORDER BY scope), '') FROM suppressions WHERE addr_key = '$1' AND removed_at IS NULL"; }
 kind_of() { pg_sql "SELECT string_agg(kind, ',' ORDER BY id) FROM events WHERE report_message_id = '$1'"; }
 err_of() { pg_sql "SELECT string_agg(doc->>'error', '; ' ORDER BY id) FROM events WHERE $1"; }
 
@@ -161,3 +161,9 @@ is "bounce mailbox: neither a plain mail nor 退订 without a token unsubscribes
 "$R" explain frank@example.org >"$T/explain2.txt" 2>&1
 check "explain: the From request and its tenant" \
 	'grep -q "scope shopx: SUPPRESSED" "$T/explain2.txt" && grep -q "mailbox (unsubscribe from From)" "$T/explain2.txt"'
+
+# ---- policy replay moves unsubscribes with scope.unsubscribe
+printf 'scope.unsubscribe = tenant\n' >"$T/tenant.policy"
+REBOUND_POLICY="$T/tenant.policy" "$R" policy replay >"$T/replay.txt" 2>&1
+is "replay with scope.unsubscribe = tenant: acme/news becomes acme, the From request stays in its tenant" \
+	"$(scope_of ann@example.org)|$(scope_of frank@example.org)" "acme:unsubscribe|shopx:unsubscribe"
