@@ -167,3 +167,10 @@ printf 'scope.unsubscribe = tenant\n' >"$T/tenant.policy"
 REBOUND_POLICY="$T/tenant.policy" "$R" policy replay >"$T/replay.txt" 2>&1
 is "replay with scope.unsubscribe = tenant: acme/news becomes acme, the From request stays in its tenant" \
 	"$(scope_of ann@example.org)|$(scope_of frank@example.org)" "acme:unsubscribe|shopx:unsubscribe"
+
+# ---- the reports read complaints and bounces only: unsubscribe events in
+# the store do not break them, and are not counted as complaints
+"$R" report complaints --from 2025-03-01 --to 2025-03-12 --format json >"$T/rep.json" 2>"$T/rep.err"
+is "report complaints runs beside unsubscribe events" "$?" 0
+"$R" report bounces --from 2025-03-01 --to 2025-03-12 >/dev/null 2>>"$T/rep.err"
+is "report bounces runs beside unsubscribe events" "$?" 0
