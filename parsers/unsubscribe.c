@@ -242,6 +242,22 @@ subject_command(const char *subject)
 	return false;
 }
 
+const char *
+rb_unsub_mail_token(struct rb_arena *a, const struct rb_mail *m,
+		    const char **to)
+{
+	const char *tok = NULL;
+	*to = NULL;
+	for (size_t i = 0; rcpt_fields[i] && tok == NULL; i++) {
+		const char *v = rb_mail_header(m, rcpt_fields[i]);
+		if (v)
+			tok = plus_token(a, v, to);
+	}
+	if (tok == NULL && subject_command(m->subject))
+		tok = token_in(a, m->subject, strlen(m->subject));
+	return tok;
+}
+
 struct found {
 	const char *token;	/* NULL: none */
 	const char *to;		/* the address the request was sent to */
@@ -254,17 +270,10 @@ find(const struct rb_ctx *c, struct found *f)
 	memset(f, 0, sizeof(*f));
 	if (c->depth > 0 || m->error != NULL || automatic(c))
 		return false;
-	for (size_t i = 0; rcpt_fields[i] && f->token == NULL; i++) {
-		const char *v = rb_mail_header(m, rcpt_fields[i]);
-		if (v)
-			f->token = plus_token(c->a, v, &f->to);
-	}
-	bool command = subject_command(m->subject);
-	if (f->token == NULL && m->subject)
-		f->token = token_in(c->a, m->subject, strlen(m->subject));
-	if (f->token != NULL && (command || f->to != NULL))
+	f->token = rb_unsub_mail_token(c->a, m, &f->to);
+	if (f->token != NULL)
 		return true;
-	f->token = NULL;
+	bool command = subject_command(m->subject);
 	for (size_t i = 0; rcpt_fields[i] && f->to == NULL; i++) {
 		const char *v = rb_mail_header(m, rcpt_fields[i]);
 		if (v)

@@ -560,9 +560,18 @@ out:
 /* ---- the batch ---- */
 
 static const char *
-outcome(const struct rb_store_msg *m)
+outcome(const struct rb_store *s, time_t now, const struct rb_store_msg *m)
 {
-	if (m->nevents == 1 && m->events[0].kind == RB_KIND_UNKNOWN)
+	if (m->nevents != 1)
+		return "events";
+	/* as stored: an unsubscribe request decided (core/unsubscribe.h) */
+	struct rb_unsub_decision d;
+	size_t slen;
+	const char *secret = rb_store_unsub_secret(s, &slen);
+	if (rb_unsub_decide(&m->events[0], m->data, m->len, secret, slen, now,
+			    m->mailbox_unsubscribe, m->mailbox_tenant, &d))
+		return d.kind == RB_KIND_UNKNOWN ? "unknown" : "events";
+	if (m->events[0].kind == RB_KIND_UNKNOWN)
 		return m->events[0].error ? "error" : "unknown";
 	return "events";
 }
@@ -633,7 +642,7 @@ copy_messages(struct batch *b, struct dset *ds, struct rb_store_counts *c)
 		rb_copy_sep(mb);
 		rb_copy_long(mb, (long long)m->size);
 		rb_copy_sep(mb);
-		rb_copy_raw(mb, outcome(m));
+		rb_copy_raw(mb, outcome(b->s, b->now, m));
 		rb_copy_sep(mb);
 		rb_copy_str(mb, m->nevents ? m->events[0].error : NULL);
 		rb_copy_sep(mb);

@@ -52,6 +52,15 @@ ingest "$F/unsubscribe-subject-token.eml"
 is "token in the subject: the token's address, not the From" \
 	"$(scope_of ann.forward@example.net)|$(pg_sql "SELECT count(*) FROM events WHERE addr_key = 'ann@example.org'")" "|2"
 
+# Apple Mail's unsubscribe (Auto-Submitted: auto-replied, X-Apple-Unsubscribe)
+# to the signed address: the token's scope, not a global complaint
+FTOK=310961636d65096e65777309616e6e406578616d706c652e6f72670934313032323732303030.70a2ff30bc1214016a1f943ac32fcc18653236ba3f4cac9cf3a8385878bdaf9e
+itok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant beta --stream promo ivy@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+sed "s/$FTOK/$itok/g; s/ann@example.org/ivy@example.org/g; s/^Message-ID: .*/Message-ID: <apple-ivy@example.org>/" "$F/unsubscribe-apple.eml" >"$T/apple.eml"
+ingest "$T/apple.eml"
+is "Apple Mail's unsubscribe with a token: beta/promo, kind unsubscribe" \
+	"$(scope_of ivy@example.org) $(kind_of apple-ivy@example.org)" "beta/promo:unsubscribe unsubscribe"
+
 # ---- a repeated request adds nothing
 before=$(counts)
 ingest "$F/unsubscribe-gmail.eml"
@@ -174,3 +183,5 @@ is "replay with scope.unsubscribe = tenant: acme/news becomes acme, the From req
 is "report complaints runs beside unsubscribe events" "$?" 0
 "$R" report bounces --from 2025-03-01 --to 2025-03-12 >/dev/null 2>>"$T/rep.err"
 is "report bounces runs beside unsubscribe events" "$?" 0
+is "message outcomes as stored: a From request is events, a refused request unknown" \
+	"$(pg_sql "SELECT string_agg(m.outcome, ',' ORDER BY e.report_message_id) FROM messages m JOIN events e ON e.message_id = m.id WHERE e.report_message_id IN ('plain-1@example.org', 'plain-2@example.org')")" "events,unknown"
