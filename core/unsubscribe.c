@@ -264,6 +264,20 @@ from_address(const char *raw, size_t len, char *out, size_t outlen)
 	return true;
 }
 
+/* A refused request: nobody; the note says why (a refused token's note
+ * is kept: it is the first reason). */
+static bool
+refuse(struct rb_unsub_decision *d, const char *why)
+{
+	d->kind = RB_KIND_UNKNOWN;
+	d->address[0] = '\0';
+	if (d->note[0] == '\0')
+		snprintf(d->note, sizeof(d->note),
+			 "unsubscribe request refused: %s", why);
+	snprintf(d->from, sizeof(d->from), "none");
+	return true;
+}
+
 bool
 rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 		const char *secret, size_t slen, time_t now,
@@ -297,31 +311,16 @@ rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 			 secret ? rb_unsub_check_name(k)
 				: "no unsubscribe secret configured");
 	}
-	if (!unsub_mailbox) {
-		d->kind = RB_KIND_UNKNOWN;
-		d->address[0] = '\0';
-		if (d->note[0] == '\0')
-			snprintf(d->note, sizeof(d->note),
-				 "unsubscribe request refused: no token, and "
-				 "not an unsubscribe mailbox");
-		snprintf(d->from, sizeof(d->from), "none");
-		return true;
-	}
+	if (!unsub_mailbox)
+		return refuse(d, "no token, and not an unsubscribe mailbox");
 	if (e->kind == RB_KIND_UNSUBSCRIBE) {
 		const char *a;
 		size_t al;
 		if (e->recipient == NULL ||
 		    rb_addr_input(e->recipient, strlen(e->recipient), &a,
 				  &al) != RB_ADDRIN_OK ||
-		    al >= sizeof(d->address)) {
-			d->kind = RB_KIND_UNKNOWN;
-			if (d->note[0] == '\0')
-				snprintf(d->note, sizeof(d->note),
-					 "unsubscribe request refused: its "
-					 "From is not one address");
-			snprintf(d->from, sizeof(d->from), "none");
-			return true;
-		}
+		    al >= sizeof(d->address))
+			return refuse(d, "its From is not one address");
 		memcpy(d->address, a, al);
 		d->address[al] = '\0';
 	}

@@ -48,6 +48,10 @@ extern const struct rb_module rb_mod_rfc3464;
 /* A disposition notification of a refusal: Sieve reject (dsn.c). */
 extern const struct rb_module rb_mod_mdn_reject;
 extern const struct rb_module rb_mod_rfc3834;
+/* The mail's own header says it is an automatic reply (RFC 3834
+ * Auto-Submitted: auto-replied, X-Autoreply and its kin, Precedence:
+ * auto_reply; parsers/autoreply.c). */
+bool rb_autoreply_headers(const struct rb_mail *m);
 /* Unsubscribe requests sent to a List-Unsubscribe mailto: address
  * (parsers/unsubscribe.c). */
 extern const struct rb_module rb_mod_unsubscribe;

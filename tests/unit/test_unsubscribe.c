@@ -144,17 +144,23 @@ decide(const char *mail, bool marked, const char *mbt, const char *sec,
 	rb_arena_free(&a);
 }
 
+static struct rb_rules *
+default_rules(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *why = NULL;
+	struct rb_rules *r = rb_rules_default(&lim, &why);
+	if (r == NULL)
+		printf("not ok - the built-in rules: %s\n", why ? why : "?");
+	return r;
+}
+
 int
 main(void)
 {
-	struct rb_limits def = RB_LIMITS_DEFAULT;
-	char *err = NULL;
 	rb_mail_global_init();
-	rules = rb_rules_default(&def, &err);
-	if (rules == NULL) {
-		printf("not ok - rules: %s\n", err);
+	if ((rules = default_rules()) == NULL)
 		return 1;
-	}
 	struct rb_unsub u = {.tenant = "acme", .stream = "news",
 			     .address = "ann@example.org",
 			     .expires = NOW + 86400};
