@@ -28,6 +28,7 @@
 #include "parsers/rules.h"
 #include "core/event.h"
 #include "core/policy.h"
+#include "core/unsubscribe.h"
 
 /* One batch being filled (by the parser) or stored (by the writer). */
 struct slot {
@@ -138,7 +139,7 @@ writer_main(void *arg)
 			g->counts.messages_dup += c.messages_dup;
 			g->counts.events_new += c.events_new;
 			g->counts.events_dup += c.events_dup;
-			for (size_t k = 0; k <= RB_KIND_DELIVERED; k++)
+			for (size_t k = 0; k <= RB_KIND_LAST; k++)
 				g->counts.by_kind[k] += c.by_kind[k];
 			g->counts.supp_new += c.supp_new;
 			g->counts.supp_changed += c.supp_changed;
@@ -222,10 +223,14 @@ usage(FILE *f)
 {
 	fputs("usage: rebound ingest [--db CONNINFO] [--config FILE] "
 	      "[--policy FILE]\n"
-	      "                      [--batch N] [--rules FILE] [--quiet] "
+	      "                      [--batch N] [--rules FILE] [--quiet]\n"
+	      "                      [--unsubscribe-secret-file FILE] "
 	      "PATH...\n"
 	      "PATH is a message file, a Maildir or directory (recursively),\n"
-	      "an mbox file, or - for one message on standard input.\n",
+	      "an mbox file, or - for one message on standard input.\n"
+	      "The tokens of unsubscribe mails are checked with the secret "
+	      "(default:\nunsubscribe_secret_file of the configuration); "
+	      "without one they are refused.\n",
 	      f);
 }
 
@@ -236,7 +241,7 @@ summary(const struct ingest *g, double secs)
 	printf("messages: %lu (new %lu, duplicates skipped %lu)\n",
 	       c->messages, c->messages_new, c->messages_dup);
 	printf("events: %lu new (", c->events_new);
-	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_DELIVERED; k++)
+	for (int k = RB_KIND_BOUNCE; k <= RB_KIND_LAST; k++)
 		printf("%s%s %lu", k == RB_KIND_BOUNCE ? "" : ", ",
 		       rb_kind_name((enum rb_kind)k), c->by_kind[k]);
 	printf(", unknown %lu), duplicate reports skipped %lu\n",
@@ -256,11 +261,12 @@ cmd_ingest(int argc, char **argv)
 	    {"batch", required_argument, NULL, 'b'},
 	    {"rules", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"unsubscribe-secret-file", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct rb_cli cli = {0};
-	const char *rules_path = NULL;
+	const char *rules_path = NULL, *secret_file = NULL;
 	struct ingest g;
 	int c;
 	memset(&g, 0, sizeof(g));
@@ -281,6 +287,9 @@ cmd_ingest(int argc, char **argv)
 			break;
 		case 'q':
 			g.quiet = true;
+			break;
+		case 'k':
+			secret_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -307,6 +316,23 @@ cmd_ingest(int argc, char **argv)
 	}
 	rb_store_keep_raw(g.store, g.policy.keep_raw,
 			  (unsigned)(g.policy.raw_retention / 86400));
+	/* the tokens of unsubscribe mails are checked with this secret */
+	if (secret_file == NULL && cli.cf)
+		secret_file = cli.cf->unsubscribe_secret_file;
+	char *secret = NULL;
+	size_t slen = 0;
+	if (secret_file) {
+		char *serr = NULL;
+		secret = rb_unsub_secret_read(secret_file, &slen, &serr);
+		if (secret == NULL) {
+			rb_err("%s", serr ? serr : "cannot read the secret");
+			free(serr);
+			rb_store_close(g.store);
+			rb_rules_free(rules);
+			return 1;
+		}
+		rb_store_unsubscribe_secret(g.store, secret, slen);
+	}
 	rb_mail_global_init();
 	for (int k = 0; k < 2; k++) {
 		g.slots[k].arenas = calloc(g.batch, sizeof(struct rb_arena));
@@ -347,6 +373,10 @@ cmd_ingest(int argc, char **argv)
 	if (!g.quiet)
 		summary(&g, mono() - g.t0);
 	rb_store_close(g.store);
+	if (secret) {
+		explicit_bzero(secret, slen);
+		free(secret);
+	}
 	rb_rules_free(rules);
 	return g.store_failed || g.failed ? 1 : 0;
 }

@@ -13,7 +13,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "serve/serve.h"
-#include "serve/unsubscribe.h"
+#include "core/unsubscribe.h"
 #include "serve/tokens.h"
 
 static void

@@ -1,10 +1,12 @@
 /*
  * cmd_unsubscribe: `rebound unsubscribe-link`, the List-Unsubscribe and
  * List-Unsubscribe-Post header values (RFC 2369, RFC 8058) a sender puts
- * in a mail for one recipient, with a signed one-click token that
- * `rebound serve` honours (serve/unsubscribe.h, docs/tenants.md).
+ * in a mail for one recipient, with a signed token (core/unsubscribe.h)
+ * that `rebound serve` honours for the one-click URL and `rebound run`
+ * for a mail to the mailto: address (docs/tenants.md).
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +17,30 @@
 #include "core/policy.h"
 #include "core/scope.h"
 #include "lib/log.h"
-#include "serve/unsubscribe.h"
+#include "core/unsubscribe.h"
 
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound unsubscribe-link --secret-file FILE --url BASE "
-	      "--tenant T\n"
-	      "                  [--stream S] [--days N] [--mailto ADDRESS] "
-	      "ADDRESS\n"
-	      "Prints the two headers for a mail to ADDRESS: List-Unsubscribe "
-	      "with\nBASE/v1/unsubscribe/TOKEN (the URL `rebound serve "
-	      "--unsubscribe-secret-file FILE`\nanswers) and, with --mailto, "
-	      "a mailto: address; List-Unsubscribe-Post.  The\ntoken is "
-	      "signed with the secret and names the tenant, the stream, the "
-	      "address\nand an expiry (--days, default 90).\n",
+	fputs("usage: rebound unsubscribe-link [--config FILE] [--secret-file "
+	      "FILE]\n"
+	      "                  [--url BASE] [--mailto ADDRESS] --tenant T "
+	      "[--stream S]\n"
+	      "                  [--days N] ADDRESS\n"
+	      "Prints the List-Unsubscribe header (RFC 2369) for a mail to "
+	      "ADDRESS with a\ntoken signed with the secret that names the "
+	      "tenant, the stream, the address\nand an expiry (--days, "
+	      "default 90):\n"
+	      "  <mailto:LOCAL+TOKEN@DOMAIN?subject=unsubscribe%20TOKEN> with "
+	      "--mailto\n"
+	      "    LOCAL@DOMAIN (default: unsubscribe_address of the "
+	      "configuration), the\n    address `rebound run` reads (its "
+	      "mailbox, unsubscribe = yes);\n"
+	      "  <BASE/v1/unsubscribe/TOKEN> with --url, which `rebound serve "
+	      "--unsubscribe-\n    secret-file FILE` answers, and then "
+	      "List-Unsubscribe-Post (RFC 8058).\n"
+	      "The secret: --secret-file, default unsubscribe_secret_file of "
+	      "the configuration.\n",
 	      f);
 }
 
@@ -37,6 +48,7 @@ int
 cmd_unsubscribe_link(int argc, char **argv)
 {
 	static const struct option lo[] = {
+	    RB_CLI_OPTIONS,
 	    {"secret-file", required_argument, NULL, 'k'},
 	    {"url", required_argument, NULL, 'u'},
 	    {"tenant", required_argument, NULL, 't'},
@@ -46,11 +58,12 @@ cmd_unsubscribe_link(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	struct rb_cli cli = {0};
 	const char *file = NULL, *url = NULL, *tenant = NULL, *stream = NULL,
 		   *mailto = NULL;
 	long days = 90;
 	int c;
-	while ((c = getopt_long(argc, argv, "k:u:t:s:h", lo, NULL)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "k:u:t:s:h", lo)) != -1) {
 		switch (c) {
 		case 'k': file = optarg; break;
 		case 'u': url = optarg; break;
@@ -72,7 +85,15 @@ cmd_unsubscribe_link(int argc, char **argv)
 			return RB_EXIT_USAGE;
 		}
 	}
-	if (!file || !url || !tenant || optind + 1 != argc) {
+	bool failed;
+	const struct rb_config *cf = rb_cli_config(&cli, &failed);
+	if (failed)
+		return RB_EXIT_USAGE;
+	if (file == NULL && cf)
+		file = cf->unsubscribe_secret_file;
+	if (mailto == NULL && cf)
+		mailto = cf->unsubscribe_address;
+	if (!file || (!url && !mailto) || !tenant || optind + 1 != argc) {
 		usage(stderr);
 		return RB_EXIT_USAGE;
 	}
@@ -82,12 +103,21 @@ cmd_unsubscribe_link(int argc, char **argv)
 		rb_err("%s", err);
 		return RB_EXIT_USAGE;
 	}
-	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+	if (url && strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0) {
 		rb_err("--url: an http:// or https:// URL (RFC 8058 wants https)");
 		return RB_EXIT_USAGE;
 	}
 	const char *a;
 	size_t al;
+	if (mailto && (rb_addr_input(mailto, strlen(mailto), &a, &al) !=
+			   RB_ADDRIN_OK ||
+		       al != strlen(mailto) || strchr(mailto, '+') ||
+		       strpbrk(mailto, "?%&\"") != NULL)) {
+		rb_err("--mailto: LOCAL@DOMAIN without '+', '?', '%%', '&' "
+		       "(the token is added as +TOKEN)");
+		return RB_EXIT_USAGE;
+	}
 	enum rb_addrin_err e = rb_addr_input(argv[optind], strlen(argv[optind]),
 					     &a, &al);
 	struct rb_unsub u;
@@ -115,13 +145,23 @@ cmd_unsubscribe_link(int argc, char **argv)
 		rb_err("cannot make a token for %s", u.address);
 		return RB_EXIT_INVALID;
 	}
-	size_t ul = strlen(url);
-	while (ul > 0 && url[ul - 1] == '/')
-		ul--;
-	printf("List-Unsubscribe: <%.*s/v1/unsubscribe/%s>", (int)ul, url, tok);
-	if (mailto)
-		printf(", <mailto:%s?subject=unsubscribe>", mailto);
-	printf("\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\n");
+	printf("List-Unsubscribe: ");
+	if (mailto) {
+		const char *at = strrchr(mailto, '@');
+		/* RFC 6068: the space of the subject as %20 */
+		printf("<mailto:%.*s+%s%s?subject=unsubscribe%%20%s>",
+		       (int)(at - mailto), mailto, tok, at, tok);
+	}
+	if (url) {
+		size_t ul = strlen(url);
+		while (ul > 0 && url[ul - 1] == '/')
+			ul--;
+		printf("%s<%.*s/v1/unsubscribe/%s>", mailto ? ", " : "",
+		       (int)ul, url, tok);
+	}
+	putchar('\n');
+	if (url)
+		printf("List-Unsubscribe-Post: List-Unsubscribe=One-Click\n");
 	free(tok);
 	return fflush(stdout) == 0 ? RB_EXIT_OK : RB_EXIT_ERROR;
 }

@@ -59,8 +59,8 @@ static const struct command commands[] = {
      "every new or changed suppression, as JSON Lines", cmd_watch},
     {"quarantine", "list|retry|drop [ID...|--all]",
      "mail the daemon quarantined: list, retry, delete", cmd_quarantine},
-    {"unsubscribe-link", "--secret-file F --url BASE --tenant T ADDRESS",
-     "List-Unsubscribe headers with a signed one-click URL",
+    {"unsubscribe-link", "[--url BASE] [--mailto A] --tenant T ADDRESS",
+     "List-Unsubscribe headers: signed mailto: and one-click URL",
      cmd_unsubscribe_link},
     {NULL, NULL, NULL, NULL},
 };

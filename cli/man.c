@@ -201,6 +201,17 @@ static const struct {
     {"policy_file", "A suppression policy file: the layer under the "
 		    "[policy] section.  Default: /etc/rebound/policy.conf when it "
 		    "exists; a policy_file that cannot be read is an error."},
+    {"unsubscribe_secret_file", "The secret that signs unsubscribe tokens "
+				"(`rebound unsubscribe-link`): the daemon "
+				"checks the token of an unsubscribe mail "
+				"with it.  Readable by the rebound group "
+				"only.  Unset: tokens in mail are refused "
+				"(docs/tenants.md)."},
+    {"unsubscribe_address", "The mailto: unsubscribe address that "
+			    "`rebound unsubscribe-link` writes, "
+			    "LOCAL@DOMAIN; each link is LOCAL+TOKEN@DOMAIN "
+			    "with the token also in the subject.  Unset: "
+			    "no mailto: link."},
     {"host", "The IMAP server.  Required."},
     {"port", "The IMAP port.  Default: 993 with tls = implicit, else "
 	     "143."},
@@ -238,6 +249,13 @@ static const struct {
     {"tenant", "The tenant this mailbox's reports belong to, when nothing "
 	       "in the mail names one (the last method of the policy's "
 	       "tenant.from; docs/tenants.md).  Unset: none."},
+    {"unsubscribe", "yes: an unsubscribe mailbox (the one the mailto: "
+		    "unsubscribe address delivers to).  A mail in it with a "
+		    "valid token unsubscribes the token's address; one "
+		    "without (or with a forged or expired token) unsubscribes "
+		    "its From, in this mailbox's tenant.  Auto-replies, "
+		    "bounces and complaints are not requests.  no: only a "
+		    "valid token unsubscribes (docs/tenants.md)."},
     {"batch_size", "Mails fetched, stored and committed together."},
     {"poll_interval", "Seconds between two looks at a folder when IDLE "
 		      "is not used; also how often an IDLE is renewed."},

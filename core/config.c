@@ -12,8 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addrin.h"
 #include "lib/file.h"
 #include "policy.h"
+#include "unsubscribe.h"
 
 enum ktype { K_STR, K_UINT, K_BOOL, K_ENUM, K_SIZE, K_LIST };
 enum kscope { S_GLOBAL, S_MAILBOX };
@@ -51,6 +53,10 @@ static const struct key keys[] = {
     {"shutdown_grace", S_GLOBAL, K_UINT, G(shutdown_grace), NULL, 1, 600},
     {"instance", S_GLOBAL, K_STR, G(instance), NULL, 0, 0},
     {"policy_file", S_GLOBAL, K_STR, G(policy_file), NULL, 0, 0},
+    {"unsubscribe_secret_file", S_GLOBAL, K_STR, G(unsubscribe_secret_file),
+     NULL, 0, 0},
+    {"unsubscribe_address", S_GLOBAL, K_STR, G(unsubscribe_address), NULL, 0,
+     0},
     {"host", S_MAILBOX, K_STR, M(host), NULL, 0, 0},
     {"port", S_MAILBOX, K_UINT, M(port), NULL, 1, 65535},
     {"tls", S_MAILBOX, K_ENUM, M(tls), tls_names, 0, 0},
@@ -76,6 +82,7 @@ static const struct key keys[] = {
     {"idle", S_MAILBOX, K_BOOL, M(idle), NULL, 0, 0},
     {"timeout", S_MAILBOX, K_UINT, M(timeout), NULL, 1, 3600},
     {"tenant", S_MAILBOX, K_STR, M(tenant), NULL, 0, 0},
+    {"unsubscribe", S_MAILBOX, K_BOOL, M(unsubscribe), NULL, 0, 0},
 };
 
 static int
@@ -657,6 +664,30 @@ finish_config(struct rb_config *c, const char *name, unsigned flags,
 	for (size_t i = 0; i < c->nmb; i++)
 		if (check_mailbox(&c->mb[i], name, flags, err_r) != 0)
 			return -1;
+	if (c->unsubscribe_address) {
+		const char *a;
+		size_t al;
+		if (rb_addr_input(c->unsubscribe_address,
+				  strlen(c->unsubscribe_address), &a,
+				  &al) != RB_ADDRIN_OK ||
+		    al != strlen(c->unsubscribe_address) ||
+		    memchr(a, '+', al) != NULL)
+			return fail(err_r, name, 0,
+				    "unsubscribe_address: LOCAL@DOMAIN, "
+				    "without '+' (the token is added as "
+				    "+TOKEN)");
+	}
+	if (c->unsubscribe_secret_file && !(flags & RB_CONFIG_NO_SECRETS)) {
+		char *e = NULL;
+		c->unsubscribe_secret = rb_unsub_secret_read(
+		    c->unsubscribe_secret_file, &c->unsubscribe_secret_len, &e);
+		if (c->unsubscribe_secret == NULL) {
+			int r = fail(err_r, name, 0, "unsubscribe_secret_file: %s",
+				     e ? e : "cannot read");
+			free(e);
+			return r;
+		}
+	}
 	const char *env = getenv("REBOUND_DB");
 	if (env && *env) {
 		free(c->db);
@@ -757,6 +788,12 @@ rb_config_free(struct rb_config *c)
 	free(c->metrics_file);
 	free(c->instance);
 	free(c->policy_file);
+	free(c->unsubscribe_secret_file);
+	free(c->unsubscribe_address);
+	if (c->unsubscribe_secret) {
+		explicit_bzero(c->unsubscribe_secret, c->unsubscribe_secret_len);
+		free(c->unsubscribe_secret);
+	}
 	for (size_t i = 0; i < c->npolicy_kv; i++) {
 		free(c->policy_kv[i].key);
 		free(c->policy_kv[i].value);
@@ -906,6 +943,12 @@ rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 			access(RB_POLICY_DEFAULT_PATH, F_OK) == 0
 			    ? ""
 			    : ", not present");
+	if (c->unsubscribe_secret_file)
+		fprintf(f, "unsubscribe_secret_file = %s\n",
+			c->unsubscribe_secret_file);
+	if (c->unsubscribe_address)
+		fprintf(f, "unsubscribe_address = %s\n",
+			c->unsubscribe_address);
 	if (c->policy) {
 		fprintf(f, "\n[policy]\n# where the effective policy differs "
 			   "from the built-in defaults\n# (all of it: `rebound "
@@ -950,6 +993,8 @@ rb_config_print(const struct rb_config *c, const char *db, FILE *f)
 			fprintf(f, "unknown_folder = %s\n", m->unknown_folder);
 		if (m->tenant)
 			fprintf(f, "tenant = %s\n", m->tenant);
+		if (m->unsubscribe)
+			fprintf(f, "unsubscribe = yes\n");
 		fprintf(f,
 			"batch_size = %u\npoll_interval = %u\nmax_size = %llu\n"
 			"idle = %s\ntimeout = %u\n",

@@ -70,6 +70,9 @@ struct rb_mailbox_conf {
 	unsigned timeout;	/* network timeout, seconds */
 	char *tenant;		/* the tenant its reports belong to when
 				 * nothing in a mail says (core/tenant.h) */
+	int unsubscribe;	/* an unsubscribe mailbox: a mail without a
+				 * valid token unsubscribes its From
+				 * (core/unsubscribe.h) */
 };
 
 struct rb_config {
@@ -84,6 +87,14 @@ struct rb_config {
 	unsigned max_attempts;	/* parser failures before quarantine */
 	unsigned shutdown_grace;	/* seconds a worker may take to stop */
 	char *instance;		/* lease holder name; default host:pid */
+	/* the secret file of unsubscribe tokens (core/unsubscribe.h),
+	 * NULL: none; the address of the mailto: unsubscribe, NULL: none */
+	char *unsubscribe_secret_file;
+	char *unsubscribe_address;
+	/* the secret itself, read by rb_config_load (not with
+	 * RB_CONFIG_NO_SECRETS); wiped by rb_config_free */
+	char *unsubscribe_secret;
+	size_t unsubscribe_secret_len;
 	struct rb_mailbox_conf *mb;
 	size_t nmb;
 	/* policy_file = PATH: the policy file layer instead of

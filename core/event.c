@@ -16,6 +16,7 @@ static const char *const kind_names[] = {
 	[RB_KIND_UNKNOWN] = "unknown",	   [RB_KIND_BOUNCE] = "bounce",
 	[RB_KIND_DELAY] = "delay",	   [RB_KIND_COMPLAINT] = "complaint",
 	[RB_KIND_AUTOREPLY] = "autoreply", [RB_KIND_DELIVERED] = "delivered",
+	[RB_KIND_UNSUBSCRIBE] = "unsubscribe",
 };
 
 const char *
@@ -163,6 +164,9 @@ rb_event_to_jansson(const struct rb_event *e)
 	json_object_set_new(o, "report_message_id",
 			    str_or_null(e->report_message_id));
 	json_object_set_new(o, "error", str_or_null(e->error));
+	if (e->unsubscribe_token != NULL)
+		json_object_set_new(o, "unsubscribe_token",
+				    json_string(e->unsubscribe_token));
 	return o;
 }
 
@@ -382,6 +386,10 @@ rb_event_to_json(const struct rb_event *e)
 	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++) {
 		jb_key(&b, end[i].key, false);
 		jb_str_utf8(&b, end[i].v);
+	}
+	if (e->unsubscribe_token != NULL) {
+		jb_key(&b, "unsubscribe_token", false);
+		jb_str_utf8(&b, e->unsubscribe_token);
 	}
 	jb_put(&b, "}", 1);
 	b.s[b.n] = '\0';

@@ -22,7 +22,10 @@ enum rb_kind {
 	RB_KIND_COMPLAINT,	/* ARF feedback report (or inferred) */
 	RB_KIND_AUTOREPLY,	/* RFC 3834 / vacation */
 	RB_KIND_DELIVERED,	/* delivered, relayed, expanded */
+	RB_KIND_UNSUBSCRIBE,	/* a person's request to get no more mail
+				 * (RFC 2369 List-Unsubscribe mailto:) */
 };
+#define RB_KIND_LAST RB_KIND_UNSUBSCRIBE
 
 struct rb_original {
 	const char *message_id;	/* without angle brackets */
@@ -70,6 +73,10 @@ struct rb_event {
 	const char *parser;	/* module that decided: rfc3464, arf, ... */
 	const char *report_message_id;	/* Message-ID of the bounce itself */
 	const char *error;	/* why the mail could not be parsed (kind unknown) */
+	/* kind unsubscribe: the signed token the request carries
+	 * (core/unsubscribe.h), as found; checked with the secret when the
+	 * event is stored, never by the parser; NULL: none */
+	const char *unsubscribe_token;
 };
 
 /* A growable list of events living in one arena. */

@@ -66,19 +66,19 @@ static const struct {
 static const char *const class_names[] = {
     [RB_PC_NONE] = "none",	   [RB_PC_SOFT] = "soft",
     [RB_PC_HARD] = "hard",	   [RB_PC_COMPLAINT] = "complaint",
-    [RB_PC_MANUAL] = "manual",
+    [RB_PC_MANUAL] = "manual",	   [RB_PC_UNSUBSCRIBE] = "unsubscribe",
 };
 
 const char *
 rb_pclass_name(enum rb_pclass c)
 {
-	return (unsigned)c <= RB_PC_MANUAL ? class_names[c] : "none";
+	return (unsigned)c <= RB_PC_UNSUBSCRIBE ? class_names[c] : "none";
 }
 
 int
 rb_pclass_parse(const char *s, enum rb_pclass *c)
 {
-	for (unsigned i = 0; i <= RB_PC_MANUAL; i++)
+	for (unsigned i = 0; i <= RB_PC_UNSUBSCRIBE; i++)
 		if (strcmp(s, class_names[i]) == 0) {
 			*c = (enum rb_pclass)i;
 			return 0;
@@ -128,11 +128,13 @@ rb_policy_default(struct rb_policy *p)
 	p->soft_expiry = 30 * DAY;
 	p->hard_expiry = 0;
 	p->complaint_expiry = 0;
+	p->unsubscribe_expiry = 0;
 	p->keep_raw = false;
 	p->raw_retention = 90 * DAY;
 	p->scope_hard = RB_SCOPE_GLOBAL;
 	p->scope_soft = RB_SCOPE_GLOBAL;
 	p->scope_complaint = RB_SCOPE_STREAM;
+	p->scope_unsubscribe = RB_SCOPE_STREAM;
 	snprintf(p->tenant_from, sizeof(p->tenant_from), "%s",
 		 "verp, header, feedback-id, from-domain, mailbox");
 	snprintf(p->tenant_header, sizeof(p->tenant_header), "X-Tenant");
@@ -218,6 +220,7 @@ static const struct scalar {
     {"soft_expiry", ST_DURATION, P(soft_expiry), 0},
     {"hard_expiry", ST_DURATION, P(hard_expiry), 0},
     {"complaint_expiry", ST_DURATION, P(complaint_expiry), 0},
+    {"unsubscribe_expiry", ST_DURATION, P(unsubscribe_expiry), 0},
     {"keep_raw", ST_BOOL, P(keep_raw), 0},
     {"raw_retention", ST_DURATION, P(raw_retention), 0},
     {"reason.default_hard", ST_CLASS, P(unknown_hard), 0},
@@ -229,6 +232,7 @@ static const struct scalar {
     {"scope.hard", ST_SCOPE, P(scope_hard), 0},
     {"scope.soft", ST_SCOPE, P(scope_soft), 0},
     {"scope.complaint", ST_SCOPE, P(scope_complaint), 0},
+    {"scope.unsubscribe", ST_SCOPE, P(scope_unsubscribe), 0},
     {"tenant.from", ST_STR, P(tenant_from), S(tenant_from)},
     {"tenant.header", ST_STR, P(tenant_header), S(tenant_header)},
     {"tenant.stream_header", ST_STR, P(stream_header), S(stream_header)},
@@ -241,7 +245,7 @@ static const struct scalar {
 #undef P
 #define NSCALARS (sizeof(scalars) / sizeof(*scalars))
 _Static_assert(NSCALARS == RB_POLICY_NSCALARS, "RB_POLICY_NSCALARS");
-#define SCALAR_FEEDBACK 9	/* first of the feedback.* scalars */
+#define SCALAR_FEEDBACK 10	/* first of the feedback.* scalars */
 #define SCALAR_SOFT_EXPIRY 2
 
 int
@@ -296,6 +300,8 @@ rb_policy_scope(const struct rb_policy *p, enum rb_pclass c)
 		return p->scope_soft;
 	case RB_PC_COMPLAINT:
 		return p->scope_complaint;
+	case RB_PC_UNSUBSCRIBE:
+		return p->scope_unsubscribe;
 	default:
 		return RB_SCOPE_GLOBAL;
 	}
@@ -349,7 +355,7 @@ rb_policy_set(struct rb_policy *p, const char *k, const char *v,
 					    "expected yes or no", k);
 			break;
 		case ST_CLASS:
-			if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+			if (rb_pclass_parse(v, &cls) != 0 || cls >= RB_PC_MANUAL)
 				return perr(err, errlen, name, line,
 					    "class must be hard, soft, "
 					    "complaint or none",
@@ -389,7 +395,7 @@ rb_policy_set(struct rb_policy *p, const char *k, const char *v,
 	const char *nm = k + (r ? 7 : 9);
 	if (*nm == '\0' || strlen(nm) >= 64)
 		return perr(err, errlen, name, line, "bad name", k);
-	if (rb_pclass_parse(v, &cls) != 0 || cls == RB_PC_MANUAL)
+	if (rb_pclass_parse(v, &cls) != 0 || cls >= RB_PC_MANUAL)
 		return perr(err, errlen, name, line,
 			    "class must be hard, soft, complaint or none", k);
 	struct rb_policy_entry *tab = r ? p->reasons : p->feedback;
@@ -633,6 +639,9 @@ rb_policy_classify_cols(const struct rb_policy *p, const char *kind,
 			c = e ? e->cls : p->feedback_other;
 			why = feedback_type;
 		}
+	} else if (kind && strcmp(kind, "unsubscribe") == 0) {
+		c = RB_PC_UNSUBSCRIBE;
+		why = "unsubscribe";
 	}
 	/* delay, delivered, autoreply, unknown: never */
 	if (rule)
@@ -756,6 +765,7 @@ rank(enum rb_pclass c)
 {
 	switch (c) {
 	case RB_PC_COMPLAINT:
+	case RB_PC_UNSUBSCRIBE:	/* both: the person does not want it */
 		return 4;
 	case RB_PC_HARD:
 		return 3;
@@ -774,6 +784,7 @@ expiry(const struct rb_policy *p, enum rb_pclass c, time_t t)
 	long d = c == RB_PC_SOFT	? p->soft_expiry
 		 : c == RB_PC_HARD	? p->hard_expiry
 		 : c == RB_PC_COMPLAINT ? p->complaint_expiry
+		 : c == RB_PC_UNSUBSCRIBE ? p->unsubscribe_expiry
 					: 0;
 	return d ? t + d : 0;
 }

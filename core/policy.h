@@ -30,6 +30,8 @@ enum rb_pclass {
 	RB_PC_HARD,		/* suppresses at once */
 	RB_PC_COMPLAINT,	/* suppresses at once, permanently */
 	RB_PC_MANUAL,		/* suppression classes only: by a person */
+	RB_PC_UNSUBSCRIBE,	/* the person asked (a mailto: unsubscribe):
+				 * suppresses at once, permanently */
 };
 
 /* Where a setting came from: a layer of rb_policy.layers (0: the
@@ -47,7 +49,7 @@ struct rb_policy_entry {
 
 #define RB_POLICY_MAXLAYERS 8
 #define RB_POLICY_DEFAULT_PATH "/etc/rebound/policy.conf"
-#define RB_POLICY_NSCALARS 21	/* keys of the scalar table in policy.c */
+#define RB_POLICY_NSCALARS 23	/* keys of the scalar table in policy.c */
 
 struct rb_policy {
 	struct rb_policy_entry reasons[96];	/* bounce reason -> class */
@@ -63,9 +65,11 @@ struct rb_policy {
 	long soft_expiry;	/* ... suppress for T seconds */
 	long hard_expiry;	/* 0: never */
 	long complaint_expiry;	/* 0: never */
+	long unsubscribe_expiry;	/* 0: never */
 	bool keep_raw;		/* store raw mail bytes */
 	/* where a suppression of each class lands (docs/tenants.md) */
-	enum rb_scope_level scope_hard, scope_soft, scope_complaint;
+	enum rb_scope_level scope_hard, scope_soft, scope_complaint,
+	    scope_unsubscribe;
 	/* which tenant a mail belongs to: the methods in order, a
 	 * comma-separated list of verp, header, feedback-id, from-domain,
 	 * mailbox (core/tenant.h) */

@@ -33,6 +33,7 @@ collect(const struct mbx *b, struct batch *bt, struct rb_store_msg *sm,
 			s->events = ml->ev;
 			s->nevents = ml->nev;
 			s->mailbox_tenant = b->m->tenant;
+			s->mailbox_unsubscribe = b->m->unsubscribe != 0;
 		}
 		pend[*npend].uid = ml->uid;
 		if (action_for(b->m, ml->disp, &pend[*npend]))
@@ -151,7 +152,7 @@ count(struct mbx *b, const struct batch *bt,
 	b->mx.messages_new += cnt->messages_new;
 	b->mx.messages_dup += cnt->messages_dup;
 	b->mx.supp_new += cnt->supp_new;
-	for (int k = 0; k <= RB_KIND_DELIVERED; k++)
+	for (int k = 0; k <= RB_KIND_LAST; k++)
 		b->mx.events[k] += cnt->by_kind[k];
 	for (size_t i = 0; i < bt->n; i++)
 		b->mx.quarantined += bt->mails[i].disp == DISP_QUARANTINE;

@@ -61,7 +61,7 @@ metrics_write(const struct rb_config *cf, const struct rb_mailbox_conf *m,
 #undef C
 	fprintf(f, "# HELP rebound_events_total New events by kind.\n"
 		   "# TYPE rebound_events_total counter\n");
-	for (int k = 0; k <= RB_KIND_DELIVERED; k++)
+	for (int k = 0; k <= RB_KIND_LAST; k++)
 		fprintf(f, "rebound_events_total{mailbox=\"%s\",kind=\"%s\"} %llu\n",
 			mb, rb_kind_name((enum rb_kind)k), x->events[k]);
 	fprintf(f, "# HELP rebound_errors_total Errors by subsystem.\n"

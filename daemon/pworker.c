@@ -33,7 +33,7 @@ static const size_t str_fields[] = {
     S(original.from), S(original.to),	    S(original.subject),
     S(original.date), S(original.list_id),  S(original.feedback_id),
     S(original.campaign), S(parser),	    S(report_message_id),
-    S(error),	      S(sub_reason),
+    S(error),	      S(sub_reason),	    S(unsubscribe_token),
 };
 #define NSTR (sizeof str_fields / sizeof str_fields[0])
 _Static_assert(sizeof(struct rb_event) ==

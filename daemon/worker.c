@@ -229,6 +229,8 @@ ensure(struct mbx *b)
 			rb_store_keep_raw(
 			    b->db, b->cf->policy->keep_raw,
 			    (unsigned)(b->cf->policy->raw_retention / 86400));
+		rb_store_unsubscribe_secret(b->db, b->cf->unsubscribe_secret,
+					    b->cf->unsubscribe_secret_len);
 	}
 	int l = lease_keep(b);
 	if (l != ST_OK)

@@ -5,7 +5,8 @@
  * the original as text/rfc822-headers, several Original-Rcpt-To fields,
  * Microsoft's JMRP mails (the original attached alone, the complainer in
  * X-HmXmrOriginalRecipient) and Yahoo's; and Apple Mail's unsubscribe
- * mails (an opt-out, from the subscriber); and DMARC failure reports
+ * mails (an opt-out, from the subscriber; kind unsubscribe when sent to
+ * a signed mailto: address, parsers/unsubscribe.c); and DMARC failure reports
  * written as plain text (no feedback-report part): a complaint of type
  * auth-failure (dmarc), which suppresses nobody by default.
  */
@@ -212,6 +213,18 @@ parse(struct rb_ctx *c)
 		e->user_agent = "Apple Mail";
 		if (m->to)
 			e->sender = rb_addr_find(c->a, m->to, strlen(m->to));
+		/* sent to a signed mailto: unsubscribe address: the request
+		 * of that token (tenant and stream), checked when stored */
+		const char *to;
+		const char *tok = rb_unsub_mail_token(c->a, m, &to);
+		if (tok != NULL) {
+			e->kind = RB_KIND_UNSUBSCRIBE;
+			e->feedback_type = NULL;
+			e->unsubscribe_token = tok;
+			e->diagnostic = m->subject;
+			if (to)
+				e->sender = to;
+		}
 		return n;
 	}
 	/* otherwise the recipient of the reported original */

@@ -54,8 +54,8 @@ static const char *const challenge_words[] = {
     "your message is being held until you", NULL,
 };
 
-static bool
-header_says_autoreply(const struct rb_mail *m)
+bool
+rb_autoreply_headers(const struct rb_mail *m)
 {
 	const char *v;
 	if ((v = rb_mail_header(m, "Auto-Submitted")) != NULL &&
@@ -156,7 +156,7 @@ detect(const struct rb_ctx *c)
 	if (fa != NULL && (rb_startswith_ci(fa, "mailer-daemon@") ||
 			   rb_startswith_ci(fa, "postmaster@")))
 		return false;
-	return header_says_autoreply(c->m) || subject_says_autoreply(c) ||
+	return rb_autoreply_headers(c->m) || subject_says_autoreply(c) ||
 	       is_challenge(c->m) || opening_says_away(c->m);
 }
 

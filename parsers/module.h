@@ -48,6 +48,19 @@ extern const struct rb_module rb_mod_rfc3464;
 /* A disposition notification of a refusal: Sieve reject (dsn.c). */
 extern const struct rb_module rb_mod_mdn_reject;
 extern const struct rb_module rb_mod_rfc3834;
+/* The mail's own header says it is an automatic reply (RFC 3834
+ * Auto-Submitted: auto-replied, X-Autoreply and its kin, Precedence:
+ * auto_reply; parsers/autoreply.c). */
+bool rb_autoreply_headers(const struct rb_mail *m);
+/* Unsubscribe requests sent to a List-Unsubscribe mailto: address
+ * (parsers/unsubscribe.c). */
+extern const struct rb_module rb_mod_unsubscribe;
+/* The unsubscribe token a mail carries: the +tag of an address it was
+ * sent to (Delivered-To, X-Original-To, To, Cc), else one in a subject
+ * that is an unsubscribe command; arena copy, or NULL.  *to gets the
+ * address that carried it (NULL for the subject). */
+const char *rb_unsub_mail_token(struct rb_arena *a, const struct rb_mail *m,
+				const char **to);
 /* Plain-text MTA dialects (parsers/mta_classic.c). */
 extern const struct rb_module rb_mod_mta_classic;
 /* Those of them read before rfc3464 (RB_TD_BEFORE_DSN). */

@@ -64,5 +64,10 @@ const struct rb_module *const rb_modules[] = {
      * when it quotes a reply and says the delivery failed */
     &rb_mod_general,
     &rb_mod_rfc3834,
+    /* a person's unsubscribe request sent to a List-Unsubscribe mailto:
+     * address (parsers/unsubscribe.c); last: a bounce, a complaint or
+     * an auto-reply that reaches the unsubscribe address is what it is,
+     * never a request */
+    &rb_mod_unsubscribe,
     NULL,
 };

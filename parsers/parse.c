@@ -492,6 +492,10 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		e->reason = "delivered";
 		e->hard = -1;
 		break;
+	case RB_KIND_UNSUBSCRIBE:
+		e->reason = "unsubscribe";
+		e->hard = -1;
+		break;
 	case RB_KIND_UNKNOWN:
 		e->hard = -1;
 		break;

@@ -12,7 +12,7 @@
 #include "serve/dbpool.h"
 #include "serve/jsonout.h"
 #include "serve/lookup.h"
-#include "serve/unsubscribe.h"
+#include "core/unsubscribe.h"
 
 enum MHD_Result
 rb_writes_manual(struct MHD_Connection *c, struct rb_req *q, bool add,

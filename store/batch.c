@@ -17,6 +17,8 @@
 #include "core/policy.h"
 #include "core/scope.h"
 #include "core/tenant.h"
+#include "core/unsubscribe.h"
+#include "lib/log.h"
 #include "lib/sha256.h"
 #include "store_int.h"
 #include "lib/testhook.h"
@@ -558,9 +560,18 @@ out:
 /* ---- the batch ---- */
 
 static const char *
-outcome(const struct rb_store_msg *m)
+outcome(const struct rb_store *s, time_t now, const struct rb_store_msg *m)
 {
-	if (m->nevents == 1 && m->events[0].kind == RB_KIND_UNKNOWN)
+	if (m->nevents != 1)
+		return "events";
+	/* as stored: an unsubscribe request decided (core/unsubscribe.h) */
+	struct rb_unsub_decision d;
+	size_t slen;
+	const char *secret = rb_store_unsub_secret(s, &slen);
+	if (rb_unsub_decide(&m->events[0], m->data, m->len, secret, slen, now,
+			    m->mailbox_unsubscribe, m->mailbox_tenant, &d))
+		return d.kind == RB_KIND_UNKNOWN ? "unknown" : "events";
+	if (m->events[0].kind == RB_KIND_UNKNOWN)
 		return m->events[0].error ? "error" : "unknown";
 	return "events";
 }
@@ -631,7 +642,7 @@ copy_messages(struct batch *b, struct dset *ds, struct rb_store_counts *c)
 		rb_copy_sep(mb);
 		rb_copy_long(mb, (long long)m->size);
 		rb_copy_sep(mb);
-		rb_copy_raw(mb, outcome(m));
+		rb_copy_raw(mb, outcome(b->s, b->now, m));
 		rb_copy_sep(mb);
 		rb_copy_str(mb, m->nevents ? m->events[0].error : NULL);
 		rb_copy_sep(mb);
@@ -655,8 +666,33 @@ static void
 copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 {
 	const struct rb_store_msg *m = &b->m[i];
-	const struct rb_event *e = &m->events[k];
 	struct rb_copybuf *eb = &b->eb;
+	/* the event as stored: an unsubscribe request decided first */
+	struct rb_event ec = m->events[k];
+	const struct rb_event *e = &ec;
+	struct rb_unsub_decision ud;
+	size_t slen;
+	const char *secret = rb_store_unsub_secret(b->s, &slen);
+	bool unsub = rb_unsub_decide(&m->events[k], m->data, m->len, secret,
+				     slen, b->now, m->mailbox_unsubscribe,
+				     m->mailbox_tenant, &ud);
+	if (unsub) {
+		ec.kind = ud.kind;
+		ec.recipient = ud.address[0] ? ud.address : NULL;
+		ec.recipient_as_written = 0;
+		if (ud.kind == RB_KIND_UNSUBSCRIBE) {
+			ec.reason = "unsubscribe";
+			ec.hard = -1;
+			if (ec.parser == NULL)
+				ec.parser = "unsubscribe";
+		} else {
+			ec.reason = NULL;
+			ec.error = ud.note;
+		}
+		if (ud.note[0])
+			rb_warn("%s: %s", m->source ? m->source : "mail",
+				ud.note);
+	}
 	char key[RB_ADDRKEY_MAX + 1];
 	size_t doff = 0, kl = 0;
 	if (e->recipient)
@@ -676,7 +712,6 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 		cls = RB_PC_NONE;
 	time_t t = rb_event_time(e, b->now);
 	time_t arr;
-	struct rb_event ec = *e;
 	ec.file = m->source;
 	ec.index = m->index;
 	char *doc = rb_event_to_json(&ec);
@@ -731,8 +766,14 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	rb_copy_sep(eb);
 	rb_copy_str(eb, doc);
 	struct rb_attribution at;
-	rb_tenant_attribute(b->tenancy, m->data, m->len, e, m->mailbox_tenant,
-			    &at);
+	if (unsub) {
+		memcpy(at.tenant, ud.tenant, sizeof(at.tenant));
+		memcpy(at.stream, ud.stream, sizeof(at.stream));
+		memcpy(at.from, ud.from, sizeof(at.from));
+	} else {
+		rb_tenant_attribute(b->tenancy, m->data, m->len, e,
+				    m->mailbox_tenant, &at);
+	}
 	char scope[RB_SCOPE_MAX];
 	rb_scope_make(rb_policy_scope(b->pol, cls), at.tenant, at.stream,
 		      scope);

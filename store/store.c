@@ -22,6 +22,8 @@ struct rb_store {
 	bool tx;
 	bool keep_raw;
 	unsigned raw_days;
+	const char *unsub_secret;	/* rb_store_unsubscribe_secret */
+	size_t unsub_secret_len;
 	struct rb_tenancy tenancy;	/* rb_store_tenancy */
 	char tenancy_path[256];		/* its domains file, "" none */
 	bool tenancy_loaded;
@@ -54,6 +56,21 @@ rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days)
 {
 	s->keep_raw = keep;
 	s->raw_days = days;
+}
+
+void
+rb_store_unsubscribe_secret(struct rb_store *s, const char *secret,
+			    size_t len)
+{
+	s->unsub_secret = secret;
+	s->unsub_secret_len = secret ? len : 0;
+}
+
+const char *
+rb_store_unsub_secret(const struct rb_store *s, size_t *len)
+{
+	*len = s->unsub_secret_len;
+	return s->unsub_secret;
 }
 
 const struct rb_tenancy *

@@ -76,6 +76,14 @@ bool rb_store_in_tx(const struct rb_store *s);
  */
 void rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days);
 
+/*
+ * The secret that signs unsubscribe tokens (core/unsubscribe.h), kept by
+ * pointer (the caller keeps it alive and wipes it); NULL: none, and a
+ * token in a mail is refused ("no unsubscribe secret configured").
+ */
+void rb_store_unsubscribe_secret(struct rb_store *s, const char *secret,
+				 size_t len);
+
 /* Clear raw bytes whose retention has passed; *cleared gets the count. */
 int rb_store_prune_raw(struct rb_store *s, unsigned long *cleared);
 
@@ -92,6 +100,9 @@ struct rb_store_msg {
 	size_t nevents;
 	/* `tenant =` of the mailbox it arrived in (NULL: none) */
 	const char *mailbox_tenant;
+	/* the mailbox is marked `unsubscribe = yes`: a mail in it without
+	 * a valid token unsubscribes its From (core/unsubscribe.h) */
+	bool mailbox_unsubscribe;
 };
 
 /* Counters; rb_store_write_batch() ADDS to them (zero them first). */
@@ -101,7 +112,7 @@ struct rb_store_counts {
 	unsigned long messages_dup;	/* same bytes already stored: skipped */
 	unsigned long events_new;
 	unsigned long events_dup;	/* same report from another copy */
-	unsigned long by_kind[RB_KIND_DELIVERED + 1];	/* new events */
+	unsigned long by_kind[RB_KIND_LAST + 1];	/* new events */
 	unsigned long supp_new;		/* new or re-instated suppressions */
 	unsigned long supp_changed;	/* upgraded, or expiry extended */
 };
@@ -118,7 +129,9 @@ struct rb_store_counts {
  * pol NULL: the default policy.  Each event is attributed to a tenant
  * (core/tenant.h, under pol's tenant.* keys and the message's
  * mailbox_tenant) and its suppression lands in the scope its class has
- * under pol (scope.*).
+ * under pol (scope.*).  An unsubscribe request (or, in an unsubscribe
+ * mailbox, any mail) is decided first by rb_unsub_decide with the secret
+ * of rb_store_unsubscribe_secret: the event stored is the decided one.
  */
 int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,

@@ -101,6 +101,8 @@ void rb_store_write_scope(const struct rb_store *s, char *out);
 	"(" T "::text IS NULL OR " c " = '' OR " c " = " T " OR (" S            \
 	"::text IS NULL AND left(" c ", length(" T ") + 1) = " T " || '/')"     \
 	" OR " c " = " T " || '/' || " S ")"
+/* The secret set by rb_store_unsubscribe_secret() (NULL: none). */
+const char *rb_store_unsub_secret(const struct rb_store *s, size_t *len);
 /* Raw bytes retention as set by rb_store_keep_raw(). */
 bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
 /* Append s to a PostgreSQL text[] literal being built in b ("{" and "}"

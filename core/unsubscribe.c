@@ -1,0 +1,334 @@
+/*
+ * unsubscribe.c: the signed unsubscribe tokens (unsubscribe.h).
+ */
+#include "unsubscribe.h"
+
+#include <gnutls/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/addrin.h"
+#include "core/config.h"
+#include "core/scope.h"
+
+static void
+hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char h[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = h[d[i] >> 4];
+		out[2 * i + 1] = h[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+unhex(const char *s, size_t n, unsigned char *out)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n; i += 2) {
+		int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = s[i + k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v |= c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				v |= c - 'A' + 10;
+			else
+				return -1;
+		}
+		out[i / 2] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static int
+mac(const char *secret, size_t slen, const void *p, size_t n,
+    unsigned char out[32])
+{
+	return gnutls_hmac_fast(GNUTLS_MAC_SHA256, secret, slen, p, n, out) == 0
+		   ? 0
+		   : -1;
+}
+
+static bool
+address_ok(const char *a)
+{
+	size_t n = strlen(a);
+	if (n == 0 || n > 320 || strchr(a, '@') == NULL)
+		return false;
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+char *
+rb_unsub_token(const char *secret, size_t slen, const struct rb_unsub *u)
+{
+	if (!rb_scope_name_ok(u->tenant) ||
+	    (u->stream[0] && !rb_scope_name_ok(u->stream)) ||
+	    !address_ok(u->address) || slen == 0)
+		return NULL;
+	char payload[600];
+	int n = snprintf(payload, sizeof(payload), "1\t%s\t%s\t%s\t%lld",
+			 u->tenant, u->stream, u->address,
+			 (long long)u->expires);
+	if (n < 0 || (size_t)n >= sizeof(payload))
+		return NULL;
+	unsigned char m[32];
+	if (mac(secret, slen, payload, (size_t)n, m) != 0)
+		return NULL;
+	char *t = malloc((size_t)n * 2 + 1 + 64 + 1);
+	if (t == NULL)
+		return NULL;
+	hex((const unsigned char *)payload, (size_t)n, t);
+	t[2 * n] = '.';
+	hex(m, 32, t + 2 * n + 1);
+	return t;
+}
+
+enum rb_unsub_check
+rb_unsub_check(const char *secret, size_t slen, const char *token, time_t now,
+	       struct rb_unsub *u)
+{
+	memset(u, 0, sizeof(*u));
+	const char *dot = token ? strchr(token, '.') : NULL;
+	if (dot == NULL || strlen(dot + 1) != 64)
+		return RB_UNSUB_MALFORMED;
+	size_t hl = (size_t)(dot - token);
+	unsigned char payload[600], given[32], want[32];
+	if (hl == 0 || hl / 2 >= sizeof(payload) ||
+	    unhex(token, hl, payload) != 0 || unhex(dot + 1, 64, given) != 0)
+		return RB_UNSUB_MALFORMED;
+	size_t n = hl / 2;
+	payload[n] = '\0';
+	if (mac(secret, slen, payload, n, want) != 0)
+		return RB_UNSUB_FORGED;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < 32; i++)
+		diff |= (unsigned char)(given[i] ^ want[i]);
+	if (diff != 0)
+		return RB_UNSUB_FORGED;
+	/* signed by us: the fields are as rb_unsub_token wrote them */
+	char *f[5];
+	char *p = (char *)payload;
+	for (int i = 0; i < 5; i++) {
+		f[i] = p;
+		p = strchr(p, '\t');
+		if (p == NULL && i < 4)
+			return RB_UNSUB_MALFORMED;
+		if (p)
+			*p++ = '\0';
+	}
+	if (strcmp(f[0], "1") != 0 || strlen(f[1]) > 64 || strlen(f[2]) > 64 ||
+	    strlen(f[3]) > 320)
+		return RB_UNSUB_MALFORMED;
+	snprintf(u->tenant, sizeof(u->tenant), "%s", f[1]);
+	snprintf(u->stream, sizeof(u->stream), "%s", f[2]);
+	snprintf(u->address, sizeof(u->address), "%s", f[3]);
+	u->expires = (time_t)strtoll(f[4], NULL, 10);
+	if (u->expires <= now)
+		return RB_UNSUB_EXPIRED;
+	return RB_UNSUB_OK;
+}
+
+const char *
+rb_unsub_check_name(enum rb_unsub_check c)
+{
+	switch (c) {
+	case RB_UNSUB_OK:
+		return "ok";
+	case RB_UNSUB_MALFORMED:
+		return "not a token";
+	case RB_UNSUB_FORGED:
+		return "forged or altered token";
+	case RB_UNSUB_EXPIRED:
+		return "expired token";
+	}
+	return "?";
+}
+
+char *
+rb_unsub_secret_read(const char *path, size_t *len, char **err_r)
+{
+	char *s = rb_config_secret_file(path, "unsubscribe secret file", len,
+					err_r);
+	if (s == NULL)
+		return NULL;
+	while (*len > 0 && (s[*len - 1] == '\n' || s[*len - 1] == '\r'))
+		s[--*len] = '\0';
+	if (*len < 16) {
+		memset(s, 0, *len);
+		free(s);
+		if (asprintf(err_r, "unsubscribe secret file %s: at least 16 "
+				    "bytes of secret are needed",
+			     path) < 0)
+			*err_r = NULL;
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- the decision on a mail ---- */
+
+/* The first field `name` of the mail's own header block, unfolded (runs
+ * of folding white space become one space), trimmed, into out; false
+ * when absent. */
+static bool
+top_field(const char *raw, size_t len, const char *name, char *out,
+	  size_t outlen)
+{
+	size_t nl = strlen(name);
+	const char *end = raw + len;
+	for (const char *q = raw; q < end;) {
+		const char *eol = memchr(q, '\n', (size_t)(end - q));
+		const char *next = eol ? eol + 1 : end;
+		if (q == eol || (q[0] == '\r' && q + 1 == eol))
+			return false;	/* the blank line: the body */
+		if ((size_t)(end - q) > nl && q[nl] == ':' &&
+		    strncasecmp(q, name, nl) == 0) {
+			size_t o = 0;
+			const char *p = q + nl + 1;
+			for (;;) {
+				const char *e2 = memchr(p, '\n',
+							(size_t)(end - p));
+				const char *stop = e2 ? e2 : end;
+				for (; p < stop; p++) {
+					char c = *p == '\t' || *p == '\r' ? ' '
+									  : *p;
+					if (c == ' ' && (o == 0 || out[o - 1] == ' '))
+						continue;
+					if (o + 1 < outlen)
+						out[o++] = c;
+				}
+				if (e2 == NULL || e2 + 1 >= end ||
+				    (e2[1] != ' ' && e2[1] != '\t'))
+					break;
+				p = e2 + 1;
+				if (o > 0 && out[o - 1] != ' ' && o + 1 < outlen)
+					out[o++] = ' ';
+			}
+			while (o > 0 && out[o - 1] == ' ')
+				o--;
+			out[o] = '\0';
+			return true;
+		}
+		q = next;
+	}
+	return false;
+}
+
+/* An automatic mail: nobody asked for anything by sending it. */
+static bool
+automatic(const char *raw, size_t len)
+{
+	char v[256];
+	if (top_field(raw, len, "Auto-Submitted", v, sizeof(v)) &&
+	    strncasecmp(v, "no", 2) != 0)
+		return true;
+	if (top_field(raw, len, "Return-Path", v, sizeof(v)) &&
+	    (strcmp(v, "<>") == 0 || strncmp(v, "<> ", 3) == 0))
+		return true;
+	if (top_field(raw, len, "Precedence", v, sizeof(v)) &&
+	    (!strcasecmp(v, "bulk") || !strcasecmp(v, "junk") ||
+	     !strcasecmp(v, "list") || !strcasecmp(v, "auto_reply")))
+		return true;
+	if (top_field(raw, len, "X-Autoreply", v, sizeof(v)) ||
+	    top_field(raw, len, "X-Autorespond", v, sizeof(v)))
+		return true;
+	return top_field(raw, len, "Content-Type", v, sizeof(v)) &&
+	       strncasecmp(v, "multipart/report", 16) == 0;
+}
+
+/* The From of the mail when it is one address, into out. */
+static bool
+from_address(const char *raw, size_t len, char *out, size_t outlen)
+{
+	char v[1024];
+	const char *a;
+	size_t al;
+	if (!top_field(raw, len, "From", v, sizeof(v)) ||
+	    rb_addr_input(v, strlen(v), &a, &al) != RB_ADDRIN_OK ||
+	    al >= outlen)
+		return false;
+	memcpy(out, a, al);
+	out[al] = '\0';
+	return true;
+}
+
+/* A refused request: nobody; the note says why (a refused token's note
+ * is kept: it is the first reason). */
+static bool
+refuse(struct rb_unsub_decision *d, const char *why)
+{
+	d->kind = RB_KIND_UNKNOWN;
+	d->address[0] = '\0';
+	if (d->note[0] == '\0')
+		snprintf(d->note, sizeof(d->note),
+			 "unsubscribe request refused: %s", why);
+	snprintf(d->from, sizeof(d->from), "none");
+	return true;
+}
+
+bool
+rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
+		const char *secret, size_t slen, time_t now,
+		bool unsub_mailbox, const char *mailbox_tenant,
+		struct rb_unsub_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = RB_KIND_UNSUBSCRIBE;
+	if (e->kind == RB_KIND_UNKNOWN) {
+		/* every mail of an unsubscribe mailbox is a request */
+		if (!unsub_mailbox || e->error != NULL || automatic(raw, len) ||
+		    !from_address(raw, len, d->address, sizeof(d->address)))
+			return false;
+	} else if (e->kind != RB_KIND_UNSUBSCRIBE) {
+		return false;
+	}
+	if (e->kind == RB_KIND_UNSUBSCRIBE && e->unsubscribe_token) {
+		struct rb_unsub u;
+		enum rb_unsub_check k =
+		    secret ? rb_unsub_check(secret, slen, e->unsubscribe_token,
+					    now, &u)
+			   : RB_UNSUB_MALFORMED;
+		if (k == RB_UNSUB_OK) {
+			memcpy(d->address, u.address, sizeof(d->address));
+			memcpy(d->tenant, u.tenant, sizeof(d->tenant));
+			memcpy(d->stream, u.stream, sizeof(d->stream));
+			snprintf(d->from, sizeof(d->from), "unsubscribe token");
+			return true;
+		}
+		snprintf(d->note, sizeof(d->note), "unsubscribe token refused: %s",
+			 secret ? rb_unsub_check_name(k)
+				: "no unsubscribe secret configured");
+	}
+	if (!unsub_mailbox)
+		return refuse(d, "no token, and not an unsubscribe mailbox");
+	if (e->kind == RB_KIND_UNSUBSCRIBE) {
+		const char *a;
+		size_t al;
+		if (e->recipient == NULL ||
+		    rb_addr_input(e->recipient, strlen(e->recipient), &a,
+				  &al) != RB_ADDRIN_OK ||
+		    al >= sizeof(d->address))
+			return refuse(d, "its From is not one address");
+		memcpy(d->address, a, al);
+		d->address[al] = '\0';
+	}
+	if (mailbox_tenant && rb_scope_name_ok(mailbox_tenant)) {
+		snprintf(d->tenant, sizeof(d->tenant), "%s", mailbox_tenant);
+		snprintf(d->from, sizeof(d->from), "mailbox (unsubscribe from From)");
+	} else {
+		snprintf(d->from, sizeof(d->from), "none (unsubscribe from From)");
+	}
+	return true;
+}
