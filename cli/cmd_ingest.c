@@ -11,6 +11,7 @@
  * batch N+1 is parsed).
  */
 #include <getopt.h>
+#include "lib/clock.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,20 +62,13 @@ struct ingest {
 	bool busy, quit, store_failed;
 };
 
-static double
-mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 progress(struct ingest *g, bool force)
 {
 	if (!g->tty || g->quiet)
 		return;
-	double t = mono();
+	double t = rb_clock_s();
 	if (!force && t - g->last < 0.5)
 		return;
 	g->last = t;
@@ -345,7 +339,7 @@ cmd_ingest(int argc, char **argv)
 			rb_arena_init(&g.slots[k].arenas[i]);
 	}
 	g.tty = isatty(2);
-	g.t0 = g.last = mono();
+	g.t0 = g.last = rb_clock_s();
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.cv, NULL);
 	if (pthread_create(&g.writer, NULL, writer_main, &g) != 0) {
@@ -371,7 +365,7 @@ cmd_ingest(int argc, char **argv)
 	if (g.tty && !g.quiet)
 		fputc('\n', stderr);
 	if (!g.quiet)
-		summary(&g, mono() - g.t0);
+		summary(&g, rb_clock_s() - g.t0);
 	rb_store_close(g.store);
 	if (secret) {
 		explicit_bzero(secret, slen);

@@ -1,4 +1,5 @@
 #include "daemon/commit.h"
+#include "lib/clock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 {
 	size_t n = bt->n;
 	b->mx.fetched += bt->fetched;
-	double t1 = now_s(), c1 = cpu_s();
+	double t1 = rb_clock_s(), c1 = cpu_s();
 	struct rb_store_msg *sm = calloc(n, sizeof *sm);
 	struct rb_pending *pend = calloc(n, sizeof *pend);
 	if (sm == NULL || pend == NULL)
@@ -175,7 +176,7 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 	int rc = transaction(b, bt, sm, nsm, pend, npend, *last, &cnt);
 	if (rc != ST_OK)
 		goto out;
-	double t2 = now_s(), c2 = cpu_s();
+	double t2 = rb_clock_s(), c2 = cpu_s();
 	*last = bt->last;
 	watchdog_beat();
 	count(b, bt, &cnt);

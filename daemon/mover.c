@@ -1,4 +1,5 @@
 #include "daemon/mover.h"
+#include "lib/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -287,11 +288,11 @@ mover(void *arg)
 		b->nmq = 0;
 		b->mover_busy = 1;
 		pthread_mutex_unlock(&b->mu);
-		double t0 = now_s(), c0 = cpu_s();
+		double t0 = rb_clock_s(), c0 = cpu_s();
 		struct rb_imap_copyuid placed = {0};
 		int r = server_actions(b->imap2, p, n, b->m->quarantine_folder,
 				       &placed);
-		double t1 = now_s(), c1 = cpu_s();
+		double t1 = rb_clock_s(), c1 = cpu_s();
 		rb_debug("%s: %zu server actions in %.0f ms", b->folder, n,
 			 (t1 - t0) * 1e3);
 		pthread_mutex_lock(&b->mu);

@@ -1,4 +1,5 @@
 #include "daemon/pipeline.h"
+#include "lib/clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -58,7 +59,7 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 	struct rb_imap_item *items = NULL;
 	size_t n = 0;
 	*out = NULL;
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = rb_clock_s(), c0 = cpu_s();
 	int r = rb_imap_list(b->imap, after, m->batch_size, &items, &n);
 	if (r != RB_IMAP_OK || n == 0) {
 		free(items);
@@ -134,7 +135,7 @@ fetch_batch(struct mbx *b, uint32_t after, struct batch **out)
 		return r;
 	}
 	b->fetch_careful = 0;
-	bt->wall = now_s() - t0;
+	bt->wall = rb_clock_s() - t0;
 	bt->cpu = cpu_s() - c0;
 	*out = bt;
 	return RB_IMAP_OK;
@@ -271,7 +272,7 @@ static int
 prepare_batch(struct mbx *b, struct batch *bt)
 {
 	size_t n = bt->n;
-	double t0 = now_s(), c0 = cpu_s();
+	double t0 = rb_clock_s(), c0 = cpu_s();
 	uint32_t *uids = malloc(n * sizeof *uids);
 	if (uids == NULL)
 		abort();
@@ -296,7 +297,7 @@ prepare_batch(struct mbx *b, struct batch *bt)
 	}
 	if (parse_batch(b, bt) != 0)
 		return -1;
-	bt->pwall = now_s() - t0;
+	bt->pwall = rb_clock_s() - t0;
 	bt->pcpu = cpu_s() - c0;
 	return 0;
 }
@@ -428,7 +429,7 @@ pass_summary(const struct mbx *b, double t0)
 {
 	if (b->st.mails == 0)
 		return;
-	double t = now_s() - t0;
+	double t = rb_clock_s() - t0;
 	const struct rb_log_num nums[] = {
 	    {"mails", (double)b->st.mails, 0},
 	    {"seconds", t, 1},
@@ -461,7 +462,7 @@ run_pipeline(struct mbx *b, uint32_t *last)
 		}
 	}
 	pass_reset(b, *last);
-	double t0 = now_s();
+	double t0 = rb_clock_s();
 	pthread_t ft, pt, mt;
 	if (pthread_create(&mt, NULL, mover, b) != 0 ||
 	    pthread_create(&pt, NULL, parser, b) != 0 ||

@@ -1,4 +1,5 @@
 #include "daemon/watchdog.h"
+#include "lib/clock.h"
 #include "pworker.h"
 
 #include <errno.h>
@@ -431,13 +432,6 @@ rb_pworker_free(struct rb_pworker *w)
 	free(w);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 size_t
 rb_pworker_parse(struct rb_pworker *w, struct rb_arena *a, const char *buf,
@@ -554,7 +548,7 @@ drain(int fd, struct rbuf *b, struct rb_arena *a, struct rb_events *ev,
 			if (res[*rs] == 0)
 				return 3;
 			(*rs)++;
-			*deadline = now_ms() + (long long)timeout * 1000;
+			*deadline = rb_clock_ms() + (long long)timeout * 1000;
 		}
 		if (b->off == b->n)
 			b->off = b->n = 0;
@@ -590,7 +584,7 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 		/* writer state: mail ws, offset wo (header counts 8) */
 		size_t ws = next, wo = 0;
 		size_t rs = next;	/* mail whose reply comes next */
-		long long deadline = now_ms() + (long long)timeout * 1000;
+		long long deadline = rb_clock_ms() + (long long)timeout * 1000;
 		int failed = 0;	/* 1 crash, 2 timeout, 3 malformed */
 		while (rs < n && !failed) {
 			struct pollfd p[2];
@@ -600,7 +594,7 @@ rb_pworker_parse_many(struct rb_pworker *w, struct rb_arena *a,
 			if (ws < n)
 				p[np++] = (struct pollfd){.fd = w->to_child,
 							  .events = POLLOUT};
-			long long left = deadline - now_ms();
+			long long left = deadline - rb_clock_ms();
 			if (left <= 0) {
 				failed = 2;
 				break;

@@ -1,4 +1,5 @@
 #include "daemon/worker.h"
+#include "lib/clock.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -48,13 +49,6 @@ imap_fail(struct mbx *b, int r)
 	return imap_fail_on(b, &b->imap, r);
 }
 
-double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* CPU seconds of the calling thread (stage costs: on a shared machine
  * wall-clock stage times mostly measure waiting). */

@@ -157,9 +157,8 @@ int imap_fail(struct mbx *b, int r);
  */
 int connect_with_secret(struct mbx *b, struct rb_imap **c);
 
-/* Monotonic seconds, and CPU seconds of the calling thread (stage costs:
- * on a shared machine wall-clock stage times mostly measure waiting). */
-double now_s(void);
+/* CPU seconds of the calling thread (stage costs: on a shared machine
+ * wall-clock stage times (rb_clock_s) mostly measure waiting). */
 double cpu_s(void);
 
 /* Run mailbox m until stopped, or one pass with once; the exit status. */

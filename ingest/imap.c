@@ -1,4 +1,5 @@
 #include "imap_int.h"
+#include "lib/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long mono_ms(void);
 
 /* Limits and deadline of the next command. */
 void
@@ -29,7 +29,7 @@ rbi_cmd_limits(struct rb_imap *c, unsigned extra_s, uint64_t line_max,
 	if (t == NULL)
 		return;
 	t->deadline_s = 3 * c->m->timeout + extra_s;
-	t->deadline = mono_ms() + (long long)t->deadline_s * 1000;
+	t->deadline = rb_clock_ms() + (long long)t->deadline_s * 1000;
 	rb_respscan_command(&t->scan, line_max, c->m->max_size, bytes_max,
 			    ann, n);
 }
@@ -88,13 +88,6 @@ rb_imap_progress_hook(void (*fn)(void))
 	progress = fn ? fn : progress_none;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static ssize_t tr_failed(struct transport *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -122,7 +115,7 @@ tr_wait(struct transport *t, short events)
 			return -1;
 		int ms = t->timeout_ms;
 		if (t->deadline) {
-			long long left = t->deadline - mono_ms();
+			long long left = t->deadline - rb_clock_ms();
 			if (left <= 0)
 				return (int)tr_failed(
 				    t, "no answer within the command's "
@@ -139,7 +132,7 @@ tr_wait(struct transport *t, short events)
 			continue;
 		if (pr < 0)
 			return (int)tr_failed(t, "poll: %s", strerror(errno));
-		if (t->deadline && mono_ms() >= t->deadline)
+		if (t->deadline && rb_clock_ms() >= t->deadline)
 			continue;	/* says so above */
 		return (int)tr_failed(t, "no data for %d s",
 				      t->timeout_ms / 1000);
@@ -206,7 +199,7 @@ tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 		return -1;
 	int wait = ms == GNUTLS_INDEFINITE_TIMEOUT ? t->timeout_ms : (int)ms;
 	if (t->deadline) {
-		long long left = t->deadline - mono_ms();
+		long long left = t->deadline - rb_clock_ms();
 		if (left < wait)
 			wait = left > 0 ? (int)left : 0;
 	}

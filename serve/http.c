@@ -2,6 +2,7 @@
  * http.c: answering a request of rebound serve (see http.h).
  */
 #include "http.h"
+#include "lib/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +11,6 @@
 
 #include "serve/jsonout.h"
 
-double
-rb_http_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 enum MHD_Result
 rb_http_text(struct MHD_Connection *c, struct rb_req *q, unsigned status,
@@ -35,7 +29,7 @@ rb_http_text(struct MHD_Connection *c, struct rb_req *q, unsigned status,
 					"Bearer realm=\"rebound\"");
 	enum MHD_Result ok = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
-	rb_metrics_answer(q->ep, status, rb_http_now() - q->start);
+	rb_metrics_answer(q->ep, status, rb_clock_s() - q->start);
 	return ok;
 }
 

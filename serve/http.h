@@ -27,9 +27,6 @@ struct rb_req {
 	bool too_large;		/* the body went over the limit */
 };
 
-/* The monotonic clock, in seconds. */
-double rb_http_now(void);
-
 /* text (malloc'ed, taken in every case) with its Content-Type. */
 enum MHD_Result rb_http_text(struct MHD_Connection *c, struct rb_req *q,
 			     unsigned status, char *text, const char *type);

@@ -5,6 +5,7 @@
  * between lookups in serve/cache.c (kept true by serve/cache_feed.c).
  */
 #include "serve.h"
+#include "lib/clock.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -108,7 +109,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		q = calloc(1, sizeof(*q));
 		if (q == NULL)
 			return MHD_NO;
-		q->start = rb_http_now();
+		q->start = rb_clock_s();
 		*con_cls = q;
 		return MHD_YES;
 	}

@@ -2,6 +2,7 @@
  * notify.c: the change channel for caches (see notify.h).
  */
 #include "notify.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -42,13 +43,6 @@ take(PGconn *pg, struct rb_notified *nf, int *got)
 	}
 }
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 rb_store_notified(struct rb_store *s, int timeout_ms, int wake_fd,
@@ -58,14 +52,14 @@ rb_store_notified(struct rb_store *s, int timeout_ms, int wake_fd,
 	int got = 0;
 	nf->n = 0;
 	nf->overflow = nf->unknown = false;
-	long long deadline = ms_now() + timeout_ms;
+	long long deadline = rb_clock_ms() + timeout_ms;
 	for (;;) {
 		if (!PQconsumeInput(pg))
 			return rb_store_fail(s, NULL, "connection lost");
 		take(pg, nf, &got);
 		if (got)
 			return 1;
-		int left = (int)(deadline - ms_now());
+		int left = (int)(deadline - rb_clock_ms());
 		if (left <= 0)
 			return 0;
 		struct pollfd pfd[2] = {{.fd = PQsocket(pg), .events = POLLIN},
@@ -117,7 +111,7 @@ rb_store_ping_within(struct rb_store *s, int timeout_ms)
 	PGconn *pg = rb_store_pg(s);
 	if (PQstatus(pg) != CONNECTION_OK || !PQsendQuery(pg, "SELECT 1"))
 		return false;
-	long long deadline = ms_now() + timeout_ms;
+	long long deadline = rb_clock_ms() + timeout_ms;
 	bool ok = false;
 	for (;;) {
 		if (!PQconsumeInput(pg))
@@ -130,7 +124,7 @@ rb_store_ping_within(struct rb_store *s, int timeout_ms)
 			PQclear(r);
 			continue;
 		}
-		int left = (int)(deadline - ms_now());
+		int left = (int)(deadline - rb_clock_ms());
 		if (left <= 0)
 			return false;
 		struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
