@@ -2,6 +2,7 @@
  * unsubscribe.c: the signed unsubscribe tokens (unsubscribe.h).
  */
 #include "unsubscribe.h"
+#include "lib/headerfield.h"
 
 #include <gnutls/crypto.h>
 #include <stdbool.h>
@@ -179,72 +180,25 @@ rb_unsub_secret_read(const char *path, size_t *len, char **err_r)
 
 /* ---- the decision on a mail ---- */
 
-/* The first field `name` of the mail's own header block, unfolded (runs
- * of folding white space become one space), trimmed, into out; false
- * when absent. */
-static bool
-top_field(const char *raw, size_t len, const char *name, char *out,
-	  size_t outlen)
-{
-	size_t nl = strlen(name);
-	const char *end = raw + len;
-	for (const char *q = raw; q < end;) {
-		const char *eol = memchr(q, '\n', (size_t)(end - q));
-		const char *next = eol ? eol + 1 : end;
-		if (q == eol || (q[0] == '\r' && q + 1 == eol))
-			return false;	/* the blank line: the body */
-		if ((size_t)(end - q) > nl && q[nl] == ':' &&
-		    strncasecmp(q, name, nl) == 0) {
-			size_t o = 0;
-			const char *p = q + nl + 1;
-			for (;;) {
-				const char *e2 = memchr(p, '\n',
-							(size_t)(end - p));
-				const char *stop = e2 ? e2 : end;
-				for (; p < stop; p++) {
-					char c = *p == '\t' || *p == '\r' ? ' '
-									  : *p;
-					if (c == ' ' && (o == 0 || out[o - 1] == ' '))
-						continue;
-					if (o + 1 < outlen)
-						out[o++] = c;
-				}
-				if (e2 == NULL || e2 + 1 >= end ||
-				    (e2[1] != ' ' && e2[1] != '\t'))
-					break;
-				p = e2 + 1;
-				if (o > 0 && out[o - 1] != ' ' && o + 1 < outlen)
-					out[o++] = ' ';
-			}
-			while (o > 0 && out[o - 1] == ' ')
-				o--;
-			out[o] = '\0';
-			return true;
-		}
-		q = next;
-	}
-	return false;
-}
-
 /* An automatic mail: nobody asked for anything by sending it. */
 static bool
 automatic(const char *raw, size_t len)
 {
 	char v[256];
-	if (top_field(raw, len, "Auto-Submitted", v, sizeof(v)) &&
+	if (rb_header_field(raw, len, "Auto-Submitted", v, sizeof(v)) &&
 	    strncasecmp(v, "no", 2) != 0)
 		return true;
-	if (top_field(raw, len, "Return-Path", v, sizeof(v)) &&
+	if (rb_header_field(raw, len, "Return-Path", v, sizeof(v)) &&
 	    (strcmp(v, "<>") == 0 || strncmp(v, "<> ", 3) == 0))
 		return true;
-	if (top_field(raw, len, "Precedence", v, sizeof(v)) &&
+	if (rb_header_field(raw, len, "Precedence", v, sizeof(v)) &&
 	    (!strcasecmp(v, "bulk") || !strcasecmp(v, "junk") ||
 	     !strcasecmp(v, "list") || !strcasecmp(v, "auto_reply")))
 		return true;
-	if (top_field(raw, len, "X-Autoreply", v, sizeof(v)) ||
-	    top_field(raw, len, "X-Autorespond", v, sizeof(v)))
+	if (rb_header_field(raw, len, "X-Autoreply", v, sizeof(v)) ||
+	    rb_header_field(raw, len, "X-Autorespond", v, sizeof(v)))
 		return true;
-	return top_field(raw, len, "Content-Type", v, sizeof(v)) &&
+	return rb_header_field(raw, len, "Content-Type", v, sizeof(v)) &&
 	       strncasecmp(v, "multipart/report", 16) == 0;
 }
 
@@ -255,7 +209,7 @@ from_address(const char *raw, size_t len, char *out, size_t outlen)
 	char v[1024];
 	const char *a;
 	size_t al;
-	if (!top_field(raw, len, "From", v, sizeof(v)) ||
+	if (!rb_header_field(raw, len, "From", v, sizeof(v)) ||
 	    rb_addr_input(v, strlen(v), &a, &al) != RB_ADDRIN_OK ||
 	    al >= outlen)
 		return false;
