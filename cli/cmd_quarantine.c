@@ -274,10 +274,11 @@ match_hash(struct conn *k, const struct rb_quarantined *q,
  * cannot be told apart from other mail.
  */
 static long long
-locate(struct conn *k, const struct rb_quarantined *q, int *from_search)
+locate(struct conn *k, const struct rb_quarantined *q, int use_quid,
+       int *from_search)
 {
 	*from_search = 0;
-	if (q->have_quid && q->quidvalidity == k->uidvalidity) {
+	if (use_quid && q->have_quid && q->quidvalidity == k->uidvalidity) {
 		int r = rb_imap_has_uid(k->c, q->quid);
 		if (r < 0) {
 			rb_err("mailbox %s: %s", k->m->name,
@@ -334,6 +335,49 @@ locate(struct conn *k, const struct rb_quarantined *q, int *from_search)
 
 enum op { OP_RETRY, OP_DROP };
 
+/*
+ * A retry whose mail is gone from the quarantine folder: an earlier retry
+ * may have moved it and then failed to record it (the database went away
+ * between the two).  Look for it in its source folder, recognised as
+ * locate() does; when it is there, record the retry now (which also
+ * clears its attempt count and unparsed message row, so the daemon reads
+ * it as new mail).  0 recorded, 1 failed, -1 not there.
+ */
+static int
+found_back(struct rb_store *s, struct conn *k, const struct rb_mailbox_conf *m,
+	   const struct rb_quarantined *q, const char *qf, const char *actor)
+{
+	int g = conn_get(k, m, q->folder);
+	if (g < 0) {
+		conn_close(k);
+		return 1;
+	}
+	if (g == 1)
+		return -1;
+	int searched;
+	long long uid = locate(k, q, 0, &searched);
+	if (uid == -1) {
+		conn_close(k);
+		return 1;
+	}
+	if (uid <= 0)
+		return -1;
+	char note[700];
+	snprintf(note, sizeof note,
+		 "not in %s but back in %s as UID %lld (moved by an earlier "
+		 "retry that was not recorded): recorded as retried",
+		 qf, q->folder, uid);
+	int h = rb_mbstate_quarantine_state(s, q->id, "quarantined", "retried",
+					    actor, note);
+	if (h < 0) {
+		rb_err("#%lld: %s, but recording it failed: %s", q->id, note,
+		       rb_store_error(s));
+		return 1;
+	}
+	printf("#%lld: %s\n", q->id, note);
+	return 0;
+}
+
 /* Retry or drop one record; 0 done (or nothing to do), 1 failed. */
 static int
 one(struct rb_store *s, const struct rb_config *cf, struct conn *k,
@@ -376,7 +420,7 @@ one(struct rb_store *s, const struct rb_config *cf, struct conn *k,
 	if (g < 0)
 		return 1;
 	int searched = 0;
-	long long uid = g == 1 ? 0 : locate(k, q, &searched);
+	long long uid = g == 1 ? 0 : locate(k, q, 1, &searched);
 	if (uid == -1) {
 		conn_close(k);
 		return 1;
@@ -403,6 +447,9 @@ one(struct rb_store *s, const struct rb_config *cf, struct conn *k,
 			printf("#%lld: %s\n", q->id, note);
 			return 0;
 		}
+		int b = found_back(s, k, m, q, qf, actor);
+		if (b >= 0)
+			return b;
 		rb_err("#%lld: %s: the mail is no longer in %s (%s): nothing "
 		       "moved; it was deleted or moved by someone else",
 		       q->id, q->account, qf,

@@ -6,8 +6,9 @@
 # suppresses its address; drop deletes it from the server and keeps the
 # record (dropped), also when its UID was not recorded (found by
 # Message-ID and content); retry of a mail gone from the folder fails
-# clearly and changes nothing; migration 102 keeps the rows written
-# before it.
+# clearly and changes nothing, while a mail an interrupted retry already
+# moved back is found in its source folder and recorded; migration 102
+# keeps the rows written before it.
 . "$(dirname "$0")/lib/setup.sh"
 start_pg
 start_dovecot
@@ -61,6 +62,7 @@ Diagnostic-Code: smtp; 550 5.1.1 <victim$i@example.com>: Recipient address rejec
 --b$i--
 EOF
 done
+cp "$nd/170000003.M1P1.rbq3" "$T/mail3"
 rb_fill 5 ok
 REBOUND_TEST_PARSER_CRASH=CRASHME "$REBOUND" run --once --config "$T/r.conf" 2>"$T/log1"
 is "pass with crashing mail exits 0" $? 0
@@ -141,3 +143,14 @@ case "$(cat "$T/err")" in *"#$ID3"*"no longer in rebound/Quarantine"*"nothing mo
 is "record unchanged, nothing in INBOX" "$(qcol "$ID3" state) $(dc_count alice INBOX)" "quarantined 0"
 Q retry 999999 >/dev/null 2>&1
 is "retry of an unknown id: exit 1" $? 1
+
+# an interrupted retry: the mail is back in its source folder (moved),
+# the record still says quarantined (the database went away before it
+# was written); retry finds it there and records it
+cp "$T/mail3" "$nd/170000009.M1P1.rbq9"
+out=$(Q retry "$ID3" 2>"$T/err")
+is "retry of a mail already back in its folder: exit 0" $? 0
+case "$out" in *"#$ID3: not in rebound/Quarantine but back in INBOX as UID"*"recorded as retried"*) ok "it says where it found the mail" ;; *) no "found back" "$out $(cat "$T/err")" ;; esac
+is "record says retried, nothing moved" "$(qcol "$ID3" state) $(dc_count alice INBOX)" "retried 1"
+"$REBOUND" run --once --config "$T/r.conf" 2>"$T/log3"
+is "the daemon then reads it: its address is suppressed" "$(pg_sql "SELECT count(*) FROM suppressions WHERE address = 'victim3@example.com'")" 1
