@@ -19,18 +19,19 @@ scope_of() { pg_sql "SELECT coalesce(string_agg(scope || ':' || class, ',' ORDER
 kind_of() { pg_sql "SELECT string_agg(kind, ',' ORDER BY id) FROM events WHERE report_message_id = '$1'"; }
 err_of() { pg_sql "SELECT string_agg(doc->>'error', '; ' ORDER BY id) FROM events WHERE $1"; }
 
-# ---- the link: mailto with the token in the local part and the subject
+# ---- the link: mailto with the short token in the local part and the
+# subject, the one-click URL with the long one
 link=$("$R" unsubscribe-link --secret-file "$KEY" --mailto unsubscribe@lists.mailpost.example \
 	--url https://u.mailpost.example --tenant beta --stream news bea@example.org)
-tok=$(echo "$link" | sed -n 's/^List-Unsubscribe: <mailto:unsubscribe+\([0-9a-f.]*\)@lists.mailpost.example?subject=unsubscribe%20\([0-9a-f.]*\)>, <https:.*\/v1\/unsubscribe\/\([0-9a-f.]*\)>$/\1 \2 \3/p')
+tok=$(echo "$link" | sed -n 's/^List-Unsubscribe: <mailto:unsubscribe+\([a-z2-7]*\)@lists.mailpost.example?subject=unsubscribe%20\([a-z2-7]*\)>, <https:.*\/v1\/unsubscribe\/\([0-9a-f.]*\)>$/\1 \2 \3/p')
 set -- $tok
 TB=$1 T2=$2 T3=$3
-check "unsubscribe-link: the same token in the mailto local part, its subject and the URL" \
-	'[ -n "$TB" ] && [ "$TB" = "$T2" ] && [ "$TB" = "$T3" ]'
+check "unsubscribe-link: the same short token in the mailto local part and its subject, a long one in the URL" \
+	'[ ${#TB} = 32 ] && [ "$TB" = "$T2" ] && [ ${#T3} -gt 100 ]'
 printf 'unsubscribe_address = leave@lists.mailpost.example\nunsubscribe_secret_file = %s\n' "$KEY" >"$T/c.conf"
 l2=$("$R" unsubscribe-link --config "$T/c.conf" --tenant beta bea@example.org)
 check "unsubscribe-link: address and secret from the configuration, no Post without a URL" \
-	'echo "$l2" | grep -q "^List-Unsubscribe: <mailto:leave+[0-9a-f]*\.[0-9a-f]\{64\}@lists.mailpost.example?subject=unsubscribe%20[0-9a-f]*\.[0-9a-f]\{64\}>$" && ! echo "$l2" | grep -q Post'
+	'echo "$l2" | grep -q "^List-Unsubscribe: <mailto:leave+[a-z2-7]\{32\}@lists.mailpost.example?subject=unsubscribe%20[a-z2-7]\{32\}>$" && ! echo "$l2" | grep -q Post'
 "$R" unsubscribe-link --secret-file "$KEY" --mailto 'a+b@x.example' --tenant beta x@example.org >/dev/null 2>&1
 is "unsubscribe-link: a mailto address with a + tag is refused" $? 2
 
@@ -55,7 +56,7 @@ is "token in the subject: the token's address, not the From" \
 # Apple Mail's unsubscribe (Auto-Submitted: auto-replied, X-Apple-Unsubscribe)
 # to the signed address: the token's scope, not a global complaint
 FTOK=310961636d65096e65777309616e6e406578616d706c652e6f72670934313032323732303030.70a2ff30bc1214016a1f943ac32fcc18653236ba3f4cac9cf3a8385878bdaf9e
-itok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant beta --stream promo ivy@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+itok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant beta --stream promo ivy@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 sed "s/$FTOK/$itok/g; s/ann@example.org/ivy@example.org/g; s/^Message-ID: .*/Message-ID: <apple-ivy@example.org>/" "$F/unsubscribe-apple.eml" >"$T/apple.eml"
 ingest "$T/apple.eml"
 is "Apple Mail's unsubscribe with a token: beta/promo, kind unsubscribe" \
@@ -86,11 +87,11 @@ EOM
 }
 printf 'another-platform-secret-9876543210\n' >"$T/other.key"
 chmod 600 "$T/other.key"
-ftok=$("$R" unsubscribe-link --secret-file "$T/other.key" --mailto u@x.example --tenant acme eve@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+ftok=$("$R" unsubscribe-link --secret-file "$T/other.key" --mailto u@x.example --tenant acme eve@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 mk "$ftok" "$T/forged.eml" mallory@example.org
-case "$1" in *0) atok=$(echo "$1" | sed 's/.$/1/') ;; *) atok=$(echo "$1" | sed 's/.$/0/') ;; esac
+case "$1" in *a) atok=$(echo "$1" | sed 's/.$/b/') ;; *) atok=$(echo "$1" | sed 's/.$/a/') ;; esac
 mk "$atok" "$T/altered.eml" mallory@example.org
-etok=$(REBOUND_NOW=2024-01-01T00:00:00Z "$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --days 30 --tenant acme old@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+etok=$(REBOUND_NOW=2024-01-01T00:00:00Z "$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --days 30 --tenant acme old@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 mk "$etok" "$T/expired.eml" old@example.org
 ingest "$T/forged.eml" "$T/altered.eml" "$T/expired.eml"
 is "forged, altered, expired: nobody suppressed" \
