@@ -2,12 +2,13 @@
  * batch.c: rb_store_write_batch (store.h): messages, events, and the
  * policy's decisions for the new events, inside the caller's transaction.
  *
- * Round trips per batch: lock + (once per session) temporary tables +
- * COPY of the messages (2), COPY of the events (2), insert of messages
- * and events (RETURNING what the policy needs), and when some new event
- * may suppress: read the state of the addresses concerned, their soft
- * days when some are soft, COPY the new states (2), upsert + COPY of the
- * history (2).
+ * Round trips per batch: when some event carries a short unsubscribe
+ * token, the rows those tokens name (1); lock + (once per session)
+ * temporary tables + COPY of the messages (2), COPY of the events (2),
+ * insert of messages and events (RETURNING what the policy needs), and
+ * when some new event may suppress: read the state of the addresses
+ * concerned, their soft days when some are soft, COPY the new states
+ * (2), upsert + COPY of the history (2).
  */
 #include <stdlib.h>
 #include <string.h>

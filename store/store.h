@@ -147,8 +147,10 @@ struct rb_store_counts {
  * (core/tenant.h, under pol's tenant.* keys and the message's
  * mailbox_tenant) and its suppression lands in the scope its class has
  * under pol (scope.*).  An unsubscribe request (or, in an unsubscribe
- * mailbox, any mail) is decided first by rb_unsub_decide with the secret
- * of rb_store_unsubscribe_secret: the event stored is the decided one.
+ * mailbox, any mail) is decided first, once per event, by
+ * rb_unsub_decide with the secret of rb_store_unsubscribe_secret and the
+ * rows of unsubscribe_ids its short tokens name: the message's outcome,
+ * the event stored and known_r follow the decision.
  */
 int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,
