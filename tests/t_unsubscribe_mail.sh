@@ -5,7 +5,9 @@
 # expired tokens are refused; an auto-reply to the unsubscribe address
 # unsubscribes nobody; a repeated request adds nothing; in a mailbox
 # marked `unsubscribe = yes` a request without a token unsubscribes its
-# From in the mailbox's tenant, and in a bounce mailbox it does not.
+# From in the mailbox's tenant, and in a bounce mailbox it does not; the
+# daemon files a mail that produced a stored unsubscribe as processed, a
+# refused request as unknown.
 . "$(dirname "$0")/lib/setup.sh"
 start_pg
 export REBOUND_NOW=2025-03-12T12:00:00Z
@@ -127,7 +129,8 @@ echo secret >"$DC_DIR/bob.pw"
 chmod 600 "$DC_DIR/bob.pw"
 rb_conf "$T/r.conf" "tenant = shopx" "unsubscribe = yes" \
 	"[mailbox bob]" "host = localhost" "port = $DC_PORTS" "tls = implicit" \
-	"ca_file = $DC_CA" "user = bob" "password_file = $DC_DIR/bob.pw" "tenant = shopy"
+	"ca_file = $DC_CA" "user = bob" "password_file = $DC_DIR/bob.pw" "tenant = shopy" \
+	"unknown_action = move"
 { echo "unsubscribe_secret_file = $KEY"; cat "$T/r.conf"; } >"$T/d.conf"
 cat >"$T/plain.eml" <<'EOM'
 From: Frank <frank@example.org>
@@ -139,6 +142,11 @@ Message-ID: <plain-1@example.org>
 Please take me off your list.
 EOM
 sed 's/<plain-1@/<plain-2@/; s/frank@/gina@/' "$T/plain.eml" >"$T/plain2.eml"
+# no token, no unsubscribe address or word: only the mailbox makes it a
+# request
+sed 's/<plain-1@/<plain-3@/; s/frank@/hal@/; s/^To: .*/To: news@lists.shopx.example/; s/^Subject: .*/Subject: enough/' "$T/plain.eml" >"$T/plain3.eml"
+stok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant shopy gus@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
+mk "$stok" "$T/short-bob.eml" gus@example.org
 cat >"$T/zh-bob.eml" <<'EOM'
 From: hui@qq.example
 To: bounces@mail.shopy.example
@@ -151,8 +159,8 @@ sed 's/^Message-ID: .*/Message-ID: <zh-alice@qq.example>/' "$F/unsubscribe-zh.em
 sed 's/^Message-ID: .*/Message-ID: <ooo-alice@mail.example.com>/' "$F/unsubscribe-ooo-reply.eml" >"$T/ooo-alice.eml"
 sed 's/^Message-ID: .*/Message-ID: <forged-alice@example.org>/' "$T/forged.eml" >"$T/forged-alice.eml"
 sed 's/^Message-ID: .*/Message-ID: <tok-alice@example.org>/; s/^From: .*/From: <bea@example.org>/' "$F/unsubscribe-gmail.eml" >"$T/tok-alice.eml"
-dc_fill alice "$T/plain.eml" "$T/zh-alice.eml" "$T/ooo-alice.eml" "$T/forged-alice.eml" "$T/tok-alice.eml"
-dc_fill bob "$T/plain2.eml" "$T/zh-bob.eml"
+dc_fill alice "$T/plain.eml" "$T/zh-alice.eml" "$T/ooo-alice.eml" "$T/forged-alice.eml" "$T/tok-alice.eml" "$T/plain3.eml"
+dc_fill bob "$T/plain2.eml" "$T/zh-bob.eml" "$T/short-bob.eml"
 "$R" run --once --config "$T/d.conf" 2>"$T/run.log"
 is "daemon: one pass exits 0" $? 0
 is "marked mailbox: a plain mail unsubscribes its From in the mailbox's tenant" \
@@ -168,6 +176,12 @@ is "marked mailbox: a valid token still names its own tenant and stream" \
 is "marked mailbox: the out-of-office reply unsubscribes nobody" "$(scope_of carl@example.com)" ""
 is "bounce mailbox: neither a plain mail nor 退订 without a token unsubscribes" \
 	"$(scope_of gina@example.org)|$(scope_of hui@qq.example)" "|"
+is "marked mailbox: a mail with neither token nor unsubscribe word unsubscribes its From" \
+	"$(scope_of hal@example.org)" "shopx:unsubscribe"
+is "marked mailbox: every mail is filed as processed (that one included), none as unknown" \
+	"$(dc_count alice INBOX) $(dc_count alice rebound/Processed) $(dc_count alice rebound/Unknown)" "0 6 0"
+is "bounce mailbox: a short-token request is stored and processed, the refused ones filed as unknown" \
+	"$(scope_of gus@example.org)|$(dc_count bob rebound/Processed) $(dc_count bob rebound/Unknown)" "shopy:unsubscribe|1 2"
 "$R" explain frank@example.org >"$T/explain2.txt" 2>&1
 check "explain: the From request and its tenant" \
 	'grep -q "scope shopx: SUPPRESSED" "$T/explain2.txt" && grep -q "mailbox (unsubscribe from From)" "$T/explain2.txt"'
