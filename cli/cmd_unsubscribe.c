@@ -1,9 +1,11 @@
 /*
  * cmd_unsubscribe: `rebound unsubscribe-link`, the List-Unsubscribe and
  * List-Unsubscribe-Post header values (RFC 2369, RFC 8058) a sender puts
- * in a mail for one recipient, with a signed token (core/unsubscribe.h)
- * that `rebound serve` honours for the one-click URL and `rebound run`
- * for a mail to the mailto: address (docs/tenants.md).
+ * in a mail for one recipient, with signed tokens (core/unsubscribe.h):
+ * the long one in the one-click URL, which `rebound serve` honours, and
+ * the short one (an id of the subscriber's row in the database, which
+ * this command makes on first use) in the mailto: address, which
+ * `rebound run` honours (docs/tenants.md).
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 
 #include "cli_store.h"
 #include "commands.h"
+#include "store/store.h"
 #include "core/addrin.h"
 #include "core/policy.h"
 #include "core/scope.h"
@@ -22,11 +25,10 @@
 static void
 usage(FILE *f)
 {
-	fputs("usage: rebound unsubscribe-link [--config FILE] [--secret-file "
-	      "FILE]\n"
-	      "                  [--url BASE] [--mailto ADDRESS] --tenant T "
-	      "[--stream S]\n"
-	      "                  [--days N] ADDRESS\n"
+	fputs("usage: rebound unsubscribe-link [--db CONNINFO] [--config FILE]\n"
+	      "                  [--secret-file FILE] [--url BASE] "
+	      "[--mailto ADDRESS]\n"
+	      "                  --tenant T [--stream S] [--days N] ADDRESS\n"
 	      "Prints the List-Unsubscribe header (RFC 2369) for a mail to "
 	      "ADDRESS with a\ntoken signed with the secret that names the "
 	      "tenant, the stream, the address\nand an expiry (--days, "
@@ -35,11 +37,17 @@ usage(FILE *f)
 	      "--mailto\n"
 	      "    LOCAL@DOMAIN (default: unsubscribe_address of the "
 	      "configuration), the\n    address `rebound run` reads (its "
-	      "mailbox, unsubscribe = yes);\n"
+	      "mailbox, unsubscribe = yes).  TOKEN is\n"
+	      "    short: 32 characters, any case, naming a row of the "
+	      "database made for\n    (T, S, ADDRESS) on first use; LOCAL "
+	      "has at most 31 octets, so that the\n    local part fits the 64 "
+	      "of RFC 5321.  No database: no link (exit 4);\n"
 	      "  <BASE/v1/unsubscribe/TOKEN> with --url, which `rebound serve "
 	      "--unsubscribe-\n    secret-file FILE` answers, and then "
-	      "List-Unsubscribe-Post (RFC 8058).\n"
-	      "The secret: --secret-file, default unsubscribe_secret_file of "
+	      "List-Unsubscribe-Post (RFC 8058);\n"
+	      "    this TOKEN carries every field (about 150 characters): no "
+	      "database.\n"
+	      "The secret: --secret-file, else unsubscribe_secret_file of "
 	      "the configuration.\n",
 	      f);
 }
@@ -63,7 +71,7 @@ cmd_unsubscribe_link(int argc, char **argv)
 		   *mailto = NULL;
 	long days = 90;
 	int c;
-	while ((c = rb_cli_getopt(&cli, argc, argv, "k:u:t:s:h", lo)) != -1) {
+	while ((c = rb_cli_getopt(&cli, argc, argv, "d:k:u:t:s:h", lo)) != -1) {
 		switch (c) {
 		case 'k': file = optarg; break;
 		case 'u': url = optarg; break;
@@ -118,6 +126,14 @@ cmd_unsubscribe_link(int argc, char **argv)
 		       "(the token is added as +TOKEN)");
 		return RB_EXIT_USAGE;
 	}
+	if (mailto && (size_t)(strrchr(mailto, '@') - mailto) + 1 +
+			      RB_UNSUB_SHORT_LEN >
+			  64) {
+		rb_err("--mailto: the local part may have at most %d octets: "
+		       "with +TOKEN (%d) it must fit the 64 of RFC 5321",
+		       64 - 1 - RB_UNSUB_SHORT_LEN, 1 + RB_UNSUB_SHORT_LEN);
+		return RB_EXIT_USAGE;
+	}
 	enum rb_addrin_err e = rb_addr_input(argv[optind], strlen(argv[optind]),
 					     &a, &al);
 	struct rb_unsub u;
@@ -138,10 +154,37 @@ cmd_unsubscribe_link(int argc, char **argv)
 		free(serr);
 		return RB_EXIT_ERROR;
 	}
-	char *tok = rb_unsub_token(secret, slen, &u);
+	/* the short token: the subscriber's row first (the database is
+	 * the source of truth; no database, no link) */
+	char stok[RB_UNSUB_SHORT_LEN + 1] = "";
+	if (mailto) {
+		struct rb_store *s = rb_cli_open(&cli, true);
+		unsigned long long id = 0;
+		if (s == NULL) {
+			memset(secret, 0, slen);
+			free(secret);
+			return RB_EXIT_ERROR;
+		}
+		if (rb_store_unsub_id(s, u.tenant, u.stream, u.address, &id) !=
+		    0) {
+			rb_err("no unsubscribe link: %s", rb_store_error(s));
+			rb_store_close(s);
+			memset(secret, 0, slen);
+			free(secret);
+			return RB_EXIT_ERROR;
+		}
+		rb_store_close(s);
+		if (rb_unsub_short_token(secret, slen, id, &u, stok) != 0) {
+			memset(secret, 0, slen);
+			free(secret);
+			rb_err("cannot make a token for %s", u.address);
+			return RB_EXIT_INVALID;
+		}
+	}
+	char *tok = url ? rb_unsub_token(secret, slen, &u) : NULL;
 	memset(secret, 0, slen);
 	free(secret);
-	if (tok == NULL) {
+	if (url && tok == NULL) {
 		rb_err("cannot make a token for %s", u.address);
 		return RB_EXIT_INVALID;
 	}
@@ -150,7 +193,7 @@ cmd_unsubscribe_link(int argc, char **argv)
 		const char *at = strrchr(mailto, '@');
 		/* RFC 6068: the space of the subject as %20 */
 		printf("<mailto:%.*s+%s%s?subject=unsubscribe%%20%s>",
-		       (int)(at - mailto), mailto, tok, at, tok);
+		       (int)(at - mailto), mailto, stok, at, stok);
 	}
 	if (url) {
 		size_t ul = strlen(url);

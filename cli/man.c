@@ -209,9 +209,10 @@ static const struct {
 				"(docs/tenants.md)."},
     {"unsubscribe_address", "The mailto: unsubscribe address that "
 			    "`rebound unsubscribe-link` writes, "
-			    "LOCAL@DOMAIN; each link is LOCAL+TOKEN@DOMAIN "
-			    "with the token also in the subject.  Unset: "
-			    "no mailto: link."},
+			    "LOCAL@DOMAIN with LOCAL at most 31 octets; each "
+			    "link is LOCAL+TOKEN@DOMAIN, TOKEN the short "
+			    "token (32 characters, an id of a database row), "
+			    "also in the subject.  Unset: no mailto: link."},
     {"host", "The IMAP server.  Required."},
     {"port", "The IMAP port.  Default: 993 with tls = implicit, else "
 	     "143."},
@@ -255,7 +256,9 @@ static const struct {
 		    "without (or with a forged or expired token) unsubscribes "
 		    "its From, in this mailbox's tenant.  Auto-replies, "
 		    "bounces and complaints are not requests.  no: only a "
-		    "valid token unsubscribes (docs/tenants.md)."},
+		    "valid token unsubscribes.  A mail stored as an "
+		    "unsubscribe is filed as on_processed says, a refused "
+		    "request as unknown_action says (docs/tenants.md)."},
     {"batch_size", "Mails fetched, stored and committed together."},
     {"poll_interval", "Seconds between two looks at a folder when IDLE "
 		      "is not used; also how often an IDLE is renewed."},

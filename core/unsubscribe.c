@@ -141,6 +141,174 @@ rb_unsub_check(const char *secret, size_t slen, const char *token, time_t now,
 	return RB_UNSUB_OK;
 }
 
+/* ---- the short token ---- */
+
+#define DAY 86400
+#define SHORT_BYTES 20
+#define SHORT_SIGNED 8		/* version, id, expiry day */
+#define SHORT_MAC 12
+
+static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+static int
+b32val(char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= '2' && c <= '7')
+		return c - '2' + 26;
+	return -1;
+}
+
+/* 20 bytes <-> 32 characters (160 bits: no padding) */
+static void
+b32enc(const unsigned char in[SHORT_BYTES], char out[RB_UNSUB_SHORT_LEN + 1])
+{
+	unsigned acc = 0, bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < SHORT_BYTES; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = b32[(acc >> bits) & 31];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int
+b32dec(const char *s, unsigned char out[SHORT_BYTES])
+{
+	unsigned acc = 0, bits = 0;
+	size_t o = 0;
+	for (size_t i = 0; i < RB_UNSUB_SHORT_LEN; i++) {
+		int v = b32val(s[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 5) | (unsigned)v;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return 0;
+}
+
+/* The MAC of the signed bytes and the row's fields. */
+static int
+short_mac(const char *secret, size_t slen, const unsigned char head[SHORT_SIGNED],
+	  const struct rb_unsub *u, unsigned char out[32])
+{
+	static const char label[] = "rebound-unsub-short";
+	size_t tl = strlen(u->tenant), sl = strlen(u->stream),
+	       al = strlen(u->address);
+	unsigned char buf[sizeof(label) + SHORT_SIGNED + sizeof(u->tenant) +
+			  sizeof(u->stream) + sizeof(u->address)];
+	size_t n = 0;
+	if (tl >= sizeof(u->tenant) || sl >= sizeof(u->stream) ||
+	    al >= sizeof(u->address))
+		return -1;
+	memcpy(buf, label, sizeof(label));	/* with its NUL */
+	n = sizeof(label);
+	memcpy(buf + n, head, SHORT_SIGNED);
+	n += SHORT_SIGNED;
+	memcpy(buf + n, u->tenant, tl + 1);
+	n += tl + 1;
+	memcpy(buf + n, u->stream, sl + 1);
+	n += sl + 1;
+	memcpy(buf + n, u->address, al);
+	n += al;
+	return mac(secret, slen, buf, n, out);
+}
+
+int
+rb_unsub_short_token(const char *secret, size_t slen, unsigned long long id,
+		     const struct rb_unsub *u, char out[RB_UNSUB_SHORT_LEN + 1])
+{
+	out[0] = '\0';
+	if (!rb_scope_name_ok(u->tenant) ||
+	    (u->stream[0] && !rb_scope_name_ok(u->stream)) ||
+	    !address_ok(u->address) || slen == 0 || id == 0 ||
+	    id > RB_UNSUB_ID_MAX || u->expires <= 0)
+		return -1;
+	long long day = ((long long)u->expires + DAY - 1) / DAY;
+	if (day > 0xffff)
+		return -1;
+	unsigned char b[SHORT_BYTES], m[32];
+	b[0] = 1;
+	for (int i = 0; i < 5; i++)
+		b[1 + i] = (unsigned char)(id >> (8 * (4 - i)));
+	b[6] = (unsigned char)(day >> 8);
+	b[7] = (unsigned char)day;
+	if (short_mac(secret, slen, b, u, m) != 0)
+		return -1;
+	memcpy(b + SHORT_SIGNED, m, SHORT_MAC);
+	b32enc(b, out);
+	return 0;
+}
+
+bool
+rb_unsub_short_id(const char *s, size_t n, unsigned long long *id)
+{
+	unsigned char b[SHORT_BYTES];
+	if (s == NULL || n != RB_UNSUB_SHORT_LEN || b32dec(s, b) != 0 ||
+	    b[0] != 1)
+		return false;
+	unsigned long long v = 0;
+	for (int i = 0; i < 5; i++)
+		v = (v << 8) | b[1 + i];
+	if (v == 0)
+		return false;
+	if (id)
+		*id = v;
+	return true;
+}
+
+static enum rb_unsub_check
+short_check(const char *secret, size_t slen, const char *token, time_t now,
+	    rb_unsub_lookup_fn lookup, void *ctx, struct rb_unsub *u)
+{
+	unsigned long long id;
+	unsigned char b[SHORT_BYTES], want[32];
+	if (!rb_unsub_short_id(token, strlen(token), &id) ||
+	    b32dec(token, b) != 0)
+		return RB_UNSUB_MALFORMED;
+	if (lookup == NULL || !lookup(ctx, id, u)) {
+		memset(u, 0, sizeof(*u));
+		return RB_UNSUB_UNKNOWN_ID;
+	}
+	if (short_mac(secret, slen, b, u, want) != 0) {
+		memset(u, 0, sizeof(*u));
+		return RB_UNSUB_FORGED;
+	}
+	unsigned char diff = 0;
+	for (size_t i = 0; i < SHORT_MAC; i++)
+		diff |= (unsigned char)(b[SHORT_SIGNED + i] ^ want[i]);
+	if (diff != 0) {
+		memset(u, 0, sizeof(*u));
+		return RB_UNSUB_FORGED;
+	}
+	u->expires = (time_t)(((long long)b[6] << 8 | b[7]) * DAY);
+	if (u->expires <= now)
+		return RB_UNSUB_EXPIRED;
+	return RB_UNSUB_OK;
+}
+
+enum rb_unsub_check
+rb_unsub_check_any(const char *secret, size_t slen, const char *token,
+		   time_t now, rb_unsub_lookup_fn lookup, void *ctx,
+		   struct rb_unsub *u)
+{
+	memset(u, 0, sizeof(*u));
+	if (token != NULL && strchr(token, '.') == NULL)
+		return short_check(secret, slen, token, now, lookup, ctx, u);
+	return rb_unsub_check(secret, slen, token, now, u);
+}
+
 const char *
 rb_unsub_check_name(enum rb_unsub_check c)
 {
@@ -153,6 +321,8 @@ rb_unsub_check_name(enum rb_unsub_check c)
 		return "forged or altered token";
 	case RB_UNSUB_EXPIRED:
 		return "expired token";
+	case RB_UNSUB_UNKNOWN_ID:
+		return "token of no stored subscriber";
 	}
 	return "?";
 }
@@ -235,6 +405,7 @@ refuse(struct rb_unsub_decision *d, const char *why)
 bool
 rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 		const char *secret, size_t slen, time_t now,
+		rb_unsub_lookup_fn lookup, void *lctx,
 		bool unsub_mailbox, const char *mailbox_tenant,
 		struct rb_unsub_decision *d)
 {
@@ -251,8 +422,9 @@ rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 	if (e->kind == RB_KIND_UNSUBSCRIBE && e->unsubscribe_token) {
 		struct rb_unsub u;
 		enum rb_unsub_check k =
-		    secret ? rb_unsub_check(secret, slen, e->unsubscribe_token,
-					    now, &u)
+		    secret ? rb_unsub_check_any(secret, slen,
+						e->unsubscribe_token, now,
+						lookup, lctx, &u)
 			   : RB_UNSUB_MALFORMED;
 		if (k == RB_UNSUB_OK) {
 			memcpy(d->address, u.address, sizeof(d->address));

@@ -4,16 +4,32 @@
  * address, parsers/unsubscribe.c), and the decision on such a mail
  * (docs/tenants.md "Unsubscribes").
  *
- * A token carries the tenant, the stream (or list), the address and an
- * expiry, and an HMAC-SHA256 of them with the platform's secret:
+ * Two forms, both made only by the holder of the platform's secret, and
+ * both refused when forged, altered (any changed byte) or expired;
+ * comparing a MAC takes the same time whatever the bytes.
+ *
+ * The long (stateless) token, for the one-click URL: the tenant, the
+ * stream (or list), the address and an expiry, and an HMAC-SHA256 of
+ * them:
  *
  *     HEX(payload) "." HEX(mac)     payload = "1" TAB tenant TAB stream
  *                                             TAB address TAB expiry
  *
- * (hex: URL-safe as it stands, and a token fits in a URL.)  Anyone may
- * present a token; only the secret's holder can make one, so a forged
- * or altered token (any changed byte) and an expired one are refused.
- * Comparing the MAC takes the same time whatever the bytes.
+ * (hex: URL-safe as it stands).  It is about 150 characters.
+ *
+ * The short token, for the mailto: local part (RFC 5321 allows 64
+ * octets there): 32 characters of lower-case base32 (RFC 4648 alphabet
+ * a-z 2-7, read in any case: MTAs may fold local parts) of 20 bytes,
+ *
+ *     version 1 (1 byte) | id (5 bytes) | expiry day (2 bytes) |
+ *     HMAC-SHA256 truncated to 96 bits (12 bytes)
+ *
+ * id names a stored subscriber scope (tenant, stream, address), one row
+ * per scope that the store hands out (rb_store_unsub_id); the expiry
+ * day counts UTC days since 1970 (the token expires at the start of that
+ * day); the MAC is over "rebound-unsub-short" NUL, the first 8 bytes,
+ * tenant NUL stream NUL address.  Checking needs the row of the id
+ * (a look-up the caller supplies): without it nothing can be checked.
  */
 #ifndef RB_UNSUBSCRIBE_H
 #define RB_UNSUBSCRIBE_H
@@ -41,12 +57,44 @@ enum rb_unsub_check {
 	RB_UNSUB_MALFORMED,	/* not a token at all */
 	RB_UNSUB_FORGED,	/* the MAC does not match: forged or altered */
 	RB_UNSUB_EXPIRED,
+	RB_UNSUB_UNKNOWN_ID,	/* short: no stored subscriber has its id */
 };
 /* Check token at time now; on RB_UNSUB_OK *u holds its fields. */
 enum rb_unsub_check rb_unsub_check(const char *secret, size_t slen,
 				   const char *token, time_t now,
 				   struct rb_unsub *u);
 const char *rb_unsub_check_name(enum rb_unsub_check c);
+
+/* ---- the short token ---- */
+
+#define RB_UNSUB_SHORT_LEN 32
+/* ids are 40 bits */
+#define RB_UNSUB_ID_MAX 0xffffffffffULL
+
+/* The short token for the stored scope id of u's tenant, stream and
+ * address, expiring at u->expires rounded up to a whole UTC day, into
+ * out; -1 when a field is not well formed (as rb_unsub_token), id is 0
+ * or over RB_UNSUB_ID_MAX, or the expiry is out of range. */
+int rb_unsub_short_token(const char *secret, size_t slen,
+			 unsigned long long id, const struct rb_unsub *u,
+			 char out[RB_UNSUB_SHORT_LEN + 1]);
+
+/* Does s[0..n) (any case) have the short form?  *id (may be NULL) gets
+ * the id it names.  Nothing is checked but the shape and the version. */
+bool rb_unsub_short_id(const char *s, size_t n, unsigned long long *id);
+
+/* The stored scope of id into u (tenant, stream, address); false when
+ * there is none. */
+typedef bool (*rb_unsub_lookup_fn)(void *ctx, unsigned long long id,
+				   struct rb_unsub *u);
+
+/* Check token, of either form, at time now; a short one with its row
+ * from lookup (NULL: none known, RB_UNSUB_UNKNOWN_ID).  On RB_UNSUB_OK
+ * *u holds its fields. */
+enum rb_unsub_check rb_unsub_check_any(const char *secret, size_t slen,
+				       const char *token, time_t now,
+				       rb_unsub_lookup_fn lookup, void *ctx,
+				       struct rb_unsub *u);
 
 /* The secret from a file (refused when other users may read it: see
  * rb_config_secret_file), without its trailing newline; at least 16
@@ -59,8 +107,9 @@ char *rb_unsub_secret_read(const char *path, size_t *len, char **err_r);
  * Parsers only find the token (event kind unsubscribe, field
  * unsubscribe_token, recipient the mail's From); the secret is used here:
  *
- *  - a token that checks (secret, time now): the request is for the
- *    token's address, in the token's tenant and stream;
+ *  - a token that checks (secret, time now; a short token with its row
+ *    from lookup, rb_unsub_check_any): the request is for the token's
+ *    address, in the token's tenant and stream;
  *  - no token, or one refused (forged, altered, expired, not a token, no
  *    secret configured): in an unsubscribe mailbox the request is for
  *    the mail's From (the event's recipient), in the mailbox's tenant;
@@ -74,7 +123,7 @@ char *rb_unsub_secret_read(const char *path, size_t *len, char **err_r);
  * Other events (bounces, complaints, auto-replies ...) are left as they
  * are (decided false).  raw[0..len) is the mail.  Returns true when d
  * holds a decision that replaces the event's kind, recipient and
- * attribution.  Pure apart from the clock passed in.
+ * attribution.  Pure apart from the clock passed in and the look-up.
  */
 struct rb_unsub_decision {
 	enum rb_kind kind;	/* unsubscribe, or unknown when refused */
@@ -88,6 +137,7 @@ struct rb_unsub_decision {
 };
 bool rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 		     const char *secret, size_t slen, time_t now,
+		     rb_unsub_lookup_fn lookup, void *lctx,
 		     bool unsub_mailbox, const char *mailbox_tenant,
 		     struct rb_unsub_decision *d);
 

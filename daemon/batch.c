@@ -89,6 +89,13 @@ classify(struct mbx *b, struct batch *bt, struct mail *ml)
 }
 
 void
+refile(struct mail *ml)
+{
+	if (ml->disp == DISP_PROCESSED || ml->disp == DISP_UNKNOWN)
+		ml->disp = ml->stored_known ? DISP_PROCESSED : DISP_UNKNOWN;
+}
+
+void
 batch_free(struct batch *bt)
 {
 	if (bt == NULL)

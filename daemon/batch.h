@@ -13,6 +13,7 @@
 #ifndef RB_DAEMON_BATCH_H
 #define RB_DAEMON_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ struct mail {
 	size_t nev;
 	int have_hash;
 	unsigned char sha[32];
+	/* set when stored: the mail as stored holds an event of a known
+	 * kind (store.h known_r; an unsubscribe request decided) */
+	bool stored_known;
 };
 
 struct batch {
@@ -58,6 +62,11 @@ void quarantine(struct mbx *b, struct batch *bt, struct mail *ml,
 int on_body(void *ctx, uint32_t uid, const char *data, size_t len);
 /* Set ml's source and its disposition from its events. */
 void classify(struct mbx *b, struct batch *bt, struct mail *ml);
+/* Once stored: the disposition of ml from its events as stored, which
+ * may differ from the parsed ones for an unsubscribe request (a request
+ * of a mailbox marked `unsubscribe = yes` that the parser saw as
+ * unknown is processed; a refused one is unknown).  Quarantine stays. */
+void refile(struct mail *ml);
 /* The server action for a disposition in *p; 0 when none. */
 int action_for(const struct rb_mailbox_conf *m, int disp,
 	       struct rb_pending *p);

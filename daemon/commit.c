@@ -13,13 +13,13 @@
 #include "lib/log.h"
 #include "lib/testhook.h"
 
-/* What the transaction writes: the messages fetched (sm) and the server
- * actions of every mail with a disposition (pend), both room for bt->n. */
+/* What the transaction writes: the messages fetched (sm, room for
+ * bt->n). */
 static void
 collect(const struct mbx *b, struct batch *bt, struct rb_store_msg *sm,
-	size_t *nsm, struct rb_pending *pend, size_t *npend)
+	size_t *nsm)
 {
-	*nsm = *npend = 0;
+	*nsm = 0;
 	for (size_t i = 0; i < bt->n; i++) {
 		struct mail *ml = &bt->mails[i];
 		if (ml->disp == DISP_NONE)
@@ -35,7 +35,26 @@ collect(const struct mbx *b, struct batch *bt, struct rb_store_msg *sm,
 			s->nevents = ml->nev;
 			s->mailbox_tenant = b->m->tenant;
 			s->mailbox_unsubscribe = b->m->unsubscribe != 0;
+			s->known_r = &ml->stored_known;
 		}
+	}
+}
+
+/* The server actions of every mail with a disposition (pend, room for
+ * bt->n), the stored mails' dispositions first made what the store
+ * decided (refile): a mail that produced a stored unsubscribe is
+ * processed, like a bounce. */
+static void
+actions(const struct mbx *b, struct batch *bt, struct rb_pending *pend,
+	size_t *npend)
+{
+	*npend = 0;
+	for (size_t i = 0; i < bt->n; i++) {
+		struct mail *ml = &bt->mails[i];
+		if (ml->disp == DISP_NONE)
+			continue;	/* gone from the server meanwhile */
+		if (ml->data)
+			refile(ml);
 		pend[*npend].uid = ml->uid;
 		if (action_for(b->m, ml->disp, &pend[*npend]))
 			(*npend)++;
@@ -102,7 +121,7 @@ write_state(struct mbx *b, struct batch *bt, const struct rb_pending *pend,
 /* The one transaction of a batch, from BEGIN to COMMIT. */
 static int
 transaction(struct mbx *b, struct batch *bt, const struct rb_store_msg *sm,
-	    size_t nsm, const struct rb_pending *pend, size_t npend,
+	    size_t nsm, struct rb_pending *pend, size_t *npend,
 	    uint32_t last, struct rb_store_counts *cnt)
 {
 	if (rb_store_begin(b->db) != 0)
@@ -122,7 +141,8 @@ transaction(struct mbx *b, struct batch *bt, const struct rb_store_msg *sm,
 	if (nsm &&
 	    rb_store_write_batch(b->db, b->cf->policy, sm, nsm, cnt) != 0)
 		return db_fail(b, "storing the batch");
-	int rc = write_state(b, bt, pend, npend);
+	actions(b, bt, pend, npend);
+	int rc = write_state(b, bt, pend, *npend);
 	if (rc != ST_OK)
 		return rc;
 	int adv = rb_mbstate_cursor_advance(b->db, b->account, b->folder,
@@ -169,11 +189,11 @@ store_batch(struct mbx *b, struct batch *bt, uint32_t *last)
 	struct rb_pending *pend = calloc(n, sizeof *pend);
 	if (sm == NULL || pend == NULL)
 		abort();
-	size_t nsm, npend;
-	collect(b, bt, sm, &nsm, pend, &npend);
+	size_t nsm, npend = 0;
+	collect(b, bt, sm, &nsm);
 	struct rb_store_counts cnt;
 	memset(&cnt, 0, sizeof cnt);
-	int rc = transaction(b, bt, sm, nsm, pend, npend, *last, &cnt);
+	int rc = transaction(b, bt, sm, nsm, pend, &npend, *last, &cnt);
 	if (rc != ST_OK)
 		goto out;
 	double t2 = rb_clock_s(), c2 = cpu_s();

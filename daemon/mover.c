@@ -341,7 +341,10 @@ mq_push(struct mbx *b, const struct rb_pending *p, size_t n)
 		if (b->mq == NULL)
 			abort();
 	}
-	memcpy(b->mq + b->nmq, p, n * sizeof *p);
+	/* n may be 0 (every mail of the batch left where it is), b->mq
+	 * then possibly still NULL */
+	if (n > 0)
+		memcpy(b->mq + b->nmq, p, n * sizeof *p);
 	b->nmq += n;
 	pthread_cond_broadcast(&b->cv);
 	pthread_mutex_unlock(&b->mu);

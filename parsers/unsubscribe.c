@@ -5,9 +5,13 @@
  *
  *     <mailto:unsubscribe+TOKEN@lists.example?subject=unsubscribe%20TOKEN>
  *
+ * TOKEN has one of the two forms of core/unsubscribe.h: the short one
+ * (32 base32 characters, any case: MTAs may fold the local part), or
+ * the long one (hex "." 64 hex) of links written before the short form.
+ *
  * Evidence, any of:
  *  - the mail is addressed (Delivered-To, X-Original-To, To, Cc) to an
- *    address whose +tag is a token (hex "." 64 hex, core/unsubscribe.h);
+ *    address whose +tag is a token;
  *  - the subject is an unsubscribe command: it starts (after reply and
  *    forward prefixes) with an unsubscribe word of one of the languages
  *    below; a token anywhere in the subject is taken (a provider may
@@ -33,6 +37,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "core/unsubscribe.h"
 #include "module.h"
 #include "text.h"
 
@@ -75,10 +80,25 @@ hexc(char c)
 	       (c >= 'A' && c <= 'F');
 }
 
-/* A token at s: hex "." 64 hex, not followed by more hex; its length,
- * else 0. */
+static bool
+alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	       (c >= 'A' && c <= 'Z');
+}
+
+/* A base32 character of the short form (a-z 2-7, any case). */
+static bool
+b32c(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '2' && c <= '7');
+}
+
+/* A long token at s: hex "." 64 hex, not followed by more hex; its
+ * length, else 0. */
 static size_t
-token_at(const char *s, size_t n)
+long_token_at(const char *s, size_t n)
 {
 	size_t h = 0;
 	while (h < n && hexc(s[h]))
@@ -91,14 +111,42 @@ token_at(const char *s, size_t n)
 	return m == 64 ? h + 1 + m : 0;
 }
 
-/* The first token in text (at a word start), arena copy, or NULL. */
+/* A short token at s (32 base32 characters, version 1), not followed
+ * by a letter, digit or '.'; its length, else 0. */
+static size_t
+short_token_at(const char *s, size_t n)
+{
+	size_t m = 0;
+	while (m < n && m <= RB_UNSUB_SHORT_LEN && b32c(s[m]))
+		m++;
+	if (m != RB_UNSUB_SHORT_LEN || (m < n && (alnum(s[m]) || s[m] == '.')) ||
+	    !rb_unsub_short_id(s, m, NULL))
+		return 0;
+	return m;
+}
+
+/* A token at s, long or short (core/unsubscribe.h); its length, else 0. */
+static size_t
+token_at(const char *s, size_t n)
+{
+	size_t k = long_token_at(s, n);
+	return k ? k : short_token_at(s, n);
+}
+
+/* The first token in text (at a word start), arena copy, or NULL: a
+ * long one after no hex digit, a short one after no base32 character
+ * (so "%20TOKEN", as some clients leave the subject of a mailto: URL,
+ * still gives it), neither after a '.'. */
 static const char *
 token_in(struct rb_arena *a, const char *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && (hexc(t[i - 1]) || t[i - 1] == '.'))
-			continue;
-		size_t k = token_at(t + i, n - i);
+		char p = i > 0 ? t[i - 1] : ' ';
+		size_t k = 0;
+		if (p != '.' && !hexc(p))
+			k = long_token_at(t + i, n - i);
+		if (k == 0 && p != '.' && !b32c(p))
+			k = short_token_at(t + i, n - i);
 		if (k)
 			return rb_arena_strndup(a, t + i, k);
 	}

@@ -2,12 +2,13 @@
  * batch.c: rb_store_write_batch (store.h): messages, events, and the
  * policy's decisions for the new events, inside the caller's transaction.
  *
- * Round trips per batch: lock + (once per session) temporary tables +
- * COPY of the messages (2), COPY of the events (2), insert of messages
- * and events (RETURNING what the policy needs), and when some new event
- * may suppress: read the state of the addresses concerned, their soft
- * days when some are soft, COPY the new states (2), upsert + COPY of the
- * history (2).
+ * Round trips per batch: when some event carries a short unsubscribe
+ * token, the rows those tokens name (1); lock + (once per session)
+ * temporary tables + COPY of the messages (2), COPY of the events (2),
+ * insert of messages and events (RETURNING what the policy needs), and
+ * when some new event may suppress: read the state of the addresses
+ * concerned, their soft days when some are soft, COPY the new states
+ * (2), upsert + COPY of the history (2).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -559,22 +560,12 @@ out:
 
 /* ---- the batch ---- */
 
-static const char *
-outcome(const struct rb_store *s, time_t now, const struct rb_store_msg *m)
-{
-	if (m->nevents != 1)
-		return "events";
-	/* as stored: an unsubscribe request decided (core/unsubscribe.h) */
-	struct rb_unsub_decision d;
-	size_t slen;
-	const char *secret = rb_store_unsub_secret(s, &slen);
-	if (rb_unsub_decide(&m->events[0], m->data, m->len, secret, slen, now,
-			    m->mailbox_unsubscribe, m->mailbox_tenant, &d))
-		return d.kind == RB_KIND_UNKNOWN ? "unknown" : "events";
-	if (m->events[0].kind == RB_KIND_UNKNOWN)
-		return m->events[0].error ? "error" : "unknown";
-	return "events";
-}
+/* The decision on event k of message i (NULL: none, the event is stored
+ * as parsed). */
+#define DECISION(b, i, k)                                                      \
+	((b)->dix[(b)->evoff[i] + (k)] >= 0                                    \
+	     ? &(b)->ud[(b)->dix[(b)->evoff[i] + (k)]]                         \
+	     : NULL)
 
 /* hash set of 32-byte digests, for folding within a batch */
 struct dset {
@@ -612,7 +603,109 @@ struct batch {
 	bool *skip;			/* a copy of an earlier one in the batch */
 	bool *isnew;			/* inserted (not in the store already) */
 	struct rb_copybuf mb, eb;	/* rows for rb_tmp_msg, rb_tmp_ev */
+	/* the unsubscribe decisions, taken once per event (decide_unsub):
+	 * message i's events are evoff[i].. in dix, the index of each one's
+	 * decision in ud, or -1 */
+	size_t *evoff;
+	int *dix;
+	struct rb_unsub_decision *ud;
+	size_t nud;
+	struct rb_unsub_rows rows;	/* of the short tokens' ids */
 };
+
+/* May rb_unsub_decide act on e (of a mail in a marked mailbox or not)? */
+static bool
+unsub_candidate(const struct rb_event *e, bool marked)
+{
+	return e->kind == RB_KIND_UNSUBSCRIBE ||
+	       (marked && e->kind == RB_KIND_UNKNOWN && e->error == NULL);
+}
+
+/*
+ * The unsubscribe decision on every event it may act on, once: the
+ * message row (outcome) and the event row (copy_event) both use it, and
+ * the caller learns from it how the mail is filed (known_r).  Short
+ * tokens are checked against their rows, read in one query for the
+ * batch (none when no event has one).
+ */
+static int
+decide_unsub(struct batch *b, size_t nevtot)
+{
+	size_t slen;
+	const char *secret = rb_store_unsub_secret(b->s, &slen);
+	size_t ncand = 0, nids = 0;
+	struct rb_copybuf ids;
+	rb_copy_take(b->s, &ids);
+	rb_copy_raw(&ids, "{");
+	for (size_t i = 0, o = 0; i < b->n; i++) {
+		const struct rb_store_msg *m = &b->m[i];
+		b->evoff[i] = o;
+		o += m->nevents;
+		for (size_t k = 0; k < m->nevents; k++) {
+			const struct rb_event *e = &m->events[k];
+			unsigned long long id;
+			if (!unsub_candidate(e, m->mailbox_unsubscribe))
+				continue;
+			ncand++;
+			if (secret == NULL || e->kind != RB_KIND_UNSUBSCRIBE ||
+			    e->unsubscribe_token == NULL ||
+			    !rb_unsub_short_id(e->unsubscribe_token,
+					       strlen(e->unsubscribe_token),
+					       &id))
+				continue;
+			char num[32];
+			snprintf(num, sizeof(num), "%s%llu", nids ? "," : "",
+				 id);
+			rb_copy_raw(&ids, num);
+			nids++;
+		}
+	}
+	rb_copy_raw(&ids, "}");
+	ids.p[ids.n] = '\0';
+	int rc = nids ? rb_store_unsub_rows(b->s, ids.p, &b->rows) : 0;
+	rb_copy_give(b->s, &ids);
+	if (rc != 0)
+		return -1;
+	b->dix = malloc((nevtot + 1) * sizeof(*b->dix));
+	b->ud = calloc(ncand + 1, sizeof(*b->ud));
+	if (b->dix == NULL || b->ud == NULL)
+		return rb_store_fail(b->s, NULL, "out of memory");
+	for (size_t i = 0; i < b->n; i++) {
+		const struct rb_store_msg *m = &b->m[i];
+		bool known = false;
+		for (size_t k = 0; k < m->nevents; k++) {
+			const struct rb_event *e = &m->events[k];
+			int *x = &b->dix[b->evoff[i] + k];
+			*x = -1;
+			if (unsub_candidate(e, m->mailbox_unsubscribe) &&
+			    rb_unsub_decide(e, m->data, m->len, secret, slen,
+					    b->now, rb_store_unsub_lookup,
+					    &b->rows, m->mailbox_unsubscribe,
+					    m->mailbox_tenant, &b->ud[b->nud]))
+				*x = (int)b->nud++;
+			known |= (*x >= 0 ? b->ud[*x].kind : e->kind) !=
+				 RB_KIND_UNKNOWN;
+		}
+		if (m->known_r)
+			*m->known_r = known;
+	}
+	return 0;
+}
+
+/* The outcome of message i as stored. */
+static const char *
+outcome(const struct batch *b, size_t i)
+{
+	const struct rb_store_msg *m = &b->m[i];
+	if (m->nevents != 1)
+		return "events";
+	const struct rb_unsub_decision *d = DECISION(b, i, 0);
+	if (d)
+		return d->kind == RB_KIND_UNKNOWN ? "unknown" : "events";
+	if (m->events[0].kind == RB_KIND_UNKNOWN)
+		return m->events[0].error ? "error" : "unknown";
+	return "events";
+}
 
 /* rb_tmp_msg rows: each message hashed, copies within the batch folded. */
 static void
@@ -642,7 +735,7 @@ copy_messages(struct batch *b, struct dset *ds, struct rb_store_counts *c)
 		rb_copy_sep(mb);
 		rb_copy_long(mb, (long long)m->size);
 		rb_copy_sep(mb);
-		rb_copy_raw(mb, outcome(b->s, b->now, m));
+		rb_copy_raw(mb, outcome(b, i));
 		rb_copy_sep(mb);
 		rb_copy_str(mb, m->nevents ? m->events[0].error : NULL);
 		rb_copy_sep(mb);
@@ -670,28 +763,23 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	/* the event as stored: an unsubscribe request decided first */
 	struct rb_event ec = m->events[k];
 	const struct rb_event *e = &ec;
-	struct rb_unsub_decision ud;
-	size_t slen;
-	const char *secret = rb_store_unsub_secret(b->s, &slen);
-	bool unsub = rb_unsub_decide(&m->events[k], m->data, m->len, secret,
-				     slen, b->now, m->mailbox_unsubscribe,
-				     m->mailbox_tenant, &ud);
-	if (unsub) {
-		ec.kind = ud.kind;
-		ec.recipient = ud.address[0] ? ud.address : NULL;
+	const struct rb_unsub_decision *ud = DECISION(b, i, k);
+	if (ud) {
+		ec.kind = ud->kind;
+		ec.recipient = ud->address[0] ? ud->address : NULL;
 		ec.recipient_as_written = 0;
-		if (ud.kind == RB_KIND_UNSUBSCRIBE) {
+		if (ud->kind == RB_KIND_UNSUBSCRIBE) {
 			ec.reason = "unsubscribe";
 			ec.hard = -1;
 			if (ec.parser == NULL)
 				ec.parser = "unsubscribe";
 		} else {
 			ec.reason = NULL;
-			ec.error = ud.note;
+			ec.error = ud->note;
 		}
-		if (ud.note[0])
+		if (ud->note[0])
 			rb_warn("%s: %s", m->source ? m->source : "mail",
-				ud.note);
+				ud->note);
 	}
 	char key[RB_ADDRKEY_MAX + 1];
 	size_t doff = 0, kl = 0;
@@ -766,10 +854,10 @@ copy_event(struct batch *b, size_t i, size_t k, size_t ord)
 	rb_copy_sep(eb);
 	rb_copy_str(eb, doc);
 	struct rb_attribution at;
-	if (unsub) {
-		memcpy(at.tenant, ud.tenant, sizeof(at.tenant));
-		memcpy(at.stream, ud.stream, sizeof(at.stream));
-		memcpy(at.from, ud.from, sizeof(at.from));
+	if (ud) {
+		memcpy(at.tenant, ud->tenant, sizeof(at.tenant));
+		memcpy(at.stream, ud->stream, sizeof(at.stream));
+		memcpy(at.from, ud->from, sizeof(at.from));
 	} else {
 		rb_tenant_attribute(b->tenancy, m->data, m->len, e,
 				    m->mailbox_tenant, &at);
@@ -919,6 +1007,7 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	b.mh = malloc(n * 32);
 	b.skip = calloc(n, sizeof(bool));
 	b.isnew = calloc(n, sizeof(bool));
+	b.evoff = calloc(n, sizeof(*b.evoff));
 	struct dset ds = {.cap = (n + nevtot) * 2 + 1};
 	ds.v = malloc(ds.cap * 32);
 	ds.used = calloc(ds.cap, sizeof(bool));
@@ -926,10 +1015,12 @@ rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 	rb_copy_take(s, &b.mb);
 	rb_copy_take(s, &b.eb);
 	PGresult *r = NULL;
-	if (!b.mh || !b.skip || !b.isnew || !ds.v || !ds.used) {
+	if (!b.mh || !b.skip || !b.isnew || !b.evoff || !ds.v || !ds.used) {
 		rb_store_fail(s, NULL, "out of memory");
 		goto out;
 	}
+	if (decide_unsub(&b, nevtot) != 0)
+		goto out;
 	copy_messages(&b, &ds, c);
 	copy_events(&b);
 	if (send_rows(&b) != 0)
@@ -960,6 +1051,10 @@ out:
 	free(b.mh);
 	free(b.skip);
 	free(b.isnew);
+	free(b.evoff);
+	free(b.dix);
+	free(b.ud);
+	free(b.rows.v);
 	free(ds.v);
 	free(ds.used);
 	rb_copy_give(s, &b.eb);

@@ -84,6 +84,18 @@ void rb_store_keep_raw(struct rb_store *s, bool keep, unsigned days);
 void rb_store_unsubscribe_secret(struct rb_store *s, const char *secret,
 				 size_t len);
 
+/*
+ * The id of the subscriber scope (tenant, stream: NULL or "" none,
+ * address as given) that short unsubscribe tokens name (core/
+ * unsubscribe.h; table unsubscribe_ids, docs/tenants.md): the row is
+ * made on first use, and the same inputs give the same id.  0, or -1
+ * (error recorded: no id, never a made-up one) when the database fails
+ * or a name is not well formed.
+ */
+int rb_store_unsub_id(struct rb_store *s, const char *tenant,
+		      const char *stream, const char *address,
+		      unsigned long long *id);
+
 /* Clear raw bytes whose retention has passed; *cleared gets the count. */
 int rb_store_prune_raw(struct rb_store *s, unsigned long *cleared);
 
@@ -103,6 +115,11 @@ struct rb_store_msg {
 	/* the mailbox is marked `unsubscribe = yes`: a mail in it without
 	 * a valid token unsubscribes its From (core/unsubscribe.h) */
 	bool mailbox_unsubscribe;
+	/* when not NULL, rb_store_write_batch sets it: does the mail, as
+	 * stored (an unsubscribe request decided), hold an event of a known
+	 * kind?  A request stored as an unsubscribe does; a refused one
+	 * (stored as unknown) does not.  The daemon files the mail by it. */
+	bool *known_r;
 };
 
 /* Counters; rb_store_write_batch() ADDS to them (zero them first). */
@@ -130,8 +147,10 @@ struct rb_store_counts {
  * (core/tenant.h, under pol's tenant.* keys and the message's
  * mailbox_tenant) and its suppression lands in the scope its class has
  * under pol (scope.*).  An unsubscribe request (or, in an unsubscribe
- * mailbox, any mail) is decided first by rb_unsub_decide with the secret
- * of rb_store_unsubscribe_secret: the event stored is the decided one.
+ * mailbox, any mail) is decided first, once per event, by
+ * rb_unsub_decide with the secret of rb_store_unsubscribe_secret and the
+ * rows of unsubscribe_ids its short tokens name: the message's outcome,
+ * the event stored and known_r follow the decision.
  */
 int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "core/unsubscribe.h"
 #include "store.h"
 
 PGconn *rb_store_pg(struct rb_store *s);
@@ -103,6 +104,22 @@ void rb_store_write_scope(const struct rb_store *s, char *out);
 	" OR " c " = " T " || '/' || " S ")"
 /* The secret set by rb_store_unsubscribe_secret() (NULL: none). */
 const char *rb_store_unsub_secret(const struct rb_store *s, size_t *len);
+/* The rows of unsubscribe_ids (migration 022) whose ids are in the
+ * bigint[] literal ids, sorted by id (free out->v); -1 (error recorded)
+ * when the query fails.  rb_store_unsub_lookup is the look-up
+ * rb_unsub_decide takes, over such rows (ctx). */
+struct rb_unsub_row {
+	unsigned long long id;
+	struct rb_unsub u;	/* tenant, stream ("" none), address */
+};
+struct rb_unsub_rows {
+	struct rb_unsub_row *v;
+	size_t n;
+};
+int rb_store_unsub_rows(struct rb_store *s, const char *ids,
+			struct rb_unsub_rows *out);
+bool rb_store_unsub_lookup(void *ctx, unsigned long long id,
+			   struct rb_unsub *u);
 /* Raw bytes retention as set by rb_store_keep_raw(). */
 bool rb_store_raw_kept(const struct rb_store *s, unsigned *days);
 /* Append s to a PostgreSQL text[] literal being built in b ("{" and "}"

@@ -5,7 +5,9 @@
 # expired tokens are refused; an auto-reply to the unsubscribe address
 # unsubscribes nobody; a repeated request adds nothing; in a mailbox
 # marked `unsubscribe = yes` a request without a token unsubscribes its
-# From in the mailbox's tenant, and in a bounce mailbox it does not.
+# From in the mailbox's tenant, and in a bounce mailbox it does not; the
+# daemon files a mail that produced a stored unsubscribe as processed, a
+# refused request as unknown.
 . "$(dirname "$0")/lib/setup.sh"
 start_pg
 export REBOUND_NOW=2025-03-12T12:00:00Z
@@ -19,18 +21,19 @@ scope_of() { pg_sql "SELECT coalesce(string_agg(scope || ':' || class, ',' ORDER
 kind_of() { pg_sql "SELECT string_agg(kind, ',' ORDER BY id) FROM events WHERE report_message_id = '$1'"; }
 err_of() { pg_sql "SELECT string_agg(doc->>'error', '; ' ORDER BY id) FROM events WHERE $1"; }
 
-# ---- the link: mailto with the token in the local part and the subject
+# ---- the link: mailto with the short token in the local part and the
+# subject, the one-click URL with the long one
 link=$("$R" unsubscribe-link --secret-file "$KEY" --mailto unsubscribe@lists.mailpost.example \
 	--url https://u.mailpost.example --tenant beta --stream news bea@example.org)
-tok=$(echo "$link" | sed -n 's/^List-Unsubscribe: <mailto:unsubscribe+\([0-9a-f.]*\)@lists.mailpost.example?subject=unsubscribe%20\([0-9a-f.]*\)>, <https:.*\/v1\/unsubscribe\/\([0-9a-f.]*\)>$/\1 \2 \3/p')
+tok=$(echo "$link" | sed -n 's/^List-Unsubscribe: <mailto:unsubscribe+\([a-z2-7]*\)@lists.mailpost.example?subject=unsubscribe%20\([a-z2-7]*\)>, <https:.*\/v1\/unsubscribe\/\([0-9a-f.]*\)>$/\1 \2 \3/p')
 set -- $tok
 TB=$1 T2=$2 T3=$3
-check "unsubscribe-link: the same token in the mailto local part, its subject and the URL" \
-	'[ -n "$TB" ] && [ "$TB" = "$T2" ] && [ "$TB" = "$T3" ]'
+check "unsubscribe-link: the same short token in the mailto local part and its subject, a long one in the URL" \
+	'[ ${#TB} = 32 ] && [ "$TB" = "$T2" ] && [ ${#T3} -gt 100 ]'
 printf 'unsubscribe_address = leave@lists.mailpost.example\nunsubscribe_secret_file = %s\n' "$KEY" >"$T/c.conf"
 l2=$("$R" unsubscribe-link --config "$T/c.conf" --tenant beta bea@example.org)
 check "unsubscribe-link: address and secret from the configuration, no Post without a URL" \
-	'echo "$l2" | grep -q "^List-Unsubscribe: <mailto:leave+[0-9a-f]*\.[0-9a-f]\{64\}@lists.mailpost.example?subject=unsubscribe%20[0-9a-f]*\.[0-9a-f]\{64\}>$" && ! echo "$l2" | grep -q Post'
+	'echo "$l2" | grep -q "^List-Unsubscribe: <mailto:leave+[a-z2-7]\{32\}@lists.mailpost.example?subject=unsubscribe%20[a-z2-7]\{32\}>$" && ! echo "$l2" | grep -q Post'
 "$R" unsubscribe-link --secret-file "$KEY" --mailto 'a+b@x.example' --tenant beta x@example.org >/dev/null 2>&1
 is "unsubscribe-link: a mailto address with a + tag is refused" $? 2
 
@@ -55,7 +58,7 @@ is "token in the subject: the token's address, not the From" \
 # Apple Mail's unsubscribe (Auto-Submitted: auto-replied, X-Apple-Unsubscribe)
 # to the signed address: the token's scope, not a global complaint
 FTOK=310961636d65096e65777309616e6e406578616d706c652e6f72670934313032323732303030.70a2ff30bc1214016a1f943ac32fcc18653236ba3f4cac9cf3a8385878bdaf9e
-itok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant beta --stream promo ivy@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+itok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant beta --stream promo ivy@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 sed "s/$FTOK/$itok/g; s/ann@example.org/ivy@example.org/g; s/^Message-ID: .*/Message-ID: <apple-ivy@example.org>/" "$F/unsubscribe-apple.eml" >"$T/apple.eml"
 ingest "$T/apple.eml"
 is "Apple Mail's unsubscribe with a token: beta/promo, kind unsubscribe" \
@@ -86,11 +89,11 @@ EOM
 }
 printf 'another-platform-secret-9876543210\n' >"$T/other.key"
 chmod 600 "$T/other.key"
-ftok=$("$R" unsubscribe-link --secret-file "$T/other.key" --mailto u@x.example --tenant acme eve@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+ftok=$("$R" unsubscribe-link --secret-file "$T/other.key" --mailto u@x.example --tenant acme eve@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 mk "$ftok" "$T/forged.eml" mallory@example.org
-case "$1" in *0) atok=$(echo "$1" | sed 's/.$/1/') ;; *) atok=$(echo "$1" | sed 's/.$/0/') ;; esac
+case "$1" in *a) atok=$(echo "$1" | sed 's/.$/b/') ;; *) atok=$(echo "$1" | sed 's/.$/a/') ;; esac
 mk "$atok" "$T/altered.eml" mallory@example.org
-etok=$(REBOUND_NOW=2024-01-01T00:00:00Z "$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --days 30 --tenant acme old@example.org | sed -n 's/.*subject=unsubscribe%20\([0-9a-f.]*\)>.*/\1/p')
+etok=$(REBOUND_NOW=2024-01-01T00:00:00Z "$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --days 30 --tenant acme old@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
 mk "$etok" "$T/expired.eml" old@example.org
 ingest "$T/forged.eml" "$T/altered.eml" "$T/expired.eml"
 is "forged, altered, expired: nobody suppressed" \
@@ -126,7 +129,8 @@ echo secret >"$DC_DIR/bob.pw"
 chmod 600 "$DC_DIR/bob.pw"
 rb_conf "$T/r.conf" "tenant = shopx" "unsubscribe = yes" \
 	"[mailbox bob]" "host = localhost" "port = $DC_PORTS" "tls = implicit" \
-	"ca_file = $DC_CA" "user = bob" "password_file = $DC_DIR/bob.pw" "tenant = shopy"
+	"ca_file = $DC_CA" "user = bob" "password_file = $DC_DIR/bob.pw" "tenant = shopy" \
+	"unknown_action = move"
 { echo "unsubscribe_secret_file = $KEY"; cat "$T/r.conf"; } >"$T/d.conf"
 cat >"$T/plain.eml" <<'EOM'
 From: Frank <frank@example.org>
@@ -138,6 +142,11 @@ Message-ID: <plain-1@example.org>
 Please take me off your list.
 EOM
 sed 's/<plain-1@/<plain-2@/; s/frank@/gina@/' "$T/plain.eml" >"$T/plain2.eml"
+# no token, no unsubscribe address or word: only the mailbox makes it a
+# request
+sed 's/<plain-1@/<plain-3@/; s/frank@/hal@/; s/^To: .*/To: news@lists.shopx.example/; s/^Subject: .*/Subject: enough/' "$T/plain.eml" >"$T/plain3.eml"
+stok=$("$R" unsubscribe-link --secret-file "$KEY" --mailto u@x.example --tenant shopy gus@example.org | sed -n 's/.*subject=unsubscribe%20\([a-z2-7]*\)>.*/\1/p')
+mk "$stok" "$T/short-bob.eml" gus@example.org
 cat >"$T/zh-bob.eml" <<'EOM'
 From: hui@qq.example
 To: bounces@mail.shopy.example
@@ -150,8 +159,8 @@ sed 's/^Message-ID: .*/Message-ID: <zh-alice@qq.example>/' "$F/unsubscribe-zh.em
 sed 's/^Message-ID: .*/Message-ID: <ooo-alice@mail.example.com>/' "$F/unsubscribe-ooo-reply.eml" >"$T/ooo-alice.eml"
 sed 's/^Message-ID: .*/Message-ID: <forged-alice@example.org>/' "$T/forged.eml" >"$T/forged-alice.eml"
 sed 's/^Message-ID: .*/Message-ID: <tok-alice@example.org>/; s/^From: .*/From: <bea@example.org>/' "$F/unsubscribe-gmail.eml" >"$T/tok-alice.eml"
-dc_fill alice "$T/plain.eml" "$T/zh-alice.eml" "$T/ooo-alice.eml" "$T/forged-alice.eml" "$T/tok-alice.eml"
-dc_fill bob "$T/plain2.eml" "$T/zh-bob.eml"
+dc_fill alice "$T/plain.eml" "$T/zh-alice.eml" "$T/ooo-alice.eml" "$T/forged-alice.eml" "$T/tok-alice.eml" "$T/plain3.eml"
+dc_fill bob "$T/plain2.eml" "$T/zh-bob.eml" "$T/short-bob.eml"
 "$R" run --once --config "$T/d.conf" 2>"$T/run.log"
 is "daemon: one pass exits 0" $? 0
 is "marked mailbox: a plain mail unsubscribes its From in the mailbox's tenant" \
@@ -167,6 +176,12 @@ is "marked mailbox: a valid token still names its own tenant and stream" \
 is "marked mailbox: the out-of-office reply unsubscribes nobody" "$(scope_of carl@example.com)" ""
 is "bounce mailbox: neither a plain mail nor 退订 without a token unsubscribes" \
 	"$(scope_of gina@example.org)|$(scope_of hui@qq.example)" "|"
+is "marked mailbox: a mail with neither token nor unsubscribe word unsubscribes its From" \
+	"$(scope_of hal@example.org)" "shopx:unsubscribe"
+is "marked mailbox: every mail is filed as processed (that one included), none as unknown" \
+	"$(dc_count alice INBOX) $(dc_count alice rebound/Processed) $(dc_count alice rebound/Unknown)" "0 6 0"
+is "bounce mailbox: a short-token request is stored and processed, the refused ones filed as unknown" \
+	"$(scope_of gus@example.org)|$(dc_count bob rebound/Processed) $(dc_count bob rebound/Unknown)" "shopy:unsubscribe|1 2"
 "$R" explain frank@example.org >"$T/explain2.txt" 2>&1
 check "explain: the From request and its tenant" \
 	'grep -q "scope shopx: SUPPRESSED" "$T/explain2.txt" && grep -q "mailbox (unsubscribe from From)" "$T/explain2.txt"'

@@ -1,7 +1,10 @@
 /*
  * Unsubscribe requests by mail: what the parser (parsers/unsubscribe.c)
- * takes for a request and what it leaves, and the decision with the
- * secret when the event is stored (rb_unsub_decide, core/unsubscribe.h).
+ * takes for a request and what it leaves, the short token of the mailto:
+ * address, and the decision with the secret when the event is stored
+ * (rb_unsub_decide, core/unsubscribe.h).  The rows short tokens name
+ * come from the database in the store; here from a table in memory, as
+ * the look-up the store hands to the decision.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,34 @@ static const char secret[] = "unit-test-secret-0123456789";
 #define NOW 1741780800	/* 2025-03-12T12:00:00Z */
 
 static char got[512];
+
+/* the stored subscriber scopes (unsubscribe_ids) for the look-up */
+static const struct {
+	unsigned long long id;
+	const char *tenant, *stream, *address;
+} rows[] = {
+    {7, "acme", "news", "ann@example.org"},
+    {8, "acme", "", "ann@example.org"},
+    {RB_UNSUB_ID_MAX, "t", "s", "x@example.org"},
+};
+
+static bool
+lookup(void *ctx, unsigned long long id, struct rb_unsub *u)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (rows[i].id == id) {
+			memset(u, 0, sizeof(*u));
+			snprintf(u->tenant, sizeof(u->tenant), "%s",
+				 rows[i].tenant);
+			snprintf(u->stream, sizeof(u->stream), "%s",
+				 rows[i].stream);
+			snprintf(u->address, sizeof(u->address), "%s",
+				 rows[i].address);
+			return true;
+		}
+	return false;
+}
 
 /* "kind:recipient:token?" of the first event of mail */
 static void
@@ -129,7 +160,8 @@ decide(const char *mail, bool marked, const char *mbt, const char *sec,
 	run(mail, &a, &ev);
 	struct rb_unsub_decision d;
 	bool r = rb_unsub_decide(&ev.v[0], mail, strlen(mail), sec,
-				 sec ? strlen(sec) : 0, NOW, marked, mbt, &d);
+				 sec ? strlen(sec) : 0, NOW, lookup, NULL,
+				 marked, mbt, &d);
 	char scope[200];
 	snprintf(scope, sizeof(scope), "%s%s%s", d.tenant,
 		 d.stream[0] ? "/" : "", d.stream);
@@ -142,6 +174,127 @@ decide(const char *mail, bool marked, const char *mbt, const char *sec,
 		T_STR(scope, want_scope, "%s: scope", why);
 	}
 	rb_arena_free(&a);
+}
+
+static enum rb_unsub_check
+chk(const char *t, const char *sec, struct rb_unsub *u)
+{
+	return rb_unsub_check_any(sec, strlen(sec), t, NOW, lookup, NULL, u);
+}
+
+/* The short token of the mailto: local part. */
+static void
+short_tokens(void)
+{
+	struct rb_unsub u = {.tenant = "acme", .stream = "news",
+			     .address = "ann@example.org",
+			     .expires = NOW + 90 * 86400};
+	char t[RB_UNSUB_SHORT_LEN + 1], t2[RB_UNSUB_SHORT_LEN + 1];
+	T_OK(rb_unsub_short_token(secret, strlen(secret), 7, &u, t) == 0,
+	     "short: a token");
+	T_OK(strlen(t) == RB_UNSUB_SHORT_LEN &&
+		 strspn(t, "abcdefghijklmnopqrstuvwxyz234567") == strlen(t),
+	     "short: 32 characters of lower-case base32 (%s)", t);
+	T_OK(strlen("unsubscribe+") + strlen(t) <= 64,
+	     "short: unsubscribe+TOKEN fits the 64 octets of a local part");
+	rb_unsub_short_token(secret, strlen(secret), 7, &u, t2);
+	T_STR(t2, t, "short: the same inputs give the same token");
+	unsigned long long id = 0;
+	T_OK(rb_unsub_short_id(t, strlen(t), &id) && id == 7,
+	     "short: the id it names");
+
+	struct rb_unsub g;
+	T_OK(chk(t, secret, &g) == RB_UNSUB_OK &&
+		 !strcmp(g.address, "ann@example.org") &&
+		 !strcmp(g.tenant, "acme") && !strcmp(g.stream, "news") &&
+		 g.expires >= NOW + 90 * 86400 &&
+		 g.expires < NOW + 91 * 86400,
+	     "short: checks, with the row's scope and an expiry of the whole "
+	     "day");
+	char up[RB_UNSUB_SHORT_LEN + 1];
+	for (size_t i = 0; i <= RB_UNSUB_SHORT_LEN; i++)
+		up[i] = (char)(t[i] >= 'a' && t[i] <= 'z' ? t[i] - 32 : t[i]);
+	T_OK(chk(up, secret, &g) == RB_UNSUB_OK,
+	     "short: upper-cased (an MTA folded the local part) it checks");
+	T_OK(chk(t, "another-secret-0123456789", &g) == RB_UNSUB_FORGED &&
+		 g.address[0] == '\0',
+	     "short: another secret: forged, nobody");
+	/* each character altered: refused (forged, unknown id, not a token) */
+	int refused = 0;
+	for (size_t i = 0; i < RB_UNSUB_SHORT_LEN; i++) {
+		char a[RB_UNSUB_SHORT_LEN + 1];
+		memcpy(a, t, sizeof(a));
+		a[i] = a[i] == 'q' ? 'r' : 'q';
+		refused += chk(a, secret, &g) != RB_UNSUB_OK;
+	}
+	T_OK(refused == RB_UNSUB_SHORT_LEN,
+	     "short: any one character altered is refused (%d of %d)",
+	     refused, RB_UNSUB_SHORT_LEN);
+	/* the same id with another row's fields: the MAC covers them */
+	struct rb_unsub v = u;
+	snprintf(v.stream, sizeof(v.stream), "%s", "");
+	char tv[RB_UNSUB_SHORT_LEN + 1];
+	rb_unsub_short_token(secret, strlen(secret), 7, &v, tv);
+	T_OK(chk(tv, secret, &g) == RB_UNSUB_FORGED,
+	     "short: signed for another scope than the row's: forged");
+	rb_unsub_short_token(secret, strlen(secret), 9, &u, tv);
+	T_OK(chk(tv, secret, &g) == RB_UNSUB_UNKNOWN_ID,
+	     "short: an id of no row: refused");
+	T_OK(rb_unsub_check_any(secret, strlen(secret), t, NOW, NULL, NULL,
+				&g) == RB_UNSUB_UNKNOWN_ID,
+	     "short: no look-up: refused");
+	u.expires = NOW - 86400;
+	rb_unsub_short_token(secret, strlen(secret), 7, &u, tv);
+	T_OK(chk(tv, secret, &g) == RB_UNSUB_EXPIRED, "short: expired");
+	u.expires = NOW + 86400;
+	T_OK(rb_unsub_short_token(secret, strlen(secret), 0, &u, tv) != 0 &&
+		 rb_unsub_short_token(secret, strlen(secret),
+				      RB_UNSUB_ID_MAX + 1, &u, tv) != 0,
+	     "short: ids 0 and over 40 bits are refused");
+	struct rb_unsub w = {.tenant = "t", .stream = "s",
+			     .address = "x@example.org",
+			     .expires = NOW + 86400};
+	T_OK(rb_unsub_short_token(secret, strlen(secret), RB_UNSUB_ID_MAX, &w,
+				  tv) == 0 &&
+		 chk(tv, secret, &g) == RB_UNSUB_OK,
+	     "short: the largest id");
+	T_OK(!rb_unsub_short_id("hello", 5, NULL) &&
+		 !rb_unsub_short_id("abcdefghijklmnopqrstuvwxyzabcdef", 32,
+				    NULL),
+	     "short: words are no tokens");
+
+	/* the parser finds it; the decision takes it */
+	char mail[2048];
+	/* the header before and after the token */
+	const char *const heads[][2] = {
+	    {"To: unsubscribe+", "@l.example\nSubject: hello\n"},
+	    {"To: UNSUBSCRIBE+", "@L.EXAMPLE\n"},
+	    {"To: unsubscribe@l.example\nSubject: Re: unsubscribe ", "\n"},
+	    {"To: unsubscribe@l.example\nSubject: unsubscribe%20", "\n"},
+	};
+	const char *const why[] = {"in the +tag", "in an upper-cased +tag",
+				   "in the subject", "after %20 in the subject"};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		snprintf(mail, sizeof(mail),
+			 "From: bob@example.net\n%s%s%s\nPlease.\n",
+			 heads[i][0], i == 1 ? up : t, heads[i][1]);
+		struct rb_arena a;
+		struct rb_events ev;
+		run(mail, &a, &ev);
+		T_STR(got, "unsubscribe:bob@example.net:token",
+		      "short: the parser finds it %s", why[i]);
+		rb_arena_free(&a);
+		decide(mail, false, NULL, secret, "ann@example.org",
+		       "acme/news", why[i]);
+	}
+	snprintf(mail, sizeof(mail),
+		 "From: bob@example.net\nTo: unsubscribe+%s@l.example\n\nx\n",
+		 tv);
+	decide(mail, false, NULL, "another-secret-0123456789", NULL, NULL,
+	       "short: another secret");
+	decide(mail, true, "shop", "another-secret-0123456789",
+	       "bob@example.net", "shop",
+	       "short: another secret, marked mailbox: the From");
 }
 
 static struct rb_rules *
@@ -230,6 +383,7 @@ main(void)
 		 "Subject: remove\n\nno more\n");
 	decide(mail, true, "shop", secret, NULL, NULL,
 	       "two From addresses in a marked mailbox");
+	short_tokens();
 	rb_rules_free(rules);
 	return t_failed ? 1 : 0;
 }
