@@ -124,7 +124,7 @@ kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
 
 "$R" explain bob@example.org >"$T/explain.txt" 2>&1
 check "explain: the one-click unsubscribe, its scope and its source" \
-	'grep -q "scope acme/news: SUPPRESSED" "$T/explain.txt" && grep -q "unsubscribe" "$T/explain.txt" && grep -q "one-click" "$T/explain.txt"'
+	'grep -q "scope acme/news: SUPPRESSED (class unsubscribe" "$T/explain.txt" && grep -q "unsubscribe .*(parser one-click)" "$T/explain.txt" && grep -q "mail: one-click" "$T/explain.txt"'
 
 # ---- the report
 check "the rollup holds every unsubscribe event once" \
