@@ -15,8 +15,9 @@
  * in its tenant (stream), stored and decided by the policy as one by
  * mail is (store.h rb_store_one_click): a suppression of class
  * unsubscribe, counted by `rebound report unsubscribes`; a repeated
- * valid POST (the same token) stores nothing more ("recorded": false).  GET changes
- * nothing (mail scanners follow links): it says how to confirm.
+ * valid POST (the same token) stores nothing more ("recorded": false).
+ * GET changes nothing (mail scanners follow links): it says how to
+ * confirm.
  * Forged, altered, expired or malformed tokens (serve/unsubscribe.h):
  * 403 / 410 / 400; no secret configured: 404.
  *
