@@ -1,5 +1,5 @@
 /*
- * rebound report complaints|bounces [options]
+ * rebound report complaints|bounces|unsubscribes [options]
  * rebound sent import FILE.csv
  *
  * The glue between the store's report queries (store/report_q.h) and the
@@ -34,9 +34,10 @@
 static void
 usage(FILE *f)
 {
-	char kc[256], kb[256];
+	char kc[256], kb[256], ku[256];
 	fprintf(f,
-		"usage: rebound report complaints|bounces [OPTIONS]\n"
+		"usage: rebound report complaints|bounces|unsubscribes "
+		"[OPTIONS]\n"
 		"       rebound report throttling --help   (rate limits per "
 		"provider)\n"
 		"  --since N[d|w]     the last N days (default 30d), today "
@@ -44,9 +45,11 @@ usage(FILE *f)
 		"  --from DAY --to DAY  an explicit window, both days "
 		"included\n"
 		"  --by KEY[,KEY...]  group (default: provider for "
-		"complaints, reason for bounces)\n"
-		"      complaints: %s\n"
-		"      bounces:    %s\n"
+		"complaints, reason for bounces,\n"
+		"                     tenant for unsubscribes)\n"
+		"      complaints:   %s\n"
+		"      bounces:      %s\n"
+		"      unsubscribes: %s\n"
 		"  --top N            the N largest groups\n"
 		"  --format F         text (default), csv, json, html\n"
 		"  --output FILE      write there (atomically) instead of "
@@ -57,7 +60,8 @@ usage(FILE *f)
 		"(0.3%% or 0.003)\n"
 		"  --marks W,L        rate marks (default 0.1%%,0.3%% for "
 		"complaints,\n"
-		"                     2%%,5%% for bounces)\n"
+		"                     2%%,5%% for bounces, 0.5%%,1%% for "
+		"unsubscribes)\n"
 		"  --all-types        complaints: also count auth-failure "
 		"and not-spam reports\n"
 		"  --tenant T         only tenant T's events and sent counts "
@@ -78,7 +82,8 @@ usage(FILE *f)
 		"without are counted\n"
 		"and shown (docs/reports.md).\n",
 		rb_report_key_names(RB_REPORT_COMPLAINTS, kc, sizeof kc),
-		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb));
+		rb_report_key_names(RB_REPORT_BOUNCES, kb, sizeof kb),
+		rb_report_key_names(RB_REPORT_UNSUBSCRIBES, ku, sizeof ku));
 }
 
 /* "0.3%" -> 0.003, "0.003" -> 0.003; -1 when invalid */
@@ -119,7 +124,8 @@ on_row(void *arg, const struct rb_rq_row *row)
 static void
 on_day(void *arg, const struct rb_rq_day *d)
 {
-	rb_report_add_day(arg, d->day, d->complaints, d->bounces);
+	rb_report_add_day(arg, d->day, d->complaints, d->bounces,
+			  d->unsubscribes);
 }
 
 static void
@@ -144,7 +150,9 @@ fill(struct rb_store *s, struct rb_report *r, bool all_types)
 {
 	const char *cols[RB_REPORT_MAXCOLS];
 	struct rb_rq_spec q = {
-	    .kind = r->kind == RB_REPORT_COMPLAINTS ? "complaint" : "bounce",
+	    .kind = r->kind == RB_REPORT_COMPLAINTS  ? "complaint"
+		    : r->kind == RB_REPORT_BOUNCES ? "bounce"
+						   : "unsubscribe",
 	    .from = r->from,
 	    .to = r->to,
 	    .all_types = all_types,
@@ -377,7 +385,7 @@ cmd_report(int argc, char **argv)
 	}
 	int kind = rb_report_kind_parse(argv[optind]);
 	if (kind < 0) {
-		rb_err("report what: complaints or bounces");
+		rb_err("report what: complaints, bounces or unsubscribes");
 		return 2;
 	}
 	if (o.fmt < 0)

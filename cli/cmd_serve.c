@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "serve/serve.h"
+#include "core/policy.h"
 #include "core/unsubscribe.h"
 #include "serve/tokens.h"
 
@@ -25,7 +26,8 @@ usage(FILE *f)
 	      "[--max-body BYTES]\n"
 	      "                     [--unsubscribe-secret-file FILE]\n"
 	      "                     [--cache-entries N] [--cache-ttl SECONDS]\n"
-	      "                     [--db CONNINFO] [--config FILE]\n"
+	      "                     [--db CONNINFO] [--config FILE] "
+	      "[--policy FILE]\n"
 	      "       rebound serve token NAME [read|write]\n"
 	      "HTTP/JSON lookups for sending applications "
 	      "(docs/senders.md):\n"
@@ -37,7 +39,9 @@ usage(FILE *f)
 	      "(docs/tenants.md);\n"
 	      "  POST /v1/unsubscribe/TOKEN with List-Unsubscribe=One-Click "
 	      "(RFC 8058, no\n  bearer token: `rebound unsubscribe-link` "
-	      "makes the URL).\n"
+	      "makes the URL);\n  stored as an unsubscribe event, "
+	      "decided by the policy (--policy, the\n  configuration's "
+	      "policy_file and [policy]), as one by mail is.\n"
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
 	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
@@ -87,6 +91,7 @@ cmd_serve(int argc, char **argv)
 		return make_token(argc, argv);
 	static const struct option lo[] = {
 	    RB_CLI_OPTIONS,
+	    RB_CLI_POLICY_OPTION,
 	    {"listen", required_argument, NULL, 'l'},
 	    {"tokens", required_argument, NULL, 't'},
 	    {"threads", required_argument, NULL, 'n'},
@@ -193,6 +198,16 @@ cmd_serve(int argc, char **argv)
 	if (failed)
 		return RB_EXIT_ERROR;
 	o.db = rb_cli_db(&cli);
+	/* one-click unsubscribes are decided by the policy, as by mail */
+	static struct rb_policy pol;
+	if (rb_cli_policy(&cli, &pol) != 0) {
+		if (secret) {
+			memset(secret, 0, slen);
+			free(secret);
+		}
+		return RB_EXIT_ERROR;
+	}
+	o.policy = &pol;
 	/* the schema must be there before the first request; a database
 	 * that is down now is only waited for (503 until it answers) */
 	int rc = rb_serve_run(&o);

@@ -362,14 +362,20 @@ rb_render_json(const struct rb_report *r, FILE *out)
 	json_t *days = json_array();
 	for (size_t i = 0; i < r->ndays; i++) {
 		const struct rb_report_day *d = &r->days[i];
-		long long n = r->kind == RB_REPORT_COMPLAINTS ? d->complaints
-							      : d->bounces;
+		long long n = rb_report_day_n(d, r->kind);
 		double rate = d->sent > 0 ? (double)n / (double)d->sent : -1;
-		json_array_append_new(
-		    days, json_pack("{s:s,s:I,s:I,s:o,s:o}", "day", d->day,
-				    "complaints", (json_int_t)d->complaints,
-				    "bounces", (json_int_t)d->bounces, "sent",
-				    jsent(d->sent), "rate", jrate(rate)));
+		json_t *dj = json_pack("{s:s}", "day", d->day);
+		/* an unsubscribe report's days have one more count, first;
+		 * the other reports' days are as they always were */
+		if (r->kind == RB_REPORT_UNSUBSCRIBES)
+			json_object_set_new(dj, "unsubscribes",
+					    json_integer(d->unsubscribes));
+		json_object_set_new(dj, "complaints",
+				    json_integer(d->complaints));
+		json_object_set_new(dj, "bounces", json_integer(d->bounces));
+		json_object_set_new(dj, "sent", jsent(d->sent));
+		json_object_set_new(dj, "rate", jrate(rate));
+		json_array_append_new(days, dj);
 	}
 	json_object_set_new(o, "daily", days);
 	if (r->breakdown != NULL) {

@@ -16,6 +16,7 @@
 #define W 920			/* chart width: the section content box, px */
 #define COL_C "#6a51a3"		/* complaints */
 #define COL_B "#2b8cbe"		/* bounces */
+#define COL_U "#31a354"		/* unsubscribes */
 #define COL_WARN "#e69f00"
 #define COL_OVER "#d62728"
 #define COL_OK "#2ca02c"
@@ -100,14 +101,13 @@ label_step(size_t ndays)
 
 /* one panel of daily bars: y from top, height h */
 static void
-day_bars(FILE *out, const struct rb_report *r, int y, int h, bool complaints,
-	 const char *title, const char *color)
+day_bars(FILE *out, const struct rb_report *r, int y, int h,
+	 enum rb_report_kind kind, const char *title, const char *color)
 {
 	const int x0 = 60, pw = W - 80;
 	long long max = 0;
 	for (size_t i = 0; i < r->ndays; i++) {
-		long long v = complaints ? r->days[i].complaints
-					 : r->days[i].bounces;
+		long long v = rb_report_day_n(&r->days[i], kind);
 		if (v > max)
 			max = v;
 	}
@@ -131,8 +131,7 @@ day_bars(FILE *out, const struct rb_report *r, int y, int h, bool complaints,
 	if (bw < 1)
 		bw = 1;
 	for (size_t i = 0; i < r->ndays; i++) {
-		long long v = complaints ? r->days[i].complaints
-					 : r->days[i].bounces;
+		long long v = rb_report_day_n(&r->days[i], kind);
 		if (v <= 0)
 			continue;
 		double bh = (double)h * (double)v / top;
@@ -163,13 +162,26 @@ static void
 chart_daily(FILE *out, const struct rb_report *r)
 {
 	const int h = 90;
+	/* complaints above bounces; an unsubscribe report shows its
+	 * unsubscribes above the complaints */
+	bool u = r->kind == RB_REPORT_UNSUBSCRIBES;
 	fprintf(out,
 		"<svg class=\"chart\" id=\"chart-daily\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
-		"aria-label=\"complaints and bounces per day\">\n",
-		W, 2 * h + 80, W, 2 * h + 80);
-	day_bars(out, r, 22, h, true, "complaints", COL_C);
-	day_bars(out, r, 22 + h + 34, h, false, "bounces", COL_B);
+		"aria-label=\"%s per day\">\n",
+		W, 2 * h + 80, W, 2 * h + 80,
+		u ? "unsubscribes and complaints" : "complaints and bounces");
+	if (u) {
+		day_bars(out, r, 22, h, RB_REPORT_UNSUBSCRIBES, "unsubscribes",
+			 COL_U);
+		day_bars(out, r, 22 + h + 34, h, RB_REPORT_COMPLAINTS,
+			 "complaints", COL_C);
+	} else {
+		day_bars(out, r, 22, h, RB_REPORT_COMPLAINTS, "complaints",
+			 COL_C);
+		day_bars(out, r, 22 + h + 34, h, RB_REPORT_BOUNCES, "bounces",
+			 COL_B);
+	}
 	day_labels(out, r, 2 * h + 76);
 	fputs("</svg>\n", out);
 }
@@ -183,8 +195,7 @@ chart_rate(FILE *out, const struct rb_report *r)
 	bool any = false;
 	for (size_t i = 0; i < r->ndays; i++) {
 		const struct rb_report_day *d = &r->days[i];
-		long long n = r->kind == RB_REPORT_COMPLAINTS ? d->complaints
-							      : d->bounces;
+		long long n = rb_report_day_n(d, r->kind);
 		if (d->sent > 0) {
 			double v = (double)n / (double)d->sent;
 			any = true;
@@ -239,9 +250,7 @@ chart_rate(FILE *out, const struct rb_report *r)
 		bool pen = false;
 		for (size_t i = 0; i < r->ndays; i++) {
 			const struct rb_report_day *d = &r->days[i];
-			long long n = r->kind == RB_REPORT_COMPLAINTS
-					  ? d->complaints
-					  : d->bounces;
+			long long n = rb_report_day_n(d, r->kind);
 			if (d->sent <= 0) {
 				pen = false;	/* a gap, not a zero */
 				continue;
@@ -254,9 +263,7 @@ chart_rate(FILE *out, const struct rb_report *r)
 		fputs("\"/>\n", out);
 		for (size_t i = 0; i < r->ndays; i++) {
 			const struct rb_report_day *d = &r->days[i];
-			long long n = r->kind == RB_REPORT_COMPLAINTS
-					  ? d->complaints
-					  : d->bounces;
+			long long n = rb_report_day_n(d, r->kind);
 			if (d->sent <= 0)
 				continue;
 			double v = (double)n / (double)d->sent;
@@ -315,7 +322,9 @@ chart_bars(FILE *out, const struct rb_report *r, struct rb_arena *a)
 			"height=\"%d\" rx=\"2\" fill=\"%s\"/>\n"
 			"<text x=\"%.1f\" y=\"%d\" class=\"bval\">%s</text>\n",
 			x0, y, w, bh,
-			r->kind == RB_REPORT_COMPLAINTS ? COL_C : COL_B,
+			r->kind == RB_REPORT_COMPLAINTS	  ? COL_C
+			: r->kind == RB_REPORT_BOUNCES ? COL_B
+							 : COL_U,
 			x0 + w + 6, y + 15, rb_fmt_count(b->rows[i].n, c));
 	}
 	fputs("</svg>\n", out);
@@ -485,9 +494,9 @@ rb_render_html(const struct rb_report *r, FILE *out)
 
 	card(out, "total-count", k->count, rb_fmt_count(r->total.n, b1), "");
 	if (k->sub2)
-		fprintf(out, "<div class=\"label\">%s hard, %s soft</div>",
-			rb_fmt_count(r->total.sub, b1),
-			rb_fmt_count(r->total.n - r->total.sub, b2));
+		fprintf(out, "<div class=\"label\">%s %s, %s %s</div>",
+			rb_fmt_count(r->total.sub, b1), k->sub,
+			rb_fmt_count(r->total.n - r->total.sub, b2), k->sub2);
 	else if (r->total.sub)
 		fprintf(out, "<div class=\"label\">%s inferred (not ARF)</div>",
 			rb_fmt_count(r->total.sub, b1));
@@ -512,24 +521,25 @@ rb_render_html(const struct rb_report *r, FILE *out)
 	/* the other kind's total, from the daily series */
 	long long other = 0;
 	for (size_t i = 0; i < r->ndays; i++)
-		other += r->kind == RB_REPORT_COMPLAINTS ? r->days[i].bounces
-							 : r->days[i].complaints;
-	card(out, "total-other",
-	     r->kind == RB_REPORT_COMPLAINTS ? "bounces" : "complaints",
+		other += rb_report_day_n(&r->days[i], k->other);
+	card(out, "total-other", rb_report_kinds[k->other].count,
 	     rb_fmt_count(other, b1), "");
 	fputs("</div>\n</div>\n", out);
 
-	fprintf(out,
-		"<section>\n<h2>Complaints and bounces per day</h2>\n");
+	fprintf(out, "<section>\n<h2>%s per day</h2>\n",
+		r->kind == RB_REPORT_UNSUBSCRIBES
+		    ? "Unsubscribes and complaints"
+		    : "Complaints and bounces");
 	chart_daily(out, r);
 	fprintf(out,
 		"</section>\n<section>\n<h2>%c%s per day</h2>\n"
 		"<div class=\"legend\"><span><i style=\"background:#1d2330\">"
 		"</i>%s</span><span><i style=\"background:%s\"></i>%s "
-		"(advised limit)</span><span><i style=\"background:%s\"></i>"
-		"%s (required limit)</span></div>\n",
+		"(%s)</span><span><i style=\"background:%s\"></i>"
+		"%s (%s)</span></div>\n",
 		k->rate[0] - 32, k->rate + 1, k->rate, COL_WARN,
-		pct_short(r->warn, b1), COL_OVER, pct_short(r->limit, b2));
+		pct_short(r->warn, b1), k->warn_label, COL_OVER,
+		pct_short(r->limit, b2), k->limit_label);
 	chart_rate(out, r);
 	fputs("</section>\n", out);
 	if (r->breakdown != NULL) {

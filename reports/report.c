@@ -197,26 +197,27 @@ derive_family(struct rb_report *r, const char *const *v)
 #define COLS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define C (1u << RB_REPORT_COMPLAINTS)
 #define B (1u << RB_REPORT_BOUNCES)
+#define U (1u << RB_REPORT_UNSUBSCRIBES)
 
 static const struct rb_report_key keys[] = {
-    {"day", "day", C | B, COLS("day"), RB_SENT_DAY, NULL, true},
-    {"week", "week", C | B, COLS("day"), RB_SENT_WEEK, derive_week, true},
-    {"provider", "provider", C | B,
+    {"day", "day", C | B | U, COLS("day"), RB_SENT_DAY, NULL, true},
+    {"week", "week", C | B | U, COLS("day"), RB_SENT_WEEK, derive_week, true},
+    {"provider", "provider", C | B | U,
      COLS("user_agent", "reporting_mta", "report_message_id", "remote_mta",
 	  "recipient_domain"),
      RB_SENT_NONE, derive_provider, false},
-    {"recipient-domain", "recipient domain", C | B, COLS("recipient_domain"),
+    {"recipient-domain", "recipient domain", C | B | U, COLS("recipient_domain"),
      RB_SENT_NONE, derive_lower, false},
-    {"sender-domain", "sender domain", C | B, COLS("sender_domain"),
+    {"sender-domain", "sender domain", C | B | U, COLS("sender_domain"),
      RB_SENT_SENDER_DOMAIN, derive_lower, false},
-    {"campaign", "campaign", C | B, COLS("campaign"), RB_SENT_CAMPAIGN, NULL,
+    {"campaign", "campaign", C | B | U, COLS("campaign"), RB_SENT_CAMPAIGN, NULL,
      false},
-    {"list", "list", C | B, COLS("list_id"), RB_SENT_LIST, NULL, false},
+    {"list", "list", C | B | U, COLS("list_id"), RB_SENT_LIST, NULL, false},
     {"feedback-id", "Feedback-ID", C, COLS("feedback_id"), RB_SENT_NONE, NULL,
      false},
     {"feedback-type", "feedback type", C, COLS("feedback_type"), RB_SENT_NONE,
      NULL, false},
-    {"subject", "subject", C | B, COLS("subject"), RB_SENT_NONE, NULL, false},
+    {"subject", "subject", C | B | U, COLS("subject"), RB_SENT_NONE, NULL, false},
     {"reason", "reason", B, COLS("reason"), RB_SENT_NONE, NULL, false},
     {"family", "family", B, COLS("reason"), RB_SENT_NONE, derive_family,
      false},
@@ -225,17 +226,29 @@ static const struct rb_report_key keys[] = {
     {"status", "status", B, COLS("status"), RB_SENT_NONE, NULL, false},
     {"remote-mta", "remote MTA", B, COLS("remote_mta"), RB_SENT_NONE,
      derive_lower, false},
-    {"tenant", "tenant", C | B, COLS("tenant"), RB_SENT_TENANT, NULL, false},
-    {"stream", "stream", C | B, COLS("stream"), RB_SENT_STREAM, NULL, false},
+    {"tenant", "tenant", C | B | U, COLS("tenant"), RB_SENT_TENANT, NULL, false},
+    {"stream", "stream", C | B | U, COLS("stream"), RB_SENT_STREAM, NULL, false},
     {NULL, NULL, 0, NULL, RB_SENT_NONE, NULL, false},
 };
 
 const struct rb_report_kinddef rb_report_kinds[RB_REPORT_NKINDS] = {
     {"complaints", "Complaint report", "complaints", "inferred", NULL,
-     "complaint rate", "provider"},
+     "complaint rate", "provider", "advised limit", "required limit",
+     RB_REPORT_BOUNCES},
     {"bounces", "Bounce report", "bounces", "hard", "soft", "bounce rate",
-     "reason"},
+     "reason", "advised limit", "required limit", RB_REPORT_COMPLAINTS},
+    {"unsubscribes", "Unsubscribe report", "unsubscribes", "one-click",
+     "mail", "unsubscribe rate", "tenant", "warn", "high",
+     RB_REPORT_COMPLAINTS},
 };
+
+long long
+rb_report_day_n(const struct rb_report_day *d, enum rb_report_kind k)
+{
+	return k == RB_REPORT_COMPLAINTS ? d->complaints
+	       : k == RB_REPORT_BOUNCES	 ? d->bounces
+					 : d->unsubscribes;
+}
 
 const struct rb_report_key *
 rb_report_key_find(const char *name)
@@ -306,6 +319,9 @@ rb_report_new(enum rb_report_kind kind, const char *from, const char *to,
 	if (kind == RB_REPORT_BOUNCES) {
 		r->warn = RB_BOUNCE_WARN;
 		r->limit = RB_BOUNCE_LIMIT;
+	} else if (kind == RB_REPORT_UNSUBSCRIBES) {
+		r->warn = RB_UNSUB_WARN;
+		r->limit = RB_UNSUB_LIMIT;
 	} else {
 		r->warn = RB_COMPLAINT_WARN;
 		r->limit = RB_COMPLAINT_LIMIT;
@@ -624,7 +640,7 @@ ensure_days(struct rb_report *r)
 
 void
 rb_report_add_day(struct rb_report *r, const char *day, long long complaints,
-		  long long bounces)
+		  long long bounces, long long unsubscribes)
 {
 	ensure_days(r);
 	int i = rb_day_diff(r->from, day);
@@ -632,6 +648,7 @@ rb_report_add_day(struct rb_report *r, const char *day, long long complaints,
 		return;
 	r->days[i].complaints += complaints;
 	r->days[i].bounces += bounces;
+	r->days[i].unsubscribes += unsubscribes;
 }
 
 /* ------------------------------------------------------------- finish */
@@ -826,9 +843,7 @@ rb_report_finish(struct rb_report *r, long top)
 			r->days_unsent++;
 			continue;
 		}
-		r->rated_n += r->kind == RB_REPORT_COMPLAINTS
-				  ? r->days[i].complaints
-				  : r->days[i].bounces;
+		r->rated_n += rb_report_day_n(&r->days[i], r->kind);
 	}
 	r->total.rate = rate_of(r->rated_n, r->total.sent);
 	r->total.rated = r->rated_n;

@@ -1,5 +1,5 @@
 /*
- * report: the row model of complaint and bounce reports, and the
+ * report: the row model of complaint, bounce and unsubscribe reports, and the
  * renderers that turn it into text, CSV, JSON and HTML.
  *
  * reports/ never speaks SQL.  The caller (cli/cmd_report.c) asks the
@@ -38,6 +38,7 @@ struct rb_report;
 enum rb_report_kind {
 	RB_REPORT_COMPLAINTS = 0,
 	RB_REPORT_BOUNCES,
+	RB_REPORT_UNSUBSCRIBES,
 	RB_REPORT_NKINDS
 };
 
@@ -54,6 +55,8 @@ enum rb_report_format {
 #define RB_COMPLAINT_LIMIT 0.003
 #define RB_BOUNCE_WARN 0.02
 #define RB_BOUNCE_LIMIT 0.05
+#define RB_UNSUB_WARN 0.005
+#define RB_UNSUB_LIMIT 0.01
 
 #define RB_REPORT_MAXKEYS 4
 #define RB_REPORT_MAXCOLS 12
@@ -89,10 +92,16 @@ struct rb_report_kinddef {
 	const char *name;	/* "complaints" */
 	const char *title;	/* "Complaint report" */
 	const char *count;	/* column name of the count: "complaints" */
-	const char *sub;	/* second count column: "inferred" / "hard" */
+	const char *sub;	/* second count column: "inferred" / "hard" /
+				 * "one-click" */
 	const char *sub2;	/* third (count - sub), or NULL: "soft" */
 	const char *rate;	/* "complaint rate" */
-	const char *breakdown;	/* key for the HTML bar chart */
+	const char *breakdown;	/* key for the HTML bar chart, and the
+				 * default --by */
+	/* what the two marks are (HTML legend): "advised limit" */
+	const char *warn_label, *limit_label;
+	/* the kind shown beside it (HTML daily chart, total card) */
+	enum rb_report_kind other;
 };
 
 extern const struct rb_report_kinddef rb_report_kinds[RB_REPORT_NKINDS];
@@ -101,7 +110,8 @@ extern const struct rb_report_kinddef rb_report_kinds[RB_REPORT_NKINDS];
 struct rb_report_row {
 	const char *keys[RB_REPORT_MAXKEYS];
 	long long n;		/* events */
-	long long sub;		/* complaints: inferred (not ARF); bounces: hard */
+	long long sub;		/* complaints: inferred (not ARF); bounces: hard;
+				 * unsubscribes: by one-click */
 	long long sent;		/* -1: no sent count matches this group */
 	/* events on the days for which the group has sent counts, the
 	 * rate's numerator; -1 when the keys have no sent counts at all
@@ -124,8 +134,12 @@ struct rb_report_sent {
 /* One day of the daily series (for charts and JSON). */
 struct rb_report_day {
 	char day[11];
-	long long complaints, bounces, sent;	/* sent -1: unknown */
+	long long complaints, bounces, unsubscribes;
+	long long sent;		/* -1: unknown */
 };
+/* The day's events of the report's kind k. */
+long long rb_report_day_n(const struct rb_report_day *d,
+			  enum rb_report_kind k);
 
 struct rb_report {
 	enum rb_report_kind kind;
@@ -137,7 +151,8 @@ struct rb_report {
 	 * stream of it (NULL: all), as the caller chose them */
 	const char *tenant, *stream;
 	double warn, limit;	/* marks: complaints 0.1% and 0.3%,
-				 * bounces 2% and 5% (docs/reports.md) */
+				 * bounces 2% and 5%, unsubscribes 0.5% and
+				 * 1% (docs/reports.md) */
 
 	struct rb_report_row *rows;
 	size_t nrows, caprows;
@@ -161,7 +176,7 @@ const struct rb_report_key *rb_report_key_find(const char *name);
 /* Comma-separated key names valid for kind into buf (for --help). */
 const char *rb_report_key_names(enum rb_report_kind kind, char *buf,
 				size_t size);
-/* "complaints" / "bounces" -> kind; -1 when unknown. */
+/* "complaints" / "bounces" / "unsubscribes" -> kind; -1 when unknown. */
 int rb_report_kind_parse(const char *name);
 
 /*
@@ -183,15 +198,16 @@ void rb_report_set_scope(struct rb_report *r, const char *tenant,
 int rb_report_columns(const struct rb_report *r, const char **cols);
 
 /* One group of events from the store: vals in rb_report_columns order
- * (NULL for SQL NULL); n events of which sub are inferred (complaints)
- * or hard (bounces). */
+ * (NULL for SQL NULL); n events of which sub are inferred (complaints),
+ * hard (bounces) or by one-click (unsubscribes). */
 void rb_report_add(struct rb_report *r, const char *const *vals, long long n,
 		   long long sub);
 /* One stored sent count inside the window. */
 void rb_report_add_sent(struct rb_report *r, const struct rb_report_sent *s);
 /* One day of the series (days without events need not be added). */
 void rb_report_add_day(struct rb_report *r, const char *day,
-		       long long complaints, long long bounces);
+		       long long complaints, long long bounces,
+		       long long unsubscribes);
 /* Merge, join sent counts, rates, sort, top N (0: all). */
 void rb_report_finish(struct rb_report *r, long top);
 

@@ -6,6 +6,7 @@
 # The events are generated in SQL over 90 days: 60% complaints (Yahoo,
 # Microsoft, AOL, Comcast, and unknown feedback loops; 200 campaigns of
 # 10 tenants; some auth-failure reports that do not count), 40% bounces;
+# and 2% more unsubscribes (by mail and one-click, a stream per tenant);
 # plus sent counts per day, tenant and campaign.  Each report runs as `rebound report` does for a
 # user (process start, connection, migration check, queries, rendering);
 # the figure is the best wall-clock time of BENCH_RUNS runs (default 3),
@@ -56,6 +57,15 @@ CROSS JOIN LATERAL (SELECT
 	(ARRAY['yahoo.com','hotmail.com','aol.com','comcast.net','example.org','example.net','gmail.com','outlook.com'])[1 + g % 8] AS dom,
 	(ARRAY['yahoo.com','hotmail.com','aol.com','comcast.net','fbl.example.org','fbl.example.net','google.com','hotmail.com'])[1 + g % 8] AS rep,
 	(ARRAY['Yahoo!-Mail-Feedback/2.0',NULL,NULL,NULL,'ReturnPathFBL/1.0',NULL,NULL,NULL])[1 + g % 8] AS ua) d;
+INSERT INTO events (message_id, dedup_key, kind, recipient, addr_key, domain,
+	reason, campaign, parser, event_at, policy_class, doc, tenant, stream)
+SELECT 1, sha256(convert_to('unsub:' || g, 'UTF8')), 'unsubscribe',
+	'v' || g || '@example.org', 'v' || g || '@example.org', 'example.org',
+	'unsubscribe', 'campaign-' || (g % 200),
+	CASE WHEN g % 3 = 0 THEN 'unsubscribe' ELSE 'one-click' END,
+	timestamptz '2026-09-01 00:00:00Z' + (g % 90) * interval '1 day' + (g % 86400) * interval '1 second',
+	'unsubscribe', '{}'::jsonb, 'tenant-' || (g % 200 / 20), 'news'
+FROM generate_series(1, $N / 50) g;
 INSERT INTO sent (day, tenant, sender_domain, campaign, count)
 SELECT date '2026-09-01' + d, 'tenant-' || (c / 20), 'news0.example.com',
 	'campaign-' || c, 50000
@@ -92,6 +102,11 @@ run "complaints --by campaign (html: +series +bars)" complaints $W --by campaign
 run "bounces --by reason,hard-soft (json)" bounces $W --by reason,hard-soft --format json
 run "complaints --by tenant (text)" complaints $W --by tenant
 run "complaints --tenant tenant-3 --by campaign (json)" complaints $W --tenant tenant-3 --by campaign --format json
+# a build without the unsubscribe report (a comparison) skips it
+if "$REBOUND" report --help 2>/dev/null | grep -q unsubscribes; then
+	run "unsubscribes --by tenant,stream (text)" unsubscribes $W --by tenant,stream
+	run "unsubscribes --by campaign (html)" unsubscribes $W --by campaign --format html
+fi
 echo "complaints in the window: $(pg_sql "SELECT count(*) FROM events WHERE kind = 'complaint'")"
 if [ "$(echo "$TARGET < 2" | bc -l)" = 1 ]; then
 	echo "bench-reports: complaint report over $N events: $(printf '%.2f' "$TARGET") s (target < 2 s): ok"

@@ -169,7 +169,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		 * token in the URL is the authority */
 		return rb_writes_unsubscribe(c, q, url + 16, method,
 					     opts->unsub_secret,
-					     opts->unsub_secret_len);
+					     opts->unsub_secret_len,
+					     opts->policy);
 	default:
 		break;
 	}

@@ -28,6 +28,8 @@
 
 #include <stddef.h>
 
+struct rb_policy;	/* core/policy.h */
+
 struct rb_serve_opts {
 	const char *db;		/* conninfo; NULL: $REBOUND_DB or built-in */
 	const char *listen;	/* HOST:PORT, [V6]:PORT; default loopback */
@@ -40,6 +42,9 @@ struct rb_serve_opts {
 	 * NULL: POST /v1/unsubscribe/TOKEN answers 404 */
 	const char *unsub_secret;
 	size_t unsub_secret_len;
+	/* decides one-click unsubscribes as it does those by mail
+	 * (store.h rb_store_one_click); NULL: the built-in defaults */
+	const struct rb_policy *policy;
 	/* the answers of single lookups kept (serve/cache.h): at most
 	 * cache_entries (0: none), each at most cache_ttl seconds (0:
 	 * RB_SERVE_DEFAULT_CACHE_TTL) */

@@ -93,7 +93,7 @@ rb_writes_manual(struct MHD_Connection *c, struct rb_req *q, bool add,
 enum MHD_Result
 rb_writes_unsubscribe(struct MHD_Connection *c, struct rb_req *q,
 		      const char *token, const char *method, const char *secret,
-		      size_t secret_len)
+		      size_t secret_len, const struct rb_policy *pol)
 {
 	if (secret == NULL)
 		return rb_http_error(c, q, 404, "one-click unsubscribes are not "
@@ -139,21 +139,25 @@ rb_writes_unsubscribe(struct MHD_Connection *c, struct rb_req *q,
 	struct rb_store *s = rb_dbpool_get();
 	if (s == NULL)
 		return rb_http_error(c, q, 503, "database unavailable");
-	bool changed = false;
-	if (rb_store_set_scope(s, u.tenant, u.stream[0] ? u.stream : NULL) !=
-		0 ||
-	    rb_store_suppress(s, u.address, "unsubscribe", "one-click", NULL,
-			      &changed) != 0) {
+	/* an unsubscribe event, stored and decided as one by mail */
+	bool recorded = false, changed = false;
+	rb_store_unsubscribe_secret(s, secret, secret_len);
+	int r = rb_store_one_click(s, pol, token, &recorded, &changed);
+	rb_store_unsubscribe_secret(s, NULL, 0);
+	if (r != 0) {
+		rb_warn("serve: one-click unsubscribe not stored: %s",
+			rb_store_error(s));
 		rb_dbpool_failed();
 		return rb_http_error(c, q, 503, "database unavailable");
 	}
 	rb_lookup_forget(u.address);
 	rb_info("serve: one-click unsubscribe for tenant %s%s%s: %s", u.tenant,
 		u.stream[0] ? " stream " : "", u.stream,
-		changed ? "done" : "already");
+		recorded ? "recorded" : "already recorded");
 	json_t *o = json_object();
 	json_object_set_new(o, "unsubscribed", json_true());
 	json_object_set_new(o, "changed", json_boolean(changed));
+	json_object_set_new(o, "recorded", json_boolean(recorded));
 	json_object_set_new(o, "tenant", rb_json_str(u.tenant));
 	if (u.stream[0])
 		json_object_set_new(o, "stream", rb_json_str(u.stream));

@@ -11,10 +11,13 @@
  *                        time: 400.
  *
  * RFC 8058 one-click: POST with the body List-Unsubscribe=One-Click at
- * /v1/unsubscribe/TOKEN suppresses the token's address in its tenant
- * (stream), as a manual suppression by "one-click" with the reason
- * "unsubscribe"; a repeated valid POST changes nothing.  GET changes
- * nothing (mail scanners follow links): it says how to confirm.
+ * /v1/unsubscribe/TOKEN is an unsubscribe event of the token's address
+ * in its tenant (stream), stored and decided by the policy as one by
+ * mail is (store.h rb_store_one_click): a suppression of class
+ * unsubscribe, counted by `rebound report unsubscribes`; a repeated
+ * valid POST (the same token) stores nothing more ("recorded": false).
+ * GET changes nothing (mail scanners follow links): it says how to
+ * confirm.
  * Forged, altered, expired or malformed tokens (serve/unsubscribe.h):
  * 403 / 410 / 400; no secret configured: 404.
  *
@@ -28,12 +31,16 @@
 
 #include "serve/http.h"
 
+struct rb_policy;	/* core/policy.h */
+
 enum MHD_Result rb_writes_manual(struct MHD_Connection *c, struct rb_req *q,
 				 bool add, const char *actor);
-/* secret: the HMAC key of the tokens, or NULL (404) */
+/* secret: the HMAC key of the tokens, or NULL (404); pol: the policy
+ * that decides the unsubscribe (NULL: the built-in defaults) */
 enum MHD_Result rb_writes_unsubscribe(struct MHD_Connection *c,
 				      struct rb_req *q, const char *token,
 				      const char *method, const char *secret,
-				      size_t secret_len);
+				      size_t secret_len,
+				      const struct rb_policy *pol);
 
 #endif

@@ -70,7 +70,8 @@ rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
 	     void (*fn)(void *arg, const struct rb_rq_row *row), void *arg)
 {
 	bool complaints = strcmp(q->kind, "complaint") == 0;
-	if (!complaints && strcmp(q->kind, "bounce") != 0)
+	bool unsubs = strcmp(q->kind, "unsubscribe") == 0;
+	if (!complaints && !unsubs && strcmp(q->kind, "bounce") != 0)
 		return rb_store_fail(s, NULL, "report: unknown kind");
 	if (q->ncols < 0 || q->ncols > RB_RQ_MAXCOLS)
 		return rb_store_fail(s, NULL, "report: too many columns");
@@ -89,9 +90,12 @@ rb_rq_events(struct rb_store *s, const struct rb_rq_spec *q,
 	}
 	add(&b, "sum(n), ");
 	add(&b, complaints ? "coalesce(sum(n) FILTER (WHERE NOT arf), 0)"
+		: unsubs   ? "coalesce(sum(n) FILTER (WHERE one_click), 0)"
 			   : "coalesce(sum(n) FILTER (WHERE hard), 0)");
 	add(&b, " FROM report_daily WHERE");
-	add(&b, complaints ? " " COUNTED_COMPLAINT : " kind = 'bounce' AND $3 <> ''");
+	add(&b, complaints ? " " COUNTED_COMPLAINT
+		: unsubs   ? " kind = 'unsubscribe' AND $3 <> ''"
+			   : " kind = 'bounce' AND $3 <> ''");
 	add(&b, " AND" WINDOW TENANT);
 	if (q->ncols > 0) {
 		add(&b, " GROUP BY ");
@@ -133,7 +137,8 @@ rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
 	static const char sql[] =
 	    "SELECT to_char(day, 'YYYY-MM-DD'),"
 	    " coalesce(sum(n) FILTER (WHERE " COUNTED_COMPLAINT "), 0),"
-	    " coalesce(sum(n) FILTER (WHERE kind = 'bounce'), 0)"
+	    " coalesce(sum(n) FILTER (WHERE kind = 'bounce'), 0),"
+	    " coalesce(sum(n) FILTER (WHERE kind = 'unsubscribe'), 0)"
 	    " FROM report_daily WHERE" WINDOW TENANT
 	    " GROUP BY 1 ORDER BY 1";
 	const char *p[5] = {q->from, q->to, q->all_types ? "all" : "counted",
@@ -146,6 +151,7 @@ rb_rq_daily(struct rb_store *s, const struct rb_rq_spec *q,
 		    .day = PQgetvalue(r, i, 0),
 		    .complaints = atoll(PQgetvalue(r, i, 1)),
 		    .bounces = atoll(PQgetvalue(r, i, 2)),
+		    .unsubscribes = atoll(PQgetvalue(r, i, 3)),
 		};
 		fn(arg, &d);
 	}

@@ -27,7 +27,7 @@
 #define RB_RQ_MAXCOLS 16
 
 struct rb_rq_spec {
-	const char *kind;	/* "complaint" or "bounce" */
+	const char *kind;	/* "complaint", "bounce" or "unsubscribe" */
 	const char *from, *to;	/* inclusive days, YYYY-MM-DD (UTC) */
 	/* complaints: also count auth-failure and not-spam reports, which
 	 * are not complaints about the mail (docs/reports.md) */
@@ -41,16 +41,18 @@ struct rb_rq_spec {
 };
 
 /* One group: vals[ncols] (NULL for SQL NULL), n events, of which sub are
- * inferred (complaints: not from an ARF report) or hard (bounces). */
+ * inferred (complaints: not from an ARF report), hard (bounces) or by
+ * one-click (unsubscribes: RFC 8058, not by mail). */
 struct rb_rq_row {
 	const char *const *vals;
 	long long n, sub;
 };
 
-/* One day: complaints (same feedback-type rule as above) and bounces. */
+/* One day: complaints (same feedback-type rule as above), bounces and
+ * unsubscribes. */
 struct rb_rq_day {
 	const char *day;
-	long long complaints, bounces;
+	long long complaints, bounces, unsubscribes;
 };
 
 /* One stored sent count ("" for parts not given; tenant "" is mail sent

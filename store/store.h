@@ -156,6 +156,22 @@ int rb_store_write_batch(struct rb_store *s, const struct rb_policy *pol,
 			 const struct rb_store_msg *m, size_t n,
 			 struct rb_store_counts *c);
 
+/*
+ * An RFC 8058 one-click unsubscribe (`rebound serve`), stored as the
+ * request it is, through rb_store_write_batch like one that came by
+ * mail: a message (source "one-click", its bytes the POST naming token)
+ * and its event of kind unsubscribe, parser "one-click", decided with
+ * the store's secret (rb_store_unsubscribe_secret) into the token's
+ * address, tenant and stream, and by pol into a suppression of class
+ * unsubscribe where scope.unsubscribe lands it.  The same token again
+ * is the same request: nothing more is stored.  Its own transaction.
+ * *recorded: a new event was stored; *changed: the suppression list
+ * changed.  No secret, or a token the store refuses (forged, expired,
+ * malformed): -1 and nothing stored.
+ */
+int rb_store_one_click(struct rb_store *s, const struct rb_policy *pol,
+		       const char *token, bool *recorded, bool *changed);
+
 /* ---- suppression list (each call runs in its own transaction unless one
  * is open) ---- */
 

@@ -134,8 +134,8 @@ check "policy show prints the defaults" '"$R" policy show | grep -q "^soft_thres
 
 # the report rollup stays exact through replays (203: an UPDATE of the
 # policy columns only skips it; one of a grouped column does not)
-rollup_ok() { [ "$(pg_sql "SELECT (SELECT coalesce(sum(n), 0) FROM report_daily) = (SELECT count(*) FROM events WHERE kind IN ('complaint', 'bounce'))")" = t ]; }
-check "rollup total = complaint and bounce events after the replays" 'rollup_ok'
+rollup_ok() { [ "$(pg_sql "SELECT (SELECT coalesce(sum(n), 0) FROM report_daily) = (SELECT count(*) FROM events WHERE kind IN ('complaint', 'bounce', 'unsubscribe'))")" = t ]; }
+check "rollup total = complaint, bounce and unsubscribe events after the replays" 'rollup_ok'
 before=$(pg_sql "SELECT md5(string_agg(day || key || n, ',' ORDER BY day, key)) FROM report_daily")
 pg_sql "UPDATE events SET policy_class = policy_class, policy_rule = policy_rule" >/dev/null
 check "an UPDATE of the policy columns leaves the rollup alone" '[ "$(pg_sql "SELECT md5(string_agg(day || key || n, '"','"' ORDER BY day, key)) FROM report_daily")" = "$before" ]'
@@ -147,16 +147,18 @@ recount="SELECT (event_at AT TIME ZONE 'UTC')::date AS day, kind, feedback_type,
 	parser IS NOT DISTINCT FROM 'arf' AS arf, hard, user_agent, reporting_mta,
 	nullif(lower(split_part(report_message_id, '@', 2)), '') AS report_domain,
 	remote_mta, domain, nullif(lower(split_part(sender, '@', 2)), '') AS sender_domain,
-	campaign, list_id, feedback_id, reason, status, subject, tenant, stream, count(*) AS n
-	FROM events WHERE kind IN ('complaint', 'bounce')
-	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19"
+	campaign, list_id, feedback_id, reason, status, subject, tenant, stream,
+	CASE WHEN kind = 'unsubscribe' THEN parser IS NOT DISTINCT FROM 'one-click' END AS one_click,
+	count(*) AS n
+	FROM events WHERE kind IN ('complaint', 'bounce', 'unsubscribe')
+	GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20"
 rolled="SELECT day, kind, feedback_type, arf, hard, user_agent, reporting_mta,
 	report_domain, remote_mta, domain, sender_domain, campaign, list_id,
-	feedback_id, reason, status, subject, tenant, stream, n FROM report_daily"
+	feedback_id, reason, status, subject, tenant, stream, one_click, n FROM report_daily"
 keyed="SELECT count(*) FROM report_daily WHERE key <> md5(ROW(kind, feedback_type,
 	arf, hard, user_agent, reporting_mta, report_domain, remote_mta, domain,
 	sender_domain, campaign, list_id, feedback_id, reason, status, subject, tenant,
-	stream)::text)::uuid"
+	stream, one_click)::text)::uuid"
 rollup_exact() { [ "$(pg_sql "SELECT (SELECT count(*) FROM (($recount) EXCEPT ALL ($rolled)) a) + (SELECT count(*) FROM (($rolled) EXCEPT ALL ($recount)) b) + ($keyed)")" = 0 ]; }
 check "the rollup is row for row a recount of the events, keys included" 'rollup_exact'
 pg_sql "DELETE FROM events WHERE id = (SELECT max(e.id) FROM events e WHERE kind IN ('complaint', 'bounce')

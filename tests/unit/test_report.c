@@ -171,9 +171,9 @@ sample(const char *by, long top)
 	rb_report_add_sent(r, &(struct rb_report_sent){
 				  "2026-11-03", "news.example.com", NULL, NULL,
 				  NULL, NULL, 1000});
-	rb_report_add_day(r, "2026-11-02", 8, 40);
-	rb_report_add_day(r, "2026-11-03", 7, 12);
-	rb_report_add_day(r, "2026-11-05", 1, 0);
+	rb_report_add_day(r, "2026-11-02", 8, 40, 0);
+	rb_report_add_day(r, "2026-11-03", 7, 12, 0);
+	rb_report_add_day(r, "2026-11-05", 1, 0, 0);
 	r->breakdown = rb_report_new(RB_REPORT_COMPLAINTS, "2026-11-01",
 				     "2026-11-07", "provider", err, sizeof(err));
 	add(r->breakdown, KV("user_agent", "Yahoo!-Mail-Feedback/2.0"), 9, 0);
