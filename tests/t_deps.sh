@@ -21,12 +21,14 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 # the package that owns a file, following symbolic links (and the
 # alternatives system) until a package owns a step; merged /usr: /bin/x
-# is registered as either /bin/x or /usr/bin/x
-owner() {
+# is registered as either /bin/x or /usr/bin/x.  With --paths: the paths
+# it would look up, without looking.
+owner() {	# FILE [--paths]
 	_f=$1
 	for _i in 1 2 3 4 5 6; do
 		for _c in "$_f" "${_f#/usr}" "/usr$_f"; do
-			_o=$(dpkg -S "$_c" 2>/dev/null | grep -v '^diversion by' |
+			[ "${2:-}" = --paths ] && { echo "$_c"; continue; }
+			_o=$(dpkg_S "$_c" | grep -v '^diversion by' |
 			    sed -n "s|^\([^:, ]*\)\(:[a-z0-9]*\)\{0,1\}: $_c\$|\1|p" | head -1)
 			[ -n "$_o" ] && { echo "$_o"; return 0; }
 		done
@@ -35,6 +37,17 @@ owner() {
 		case "$_n" in /*) _f=$_n ;; *) _f=$(dirname "$_f")/$_n ;; esac
 	done
 	return 1
+}
+
+# dpkg -S reads dpkg's whole file database on each call (about 0.3 s):
+# the paths asked in one call beforehand ($T/asked) are answered from
+# its output ($T/owners)
+dpkg_S() {
+	if grep -qxF "$1" "$T/asked" 2>/dev/null; then
+		grep -F ": $1" "$T/owners"
+	else
+		dpkg -S "$1" 2>/dev/null
+	fi
 }
 
 # on the system PATH only
@@ -116,6 +129,17 @@ n=$(cut -f1 "$T/calls" | sort -u | wc -l)
 	echo "not ok - deps: only $n programs found (the scanner is broken)"
 # the first place each program is called
 awk -F'\t' '!seen[$1]++' "$T/calls" >"$T/first"
+# every path the checks look up, in one dpkg -S
+while IFS="$(printf '\t')" read -r name where; do
+	case "$name" in
+	'$PG_BIN/'*) owner "$PG_BIN/${name#*/}" --paths ;;
+	/*) owner "$name" --paths ;;
+	*/*) ;;
+	*) _p=$(find_prog "$name") && owner "$_p" --paths ;;
+	esac
+done <"$T/first" | sort -u >"$T/ask"
+xargs dpkg -S <"$T/ask" >"$T/owners" 2>/dev/null
+mv "$T/ask" "$T/asked"
 while IFS="$(printf '\t')" read -r name where; do
 	check "$name" "$where" "$PKGS"
 done <"$T/first"

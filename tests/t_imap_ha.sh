@@ -41,7 +41,7 @@ sleep 1
 pg_kill
 sleep 1
 pg_restart
-wait_inbox_empty 40
+wait_inbox_empty 120
 is "recovered after Dovecot and PostgreSQL restarts: db" "$(rb_counts)" "$H $H 0"
 is "recovered: folders" "$(rb_folders)" "0 $((H * 4 / 5)) $((H / 5)) 0"
 grep -q "retrying in" "$T/a.log" && ok "errors logged with a backoff" || no "no retry logged" "$(tail -3 "$T/a.log")"

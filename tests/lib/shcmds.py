@@ -174,6 +174,9 @@ def extract_substitutions(text):
 def tokens(text):
     # an escaped operator (find's \( and \;) is a word
     text = re.sub(r"\\[();&|<>]", "__ESC__", text)
+    # a file descriptor number before a redirection (exec 3<>FIFO,
+    # exec 2>FILE) is part of the operator, not a word
+    text = re.sub(r"(^|[\s;&|(])[0-9]+(?=[<>])", r"\1", text)
     lex = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
     lex.whitespace = " \t\r"
     lex.commenters = ""
