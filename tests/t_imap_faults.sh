@@ -80,18 +80,20 @@ nd=$DC_DIR/home/alice/Maildir/new
 printf 'From: x@example.com\nSubject: CRASHME\n\nboom\n' >"$nd/1.crash.rbgen"
 printf 'From: x@example.com\nSubject: HANGME\n\nzzz\n' >"$nd/1.hang.rbgen"
 chown -R 65534:65534 "$DC_DIR/home/alice/Maildir"
-sed -i 's/^parse_timeout = .*/parse_timeout = 1/' "$T/r.conf"
+# 3 s, not 1: under ASan on a loaded machine, an ordinary mail's parser
+# child can take over 1 s three times running and be quarantined too
+sed -i 's/^parse_timeout = .*/parse_timeout = 3/' "$T/r.conf"
 start=$(date +%s)
 REBOUND_TEST_PARSER_CRASH=CRASHME REBOUND_TEST_PARSER_HANG=HANGME \
 	"$REBOUND" run --once --config "$T/r.conf" 2>"$T/plog"
 is "pass with a crashing and a hanging mail exits 0" $? 0
 el=$(( $(date +%s) - start ))
-[ $el -le 15 ] && ok "hang bounded by the timeout (${el}s)" || no "hang took ${el}s"
-# (on a loaded machine, under ASan, an ordinary mail may miss the 1 s
+[ $el -le 40 ] && ok "hang bounded by the timeout (${el}s)" || no "hang took ${el}s"
+# (on a loaded machine, under ASan, an ordinary mail may miss the 3 s
 # timeout once and be parsed on its retry: that is the retry working)
 is "both quarantined after 3 attempts each" "$(pg_sql "SELECT string_agg(attempts::text, ',') FROM imap_attempts WHERE attempts >= 3")" "3,3"
 r=$(pg_sql "SELECT string_agg(reason, '; ' ORDER BY reason) FROM imap_quarantine")
-case "$r" in "parser killed by signal 6 (3 attempts); parser timed out after 1 s (3 attempts)") ok "quarantine reasons name the failure" ;; *) no "quarantine reasons" "$r" ;; esac
+case "$r" in "parser killed by signal 6 (3 attempts); parser timed out after 3 s (3 attempts)") ok "quarantine reasons name the failure" ;; *) no "quarantine reasons" "$r" ;; esac
 is "the other mails were processed" "$(dc_count alice INBOX) $(dc_count alice rebound/Quarantine)" "0 2"
 is "failed mails recorded as messages" "$(pg_sql "SELECT count(*) FROM events WHERE kind = 'unknown' AND parser = 'daemon'")" 2
 
