@@ -41,6 +41,9 @@ static const char *const bounce_subject[] = {
     "rejected", "bounce", "delivery has failed", "failed delivery",
     "nondeliverable", "non-deliverable", "delivery error", "mail error",
     "could not send", "not be sent", "sending failed",
+    "unable to deliver", "could not deliver", "failed to deliver",
+    "not deliverable", "non deliverable", "mail failure", "failed mail",
+    "delivery unsuccessful",
     "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
     "impossible de remettre", "no entregado", "no se pudo entregar",
@@ -75,7 +78,10 @@ static const char *const failure_words[] = {
     "quota exceeded", "exceeds allowed", "exceeds the allowed",
     "exceeded the allowed", "host not found", "host unknown",
     "unknown host", "relay denied", "relaying denied", "message expired",
-    "could not be sent",
+    "could not be sent", "not deliverable", "non deliverable",
+    "nondeliverable", "recipient unknown", "address unknown",
+    "unknown address", "no mailbox", "account disabled",
+    "account is disabled", "mailbox disabled", "has exceeded",
     /* German */
     "nicht zugestellt", "zugestellt werden", "zustellen", "konnte nicht",
     "unzustellbar", "unbekannt", "nicht gefunden", "existiert nicht",
@@ -141,6 +147,7 @@ static const char *const delivery_failed[] = {
     "delivery failed", "delivery has failed", "failed to deliver",
     "did not reach", "returned to sender", "could not deliver",
     "cannot be delivered", "was rejected", "has been rejected",
+    "not deliverable", "non deliverable", "nondeliverable",
     "returning message to sender", "contained no recipients",
     "nicht zugestellt", "unzustellbar",
     "n'a pas pu", "no se pudo entregar", "não pôde ser entregue",
@@ -217,6 +224,11 @@ struct reader {
 			 * line break splits ("does\n  not exist") */
 	size_t sqn;
 	bool returns;	/* the returned original follows the notice's text */
+	size_t own;	/* the notice's own text: body[0, own) */
+	/* the Subject is the notice's heading: a delivery system's notice
+	 * whose subject says the delivery failed; an address on its first
+	 * lines is under it */
+	bool subject_heading;
 	struct line *lines;
 	size_t nl;
 	struct cand *cands;	/* up to the recipient limit, plus one */
@@ -467,7 +479,7 @@ heading_above(struct reader *r, size_t i)
 		return ll < 200 && (rb_line_has_any(l, ll, rcpt_labels) ||
 				    rb_line_has_any(l, ll, failure_words));
 	}
-	return false;
+	return r->subject_heading;
 }
 
 /* The lines folded under line i (deeper indented, or reply-code
@@ -674,7 +686,9 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		if (d > 40)
 			break;
 	}
-	return failure_paragraph(r);
+	const char *fp = failure_paragraph(r);
+	/* a terse notice under its subject: the line is all it says */
+	return fp != NULL || !r->subject_heading ? fp : sq;
 }
 
 /* The first paragraph of the notice with failure wording (read with
@@ -1306,6 +1320,97 @@ scan_summary(struct reader *r)
 	}
 }
 
+/*
+ * The returned original's one recipient, when the notice names none but
+ * says its failure at that recipient's domain or host ("421 example.com
+ * (smtp)... Deferred: Connection timed out", Sendmail V5; "Host
+ * mx.example.com not found"): the mail went to one address, and the
+ * failure is where that address lives.  An original with several
+ * recipients names no failed recipient.
+ */
+struct one_rcpt {
+	char *addr;
+	bool many;
+};
+
+static void
+one_rcpt_of(struct reader *r, const char *v, struct one_rcpt *o)
+{
+	size_t vl = strlen(v), off = 0, as, al, e;
+	while (!o->many && (e = next_addr(v, vl, off, &as, &al)) != 0) {
+		off = e;
+		char *a = rb_addr_normalize(r->c->a, v + as, al);
+		if (a == NULL)
+			continue;
+		if (o->addr != NULL && strcasecmp(o->addr, a) != 0)
+			o->many = true;
+		o->addr = a;
+	}
+}
+
+static void
+scan_original_domain(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	if (!r->subject_heading)
+		return;
+	struct rb_fields qf = {0};
+	const struct rb_fields *f = &m->orig;
+	if (!m->has_orig) {
+		/* the original quoted below the notice's text ("----- Unsent
+		 * message follows -----"): its header block */
+		const char *b = m->body + r->own, *be = m->body + m->body_len;
+		const char *nl = memchr(b, '\n', (size_t)(be - b));
+		if (nl == NULL || header_line(b, (size_t)(nl - b)))
+			nl = b - 1;
+		b = nl + 1;
+		while (b < be && (*b == '\n' || *b == '\r'))
+			b++;
+		size_t used = 0;
+		if (b >= be ||
+		    rb_fields_parse(r->c->a, b, (size_t)(be - b),
+				    &r->c->opts->limits, &qf, &used) < 0)
+			return;
+		f = &qf;
+	}
+	struct one_rcpt o = {0};
+	for (size_t i = 0; i < f->n && !o.many; i++)
+		if (strcasecmp(f->v[i].name, "To") == 0 ||
+		    strcasecmp(f->v[i].name, "Cc") == 0)
+			one_rcpt_of(r, f->v[i].value, &o);
+	if (o.addr == NULL || o.many || excluded(m, o.addr))
+		return;
+	const char *dom = strchr(o.addr, '@') + 1;
+	size_t dl = strlen(dom);
+	for (size_t li = 0; li < r->nl; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), off = 0;
+		const char *p;
+		if (r->lines[li].quoted || id_line(l, ll))
+			continue;
+		while ((p = rb_strcasestr_n(l + off, ll - off, dom)) != NULL) {
+			size_t at = (size_t)(p - l), end = at + dl;
+			off = at + 1;
+			/* a host name, whole: not an address, not a longer
+			 * name ("example.com.cn") */
+			if ((at > 0 && (l[at - 1] == '@' ||
+					(l[at - 1] != '.' &&
+					 dom_char((unsigned char)l[at - 1])))) ||
+			    (end < ll && dom_char((unsigned char)l[end]) &&
+			     !(l[end] == '.' &&
+			       !(end + 1 < ll &&
+				 dom_char((unsigned char)l[end + 1])))))
+				continue;
+			size_t fe = folded_end(r, li, 3);
+			if (!says_failure(l, r->lines[fe - 1].e - r->lines[li].b))
+				continue;
+			add_cand(r, o.addr, li, r->lines[li].b + end, SCORE_MIN,
+				 NULL, false);
+			return;
+		}
+	}
+}
+
 /* ---- the notice as a whole -------------------------------------------- */
 
 static bool
@@ -1341,6 +1446,20 @@ nameless(struct reader *r)
 	return 1;
 }
 
+/* A notice of a few lines (the returned original cut away): at most
+ * TERSE_LINES lines with text. */
+#define TERSE_LINES 8
+static bool
+terse(const char *t, size_t n)
+{
+	size_t pos = 0, ll, k = 0;
+	const char *line;
+	while (rb_next_line(t, n, &pos, &line, &ll))
+		if (!rb_line_blank(line, ll) && ++k > TERSE_LINES)
+			return false;
+	return k > 0;
+}
+
 static int
 parse(struct rb_ctx *c)
 {
@@ -1348,6 +1467,7 @@ parse(struct rb_ctx *c)
 	struct reader r = {.c = c, .t = m->body};
 	r.n = own_len(m->body, m->body_len);
 	r.returns = r.n < m->body_len;
+	r.own = r.n;
 	if (r.n > REGION_MAX)
 		r.n = REGION_MAX;
 	const char *t = r.t;
@@ -1360,6 +1480,14 @@ parse(struct rb_ctx *c)
 				     failure_words);
 	bool strong = daemon_sender(m) || bounce_subject_of(m) ||
 		      rb_mail_header(m, "X-Failed-Recipients") != NULL;
+	/* a delivery system's notice whose subject says the delivery failed:
+	 * the subject heads its text, and a terse notice (a few lines: who
+	 * failed and why, "Delivery to x failed.") says the failure there
+	 * rather than in its own words */
+	r.subject_heading = (daemon_sender(m) || null_sender(m)) &&
+			    bounce_subject_of(m);
+	if (!words && r.subject_heading && terse(t, n))
+		words = true;
 	/* or a delay notice's wording ("has been delayed", "will be
 	 * retried"): a delay is read like a failure */
 	if (!code && !words &&
@@ -1390,6 +1518,8 @@ parse(struct rb_ctx *c)
 		scan_written(&r);
 	if (r.nc == 0)
 		scan_summary(&r);
+	if (r.nc == 0)
+		scan_original_domain(&r);
 	if (r.nc == 0)
 		return nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
