@@ -46,7 +46,7 @@ static const char *const bounce_subject[] = {
     "delivery unsuccessful",
     "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
-    "impossible de remettre", "no entregado", "no se pudo entregar",
+    "impossible de remettre", "courrier retourn", "no entregado", "no se pudo entregar",
     "devuelto", "correo devuelto", "não entregue", "nao entregue",
     "não foi entregue", "mensagem devolvida", "non recapitabile",
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
@@ -432,6 +432,16 @@ addr_leads(const char *line, size_t as)
 		i++;
 	if (i + 1 < as && strchr("*-•", line[i]) && line[i + 1] == ' ')
 		i += 2;
+	/* an address type before it: Netscape's "SMTP <addr>", a DSN's
+	 * "rfc822; addr" written as text */
+	static const char *const types[] = {"smtp ", "smtp:", "rfc822;",
+					    "rfc822 ", NULL};
+	for (size_t k = 0; types[k]; k++)
+		if (as - i > strlen(types[k]) &&
+		    strncasecmp(line + i, types[k], strlen(types[k])) == 0) {
+			i += strlen(types[k]);
+			break;
+		}
 	/* optional reply code and enhanced status */
 	while (i < as && (isdigit((unsigned char)line[i]) || line[i] == '.' ||
 			  line[i] == '-'))
@@ -474,9 +484,17 @@ heading_above(struct reader *r, size_t i)
 		}
 		if (has_address(r, i))
 			continue;
-		const char *l = LINE(r, i);
-		size_t ll = LLEN(r, i);
-		return ll < 200 && (rb_line_has_any(l, ll, rcpt_labels) ||
+		/* a heading of two lines: a line break may cut it ("---The
+		 * following addresses had delivery\nerrors---"); a longer
+		 * paragraph is prose, read by its last line */
+		size_t b = i;
+		if (i > 0 && !blank_line(r, i - 1) && !r->lines[i - 1].quoted &&
+		    !has_address(r, i - 1) &&
+		    (i - 1 == 0 || blank_line(r, i - 2)))
+			b = i - 1;
+		const char *l = LINE(r, b);
+		size_t ll = r->lines[i].e - r->lines[b].b;
+		return ll < 400 && (rb_line_has_any(l, ll, rcpt_labels) ||
 				    rb_line_has_any(l, ll, failure_words));
 	}
 	return r->subject_heading;
@@ -1352,7 +1370,7 @@ static void
 scan_original_domain(struct reader *r)
 {
 	const struct rb_mail *m = r->c->m;
-	if (!r->subject_heading)
+	if (!daemon_sender(m) && !null_sender(m))
 		return;
 	struct rb_fields qf = {0};
 	const struct rb_fields *f = &m->orig;

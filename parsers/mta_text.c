@@ -883,6 +883,19 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		c->out->n = r.first;
 		return 0;
 	}
+	/* a template that announces itself as a warning (Sendmail's V8
+	 * banner, Postfix's): delivery is still being tried */
+	static const char *const warning_only[] = {
+	    "THIS IS A WARNING MESSAGE ONLY", "THIS IS A WARNING ONLY",
+	    "YOU DO NOT NEED TO RESEND YOUR MESSAGE",
+	    "Will keep trying until message is", NULL,
+	};
+	if (!(d->flags & RB_TD_DELAY) &&
+	    rb_line_has_any(r.text + r.rs, r.re - r.rs, warning_only))
+		for (size_t i = r.first; i < c->out->n; i++) {
+			c->out->v[i].kind = RB_KIND_DELAY;
+			c->out->v[i].action = "delayed";
+		}
 	shared_diagnostics(&r);
 	return r.n;
 }
