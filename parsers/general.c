@@ -86,16 +86,17 @@ static const char *const failure_words[] = {
     "nicht zugestellt", "zugestellt werden", "zustellen", "konnte nicht",
     "unzustellbar", "unbekannt", "nicht gefunden", "existiert nicht",
     "permanenter fehler", "nicht erreicht", "nicht erkannt",
-    "postfach voll", "postfach ist voll",
+    "postfach voll", "postfach ist voll", "ist voll",
     /* French */
     "n'a pas pu être", "n'a pas pu etre", "n'ai pas pu", "pas pu livrer",
     "impossible de", "introuvable", "inconnu", "n'existe pas",
     "erreur permanente", "n'est pas parvenu", "pas été reconnu",
-    "pas ete reconnu", "boîte aux lettres pleine",
+    "pas ete reconnu", "boîte aux lettres pleine", "est pleine",
     /* Spanish, Portuguese */
     "no pudo ser entregado", "no se pudo entregar", "no existe",
     "no encontrad", "inexistente", "error permanente", "no se reconoce",
-    "no llegó", "buzón lleno", "buzon lleno",
+    "no llegó", "buzón lleno", "buzon lleno", "desconocid", "está lleno",
+    "está llena", "esta lleno", "inválid", "está cheia", "esta cheia",
     "não pôde ser entregue", "nao pode ser entregue", "não existe",
     "não foi possível", "não encontrad", "desconhecid", "erro permanente",
     "não foi reconhecido", "não chegou", "caixa postal cheia",
@@ -103,7 +104,7 @@ static const char *const failure_words[] = {
     /* Italian */
     "non è stato possibile", "non esiste", "sconosciut", "inesistente",
     "errore permanente", "non è stato riconosciuto", "non ha raggiunto",
-    "casella piena",
+    "casella piena", "è piena",
     /* Dutch, Polish, Russian */
     "onbekend", "kon niet worden", "onbestelbaar", "bestaat niet",
     "nie został dostarczony", "не может быть доставлено", "не доставлено",
@@ -225,6 +226,7 @@ struct reader {
 	size_t sqn;
 	bool returns;	/* the returned original follows the notice's text */
 	size_t own;	/* the notice's own text: body[0, own) */
+	bool lead_only;	/* only addresses that lead their lines count */
 	/* the Subject is the notice's heading: a delivery system's notice
 	 * whose subject says the delivery failed; an address on its first
 	 * lines is under it */
@@ -818,6 +820,8 @@ scan_addresses(struct reader *r)
 				continue;
 			bool reject;
 			const char *diag;
+			if (r->lead_only && !addr_leads(line, as))
+				continue;
 			int sc = score(r, li, as, e, &reject, &diag);
 			if (reject || sc < SCORE_MIN)
 				continue;
@@ -1504,6 +1508,13 @@ parse(struct rb_ctx *c)
 	 * rather than in its own words */
 	r.subject_heading = (daemon_sender(m) || null_sender(m)) &&
 			    bounce_subject_of(m);
+	/* a delivery system's From, a subject and a text that both say
+	 * the delivery failed: a notice, whatever auto-reply marks it
+	 * carries (Postfix and Exim mark their bounces auto-replied, and
+	 * so do their rebranded and translated installations, whose local
+	 * failures quote no reply code) */
+	bool said = words;	/* the text's own words, not its subject's */
+	bool notice = said && daemon_sender(m) && bounce_subject_of(m);
 	if (!words && r.subject_heading && terse(t, n))
 		words = true;
 	/* or a delay notice's wording ("has been delayed", "will be
@@ -1517,8 +1528,14 @@ parse(struct rb_ctx *c)
 	 * message whatever its marks say (Exim, and the translations of its
 	 * templates, mark their bounces auto-replied) */
 	bool system = rb_mail_header(m, "X-Failed-Recipients") != NULL;
-	if ((!strong || (autoreply_marked(m) && !system)) && !(code && words))
+	if ((!strong || (autoreply_marked(m) && !system && !notice)) &&
+	    !(code && said))
 		return 0;
+	/* ... but then only in an MTA's own shape: a list of addresses
+	 * that lead their lines ("<x>: mailbox full"); an address in
+	 * prose or after a label ("target mail address: x") is not enough
+	 * in an auto-reply */
+	r.lead_only = !system && autoreply_marked(m) && !(code && said);
 	/* phishing dressed as a notice */
 	if (rb_provider_phishy(t, n))
 		return 0;
@@ -1531,6 +1548,8 @@ parse(struct rb_ctx *c)
 	if (!split_lines(&r))
 		return 0;
 	scan_addresses(&r);
+	if (r.lead_only)
+		goto scanned;
 	scan_lists(&r);
 	if (r.nc == 0)
 		scan_written(&r);
@@ -1538,8 +1557,9 @@ parse(struct rb_ctx *c)
 		scan_summary(&r);
 	if (r.nc == 0)
 		scan_original_domain(&r);
+scanned:
 	if (r.nc == 0)
-		return nameless(&r);
+		return r.lead_only ? 0 : nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
 		c->error = "too many recipients in one report";
 		return 0;
