@@ -28,6 +28,7 @@ static const char *const daemon_from[] = {
     "mail transport", "smtp gateway", "mail gateway", "nobody@",
     "bounce", "systemadministrator", "system administrator",
     "mail daemon", "maildelivery", "mdaemon", "mailer@", "smtp daemon",
+    "microsoftexchange",
     "系统退信", "邮件系统", NULL,
 };
 
@@ -227,6 +228,8 @@ struct reader {
 	bool returns;	/* the returned original follows the notice's text */
 	size_t own;	/* the notice's own text: body[0, own) */
 	bool lead_only;	/* only addresses that lead their lines count */
+	struct rb_fields qf;	/* a quoted original's header fields */
+	bool qf_done;
 	/* the Subject is the notice's heading: a delivery system's notice
 	 * whose subject says the delivery failed; an address on its first
 	 * lines is under it */
@@ -237,6 +240,8 @@ struct reader {
 	size_t nc, cap;
 	bool overflow;		/* more than the recipient limit */
 };
+
+static const struct rb_fields *original_fields(struct reader *r);
 
 static bool
 header_line(const char *s, size_t n)
@@ -841,13 +846,13 @@ each_original_rcpt(struct reader *r,
 		   bool (*fn)(struct reader *, const char *, size_t, void *),
 		   void *arg)
 {
-	const struct rb_mail *m = r->c->m;
+	const struct rb_fields *of = original_fields(r);
 	static const char *const names[] = {"To", "Cc", NULL};
-	for (size_t k = 0; names[k] && m->has_orig; k++)
-		for (size_t i = 0; i < m->orig.n; i++) {
-			if (strcasecmp(m->orig.v[i].name, names[k]) != 0)
+	for (size_t k = 0; names[k] && of != NULL; k++)
+		for (size_t i = 0; i < of->n; i++) {
+			if (strcasecmp(of->v[i].name, names[k]) != 0)
 				continue;
-			const char *v = m->orig.v[i].value;
+			const char *v = of->v[i].value;
 			size_t vl = strlen(v), off = 0, as, al, e;
 			while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
 				off = e;
@@ -1350,6 +1355,32 @@ scan_summary(struct reader *r)
  * failure is where that address lives.  An original with several
  * recipients names no failed recipient.
  */
+/* The returned original's header fields: attached, or quoted below the
+ * notice's own text ("----- Unsent message follows -----"); NULL when
+ * there is none.  Parsed once. */
+static const struct rb_fields *
+original_fields(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	if (m->has_orig)
+		return &m->orig;
+	if (r->qf_done)
+		return r->qf.n > 0 ? &r->qf : NULL;
+	r->qf_done = true;
+	const char *b = m->body + r->own, *be = m->body + m->body_len;
+	const char *nl = memchr(b, '\n', (size_t)(be - b));
+	if (nl == NULL || header_line(b, (size_t)(nl - b)))
+		nl = b - 1;	/* no marker line: the block starts here */
+	b = nl + 1;
+	while (b < be && (*b == '\n' || *b == '\r'))
+		b++;
+	size_t used = 0;
+	if (b >= be || rb_fields_parse(r->c->a, b, (size_t)(be - b),
+				       &r->c->opts->limits, &r->qf, &used) < 0)
+		r->qf.n = 0;
+	return r->qf.n > 0 ? &r->qf : NULL;
+}
+
 struct one_rcpt {
 	char *addr;
 	bool many;
@@ -1376,25 +1407,9 @@ scan_original_domain(struct reader *r)
 	const struct rb_mail *m = r->c->m;
 	if (!daemon_sender(m) && !null_sender(m))
 		return;
-	struct rb_fields qf = {0};
-	const struct rb_fields *f = &m->orig;
-	if (!m->has_orig) {
-		/* the original quoted below the notice's text ("----- Unsent
-		 * message follows -----"): its header block */
-		const char *b = m->body + r->own, *be = m->body + m->body_len;
-		const char *nl = memchr(b, '\n', (size_t)(be - b));
-		if (nl == NULL || header_line(b, (size_t)(nl - b)))
-			nl = b - 1;
-		b = nl + 1;
-		while (b < be && (*b == '\n' || *b == '\r'))
-			b++;
-		size_t used = 0;
-		if (b >= be ||
-		    rb_fields_parse(r->c->a, b, (size_t)(be - b),
-				    &r->c->opts->limits, &qf, &used) < 0)
-			return;
-		f = &qf;
-	}
+	const struct rb_fields *f = original_fields(r);
+	if (f == NULL)
+		return;
 	struct one_rcpt o = {0};
 	for (size_t i = 0; i < f->n && !o.many; i++)
 		if (strcasecmp(f->v[i].name, "To") == 0 ||
