@@ -121,6 +121,8 @@ static const char *const delay_words[] = {
     "delayed", "delay", "will be retried", "will retry",
     "will continue to try", "still trying", "not yet been delivered",
     "has not been delivered yet", "warning: message", "warning only",
+    "not yet been fully delivered", "still pending",
+    "attempts to deliver the message will continue",
     "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
     "in ritardo", "vertraagd", "延迟", "遅延", NULL,
 };
@@ -1219,6 +1221,51 @@ scan_lists(struct reader *r)
 	}
 }
 
+/* Sendmail's reply about a local recipient, "550 jsmith... User
+ * unknown" ("554 5.3.0 jsmith... unknown mailer error 1"): a reply code,
+ * a bare local part and "...": the recipient as written, when the notice
+ * names no address. */
+static void
+scan_local_replies(struct reader *r)
+{
+	for (size_t li = 0; li < r->nl && !r->overflow; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), i = 0;
+		if (r->lines[li].quoted)
+			continue;
+		while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		if (i + 4 > ll || (l[i] != '4' && l[i] != '5') ||
+		    !isdigit((unsigned char)l[i + 1]) ||
+		    !isdigit((unsigned char)l[i + 2]) || l[i + 3] != ' ')
+			continue;
+		i += 4;
+		/* an enhanced status code */
+		if (i + 5 < ll && l[i] == l[i - 4] && l[i + 1] == '.') {
+			size_t k = i;
+			while (k < ll && (isdigit((unsigned char)l[k]) ||
+					  l[k] == '.'))
+				k++;
+			if (k < ll && l[k] == ' ')
+				i = k + 1;
+		}
+		while (i < ll && l[i] == '<')
+			i++;
+		size_t b = i;
+		while (i < ll && rb_line_local_char((unsigned char)l[i]) &&
+		       l[i] != '.')
+			i++;
+		size_t e = i;
+		if (e > b && e < ll && l[e] == '>')
+			i++;
+		bool name;
+		if (e == b || i + 3 > ll || memcmp(l + i, "...", 3) != 0 ||
+		    !written_shape(l + b, e - b, &name) || name)
+			continue;
+		add_written(r, li, l + b, e - b);
+	}
+}
+
 /* A strong label followed by a value that is not an address ("Unknown
  * user: kijitora", "Recipient: John Smith"): when the notice names no
  * address, the recipient as written. */
@@ -1568,6 +1615,8 @@ parse(struct rb_ctx *c)
 	scan_lists(&r);
 	if (r.nc == 0)
 		scan_written(&r);
+	if (r.nc == 0)
+		scan_local_replies(&r);
 	if (r.nc == 0)
 		scan_summary(&r);
 	if (r.nc == 0)
