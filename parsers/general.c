@@ -44,7 +44,12 @@ static const char *const bounce_subject[] = {
     "could not send", "not be sent", "sending failed",
     "unable to deliver", "could not deliver", "failed to deliver",
     "not deliverable", "non deliverable", "mail failure", "failed mail",
-    "delivery unsuccessful",
+    "delivery unsuccessful", "non delivery", "error delivering",
+    "nicht zustellbar", "übermittlungsstatus", "(échec)", "(echec)",
+    "estado de entrega", "status de entrega", "stato di recapito",
+    "no se puede entregar", "não é possível entregar",
+    "impossibile recapitare", "传递状态通知", "投递状态", "无法送达",
+    "无法传递", "配信状態",
     "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
     "impossible de remettre", "courrier retourn", "no entregado", "no se pudo entregar",
@@ -109,6 +114,11 @@ static const char *const failure_words[] = {
     /* Dutch, Polish, Russian */
     "onbekend", "kon niet worden", "onbestelbaar", "bestaat niet",
     "nie został dostarczony", "не может быть доставлено", "не доставлено",
+    "mislukt",
+    /* Exchange's translated headlines ("Delivery has failed to these
+     * recipients or groups") */
+    "fehlgeschlagen", "a échoué", "a echoue", "error en la entrega",
+    "falha na entrega", "non riuscito", "无法传递",
     /* Chinese, Japanese */
     "无法投递", "投递失败", "退信", "不存在", "永久性错误", "邮箱已满",
     "邮箱空间不足", "配信できません", "届きません", "恒久的なエラー",
