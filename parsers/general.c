@@ -1507,6 +1507,45 @@ scan_original_domain(struct reader *r)
 
 /* ---- the notice as a whole -------------------------------------------- */
 
+/* The notice quotes permanent replies only (5xx, 5.x.x) and no
+ * transient one: its failure is final whatever else it says ("550 5.2.1
+ * mailbox temporarily disabled"). */
+static bool
+permanent_codes(const char *s, size_t n)
+{
+	bool five = false;
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if ((s[i] != '4' && s[i] != '5') ||
+		    (i > 0 && (isalnum((unsigned char)s[i - 1]) ||
+			       s[i - 1] == '.')))
+			continue;
+		/* "550 " (not "450.2", a number), "5.1.1" */
+		bool reply = isdigit((unsigned char)s[i + 1]) &&
+			     isdigit((unsigned char)s[i + 2]) &&
+			     (i + 3 == n || !isalnum((unsigned char)s[i + 3])) &&
+			     !(i + 4 < n && s[i + 3] == '.' &&
+			       isdigit((unsigned char)s[i + 4]));
+		bool status = s[i + 1] == '.' &&
+			      isdigit((unsigned char)s[i + 2]) && i + 4 < n &&
+			      s[i + 3] == '.';
+		/* a reply code where a reply starts: the line's start, after
+		 * "said:", "(", "<<<", "#"; not a number in prose ("512 KB") */
+		if (reply) {
+			size_t k = i;
+			while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+				k--;
+			reply = k == 0 || strchr("\n\r:([<>#\"", s[k - 1]) != NULL;
+		}
+		bool code = reply || status;
+		if (!code)
+			continue;
+		if (s[i] == '4')
+			return false;
+		five = true;
+	}
+	return five;
+}
+
 static bool
 is_delay(struct reader *r)
 {
@@ -1514,7 +1553,8 @@ is_delay(struct reader *r)
 	bool delay = rb_line_has_any(r->sq, r->sqn, delay_words) ||
 		     (m->subject &&
 		      rb_line_has_any(m->subject, strlen(m->subject), delay_words));
-	return delay && !rb_line_has_any(r->sq, r->sqn, final_words);
+	return delay && !rb_line_has_any(r->sq, r->sqn, final_words) &&
+	       !permanent_codes(r->t, r->n);
 }
 
 /*
