@@ -1245,20 +1245,11 @@ scan_local_replies(struct reader *r)
 			continue;
 		while (i < ll && (l[i] == ' ' || l[i] == '\t'))
 			i++;
-		if (i + 4 > ll || (l[i] != '4' && l[i] != '5') ||
-		    !isdigit((unsigned char)l[i + 1]) ||
-		    !isdigit((unsigned char)l[i + 2]) || l[i + 3] != ' ')
+		bool reply;
+		size_t k = rb_line_skip_code(l + i, ll - i, &reply);
+		if (!reply || (l[i] != '4' && l[i] != '5') || l[i + 3] != ' ')
 			continue;
-		i += 4;
-		/* an enhanced status code */
-		if (i + 5 < ll && l[i] == l[i - 4] && l[i + 1] == '.') {
-			size_t k = i;
-			while (k < ll && (isdigit((unsigned char)l[k]) ||
-					  l[k] == '.'))
-				k++;
-			if (k < ll && l[k] == ' ')
-				i = k + 1;
-		}
+		i += k;
 		while (i < ll && l[i] == '<')
 			i++;
 		size_t b = i;
