@@ -28,6 +28,7 @@ static const char *const daemon_from[] = {
     "mail transport", "smtp gateway", "mail gateway", "nobody@",
     "bounce", "systemadministrator", "system administrator",
     "mail daemon", "maildelivery", "mdaemon", "mailer@", "smtp daemon",
+    "microsoftexchange",
     "系统退信", "邮件系统", NULL,
 };
 
@@ -41,9 +42,17 @@ static const char *const bounce_subject[] = {
     "rejected", "bounce", "delivery has failed", "failed delivery",
     "nondeliverable", "non-deliverable", "delivery error", "mail error",
     "could not send", "not be sent", "sending failed",
+    "unable to deliver", "could not deliver", "failed to deliver",
+    "not deliverable", "non deliverable", "mail failure", "failed mail",
+    "delivery unsuccessful", "non delivery", "error delivering",
+    "nicht zustellbar", "übermittlungsstatus", "(échec)", "(echec)",
+    "estado de entrega", "status de entrega", "stato di recapito",
+    "no se puede entregar", "não é possível entregar",
+    "impossibile recapitare", "传递状态通知", "投递状态", "无法送达",
+    "无法传递", "配信状態",
     "unzustellbar", "nicht zugestellt", "zustellung fehlgeschlagen",
     "unzustellbare", "non remis", "non distribu", "échec de", "echec de",
-    "impossible de remettre", "no entregado", "no se pudo entregar",
+    "impossible de remettre", "courrier retourn", "no entregado", "no se pudo entregar",
     "devuelto", "correo devuelto", "não entregue", "nao entregue",
     "não foi entregue", "mensagem devolvida", "non recapitabile",
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
@@ -75,21 +84,25 @@ static const char *const failure_words[] = {
     "quota exceeded", "exceeds allowed", "exceeds the allowed",
     "exceeded the allowed", "host not found", "host unknown",
     "unknown host", "relay denied", "relaying denied", "message expired",
-    "could not be sent",
+    "could not be sent", "not deliverable", "non deliverable",
+    "nondeliverable", "recipient unknown", "address unknown",
+    "unknown address", "no mailbox", "account disabled",
+    "account is disabled", "mailbox disabled", "has exceeded",
     /* German */
     "nicht zugestellt", "zugestellt werden", "zustellen", "konnte nicht",
     "unzustellbar", "unbekannt", "nicht gefunden", "existiert nicht",
     "permanenter fehler", "nicht erreicht", "nicht erkannt",
-    "postfach voll", "postfach ist voll",
+    "postfach voll", "postfach ist voll", "ist voll",
     /* French */
     "n'a pas pu être", "n'a pas pu etre", "n'ai pas pu", "pas pu livrer",
     "impossible de", "introuvable", "inconnu", "n'existe pas",
     "erreur permanente", "n'est pas parvenu", "pas été reconnu",
-    "pas ete reconnu", "boîte aux lettres pleine",
+    "pas ete reconnu", "boîte aux lettres pleine", "est pleine",
     /* Spanish, Portuguese */
     "no pudo ser entregado", "no se pudo entregar", "no existe",
     "no encontrad", "inexistente", "error permanente", "no se reconoce",
-    "no llegó", "buzón lleno", "buzon lleno",
+    "no llegó", "buzón lleno", "buzon lleno", "desconocid", "está lleno",
+    "está llena", "esta lleno", "inválid", "está cheia", "esta cheia",
     "não pôde ser entregue", "nao pode ser entregue", "não existe",
     "não foi possível", "não encontrad", "desconhecid", "erro permanente",
     "não foi reconhecido", "não chegou", "caixa postal cheia",
@@ -97,10 +110,15 @@ static const char *const failure_words[] = {
     /* Italian */
     "non è stato possibile", "non esiste", "sconosciut", "inesistente",
     "errore permanente", "non è stato riconosciuto", "non ha raggiunto",
-    "casella piena",
+    "casella piena", "è piena",
     /* Dutch, Polish, Russian */
     "onbekend", "kon niet worden", "onbestelbaar", "bestaat niet",
     "nie został dostarczony", "не может быть доставлено", "не доставлено",
+    "mislukt",
+    /* Exchange's translated headlines ("Delivery has failed to these
+     * recipients or groups") */
+    "fehlgeschlagen", "a échoué", "a echoue", "error en la entrega",
+    "falha na entrega", "non riuscito", "无法传递",
     /* Chinese, Japanese */
     "无法投递", "投递失败", "退信", "不存在", "永久性错误", "邮箱已满",
     "邮箱空间不足", "配信できません", "届きません", "恒久的なエラー",
@@ -113,6 +131,8 @@ static const char *const delay_words[] = {
     "delayed", "delay", "will be retried", "will retry",
     "will continue to try", "still trying", "not yet been delivered",
     "has not been delivered yet", "warning: message", "warning only",
+    "not yet been fully delivered", "still pending",
+    "attempts to deliver the message will continue",
     "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
     "in ritardo", "vertraagd", "延迟", "遅延", NULL,
 };
@@ -141,6 +161,7 @@ static const char *const delivery_failed[] = {
     "delivery failed", "delivery has failed", "failed to deliver",
     "did not reach", "returned to sender", "could not deliver",
     "cannot be delivered", "was rejected", "has been rejected",
+    "not deliverable", "non deliverable", "nondeliverable",
     "returning message to sender", "contained no recipients",
     "nicht zugestellt", "unzustellbar",
     "n'a pas pu", "no se pudo entregar", "não pôde ser entregue",
@@ -217,12 +238,22 @@ struct reader {
 			 * line break splits ("does\n  not exist") */
 	size_t sqn;
 	bool returns;	/* the returned original follows the notice's text */
+	size_t own;	/* the notice's own text: body[0, own) */
+	bool lead_only;	/* only addresses that lead their lines count */
+	struct rb_fields qf;	/* a quoted original's header fields */
+	bool qf_done;
+	/* the Subject is the notice's heading: a delivery system's notice
+	 * whose subject says the delivery failed; an address on its first
+	 * lines is under it */
+	bool subject_heading;
 	struct line *lines;
 	size_t nl;
 	struct cand *cands;	/* up to the recipient limit, plus one */
 	size_t nc, cap;
 	bool overflow;		/* more than the recipient limit */
 };
+
+static const struct rb_fields *original_fields(struct reader *r);
 
 static bool
 header_line(const char *s, size_t n)
@@ -420,6 +451,16 @@ addr_leads(const char *line, size_t as)
 		i++;
 	if (i + 1 < as && strchr("*-•", line[i]) && line[i + 1] == ' ')
 		i += 2;
+	/* an address type before it: Netscape's "SMTP <addr>", a DSN's
+	 * "rfc822; addr" written as text */
+	static const char *const types[] = {"smtp ", "smtp:", "rfc822;",
+					    "rfc822 ", NULL};
+	for (size_t k = 0; types[k]; k++)
+		if (as - i > strlen(types[k]) &&
+		    strncasecmp(line + i, types[k], strlen(types[k])) == 0) {
+			i += strlen(types[k]);
+			break;
+		}
 	/* optional reply code and enhanced status */
 	while (i < as && (isdigit((unsigned char)line[i]) || line[i] == '.' ||
 			  line[i] == '-'))
@@ -462,12 +503,20 @@ heading_above(struct reader *r, size_t i)
 		}
 		if (has_address(r, i))
 			continue;
-		const char *l = LINE(r, i);
-		size_t ll = LLEN(r, i);
-		return ll < 200 && (rb_line_has_any(l, ll, rcpt_labels) ||
+		/* a heading of two lines: a line break may cut it ("---The
+		 * following addresses had delivery\nerrors---"); a longer
+		 * paragraph is prose, read by its last line */
+		size_t b = i;
+		if (i > 0 && !blank_line(r, i - 1) && !r->lines[i - 1].quoted &&
+		    !has_address(r, i - 1) &&
+		    (i - 1 == 0 || blank_line(r, i - 2)))
+			b = i - 1;
+		const char *l = LINE(r, b);
+		size_t ll = r->lines[i].e - r->lines[b].b;
+		return ll < 400 && (rb_line_has_any(l, ll, rcpt_labels) ||
 				    rb_line_has_any(l, ll, failure_words));
 	}
-	return false;
+	return r->subject_heading;
 }
 
 /* The lines folded under line i (deeper indented, or reply-code
@@ -674,7 +723,9 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		if (d > 40)
 			break;
 	}
-	return failure_paragraph(r);
+	const char *fp = failure_paragraph(r);
+	/* a terse notice under its subject: the line is all it says */
+	return fp != NULL || !r->subject_heading ? fp : sq;
 }
 
 /* The first paragraph of the notice with failure wording (read with
@@ -786,6 +837,8 @@ scan_addresses(struct reader *r)
 				continue;
 			bool reject;
 			const char *diag;
+			if (r->lead_only && !addr_leads(line, as))
+				continue;
 			int sc = score(r, li, as, e, &reject, &diag);
 			if (reject || sc < SCORE_MIN)
 				continue;
@@ -805,13 +858,13 @@ each_original_rcpt(struct reader *r,
 		   bool (*fn)(struct reader *, const char *, size_t, void *),
 		   void *arg)
 {
-	const struct rb_mail *m = r->c->m;
+	const struct rb_fields *of = original_fields(r);
 	static const char *const names[] = {"To", "Cc", NULL};
-	for (size_t k = 0; names[k] && m->has_orig; k++)
-		for (size_t i = 0; i < m->orig.n; i++) {
-			if (strcasecmp(m->orig.v[i].name, names[k]) != 0)
+	for (size_t k = 0; names[k] && of != NULL; k++)
+		for (size_t i = 0; i < of->n; i++) {
+			if (strcasecmp(of->v[i].name, names[k]) != 0)
 				continue;
-			const char *v = m->orig.v[i].value;
+			const char *v = of->v[i].value;
 			size_t vl = strlen(v), off = 0, as, al, e;
 			while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
 				off = e;
@@ -1178,6 +1231,42 @@ scan_lists(struct reader *r)
 	}
 }
 
+/* Sendmail's reply about a local recipient, "550 jsmith... User
+ * unknown" ("554 5.3.0 jsmith... unknown mailer error 1"): a reply code,
+ * a bare local part and "...": the recipient as written, when the notice
+ * names no address. */
+static void
+scan_local_replies(struct reader *r)
+{
+	for (size_t li = 0; li < r->nl && !r->overflow; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), i = 0;
+		if (r->lines[li].quoted)
+			continue;
+		while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+			i++;
+		bool reply;
+		size_t k = rb_line_skip_code(l + i, ll - i, &reply);
+		if (!reply || (l[i] != '4' && l[i] != '5') || l[i + 3] != ' ')
+			continue;
+		i += k;
+		while (i < ll && l[i] == '<')
+			i++;
+		size_t b = i;
+		while (i < ll && rb_line_local_char((unsigned char)l[i]) &&
+		       l[i] != '.')
+			i++;
+		size_t e = i;
+		if (e > b && e < ll && l[e] == '>')
+			i++;
+		bool name;
+		if (e == b || i + 3 > ll || memcmp(l + i, "...", 3) != 0 ||
+		    !written_shape(l + b, e - b, &name) || name)
+			continue;
+		add_written(r, li, l + b, e - b);
+	}
+}
+
 /* A strong label followed by a value that is not an address ("Unknown
  * user: kijitora", "Recipient: John Smith"): when the notice names no
  * address, the recipient as written. */
@@ -1306,7 +1395,147 @@ scan_summary(struct reader *r)
 	}
 }
 
+/*
+ * The returned original's one recipient, when the notice names none but
+ * says its failure at that recipient's domain or host ("421 example.com
+ * (smtp)... Deferred: Connection timed out", Sendmail V5; "Host
+ * mx.example.com not found"): the mail went to one address, and the
+ * failure is where that address lives.  An original with several
+ * recipients names no failed recipient.
+ */
+/* The returned original's header fields: attached, or quoted below the
+ * notice's own text ("----- Unsent message follows -----"); NULL when
+ * there is none.  Parsed once. */
+static const struct rb_fields *
+original_fields(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	if (m->has_orig)
+		return &m->orig;
+	if (r->qf_done)
+		return r->qf.n > 0 ? &r->qf : NULL;
+	r->qf_done = true;
+	const char *b = m->body + r->own, *be = m->body + m->body_len;
+	const char *nl = memchr(b, '\n', (size_t)(be - b));
+	if (nl == NULL || header_line(b, (size_t)(nl - b)))
+		nl = b - 1;	/* no marker line: the block starts here */
+	b = nl + 1;
+	while (b < be && (*b == '\n' || *b == '\r'))
+		b++;
+	size_t used = 0;
+	if (b >= be || rb_fields_parse(r->c->a, b, (size_t)(be - b),
+				       &r->c->opts->limits, &r->qf, &used) < 0)
+		r->qf.n = 0;
+	return r->qf.n > 0 ? &r->qf : NULL;
+}
+
+struct one_rcpt {
+	char *addr;
+	bool many;
+};
+
+static void
+one_rcpt_of(struct reader *r, const char *v, struct one_rcpt *o)
+{
+	size_t vl = strlen(v), off = 0, as, al, e;
+	while (!o->many && (e = next_addr(v, vl, off, &as, &al)) != 0) {
+		off = e;
+		char *a = rb_addr_normalize(r->c->a, v + as, al);
+		if (a == NULL)
+			continue;
+		if (o->addr != NULL && strcasecmp(o->addr, a) != 0)
+			o->many = true;
+		o->addr = a;
+	}
+}
+
+static void
+scan_original_domain(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	if (!daemon_sender(m) && !null_sender(m))
+		return;
+	const struct rb_fields *f = original_fields(r);
+	if (f == NULL)
+		return;
+	struct one_rcpt o = {0};
+	for (size_t i = 0; i < f->n && !o.many; i++)
+		if (strcasecmp(f->v[i].name, "To") == 0 ||
+		    strcasecmp(f->v[i].name, "Cc") == 0)
+			one_rcpt_of(r, f->v[i].value, &o);
+	if (o.addr == NULL || o.many || excluded(m, o.addr))
+		return;
+	const char *dom = strchr(o.addr, '@') + 1;
+	size_t dl = strlen(dom);
+	for (size_t li = 0; li < r->nl; li++) {
+		const char *l = LINE(r, li);
+		size_t ll = LLEN(r, li), off = 0;
+		const char *p;
+		if (r->lines[li].quoted || id_line(l, ll))
+			continue;
+		while ((p = rb_strcasestr_n(l + off, ll - off, dom)) != NULL) {
+			size_t at = (size_t)(p - l), end = at + dl;
+			off = at + 1;
+			/* a host name, whole: not an address, not a longer
+			 * name ("example.com.cn") */
+			if ((at > 0 && (l[at - 1] == '@' ||
+					(l[at - 1] != '.' &&
+					 dom_char((unsigned char)l[at - 1])))) ||
+			    (end < ll && dom_char((unsigned char)l[end]) &&
+			     !(l[end] == '.' &&
+			       !(end + 1 < ll &&
+				 dom_char((unsigned char)l[end + 1])))))
+				continue;
+			size_t fe = folded_end(r, li, 3);
+			if (!says_failure(l, r->lines[fe - 1].e - r->lines[li].b))
+				continue;
+			add_cand(r, o.addr, li, r->lines[li].b + end, SCORE_MIN,
+				 NULL, false);
+			return;
+		}
+	}
+}
+
 /* ---- the notice as a whole -------------------------------------------- */
+
+/* The notice quotes permanent replies only (5xx, 5.x.x) and no
+ * transient one: its failure is final whatever else it says ("550 5.2.1
+ * mailbox temporarily disabled"). */
+static bool
+permanent_codes(const char *s, size_t n)
+{
+	bool five = false;
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if ((s[i] != '4' && s[i] != '5') ||
+		    (i > 0 && (isalnum((unsigned char)s[i - 1]) ||
+			       s[i - 1] == '.')))
+			continue;
+		/* "550 " (not "450.2", a number), "5.1.1" */
+		bool reply = isdigit((unsigned char)s[i + 1]) &&
+			     isdigit((unsigned char)s[i + 2]) &&
+			     (i + 3 == n || !isalnum((unsigned char)s[i + 3])) &&
+			     !(i + 4 < n && s[i + 3] == '.' &&
+			       isdigit((unsigned char)s[i + 4]));
+		bool status = s[i + 1] == '.' &&
+			      isdigit((unsigned char)s[i + 2]) && i + 4 < n &&
+			      s[i + 3] == '.';
+		/* a reply code where a reply starts: the line's start, after
+		 * "said:", "(", "<<<", "#"; not a number in prose ("512 KB") */
+		if (reply) {
+			size_t k = i;
+			while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+				k--;
+			reply = k == 0 || strchr("\n\r:([<>#\"", s[k - 1]) != NULL;
+		}
+		bool code = reply || status;
+		if (!code)
+			continue;
+		if (s[i] == '4')
+			return false;
+		five = true;
+	}
+	return five;
+}
 
 static bool
 is_delay(struct reader *r)
@@ -1315,7 +1544,8 @@ is_delay(struct reader *r)
 	bool delay = rb_line_has_any(r->sq, r->sqn, delay_words) ||
 		     (m->subject &&
 		      rb_line_has_any(m->subject, strlen(m->subject), delay_words));
-	return delay && !rb_line_has_any(r->sq, r->sqn, final_words);
+	return delay && !rb_line_has_any(r->sq, r->sqn, final_words) &&
+	       !permanent_codes(r->t, r->n);
 }
 
 /*
@@ -1341,6 +1571,20 @@ nameless(struct reader *r)
 	return 1;
 }
 
+/* A notice of a few lines (the returned original cut away): at most
+ * TERSE_LINES lines with text. */
+#define TERSE_LINES 8
+static bool
+terse(const char *t, size_t n)
+{
+	size_t pos = 0, ll, k = 0;
+	const char *line;
+	while (rb_next_line(t, n, &pos, &line, &ll))
+		if (!rb_line_blank(line, ll) && ++k > TERSE_LINES)
+			return false;
+	return k > 0;
+}
+
 static int
 parse(struct rb_ctx *c)
 {
@@ -1348,6 +1592,7 @@ parse(struct rb_ctx *c)
 	struct reader r = {.c = c, .t = m->body};
 	r.n = own_len(m->body, m->body_len);
 	r.returns = r.n < m->body_len;
+	r.own = r.n;
 	if (r.n > REGION_MAX)
 		r.n = REGION_MAX;
 	const char *t = r.t;
@@ -1360,6 +1605,21 @@ parse(struct rb_ctx *c)
 				     failure_words);
 	bool strong = daemon_sender(m) || bounce_subject_of(m) ||
 		      rb_mail_header(m, "X-Failed-Recipients") != NULL;
+	/* a delivery system's notice whose subject says the delivery failed:
+	 * the subject heads its text, and a terse notice (a few lines: who
+	 * failed and why, "Delivery to x failed.") says the failure there
+	 * rather than in its own words */
+	r.subject_heading = (daemon_sender(m) || null_sender(m)) &&
+			    bounce_subject_of(m);
+	/* a delivery system's From, a subject and a text that both say
+	 * the delivery failed: a notice, whatever auto-reply marks it
+	 * carries (Postfix and Exim mark their bounces auto-replied, and
+	 * so do their rebranded and translated installations, whose local
+	 * failures quote no reply code) */
+	bool said = words;	/* the text's own words, not its subject's */
+	bool notice = said && daemon_sender(m) && bounce_subject_of(m);
+	if (!words && r.subject_heading && terse(t, n))
+		words = true;
 	/* or a delay notice's wording ("has been delayed", "will be
 	 * retried"): a delay is read like a failure */
 	if (!code && !words &&
@@ -1371,8 +1631,14 @@ parse(struct rb_ctx *c)
 	 * message whatever its marks say (Exim, and the translations of its
 	 * templates, mark their bounces auto-replied) */
 	bool system = rb_mail_header(m, "X-Failed-Recipients") != NULL;
-	if ((!strong || (autoreply_marked(m) && !system)) && !(code && words))
+	if ((!strong || (autoreply_marked(m) && !system && !notice)) &&
+	    !(code && said))
 		return 0;
+	/* ... but then only in an MTA's own shape: a list of addresses
+	 * that lead their lines ("<x>: mailbox full"); an address in
+	 * prose or after a label ("target mail address: x") is not enough
+	 * in an auto-reply */
+	r.lead_only = !system && autoreply_marked(m) && !(code && said);
 	/* phishing dressed as a notice */
 	if (rb_provider_phishy(t, n))
 		return 0;
@@ -1385,13 +1651,20 @@ parse(struct rb_ctx *c)
 	if (!split_lines(&r))
 		return 0;
 	scan_addresses(&r);
+	if (r.lead_only)
+		goto scanned;
 	scan_lists(&r);
 	if (r.nc == 0)
 		scan_written(&r);
 	if (r.nc == 0)
+		scan_local_replies(&r);
+	if (r.nc == 0)
 		scan_summary(&r);
 	if (r.nc == 0)
-		return nameless(&r);
+		scan_original_domain(&r);
+scanned:
+	if (r.nc == 0)
+		return r.lead_only ? 0 : nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
 		c->error = "too many recipients in one report";
 		return 0;

@@ -547,6 +547,30 @@ skip_blank_lines(const char **buf, size_t *len)
 	}
 }
 
+/*
+ * A mail whose lines end in a bare CR (saved on a classic Mac OS, or by
+ * a tool that stripped the LFs of CRLF): the header block then looks
+ * like one endless line.  When the first line ends in a CR that no LF
+ * follows, every bare CR becomes an LF, in an arena copy.
+ */
+static void
+bare_cr_lines(struct rb_arena *a, const char **buf, size_t *len)
+{
+	const char *b = *buf;
+	size_t n = *len, i = 0;
+	while (i < n && b[i] != '\r' && b[i] != '\n')
+		i++;
+	if (i >= n || b[i] != '\r' || (i + 1 < n && b[i + 1] == '\n'))
+		return;
+	char *c = rb_arena_alloc_raw(a, n + 1);
+	for (size_t k = 0; k < n; k++)
+		c[k] = b[k] == '\r' && !(k + 1 < n && b[k + 1] == '\n')
+			   ? '\n'
+			   : b[k];
+	c[n] = '\0';
+	*buf = c;
+}
+
 int
 rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 	     const struct rb_limits *lim, struct rb_mail *m)
@@ -557,6 +581,7 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 		m->error = "message too large";
 		return -1;
 	}
+	bare_cr_lines(a, &buf, &len);
 	/* blank or whitespace-only lines before the headers (a mail saved
 	 * by hand, a gateway's stray CRLF), and an mbox "From " line: not
 	 * headers */

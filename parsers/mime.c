@@ -44,6 +44,51 @@ blank(char c)
 }
 
 /*
+ * A message whose multipart structure lost its declaration (a list
+ * archive or a forward kept the body but dropped the top Content-Type, or
+ * its boundary parameter): the first line with text after at most a
+ * short preamble ("This is a multi-part message in MIME format.") is a
+ * "--token" line that a "Content-...:" field follows and that comes
+ * again later as a delimiter.  The token, or NULL.  A delimiter further
+ * down is a returned original's, below the notice's own text.
+ */
+#define SNIFF_MAX 512
+static const char *
+sniff_boundary(struct scan *s)
+{
+	size_t end = s->len - s->pos > SNIFF_MAX ? s->pos + SNIFF_MAX : s->len;
+	unsigned texts = 0;
+	for (size_t p = s->pos; p < end && texts <= 2;) {
+		size_t e = line_end(s, p), te = e;
+		const char *l = s->buf + p;
+		while (te > p + 2 && blank(s->buf[te - 1]))
+			te--;
+		size_t n = te - p;
+		bool ok = n > 2 && n <= 72 && l[0] == '-' && l[1] == '-';
+		for (size_t i = 2; ok && i < n; i++)
+			ok = isalnum((unsigned char)l[i]) ||
+			     strchr("'()+_,-./:=? ", l[i]) != NULL;
+		if (ok && e < s->len) {
+			size_t q = e + 1, qe = line_end(s, q);
+			ok = qe - q > 9 &&
+			     strncasecmp(s->buf + q, "Content-", 8) == 0 &&
+			     memchr(s->buf + q, ':', qe - q) != NULL;
+		} else {
+			ok = false;
+		}
+		/* the same delimiter again below */
+		if (ok && memmem(s->buf + e, s->len - e, l, n) == NULL)
+			ok = false;
+		if (ok)
+			return rb_arena_strndup(s->a, l + 2, n - 2);
+		if (te > p && !(te == p + 1 && blank(l[0])))
+			texts++;
+		p = e + 1;
+	}
+	return NULL;
+}
+
+/*
  * Is the line [p, e) a delimiter of an enclosing multipart?  Returns the
  * index of its boundary on the stack (innermost checked first) or -1;
  * *final tells a close delimiter ("--b--").
@@ -620,6 +665,16 @@ parse_entity(struct scan *s, unsigned depth, bool in_digest, bool top,
 	if (te != NULL)
 		p->cte = parse_cte(te->value, te->value_len);
 	p->body = s->buf + s->pos;
+	if (top && h != H_DELIM &&
+	    (ct == NULL ||
+	     (strncmp(p->type, "multipart/", 10) == 0 && p->boundary == NULL))) {
+		const char *b = sniff_boundary(s);
+		if (b != NULL) {
+			if (ct == NULL)
+				p->type = "multipart/mixed";
+			p->boundary = b;
+		}
+	}
 	if (h == H_DELIM) {
 		if (strncmp(p->type, "multipart/", 10) == 0)
 			p->kind = RB_MIME_MULTIPART;

@@ -151,31 +151,8 @@ addr_led(const char *line, size_t n, const char **as, size_t *al,
 		i++;
 	/* optional reply code and enhanced status */
 	size_t code_at = i;
-	bool code = false;
-	if (i + 3 < n && isdigit((unsigned char)line[i]) &&
-	    isdigit((unsigned char)line[i + 1]) &&
-	    isdigit((unsigned char)line[i + 2]) &&
-	    (line[i + 3] == ' ' || line[i + 3] == '-')) {
-		i += 4;
-		code = true;
-		if (i + 1 < n && isdigit((unsigned char)line[i]) &&
-		    line[i + 1] == '.') {
-			size_t j = i;
-			while (j < n && (isdigit((unsigned char)line[j]) ||
-					 line[j] == '.'))
-				j++;
-			if (j < n && line[j] == ' ')
-				i = j + 1;
-		}
-	} else if (i + 5 < n && isdigit((unsigned char)line[i]) &&
-		   line[i + 1] == '.') {
-		size_t j = i;
-		while (j < n &&
-		       (isdigit((unsigned char)line[j]) || line[j] == '.'))
-			j++;
-		if (j < n && line[j] == ' ')
-			i = j + 1;
-	}
+	bool code;
+	i += rb_line_skip_code(line + i, n - i, &code);
 	size_t used = rb_line_addr_at(line + i, n - i, as, al);
 	if (used == 0)
 		return false;
@@ -883,6 +860,19 @@ rb_text_dialect_parse(struct rb_ctx *c, const struct rb_text_dialect *d)
 		c->out->n = r.first;
 		return 0;
 	}
+	/* a template that announces itself as a warning (Sendmail's V8
+	 * banner, Postfix's): delivery is still being tried */
+	static const char *const warning_only[] = {
+	    "THIS IS A WARNING MESSAGE ONLY", "THIS IS A WARNING ONLY",
+	    "YOU DO NOT NEED TO RESEND YOUR MESSAGE",
+	    "Will keep trying until message is", NULL,
+	};
+	if (!(d->flags & RB_TD_DELAY) &&
+	    rb_line_has_any(r.text + r.rs, r.re - r.rs, warning_only))
+		for (size_t i = r.first; i < c->out->n; i++) {
+			c->out->v[i].kind = RB_KIND_DELAY;
+			c->out->v[i].action = "delayed";
+		}
 	shared_diagnostics(&r);
 	return r.n;
 }

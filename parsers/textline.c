@@ -121,6 +121,28 @@ rb_line_indent(const char *s, size_t n)
 }
 
 /* Does the text carry an SMTP reply or enhanced status code? */
+size_t
+rb_line_skip_code(const char *s, size_t n, bool *reply)
+{
+	size_t i = 0;
+	*reply = false;
+	if (i + 3 < n && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+	    (s[3] == ' ' || s[3] == '-')) {
+		i = 4;
+		*reply = true;
+	}
+	if ((*reply ? i + 1 < n : i + 5 < n) && isdigit((unsigned char)s[i]) &&
+	    s[i + 1] == '.') {
+		size_t j = i;
+		while (j < n && (isdigit((unsigned char)s[j]) || s[j] == '.'))
+			j++;
+		if (j < n && s[j] == ' ')
+			i = j + 1;
+	}
+	return i;
+}
+
 bool
 rb_line_has_code(const char *s, size_t n)
 {

@@ -37,6 +37,10 @@ size_t rb_line_addr_at(const char *s, size_t n, const char **as, size_t *al);
 void rb_line_join(char *buf, size_t *bl, const char *s, size_t n);
 /* Columns of leading blanks (a tab counts 8). */
 size_t rb_line_indent(const char *s, size_t n);
+/* An optional reply code and enhanced status at the start of s[0..n)
+ * ("550 ", "550-", "550 5.1.1 ", "5.1.1 "): the offset just after them,
+ * 0 when there is none; *reply tells a three-digit reply code. */
+size_t rb_line_skip_code(const char *s, size_t n, bool *reply);
 /* Does the text carry a 4xx/5xx SMTP reply or enhanced status code? */
 bool rb_line_has_code(const char *s, size_t n);
 /* A success reply ("250 2.0.0 Ok: queued") and no failure code: the
