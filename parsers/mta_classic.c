@@ -156,6 +156,21 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("Failed addresses follow:"),
      .start = L("Failed addresses follow:"),
      .cut = L("Message text follows")},
+    /* Exim's notice about header addresses it could not parse ("A
+     * message that you sent contained one or more recipient addresses
+     * that were incorrectly constructed"): each entry is the header text
+     * as written, then ": " and the error, "  kijitora@example.com
+     * <neko@example.net>: malformed address: <neko@example.net> may not
+     * follow kijitora@example.com".  An entry always has its colon; a
+     * line that is only an address is the error's text wrapped (the
+     * address after "may not follow"), never another entry. */
+    {.name = "exim",
+     .from = DAEMON,
+     .body = L("incorrectly constructed"),
+     .start = L("incorrectly constructed"),
+     .cut = L("This address has been ignored", "These addresses have been ignored",
+	      "Reporting-MTA:"),
+     .flags = RB_TD_ADDR_COLON},
     /* Exim */
     {.name = "exim",
      .body = L("This message was created automatically by mail delivery",
