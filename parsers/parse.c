@@ -80,15 +80,44 @@ rb_smtp_verb(const char *s, size_t n)
 	return NULL;
 }
 
+/* "<<< NNN" at the start of a line: a reply of the remote server as a
+ * transcript quotes it; 2 for its last line, 1 for a continuation line
+ * ("<<< 550-..."), 0 for another line. */
+static int
+reply_line(const char *line, size_t ll)
+{
+	if (ll < 7 || memcmp(line, "<<< ", 4) != 0 ||
+	    !isdigit((unsigned char)line[4]) ||
+	    !isdigit((unsigned char)line[5]) || !isdigit((unsigned char)line[6]))
+		return 0;
+	return ll > 7 && line[7] == '-' ? 1 : 2;
+}
+
+/* The replies (last lines) from text[pos] up to the next command line
+ * or blank line: the rest of one pipelined group's answers. */
+static size_t
+replies_left(const char *text, size_t n, size_t pos)
+{
+	size_t k = 0, ll;
+	const char *line;
+	while (rb_next_line(text, n, &pos, &line, &ll) && ll > 0 &&
+	       !(ll >= 4 && memcmp(line, ">>> ", 4) == 0))
+		if (reply_line(line, ll) == 2)
+			k++;
+	return k;
+}
+
 /* Sendmail-style transcript: the command a failed reply answers.
  * Without PIPELINING each ">>> VERB" is answered before the next one is
  * sent: the last command before the first "<<< 4xx"/"<<< 5xx" reply.
  * With PIPELINING (RFC 2920) a group of commands is sent at once and the
  * replies that follow answer them in order: ">>> MAIL", ">>> RCPT",
- * ">>> DATA", then "<<< 250", "<<< 550 5.1.1 ... User unknown" -- the
- * 550 is the second reply, the RCPT's, although DATA was the last
- * command sent.  A multi-line reply ("550-...") counts once, at its last
- * line. */
+ * ">>> DATA", then "<<< 250", "<<< 550 5.1.1 ... User unknown", "<<< 503
+ * Need RCPT" -- the 550 is the second reply, the RCPT's, although DATA
+ * was the last command sent.  Sendmail often shows only the last command
+ * of the group (">>> DATA") followed by all its replies: replies beyond
+ * the commands shown answer the recipients sent before it (RCPT).  A
+ * multi-line reply ("550-...") counts once, at its last line. */
 static const char *
 transcript_command(const char *text, size_t n)
 {
@@ -100,17 +129,21 @@ transcript_command(const char *text, size_t n)
 	size_t pos = 0, ll;
 	const char *line;
 	while (rb_next_line(text, n, &pos, &line, &ll)) {
-		if (ll >= 7 && memcmp(line, "<<< ", 4) == 0 &&
-		    isdigit((unsigned char)line[4]) &&
-		    isdigit((unsigned char)line[5]) &&
-		    isdigit((unsigned char)line[6])) {
-			if (ll > 7 && line[7] == '-')
-				continue;	/* not the reply's last line */
+		int rl = reply_line(line, ll);
+		if (rl == 1)
+			continue;	/* not the reply's last line */
+		if (rl == 2) {
 			replied = true;
 			if (line[4] == '4' || line[4] == '5') {
 				if (ng == 0)
 					return NULL;
-				return group[replies < ng ? replies : ng - 1];
+				size_t total = replies + 1 +
+					       replies_left(text, n, pos);
+				size_t hidden = total > ng ? total - ng : 0;
+				if (replies < hidden)
+					return "RCPT";
+				size_t k = replies - hidden;
+				return group[k < ng ? k : ng - 1];
 			}
 			replies++;
 			continue;
