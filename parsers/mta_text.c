@@ -415,7 +415,10 @@ recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
 		const char *e = *as + *al;
 		if (b != *as)
 			return false;	/* "<addr>", "550 addr", "5.7.0 addr" */
-		if (!(e == line + n || *e == ':' ||
+		const char *t = e;
+		while (t < line + n && (*t == ' ' || *t == '\t'))
+			t++;
+		if (!(t == line + n || *e == ':' ||
 		      (e + 1 < line + n && e[0] == ' ' &&
 		       (e[1] == '<' || e[1] == '(')) ||
 		      rb_startswith_ci(e, " ...")))
