@@ -93,20 +93,6 @@ reply_line(const char *line, size_t ll)
 	return ll > 7 && line[7] == '-' ? 1 : 2;
 }
 
-/* The replies (last lines) from text[pos] up to the next command line
- * or blank line: the rest of one pipelined group's answers. */
-static size_t
-replies_left(const char *text, size_t n, size_t pos)
-{
-	size_t k = 0, ll;
-	const char *line;
-	while (rb_next_line(text, n, &pos, &line, &ll) && ll > 0 &&
-	       !(ll >= 4 && memcmp(line, ">>> ", 4) == 0))
-		if (reply_line(line, ll) == 2)
-			k++;
-	return k;
-}
-
 /* Sendmail-style transcript: the command a failed reply answers.
  * Without PIPELINING each ">>> VERB" is answered before the next one is
  * sent: the last command before the first "<<< 4xx"/"<<< 5xx" reply.
@@ -114,10 +100,10 @@ replies_left(const char *text, size_t n, size_t pos)
  * replies that follow answer them in order: ">>> MAIL", ">>> RCPT",
  * ">>> DATA", then "<<< 250", "<<< 550 5.1.1 ... User unknown", "<<< 503
  * Need RCPT" -- the 550 is the second reply, the RCPT's, although DATA
- * was the last command sent.  Sendmail often shows only the last command
- * of the group (">>> DATA") followed by all its replies: replies beyond
- * the commands shown answer the recipients sent before it (RCPT).  A
- * multi-line reply ("550-...") counts once, at its last line. */
+ * was the last command sent.  A multi-line reply ("550-...") counts once,
+ * at its last line.  When the transcript shows fewer commands than
+ * replies (often only ">>> DATA"), the replies are read as the last
+ * command's (docs/rules.md says why). */
 static const char *
 transcript_command(const char *text, size_t n)
 {
@@ -137,13 +123,7 @@ transcript_command(const char *text, size_t n)
 			if (line[4] == '4' || line[4] == '5') {
 				if (ng == 0)
 					return NULL;
-				size_t total = replies + 1 +
-					       replies_left(text, n, pos);
-				size_t hidden = total > ng ? total - ng : 0;
-				if (replies < hidden)
-					return "RCPT";
-				size_t k = replies - hidden;
-				return group[k < ng ? k : ng - 1];
+				return group[replies < ng ? replies : ng - 1];
 			}
 			replies++;
 			continue;

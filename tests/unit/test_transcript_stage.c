@@ -20,7 +20,7 @@ static const struct {
     {">>> DATA\n<<< 550 5.7.1 <a@example.jp>: Recipient address rejected: "
      "User unknown\n550 5.1.1 <a@example.jp>... User unknown\n<<< 554 5.5.1 "
      "Error: no valid recipients\n",
-     "RCPT", "only DATA shown, more replies than commands: a recipient's"},
+     "DATA", "only DATA shown: read as DATA's (Sisimai's reading)"},
     {">>> DATA\n<<< 354 Enter mail\n>>> .\n<<< 554 5.7.1 Message rejected\n",
      "DATA", "the reply to the end of the message"},
     {">>> DATA\n<<< 554 5.7.1 Message rejected as spam\n", "DATA",
