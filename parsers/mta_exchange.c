@@ -161,6 +161,12 @@ static const char *const failed_intros[] = {
     "La remise a échoué pour ces destinataires ou groupes",
     "No se pudo entregar a estos destinatarios o grupos",
     "次の受信者またはグループへの配信に失敗しました",
+    "Recapito non riuscito per i seguenti destinatari o gruppi",
+    "Falha na entrega para estes destinatários ou grupos",
+    "Falha na entrega a estes destinatários ou grupos",
+    "Bezorging is mislukt voor deze geadresseerden of groepen",
+    "传递到这些收件人或组失败",
+    "Не удалось доставить сообщение следующим получателям или группам",
     NULL,
 };
 
@@ -170,6 +176,11 @@ static const char *const admin_intros[] = {
     "Informations de diagnostic pour les administrateurs",
     "Información de diagnóstico para administradores",
     "管理者向けの診断情報",
+    "Informazioni di diagnostica per gli amministratori",
+    "Informações de diagnóstico para administradores",
+    "Diagnostische gegevens voor beheerders",
+    "管理员的诊断信息",
+    "Диагностические сведения для администраторов",
     NULL,
 };
 

@@ -385,6 +385,22 @@ recipient_line(const struct rb_text_dialect *d, const char *line, size_t n,
 		return false;
 	if (!addr_led(line, n, as, al, rest, rl))
 		return false;
+	if (d->flags & RB_TD_EXIM_LINES) {
+		const char *b = line;
+		while (b < line + n && (*b == ' ' || *b == '\t'))
+			b++;
+		const char *e = *as + *al;
+		if (b != *as)
+			return false;	/* "<addr>", "550 addr", "5.7.0 addr" */
+		const char *t = e;
+		while (t < line + n && (*t == ' ' || *t == '\t'))
+			t++;
+		if (!(t == line + n || *e == ':' ||
+		      (e + 1 < line + n && e[0] == ' ' &&
+		       (e[1] == '<' || e[1] == '(')) ||
+		      rb_startswith_ci(e, " ...")))
+			return false;
+	}
 	if (d->flags & RB_TD_ADDR_COLON) {
 		const char *e = *as + *al;
 		while (e < line + n && (*e == '>' || *e == ' '))

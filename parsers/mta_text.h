@@ -77,6 +77,14 @@
 				 * addresses"): when one of `labels` is in
 				 * the region, one event with recipient
 				 * NULL; labels name no address here */
+#define RB_TD_EXIM_LINES 0x2000	/* Exim's list of failed addresses: a
+				 * recipient line is the address alone, as
+				 * Exim writes it (no <brackets>, no reply
+				 * code or status before it), then end of
+				 * line, ':', " <" or " ("; "<addr>... text"
+				 * or "5.7.0 <addr>" is a wrapped reply and
+				 * "  <addr>" the sender's line of "A
+				 * message sent by" */
 #define RB_TD_XFR 0x40	/* when the region names no address (Exim's
 			 * "save to FILE" / "pipe to |cmd" deliveries),
 			 * the bounce's own X-Failed-Recipients header

@@ -80,23 +80,77 @@ rb_smtp_verb(const char *s, size_t n)
 	return NULL;
 }
 
-/* Sendmail-style transcript: the last ">>> VERB" line before the first
- * "<<< 4xx"/"<<< 5xx" reply names the failed command. */
+/* "<<< NNN" at the start of a line: a reply of the remote server as a
+ * transcript quotes it; 2 for its last line, 1 for a continuation line
+ * ("<<< 550-..."), 0 for another line. */
+static int
+reply_line(const char *line, size_t ll)
+{
+	if (ll < 7 || memcmp(line, "<<< ", 4) != 0 ||
+	    !isdigit((unsigned char)line[4]) ||
+	    !isdigit((unsigned char)line[5]) || !isdigit((unsigned char)line[6]))
+		return 0;
+	return ll > 7 && line[7] == '-' ? 1 : 2;
+}
+
+/* Sendmail-style transcript: the command a failed reply answers.
+ * Without PIPELINING each ">>> VERB" is answered before the next one is
+ * sent: the last command before the first "<<< 4xx"/"<<< 5xx" reply.
+ * With PIPELINING (RFC 2920) a group of commands is sent at once and the
+ * replies that follow answer them in order: ">>> MAIL", ">>> RCPT",
+ * ">>> DATA", then "<<< 250", "<<< 550 5.1.1 ... User unknown", "<<< 503
+ * Need RCPT" -- the 550 is the second reply, the RCPT's, although DATA
+ * was the last command sent.  A multi-line reply ("550-...") counts once,
+ * at its last line.  When the transcript shows fewer commands than
+ * replies (often only ">>> DATA"), the replies are read as the last
+ * command's (docs/rules.md says why). */
 static const char *
 transcript_command(const char *text, size_t n)
 {
+	enum { GROUP = 16 };
+	const char *group[GROUP];
 	const char *last = NULL;
+	size_t ng = 0, replies = 0;
+	bool replied = false;	/* a reply since the last command */
 	size_t pos = 0, ll;
 	const char *line;
 	while (rb_next_line(text, n, &pos, &line, &ll)) {
-		if (ll >= 5 && memcmp(line, "<<< ", 4) == 0 &&
-		    (line[4] == '4' || line[4] == '5'))
-			return last;
-		if (ll < 8 || memcmp(line, ">>> ", 4) != 0)
+		int rl = reply_line(line, ll);
+		if (rl == 1)
+			continue;	/* not the reply's last line */
+		if (rl == 2) {
+			replied = true;
+			if (line[4] == '4' || line[4] == '5') {
+				if (ng == 0)
+					return NULL;
+				return group[replies < ng ? replies : ng - 1];
+			}
+			replies++;
 			continue;
-		const char *cmd = rb_smtp_verb(line + 4, ll - 4);
-		if (cmd != NULL)
-			last = cmd;
+		}
+		if (ll < 5 || memcmp(line, ">>> ", 4) != 0)
+			continue;
+		/* ">>> ." ends the message: its reply is DATA's; another
+		 * line the verbs do not know (NOOP, RSET) stays with the
+		 * command before it */
+		const char *cmd = ll == 5 && line[4] == '.'
+				      ? "DATA"
+				      : rb_smtp_verb(line + 4, ll - 4);
+		if (cmd == NULL)
+			cmd = last;
+		if (cmd == NULL)
+			continue;
+		last = cmd;
+		if (replied) {
+			/* a new command after replies: a new group */
+			ng = 0;
+			replies = 0;
+			replied = false;
+		}
+		if (ng < GROUP)
+			group[ng++] = cmd;
+		else
+			group[GROUP - 1] = cmd;
 	}
 	return NULL;
 }
