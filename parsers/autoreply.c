@@ -87,7 +87,7 @@ static const struct ar_lang vocab[] = {
     {"en",
      L("=automatic reply", "=auto reply", "=auto-reply", "=autoreply",
        "=auto response", "=auto-response", "=autoresponse",
-       "=automatic response", "=autoresponder", "=auto-responder",
+       "=automatic response", "=out of office reply", "=autoresponder", "=auto-responder",
        "auto", "=out of office", "=out of the office", "ooo", "oof",
        "away", "=away from the office", "=away from my desk",
        "=away from my e-mail", "=away from my email", "vacation",
@@ -98,7 +98,7 @@ static const struct ar_lang vocab[] = {
        "=auto-acknowledgement", "=automatic acknowledgement",
        "=thank you for your email", "=thank you for your e-mail",
        "=thank you for your message", "=thank you for contacting",
-       "=we have received your", "=we've received your",
+       "=we have received your message", "=we have received your email",
        "=request received", "=message received"),
      L(" is out of the office", " is out of office", " is away from",
        " is on vacation", " is on leave", " is on holiday"),
@@ -126,7 +126,9 @@ static const struct ar_lang vocab[] = {
        "not being monitored", "is not monitored",
        "is no longer in use", "no longer in use", "no longer active",
        "checking e-mail intermittently", "checking email intermittently",
-       "intermittent access"),
+       "intermittent access",
+       "for urgent matters", "for urgent enquiries", "for urgent inquiries",
+       "if your matter is urgent", "for anything urgent", "in urgent cases"),
      L("this is an automatic reply", "this is an automated reply",
        "this is an auto-reply", "this is an autoreply",
        "this is an auto reply", "this is an automatic response",
@@ -137,8 +139,10 @@ static const struct ar_lang vocab[] = {
        "automated response to your", "automatic response to your",
        "this is an automated acknowledgement", "automatic acknowledgement",
        "sent automatically in reply", "this is an automated message in reply"),
-     L("we have received your", "we've received your",
-       "we received your", "your message has been received",
+     L("received your e-mail", "received your email", "received your message",
+       "received your mail", "received your request", "received your enquiry",
+       "received your inquiry", "received your ticket", "received your letter",
+       "your message has been received",
        "your email has been received", "your e-mail has been received",
        "your request has been received", "your enquiry has been received",
        "your inquiry has been received", "a ticket has been created",
@@ -147,10 +151,11 @@ static const struct ar_lang vocab[] = {
        "we will get back to you", "we'll get back to you",
        "we will reply", "we will respond", "we will answer",
        "will get back to you as soon", "will reply as soon",
-       "will respond as soon", "will answer as soon")},
+       "will respond as soon", "will answer as soon",
+       "acknowledge receipt of your", "this is to acknowledge")},
     {"de",
      L("=automatische antwort", "=abwesenheitsnotiz", "abwesend",
-       "=abwesenheitsmeldung", "=abwesenheit", "=nicht im büro",
+       "=abwesenheitsmeldung", "=abwesenheitsnachricht", "=abwesenheit", "=nicht im büro",
        "=nicht im buero", "=außer haus", "=ausser haus", "urlaub",
        "im urlaub", "=automatische rückantwort", "=autom. antwort",
        "=automatische eingangsbestätigung", "=eingangsbestätigung"),
@@ -163,14 +168,20 @@ static const struct ar_lang vocab[] = {
        "ich bin vom", "bin ich nicht", "elternzeit", "mutterschutz",
        "keinen zugriff auf", "eingeschränkte", "nicht mehr im unternehmen",
        "nicht mehr bei", "wird nicht mehr gelesen",
-       "wird nicht mehr abgerufen"),
+       "wird nicht mehr abgerufen",
+       "in dringenden fällen", "in dringenden faellen",
+       "bei dringenden anliegen", "wieder im büro", "wieder erreichbar",
+       "bin ich wieder"),
      L("dies ist eine automatische", "automatisch generierte antwort",
        "automatische antwort", "automatisch erstellte antwort",
        "automatische eingangsbestätigung"),
      L("wir haben ihre nachricht erhalten", "wir haben ihre anfrage erhalten",
        "wir haben ihre e-mail erhalten", "ihre nachricht ist bei uns eingegangen",
        "ihre anfrage ist bei uns eingegangen", "wir werden uns schnellstmöglich",
-       "wir melden uns", "werden uns umgehend")},
+       "wir melden uns", "werden uns umgehend",
+       "ihre e-mail ist bei uns eingegangen", "ihre e-mail ist eingegangen",
+       "ihre nachricht ist eingegangen", "bestätigen den eingang",
+       "bestätigen wir den eingang", "wird schnellstmöglich bearbeitet")},
     {"fr",
      L("=réponse automatique", "=reponse automatique", "=réponse auto",
        "=absence du bureau", "=absent du bureau", "=absente du bureau",
@@ -188,7 +199,8 @@ static const struct ar_lang vocab[] = {
        "reponse automatique", "message automatique de réponse",
        "accusé de réception automatique"),
      L("nous avons bien reçu", "nous avons reçu votre",
-       "nous vous répondrons", "nous reviendrons vers vous")},
+       "nous vous répondrons", "nous reviendrons vers vous",
+       "nous accusons réception", "accusons bonne réception")},
     {"es",
      L("=respuesta automática", "=respuesta automatica",
        "=fuera de la oficina", "=fuera de oficina", "ausente",
@@ -557,6 +569,16 @@ header_evidence(const struct rb_mail *m)
 		    "auto reply", "out of office", NULL};
 		if (has_any(v, strlen(v), progs))
 			return EV_STRONG;
+	}
+	/* an autoresponder's own address: autoreply@, auto-reply@,
+	 * autoresponder@, vacation@ */
+	if (m->from_addr != NULL) {
+		static const char *const boxes[] = {
+		    "autoreply@", "auto-reply@", "auto_reply@", "autoresponder@",
+		    "auto-responder@", "autorespond@", "vacation@", NULL};
+		for (size_t i = 0; boxes[i]; i++)
+			if (rb_startswith_ci(m->from_addr, boxes[i]))
+				return EV_STRONG;
 	}
 	if ((v = rb_mail_header(m, "Auto-Submitted")) != NULL &&
 	    !rb_startswith_ci(v, "no"))
