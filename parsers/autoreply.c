@@ -87,7 +87,8 @@ static const struct ar_lang vocab[] = {
     {"en",
      L("=automatic reply", "=auto reply", "=auto-reply", "=autoreply",
        "=auto response", "=auto-response", "=autoresponse",
-       "=automatic response", "=out of office reply", "=autoresponder", "=auto-responder",
+       "=automatic response", "=out of office reply", "=autoresponder",
+       "=auto-responder",
        "auto", "=out of office", "=out of the office", "ooo", "oof",
        "away", "=away from the office", "=away from my desk",
        "=away from my e-mail", "=away from my email", "vacation",
@@ -155,7 +156,8 @@ static const struct ar_lang vocab[] = {
        "acknowledge receipt of your", "this is to acknowledge")},
     {"de",
      L("=automatische antwort", "=abwesenheitsnotiz", "abwesend",
-       "=abwesenheitsmeldung", "=abwesenheitsnachricht", "=abwesenheit", "=nicht im büro",
+       "=abwesenheitsmeldung", "=abwesenheitsnachricht", "=abwesenheit",
+       "=nicht im büro",
        "=nicht im buero", "=außer haus", "=ausser haus", "urlaub",
        "im urlaub", "=automatische rückantwort", "=autom. antwort",
        "=automatische eingangsbestätigung", "=eingangsbestätigung"),
@@ -176,8 +178,10 @@ static const struct ar_lang vocab[] = {
        "automatische antwort", "automatisch erstellte antwort",
        "automatische eingangsbestätigung"),
      L("wir haben ihre nachricht erhalten", "wir haben ihre anfrage erhalten",
-       "wir haben ihre e-mail erhalten", "ihre nachricht ist bei uns eingegangen",
-       "ihre anfrage ist bei uns eingegangen", "wir werden uns schnellstmöglich",
+       "wir haben ihre e-mail erhalten",
+       "ihre nachricht ist bei uns eingegangen",
+       "ihre anfrage ist bei uns eingegangen",
+       "wir werden uns schnellstmöglich",
        "wir melden uns", "werden uns umgehend",
        "ihre e-mail ist bei uns eingegangen", "ihre e-mail ist eingegangen",
        "ihre nachricht ist eingegangen", "bestätigen den eingang",
@@ -574,8 +578,9 @@ header_evidence(const struct rb_mail *m)
 	 * autoresponder@, vacation@ */
 	if (m->from_addr != NULL) {
 		static const char *const boxes[] = {
-		    "autoreply@", "auto-reply@", "auto_reply@", "autoresponder@",
-		    "auto-responder@", "autorespond@", "vacation@", NULL};
+		    "autoreply@",      "auto-reply@",  "auto_reply@",
+		    "autoresponder@", "auto-responder@", "autorespond@",
+		    "vacation@",       NULL};
 		for (size_t i = 0; boxes[i]; i++)
 			if (rb_startswith_ci(m->from_addr, boxes[i]))
 				return EV_STRONG;
@@ -714,7 +719,8 @@ subject_evidence(const struct rb_ctx *c, struct subject_view *sv)
 			}
 		/* "Re[2]:" and "RE(3):" */
 		if (!skipped && (s[0] == 'R' || s[0] == 'r') &&
-		    (s[1] == 'E' || s[1] == 'e') && (s[2] == '[' || s[2] == '(')) {
+		    (s[1] == 'E' || s[1] == 'e') &&
+		    (s[2] == '[' || s[2] == '(')) {
 			const char *q = s + 3;
 			while (*q >= '0' && *q <= '9')
 				q++;
@@ -778,6 +784,29 @@ quote_line(const char *l, size_t n)
 	return false;
 }
 
+/* Words that thank the sender, as an opening line says it. */
+static const char *const thanks[] = {
+    "thank", "thanks", "dank", "merci", "gracias", "grazie", "obrigad",
+    "bedankt", "dziękuj", "спасибо", "благодар", "tack", "tak for",
+    "takk for", "kiitos", "děkuj", "köszön", "teşekkür", "ευχαριστ",
+    "תודה", "شكرا", "cảm ơn", "terima kasih", "感谢", "謝謝", "感謝", "谢谢",
+    "ありがとう", "감사", NULL,
+};
+
+/* A one-line paragraph that only greets or thanks: "Hello,", "Dear
+ * customer,", "Thank you for your message." */
+static bool
+greeting(const char *l, size_t n)
+{
+	while (n > 0 &&
+	       (l[n - 1] == ' ' || l[n - 1] == '\t' || l[n - 1] == '\r'))
+		n--;
+	if (n == 0 || n >= 60)
+		return false;
+	return n <= 25 || strchr(",!:;", l[n - 1]) != NULL ||
+	       has_any(l, n, thanks);
+}
+
 struct text_view {
 	const char *opening;	/* flattened */
 	size_t opening_len;
@@ -814,8 +843,10 @@ text_evidence(const struct rb_ctx *c, struct text_view *tv)
 		if (rb_line_blank(line, ll)) {
 			if (in_para) {
 				in_para = false;
-				if (lines_in_para == 1 && para_bytes < 60 &&
-				    skips < 2 && paras == 0) {
+				if (lines_in_para == 1 && skips < 2 &&
+				    paras == 0 &&
+				    greeting(m->body + para_start,
+					     para_bytes)) {
 					skips++;
 					ob = (size_t)-1;
 				} else {
