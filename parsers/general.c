@@ -1629,9 +1629,12 @@ parse(struct rb_ctx *c)
 	 * quotes a server's reply and says it failed.  A notice that names
 	 * its failed recipients in X-Failed-Recipients is no vacation
 	 * message whatever its marks say (Exim, and the translations of its
-	 * templates, mark their bounces auto-replied) */
+	 * templates, mark their bounces auto-replied), nor is a delivery
+	 * system's delay notice whose words say nothing of a reply (Gmail's
+	 * "Delivery incomplete", Exim's "Warning: message delayed") */
 	bool system = rb_mail_header(m, "X-Failed-Recipients") != NULL;
-	if ((!strong || (autoreply_marked(m) && !system && !notice)) &&
+	if ((!strong || (autoreply_marked(m) && !system && !notice &&
+			 (!is_delay(&r) || rb_autoreply_says(c)))) &&
 	    !(code && said))
 		return 0;
 	/* ... but then only in an MTA's own shape: a list of addresses

@@ -52,6 +52,12 @@ extern const struct rb_module rb_mod_rfc3834;
  * Auto-Submitted: auto-replied, X-Autoreply and its kin, Precedence:
  * auto_reply; parsers/autoreply.c). */
 bool rb_autoreply_headers(const struct rb_mail *m);
+/* The mail's own words say it is an automatic reply: a subject marker
+ * ("Automatic reply:", "自动回复"), or a text that says the person is
+ * away, that it is an automatic reply or acknowledgement, or that asks
+ * the sender to verify itself (parsers/autoreply.c).  A notice marked
+ * auto-replied that says none of this is no one's reply. */
+bool rb_autoreply_says(const struct rb_ctx *c);
 /* Unsubscribe requests sent to a List-Unsubscribe mailto: address
  * (parsers/unsubscribe.c). */
 extern const struct rb_module rb_mod_unsubscribe;
