@@ -1,6 +1,7 @@
 #include "charset.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
@@ -117,6 +118,113 @@ hexval(int c)
 	return -1;
 }
 
+/* One RFC 2047 encoded word at s ("=?charset?B|Q?text?="): fills its
+ * parts and returns its length, or 0. */
+struct eword {
+	const char *cs, *text;
+	size_t cs_len, text_len;
+	char enc;
+};
+
+static size_t
+eword_at(const char *s, struct eword *w)
+{
+	if (s[0] != '=' || s[1] != '?')
+		return 0;
+	const char *cs = s + 2, *q = strchr(cs, '?');
+	if (q == NULL || q == cs || q - cs > 64 || strchr("BbQq", q[1]) == NULL ||
+	    q[1] == '\0' || q[2] != '?')
+		return 0;
+	const char *text = q + 3, *end = strstr(text, "?=");
+	if (end == NULL)
+		return 0;
+	for (const char *t = text; t < end; t++)
+		if (*t == ' ' || *t == '\t' || *t == '?')
+			return 0;
+	w->cs = cs;
+	w->cs_len = (size_t)(q - cs);
+	w->enc = (char)(q[1] | 0x20);
+	w->text = text;
+	w->text_len = (size_t)(end - text);
+	return (size_t)(end + 2 - s);
+}
+
+/*
+ * Adjacent encoded words of one charset and encoding joined into one.
+ * RFC 2047 wants each word to hold whole characters, but many mailers
+ * split a multibyte character (GB2312, UTF-8, Shift_JIS) across two
+ * words, and a decoder that takes each word alone then loses the text
+ * from the split on.  B words are decoded, joined and encoded again; Q
+ * words, byte-wise already, are joined as they are.  Returns v itself
+ * when there is nothing to join.
+ */
+char *
+rb_charset_join_words(struct rb_arena *a, char *v)
+{
+	const char *first = strstr(v, "=?");
+	if (first == NULL || strstr(first + 2, "=?") == NULL)
+		return v;	/* fewer than two words */
+	GString *out = g_string_sized_new(strlen(v) + 8);
+	const char *s = v;
+	while (*s) {
+		struct eword w;
+		size_t l = eword_at(s, &w);
+		if (l == 0) {
+			g_string_append_c(out, *s++);
+			continue;
+		}
+		/* w and the words of its charset and encoding right after
+		 * it, separated by blanks only (which RFC 2047 drops) */
+		GByteArray *bytes = g_byte_array_new();
+		GString *q = g_string_new(NULL);
+		const char *e = s;
+		size_t nw = 0;
+		for (;;) {
+			const char *t = e;
+			while (nw && (*t == ' ' || *t == '\t' || *t == '\r' ||
+				      *t == '\n'))
+				t++;
+			struct eword x;
+			size_t xl = eword_at(t, &x);
+			if (xl == 0 || x.enc != w.enc || x.cs_len != w.cs_len ||
+			    strncasecmp(x.cs, w.cs, w.cs_len) != 0)
+				break;
+			if (w.enc == 'b') {
+				char *b64 = g_strndup(x.text, x.text_len);
+				gsize bl = 0;
+				guchar *raw = g_base64_decode(b64, &bl);
+				g_byte_array_append(bytes, raw, (guint)bl);
+				g_free(raw);
+				g_free(b64);
+			} else {
+				g_string_append_len(q, x.text,
+						    (gssize)x.text_len);
+			}
+			e = t + xl;
+			nw++;
+		}
+		if (nw == 1) {
+			g_string_append_len(out, s, (gssize)l);
+		} else {
+			gchar *text = w.enc == 'b'
+					  ? g_base64_encode(bytes->data,
+							    bytes->len)
+					  : g_strdup(q->str);
+			g_string_append_printf(out, "=?%.*s?%c?%s?=",
+					       (int)w.cs_len, w.cs,
+					       w.enc == 'b' ? 'B' : 'Q', text);
+			g_free(text);
+		}
+		g_byte_array_free(bytes, TRUE);
+		g_string_free(q, TRUE);
+		s = e;
+	}
+	char *r = rb_arena_alloc(a, out->len + 1);
+	memcpy(r, out->str, out->len + 1);
+	g_string_free(out, TRUE);
+	return r;
+}
+
 /* Decode the payload of one encoded word into out; returns bytes. */
 static size_t
 word_bytes(char enc, const char *p, size_t n, char *out)
@@ -159,6 +267,7 @@ rb_charset_header_decode(struct rb_arena *a, const char *raw)
 {
 	if (raw == NULL || strstr(raw, "=?") == NULL)
 		return NULL;
+	raw = rb_charset_join_words(a, (char *)raw);
 	size_t n = strlen(raw);
 	/* output: decoded text of words plus the literal text between */
 	char *res = rb_arena_alloc_raw(a, n * 3 + 1);

@@ -45,5 +45,13 @@ char *rb_charset_convert(struct rb_arena *a, const char *from, const char *in,
  * when the value has no such word (the caller keeps gmime's decoding).
  */
 char *rb_charset_header_decode(struct rb_arena *a, const char *raw);
+/*
+ * Adjacent RFC 2047 encoded words of one charset and encoding, separated
+ * by blanks only, joined into one word, so that a multibyte character a
+ * mailer split across two words (RFC 2047 forbids it; many do it)
+ * decodes whole.  Returns v itself when there is nothing to join, else a
+ * copy in the arena.
+ */
+char *rb_charset_join_words(struct rb_arena *a, char *v);
 
 #endif

@@ -524,7 +524,8 @@ decoded_header(struct rb_arena *a, const struct rb_mime_part *top,
 			plain = false;
 	if (plain)
 		return v;	/* nothing to decode */
-	char *d = g_mime_utils_header_decode_text(NULL, v);
+	char *d = g_mime_utils_header_decode_text(NULL,
+						  rb_charset_join_words(a, v));
 	if (d == NULL)
 		return clean(a, v);
 	const char *r = clean(a, d);
@@ -600,11 +601,23 @@ rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 
 	struct rb_mime mm;
 	rb_mime_parse(a, buf, len, lim, &mm);
+	if (mm.root == NULL && mm.error == NULL && len > 0) {
+		/* the first line is no header field: a notice kept without
+		 * its header block (pasted into an archive or a ticket, saved
+		 * as text).  Read it as a body under an empty header block;
+		 * with no From or Subject, only the text's own evidence (a
+		 * template's banner, a report's fields) can make it a bounce. */
+		char *c = rb_arena_alloc_raw(a, len + 2);
+		c[0] = '\n';
+		memcpy(c + 1, buf, len);
+		c[len + 1] = '\0';
+		rb_mime_parse(a, c, len + 1, lim, &mm);
+	}
 	m->parts = mm.parts;
 	m->depth = mm.depth;
 	const struct rb_mime_part *top = mm.root;
 	if (top == NULL) {
-		/* not a message (the first line is no header field) */
+		/* not a message */
 		m->error = mm.error;
 		return m->error ? -1 : 0;
 	}

@@ -267,6 +267,20 @@ test_charset(void)
 	      "镕䶮𠀀 x", "GBK and GB18030 characters under gb2312/gbk labels");
 	T_STR(rb_charset_header_decode(&a, "=?utf-8?B?5rWL?="), NULL,
 	      "utf-8 words are gmime's");
+	/* 自动回复：我正在休假 split inside 回 across two words, then joined */
+	T_STR(rb_charset_header_decode(
+		  &a, "=?gb2312?B?19S2r7s=?= =?gb2312?B?2Li0o7rO0tX91NrQ3bzZ?="),
+	      "自动回复：我正在休假", "a character split across two words");
+	T_STR(rb_charset_join_words(
+		  &a, "=?utf-8?B?5rU=?=\r\n =?UTF-8?B?iw==?= x =?utf-8?Q?a?="),
+	      "=?utf-8?B?5rWL?= x =?utf-8?Q?a?=",
+	      "joined across a fold, charset names compared without case");
+	T_STR(rb_charset_join_words(&a, "=?utf-8?Q?a=C3?= =?utf-8?Q?=A9b?="),
+	      "=?utf-8?Q?a=C3=A9b?=", "Q words joined as they are");
+	T_STR(rb_charset_join_words(
+		  &a, "=?utf-8?B?5rU=?= =?gb2312?B?z7U=?= =?bogus"),
+	      "=?utf-8?B?5rU=?= =?gb2312?B?z7U=?= =?bogus",
+	      "other charsets and a broken word left alone");
 	size_t n;
 	const char *u7 = "+ZeBs1U8gkBJSME7lTgtlNk72Tro- neko";
 	T_STR(rb_charset_decode(&a, "UTF-7", u7, strlen(u7), &n),
