@@ -31,7 +31,7 @@ FLOORS = {"recipients": 0.98, "reason": 0.91, "hard": 0.94}
 # Just under what the parsers reach today, enforced by
 # tests/t_corpus_accuracy.sh so that accuracy can only go up.  Raise these as
 # the parsers improve.  The check is against the higher of RATCHET and FLOORS.
-RATCHET = {"recipients": 0.988, "reason": 0.918, "hard": 0.942}
+RATCHET = {"recipients": 0.99, "reason": 0.922, "hard": 0.945}
 # corpus-ext: share of files whose category rebound gets right (of those with
 # a category other than "unknown"), share of bounces and delays whose
 # recipient set equals Sisimai's, and not-bounce mails read as failures.
