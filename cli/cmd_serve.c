@@ -24,6 +24,8 @@ usage(FILE *f)
 	      "                     [--tls-cert FILE --tls-key FILE] "
 	      "[--max-body BYTES]\n"
 	      "                     [--unsubscribe-secret-file FILE]\n"
+	      "                     [--unsubscribe-address LOCAL@DOMAIN] "
+	      "[--unsubscribe-url BASE]\n"
 	      "                     [--cache-entries N] [--cache-ttl SECONDS]\n"
 	      "                     [--db CONNINFO] [--config FILE]\n"
 	      "       rebound serve token NAME [read|write]\n"
@@ -37,7 +39,12 @@ usage(FILE *f)
 	      "(docs/tenants.md);\n"
 	      "  POST /v1/unsubscribe/TOKEN with List-Unsubscribe=One-Click "
 	      "(RFC 8058, no\n  bearer token: `rebound unsubscribe-link` "
-	      "makes the URL).\n"
+	      "makes the URL);\n"
+	      "  POST /v1/unsubscribe-links (write): the List-Unsubscribe "
+	      "header values of\n  `rebound unsubscribe-link`, one or "
+	      "{\"links\":[...]} (<= 1,000), with the mailto:\n  address "
+	      "(default: unsubscribe_address of the configuration) and the "
+	      "URL BASE.\n"
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
 	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
@@ -94,6 +101,8 @@ cmd_serve(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"unsubscribe-secret-file", required_argument, NULL, 'U'},
+	    {"unsubscribe-address", required_argument, NULL, 'A'},
+	    {"unsubscribe-url", required_argument, NULL, 'B'},
 	    {"cache-entries", required_argument, NULL, 'E'},
 	    {"cache-ttl", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
@@ -138,6 +147,12 @@ cmd_serve(int argc, char **argv)
 		}
 		case 'U':
 			unsub_file = optarg;
+			break;
+		case 'A':
+			o.unsub_address = optarg;
+			break;
+		case 'B':
+			o.unsub_url = optarg;
 			break;
 		case 'E': {
 			char *end;
@@ -189,9 +204,33 @@ cmd_serve(int argc, char **argv)
 		o.unsub_secret_len = slen;
 	}
 	bool failed;
-	rb_cli_config(&cli, &failed);
-	if (failed)
+	const struct rb_config *cf = rb_cli_config(&cli, &failed);
+	if (failed) {
+		if (secret) {
+			memset(secret, 0, slen);
+			free(secret);
+		}
 		return RB_EXIT_ERROR;
+	}
+	if (o.unsub_address == NULL && cf)
+		o.unsub_address = cf->unsubscribe_address;
+	char err[200];
+	if ((o.unsub_address &&
+	     rb_unsub_mailto_check(o.unsub_address, err, sizeof(err)) != 0) ||
+	    (o.unsub_url &&
+	     rb_unsub_url_check(o.unsub_url, err, sizeof(err)) != 0)) {
+		rb_err("--unsubscribe-%s: %s",
+		       o.unsub_url && rb_unsub_url_check(o.unsub_url, err,
+							 sizeof(err)) != 0
+			   ? "url"
+			   : "address",
+		       err);
+		if (secret) {
+			memset(secret, 0, slen);
+			free(secret);
+		}
+		return RB_EXIT_USAGE;
+	}
 	o.db = rb_cli_db(&cli);
 	/* the schema must be there before the first request; a database
 	 * that is down now is only waited for (503 until it answers) */

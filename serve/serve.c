@@ -1,7 +1,7 @@
 /*
  * serve.c: the HTTP/JSON lookup service (see serve.h): set-up, routing
- * and authorisation; the endpoints are in serve/lookup.c and
- * serve/writes.c, the connections in serve/dbpool.c, the answers kept
+ * and authorisation; the endpoints are in serve/lookup.c,
+ * serve/writes.c and serve/links.c, the connections in serve/dbpool.c, the answers kept
  * between lookups in serve/cache.c (kept true by serve/cache_feed.c).
  */
 #include "serve.h"
@@ -25,6 +25,7 @@
 #include "serve/cache_feed.h"
 #include "serve/dbpool.h"
 #include "serve/http.h"
+#include "serve/links.h"
 #include "serve/lookup.h"
 #include "serve/metrics.h"
 #include "serve/tokens.h"
@@ -88,6 +89,7 @@ route(const char *url, const char *method, bool *method_ok)
 	} t[] = {{"/v1/changes", RB_EP_CHANGES, false},
 		 {"/v1/suppress", RB_EP_SUPPRESS, true},
 		 {"/v1/unsuppress", RB_EP_UNSUPPRESS, true},
+		 {"/v1/unsubscribe-links", RB_EP_UNSUB_LINKS, true},
 		 {"/v1/health", RB_EP_HEALTH, false},
 		 {"/v1/ready", RB_EP_READY, false},
 		 {"/metrics", RB_EP_METRICS, false}};
@@ -191,6 +193,15 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (scope != RB_SCOPE_WRITE)
 			return rb_http_error(c, q, 403, "this token may only read");
 		return rb_writes_manual(c, q, q->ep == RB_EP_SUPPRESS, name);
+	case RB_EP_UNSUB_LINKS: {
+		/* makes rows of unsubscribe_ids: a write */
+		if (scope != RB_SCOPE_WRITE)
+			return rb_http_error(c, q, 403, "this token may only read");
+		struct rb_links_conf lc = {opts->unsub_secret,
+					   opts->unsub_secret_len,
+					   opts->unsub_address, opts->unsub_url};
+		return rb_links_make(c, q, &lc);
+	}
 	default:
 		return rb_http_error(c, q, 404, "no such endpoint");
 	}
