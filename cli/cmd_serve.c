@@ -1,6 +1,6 @@
 /*
  * rebound serve: the HTTP/JSON lookup service (serve/serve.h), and
- * `rebound serve token NAME [read|write]`, which makes a token and
+ * `rebound serve token NAME [read|write] [TENANT]`, which makes a token and
  * prints the line for the tokens file.
  */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "lib/log.h"
 #include "serve/serve.h"
+#include "core/scope.h"
 #include "core/unsubscribe.h"
 #include "serve/tokens.h"
 
@@ -28,7 +29,7 @@ usage(FILE *f)
 	      "[--unsubscribe-url BASE]\n"
 	      "                     [--cache-entries N] [--cache-ttl SECONDS]\n"
 	      "                     [--db CONNINFO] [--config FILE]\n"
-	      "       rebound serve token NAME [read|write]\n"
+	      "       rebound serve token NAME [read|write] [TENANT]\n"
 	      "HTTP/JSON lookups for sending applications "
 	      "(docs/senders.md):\n"
 	      "  GET /v1/check?address=A, POST /v1/check {\"addresses\":[...]}"
@@ -47,8 +48,9 @@ usage(FILE *f)
 	      "URL BASE.\n"
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
-	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
-	      "token` makes one.\n"
+	      "The tokens file holds NAME SCOPE sha256:HEX [tenant=T] lines; "
+	      "`serve token`\nmakes one; a token bound to TENANT may only "
+	      "make that tenant's links.\n"
 	      "Single lookups are answered from a cache of at most N answers "
 	      "(default 250000;\n0: none), kept true by LISTEN/NOTIFY and "
 	      "dropped whenever that fails;\nan answer is kept at most "
@@ -59,12 +61,12 @@ usage(FILE *f)
 static int
 make_token(int argc, char **argv)
 {
-	if (argc < 3 || argc > 4) {
+	if (argc < 3 || argc > 5) {
 		usage(stderr);
 		return RB_EXIT_USAGE;
 	}
 	enum rb_scope scope = RB_SCOPE_READ;
-	if (argc == 4) {
+	if (argc >= 4) {
 		if (!strcmp(argv[3], "write"))
 			scope = RB_SCOPE_WRITE;
 		else if (strcmp(argv[3], "read") != 0) {
@@ -72,12 +74,19 @@ make_token(int argc, char **argv)
 			return RB_EXIT_USAGE;
 		}
 	}
-	char tok[64], line[200];
+	if (argc == 5 && !rb_scope_name_ok(argv[4])) {
+		rb_err("TENANT: a tenant name (docs/tenants.md)");
+		return RB_EXIT_USAGE;
+	}
+	char tok[64], line[300];
 	if (rb_tokens_make(argv[2], scope, tok, sizeof(tok), line,
 			   sizeof(line)) != 0) {
 		rb_err("NAME: letters, digits, '.', '_', '-' (at most 64)");
 		return RB_EXIT_USAGE;
 	}
+	if (argc == 5)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 " tenant=%s", argv[4]);
 	/* the token once, on stdout; the file's line on stderr */
 	printf("%s\n", tok);
 	fprintf(stderr, "# the token is shown once: give it to the "

@@ -156,6 +156,22 @@ rb_links_make(struct MHD_Connection *c, struct rb_req *q,
 		}
 	}
 	json_decref(b);
+	for (size_t i = 0; conf->tenant && i < n; i++)
+		if (strcmp(u[i].tenant, conf->tenant) != 0) {
+			json_t *o = json_object();
+			json_object_set_new(o, "error",
+					    json_string("this token may only "
+							"make links of its own "
+							"tenant"));
+			if (batch)
+				json_object_set_new(o, "index",
+						    json_integer((json_int_t)i));
+			json_object_set_new(o, "tenant",
+					    rb_json_str(u[i].tenant));
+			free(u);
+			free(ids);
+			return rb_http_json(c, q, 403, o);
+		}
 	if (conf->mailto) {
 		struct rb_store *s = rb_dbpool_get();
 		if (s == NULL) {

@@ -18,6 +18,7 @@
  * tenant or stream name over the limits, an unknown field, days out of
  * range) refuses the whole request with 400 {"error", "index"?,
  * "address"?} naming the first bad item and why, and nothing is made.
+ * A token bound to a tenant asking for another: 403, nothing made.
  * The database unreachable: 503, and no link (a short token without its
  * row could never be checked).  Not configured (no secret, or neither an
  * unsubscribe address nor a URL base): 404.
@@ -36,6 +37,10 @@ struct rb_links_conf {
 	size_t secret_len;
 	const char *mailto;	/* LOCAL@DOMAIN, NULL: no mailto: part */
 	const char *url;	/* the one-click base, NULL: no URL part */
+	/* the tenant the bearer token is bound to (serve/tokens.h), NULL
+	 * every tenant: an item of another tenant refuses the request
+	 * (403 {"error", "index"}) */
+	const char *tenant;
 };
 
 enum MHD_Result rb_links_make(struct MHD_Connection *c, struct rb_req *q,

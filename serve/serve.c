@@ -39,8 +39,9 @@ static struct rb_tokens tokens;
 /* the token of the request: false (nothing set) when none is valid */
 static bool
 authorise(struct MHD_Connection *c, char *name, size_t n,
-	  enum rb_scope *scope)
+	  enum rb_scope *scope, char tenant[65])
 {
+	tenant[0] = '\0';
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    "Authorization");
 	*scope = RB_SCOPE_NONE;
@@ -54,6 +55,7 @@ authorise(struct MHD_Connection *c, char *name, size_t n,
 	if (t != NULL) {
 		snprintf(name, n, "%s", t->name);
 		*scope = t->scope;
+		memcpy(tenant, t->tenant, sizeof(t->tenant));
 	}
 	pthread_rwlock_unlock(&tok_lock);
 	return t != NULL;
@@ -175,12 +177,17 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	default:
 		break;
 	}
-	char name[65];
+	char name[65], bound[65];
 	enum rb_scope scope;
-	if (!authorise(c, name, sizeof(name), &scope)) {
+	if (!authorise(c, name, sizeof(name), &scope, bound)) {
 		rb_metrics_add(RB_M_AUTH_FAILURES, 1);
 		return rb_http_error(c, q, 401, "a valid bearer token is required");
 	}
+	/* a token bound to a tenant: only where the tenant is enforced */
+	if (bound[0] && q->ep != RB_EP_UNSUB_LINKS)
+		return rb_http_error(c, q, 403, "this token is bound to a "
+					     "tenant: only "
+					     "/v1/unsubscribe-links");
 	switch (q->ep) {
 	case RB_EP_CHECK:
 		return rb_lookup_check(c, q);
@@ -199,7 +206,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			return rb_http_error(c, q, 403, "this token may only read");
 		struct rb_links_conf lc = {opts->unsub_secret,
 					   opts->unsub_secret_len,
-					   opts->unsub_address, opts->unsub_url};
+					   opts->unsub_address, opts->unsub_url,
+					   bound[0] ? bound : NULL};
 		return rb_links_make(c, q, &lc);
 	}
 	default:

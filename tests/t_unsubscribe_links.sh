@@ -4,7 +4,7 @@
 # batch of 500 whose every token works (its mailto: request through
 # ingest, its one-click URL through serve) in the item's tenant and
 # stream; the same batch again: the same values, no new row; tokens and
-# their scopes (none, read only: refused); bad items refuse the whole
+# their scopes (none, read only, bound to another tenant: refused); bad items refuse the whole
 # request, naming the item; batch and body limits; the database down:
 # 503 and no link; not configured: 404.
 . "$(dirname "$0")/lib/setup.sh"
@@ -20,6 +20,9 @@ RTOK=$("$R" serve token mailer read 2>"$T/r.line")
 WTOK=$("$R" serve token platform write 2>"$T/w.line")
 grep -v '^#' "$T/r.line" >"$T/tokens"
 grep -v '^#' "$T/w.line" >>"$T/tokens"
+ATOK=$("$R" serve token acme-mailer write acme 2>"$T/a.line")
+grep -v '^#' "$T/a.line" >>"$T/tokens"
+check "a token bound to a tenant: its line says so" 'grep -q "^acme-mailer write sha256:[0-9a-f]\{64\} tenant=acme$" "$T/tokens"'
 SPID=
 on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
 start_serve() {	# extra options...
@@ -106,6 +109,15 @@ is "... the mailto: ones by their token, not the mail's From" "$(scope_of someon
 is "no bearer token: 401" "$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary "@$T/one.json" "$U/v1/unsubscribe-links")" 401
 is "a wrong token: 401" "$(post rbt_wrong "$T/one.json" | code)" 401
 is "a read-only token: 403" "$(post "$RTOK" "$T/one.json" | code)" 403
+is "a token bound to acme, for acme: 200" "$(post "$ATOK" "$T/one.json" | code)" 200
+printf '{"links": [{"address": "p@example.org", "tenant": "acme"}, {"address": "q@example.org", "tenant": "zeta"}]}' >"$T/other.json"
+r1=$(rows)
+out=$(post "$ATOK" "$T/other.json")
+is "... for another tenant: 403 naming the item" "$(echo "$out" | code) $(echo "$out" | field 'd.get("index")')" "403 1"
+is "... and nothing made" "$(rows)" "$r1"
+is "... the same batch with an unbound write token: 200" "$(post "$WTOK" "$T/other.json" | code)" 200
+is "a token bound to a tenant is refused elsewhere: 403" \
+	"$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ATOK" "$U/v1/check?address=a@example.org&tenant=acme")" 403
 is "GET: 405" "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $WTOK" "$U/v1/unsubscribe-links")" 405
 
 # ---- bad items: 400 naming the item, nothing made
@@ -170,3 +182,6 @@ stop_serve
 is "a bad --unsubscribe-address: usage error" "$?" 2
 "$R" serve --tokens "$T/tokens" --unsubscribe-url "ftp://x" >/dev/null 2>"$T/err"
 is "a bad --unsubscribe-url: usage error" "$?" 2
+printf 'x write sha256:%064d tenant=a/b\n' 0 >"$T/bad.tokens"
+"$R" serve --tokens "$T/bad.tokens" >/dev/null 2>"$T/err"
+check "a tokens file with a bad tenant is refused" '[ $? = 2 ] && grep -q "tenant=NAME" "$T/err"'
