@@ -23,20 +23,7 @@ grep -v '^#' "$T/w.line" >>"$T/tokens"
 ATOK=$("$R" serve token acme-mailer write acme 2>"$T/a.line")
 grep -v '^#' "$T/a.line" >>"$T/tokens"
 check "a token bound to a tenant: its line says so" 'grep -q "^acme-mailer write sha256:[0-9a-f]\{64\} tenant=acme$" "$T/tokens"'
-SPID=
-on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
-start_serve() {	# extra options...
-	for _try in 1 2 3 4 5; do
-		PORT=$(free_port)
-		"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 "$@" \
-			2>>"$T/serve.log" &
-		SPID=$!
-		wait_port "$PORT" 60 && return 0
-		kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
-	done
-	return 1
-}
-stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=; }
+. "$(dirname "$0")/lib/serve.sh"
 start_serve --max-body 200000 --unsubscribe-secret-file "$KEY" \
 	--unsubscribe-address "$MAILTO" --unsubscribe-url "$BASE" || { no "serve starts"; exit 1; }
 U="http://127.0.0.1:$PORT"
