@@ -50,7 +50,7 @@ TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
 MIGRATIONS = $(sort $(wildcard store/migrations/[0-9][0-9][0-9]_*.sql))
 
-.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap bench-serve bench-tenants corpus-check
+.PHONY: all deps check test test-only clean fuzz demo bench bench-store bench-imap bench-serve bench-links bench-tenants corpus-check
 
 all: $(B)/rebound $(TEST_BIN) $(B)/tests/fuzz_replay
 
@@ -136,6 +136,7 @@ bench: all
 	@./scripts/bench-imap.sh
 	@./scripts/bench-reports.sh
 	@./scripts/bench-serve.sh
+	@./scripts/bench-links.sh
 	@./scripts/bench-tenants.sh
 
 # ingest into PostgreSQL (fsync on) and filter throughput, peak RSS
@@ -149,6 +150,9 @@ bench-tenants: all
 # rebound serve: single lookups (keep-alive) and batch checks
 bench-serve: all
 	@./scripts/bench-serve.sh
+
+bench-links: all
+	@./scripts/bench-links.sh
 
 # the IMAP daemon end to end (Dovecot -> PostgreSQL, fsync on)
 bench-imap: all

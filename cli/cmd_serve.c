@@ -1,6 +1,6 @@
 /*
  * rebound serve: the HTTP/JSON lookup service (serve/serve.h), and
- * `rebound serve token NAME [read|write]`, which makes a token and
+ * `rebound serve token NAME [read|write] [TENANT]`, which makes a token and
  * prints the line for the tokens file.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "serve/serve.h"
 #include "core/policy.h"
+#include "core/scope.h"
 #include "core/unsubscribe.h"
 #include "serve/tokens.h"
 
@@ -25,10 +26,12 @@ usage(FILE *f)
 	      "                     [--tls-cert FILE --tls-key FILE] "
 	      "[--max-body BYTES]\n"
 	      "                     [--unsubscribe-secret-file FILE]\n"
+	      "                     [--unsubscribe-address LOCAL@DOMAIN] "
+	      "[--unsubscribe-url BASE]\n"
 	      "                     [--cache-entries N] [--cache-ttl SECONDS]\n"
 	      "                     [--db CONNINFO] [--config FILE] "
 	      "[--policy FILE]\n"
-	      "       rebound serve token NAME [read|write]\n"
+	      "       rebound serve token NAME [read|write] [TENANT]\n"
 	      "HTTP/JSON lookups for sending applications "
 	      "(docs/senders.md):\n"
 	      "  GET /v1/check?address=A, POST /v1/check {\"addresses\":[...]}"
@@ -42,10 +45,16 @@ usage(FILE *f)
 	      "makes the URL);\n  stored as an unsubscribe event, "
 	      "decided by the policy (--policy, the\n  configuration's "
 	      "policy_file and [policy]), as one by mail is.\n"
+	      "  POST /v1/unsubscribe-links (write): the List-Unsubscribe "
+	      "header values of\n  `rebound unsubscribe-link`, one or "
+	      "{\"links\":[...]} (<= 1,000), with the mailto:\n  address "
+	      "(default: unsubscribe_address of the configuration) and the "
+	      "URL BASE.\n"
 	      "Listens on " RB_SERVE_DEFAULT_LISTEN " by default; any "
 	      "address but loopback needs TLS.\n"
-	      "The tokens file holds NAME SCOPE sha256:HEX lines; `serve "
-	      "token` makes one.\n"
+	      "The tokens file holds NAME SCOPE sha256:HEX [tenant=T] lines; "
+	      "`serve token`\nmakes one; a token bound to TENANT may only "
+	      "make that tenant's links.\n"
 	      "Single lookups are answered from a cache of at most N answers "
 	      "(default 250000;\n0: none), kept true by LISTEN/NOTIFY and "
 	      "dropped whenever that fails;\nan answer is kept at most "
@@ -56,12 +65,12 @@ usage(FILE *f)
 static int
 make_token(int argc, char **argv)
 {
-	if (argc < 3 || argc > 4) {
+	if (argc < 3 || argc > 5) {
 		usage(stderr);
 		return RB_EXIT_USAGE;
 	}
 	enum rb_scope scope = RB_SCOPE_READ;
-	if (argc == 4) {
+	if (argc >= 4) {
 		if (!strcmp(argv[3], "write"))
 			scope = RB_SCOPE_WRITE;
 		else if (strcmp(argv[3], "read") != 0) {
@@ -69,12 +78,19 @@ make_token(int argc, char **argv)
 			return RB_EXIT_USAGE;
 		}
 	}
-	char tok[64], line[200];
+	if (argc == 5 && !rb_scope_name_ok(argv[4])) {
+		rb_err("TENANT: a tenant name (docs/tenants.md)");
+		return RB_EXIT_USAGE;
+	}
+	char tok[64], line[300];
 	if (rb_tokens_make(argv[2], scope, tok, sizeof(tok), line,
 			   sizeof(line)) != 0) {
 		rb_err("NAME: letters, digits, '.', '_', '-' (at most 64)");
 		return RB_EXIT_USAGE;
 	}
+	if (argc == 5)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+			 " tenant=%s", argv[4]);
 	/* the token once, on stdout; the file's line on stderr */
 	printf("%s\n", tok);
 	fprintf(stderr, "# the token is shown once: give it to the "
@@ -99,6 +115,8 @@ cmd_serve(int argc, char **argv)
 	    {"tls-key", required_argument, NULL, 'K'},
 	    {"max-body", required_argument, NULL, 'b'},
 	    {"unsubscribe-secret-file", required_argument, NULL, 'U'},
+	    {"unsubscribe-address", required_argument, NULL, 'A'},
+	    {"unsubscribe-url", required_argument, NULL, 'B'},
 	    {"cache-entries", required_argument, NULL, 'E'},
 	    {"cache-ttl", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
@@ -143,6 +161,12 @@ cmd_serve(int argc, char **argv)
 		}
 		case 'U':
 			unsub_file = optarg;
+			break;
+		case 'A':
+			o.unsub_address = optarg;
+			break;
+		case 'B':
+			o.unsub_url = optarg;
 			break;
 		case 'E': {
 			char *end;
@@ -194,9 +218,33 @@ cmd_serve(int argc, char **argv)
 		o.unsub_secret_len = slen;
 	}
 	bool failed;
-	rb_cli_config(&cli, &failed);
-	if (failed)
+	const struct rb_config *cf = rb_cli_config(&cli, &failed);
+	if (failed) {
+		if (secret) {
+			memset(secret, 0, slen);
+			free(secret);
+		}
 		return RB_EXIT_ERROR;
+	}
+	if (o.unsub_address == NULL && cf)
+		o.unsub_address = cf->unsubscribe_address;
+	char err[200];
+	if ((o.unsub_address &&
+	     rb_unsub_mailto_check(o.unsub_address, err, sizeof(err)) != 0) ||
+	    (o.unsub_url &&
+	     rb_unsub_url_check(o.unsub_url, err, sizeof(err)) != 0)) {
+		rb_err("--unsubscribe-%s: %s",
+		       o.unsub_url && rb_unsub_url_check(o.unsub_url, err,
+							 sizeof(err)) != 0
+			   ? "url"
+			   : "address",
+		       err);
+		if (secret) {
+			memset(secret, 0, slen);
+			free(secret);
+		}
+		return RB_EXIT_USAGE;
+	}
 	o.db = rb_cli_db(&cli);
 	/* one-click unsubscribes are decided by the policy, as by mail */
 	static struct rb_policy pol;

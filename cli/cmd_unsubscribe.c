@@ -111,29 +111,16 @@ cmd_unsubscribe_link(int argc, char **argv)
 		rb_err("%s", err);
 		return RB_EXIT_USAGE;
 	}
-	if (url && strncmp(url, "https://", 8) != 0 &&
-	    strncmp(url, "http://", 7) != 0) {
-		rb_err("--url: an http:// or https:// URL (RFC 8058 wants https)");
+	if (url && rb_unsub_url_check(url, err, sizeof(err)) != 0) {
+		rb_err("--url: %s", err);
+		return RB_EXIT_USAGE;
+	}
+	if (mailto && rb_unsub_mailto_check(mailto, err, sizeof(err)) != 0) {
+		rb_err("--mailto: %s", err);
 		return RB_EXIT_USAGE;
 	}
 	const char *a;
 	size_t al;
-	if (mailto && (rb_addr_input(mailto, strlen(mailto), &a, &al) !=
-			   RB_ADDRIN_OK ||
-		       al != strlen(mailto) || strchr(mailto, '+') ||
-		       strpbrk(mailto, "?%&\"") != NULL)) {
-		rb_err("--mailto: LOCAL@DOMAIN without '+', '?', '%%', '&' "
-		       "(the token is added as +TOKEN)");
-		return RB_EXIT_USAGE;
-	}
-	if (mailto && (size_t)(strrchr(mailto, '@') - mailto) + 1 +
-			      RB_UNSUB_SHORT_LEN >
-			  64) {
-		rb_err("--mailto: the local part may have at most %d octets: "
-		       "with +TOKEN (%d) it must fit the 64 of RFC 5321",
-		       64 - 1 - RB_UNSUB_SHORT_LEN, 1 + RB_UNSUB_SHORT_LEN);
-		return RB_EXIT_USAGE;
-	}
 	enum rb_addrin_err e = rb_addr_input(argv[optind], strlen(argv[optind]),
 					     &a, &al);
 	struct rb_unsub u;
@@ -154,12 +141,11 @@ cmd_unsubscribe_link(int argc, char **argv)
 		free(serr);
 		return RB_EXIT_ERROR;
 	}
-	/* the short token: the subscriber's row first (the database is
-	 * the source of truth; no database, no link) */
-	char stok[RB_UNSUB_SHORT_LEN + 1] = "";
+	/* the short token names the subscriber's row: the row first (the
+	 * database is the source of truth; no database, no link) */
+	unsigned long long id = 0;
 	if (mailto) {
 		struct rb_store *s = rb_cli_open(&cli, true);
-		unsigned long long id = 0;
 		if (s == NULL) {
 			memset(secret, 0, slen);
 			free(secret);
@@ -174,37 +160,17 @@ cmd_unsubscribe_link(int argc, char **argv)
 			return RB_EXIT_ERROR;
 		}
 		rb_store_close(s);
-		if (rb_unsub_short_token(secret, slen, id, &u, stok) != 0) {
-			memset(secret, 0, slen);
-			free(secret);
-			rb_err("cannot make a token for %s", u.address);
-			return RB_EXIT_INVALID;
-		}
 	}
-	char *tok = url ? rb_unsub_token(secret, slen, &u) : NULL;
+	char *v = rb_unsub_list_header(secret, slen, &u, id, mailto, url);
 	memset(secret, 0, slen);
 	free(secret);
-	if (url && tok == NULL) {
+	if (v == NULL) {
 		rb_err("cannot make a token for %s", u.address);
 		return RB_EXIT_INVALID;
 	}
-	printf("List-Unsubscribe: ");
-	if (mailto) {
-		const char *at = strrchr(mailto, '@');
-		/* RFC 6068: the space of the subject as %20 */
-		printf("<mailto:%.*s+%s%s?subject=unsubscribe%%20%s>",
-		       (int)(at - mailto), mailto, stok, at, stok);
-	}
-	if (url) {
-		size_t ul = strlen(url);
-		while (ul > 0 && url[ul - 1] == '/')
-			ul--;
-		printf("%s<%.*s/v1/unsubscribe/%s>", mailto ? ", " : "",
-		       (int)ul, url, tok);
-	}
-	putchar('\n');
+	printf("List-Unsubscribe: %s\n", v);
 	if (url)
-		printf("List-Unsubscribe-Post: List-Unsubscribe=One-Click\n");
-	free(tok);
+		printf("List-Unsubscribe-Post: " RB_UNSUB_POST_VALUE "\n");
+	free(v);
 	return fflush(stdout) == 0 ? RB_EXIT_OK : RB_EXIT_ERROR;
 }

@@ -458,3 +458,78 @@ rb_unsub_decide(const struct rb_event *e, const char *raw, size_t len,
 	}
 	return true;
 }
+
+int
+rb_unsub_mailto_check(const char *mailto, char *err, size_t errlen)
+{
+	const char *a;
+	size_t al;
+	if (rb_addr_input(mailto, strlen(mailto), &a, &al) != RB_ADDRIN_OK ||
+	    al != strlen(mailto) || strchr(mailto, '+') ||
+	    strpbrk(mailto, "?%&\"") != NULL) {
+		snprintf(err, errlen, "LOCAL@DOMAIN without '+', '?', '%%', "
+				      "'&' (the token is added as +TOKEN)");
+		return -1;
+	}
+	if ((size_t)(strrchr(mailto, '@') - mailto) + 1 + RB_UNSUB_SHORT_LEN >
+	    64) {
+		snprintf(err, errlen,
+			 "the local part may have at most %d octets: with "
+			 "+TOKEN (%d) it must fit the 64 of RFC 5321",
+			 64 - 1 - RB_UNSUB_SHORT_LEN, 1 + RB_UNSUB_SHORT_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+int
+rb_unsub_url_check(const char *url, char *err, size_t errlen)
+{
+	if (strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0) {
+		snprintf(err, errlen, "an http:// or https:// URL (RFC 8058 "
+				      "wants https)");
+		return -1;
+	}
+	return 0;
+}
+
+char *
+rb_unsub_list_header(const char *secret, size_t slen, const struct rb_unsub *u,
+		     unsigned long long id, const char *mailto, const char *url)
+{
+	if (mailto == NULL && url == NULL)
+		return NULL;
+	char stok[RB_UNSUB_SHORT_LEN + 1] = "";
+	if (mailto && rb_unsub_short_token(secret, slen, id, u, stok) != 0)
+		return NULL;
+	char *tok = NULL;
+	if (url && (tok = rb_unsub_token(secret, slen, u)) == NULL)
+		return NULL;
+	size_t ul = url ? strlen(url) : 0;
+	while (ul > 0 && url[ul - 1] == '/')
+		ul--;
+	size_t cap = (mailto ? strlen(mailto) + 2 * RB_UNSUB_SHORT_LEN + 40
+			     : 0) +
+		     (url ? ul + strlen(tok) + 24 : 0) + 1;
+	char *out = malloc(cap);
+	if (out == NULL) {
+		free(tok);
+		return NULL;
+	}
+	size_t n = 0;
+	if (mailto) {
+		const char *at = strrchr(mailto, '@');
+		/* RFC 6068: the space of the subject as %20 */
+		n += (size_t)snprintf(out + n, cap - n,
+				      "<mailto:%.*s+%s%s?subject=unsubscribe"
+				      "%%20%s>",
+				      (int)(at - mailto), mailto, stok, at,
+				      stok);
+	}
+	if (url)
+		snprintf(out + n, cap - n, "%s<%.*s/v1/unsubscribe/%s>",
+			 mailto ? ", " : "", (int)ul, url, tok);
+	free(tok);
+	return out;
+}

@@ -96,6 +96,38 @@ enum rb_unsub_check rb_unsub_check_any(const char *secret, size_t slen,
 				       rb_unsub_lookup_fn lookup, void *ctx,
 				       struct rb_unsub *u);
 
+/* ---- the header values a sender puts in a mail ---- */
+
+/* List-Unsubscribe-Post (RFC 8058), given beside a one-click URL. */
+#define RB_UNSUB_POST_VALUE "List-Unsubscribe=One-Click"
+
+/* Is mailto a mailto: unsubscribe address: LOCAL@DOMAIN, one address as
+ * core/addrin.h takes it, without '+', '?', '%', '&', '"' (the token is
+ * added as +TOKEN), LOCAL at most 64 - 1 - RB_UNSUB_SHORT_LEN octets
+ * (31, so that LOCAL+TOKEN fits the 64 of RFC 5321)?  0, or -1 with why
+ * in err. */
+int rb_unsub_mailto_check(const char *mailto, char *err, size_t errlen);
+/* Is url an http:// or https:// base of the one-click URL?  0 or -1
+ * with why in err. */
+int rb_unsub_url_check(const char *url, char *err, size_t errlen);
+
+/*
+ * The List-Unsubscribe value (RFC 2369) for u (its expiry included),
+ * malloc'ed, both `rebound unsubscribe-link` and `rebound serve` write:
+ *
+ *   <mailto:LOCAL+SHORT@DOMAIN?subject=unsubscribe%20SHORT>   (mailto)
+ *   <BASE/v1/unsubscribe/LONG>                               (url)
+ *
+ * joined by ", " when both are given (at least one is; the checks above
+ * passed).  SHORT is the short token of the stored scope id (needed with
+ * mailto), LONG the long token; BASE is url without trailing '/'.  NULL
+ * when a token cannot be made (rb_unsub_token, rb_unsub_short_token) or
+ * out of memory.  With url, List-Unsubscribe-Post is RB_UNSUB_POST_VALUE.
+ */
+char *rb_unsub_list_header(const char *secret, size_t slen,
+			   const struct rb_unsub *u, unsigned long long id,
+			   const char *mailto, const char *url);
+
 /* The secret from a file (refused when other users may read it: see
  * rb_config_secret_file), without its trailing newline; at least 16
  * bytes.  Malloc'ed (wipe and free) or NULL with *err_r. */

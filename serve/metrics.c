@@ -9,7 +9,7 @@
 
 static const char *const ep_name[RB_EP_N] = {
     "check", "check_batch", "changes", "suppress", "unsuppress",
-    "health", "ready", "metrics", "unsubscribe", "other"};
+    "health", "ready", "metrics", "unsubscribe", "unsubscribe_links", "other"};
 static const unsigned codes[] = {200, 400, 401, 403, 404, 405,
 				 410, 413, 422, 500, 503};
 #define NCODES (sizeof(codes) / sizeof(codes[0]))

@@ -12,7 +12,7 @@
 enum rb_ep {
 	RB_EP_CHECK, RB_EP_BATCH, RB_EP_CHANGES, RB_EP_SUPPRESS,
 	RB_EP_UNSUPPRESS, RB_EP_HEALTH, RB_EP_READY, RB_EP_METRICS,
-	RB_EP_UNSUBSCRIBE, RB_EP_OTHER, RB_EP_N
+	RB_EP_UNSUBSCRIBE, RB_EP_UNSUB_LINKS, RB_EP_OTHER, RB_EP_N
 };
 
 /* One answer: its status code (codes not in the table are not counted

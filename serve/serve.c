@@ -1,7 +1,7 @@
 /*
  * serve.c: the HTTP/JSON lookup service (see serve.h): set-up, routing
- * and authorisation; the endpoints are in serve/lookup.c and
- * serve/writes.c, the connections in serve/dbpool.c, the answers kept
+ * and authorisation; the endpoints are in serve/lookup.c,
+ * serve/writes.c and serve/links.c, the connections in serve/dbpool.c, the answers kept
  * between lookups in serve/cache.c (kept true by serve/cache_feed.c).
  */
 #include "serve.h"
@@ -25,6 +25,7 @@
 #include "serve/cache_feed.h"
 #include "serve/dbpool.h"
 #include "serve/http.h"
+#include "serve/links.h"
 #include "serve/lookup.h"
 #include "serve/metrics.h"
 #include "serve/tokens.h"
@@ -38,8 +39,9 @@ static struct rb_tokens tokens;
 /* the token of the request: false (nothing set) when none is valid */
 static bool
 authorise(struct MHD_Connection *c, char *name, size_t n,
-	  enum rb_scope *scope)
+	  enum rb_scope *scope, char tenant[65])
 {
+	tenant[0] = '\0';
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    "Authorization");
 	*scope = RB_SCOPE_NONE;
@@ -53,6 +55,7 @@ authorise(struct MHD_Connection *c, char *name, size_t n,
 	if (t != NULL) {
 		snprintf(name, n, "%s", t->name);
 		*scope = t->scope;
+		memcpy(tenant, t->tenant, sizeof(t->tenant));
 	}
 	pthread_rwlock_unlock(&tok_lock);
 	return t != NULL;
@@ -88,6 +91,7 @@ route(const char *url, const char *method, bool *method_ok)
 	} t[] = {{"/v1/changes", RB_EP_CHANGES, false},
 		 {"/v1/suppress", RB_EP_SUPPRESS, true},
 		 {"/v1/unsuppress", RB_EP_UNSUPPRESS, true},
+		 {"/v1/unsubscribe-links", RB_EP_UNSUB_LINKS, true},
 		 {"/v1/health", RB_EP_HEALTH, false},
 		 {"/v1/ready", RB_EP_READY, false},
 		 {"/metrics", RB_EP_METRICS, false}};
@@ -174,12 +178,17 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	default:
 		break;
 	}
-	char name[65];
+	char name[65], bound[65];
 	enum rb_scope scope;
-	if (!authorise(c, name, sizeof(name), &scope)) {
+	if (!authorise(c, name, sizeof(name), &scope, bound)) {
 		rb_metrics_add(RB_M_AUTH_FAILURES, 1);
 		return rb_http_error(c, q, 401, "a valid bearer token is required");
 	}
+	/* a token bound to a tenant: only where the tenant is enforced */
+	if (bound[0] && q->ep != RB_EP_UNSUB_LINKS)
+		return rb_http_error(c, q, 403, "this token is bound to a "
+					     "tenant: only "
+					     "/v1/unsubscribe-links");
 	switch (q->ep) {
 	case RB_EP_CHECK:
 		return rb_lookup_check(c, q);
@@ -192,6 +201,16 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		if (scope != RB_SCOPE_WRITE)
 			return rb_http_error(c, q, 403, "this token may only read");
 		return rb_writes_manual(c, q, q->ep == RB_EP_SUPPRESS, name);
+	case RB_EP_UNSUB_LINKS: {
+		/* makes rows of unsubscribe_ids: a write */
+		if (scope != RB_SCOPE_WRITE)
+			return rb_http_error(c, q, 403, "this token may only read");
+		struct rb_links_conf lc = {opts->unsub_secret,
+					   opts->unsub_secret_len,
+					   opts->unsub_address, opts->unsub_url,
+					   bound[0] ? bound : NULL};
+		return rb_links_make(c, q, &lc);
+	}
 	default:
 		return rb_http_error(c, q, 404, "no such endpoint");
 	}

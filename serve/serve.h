@@ -9,6 +9,10 @@
  *                                the change log after a cursor
  *   POST /v1/suppress            {"address", "reason", "until"?}  (write)
  *   POST /v1/unsuppress          {"address", "reason"}            (write)
+ *   POST /v1/unsubscribe-links   List-Unsubscribe header values, one or
+ *                                {"links": [...]} <= 1,000 (write;
+ *                                serve/links.h)
+ *   POST /v1/unsubscribe/TOKEN   RFC 8058 one-click (no bearer token)
  *   GET  /v1/health              the process answers (no token)
  *   GET  /v1/ready               the database answers (no token; 503)
  *   GET  /metrics                Prometheus text format (no token)
@@ -45,6 +49,11 @@ struct rb_serve_opts {
 	/* decides one-click unsubscribes as it does those by mail
 	 * (store.h rb_store_one_click); NULL: the built-in defaults */
 	const struct rb_policy *policy;
+	/* the parts of POST /v1/unsubscribe-links (serve/links.h): the
+	 * mailto: address LOCAL@DOMAIN and the one-click URL base; NULL:
+	 * that part left out (both: 404) */
+	const char *unsub_address;
+	const char *unsub_url;
 	/* the answers of single lookups kept (serve/cache.h): at most
 	 * cache_entries (0: none), each at most cache_ttl seconds (0:
 	 * RB_SERVE_DEFAULT_CACHE_TTL) */

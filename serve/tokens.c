@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/scope.h"
 #include "lib/sha256.h"
 
 static bool
@@ -54,8 +55,10 @@ rb_tokens_load(const char *path, struct rb_tokens *t, char *err,
 			p++;
 		if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
 			continue;
-		char name[128], scope[16], hash[128];
-		if (sscanf(p, "%127s %15s %127s", name, scope, hash) != 3) {
+		char name[128], scope[16], hash[128], extra[128] = "";
+		int nf = sscanf(p, "%127s %15s %127s %127s", name, scope, hash,
+				extra);
+		if (nf != 3 && nf != 4) {
 			snprintf(err, errlen, "%s:%u: NAME SCOPE sha256:HEX "
 					      "expected", path, lineno);
 			goto fail;
@@ -66,6 +69,17 @@ rb_tokens_load(const char *path, struct rb_tokens *t, char *err,
 		}
 		struct rb_token k = {0};
 		memcpy(k.name, name, strlen(name) + 1);	/* name_ok: <= 64 */
+		if (nf == 4) {
+			if (strncmp(extra, "tenant=", 7) != 0 ||
+			    !rb_scope_name_ok(extra + 7)) {
+				snprintf(err, errlen, "%s:%u: after the hash: "
+						      "tenant=NAME or nothing",
+					 path, lineno);
+				goto fail;
+			}
+			/* rb_scope_name_ok: at most 64 */
+			memcpy(k.tenant, extra + 7, strlen(extra + 7) + 1);
+		}
 		if (!strcmp(scope, "read"))
 			k.scope = RB_SCOPE_READ;
 		else if (!strcmp(scope, "write"))

@@ -5,10 +5,15 @@
  *     # NAME  SCOPE  sha256:HEX
  *     mailer  read   sha256:5e88489...
  *     crm     write  sha256:1b4f0e9...
+ *     acme    write  sha256:9c56cc5...  tenant=acme
  *
  * NAME ([A-Za-z0-9._-], at most 64) is the actor recorded for the
  * changes the token makes; SCOPE is read (lookups, changes) or write
  * (also suppress and unsuppress); HEX is the SHA-256 of the token.
+ * tenant=T (a name as in core/scope.h) binds the token to one tenant:
+ * it is taken only where its tenant is enforced (serve.c: POST
+ * /v1/unsubscribe-links, for T's recipients alone) and refused (403)
+ * everywhere else, never answered for every tenant.
  * Tokens are "rbt_" + 43 characters of base64url (32 random bytes), so
  * a plain hash is enough: there is nothing to guess.  Comparison takes
  * the same time whatever matches.
@@ -24,6 +29,7 @@ enum rb_scope { RB_SCOPE_NONE = 0, RB_SCOPE_READ = 1, RB_SCOPE_WRITE = 2 };
 struct rb_token {
 	char name[65];
 	enum rb_scope scope;
+	char tenant[65];	/* "" every tenant */
 	unsigned char hash[32];
 };
 

@@ -96,6 +96,18 @@ int rb_store_unsub_id(struct rb_store *s, const char *tenant,
 		      const char *stream, const char *address,
 		      unsigned long long *id);
 
+/*
+ * The ids of n subscriber scopes at once (u[i]: tenant, stream "" none,
+ * address), into ids[i], as rb_store_unsub_id gives them one by one:
+ * rows made when missing, the same inputs the same ids; one statement
+ * (unnest of three arrays), in one round trip.  0, or -1 (error
+ * recorded, no id kept) when the database fails or a name is not well
+ * formed.
+ */
+struct rb_unsub;
+int rb_store_unsub_ids(struct rb_store *s, size_t n, const struct rb_unsub *u,
+		       unsigned long long *ids);
+
 /* Clear raw bytes whose retention has passed; *cleared gets the count. */
 int rb_store_prune_raw(struct rb_store *s, unsigned long *cleared);
 

@@ -13,20 +13,7 @@ grep -v '^#' "$T/r.line" >"$T/tokens"
 grep -v '^#' "$T/w.line" >>"$T/tokens"
 check "the tokens file holds hashes, never the tokens" \
 	'! grep -q "$RTOK" "$T/tokens" && ! grep -q "$WTOK" "$T/tokens" && grep -q "^mailer read sha256:" "$T/tokens"'
-SPID=
-on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
-start_serve() {	# extra options...
-	for _try in 1 2 3 4 5; do
-		PORT=$(free_port)
-		"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 "$@" \
-			2>>"$T/serve.log" &
-		SPID=$!
-		wait_port "$PORT" 60 && return 0
-		kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
-	done
-	return 1
-}
-stop_serve() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=; }
+. "$(dirname "$0")/lib/serve.sh"
 start_serve --max-body 100000 || { no "serve starts"; exit 1; }
 U="http://127.0.0.1:$PORT"
 get() {	# TOKEN PATH: "CODE BODY"
