@@ -335,6 +335,22 @@ locate(struct conn *k, const struct rb_quarantined *q, int use_quid,
 
 enum op { OP_RETRY, OP_DROP };
 
+/* Record what was done on the server (the record was "quarantined"),
+ * and say it; 0 done, 1 the record failed. */
+static int
+record(struct rb_store *s, const struct rb_quarantined *q, const char *state,
+       const char *actor, const char *note)
+{
+	if (rb_mbstate_quarantine_state(s, q->id, "quarantined", state, actor,
+					note) < 0) {
+		rb_err("#%lld: %s, but recording it failed: %s", q->id, note,
+		       rb_store_error(s));
+		return 1;
+	}
+	printf("#%lld: %s\n", q->id, note);
+	return 0;
+}
+
 /*
  * A retry whose mail is gone from the quarantine folder: an earlier retry
  * may have moved it and then failed to record it (the database went away
@@ -367,15 +383,7 @@ found_back(struct rb_store *s, struct conn *k, const struct rb_mailbox_conf *m,
 		 "not in %s but back in %s as UID %lld (moved by an earlier "
 		 "retry that was not recorded): recorded as retried",
 		 qf, q->folder, uid);
-	int h = rb_mbstate_quarantine_state(s, q->id, "quarantined", "retried",
-					    actor, note);
-	if (h < 0) {
-		rb_err("#%lld: %s, but recording it failed: %s", q->id, note,
-		       rb_store_error(s));
-		return 1;
-	}
-	printf("#%lld: %s\n", q->id, note);
-	return 0;
+	return record(s, q, "retried", actor, note);
 }
 
 /* Retry or drop one record; 0 done (or nothing to do), 1 failed. */
@@ -438,14 +446,7 @@ one(struct rb_store *s, const struct rb_config *cf, struct conn *k,
 			char note[600];
 			snprintf(note, sizeof note,
 				 "not in %s any more: nothing deleted", qf);
-			int h = rb_mbstate_quarantine_state(
-			    s, q->id, "quarantined", "dropped", actor, note);
-			if (h < 0) {
-				rb_err("#%lld: %s", q->id, rb_store_error(s));
-				return 1;
-			}
-			printf("#%lld: %s\n", q->id, note);
-			return 0;
+			return record(s, q, "dropped", actor, note);
 		}
 		int b = found_back(s, k, m, q, qf, actor);
 		if (b >= 0)
@@ -487,17 +488,8 @@ one(struct rb_store *s, const struct rb_config *cf, struct conn *k,
 		conn_close(k);
 		return 1;
 	}
-	int h = rb_mbstate_quarantine_state(s, q->id, "quarantined",
-					    op == OP_RETRY ? "retried"
-							   : "dropped",
-					    actor, note);
-	if (h < 0) {
-		rb_err("#%lld: %s, but recording it failed: %s", q->id, note,
-		       rb_store_error(s));
-		return 1;
-	}
-	printf("#%lld: %s\n", q->id, note);
-	return 0;
+	return record(s, q, op == OP_RETRY ? "retried" : "dropped", actor,
+		      note);
 }
 
 static int

@@ -91,16 +91,8 @@ is "by mail: an unsubscribe event of acme/news on 10-03" \
 # ---- one-click through rebound serve
 RTOK=$("$R" serve token mailer read 2>"$T/r.line")
 grep -hv '^#' "$T/r.line" >"$T/tokens"
-SPID=
-on_exit() { [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; }
-for _try in 1 2 3 4 5; do
-	PORT=$(free_port)
-	"$R" serve --tokens "$T/tokens" --listen "127.0.0.1:$PORT" --threads 2 \
-		--unsubscribe-secret-file "$KEY" 2>>"$T/serve.log" &
-	SPID=$!
-	wait_port "$PORT" 60 && break
-	kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
-done
+. "$(dirname "$0")/lib/serve.sh"
+start_serve --unsubscribe-secret-file "$KEY" || { no "serve starts"; exit 1; }
 U="http://127.0.0.1:$PORT"
 url_for() { "$R" unsubscribe-link --secret-file "$KEY" --url "$U" "$@" | sed -n 's/^List-Unsubscribe: <\(http[^>]*\)>$/\1/p'; }
 click() { curl -sS -o "$T/body" -w '%{http_code}' -X POST --data-binary "List-Unsubscribe=One-Click" "$1"; }
@@ -120,7 +112,7 @@ curl_out=$(click "$burl")
 check "the same POST again: 200, nothing recorded, nothing stored" '[ "$curl_out" = 200 ] && grep -q "\"recorded\": *false" "$T/body" && [ "$(counts)" = "$before" ]'
 curl_out=$(click "$(url_for --tenant acme carl@example.org)")
 check "one-click for a tenant without a stream" '[ "$curl_out" = 200 ] && [ "$(pg_sql "SELECT tenant || '"'/'"' || coalesce(stream, '"'-'"') FROM events WHERE addr_key = '"'carl@example.org'"'")" = "acme/-" ]'
-kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; SPID=
+stop_serve
 
 "$R" explain bob@example.org >"$T/explain.txt" 2>&1
 check "explain: the one-click unsubscribe, its scope and its source" \
