@@ -131,11 +131,15 @@ eword_at(const char *s, struct eword *w)
 {
 	if (s[0] != '=' || s[1] != '?')
 		return 0;
-	const char *cs = s + 2, *q = strchr(cs, '?');
-	if (q == NULL || q == cs || q - cs > 64 || strchr("BbQq", q[1]) == NULL ||
+	const char *cs = s + 2, *q = memchr(cs, '?', strnlen(cs, 65));
+	if (q == NULL || q == cs || strchr("BbQq", q[1]) == NULL ||
 	    q[1] == '\0' || q[2] != '?')
 		return 0;
-	const char *text = q + 3, *end = strstr(text, "?=");
+	/* a word is at most 75 characters (RFC 2047 2); looser mailers
+	 * write longer ones, but never 4 KB: the bound keeps a hostile
+	 * value of many "=?" and no "?=" linear */
+	const char *text = q + 3;
+	const char *end = memmem(text, strnlen(text, 4096), "?=", 2);
 	if (end == NULL)
 		return 0;
 	for (const char *t = text; t < end; t++)
