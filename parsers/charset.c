@@ -299,9 +299,13 @@ rb_charset_header_decode(struct rb_arena *a, const char *raw)
 		}
 		/* =?charset?enc?payload?= */
 		const char *cs = w + 2;
-		const char *q1 = memchr(cs, '?', (size_t)(end - cs));
+		/* bounded like eword_at: a charset name within 64 bytes,
+		 * a payload within 4 KB, so many "=?" stay linear */
+		size_t span = (size_t)(end - cs);
+		const char *q1 = memchr(cs, '?', span < 65 ? span : 65);
 		const char *q2 = q1 && q1 + 2 < end && q1[2] == '?' ? q1 + 2 : NULL;
-		const char *fin = q2 ? strstr(q2 + 1, "?=") : NULL;
+		const char *fin =
+		    q2 ? memmem(q2 + 1, strnlen(q2 + 1, 4096), "?=", 2) : NULL;
 		if (fin == NULL) {
 			memcpy(res + rk, lit, ll + 2);
 			rk += ll + 2;
