@@ -217,50 +217,38 @@ cmd_serve(int argc, char **argv)
 		o.unsub_secret = secret;
 		o.unsub_secret_len = slen;
 	}
+	int rc = RB_EXIT_ERROR;
 	bool failed;
 	const struct rb_config *cf = rb_cli_config(&cli, &failed);
-	if (failed) {
-		if (secret) {
-			memset(secret, 0, slen);
-			free(secret);
-		}
-		return RB_EXIT_ERROR;
-	}
+	if (failed)
+		goto out;
 	if (o.unsub_address == NULL && cf)
 		o.unsub_address = cf->unsubscribe_address;
 	char err[200];
-	if ((o.unsub_address &&
-	     rb_unsub_mailto_check(o.unsub_address, err, sizeof(err)) != 0) ||
-	    (o.unsub_url &&
-	     rb_unsub_url_check(o.unsub_url, err, sizeof(err)) != 0)) {
-		rb_err("--unsubscribe-%s: %s",
-		       o.unsub_url && rb_unsub_url_check(o.unsub_url, err,
-							 sizeof(err)) != 0
-			   ? "url"
-			   : "address",
-		       err);
-		if (secret) {
-			memset(secret, 0, slen);
-			free(secret);
-		}
-		return RB_EXIT_USAGE;
+	const char *bad = NULL;
+	if (o.unsub_address &&
+	    rb_unsub_mailto_check(o.unsub_address, err, sizeof(err)) != 0)
+		bad = "address";
+	else if (o.unsub_url &&
+		 rb_unsub_url_check(o.unsub_url, err, sizeof(err)) != 0)
+		bad = "url";
+	if (bad) {
+		rb_err("--unsubscribe-%s: %s", bad, err);
+		rc = RB_EXIT_USAGE;
+		goto out;
 	}
 	o.db = rb_cli_db(&cli);
 	/* one-click unsubscribes are decided by the policy, as by mail */
 	static struct rb_policy pol;
-	if (rb_cli_policy(&cli, &pol) != 0) {
-		if (secret) {
-			memset(secret, 0, slen);
-			free(secret);
-		}
-		return RB_EXIT_ERROR;
-	}
+	if (rb_cli_policy(&cli, &pol) != 0)
+		goto out;
 	o.policy = &pol;
 	/* the schema must be there before the first request; a database
 	 * that is down now is only waited for (503 until it answers) */
-	int rc = rb_serve_run(&o);
+	rc = rb_serve_run(&o);
+out:
 	if (secret) {
-		memset(secret, 0, slen);
+		explicit_bzero(secret, slen);
 		free(secret);
 	}
 	return rc;
