@@ -116,7 +116,7 @@ fuzz: deps
 	  OPT="-O1 -g" SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
 	  WARN="-Wall -Wextra -Wno-unused-parameter -Wno-format-nonliteral" \
 	  build-fuzz/librebound.a
-	clang -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
+	clang -O1 -g -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -iquote . \
 	  $(PKG_CFLAGS) -o build-fuzz/fuzz_parse fuzz/fuzz_parse.c \
 	  build-fuzz/librebound.a $(LDLIBS)
 	./build-fuzz/fuzz_parse -max_total_time=$${FUZZ_SECONDS:-60} \
