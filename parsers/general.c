@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "mta_provider.h"
+#include "rules.h"
 #include "text.h"
 #include "textline.h"
 
@@ -705,6 +706,12 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		const char *q = squeeze(r, l, r->lines[e - 1].e - r->lines[j].b);
 		if (rb_line_has_any(q, strlen(q), why) ||
 		    says_failure(q, strlen(q)))
+			return q;
+		/* the paragraph under the address names a known cause in
+		 * words of its own ("Delivery was aborted after 72 hours") */
+		if (r->c->opts->rules != NULL &&
+		    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q,
+				   strlen(q), NULL) != NULL)
 			return q;
 	}
 	/* the closest line with a reply code */
