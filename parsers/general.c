@@ -175,7 +175,9 @@ static const char *const yours[] = {
     "your email", "ihre nachricht", "ihre e-mail", "votre message",
     "su mensaje", "sua mensagem", "uw bericht", "il tuo messaggio",
     "il messaggio che hai", "您的邮件", "你的邮件", "您发送的",
-    "送信したメール", "あなたのメッセージ", NULL,
+    "送信したメール", "あなたのメッセージ",
+    /* Sendmail's opening: the reader's message, received here */
+    "the original message was received at", NULL,
 };
 
 /* Words before an address that say it is the one that failed. */
