@@ -114,8 +114,15 @@ static const char *const failure_words[] = {
     "casella piena", "è piena",
     /* Dutch, Polish, Russian */
     "onbekend", "kon niet worden", "onbestelbaar", "bestaat niet",
-    "nie został dostarczony", "не может быть доставлено", "не доставлено",
-    "mislukt",
+    "nie został dostarczony", "nie została dostarczona",
+    "nie mogła zostać dostarczona", "nie może zostać dostarczona",
+    "nie mógł zostać dostarczony", "nie dostarczono",
+    "не может быть доставлено", "не доставлено", "mislukt",
+    "non è stato recapitato", "non è stata recapitata",
+    "non può essere recapitato", "non recapitabile",
+    /* Korean */
+    "전달되지 못했습니다", "전달되지 않았습니다", "전달하지 못했습니다",
+    "배달되지 못했습니다", "전송 실패", "배달 실패", "발송 실패",
     /* Exchange's translated headlines ("Delivery has failed to these
      * recipients or groups") */
     "fehlgeschlagen", "a échoué", "a echoue", "error en la entrega",
@@ -184,8 +191,15 @@ static const char *const yours[] = {
 static const char *const rcpt_labels[] = {
     "recipient", "rcpt to", "error-for", "smtp:", "smtp=", "address",
     "addressee", "delivery to", "deliver to", "delivered to",
-    "message to", "message for", "mail to", "addressed to", "sent to",
-    "reach",
+    "message to", "message for", "mail to", "mail for", "addressed to",
+    "sent to", "reach",
+    /* "your message to x" in the languages notices come in */
+    "nachricht an", "e-mail an", "message à", "message pour",
+    "courriel à", "mensaje para", "mensaje a ", "correo para",
+    "mensagem para", "mensagem a ", "messaggio per", "messaggio a ",
+    "messaggio indirizzato a", "bericht aan", "bericht voor",
+    "wiadomość do", "wiadomosc do", "сообщение для", "письмо для",
+    "发送给", "发给", "寄给", "发往",
     "mailbox", "user", "account", "destinatari", "destinatário",
     "destinataire", "dirección", "direccion", "endereço", "indirizzo",
     "empfänger", "empfaenger", "adresse", "adressat", "benutzer",
