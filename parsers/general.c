@@ -59,7 +59,8 @@ static const char *const bounce_subject[] = {
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
     "niet afgeleverd", "nie dostarczon", "nedoručen", "nepředán",
     "недоставлен", "не доставлен", "退信", "未送达", "无法投递",
-    "投递失败", "配信不能", "未配達", "전달 실패", "반송", NULL,
+    "投递失败", "配信不能", "未配達", "전달 실패", "반송",
+    "teslim edilemedi", "iletilemedi", NULL,
 };
 
 /* Wording that says a delivery failed (the notice's own text). */
@@ -120,6 +121,8 @@ static const char *const failure_words[] = {
     "не может быть доставлено", "не доставлено", "mislukt",
     "non è stato recapitato", "non è stata recapitata",
     "non può essere recapitato", "non recapitabile",
+    /* Turkish */
+    "teslim edilemedi", "iletilemedi",
     /* Korean */
     "전달되지 못했습니다", "전달되지 않았습니다", "전달하지 못했습니다",
     "배달되지 못했습니다", "전송 실패", "배달 실패", "발송 실패",
