@@ -268,7 +268,7 @@ static const struct ar_lang vocab[] = {
     {"pl",
      L("=odpowiedź automatyczna", "=odpowiedz automatyczna",
        "=automatyczna odpowiedź", "=automatyczna odpowiedz",
-       "=poza biurem", "=nieobecność", "=nieobecnosc", "nieobecny",
+       "=autoodpowiedź", "=autoodpowiedz", "=poza biurem", "=nieobecność", "=nieobecnosc", "nieobecny",
        "nieobecna", "urlop", "=na urlopie"),
      L(" jest poza biurem", " jest na urlopie", " jest nieobecny",
        " jest nieobecna"),
