@@ -300,5 +300,11 @@ rb_addr_expanded_from(struct rb_arena *a, const char *text, size_t n)
 		p = rb_strcasestr_n(text, n, "generated from");
 	if (p == NULL)
 		return NULL;
-	return rb_addr_find(a, p, n - (size_t)(p - text));
+	/* only the phrase's own parenthesis: the text after it (an SMTP
+	 * transcript's "RCPT TO:<final>") names other addresses */
+	size_t rest = n - (size_t)(p - text);
+	const char *close = memchr(p, ')', rest);
+	if (close != NULL)
+		rest = (size_t)(close - p);
+	return rb_addr_find(a, p, rest);
 }

@@ -51,6 +51,28 @@ is_apple_unsubscribe(const struct rb_mail *m)
 	return v != NULL && rb_startswith_ci(v, "true") && m->from_addr;
 }
 
+/* A line of the text that starts with "name:" and whose value starts with
+ * val (both without case). */
+static bool
+line_field(const char *t, size_t n, const char *name, const char *val)
+{
+	size_t nl = strlen(name), vl = strlen(val);
+	for (size_t i = 0; i < n;) {
+		const char *e = memchr(t + i, '\n', n - i);
+		size_t ll = e ? (size_t)(e - (t + i)) : n - i;
+		const char *l = t + i;
+		if (ll > nl && strncasecmp(l, name, nl) == 0 && l[nl] == ':') {
+			size_t j = nl + 1;
+			while (j < ll && (l[j] == ' ' || l[j] == '\t'))
+				j++;
+			if (ll - j >= vl && strncasecmp(l + j, val, vl) == 0)
+				return true;
+		}
+		i += ll + 1;
+	}
+	return false;
+}
+
 /* A DMARC failure (forensic) report written as plain text: a subject
  * or opening that says so, and a text that says DMARC failed. */
 static bool
@@ -70,8 +92,14 @@ is_dmarc_text(const struct rb_mail *m)
 						"dmarc ");
 		named = d != NULL &&
 			(rb_startswith_ci(d, "dmarc failure report") ||
-			 rb_startswith_ci(d, "dmarc forensic report"));
+			 rb_startswith_ci(d, "dmarc forensic report") ||
+			 rb_startswith_ci(d, "dmarc authentication failure"));
 	}
+	/* the report's fields written into the text ("Feedback-Type:
+	 * auth-failure" and "Auth-Failure: dmarc" on lines of their own) */
+	if (!named)
+		named = line_field(m->body, n, "Feedback-Type", "auth-failure") &&
+			line_field(m->body, n, "Auth-Failure", "dmarc");
 	if (!named)
 		return false;
 	return rb_strcasestr_n(m->body, n, "dmarc=fail") != NULL ||

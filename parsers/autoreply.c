@@ -268,7 +268,7 @@ static const struct ar_lang vocab[] = {
     {"pl",
      L("=odpowiedź automatyczna", "=odpowiedz automatyczna",
        "=automatyczna odpowiedź", "=automatyczna odpowiedz",
-       "=poza biurem", "=nieobecność", "=nieobecnosc", "nieobecny",
+       "=autoodpowiedź", "=autoodpowiedz", "=poza biurem", "=nieobecność", "=nieobecnosc", "nieobecny",
        "nieobecna", "urlop", "=na urlopie"),
      L(" jest poza biurem", " jest na urlopie", " jest nieobecny",
        " jest nieobecna"),
@@ -502,6 +502,16 @@ static const char *const challenge_words[] = {
     "complete the verification process",
     "held pending verification", "awaiting your verification",
     "will be delivered once you", "verify your email address to deliver",
+    "senders i have approved", "senders that i have approved",
+    "verify that you are a real person", "only have to verify once",
+    "priority guest list", NULL,
+};
+/* Where such a system signs a request sent in its member's name (From is
+ * the member): the envelope headers, or its signature and links. */
+static const char *const challenge_sign[] = {
+    "powered by boxbe", "powered by spam arrest", "powered by bluebottle",
+    "powered by mailblocks", "powered by choicemail", "boxbe.com/",
+    "spamarrest.com/", "bluebottle.com/", "bluebottle's sender verification",
     NULL,
 };
 
@@ -915,15 +925,26 @@ vocab_has(const char *s, size_t n, size_t field)
 static bool
 is_challenge(const struct rb_mail *m)
 {
-	const char *f = rb_mail_header(m, "From");
-	bool named = (f != NULL &&
-		      rb_line_has_any(f, strlen(f), challenge_from)) ||
-		     rb_mail_header(m, "X-Boxbe-Challenge") != NULL;
+	/* a list's mail ("add us to your approved senders list") is not a
+	 * request to verify: such systems answer one message */
+	if (rb_mail_header(m, "List-Unsubscribe") != NULL ||
+	    rb_mail_header(m, "List-Id") != NULL)
+		return false;
+	bool named = rb_mail_header(m, "X-Boxbe-Challenge") != NULL;
+	static const char *const where[] = {"From", "Sender", "Reply-To",
+					    "Return-Path"};
+	for (size_t i = 0; !named && i < sizeof where / sizeof *where; i++) {
+		const char *f = rb_mail_header(m, where[i]);
+		named = f != NULL &&
+			rb_line_has_any(f, strlen(f), challenge_from);
+	}
 	size_t n = m->body_len < 4096 ? m->body_len : 4096;
 	if (m->body == NULL)
 		return false;
 	if (rb_line_has_any(m->body, n, challenge_words))
 		return true;
+	if (!named)
+		named = rb_line_has_any(m->body, n, challenge_sign);
 	/* a named system asks the sender to verify or approve */
 	return named && (rb_strcasestr_n(m->body, n, "verif") != NULL ||
 			 rb_strcasestr_n(m->body, n, "approv") != NULL);

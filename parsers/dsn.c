@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "module.h"
+#include "reason.h"
 #include "text.h"
 
 static bool
@@ -512,6 +513,20 @@ mdn_parse(struct rb_ctx *c)
 		const char *end = rb_memcasemem(r, n, "\n\n", 2);
 		size_t l = end ? (size_t)(end - r) : (n < 1024 ? n : 1024);
 		e->diagnostic = rb_squeeze(c->a, r, l);
+	}
+	/* the words can name the cause ("Quota exceeded (mailbox for user
+	 * is full)" is Dovecot's full mailbox); the mail reached an
+	 * existing mailbox, so never an unknown user or domain */
+	if (e->diagnostic != NULL) {
+		struct rb_classified cl;
+		rb_reason_classify(c->opts->rules, NULL, NULL, e->diagnostic,
+				   NULL, NULL, &cl);
+		if (rb_reason_from_text(&cl) &&
+		    strcmp(cl.reason, "userunknown") != 0 &&
+		    strcmp(cl.reason, "hostunknown") != 0) {
+			e->reason = cl.reason;
+			e->sub_reason = cl.subreason;
+		}
 	}
 	return 1;
 }

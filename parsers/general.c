@@ -7,6 +7,7 @@
 
 #include "addr.h"
 #include "mta_provider.h"
+#include "rules.h"
 #include "text.h"
 #include "textline.h"
 
@@ -58,7 +59,8 @@ static const char *const bounce_subject[] = {
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
     "niet afgeleverd", "nie dostarczon", "nedoručen", "nepředán",
     "недоставлен", "не доставлен", "退信", "未送达", "无法投递",
-    "投递失败", "配信不能", "未配達", "전달 실패", "반송", NULL,
+    "投递失败", "配信不能", "未配達", "전달 실패", "반송",
+    "teslim edilemedi", "iletilemedi", NULL,
 };
 
 /* Wording that says a delivery failed (the notice's own text). */
@@ -113,8 +115,17 @@ static const char *const failure_words[] = {
     "casella piena", "è piena",
     /* Dutch, Polish, Russian */
     "onbekend", "kon niet worden", "onbestelbaar", "bestaat niet",
-    "nie został dostarczony", "не может быть доставлено", "не доставлено",
-    "mislukt",
+    "nie został dostarczony", "nie została dostarczona",
+    "nie mogła zostać dostarczona", "nie może zostać dostarczona",
+    "nie mógł zostać dostarczony", "nie dostarczono",
+    "не может быть доставлено", "не доставлено", "mislukt",
+    "non è stato recapitato", "non è stata recapitata",
+    "non può essere recapitato", "non recapitabile",
+    /* Turkish */
+    "teslim edilemedi", "iletilemedi",
+    /* Korean */
+    "전달되지 못했습니다", "전달되지 않았습니다", "전달하지 못했습니다",
+    "배달되지 못했습니다", "전송 실패", "배달 실패", "발송 실패",
     /* Exchange's translated headlines ("Delivery has failed to these
      * recipients or groups") */
     "fehlgeschlagen", "a échoué", "a echoue", "error en la entrega",
@@ -174,15 +185,24 @@ static const char *const yours[] = {
     "your email", "ihre nachricht", "ihre e-mail", "votre message",
     "su mensaje", "sua mensagem", "uw bericht", "il tuo messaggio",
     "il messaggio che hai", "您的邮件", "你的邮件", "您发送的",
-    "送信したメール", "あなたのメッセージ", NULL,
+    "送信したメール", "あなたのメッセージ",
+    /* Sendmail's opening: the reader's message, received here */
+    "the original message was received at", NULL,
 };
 
 /* Words before an address that say it is the one that failed. */
 static const char *const rcpt_labels[] = {
     "recipient", "rcpt to", "error-for", "smtp:", "smtp=", "address",
     "addressee", "delivery to", "deliver to", "delivered to",
-    "message to", "message for", "mail to", "addressed to", "sent to",
-    "reach",
+    "message to", "message for", "mail to", "mail for", "addressed to",
+    "sent to", "reach",
+    /* "your message to x" in the languages notices come in */
+    "nachricht an", "e-mail an", "message à", "message pour",
+    "courriel à", "mensaje para", "mensaje a ", "correo para",
+    "mensagem para", "mensagem a ", "messaggio per", "messaggio a ",
+    "messaggio indirizzato a", "bericht aan", "bericht voor",
+    "wiadomość do", "wiadomosc do", "сообщение для", "письмо для",
+    "发送给", "发给", "寄给", "发往",
     "mailbox", "user", "account", "destinatari", "destinatário",
     "destinataire", "dirección", "direccion", "endereço", "indirizzo",
     "empfänger", "empfaenger", "adresse", "adressat", "benutzer",
@@ -705,6 +725,12 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		const char *q = squeeze(r, l, r->lines[e - 1].e - r->lines[j].b);
 		if (rb_line_has_any(q, strlen(q), why) ||
 		    says_failure(q, strlen(q)))
+			return q;
+		/* the paragraph under the address names a known cause in
+		 * words of its own ("Delivery was aborted after 72 hours") */
+		if (r->c->opts->rules != NULL &&
+		    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q,
+				   strlen(q), NULL) != NULL)
 			return q;
 	}
 	/* the closest line with a reply code */

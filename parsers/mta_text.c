@@ -735,6 +735,13 @@ add_recipient(struct reader *r, const char *addr, const char *diag,
 	if (dup != NULL) {
 		if (dup->diagnostic == NULL && dl > 0)
 			dup->diagnostic = rb_arena_strndup(c->a, diag, dl);
+		/* an event made from X-Failed-Recipients learns its alias
+		 * from the entry under the heading */
+		if (dup->original_recipient == NULL && dl > 0) {
+			char *o = rb_addr_expanded_from(c->a, diag, dl);
+			if (o != NULL && strcasecmp(o, addr) != 0)
+				dup->original_recipient = o;
+		}
 		return true;
 	}
 	if ((unsigned)r->n >= c->opts->limits.max_recipients) {

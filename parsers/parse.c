@@ -653,6 +653,16 @@ parse_view(struct rb_arena *a, const struct rb_parse_opts *o,
 	}
 	struct rb_original orig = {0};
 	fill_original(&c, &orig);
+	/* a DMARC failure report written as text quotes the failed mail's
+	 * headers in its text: the address it was sent to */
+	for (size_t i = first; i < out->n; i++) {
+		struct rb_event *e = &out->v[i];
+		if (e->recipient == NULL && e->kind == RB_KIND_COMPLAINT &&
+		    e->feedback_type != NULL &&
+		    strcmp(e->feedback_type, "auth-failure") == 0 &&
+		    orig.to != NULL)
+			e->recipient = rb_addr_find(a, orig.to, strlen(orig.to));
+	}
 	for (size_t i = first; i < out->n; i++)
 		finish(&c, &out->v[i], &orig);
 	return out->n - first;
