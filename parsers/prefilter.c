@@ -65,7 +65,23 @@ flush(struct lset *best, const char *run, size_t *rl)
 	*rl = 0;
 }
 
-enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP };
+enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP, IT_HIGH };
+
+/*
+ * The 8-bit marker: a literal that stands for "the text holds a byte of
+ * 0x80 or more".  A letter outside ASCII that has case variants (Cyrillic,
+ * Greek, accented Latin) cannot go into a literal, but every text it
+ * matches caselessly holds a non-ASCII character: PCRE2 folds only U+212A
+ * (to k) and U+017F (to s) across the ASCII boundary, and those two are
+ * not read as the marker.  rb_trigrams_build() sets the marker's trigram
+ * in the map of a text with such a byte, so the marker passes the usual
+ * trigram test; a pure ASCII text skips the rule (unless another trigram
+ * hashes to the same bit, which only costs a regex run).  Three
+ * continuation bytes in a row occur in no valid UTF-8 text and in no
+ * literal.
+ */
+static const char high_mark[RB_PREFILTER_MINLEN] = {'\x80', '\x80', '\x80'};
+#define HIGH_MARK_W 0x808080u
 
 static struct lset parse_alt(struct rd *r);
 
@@ -293,7 +309,10 @@ parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
 			*llen = n;
 		}
 		r->p += n;
-		return keep ? IT_LIT : IT_OTHER;
+		if (keep)
+			return IT_LIT;
+		/* U+212A and U+017F match ASCII k and s: no marker */
+		return cp == 0x212a || cp == 0x17f ? IT_OTHER : IT_HIGH;
 	}
 	/* any other byte, including ']' '}' space '#': itself */
 	lit[0] = (char)lower(c);
@@ -387,6 +406,14 @@ parse_seq(struct rd *r)
 			flush(&best, run, &rl);
 			if (!optional)
 				consider(&best, &g);
+			break;
+		case IT_HIGH:
+			flush(&best, run, &rl);
+			if (!optional) {
+				size_t ml = sizeof(high_mark);
+				memcpy(run, high_mark, ml);
+				flush(&best, run, &ml);
+			}
 			break;
 		default:
 			flush(&best, run, &rl);
@@ -496,7 +523,9 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 	t->unsafe = false;
 	const unsigned char *s = (const unsigned char *)text;
 	uint32_t w = 0;
+	unsigned char high = 0;
 	for (size_t i = 0; i < len; i++) {
+		high |= s[i];
 		w = ((w << 8) | lower(s[i])) & 0xffffff;
 		if (i < 2)
 			continue;
@@ -508,6 +537,10 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 	}
 	if (len == 2 && s[0] == 0xc5 && s[1] == 0xbf)
 		t->unsafe = true;
+	if (high & 0x80) {
+		uint16_t h = tri_hash(HIGH_MARK_W);
+		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+	}
 }
 
 bool
