@@ -13,6 +13,20 @@ struct lset {
 	size_t l[RB_PREFILTER_MAXLIT];
 };
 
+/*
+ * Several sets, all of which must be met: "account (?:is )?(?:disabled|
+ * suspended)" needs "account " and one of "disabled", "suspended".  The
+ * best set goes into the index; the others are checked for the rules the
+ * index names, before their regex runs.  A set of an alternation takes
+ * one set of each branch (each branch's j-th best), so every one of them
+ * is still required.
+ */
+#define NCLAUSE 3
+struct cnf {
+	size_t n;	/* 0: nothing known */
+	struct lset c[NCLAUSE];
+};
+
 struct rd {
 	const char *p;
 	bool bail;		/* a construct we do not read: give up */
@@ -35,24 +49,83 @@ score(const struct lset *s)
 	return m;
 }
 
-/* keep the better of best and cand in best: the longer shortest literal,
- * then the fewer alternatives */
-static void
-consider(struct lset *best, const struct lset *cand)
+/* a better set than b: the longer shortest literal, then the fewer
+ * alternatives */
+static bool
+better(const struct lset *a, const struct lset *b)
 {
-	if (!cand->ok)
-		return;
-	if (!best->ok) {
-		*best = *cand;
-		return;
+	size_t sa = score(a), sb = score(b);
+	return sa > sb || (sa == sb && a->n < b->n);
+}
+
+/* *dst = *src, only the literals in use (a set is 2.5 KB) */
+static void
+copy_set(struct lset *dst, const struct lset *src)
+{
+	dst->ok = src->ok;
+	dst->n = src->n;
+	for (size_t i = 0; i < src->n; i++) {
+		memcpy(dst->v[i], src->v[i], src->l[i]);
+		dst->l[i] = src->l[i];
 	}
-	size_t a = score(best), b = score(cand);
-	if (b > a || (b == a && cand->n < best->n))
-		*best = *cand;
 }
 
 static void
-flush(struct lset *best, const char *run, size_t *rl)
+copy_cnf(struct cnf *dst, const struct cnf *src)
+{
+	dst->n = src->n;
+	for (size_t i = 0; i < src->n; i++)
+		copy_set(&dst->c[i], &src->c[i]);
+}
+
+static size_t
+find_lit(const struct lset *s, const char *v, size_t l)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->l[i] == l && memcmp(s->v[i], v, l) == 0)
+			return i;
+	return s->n;
+}
+
+static bool
+same_set(const struct lset *a, const struct lset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (find_lit(b, a->v[i], a->l[i]) == b->n)
+			return false;
+	return true;
+}
+
+/* add a required set to best, keeping the NCLAUSE best ones, the best
+ * first (the earlier of equals) */
+static void
+consider(struct cnf *best, const struct lset *cand)
+{
+	if (!cand->ok)
+		return;
+	for (size_t i = 0; i < best->n; i++)
+		if (same_set(&best->c[i], cand))
+			return;
+	size_t at;
+	if (best->n < NCLAUSE) {
+		at = best->n++;
+	} else {
+		at = NCLAUSE - 1;	/* the worst */
+		if (!better(cand, &best->c[at]))
+			return;
+	}
+	/* move the worse ones down, then put cand in its place */
+	while (at > 0 && better(cand, &best->c[at - 1])) {
+		copy_set(&best->c[at], &best->c[at - 1]);
+		at--;
+	}
+	copy_set(&best->c[at], cand);
+}
+
+static void
+flush(struct cnf *best, const char *run, size_t *rl)
 {
 	if (*rl >= RB_PREFILTER_MINLEN) {
 		struct lset c;
@@ -83,7 +156,7 @@ enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP, IT_HIGH };
 static const char high_mark[RB_PREFILTER_MINLEN] = {'\x80', '\x80', '\x80'};
 #define HIGH_MARK_W 0x808080u
 
-static struct lset parse_alt(struct rd *r);
+static void parse_alt(struct rd *r, struct cnf *res);
 
 /* Skip a {...} argument of \x, \p, \o, \N. */
 static void
@@ -151,9 +224,9 @@ caseless_cp(unsigned cp)
 }
 
 /* One item at r->p.  For IT_LIT, the bytes are in lit/llen; for
- * IT_GROUP the group's set is in g. */
+ * IT_GROUP the group's sets are in g. */
 static enum item
-parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
+parse_item(struct rd *r, char *lit, size_t *llen, struct cnf *g)
 {
 	unsigned char c = (unsigned char)*r->p;
 	*llen = 0;
@@ -279,7 +352,7 @@ parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
 			return IT_END;
 		}
 		r->p = q;
-		*g = parse_alt(r);
+		parse_alt(r, g);
 		r->depth--;
 		if (r->bail || *r->p != ')') {
 			r->bail = true;
@@ -367,20 +440,20 @@ parse_quant(struct rd *r, bool *has, unsigned long *min, bool *once)
 		r->p++;	/* lazy, possessive */
 }
 
-static struct lset
-parse_seq(struct rd *r)
+static void
+parse_seq(struct rd *r, struct cnf *best)
 {
-	struct lset best;
 	char run[LITMAX];
 	size_t rl = 0;
-	best.ok = false;
-	best.n = 0;
+	best->n = 0;
+	struct cnf *g = malloc(sizeof(*g));
+	if (g == NULL)
+		abort();
 	for (;;) {
 		char lit[4];
 		size_t ll;
-		struct lset g;
-		g.ok = false;
-		enum item it = parse_item(r, lit, &ll, &g);
+		g->n = 0;
+		enum item it = parse_item(r, lit, &ll, g);
 		if (it == IT_END || r->bail)
 			break;
 		bool has, once;
@@ -392,56 +465,91 @@ parse_seq(struct rd *r)
 		switch (it) {
 		case IT_LIT:
 			if (optional) {
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 				break;
 			}
 			if (rl + ll > LITMAX)
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 			memcpy(run + rl, lit, ll);
 			rl += ll;
 			if (has && !once)
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 			break;
 		case IT_GROUP:
-			flush(&best, run, &rl);
+			flush(best, run, &rl);
 			if (!optional)
-				consider(&best, &g);
+				for (size_t i = 0; i < g->n; i++)
+					consider(best, &g->c[i]);
 			break;
 		case IT_HIGH:
-			flush(&best, run, &rl);
+			flush(best, run, &rl);
 			if (!optional) {
 				size_t ml = sizeof(high_mark);
 				memcpy(run, high_mark, ml);
-				flush(&best, run, &ml);
+				flush(best, run, &ml);
 			}
 			break;
 		default:
-			flush(&best, run, &rl);
+			flush(best, run, &rl);
 			break;
 		}
 	}
-	flush(&best, run, &rl);
-	return best;
+	flush(best, run, &rl);
+	free(g);
 }
 
-static struct lset
-parse_alt(struct rd *r)
+/* a's literals and b's in out; false when they are too many */
+static bool
+set_union(struct lset *out, const struct lset *a, const struct lset *b)
 {
-	struct lset res = parse_seq(r);
+	copy_set(out, a);
+	for (size_t i = 0; i < b->n; i++) {
+		if (find_lit(out, b->v[i], b->l[i]) < out->n)
+			continue;
+		if (out->n == RB_PREFILTER_MAXLIT)
+			return false;
+		memcpy(out->v[out->n], b->v[i], b->l[i]);
+		out->l[out->n] = b->l[i];
+		out->n++;
+	}
+	return true;
+}
+
+static void
+parse_alt(struct rd *r, struct cnf *res)
+{
+	parse_seq(r, res);
+	if (r->bail || *r->p != '|')
+		return;
+	struct cnf *b = malloc(sizeof(*b)), *u = malloc(sizeof(*u));
+	if (b == NULL || u == NULL)
+		abort();
 	while (!r->bail && *r->p == '|') {
 		r->p++;
-		struct lset b = parse_seq(r);
-		if (!res.ok || !b.ok || res.n + b.n > RB_PREFILTER_MAXLIT) {
-			res.ok = false;
+		parse_seq(r, b);
+		if (res->n == 0 || b->n == 0) {
+			res->n = 0;
 			continue;	/* keep reading: the group must close */
 		}
-		for (size_t i = 0; i < b.n; i++) {
-			memcpy(res.v[res.n], b.v[i], b.l[i]);
-			res.l[res.n] = b.l[i];
-			res.n++;
+		/* set j: this branch's j-th best or one of the earlier
+		 * branches' (their j-th best) */
+		size_t m = res->n > b->n ? res->n : b->n;
+		u->n = 0;
+		for (size_t j = 0; j < m; j++) {
+			struct lset *s = &u->c[u->n];
+			if (!set_union(s, &res->c[j < res->n ? j : res->n - 1],
+				       &b->c[j < b->n ? j : b->n - 1]))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < u->n && !dup; k++)
+				dup = same_set(&u->c[k], s);
+			if (!dup)
+				u->n++;
 		}
+		copy_cnf(res, u);
 	}
-	return res;
+	free(u);
+	free(b);
 }
 
 static uint16_t
@@ -450,19 +558,43 @@ tri_hash(uint32_t w)
 	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
 }
 
+static void fill(struct rb_prefilter *f, struct lset *s);
+
 int
 rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 {
 	memset(f, 0, sizeof(*f));
 	struct rd r = {.p = pattern};
-	struct lset *s = malloc(sizeof(*s));
-	if (s == NULL)
+	struct cnf *all = malloc(sizeof(*all));
+	if (all == NULL)
 		abort();
-	*s = parse_alt(&r);
-	if (r.bail || *r.p != '\0' || !s->ok) {
-		free(s);
+	parse_alt(&r, all);
+	if (r.bail || *r.p != '\0' || all->n == 0) {
+		free(all);
 		return 0;
 	}
+	/* the best set first: it goes into the index */
+	size_t b = 0;
+	for (size_t i = 1; i < all->n; i++)
+		if (better(&all->c[i], &all->c[b]))
+			b = i;
+	fill(f, &all->c[b]);
+	if (all->n > 1) {
+		f->more = calloc(all->n - 1, sizeof(*f->more));
+		if (f->more == NULL)
+			abort();
+		for (size_t i = 0; i < all->n; i++)
+			if (i != b)
+				fill(&f->more[f->nmore++], &all->c[i]);
+	}
+	free(all);
+	return 0;
+}
+
+/* f from one set */
+static void
+fill(struct rb_prefilter *f, struct lset *s)
+{
 	/* a literal that contains another of the set adds nothing */
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = 0; j < s->n; j++) {
@@ -502,8 +634,6 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 		f->len[i] = l;
 	}
 	f->n = s->n;
-	free(s);
-	return 0;
 }
 
 void
@@ -514,6 +644,17 @@ rb_prefilter_free(struct rb_prefilter *f)
 	free(f->tri);
 	f->tri = NULL;
 	f->n = 0;
+	rb_prefilter_free_more(f);
+}
+
+void
+rb_prefilter_free_more(struct rb_prefilter *f)
+{
+	for (size_t i = 0; i < f->nmore; i++)
+		rb_prefilter_free(&f->more[i]);
+	free(f->more);
+	f->more = NULL;
+	f->nmore = 0;
 }
 
 void
@@ -559,6 +700,18 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 			return true;
 	}
 	return false;
+}
+
+bool
+rb_prefilter_may_match_more(const struct rb_prefilter *f,
+			    const struct rb_trigrams *t)
+{
+	if (t->unsafe)
+		return true;
+	for (size_t i = 0; i < f->nmore; i++)
+		if (!rb_prefilter_may_match(&f->more[i], t))
+			return false;
+	return true;
 }
 
 void

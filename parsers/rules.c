@@ -201,6 +201,8 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 		rb_trigrams_build(t, r->example, strlen(r->example));
 		if (!rb_prefilter_may_match(&r->pf, t))
 			rb_prefilter_free(&r->pf);
+		else if (!rb_prefilter_may_match_more(&r->pf, t))
+			rb_prefilter_free_more(&r->pf);
 		free(t);
 	}
 	if (r->host != NULL) {
@@ -373,7 +375,8 @@ may_match(struct mstate *s, const struct rb_rule *rule)
 		rb_trigrams_build(&tl_tri, s->text, n);
 		s->built = true;
 	}
-	return rb_prefilter_may_match(&rule->pf, &tl_tri);
+	return rb_prefilter_may_match(&rule->pf, &tl_tri) &&
+	       rb_prefilter_may_match_more(&rule->pf, &tl_tri);
 }
 
 static bool
@@ -414,6 +417,11 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 				const struct rb_rule *rule = &r->v[i];
 				if (rule->field != field ||
 				    (scoped && rule->host_re == NULL))
+					continue;
+				/* the index checked the first literal set */
+				if (rule->pf.nmore > 0 &&
+				    !rb_prefilter_may_match_more(&rule->pf,
+								 &tl_tri))
 					continue;
 				if (host_ok(s, rule) &&
 				    run(r, rule->re, 2 * (long)i, s->text,

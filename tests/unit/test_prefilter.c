@@ -120,6 +120,21 @@ may(const char *pattern, const char *text)
 	return r;
 }
 
+/* the indexed set and every further set */
+static bool
+more(const char *pattern, const char *text)
+{
+	struct rb_prefilter f;
+	struct rb_trigrams *t = malloc(sizeof(*t));
+	rb_prefilter_extract(pattern, &f);
+	rb_trigrams_build(t, text, strlen(text));
+	bool r = rb_prefilter_may_match(&f, t) &&
+		 rb_prefilter_may_match_more(&f, t);
+	rb_prefilter_free(&f);
+	free(t);
+	return r;
+}
+
 static void
 test_trigrams(void)
 {
@@ -135,6 +150,17 @@ test_trigrams(void)
 	T_OK(may("unknown", "un\xe2\x84\xaanown"), "Kelvin sign disables it");
 	T_OK(may("mailbox is full", "mailbox i\xc5\xbf full"),
 	     "long s disables it");
+	/* every required literal set is checked, not only the indexed one */
+	T_OK(more("account (?:is )?(?:disabled|suspended)", "account disabled"),
+	     "both sets met");
+	T_OK(!more("account (?:is )?(?:disabled|suspended)", "account closed"),
+	     "the second set (disabled|suspended) is missing");
+	T_OK(!more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
+		   "mailbox size limit"),
+	     "alternation: each branch's second set is required too");
+	T_OK(more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
+		  "Quota Exceeded"),
+	     "alternation: the other branch met");
 	/* "спам": any text with a non-ASCII byte may match, ASCII text not */
 	T_OK(!may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "550 spam detected"),
 	     "a Cyrillic pattern skips an ASCII text");
