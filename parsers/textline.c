@@ -18,6 +18,40 @@ rb_line_has_any(const char *hay, size_t n, const char *const *needles)
 	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
 }
 
+size_t
+rb_line_first_with(const char *text, size_t len, size_t from,
+		   const char *const *needles, size_t *next)
+{
+	size_t k = 0;
+	bool eol = false;	/* a needle that could span lines */
+	for (; needles[k]; k++)
+		eol = eol || strpbrk(needles[k], "\r\n") != NULL;
+	if (eol) {
+		size_t pos = from, ll;
+		const char *line;
+		while (rb_next_line(text, len, &pos, &line, &ll))
+			if (rb_line_has_any(line, ll, needles)) {
+				*next = pos;
+				return (size_t)(line - text);
+			}
+		return len;
+	}
+	/* a match holds no line end, so it lies within the line it is on
+	 * (and not on a line's CR, which rb_next_line strips) */
+	if (from >= len)
+		return len;
+	const char *p = rb_memcasemem_first(text + from, len - from, needles,
+					    k, NULL);
+	if (p == NULL)
+		return len;
+	size_t at = (size_t)(p - text), b = at;
+	while (b > from && text[b - 1] != '\n')
+		b--;
+	const char *nl = memchr(text + at, '\n', len - at);
+	*next = nl ? (size_t)(nl - text) + 1 : len;
+	return b;
+}
+
 bool
 rb_line_blank(const char *s, size_t n)
 {
@@ -189,24 +223,21 @@ const char *
 rb_line_block_after(struct rb_arena *a, const char *text, size_t len,
 		    size_t rs, const char *const *heads, bool one)
 {
-	size_t pos = rs, ll;
+	size_t pos, ll;
 	const char *line;
+	if (rb_line_first_with(text, len, rs, heads, &pos) >= len)
+		return NULL;
+	size_t b = pos, e = pos;
 	while (rb_next_line(text, len, &pos, &line, &ll)) {
-		if (!rb_line_has_any(line, ll, heads))
-			continue;
-		size_t b = pos, e = pos;
-		while (rb_next_line(text, len, &pos, &line, &ll)) {
-			if (rb_line_blank(line, ll) || rb_line_separator(line, ll))
-				break;
-			e = (size_t)(line - text) + ll;
-			if (one)
-				break;
-			if (e - b > RB_LINE_DIAG_MAX)
-				break;
-		}
-		return e > b ? rb_squeeze(a, text + b, e - b) : NULL;
+		if (rb_line_blank(line, ll) || rb_line_separator(line, ll))
+			break;
+		e = (size_t)(line - text) + ll;
+		if (one)
+			break;
+		if (e - b > RB_LINE_DIAG_MAX)
+			break;
 	}
-	return NULL;
+	return e > b ? rb_squeeze(a, text + b, e - b) : NULL;
 }
 
 bool
