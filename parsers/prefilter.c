@@ -591,6 +591,16 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 	return 0;
 }
 
+/* Does a[0..la) contain b[0..lb) (short literals: a plain loop)? */
+static bool
+contains(const char *a, size_t la, const char *b, size_t lb)
+{
+	for (size_t p = 0; p + lb <= la; p++)
+		if (a[p] == b[0] && memcmp(a + p, b, lb) == 0)
+			return true;
+	return false;
+}
+
 /* f from one set */
 static void
 fill(struct rb_prefilter *f, struct lset *s)
@@ -600,7 +610,7 @@ fill(struct rb_prefilter *f, struct lset *s)
 		for (size_t j = 0; j < s->n; j++) {
 			if (i == j || s->l[j] > s->l[i] ||
 			    (s->l[j] == s->l[i] && j > i) ||
-			    memmem(s->v[i], s->l[i], s->v[j], s->l[j]) == NULL)
+			    !contains(s->v[i], s->l[i], s->v[j], s->l[j]))
 				continue;
 			s->n--;
 			memmove(s->v[i], s->v[s->n], s->l[s->n]);
