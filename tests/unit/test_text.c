@@ -325,6 +325,50 @@ test_memcasemem_each_all(void)
 	     bad);
 }
 
+/* long lists (more keys than the SIMD scan takes, up to 200 needles of
+ * 0 to 5 bytes): every hit, by position and then list order */
+static void
+test_memcasemem_each_long(void)
+{
+	static const char alpha[] = "aAzZbB@-\xe9 ";
+	static struct hits got, want;
+	unsigned seed = 4242;
+	int bad = 0;
+	for (int round = 0; round < 2000; round++) {
+		char h[300], nb[200][7];
+		const char *nv[200];
+		rnd(&seed);
+		size_t hl = (seed >> 8) % 290, nn = 17 + (seed >> 20) % 184;
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
+		for (size_t k = 0; k < nn; k++) {
+			size_t l = (rnd(&seed) >> 24) % 6;
+			if (round % 3 != 0 && l < 2)
+				l += 2;
+			rnd_fill(nb[k], l, alpha, sizeof(alpha) - 1, &seed);
+			nb[k][l] = '\0';
+			nv[k] = nb[k];
+		}
+		want.n = 0;
+		want.base = h;
+		for (size_t i = 0; i < hl; i++)
+			for (size_t k = 0; k < nn; k++)
+				if (nv[k][0] != '\0' &&
+				    naive_casemem(h + i, hl - i, nv[k],
+						  strlen(nv[k])) == h + i)
+					record_hit(&want, h + i, k);
+		got.n = 0;
+		got.base = h;
+		rb_memcasemem_each(h, hl, nv, nn, record_hit, &got);
+		if (got.n != want.n ||
+		    memcmp(got.pos, want.pos, want.n * sizeof(size_t)) != 0 ||
+		    memcmp(got.k, want.k, want.n * sizeof(size_t)) != 0)
+			bad++;
+	}
+	T_OK(bad == 0, "rb_memcasemem_each, long lists: every hit, in order "
+		       "(%d wrong)",
+	     bad);
+}
+
 /* rb_lower_n (16 bytes at a time) against tolower() of the C locale,
  * every byte value, every length around the 16-byte steps */
 static void
@@ -402,6 +446,7 @@ main(void)
 	test_memcasemem_random();
 	test_memcasemem_many();
 	test_memcasemem_each_all();
+	test_memcasemem_each_long();
 	test_lower_n();
 	test_squeeze_random();
 	T_DONE();
