@@ -724,6 +724,18 @@ rb_prefilter_may_match_more(const struct rb_prefilter *f,
 	return true;
 }
 
+/* the least used trigram of literal k of f (the first of equals) */
+static uint16_t
+key_tri(const struct rb_prefilter *f, size_t k, const uint32_t *uses)
+{
+	const uint16_t *h = f->tri + f->off[k];
+	uint16_t best = h[0];
+	for (size_t q = 1; q + 2 < f->len[k]; q++)
+		if (uses[h[q]] < uses[best])
+			best = h[q];
+	return best;
+}
+
 void
 rb_prefilter_index_build(struct rb_prefilter_index *ix,
 			 const struct rb_prefilter *const *sets, size_t n)
@@ -741,12 +753,23 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 		abort();
 	if (n)
 		memcpy(ix->sets, sets, n * sizeof(*sets));
+	/* every trigram's number of uses in all literals: a literal goes
+	 * into the bucket of its least used trigram (any of its trigrams
+	 * must be in a text it occurs in), so that the buckets of common
+	 * trigrams ("the", "ser") stay short */
+	uint32_t *uses = calloc(nb, sizeof(*uses));
+	if (uses == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sets[i]->n; k++)
+			for (size_t q = 0; q + 2 < sets[i]->len[k]; q++)
+				uses[sets[i]->tri[sets[i]->off[k] + q]]++;
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (sets[i]->n == 0)
 			ix->always[ix->nalways++] = (uint32_t)i;
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			ix->off[sets[i]->tri[sets[i]->off[k]] + 1]++;
+			ix->off[key_tri(sets[i], k, uses) + 1]++;
 			total++;
 		}
 	}
@@ -760,11 +783,12 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 	/* in set order within a bucket (any order would do) */
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			uint16_t h = sets[i]->tri[sets[i]->off[k]];
+			uint16_t h = key_tri(sets[i], k, uses);
 			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
 			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
 		}
 	free(fill);
+	free(uses);
 }
 
 void
@@ -778,7 +802,7 @@ rb_prefilter_index_free(struct rb_prefilter_index *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
-/* The sets of bucket h0 whose literal's other trigrams are all in t. */
+/* The sets of bucket h0 whose literal's trigrams are all in t. */
 static void
 scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
 	    size_t h0, uint64_t *cand)
@@ -791,8 +815,9 @@ scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
 		const struct rb_prefilter *f = ix->sets[set];
 		const uint16_t *h = f->tri + f->off[lit];
 		size_t k, m = f->len[lit] - 2;
-		for (k = 1; k < m; k++)
-			if (!(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
+		for (k = 0; k < m; k++)
+			if (h[k] != h0 &&
+			    !(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
 				break;
 		if (k == m)
 			cand[set >> 6] |= bit;

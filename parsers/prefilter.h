@@ -71,14 +71,15 @@ bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
 				 const struct rb_trigrams *t);
 
 /*
- * An index of many literal sets by the first trigram of every literal, so
- * that one pass over a text's trigrams that start some literal marks the
+ * An index of many literal sets by one trigram of every literal (its
+ * least used among all literals: short buckets for common trigrams), so
+ * that one pass over a text's trigrams that key some literal marks the
  * sets that may match, instead of testing every set (a rule file has
  * hundreds).
  */
 struct rb_prefilter_index {
 	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
-	uint32_t *ent;		/* set << 8 | literal, by first trigram */
+	uint32_t *ent;		/* set << 8 | literal, by key trigram */
 	uint32_t *always;	/* sets without literals */
 	uint64_t *nonempty;	/* buckets with entries, one bit each: the
 				 * scan visits the text's trigrams that are

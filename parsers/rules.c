@@ -338,7 +338,7 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 	if (lj == NULL || pthread_mutex_init(&lj->mu, NULL) != 0)
 		abort();
 	rs->jit = lj;
-	/* the rules' literals by first trigram (rs->v no longer moves) */
+	/* the rules' literals by trigram (rs->v no longer moves) */
 	const struct rb_prefilter **sets =
 	    malloc((rs->n ? rs->n : 1) * sizeof(*sets));
 	rs->pindex = malloc(sizeof(*rs->pindex));
