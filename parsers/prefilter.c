@@ -676,18 +676,18 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 	uint32_t w = 0;
 	unsigned char high = 0;
 	for (size_t i = 0; i < len; i++) {
-		high |= s[i];
-		w = ((w << 8) | lower(s[i])) & 0xffffff;
+		unsigned char c = s[i];
+		high |= c;
+		w = ((w << 8) | lower(c)) & 0xffffff;
+		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s: seen
+		 * at their last byte */
+		if ((c & 0x80) && (w == 0xe284aa || (w & 0xffff) == 0xc5bf))
+			t->unsafe = true;
 		if (i < 2)
 			continue;
 		uint16_t h = tri_hash(w);
 		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
-		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s */
-		if (w == 0xe284aa || (w >> 8) == 0xc5bf || (w & 0xffff) == 0xc5bf)
-			t->unsafe = true;
 	}
-	if (len == 2 && s[0] == 0xc5 && s[1] == 0xbf)
-		t->unsafe = true;
 	if (high & 0x80) {
 		uint16_t h = tri_hash(HIGH_MARK_W);
 		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);

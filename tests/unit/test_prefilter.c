@@ -150,6 +150,9 @@ test_trigrams(void)
 	T_OK(may("unknown", "un\xe2\x84\xaanown"), "Kelvin sign disables it");
 	T_OK(may("mailbox is full", "mailbox i\xc5\xbf full"),
 	     "long s disables it");
+	T_OK(may("sss", "\xc5\xbf"), "a long s alone (2 bytes) disables it");
+	T_OK(may("ssx", "\xc5\xbfsx"), "a long s at the start disables it");
+	T_OK(may("kkk", "k\xe2\x84\xaa"), "a Kelvin sign at the end disables it");
 	/* every required literal set is checked, not only the indexed one */
 	T_OK(more("account (?:is )?(?:disabled|suspended)", "account disabled"),
 	     "both sets met");
