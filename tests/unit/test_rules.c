@@ -1,5 +1,6 @@
 /* rules: loading (errors name file:line), matching, host scoping, regex
  * limits, the max_text cut on a UTF-8 boundary, and the built-in set. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "parsers/rules.h"
@@ -212,6 +213,66 @@ test_builtin(void)
 	rb_rules_free(r);
 }
 
+/* The built-in rules compile on first use: from several threads at once,
+ * each thread sees every rule match its example, and rb_rules_check()
+ * compiles and checks the rest. */
+static const struct rb_rules *lazy_set;
+
+static void *
+match_examples(void *arg)
+{
+	size_t bad = 0;
+	for (size_t k = 0; k < lazy_set->n; k++) {
+		size_t i = ((size_t)(uintptr_t)arg * 37 + k) % lazy_set->n;
+		const struct rb_rule *ru = &lazy_set->v[i];
+		if (rb_rule_matches(lazy_set, ru, ru->example,
+				    strlen(ru->example)) != 1)
+			bad++;
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+static void
+test_lazy(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *r = rb_rules_default(&lim, &err);
+	T_OK(r != NULL && r->v[0].re == NULL,
+	     "built-in rules are not compiled at load");
+	if (r == NULL) {
+		free(err);
+		return;
+	}
+	lazy_set = r;
+	pthread_t th[4];
+	for (uintptr_t t = 0; t < 4; t++)
+		pthread_create(&th[t], NULL, match_examples, (void *)t);
+	size_t bad = 0;
+	for (int t = 0; t < 4; t++) {
+		void *b;
+		pthread_join(th[t], &b);
+		bad += (size_t)(uintptr_t)b;
+	}
+	T_OK(bad == 0, "4 threads compiling on first use: every example "
+		       "matches (%zu misses)",
+	     bad);
+	T_OK(rb_rules_check(r, &err) == 0, "rb_rules_check: built-in rules");
+	free(err);
+	rb_rules_free(r);
+	/* a loaded file is compiled (and checked) at load: check agrees */
+	r = rb_rules_load("rule a\nreason userunknown\nmatch no such user\n"
+			  "example 550 no such user\n",
+			  strlen("rule a\nreason userunknown\nmatch no such "
+				 "user\nexample 550 no such user\n"),
+			  "t.rules", &lim, &err);
+	T_OK(r != NULL && r->v[0].re != NULL, "a rules file compiles at load");
+	T_OK(r != NULL && rb_rules_check(r, &err) == 0,
+	     "rb_rules_check: a loaded file");
+	free(err);
+	rb_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -220,5 +281,6 @@ main(void)
 	test_regex_limit();
 	test_text_cut();
 	test_builtin();
+	test_lazy();
 	T_DONE();
 }
