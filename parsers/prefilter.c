@@ -65,7 +65,8 @@ copy_set(struct lset *dst, const struct lset *src)
 	dst->ok = src->ok;
 	dst->n = src->n;
 	for (size_t i = 0; i < src->n; i++) {
-		memcpy(dst->v[i], src->v[i], src->l[i]);
+		/* the whole slot: a fixed size copies inline */
+		memcpy(dst->v[i], src->v[i], LITMAX);
 		dst->l[i] = src->l[i];
 	}
 }
@@ -508,7 +509,7 @@ set_union(struct lset *out, const struct lset *a, const struct lset *b)
 			continue;
 		if (out->n == RB_PREFILTER_MAXLIT)
 			return false;
-		memcpy(out->v[out->n], b->v[i], b->l[i]);
+		memcpy(out->v[out->n], b->v[i], LITMAX);
 		out->l[out->n] = b->l[i];
 		out->n++;
 	}

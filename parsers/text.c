@@ -511,10 +511,14 @@ scan_many(const unsigned char *h, size_t hlen, const char *const *needles,
 		next[k] = head[hh];
 		head[hh] = (unsigned char)(k + 1);
 	}
+	/* the key of position i rolls: its first byte out, byte i + L - 1
+	 * in at the top */
+	const unsigned top = 8 * ((unsigned)L - 1);
+	uint32_t key = 0;
+	for (size_t b = 0; b + 1 < L && b < hlen; b++)
+		key |= (uint32_t)ascii_lower(h[b]) << (8 * (b + 1));
 	for (size_t i = 0; i + L <= hlen; i++) {
-		uint32_t key = 0;
-		for (size_t b = 0; b < L; b++)
-			key |= (uint32_t)ascii_lower(h[i + b]) << (8 * b);
+		key = (key >> 8) | (uint32_t)ascii_lower(h[i + L - 1]) << top;
 		for (unsigned e = head[(key * 2654435761u) >> (32 - MANY_BITS)];
 		     e != 0; e = next[e - 1])
 			if (eq_ci_z(h + i, hlen - i, needles[e - 1]) &&
