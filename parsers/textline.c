@@ -18,30 +18,45 @@ rb_line_has_any(const char *hay, size_t n, const char *const *needles)
 	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
 }
 
+/* the first match of rb_line_first_with that lies within one line */
+struct first_in_line {
+	const char *const *needles;
+	const char *text;
+	size_t len;
+};
+
+static bool
+within_line(void *ctx, const char *where, size_t k)
+{
+	const struct first_in_line *f = ctx;
+	const char *nd = f->needles[k];
+	if (strpbrk(nd, "\r\n") == NULL)
+		return true;	/* a match without a line end: in its line */
+	/* the match is the needle's bytes: no LF, and no CR that
+	 * rb_next_line strips (one before a LF or at the end) */
+	size_t at = (size_t)(where - f->text), n = strlen(nd);
+	for (size_t q = at; q < at + n; q++)
+		if (f->text[q] == '\n' ||
+		    (f->text[q] == '\r' &&
+		     (q + 1 == f->len || f->text[q + 1] == '\n')))
+			return false;
+	return true;
+}
+
 size_t
 rb_line_first_with(const char *text, size_t len, size_t from,
 		   const char *const *needles, size_t *next)
 {
-	size_t k = 0;
-	bool eol = false;	/* a needle that could span lines */
-	for (; needles[k]; k++)
-		eol = eol || strpbrk(needles[k], "\r\n") != NULL;
-	if (eol) {
-		size_t pos = from, ll;
-		const char *line;
-		while (rb_next_line(text, len, &pos, &line, &ll))
-			if (rb_line_has_any(line, ll, needles)) {
-				*next = pos;
-				return (size_t)(line - text);
-			}
-		return len;
-	}
-	/* a match holds no line end, so it lies within the line it is on
-	 * (and not on a line's CR, which rb_next_line strips) */
 	if (from >= len)
 		return len;
-	const char *p = rb_memcasemem_first(text + from, len - from, needles,
-					    k, NULL);
+	size_t k = 0;
+	while (needles[k])
+		k++;
+	/* the earliest match that lies within a line is on the first line
+	 * that holds one (lines as rb_next_line splits them) */
+	struct first_in_line f = {needles, text, len};
+	const char *p = rb_memcasemem_each(text + from, len - from, needles, k,
+					   within_line, &f);
 	if (p == NULL)
 		return len;
 	size_t at = (size_t)(p - text), b = at;
