@@ -1,8 +1,9 @@
 /*
  * rebound rules [--rules FILE] [--dump] [--check]
  * --check (default) loads the rules (built-in, or FILE in front of the
- * built-in ones), which verifies that every rule compiles and matches its
- * own example, and prints a count; --dump prints the built-in rules.
+ * built-in ones), compiles every rule and matches it against its own
+ * example (rb_rules_check), and prints a count; --dump prints the
+ * built-in rules.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -52,6 +53,14 @@ cmd_rules(int argc, char **argv)
 	struct rb_rules *r = rb_load_rules(path, &lim);
 	if (r == NULL)
 		return 1;
+	/* the built-in rules compile on first use: compile them all */
+	char *cerr = NULL;
+	if (rb_rules_check(r, &cerr) < 0) {
+		fprintf(stderr, "rebound rules: %s\n", cerr);
+		free(cerr);
+		rb_rules_free(r);
+		return 1;
+	}
 	if (path == NULL) {
 		printf("%zu rules OK (built-in)\n", r->n);
 	} else {

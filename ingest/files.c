@@ -160,6 +160,16 @@ static void
 mbox_feed(struct mbox *m, const char *d, size_t n)
 {
 	while (n > 0 && !m->w->stop) {
+		if (m->bol && m->nhead == 0 && n >= 5) {
+			/* a whole line start in hand: decided at once, and
+			 * kept with the rest of its line */
+			if (memcmp(d, "From ", 5) == 0) {
+				mbox_emit(m);
+				m->started = 1;
+			}
+			m->bol = 0;
+			continue;
+		}
 		if (m->bol) {
 			char c = *d++;
 			n--;

@@ -117,13 +117,11 @@ static const char *const header_cut[] = {
     NULL,
 };
 
+/* A header line that cuts the report (the cut phrases are looked for
+ * over the whole region, report_region()). */
 static bool
-is_cut(const struct rb_text_dialect *d, const char *line, size_t n)
+is_header_cut(const struct rb_text_dialect *d, const char *line, size_t n)
 {
-	if (d->cut && rb_line_has_any(line, n, d->cut))
-		return true;
-	if (rb_line_has_any(line, n, common_cut))
-		return true;
 	if (!(d->flags & RB_TD_NO_COMMON_CUT))
 		for (const char *const *h = header_cut; *h; h++)
 			if (n >= strlen(*h) && rb_startswith_ci(line, *h))
@@ -482,18 +480,22 @@ static void
 report_region(const struct rb_text_dialect *d, const char *text, size_t len,
 	      size_t *rs, size_t *re)
 {
-	size_t pos = 0, ll;
+	size_t ll, next;
 	const char *line;
 	*rs = 0;
-	if (d->start != NULL)
-		while (rb_next_line(text, len, &pos, &line, &ll))
-			if (rb_line_has_any(line, ll, d->start)) {
-				*rs = pos;
-				break;
-			}
-	*re = len;
-	for (size_t p = *rs; rb_next_line(text, len, &p, &line, &ll);)
-		if (is_cut(d, line, ll)) {
+	if (d->start != NULL &&
+	    rb_line_first_with(text, len, 0, d->start, &next) < len)
+		*rs = next;
+	/* the first cut line: the first line with a cut phrase (one scan
+	 * of the region each list), or a header line before it */
+	*re = rb_line_first_with(text, len, *rs, common_cut, &next);
+	if (d->cut != NULL) {
+		size_t c = rb_line_first_with(text, len, *rs, d->cut, &next);
+		if (c < *re)
+			*re = c;
+	}
+	for (size_t p = *rs; p < *re && rb_next_line(text, len, &p, &line, &ll);)
+		if (is_header_cut(d, line, ll)) {
 			*re = (size_t)(line - text);
 			break;
 		}

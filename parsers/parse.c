@@ -220,16 +220,33 @@ rb_smtp_command_find(const char *text, size_t n)
 static void
 paragraph(const char *text, size_t n, size_t at, size_t *b, size_t *e)
 {
+	/* from LF to LF (memrchr/memchr), testing only there */
 	size_t s = at, f = at;
-	while (s > 0 && !(text[s - 1] == '\n' &&
-			  (s < 2 || text[s - 2] == '\n' ||
-			   (text[s - 2] == '\r' && s >= 3 && text[s - 3] == '\n'))))
-		s--;
-	while (f < n && !(text[f] == '\n' && f + 1 < n &&
-			  (text[f + 1] == '\n' ||
-			   (text[f + 1] == '\r' && f + 2 < n &&
-			    text[f + 2] == '\n'))))
+	while (s > 0) {
+		const char *nl = memrchr(text, '\n', s);
+		if (nl == NULL) {
+			s = 0;
+			break;
+		}
+		s = (size_t)(nl - text) + 1;	/* text[s - 1] is a LF */
+		if (s < 2 || text[s - 2] == '\n' ||
+		    (text[s - 2] == '\r' && s >= 3 && text[s - 3] == '\n'))
+			break;
+		s--;	/* go on before this LF */
+	}
+	while (f < n) {
+		const char *nl = memchr(text + f, '\n', n - f);
+		if (nl == NULL) {
+			f = n;
+			break;
+		}
+		f = (size_t)(nl - text);
+		if (f + 1 < n && (text[f + 1] == '\n' ||
+				  (text[f + 1] == '\r' && f + 2 < n &&
+				   text[f + 2] == '\n')))
+			break;
 		f++;
+	}
 	*b = s;
 	*e = f;
 }

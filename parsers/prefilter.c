@@ -13,6 +13,20 @@ struct lset {
 	size_t l[RB_PREFILTER_MAXLIT];
 };
 
+/*
+ * Several sets, all of which must be met: "account (?:is )?(?:disabled|
+ * suspended)" needs "account " and one of "disabled", "suspended".  The
+ * best set goes into the index; the others are checked for the rules the
+ * index names, before their regex runs.  A set of an alternation takes
+ * one set of each branch (each branch's j-th best), so every one of them
+ * is still required.
+ */
+#define NCLAUSE 3
+struct cnf {
+	size_t n;	/* 0: nothing known */
+	struct lset c[NCLAUSE];
+};
+
 struct rd {
 	const char *p;
 	bool bail;		/* a construct we do not read: give up */
@@ -35,24 +49,84 @@ score(const struct lset *s)
 	return m;
 }
 
-/* keep the better of best and cand in best: the longer shortest literal,
- * then the fewer alternatives */
-static void
-consider(struct lset *best, const struct lset *cand)
+/* a better set than b: the longer shortest literal, then the fewer
+ * alternatives */
+static bool
+better(const struct lset *a, const struct lset *b)
 {
-	if (!cand->ok)
-		return;
-	if (!best->ok) {
-		*best = *cand;
-		return;
+	size_t sa = score(a), sb = score(b);
+	return sa > sb || (sa == sb && a->n < b->n);
+}
+
+/* *dst = *src, only the literals in use (a set is 2.5 KB) */
+static void
+copy_set(struct lset *dst, const struct lset *src)
+{
+	dst->ok = src->ok;
+	dst->n = src->n;
+	for (size_t i = 0; i < src->n; i++) {
+		/* the whole slot: a fixed size copies inline */
+		memcpy(dst->v[i], src->v[i], LITMAX);
+		dst->l[i] = src->l[i];
 	}
-	size_t a = score(best), b = score(cand);
-	if (b > a || (b == a && cand->n < best->n))
-		*best = *cand;
 }
 
 static void
-flush(struct lset *best, const char *run, size_t *rl)
+copy_cnf(struct cnf *dst, const struct cnf *src)
+{
+	dst->n = src->n;
+	for (size_t i = 0; i < src->n; i++)
+		copy_set(&dst->c[i], &src->c[i]);
+}
+
+static size_t
+find_lit(const struct lset *s, const char *v, size_t l)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->l[i] == l && memcmp(s->v[i], v, l) == 0)
+			return i;
+	return s->n;
+}
+
+static bool
+same_set(const struct lset *a, const struct lset *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (find_lit(b, a->v[i], a->l[i]) == b->n)
+			return false;
+	return true;
+}
+
+/* add a required set to best, keeping the NCLAUSE best ones, the best
+ * first (the earlier of equals) */
+static void
+consider(struct cnf *best, const struct lset *cand)
+{
+	if (!cand->ok)
+		return;
+	for (size_t i = 0; i < best->n; i++)
+		if (same_set(&best->c[i], cand))
+			return;
+	size_t at;
+	if (best->n < NCLAUSE) {
+		at = best->n++;
+	} else {
+		at = NCLAUSE - 1;	/* the worst */
+		if (!better(cand, &best->c[at]))
+			return;
+	}
+	/* move the worse ones down, then put cand in its place */
+	while (at > 0 && better(cand, &best->c[at - 1])) {
+		copy_set(&best->c[at], &best->c[at - 1]);
+		at--;
+	}
+	copy_set(&best->c[at], cand);
+}
+
+static void
+flush(struct cnf *best, const char *run, size_t *rl)
 {
 	if (*rl >= RB_PREFILTER_MINLEN) {
 		struct lset c;
@@ -65,9 +139,25 @@ flush(struct lset *best, const char *run, size_t *rl)
 	*rl = 0;
 }
 
-enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP };
+enum item { IT_END, IT_LIT, IT_OTHER, IT_ZERO, IT_GROUP, IT_HIGH };
 
-static struct lset parse_alt(struct rd *r);
+/*
+ * The 8-bit marker: a literal that stands for "the text holds a byte of
+ * 0x80 or more".  A letter outside ASCII that has case variants (Cyrillic,
+ * Greek, accented Latin) cannot go into a literal, but every text it
+ * matches caselessly holds a non-ASCII character: PCRE2 folds only U+212A
+ * (to k) and U+017F (to s) across the ASCII boundary, and those two are
+ * not read as the marker.  rb_trigrams_build() sets the marker's trigram
+ * in the map of a text with such a byte, so the marker passes the usual
+ * trigram test; a pure ASCII text skips the rule (unless another trigram
+ * hashes to the same bit, which only costs a regex run).  Three
+ * continuation bytes in a row occur in no valid UTF-8 text and in no
+ * literal.
+ */
+static const char high_mark[RB_PREFILTER_MINLEN] = {'\x80', '\x80', '\x80'};
+#define HIGH_MARK_W 0x808080u
+
+static void parse_alt(struct rd *r, struct cnf *res);
 
 /* Skip a {...} argument of \x, \p, \o, \N. */
 static void
@@ -135,9 +225,9 @@ caseless_cp(unsigned cp)
 }
 
 /* One item at r->p.  For IT_LIT, the bytes are in lit/llen; for
- * IT_GROUP the group's set is in g. */
+ * IT_GROUP the group's sets are in g. */
 static enum item
-parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
+parse_item(struct rd *r, char *lit, size_t *llen, struct cnf *g)
 {
 	unsigned char c = (unsigned char)*r->p;
 	*llen = 0;
@@ -263,7 +353,7 @@ parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
 			return IT_END;
 		}
 		r->p = q;
-		*g = parse_alt(r);
+		parse_alt(r, g);
 		r->depth--;
 		if (r->bail || *r->p != ')') {
 			r->bail = true;
@@ -293,7 +383,10 @@ parse_item(struct rd *r, char *lit, size_t *llen, struct lset *g)
 			*llen = n;
 		}
 		r->p += n;
-		return keep ? IT_LIT : IT_OTHER;
+		if (keep)
+			return IT_LIT;
+		/* U+212A and U+017F match ASCII k and s: no marker */
+		return cp == 0x212a || cp == 0x17f ? IT_OTHER : IT_HIGH;
 	}
 	/* any other byte, including ']' '}' space '#': itself */
 	lit[0] = (char)lower(c);
@@ -348,20 +441,20 @@ parse_quant(struct rd *r, bool *has, unsigned long *min, bool *once)
 		r->p++;	/* lazy, possessive */
 }
 
-static struct lset
-parse_seq(struct rd *r)
+static void
+parse_seq(struct rd *r, struct cnf *best)
 {
-	struct lset best;
 	char run[LITMAX];
 	size_t rl = 0;
-	best.ok = false;
-	best.n = 0;
+	best->n = 0;
+	struct cnf *g = malloc(sizeof(*g));
+	if (g == NULL)
+		abort();
 	for (;;) {
 		char lit[4];
 		size_t ll;
-		struct lset g;
-		g.ok = false;
-		enum item it = parse_item(r, lit, &ll, &g);
+		g->n = 0;
+		enum item it = parse_item(r, lit, &ll, g);
 		if (it == IT_END || r->bail)
 			break;
 		bool has, once;
@@ -373,48 +466,91 @@ parse_seq(struct rd *r)
 		switch (it) {
 		case IT_LIT:
 			if (optional) {
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 				break;
 			}
 			if (rl + ll > LITMAX)
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 			memcpy(run + rl, lit, ll);
 			rl += ll;
 			if (has && !once)
-				flush(&best, run, &rl);
+				flush(best, run, &rl);
 			break;
 		case IT_GROUP:
-			flush(&best, run, &rl);
+			flush(best, run, &rl);
 			if (!optional)
-				consider(&best, &g);
+				for (size_t i = 0; i < g->n; i++)
+					consider(best, &g->c[i]);
+			break;
+		case IT_HIGH:
+			flush(best, run, &rl);
+			if (!optional) {
+				size_t ml = sizeof(high_mark);
+				memcpy(run, high_mark, ml);
+				flush(best, run, &ml);
+			}
 			break;
 		default:
-			flush(&best, run, &rl);
+			flush(best, run, &rl);
 			break;
 		}
 	}
-	flush(&best, run, &rl);
-	return best;
+	flush(best, run, &rl);
+	free(g);
 }
 
-static struct lset
-parse_alt(struct rd *r)
+/* a's literals and b's in out; false when they are too many */
+static bool
+set_union(struct lset *out, const struct lset *a, const struct lset *b)
 {
-	struct lset res = parse_seq(r);
+	copy_set(out, a);
+	for (size_t i = 0; i < b->n; i++) {
+		if (find_lit(out, b->v[i], b->l[i]) < out->n)
+			continue;
+		if (out->n == RB_PREFILTER_MAXLIT)
+			return false;
+		memcpy(out->v[out->n], b->v[i], LITMAX);
+		out->l[out->n] = b->l[i];
+		out->n++;
+	}
+	return true;
+}
+
+static void
+parse_alt(struct rd *r, struct cnf *res)
+{
+	parse_seq(r, res);
+	if (r->bail || *r->p != '|')
+		return;
+	struct cnf *b = malloc(sizeof(*b)), *u = malloc(sizeof(*u));
+	if (b == NULL || u == NULL)
+		abort();
 	while (!r->bail && *r->p == '|') {
 		r->p++;
-		struct lset b = parse_seq(r);
-		if (!res.ok || !b.ok || res.n + b.n > RB_PREFILTER_MAXLIT) {
-			res.ok = false;
+		parse_seq(r, b);
+		if (res->n == 0 || b->n == 0) {
+			res->n = 0;
 			continue;	/* keep reading: the group must close */
 		}
-		for (size_t i = 0; i < b.n; i++) {
-			memcpy(res.v[res.n], b.v[i], b.l[i]);
-			res.l[res.n] = b.l[i];
-			res.n++;
+		/* set j: this branch's j-th best or one of the earlier
+		 * branches' (their j-th best) */
+		size_t m = res->n > b->n ? res->n : b->n;
+		u->n = 0;
+		for (size_t j = 0; j < m; j++) {
+			struct lset *s = &u->c[u->n];
+			if (!set_union(s, &res->c[j < res->n ? j : res->n - 1],
+				       &b->c[j < b->n ? j : b->n - 1]))
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < u->n && !dup; k++)
+				dup = same_set(&u->c[k], s);
+			if (!dup)
+				u->n++;
 		}
+		copy_cnf(res, u);
 	}
-	return res;
+	free(u);
+	free(b);
 }
 
 static uint16_t
@@ -423,25 +559,59 @@ tri_hash(uint32_t w)
 	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
 }
 
+static void fill(struct rb_prefilter *f, struct lset *s);
+
 int
 rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 {
 	memset(f, 0, sizeof(*f));
 	struct rd r = {.p = pattern};
-	struct lset *s = malloc(sizeof(*s));
-	if (s == NULL)
+	struct cnf *all = malloc(sizeof(*all));
+	if (all == NULL)
 		abort();
-	*s = parse_alt(&r);
-	if (r.bail || *r.p != '\0' || !s->ok) {
-		free(s);
+	parse_alt(&r, all);
+	if (r.bail || *r.p != '\0' || all->n == 0) {
+		free(all);
 		return 0;
 	}
+	/* the best set first: it goes into the index */
+	size_t b = 0;
+	for (size_t i = 1; i < all->n; i++)
+		if (better(&all->c[i], &all->c[b]))
+			b = i;
+	fill(f, &all->c[b]);
+	if (all->n > 1) {
+		f->more = calloc(all->n - 1, sizeof(*f->more));
+		if (f->more == NULL)
+			abort();
+		for (size_t i = 0; i < all->n; i++)
+			if (i != b)
+				fill(&f->more[f->nmore++], &all->c[i]);
+	}
+	free(all);
+	return 0;
+}
+
+/* Does a[0..la) contain b[0..lb) (short literals: a plain loop)? */
+static bool
+contains(const char *a, size_t la, const char *b, size_t lb)
+{
+	for (size_t p = 0; p + lb <= la; p++)
+		if (a[p] == b[0] && memcmp(a + p, b, lb) == 0)
+			return true;
+	return false;
+}
+
+/* f from one set */
+static void
+fill(struct rb_prefilter *f, struct lset *s)
+{
 	/* a literal that contains another of the set adds nothing */
 	for (size_t i = 0; i < s->n; i++) {
 		for (size_t j = 0; j < s->n; j++) {
 			if (i == j || s->l[j] > s->l[i] ||
 			    (s->l[j] == s->l[i] && j > i) ||
-			    memmem(s->v[i], s->l[i], s->v[j], s->l[j]) == NULL)
+			    !contains(s->v[i], s->l[i], s->v[j], s->l[j]))
 				continue;
 			s->n--;
 			memmove(s->v[i], s->v[s->n], s->l[s->n]);
@@ -475,8 +645,6 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 		f->len[i] = l;
 	}
 	f->n = s->n;
-	free(s);
-	return 0;
 }
 
 void
@@ -487,6 +655,17 @@ rb_prefilter_free(struct rb_prefilter *f)
 	free(f->tri);
 	f->tri = NULL;
 	f->n = 0;
+	rb_prefilter_free_more(f);
+}
+
+void
+rb_prefilter_free_more(struct rb_prefilter *f)
+{
+	for (size_t i = 0; i < f->nmore; i++)
+		rb_prefilter_free(&f->more[i]);
+	free(f->more);
+	f->more = NULL;
+	f->nmore = 0;
 }
 
 void
@@ -496,18 +675,24 @@ rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len)
 	t->unsafe = false;
 	const unsigned char *s = (const unsigned char *)text;
 	uint32_t w = 0;
+	unsigned char high = 0;
 	for (size_t i = 0; i < len; i++) {
-		w = ((w << 8) | lower(s[i])) & 0xffffff;
+		unsigned char c = s[i];
+		high |= c;
+		w = ((w << 8) | lower(c)) & 0xffffff;
+		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s: seen
+		 * at their last byte */
+		if ((c & 0x80) && (w == 0xe284aa || (w & 0xffff) == 0xc5bf))
+			t->unsafe = true;
 		if (i < 2)
 			continue;
 		uint16_t h = tri_hash(w);
 		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
-		/* U+212A (e2 84 aa) and U+017F (c5 bf) fold to k and s */
-		if (w == 0xe284aa || (w >> 8) == 0xc5bf || (w & 0xffff) == 0xc5bf)
-			t->unsafe = true;
 	}
-	if (len == 2 && s[0] == 0xc5 && s[1] == 0xbf)
-		t->unsafe = true;
+	if (high & 0x80) {
+		uint16_t h = tri_hash(HIGH_MARK_W);
+		t->bits[h >> 6] |= (uint64_t)1 << (h & 63);
+	}
 }
 
 bool
@@ -528,6 +713,30 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 	return false;
 }
 
+bool
+rb_prefilter_may_match_more(const struct rb_prefilter *f,
+			    const struct rb_trigrams *t)
+{
+	if (t->unsafe)
+		return true;
+	for (size_t i = 0; i < f->nmore; i++)
+		if (!rb_prefilter_may_match(&f->more[i], t))
+			return false;
+	return true;
+}
+
+/* the least used trigram of literal k of f (the first of equals) */
+static uint16_t
+key_tri(const struct rb_prefilter *f, size_t k, const uint32_t *uses)
+{
+	const uint16_t *h = f->tri + f->off[k];
+	uint16_t best = h[0];
+	for (size_t q = 1; q + 2 < f->len[k]; q++)
+		if (uses[h[q]] < uses[best])
+			best = h[q];
+	return best;
+}
+
 void
 rb_prefilter_index_build(struct rb_prefilter_index *ix,
 			 const struct rb_prefilter *const *sets, size_t n)
@@ -545,12 +754,23 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 		abort();
 	if (n)
 		memcpy(ix->sets, sets, n * sizeof(*sets));
+	/* every trigram's number of uses in all literals: a literal goes
+	 * into the bucket of its least used trigram (any of its trigrams
+	 * must be in a text it occurs in), so that the buckets of common
+	 * trigrams ("the", "ser") stay short */
+	uint32_t *uses = calloc(nb, sizeof(*uses));
+	if (uses == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sets[i]->n; k++)
+			for (size_t q = 0; q + 2 < sets[i]->len[k]; q++)
+				uses[sets[i]->tri[sets[i]->off[k] + q]]++;
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (sets[i]->n == 0)
 			ix->always[ix->nalways++] = (uint32_t)i;
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			ix->off[sets[i]->tri[sets[i]->off[k]] + 1]++;
+			ix->off[key_tri(sets[i], k, uses) + 1]++;
 			total++;
 		}
 	}
@@ -564,11 +784,12 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 	/* in set order within a bucket (any order would do) */
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			uint16_t h = sets[i]->tri[sets[i]->off[k]];
+			uint16_t h = key_tri(sets[i], k, uses);
 			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
 			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
 		}
 	free(fill);
+	free(uses);
 }
 
 void
@@ -582,7 +803,7 @@ rb_prefilter_index_free(struct rb_prefilter_index *ix)
 	memset(ix, 0, sizeof(*ix));
 }
 
-/* The sets of bucket h0 whose literal's other trigrams are all in t. */
+/* The sets of bucket h0 whose literal's trigrams are all in t. */
 static void
 scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
 	    size_t h0, uint64_t *cand)
@@ -595,8 +816,9 @@ scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
 		const struct rb_prefilter *f = ix->sets[set];
 		const uint16_t *h = f->tri + f->off[lit];
 		size_t k, m = f->len[lit] - 2;
-		for (k = 1; k < m; k++)
-			if (!(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
+		for (k = 0; k < m; k++)
+			if (h[k] != h0 &&
+			    !(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
 				break;
 		if (k == m)
 			cand[set >> 6] |= bit;

@@ -43,12 +43,18 @@ struct rb_prefilter {
 	 * check touches one block): literal i's len[i] - 2 start at off[i] */
 	uint16_t *tri;
 	unsigned off[RB_PREFILTER_MAXLIT];
+	/* further literal sets the text must meet as well (each with
+	 * nmore == 0), checked after the index named the rule */
+	struct rb_prefilter *more;
+	size_t nmore;
 };
 
 /* Fill f from a pattern; f->n == 0 when no literal set was found.
  * Returns 0 (always succeeds; gives up into n == 0). */
 int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
 void rb_prefilter_free(struct rb_prefilter *f);
+/* Drop only the further sets (f->more). */
+void rb_prefilter_free_more(struct rb_prefilter *f);
 
 struct rb_trigrams {
 	uint64_t bits[(1u << RB_TRIGRAM_BITS) / 64];
@@ -56,19 +62,24 @@ struct rb_trigrams {
 };
 
 void rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len);
-/* May the text contain one of f's literals?  true when f->n == 0. */
+/* May the text contain one of f's literals?  true when f->n == 0.
+ * Only the first set (the one the index holds). */
 bool rb_prefilter_may_match(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t);
+/* ... and one literal of every further set (f->more)? */
+bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
+				 const struct rb_trigrams *t);
 
 /*
- * An index of many literal sets by the first trigram of every literal, so
- * that one pass over a text's trigrams that start some literal marks the
+ * An index of many literal sets by one trigram of every literal (its
+ * least used among all literals: short buckets for common trigrams), so
+ * that one pass over a text's trigrams that key some literal marks the
  * sets that may match, instead of testing every set (a rule file has
  * hundreds).
  */
 struct rb_prefilter_index {
 	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
-	uint32_t *ent;		/* set << 8 | literal, by first trigram */
+	uint32_t *ent;		/* set << 8 | literal, by key trigram */
 	uint32_t *always;	/* sets without literals */
 	uint64_t *nonempty;	/* buckets with entries, one bit each: the
 				 * scan visits the text's trigrams that are

@@ -13,9 +13,11 @@
 
 #include "reason.h"
 
-/* lazy JIT state of a rule set (see jit_once) */
+/* lazy JIT state of a rule set (see jit_once), and the patterns of a
+ * lazily compiled one (see lazy_code) */
 struct lazy_jit {
 	pthread_mutex_t mu;
+	pcre2_code *_Atomic *code;	/* per slot, lazy sets only */
 	atomic_uchar done[];	/* per slot: 0 not yet, 1 tried */
 };
 
@@ -67,8 +69,14 @@ rb_rules_free(struct rb_rules *r)
 	free(r->v);
 	pcre2_match_context_free(r->mctx);
 	if (r->jit != NULL) {
-		pthread_mutex_destroy(&((struct lazy_jit *)r->jit)->mu);
-		free(r->jit);
+		struct lazy_jit *lj = r->jit;
+		if (lj->code != NULL) {
+			for (size_t i = 0; i < 2 * r->n; i++)
+				pcre2_code_free(atomic_load(&lj->code[i]));
+			free(lj->code);
+		}
+		pthread_mutex_destroy(&lj->mu);
+		free(lj);
 	}
 	if (r->pindex != NULL) {
 		rb_prefilter_index_free(r->pindex);
@@ -119,12 +127,57 @@ jit_once(const struct rb_rules *r, pcre2_code *re, long slot)
 	pthread_mutex_unlock(&lj->mu);
 }
 
-/* slot: the pattern's lazy-JIT slot, -1 for none (load-time checks) */
+/*
+ * A lazily compiled rule set (the built-in rules: most of them never run
+ * in a process, and they were checked when the binary was built) keeps
+ * its patterns as text until a slot is first matched; then the pattern
+ * is compiled and JIT-compiled under the mutex and published with
+ * release (read with acquire), once.  NULL when it does not compile.
+ */
+static pcre2_code *
+lazy_code(const struct rb_rules *r, long slot)
+{
+	struct lazy_jit *lj = r->jit;
+	if (lj == NULL || lj->code == NULL || slot < 0 ||
+	    (size_t)slot >= 2 * r->n)
+		return NULL;
+	pcre2_code *c =
+	    atomic_load_explicit(&lj->code[slot], memory_order_acquire);
+	if (c != NULL ||
+	    atomic_load_explicit(&lj->done[slot], memory_order_acquire))
+		return c;
+	pthread_mutex_lock(&lj->mu);
+	if (!atomic_load_explicit(&lj->done[slot], memory_order_relaxed)) {
+		const struct rb_rule *rule = &r->v[slot / 2];
+		const char *pat = slot % 2 ? rule->host : rule->pattern;
+		char *err = NULL;
+		c = pat != NULL ? compile(pat, &err) : NULL;
+		free(err);
+		if (c != NULL) {
+			pcre2_jit_compile(c, PCRE2_JIT_COMPLETE); /* may fail */
+			atomic_store_explicit(&lj->code[slot], c,
+					      memory_order_release);
+		}
+		atomic_store_explicit(&lj->done[slot], 1,
+				      memory_order_release);
+	}
+	pthread_mutex_unlock(&lj->mu);
+	return atomic_load_explicit(&lj->code[slot], memory_order_acquire);
+}
+
+/* slot: the pattern's lazy-JIT slot, -1 for none (load-time checks);
+ * re NULL: a lazily compiled set's pattern (lazy_code) */
 static int
 run(const struct rb_rules *r, pcre2_code *re, long slot, const char *text,
     size_t len)
 {
-	jit_once(r, re, slot);
+	if (re == NULL) {
+		re = lazy_code(r, slot);
+		if (re == NULL)
+			return -1;
+	} else {
+		jit_once(r, re, slot);
+	}
 	if (len > r->lim.max_text) {
 		/* cut on a UTF-8 character boundary: PCRE2_NO_UTF_CHECK below
 		 * relies on the text being valid UTF-8 (rb_mail sanitises) */
@@ -153,7 +206,7 @@ static const char *const field_names[RB_FIELD_COUNT] = {
 
 static int
 finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
-	    char **error_r)
+	    bool lazy, char **error_r)
 {
 	char *err = NULL;
 	if (r->reason == NULL || r->pattern == NULL || r->example == NULL) {
@@ -167,6 +220,8 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 				     origin, r->line, r->name, r->reason);
 		return -1;
 	}
+	if (lazy)
+		goto literals;	/* compiled on first use (lazy_code) */
 	r->re = compile(r->pattern, &err);
 	if (r->re == NULL) {
 		*error_r = fmt_error("%s:%d: rule %s: bad pattern: %s", origin,
@@ -190,9 +245,11 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 				     origin, r->line, r->name);
 		return -1;
 	}
+literals:
 	rb_prefilter_extract(r->pattern, &r->pf);
 	if (r->pf.n > 0) {
-		/* the example matches, so it must pass the prefilter; if it
+		/* the example matches (checked above, or by the tests for
+		 * the built-in rules), so it must pass the prefilter; if it
 		 * does not, the literal reader misread the pattern: run the
 		 * rule always rather than trust it */
 		struct rb_trigrams *t = malloc(sizeof(*t));
@@ -201,6 +258,8 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 		rb_trigrams_build(t, r->example, strlen(r->example));
 		if (!rb_prefilter_may_match(&r->pf, t))
 			rb_prefilter_free(&r->pf);
+		else if (!rb_prefilter_may_match_more(&r->pf, t))
+			rb_prefilter_free_more(&r->pf);
 		free(t);
 	}
 	if (r->host != NULL) {
@@ -214,9 +273,9 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 	return 0;
 }
 
-struct rb_rules *
-rb_rules_load(const char *text, size_t len, const char *origin,
-	      const struct rb_limits *lim, char **error_r)
+static struct rb_rules *
+load(const char *text, size_t len, const char *origin,
+     const struct rb_limits *lim, bool lazy, char **error_r)
 {
 	struct rb_rules *rs = calloc(1, sizeof(*rs));
 	size_t cap = 0;
@@ -256,7 +315,7 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 		char *val = xstrndup(line + i, ll - i);
 
 		if (strcmp(key, "rule") == 0) {
-			if (cur && finish_rule(rs, cur, origin, error_r) < 0)
+			if (cur && finish_rule(rs, cur, origin, lazy, error_r) < 0)
 				goto fail_kv;
 			if (rs->n == cap) {
 				cap = cap ? cap * 2 : 64;
@@ -327,7 +386,7 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 		rb_rules_free(rs);
 		return NULL;
 	}
-	if (cur && finish_rule(rs, cur, origin, error_r) < 0) {
+	if (cur && finish_rule(rs, cur, origin, lazy, error_r) < 0) {
 		rb_rules_free(rs);
 		return NULL;
 	}
@@ -335,8 +394,13 @@ rb_rules_load(const char *text, size_t len, const char *origin,
 	    calloc(1, sizeof(*lj) + 2 * (rs->n ? rs->n : 1) * sizeof(lj->done[0]));
 	if (lj == NULL || pthread_mutex_init(&lj->mu, NULL) != 0)
 		abort();
+	if (lazy) {
+		lj->code = calloc(2 * (rs->n ? rs->n : 1), sizeof(*lj->code));
+		if (lj->code == NULL)
+			abort();
+	}
 	rs->jit = lj;
-	/* the rules' literals by first trigram (rs->v no longer moves) */
+	/* the rules' literals by trigram (rs->v no longer moves) */
 	const struct rb_prefilter **sets =
 	    malloc((rs->n ? rs->n : 1) * sizeof(*sets));
 	rs->pindex = malloc(sizeof(*rs->pindex));
@@ -373,13 +437,14 @@ may_match(struct mstate *s, const struct rb_rule *rule)
 		rb_trigrams_build(&tl_tri, s->text, n);
 		s->built = true;
 	}
-	return rb_prefilter_may_match(&rule->pf, &tl_tri);
+	return rb_prefilter_may_match(&rule->pf, &tl_tri) &&
+	       rb_prefilter_may_match_more(&rule->pf, &tl_tri);
 }
 
 static bool
 host_ok(struct mstate *s, const struct rb_rule *rule)
 {
-	if (rule->host_re == NULL)
+	if (rule->host == NULL)
 		return true;
 	if (s->host == NULL)
 		return false;
@@ -413,7 +478,12 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 				size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 				const struct rb_rule *rule = &r->v[i];
 				if (rule->field != field ||
-				    (scoped && rule->host_re == NULL))
+				    (scoped && rule->host == NULL))
+					continue;
+				/* the index checked the first literal set */
+				if (rule->pf.nmore > 0 &&
+				    !rb_prefilter_may_match_more(&rule->pf,
+								 &tl_tri))
 					continue;
 				if (host_ok(s, rule) &&
 				    run(r, rule->re, 2 * (long)i, s->text,
@@ -425,7 +495,7 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rb_rule *rule = &r->v[i];
-		if (rule->field != field || (scoped && rule->host_re == NULL))
+		if (rule->field != field || (scoped && rule->host == NULL))
 			continue;
 		if (!may_match(s, rule) || !host_ok(s, rule))
 			continue;
@@ -515,9 +585,38 @@ rb_rules_default_text(size_t *len)
 }
 
 struct rb_rules *
+rb_rules_load(const char *text, size_t len, const char *origin,
+	      const struct rb_limits *lim, char **error_r)
+{
+	return load(text, len, origin, lim, false, error_r);
+}
+
+struct rb_rules *
 rb_rules_default(const struct rb_limits *lim, char **error_r)
 {
-	return rb_rules_load((const char *)rb_default_rules,
-			     rb_default_rules_len, "(built-in rules)", lim,
-			     error_r);
+	return load((const char *)rb_default_rules, rb_default_rules_len,
+		    "(built-in rules)", lim, true, error_r);
+}
+
+int
+rb_rules_check(const struct rb_rules *r, char **error_r)
+{
+	*error_r = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rb_rule *rule = &r->v[i];
+		if (rule->host != NULL &&
+		    run(r, rule->host_re, 2 * (long)i + 1, "", 0) < 0) {
+			*error_r = fmt_error("rule %s: bad host pattern",
+					     rule->name);
+			return -1;
+		}
+		if (run(r, rule->re, 2 * (long)i, rule->example,
+			strlen(rule->example)) != 1) {
+			*error_r = fmt_error("rule %s: bad pattern, or it does "
+					     "not match its own example",
+					     rule->name);
+			return -1;
+		}
+	}
+	return 0;
 }

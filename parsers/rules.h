@@ -58,12 +58,13 @@ struct rb_rule {
 	char *host;		/* NULL: any host */
 	char *example;
 	int line;		/* where the rule starts in its file */
-	void *re;		/* pcre2_code * */
-	void *host_re;		/* pcre2_code * or NULL */
+	void *re;		/* pcre2_code *; NULL in a lazily compiled
+				 * set (the built-in rules) */
+	void *host_re;		/* pcre2_code * or NULL (no host, or lazy) */
 	struct rb_prefilter pf;	/* literals one of which the text needs */
 	unsigned host_id;	/* index of the host pattern among distinct
 				 * ones (their match is computed once per
-				 * call), valid when host_re != NULL */
+				 * call), valid when host != NULL */
 };
 
 struct rb_rules {
@@ -84,9 +85,15 @@ struct rb_rules {
 struct rb_rules *rb_rules_load(const char *text, size_t len,
 			       const char *origin,
 			       const struct rb_limits *lim, char **error_r);
-/* The rules compiled into the binary (etc/rules/NN-name.rules). */
+/* The rules compiled into the binary (etc/rules/NN-name.rules).  Their
+ * patterns are compiled when first matched, not here (a parse needs a
+ * fraction of them; the tests check them all): rb_rules_check() compiles
+ * and checks every one. */
 struct rb_rules *rb_rules_default(const struct rb_limits *lim,
 				  char **error_r);
+/* Compile (when not yet) every pattern of r and match every rule's
+ * example: 0, or -1 with a malloc'ed message in *error_r. */
+int rb_rules_check(const struct rb_rules *r, char **error_r);
 /* The embedded default text (for `rebound rules --dump`). */
 const char *rb_rules_default_text(size_t *len);
 void rb_rules_free(struct rb_rules *r);

@@ -472,6 +472,62 @@ scan_avx2(const struct scan *sc, const unsigned char *h, size_t hlen,
 }
 #endif
 
+/*
+ * Lists too large for the SIMD keys (more than MAXPAIRS distinct keys,
+ * more than 64 needles, or a needle of one byte): the needles hashed by
+ * their first L bytes (L = the shortest needle, at most 3), lower-cased,
+ * into chains in list order; a position of the text is looked up by the
+ * hash of its own first L bytes, and only that chain's needles are
+ * compared.  Same order of calls as trying every needle at every
+ * position: by position, then list order.
+ */
+#define MANY_BITS 10
+#define MANY_MAX 255	/* needles: chain links are bytes */
+
+static const char *
+scan_many(const unsigned char *h, size_t hlen, const char *const *needles,
+	  size_t count, rb_casescan_fn fn, void *ctx)
+{
+	unsigned char head[1u << MANY_BITS];	/* needle + 1, 0: none */
+	unsigned char next[MANY_MAX];
+	size_t L = 3;
+	for (size_t k = 0; k < count; k++) {
+		size_t n = 0;
+		while (n < L && needles[k][n])
+			n++;
+		if (n > 0 && n < L)
+			L = n;
+	}
+	memset(head, 0, sizeof(head));
+	/* pushed in reverse so each chain is in list order */
+	for (size_t k = count; k-- > 0;) {
+		const unsigned char *nd = (const unsigned char *)needles[k];
+		if (nd[0] == 0)
+			continue;	/* an empty needle matches nowhere */
+		uint32_t key = 0;
+		for (size_t b = 0; b < L; b++)
+			key |= (uint32_t)ascii_lower(nd[b]) << (8 * b);
+		uint32_t hh = (key * 2654435761u) >> (32 - MANY_BITS);
+		next[k] = head[hh];
+		head[hh] = (unsigned char)(k + 1);
+	}
+	/* the key of position i rolls: its first byte out, byte i + L - 1
+	 * in at the top */
+	const unsigned top = 8 * ((unsigned)L - 1);
+	uint32_t key = 0;
+	for (size_t b = 0; b + 1 < L && b < hlen; b++)
+		key |= (uint32_t)ascii_lower(h[b]) << (8 * (b + 1));
+	for (size_t i = 0; i + L <= hlen; i++) {
+		key = (key >> 8) | (uint32_t)ascii_lower(h[i + L - 1]) << top;
+		for (unsigned e = head[(key * 2654435761u) >> (32 - MANY_BITS)];
+		     e != 0; e = next[e - 1])
+			if (eq_ci_z(h + i, hlen - i, needles[e - 1]) &&
+			    fn(ctx, (const char *)h + i, e - 1))
+				return (const char *)h + i;
+	}
+	return NULL;
+}
+
 const char *
 rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		   size_t count, rb_casescan_fn fn, void *ctx)
@@ -482,6 +538,8 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		return NULL;
 	struct scan sc;
 	if (!scan_init(&sc, needles, count)) {
+		if (count <= MANY_MAX)
+			return scan_many(h, hlen, needles, count, fn, ctx);
 		for (; i < hlen; i++)
 			if (try_at(h, hlen, i, needles, count, fn, ctx))
 				return hay + i;

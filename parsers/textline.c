@@ -18,6 +18,55 @@ rb_line_has_any(const char *hay, size_t n, const char *const *needles)
 	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
 }
 
+/* the first match of rb_line_first_with that lies within one line */
+struct first_in_line {
+	const char *const *needles;
+	const char *text;
+	size_t len;
+};
+
+static bool
+within_line(void *ctx, const char *where, size_t k)
+{
+	const struct first_in_line *f = ctx;
+	const char *nd = f->needles[k];
+	if (strpbrk(nd, "\r\n") == NULL)
+		return true;	/* a match without a line end: in its line */
+	/* the match is the needle's bytes: no LF, and no CR that
+	 * rb_next_line strips (one before a LF or at the end) */
+	size_t at = (size_t)(where - f->text), n = strlen(nd);
+	for (size_t q = at; q < at + n; q++)
+		if (f->text[q] == '\n' ||
+		    (f->text[q] == '\r' &&
+		     (q + 1 == f->len || f->text[q + 1] == '\n')))
+			return false;
+	return true;
+}
+
+size_t
+rb_line_first_with(const char *text, size_t len, size_t from,
+		   const char *const *needles, size_t *next)
+{
+	if (from >= len)
+		return len;
+	size_t k = 0;
+	while (needles[k])
+		k++;
+	/* the earliest match that lies within a line is on the first line
+	 * that holds one (lines as rb_next_line splits them) */
+	struct first_in_line f = {needles, text, len};
+	const char *p = rb_memcasemem_each(text + from, len - from, needles, k,
+					   within_line, &f);
+	if (p == NULL)
+		return len;
+	size_t at = (size_t)(p - text), b = at;
+	while (b > from && text[b - 1] != '\n')
+		b--;
+	const char *nl = memchr(text + at, '\n', len - at);
+	*next = nl ? (size_t)(nl - text) + 1 : len;
+	return b;
+}
+
 bool
 rb_line_blank(const char *s, size_t n)
 {
@@ -189,24 +238,21 @@ const char *
 rb_line_block_after(struct rb_arena *a, const char *text, size_t len,
 		    size_t rs, const char *const *heads, bool one)
 {
-	size_t pos = rs, ll;
+	size_t pos, ll;
 	const char *line;
+	if (rb_line_first_with(text, len, rs, heads, &pos) >= len)
+		return NULL;
+	size_t b = pos, e = pos;
 	while (rb_next_line(text, len, &pos, &line, &ll)) {
-		if (!rb_line_has_any(line, ll, heads))
-			continue;
-		size_t b = pos, e = pos;
-		while (rb_next_line(text, len, &pos, &line, &ll)) {
-			if (rb_line_blank(line, ll) || rb_line_separator(line, ll))
-				break;
-			e = (size_t)(line - text) + ll;
-			if (one)
-				break;
-			if (e - b > RB_LINE_DIAG_MAX)
-				break;
-		}
-		return e > b ? rb_squeeze(a, text + b, e - b) : NULL;
+		if (rb_line_blank(line, ll) || rb_line_separator(line, ll))
+			break;
+		e = (size_t)(line - text) + ll;
+		if (one)
+			break;
+		if (e - b > RB_LINE_DIAG_MAX)
+			break;
 	}
-	return NULL;
+	return e > b ? rb_squeeze(a, text + b, e - b) : NULL;
 }
 
 bool

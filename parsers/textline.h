@@ -19,6 +19,15 @@
 
 /* One of needles (NULL-terminated) in hay[0..n), any case. */
 bool rb_line_has_any(const char *hay, size_t n, const char *const *needles);
+/*
+ * The first line of text[from..len) (lines as rb_next_line() splits
+ * them, the first one starting at from) that holds one of needles
+ * (NULL-terminated), any case: the offset of its start, and in *next the
+ * offset after it (after its LF, or len).  len when no line holds one.
+ * One scan of the text, not one a line.
+ */
+size_t rb_line_first_with(const char *text, size_t len, size_t from,
+			  const char *const *needles, size_t *next);
 /* Only white space. */
 bool rb_line_blank(const char *s, size_t n);
 /* A separator line: "-----", "=====", "*****", "_____" (and MIME

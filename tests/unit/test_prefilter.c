@@ -58,6 +58,14 @@ static const struct {
     {"\xe9\xa2\x91\xe7\x8e\x87\xe8\xbf\x87\xe9\xab\x98",
      "\xe9\xa2\x91\xe7\x8e\x87\xe8\xbf\x87\xe9\xab\x98"},
     {"caf\xc3\xa9 noir", " noir"},
+    /* a cased non-ASCII letter only: the 8-bit marker */
+    {"\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "\x80\x80\x80"},
+    {"(?:\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc|\xce\xb1" "bc)", "\x80\x80\x80"},
+    {"(?:\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc|abc)", "\x80\x80\x80|abc"},
+    {"\xd1\x81?ab", ""},			/* optional: no marker */
+    /* U+212A and U+017F match ASCII k and s: no marker */
+    {"\xe2\x84\xaa", ""},
+    {"\xc5\xbf", ""},
     /* constructs it does not read: no literal (always run) */
     {"(?x) user unknown", ""},
     {"\\Quser\\E unknown", ""},
@@ -112,6 +120,21 @@ may(const char *pattern, const char *text)
 	return r;
 }
 
+/* the indexed set and every further set */
+static bool
+more(const char *pattern, const char *text)
+{
+	struct rb_prefilter f;
+	struct rb_trigrams *t = malloc(sizeof(*t));
+	rb_prefilter_extract(pattern, &f);
+	rb_trigrams_build(t, text, strlen(text));
+	bool r = rb_prefilter_may_match(&f, t) &&
+		 rb_prefilter_may_match_more(&f, t);
+	rb_prefilter_free(&f);
+	free(t);
+	return r;
+}
+
 static void
 test_trigrams(void)
 {
@@ -127,6 +150,27 @@ test_trigrams(void)
 	T_OK(may("unknown", "un\xe2\x84\xaanown"), "Kelvin sign disables it");
 	T_OK(may("mailbox is full", "mailbox i\xc5\xbf full"),
 	     "long s disables it");
+	T_OK(may("sss", "\xc5\xbf"), "a long s alone (2 bytes) disables it");
+	T_OK(may("ssx", "\xc5\xbfsx"), "a long s at the start disables it");
+	T_OK(may("kkk", "k\xe2\x84\xaa"), "a Kelvin sign at the end disables it");
+	/* every required literal set is checked, not only the indexed one */
+	T_OK(more("account (?:is )?(?:disabled|suspended)", "account disabled"),
+	     "both sets met");
+	T_OK(!more("account (?:is )?(?:disabled|suspended)", "account closed"),
+	     "the second set (disabled|suspended) is missing");
+	T_OK(!more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
+		   "mailbox size limit"),
+	     "alternation: each branch's second set is required too");
+	T_OK(more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
+		  "Quota Exceeded"),
+	     "alternation: the other branch met");
+	/* "спам": any text with a non-ASCII byte may match, ASCII text not */
+	T_OK(!may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "550 spam detected"),
+	     "a Cyrillic pattern skips an ASCII text");
+	T_OK(may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "550 \xd0\xa1\xd0\x9f\xd0\x90\xd0\x9c"),
+	     "a Cyrillic pattern runs on a Cyrillic text");
+	T_OK(may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "\xc3\xa9"),
+	     "any non-ASCII byte lets it run, even in a 2-byte text");
 }
 
 /* the engine with and without prefilter: a rule set whose examples are

@@ -212,6 +212,48 @@ test_builtin(void)
 	rb_rules_free(r);
 }
 
+/* The built-in rules compile on first use: every rule matches its
+ * example through rb_rule_matches(), and rb_rules_check() compiles and
+ * checks them all. */
+static void
+test_lazy(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *r = rb_rules_default(&lim, &err);
+	T_OK(r != NULL && r->v[0].re == NULL,
+	     "built-in rules are not compiled at load");
+	if (r == NULL) {
+		free(err);
+		return;
+	}
+	size_t bad = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		/* from the last: no help from an earlier rule's compile */
+		const struct rb_rule *ru = &r->v[r->n - 1 - i];
+		if (rb_rule_matches(r, ru, ru->example, strlen(ru->example)) !=
+		    1)
+			bad++;
+	}
+	T_OK(bad == 0, "compiled on first use: every example matches "
+		       "(%zu misses)",
+	     bad);
+	T_OK(rb_rules_check(r, &err) == 0, "rb_rules_check: built-in rules");
+	free(err);
+	rb_rules_free(r);
+	/* a loaded file is compiled (and checked) at load: check agrees */
+	r = rb_rules_load("rule a\nreason userunknown\nmatch no such user\n"
+			  "example 550 no such user\n",
+			  strlen("rule a\nreason userunknown\nmatch no such "
+				 "user\nexample 550 no such user\n"),
+			  "t.rules", &lim, &err);
+	T_OK(r != NULL && r->v[0].re != NULL, "a rules file compiles at load");
+	T_OK(r != NULL && rb_rules_check(r, &err) == 0,
+	     "rb_rules_check: a loaded file");
+	free(err);
+	rb_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -220,5 +262,6 @@ main(void)
 	test_regex_limit();
 	test_text_cut();
 	test_builtin();
+	test_lazy();
 	T_DONE();
 }

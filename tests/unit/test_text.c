@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "parsers/text.h"
+#include "parsers/textline.h"
 #include "t.h"
 
 static const struct rb_limits deflim = RB_LIMITS_DEFAULT;
@@ -325,6 +326,90 @@ test_memcasemem_each_all(void)
 	     bad);
 }
 
+/* long lists (more keys than the SIMD scan takes, up to 200 needles of
+ * 0 to 5 bytes): every hit, by position and then list order */
+static void
+test_memcasemem_each_long(void)
+{
+	static const char alpha[] = "aAzZbB@-\xe9 ";
+	static struct hits got, want;
+	unsigned seed = 4242;
+	int bad = 0;
+	for (int round = 0; round < 2000; round++) {
+		char h[300], nb[200][7];
+		const char *nv[200];
+		rnd(&seed);
+		size_t hl = (seed >> 8) % 290, nn = 17 + (seed >> 20) % 184;
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
+		for (size_t k = 0; k < nn; k++) {
+			size_t l = (rnd(&seed) >> 24) % 6;
+			if (round % 3 != 0 && l < 2)
+				l += 2;
+			rnd_fill(nb[k], l, alpha, sizeof(alpha) - 1, &seed);
+			nb[k][l] = '\0';
+			nv[k] = nb[k];
+		}
+		want.n = 0;
+		want.base = h;
+		for (size_t i = 0; i < hl; i++)
+			for (size_t k = 0; k < nn; k++)
+				if (nv[k][0] != '\0' &&
+				    naive_casemem(h + i, hl - i, nv[k],
+						  strlen(nv[k])) == h + i)
+					record_hit(&want, h + i, k);
+		got.n = 0;
+		got.base = h;
+		rb_memcasemem_each(h, hl, nv, nn, record_hit, &got);
+		if (got.n != want.n ||
+		    memcmp(got.pos, want.pos, want.n * sizeof(size_t)) != 0 ||
+		    memcmp(got.k, want.k, want.n * sizeof(size_t)) != 0)
+			bad++;
+	}
+	T_OK(bad == 0, "rb_memcasemem_each, long lists: every hit, in order "
+		       "(%d wrong)",
+	     bad);
+}
+
+/* rb_line_first_with (one scan) against a line-by-line search, with
+ * CR, LF and CRLF in the texts and in some needles */
+static void
+test_line_first_with(void)
+{
+	static const char alpha[] = "aAb\r\n ";
+	unsigned seed = 2026;
+	int bad = 0;
+	for (int round = 0; round < 20000; round++) {
+		char h[80], nb[6][5];
+		const char *nv[7];
+		rnd(&seed);
+		size_t hl = (seed >> 8) % 70, nn = 1 + (seed >> 20) % 6;
+		rnd_fill(h, hl, alpha, sizeof(alpha) - 1, &seed);
+		for (size_t k = 0; k < nn; k++) {
+			size_t l = 1 + (rnd(&seed) >> 24) % 4;
+			rnd_fill(nb[k], l, alpha,
+				 round % 2 ? 3 : sizeof(alpha) - 1, &seed);
+			nb[k][l] = '\0';
+			nv[k] = nb[k];
+		}
+		nv[nn] = NULL;
+		size_t from = hl ? (rnd(&seed) >> 16) % (hl + 1) : 0;
+		size_t want = hl, wnext = 0, pos = from, ll;
+		const char *line;
+		while (rb_next_line(h, hl, &pos, &line, &ll))
+			if (rb_line_has_any(line, ll, nv)) {
+				want = (size_t)(line - h);
+				wnext = pos;
+				break;
+			}
+		size_t gnext = 0;
+		size_t got = rb_line_first_with(h, hl, from, nv, &gnext);
+		if (got != want || (got < hl && gnext != wnext))
+			bad++;
+	}
+	T_OK(bad == 0, "rb_line_first_with = a line-by-line search (%d wrong)",
+	     bad);
+}
+
 /* rb_lower_n (16 bytes at a time) against tolower() of the C locale,
  * every byte value, every length around the 16-byte steps */
 static void
@@ -402,6 +487,8 @@ main(void)
 	test_memcasemem_random();
 	test_memcasemem_many();
 	test_memcasemem_each_all();
+	test_memcasemem_each_long();
+	test_line_first_with();
 	test_lower_n();
 	test_squeeze_random();
 	T_DONE();
