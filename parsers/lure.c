@@ -100,11 +100,11 @@ static const char *const zh_lures[] = {
     "待接收邮件", "未接收邮件", "将被永久删除", "将被删除", "将被停用",
     "将被注销", "将被冻结", "将被关闭", "将停止收发",
     "您的邮箱将", "您的账号将", "您的帐号将", "您的账户将", "您的帐户将",
-    "密码", "扫码", "二维码",
+    "扫码", "二维码",
     /* traditional */
     "升級容量", "擴容", "擴充容量", "升級郵箱", "郵箱升級", "容量升級",
     "驗證帳戶", "驗證帳號", "驗證賬號", "帳號驗證", "帳戶驗證", "驗證您的",
-    "密碼", "釋放郵件", "恢復郵件", "重新啟用", "隔離郵件",
+    "釋放郵件", "恢復郵件", "重新啟用", "隔離郵件",
     "滯留郵件", "將被永久刪除", "將被刪除", "將被停用", "將被註銷",
     "將被凍結", "將被關閉", "將停止收發", "您的郵箱將", "您的帳號將",
     "您的帳戶將", "掃碼", "二維碼", NULL,
@@ -116,8 +116,14 @@ static const char *const en_lures[] = {
     "storage upgrade",	   "increase your storage", "expand your storage",
     "log in now",	   "login now",		  "sign in now",
     "unlock your",	   "your account will be", "your mailbox will be",
-    "your email account will be", "your password", "scan the qr",
-    "qr code", NULL,
+    "your email account will be", "scan the qr", "qr code",
+    "release now", "restore now", "upgrade your storage", NULL,
+};
+/* The reader's password: no delivery notice asks for it or mentions it,
+ * except a submission server's refusal of the sender's own login, which
+ * quotes its reply code ("535 Error: 用户名或密码错误"). */
+static const char *const secrets[] = {
+    "密码", "密碼", "your password", NULL,
 };
 /* With a web link, a bare "click" is a call to act on it ... */
 static const char *const link_calls[] = {
@@ -175,6 +181,14 @@ link_call(const char *s, size_t n)
 	return false;
 }
 
+/* A call to act that no delivery system writes, reply code or not. */
+static bool
+asks_to_act(const char *s, size_t n)
+{
+	return rb_provider_phishy(s, n) || rb_line_has_any(s, n, en_lures) ||
+	       rb_line_has_any(s, n, zh_lures) || zh_call_to_act(s, n);
+}
+
 bool
 rb_lure_asks(const char *s, size_t n, bool link)
 {
@@ -182,8 +196,7 @@ rb_lure_asks(const char *s, size_t n, bool link)
 		return false;
 	if (link && link_call(s, n))
 		return true;
-	return rb_provider_phishy(s, n) || rb_line_has_any(s, n, en_lures) ||
-	       rb_line_has_any(s, n, zh_lures) || zh_call_to_act(s, n);
+	return asks_to_act(s, n) || rb_line_has_any(s, n, secrets);
 }
 
 /* Is addr one of the addresses of the To field (whole, any case)? */
@@ -209,26 +222,29 @@ addressee(const char *to, const char *addr)
 }
 
 /* Delivery-system evidence: a delivery-status part, a returned original,
- * X-Failed-Recipients, or a reply code or enhanced status for a failed
- * recipient (in its diagnostic, or in the notice's own text). */
-static bool
+ * X-Failed-Recipients (structural), or a reply code or enhanced status
+ * for a failed recipient (in its diagnostic, or in the notice's own
+ * text: a lure can copy one). */
+enum evidence { NONE, CODE, STRUCTURE };
+
+static enum evidence
 evidence(const struct rb_mail *m, const struct rb_event *ev, size_t n,
 	 size_t own)
 {
 	if (m->dsn != NULL || m->has_orig ||
 	    rb_mail_header(m, "X-Failed-Recipients") != NULL)
-		return true;
+		return STRUCTURE;
 	for (size_t i = 0; i < n; i++) {
 		const struct rb_event *e = &ev[i];
 		if (e->kind != RB_KIND_BOUNCE && e->kind != RB_KIND_DELAY)
 			continue;
 		if (e->status != NULL || e->smtp_code != NULL)
-			return true;
+			return CODE;
 		if (e->diagnostic != NULL &&
 		    rb_lure_reply_code(e->diagnostic, strlen(e->diagnostic)))
-			return true;
+			return CODE;
 	}
-	return rb_lure_reply_code(m->body, own);
+	return rb_lure_reply_code(m->body, own) ? CODE : NONE;
 }
 
 bool
@@ -246,13 +262,18 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 	if (failed == 0)
 		return false;
 	size_t own = rb_provider_own_len(m->body, m->body_len);
-	if (evidence(m, ev, n, own))
+	enum evidence evi = evidence(m, ev, n, own);
+	if (evi == STRUCTURE)
 		return false;
-	if (owner == failed)
-		return true;
 	bool link = m->web_links > 0 ||
 		    rb_memcasemem(m->body, own, "://", 3) != NULL ||
 		    rb_strcasestr_n(m->body, own, "www.") != NULL;
+	/* a reply code copied into a lure: still a lure when it sends the
+	 * reader to a web page to sign in, verify, upgrade, release ... */
+	if (evi == CODE)
+		return link && asks_to_act(m->body, own);
+	if (owner == failed)
+		return true;
 	return rb_lure_asks(m->body, own, link) ||
 	       (m->subject != NULL &&
 		rb_lure_asks(m->subject, strlen(m->subject), false));

@@ -15,8 +15,11 @@
  * Chinese), or when every failed recipient it names is its own addressee
  * (the owner's mailbox, not someone the owner wrote to: a real bounce
  * goes back to the sender of the failed mail and names where it could
- * not go).  parse.c drops such a mail's bounce and delay events: it comes
- * out as kind unknown.  Pure functions over the mail view.
+ * not go).  A reply code in the text alone (a lure can copy one) does not
+ * save a mail that links to a web page and asks the reader to sign in,
+ * verify, upgrade or release.  parse.c drops such a mail's bounce and
+ * delay events: it comes out as kind unknown.  Pure functions over the
+ * mail view.
  */
 #ifndef RB_LURE_H
 #define RB_LURE_H

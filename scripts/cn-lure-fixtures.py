@@ -280,13 +280,33 @@ Message-ID: <cnp-lure-12@mail-tuixin.example.vip>
 """, "gb2312", ctype="text/plain", cte="base64")
 
 
+# 13. A "系统退信" that copies a reply code into its reason and still
+#     sends the reader to a web page to sign in; GBK HTML, base64.
+mail("cnp-lure-code-copied-gbk.eml", """\
+Date: Sat, 15 Mar 2025 09:09:09 +0800
+From: %s <postmaster@mail-notice.example.icu>
+To: purchase@tianli.example.cn
+Subject: %s
+Message-ID: <cnp-lure-13@mail-notice.example.icu>
+""" % (word("邮件系统", "gbk"), word("系统退信", "gbk")),
+     """<html><body>
+<p>抱歉，您的邮件被退回来了……</p>
+<table>
+<tr><td>收件人：</td><td>sales@supplier-hk.example.com</td></tr>
+<tr><td>退信原因：</td><td>552 5.2.2 Mailbox quota exceeded</td></tr>
+<tr><td>建议解决方案：</td><td>您的发件帐号未通过安全验证，请<a href="https://mail-notice.example.icu/auth">点击此处登录验证</a>后重新发送。</td></tr>
+</table>
+</body></html>
+""", "gbk")
+
+
 # ----------------------------------------------- real bounces (stay)
 
 NE_ORIG_LINK = ("http://feedback.mail.126.com/antispam/report.php?&amp;"
                 "BounceReason=%s&amp;BouncedRcpt=%s&amp;Sender=%s&amp;"
                 "TransID=%s")
 
-# 13. A Coremail server's 系统退信 for a recipient whose mailbox is full
+# 14. A Coremail server's 系统退信 for a recipient whose mailbox is full
 #     (QQ's "收件人空间不足" relayed with its reply), GB2312 HTML, base64,
 #     with the report-this-bounce link.
 mail("cnp-real-coremail-mailboxfull-gb2312.eml", """\
@@ -316,7 +336,7 @@ Message-ID: <67D7A1B2.0C.4411@mail.example.edu.cn>
                        "teacher%40mail.example.edu.cn", "AQAAf8Bx")),
      "gb2312")
 
-# 14. QQ's own 来自qq.com的退信 with no reply code (the recipient's QQ
+# 15. QQ's own 来自qq.com的退信 with no reply code (the recipient's QQ
 #     mailbox is full: QQ's own verdict), UTF-8 HTML, base64, with a
 #     link to QQ's bounce help.
 mail("cnp-real-qq-ndr-full-nocode.eml", """\
@@ -340,7 +360,7 @@ Message-ID: <tencent_3B7F1E0A@qq.example.com>
 </body></html>
 """, "utf-8")
 
-# 15. NetEase 系统退信, GBK HTML in quoted-printable, user not found.
+# 16. NetEase 系统退信, GBK HTML in quoted-printable, user not found.
 mail("cnp-real-163-usernotfound-gbk-qp.eml", """\
 Return-Path: <>
 Date: Wed, 19 Mar 2025 10:11:12 +0800
@@ -368,7 +388,7 @@ Message-ID: <67DA2B3C.9A1F.2201@163smtp7>
                        "shop%40163.example.com", "C8CowAB2")),
      "gbk", cte="quoted-printable")
 
-# 16. Postfix DSN quoting a Coremail host's mailbox-full refusal, whose
+# 17. Postfix DSN quoting a Coremail host's mailbox-full refusal, whose
 #     returned original is a newsletter that says "点击登录领取" (the
 #     original's words are not the bounce's).
 w("cnp-real-postfix-coremail-full.eml", ("""\
@@ -428,7 +448,7 @@ Content-Transfer-Encoding: base64
        b64("会员日到了！点击登录领取优惠券：https://edm.example.com/c?u=1\n".encode())))
   .encode("ascii"))
 
-# 17. A Chinese-localised server's plain-text bounce without a reply
+# 18. A Chinese-localised server's plain-text bounce without a reply
 #     code (the line pairs the address with 收件人不存在), GB18030 text,
 #     quoted-printable: its words are its verdict; no link, no call.
 mail("cnp-real-localised-nocode-gb18030.eml", """\
@@ -446,7 +466,7 @@ old.staff@fuxing.example.cn 收件人不存在
 此为系统邮件，请勿回复。
 """, "gb18030", ctype="text/plain", cte="quoted-printable")
 
-# 18. A QQ NDR whose solution asks the sender to act promptly on the
+# 19. A QQ NDR whose solution asks the sender to act promptly on the
 #     recipient's side ("请及时联系收件人"): a call, but no lure's object;
 #     UTF-8, quoted-printable, the remote reply in the reason.
 mail("cnp-real-qq-ndr-contact-qp.eml", """\

@@ -119,6 +119,20 @@ static const struct {
      "抱歉，您的邮件被退回来了。\n收件人：buyer@partner.example.com\n"
      "退信原因：收件人邮箱已满\n英文说明: 552 Mailbox is full\n",
      "bounce:buyer@partner.example.com"},
+    {"a reply code copied into a lure that sends the reader to sign in",
+     LURE_HEAD("Postmaster <postmaster@notice.example.top>",
+	       "sales@example.cn", "系统退信")
+     "抱歉，您的邮件被退回来了。\n收件人：buyer@partner.example.com\n"
+     "退信原因：552 Mailbox is full\n请点击下方链接登录邮箱验证后重新发送：\n"
+     "https://notice.example.top/login\n",
+     "unknown:-"},
+    {"a bounce with a reply code and a link to the provider's help",
+     LURE_HEAD("Postmaster <postmaster@mail.example.cn>",
+	       "sales@example.cn", "系统退信")
+     "抱歉，您的邮件被退回来了。\n收件人：buyer@partner.example.com\n"
+     "退信原因：552 Mailbox is full\n如有疑问，点击查看退信帮助：\n"
+     "https://help.mail.example.cn/bounce\n",
+     "bounce:buyer@partner.example.com"},
     {"the same bounce without link nor call: its words are its verdict",
      LURE_HEAD("Postmaster <postmaster@mail.example.cn>",
 	       "sales@example.cn", "系统退信")
