@@ -221,6 +221,34 @@ addressee(const char *to, const char *addr)
 	return false;
 }
 
+/* Words that introduce the reader's own mailbox: "您的邮箱 x@y 容量已满". */
+static const char *const yours[] = {
+    "您的邮箱", "你的邮箱", "您的账号", "您的帐号", "您的账户", "您的帐户",
+    "您的郵箱", "您的帳號", "您的帳戶", "your mailbox", "your account",
+    "your email account", "your email address", "your e-mail", NULL,
+};
+/* How far before the address such words may stand (bytes). */
+#define YOURS_WINDOW 24
+
+/* Is addr the reader's own mailbox: an addressee of the mail (To, Cc),
+ * or introduced as "your mailbox" where the text first names it?  (Not
+ * X-Original-To: DragonFly's bounces carry the failed recipient's.) */
+static bool
+readers_own(const struct rb_mail *m, const char *addr, size_t own)
+{
+	if (m->to != NULL && addressee(m->to, addr))
+		return true;
+	const char *cc = rb_mail_header(m, "Cc");
+	if (cc != NULL && addressee(cc, addr))
+		return true;
+	const char *p = rb_memcasemem(m->body, own, addr, strlen(addr));
+	if (p == NULL)
+		return false;
+	size_t at = (size_t)(p - m->body);
+	size_t b = at > YOURS_WINDOW ? at - YOURS_WINDOW : 0;
+	return rb_line_has_any(m->body + b, at - b, yours);
+}
+
 /* Delivery-system evidence: a delivery-status part, a returned original,
  * X-Failed-Recipients (structural), or a reply code or enhanced status
  * for a failed recipient (in its diagnostic, or in the notice's own
@@ -250,15 +278,10 @@ evidence(const struct rb_mail *m, const struct rb_event *ev, size_t n,
 bool
 rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 {
-	size_t failed = 0, owner = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (ev[i].kind != RB_KIND_BOUNCE && ev[i].kind != RB_KIND_DELAY)
-			continue;
-		failed++;
-		if (m->to != NULL && ev[i].recipient != NULL &&
-		    addressee(m->to, ev[i].recipient))
-			owner++;
-	}
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].kind == RB_KIND_BOUNCE || ev[i].kind == RB_KIND_DELAY)
+			failed++;
 	if (failed == 0)
 		return false;
 	size_t own = rb_provider_own_len(m->body, m->body_len);
@@ -272,6 +295,13 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 	 * reader to a web page to sign in, verify, upgrade, release ... */
 	if (evi == CODE)
 		return link && asks_to_act(m->body, own);
+	size_t owner = 0;
+	for (size_t i = 0; i < n; i++)
+		if ((ev[i].kind == RB_KIND_BOUNCE ||
+		     ev[i].kind == RB_KIND_DELAY) &&
+		    ev[i].recipient != NULL &&
+		    readers_own(m, ev[i].recipient, own))
+			owner++;
 	if (owner == failed)
 		return true;
 	return rb_lure_asks(m->body, own, link) ||

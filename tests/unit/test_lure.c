@@ -144,6 +144,11 @@ static const struct {
 	       "owner@example.cn", "邮箱已满")
      "owner@example.cn 邮箱已满，新来信将被退回。请删除旧邮件。\n",
      "unknown:-"},
+    {"the owner's mailbox named as \"your mailbox\", sent to others (Bcc)",
+     LURE_HEAD("Mail System <postmaster@mail.example.cn>",
+	       "undisclosed-recipients:;", "退信通知")
+     "您的邮箱 owner@example.cn 已满，新来信已被退回。\n",
+     "unknown:-"},
     {"the owner notice with the server's reply for the address: a bounce",
      LURE_HEAD("Mail System <postmaster@mail.example.cn>",
 	       "owner@example.cn", "退信")
