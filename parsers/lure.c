@@ -140,43 +140,76 @@ static const char *const help_words[] = {
     "feedback", "report", NULL,
 };
 
+/* The multi-needle scan is fastest with at most 16 needles at a time. */
+#define CHUNK 16
+
+/* One of needles (NULL-terminated) in s[0..n), any case. */
 static bool
-zh_call_to_act(const char *s, size_t n)
+any_of(const char *s, size_t n, const char *const *needles)
 {
-	for (size_t k = 0; zh_calls[k]; k++) {
-		size_t kl = strlen(zh_calls[k]), off = 0;
-		for (int t = 0; t < ACT_TRIES && off < n; t++) {
-			const char *p = rb_memcasemem(s + off, n - off,
-						      zh_calls[k], kl);
-			if (p == NULL)
-				break;
-			size_t b = (size_t)(p - s) + kl;
-			size_t e = n - b > ACT_WINDOW ? b + ACT_WINDOW : n;
-			if (rb_line_has_any(s + b, e - b, zh_acts))
-				return true;
-			off = b;
-		}
+	size_t k = 0;
+	while (needles[k])
+		k++;
+	for (size_t i = 0; i < k; i += CHUNK)
+		if (rb_memcasemem_first(s, n, needles + i,
+					k - i < CHUNK ? k - i : CHUNK,
+					NULL) != NULL)
+			return true;
+	return false;
+}
+
+/* Any byte outside ASCII (Chinese words need one). */
+static bool
+eight_bit(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+struct follow {
+	const char *s;
+	size_t n;
+	const char *const *calls;	/* the chunk scanned */
+	const char *const *objs;
+	bool want;		/* an object must (or must not) follow */
+	int tries;
+	bool found;
+};
+
+static bool
+follow_hit(void *ctx, const char *where, size_t k)
+{
+	struct follow *f = ctx;
+	if (++f->tries > ACT_TRIES)
+		return true;	/* hostile repetition: give up */
+	size_t b = (size_t)(where - f->s) + strlen(f->calls[k]);
+	size_t e = f->n - b > ACT_WINDOW ? b + ACT_WINDOW : f->n;
+	if (any_of(f->s + b, e - b, f->objs) == f->want) {
+		f->found = true;
+		return true;
 	}
 	return false;
 }
 
-/* A call to act on the mail's link that does not lead to help. */
+/* A call (one of calls) followed within ACT_WINDOW bytes by one of objs
+ * (want) or by none of them (!want). */
 static bool
-link_call(const char *s, size_t n)
+call_then(const char *s, size_t n, const char *const *calls,
+	  const char *const *objs, bool want)
 {
-	for (size_t k = 0; link_calls[k]; k++) {
-		size_t kl = strlen(link_calls[k]), off = 0;
-		for (int t = 0; t < ACT_TRIES && off < n; t++) {
-			const char *p = rb_memcasemem(s + off, n - off,
-						      link_calls[k], kl);
-			if (p == NULL)
-				break;
-			size_t b = (size_t)(p - s) + kl;
-			size_t e = n - b > ACT_WINDOW ? b + ACT_WINDOW : n;
-			if (!rb_line_has_any(s + b, e - b, help_words))
-				return true;
-			off = b;
-		}
+	size_t k = 0;
+	while (calls[k])
+		k++;
+	for (size_t i = 0; i < k; i += CHUNK) {
+		struct follow f = {.s = s, .n = n, .calls = calls + i,
+				   .objs = objs, .want = want};
+		rb_memcasemem_each(s, n, calls + i,
+				   k - i < CHUNK ? k - i : CHUNK, follow_hit,
+				   &f);
+		if (f.found)
+			return true;
 	}
 	return false;
 }
@@ -185,8 +218,10 @@ link_call(const char *s, size_t n)
 static bool
 asks_to_act(const char *s, size_t n)
 {
-	return rb_provider_phishy(s, n) || rb_line_has_any(s, n, en_lures) ||
-	       rb_line_has_any(s, n, zh_lures) || zh_call_to_act(s, n);
+	if (rb_provider_phishy(s, n) || any_of(s, n, en_lures))
+		return true;
+	return eight_bit(s, n) &&
+	       (any_of(s, n, zh_lures) || call_then(s, n, zh_calls, zh_acts, true));
 }
 
 bool
@@ -194,9 +229,10 @@ rb_lure_asks(const char *s, size_t n, bool link)
 {
 	if (s == NULL || n == 0)
 		return false;
-	if (link && link_call(s, n))
+	/* with a link, a bare "click" not leading to help */
+	if (link && call_then(s, n, link_calls, help_words, false))
 		return true;
-	return asks_to_act(s, n) || rb_line_has_any(s, n, secrets);
+	return asks_to_act(s, n) || any_of(s, n, secrets);
 }
 
 /* Is addr one of the addresses of the To field (whole, any case)? */
@@ -246,7 +282,7 @@ readers_own(const struct rb_mail *m, const char *addr, size_t own)
 		return false;
 	size_t at = (size_t)(p - m->body);
 	size_t b = at > YOURS_WINDOW ? at - YOURS_WINDOW : 0;
-	return rb_line_has_any(m->body + b, at - b, yours);
+	return any_of(m->body + b, at - b, yours);
 }
 
 /* Delivery-system evidence: a delivery-status part, a returned original,
@@ -255,13 +291,17 @@ readers_own(const struct rb_mail *m, const char *addr, size_t own)
  * text: a lure can copy one). */
 enum evidence { NONE, CODE, STRUCTURE };
 
+static bool
+structure(const struct rb_mail *m)
+{
+	return m->dsn != NULL || m->has_orig ||
+	       rb_mail_header(m, "X-Failed-Recipients") != NULL;
+}
+
 static enum evidence
 evidence(const struct rb_mail *m, const struct rb_event *ev, size_t n,
 	 size_t own)
 {
-	if (m->dsn != NULL || m->has_orig ||
-	    rb_mail_header(m, "X-Failed-Recipients") != NULL)
-		return STRUCTURE;
 	for (size_t i = 0; i < n; i++) {
 		const struct rb_event *e = &ev[i];
 		if (e->kind != RB_KIND_BOUNCE && e->kind != RB_KIND_DELAY)
@@ -284,10 +324,10 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 			failed++;
 	if (failed == 0)
 		return false;
+	if (structure(m))
+		return false;
 	size_t own = rb_provider_own_len(m->body, m->body_len);
 	enum evidence evi = evidence(m, ev, n, own);
-	if (evi == STRUCTURE)
-		return false;
 	bool link = m->web_links > 0 ||
 		    rb_memcasemem(m->body, own, "://", 3) != NULL ||
 		    rb_strcasestr_n(m->body, own, "www.") != NULL;
