@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
+#include <limits.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
@@ -18,6 +19,7 @@ struct walk {
 	struct rb_text *texts;
 	size_t ntexts, captexts;
 	bool nest;	/* an attached delivery report becomes m->nested */
+	unsigned links;	/* web links in the bounce's own HTML */
 };
 
 static void view_of(struct rb_arena *a, const struct rb_limits *lim,
@@ -133,10 +135,24 @@ part_bytes(struct rb_arena *a, const struct rb_mime_part *p, size_t cap,
 	return s;
 }
 
+/* A tag that links to a web page: <a href="https://...">, or a form
+ * that posts to one (the tag's text without its angle brackets). */
+static bool
+web_link_tag(const char *t, size_t tl)
+{
+	bool a = tl > 2 && (t[0] == 'a' || t[0] == 'A') && isspace((unsigned char)t[1]);
+	bool form = tl > 5 && strncasecmp(t, "form", 4) == 0 &&
+		    isspace((unsigned char)t[4]);
+	return (a || form) && rb_memcasemem(t, tl, "://", 3) != NULL;
+}
+
 /* Crude but safe HTML to text: drop tags, scripts and styles, decode the
- * common entities, turn block ends into newlines. */
+ * common entities, turn block ends into newlines.  *links (when not
+ * NULL) counts the tags that link to a web page: the text keeps none of
+ * their targets. */
 static char *
-html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen)
+html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen,
+	     unsigned *links)
 {
 	char *o = rb_arena_alloc_raw(a, n + 1);
 	size_t k = 0;
@@ -147,6 +163,9 @@ html_to_text(struct rb_arena *a, const char *s, size_t n, size_t *olen)
 				j++;
 			size_t tl = j - i - 1;
 			const char *t = s + i + 1;
+			if (links != NULL && *links < UINT_MAX &&
+			    web_link_tag(t, tl))
+				(*links)++;
 			if ((tl >= 6 && strncasecmp(t, "script", 6) == 0) ||
 			    (tl >= 5 && strncasecmp(t, "style", 5) == 0)) {
 				const char *end = rb_memcasemem(
@@ -241,7 +260,8 @@ is_utf8_label(const char *cs)
 }
 
 static char *
-text_part(struct walk *w, const struct rb_mime_part *p, size_t *len)
+text_part(struct walk *w, const struct rb_mime_part *p, size_t *len,
+	  bool own)
 {
 	size_t cap = w->lim->max_text * 4;
 	size_t n;
@@ -266,7 +286,7 @@ text_part(struct walk *w, const struct rb_mime_part *p, size_t *len)
 		*len = strlen(s);
 	}
 	if (strcmp(p->type, "text/html") == 0)
-		s = html_to_text(w->a, s, *len, len);
+		s = html_to_text(w->a, s, *len, len, own ? &w->links : NULL);
 	return s;
 }
 
@@ -367,7 +387,7 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 		/* first text of the original, kept for identifier recovery */
 		if (m->orig_body == NULL && strncmp(type, "text/", 5) == 0) {
 			size_t len;
-			char *s = text_part(w, p, &len);
+			char *s = text_part(w, p, &len, false);
 			m->orig_body = s;
 			m->orig_body_len = len;
 		}
@@ -428,7 +448,7 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 	}
 	if (strncmp(type, "text/", 5) == 0) {
 		/* a text attachment that is really the original's headers */
-		char *s = text_part(w, p, &len);
+		char *s = text_part(w, p, &len, true);
 		add_text(w, type, s, len);
 		return;
 	}
@@ -659,6 +679,7 @@ view_of(struct rb_arena *a, const struct rb_limits *lim,
 	walk(&w, top, false);
 	m->texts = w.texts;
 	m->ntexts = w.ntexts;
+	m->web_links = w.links;
 	size_t total = 0;
 	for (size_t i = 0; i < w.ntexts; i++)
 		total += w.texts[i].len + 1;

@@ -46,6 +46,9 @@ struct rb_mail {
 	size_t ntexts;
 	const char *body;	/* all bounce text parts joined by "\n" */
 	size_t body_len;
+	/* links to web pages (<a href="http...">, <form action=...>) in the
+	 * bounce's own HTML parts: the text above keeps none of them */
+	unsigned web_links;
 
 	/* message/delivery-status or message/global-delivery-status */
 	const char *dsn;

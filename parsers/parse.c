@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "date.h"
+#include "lure.h"
 #include "mail.h"
 #include "module.h"
 #include "original.h"
@@ -636,6 +637,13 @@ parse_view(struct rb_arena *a, const struct rb_parse_opts *o,
 			c.error = "too many recipients in one report";
 		if (c.error != NULL) {
 			/* a module hit a limit: the mail names nobody */
+			out->n = first;
+			break;
+		}
+		if (n > 0 && !c.finished &&
+		    rb_lure_mail(mp_, out->v + first, out->n - first)) {
+			/* a lure dressed as a delivery notice (lure.h): no
+			 * other module may read it as one either */
 			out->n = first;
 			break;
 		}
