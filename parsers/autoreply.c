@@ -52,6 +52,7 @@
 
 #include "addr.h"
 #include "module.h"
+#include "reply.h"
 #include "text.h"
 #include "textline.h"
 
@@ -463,31 +464,6 @@ static const struct ar_lang vocab[] = {
 };
 #undef L
 
-/* Reply and forward prefixes of a subject, in the clients' languages. */
-static const char *const reply_prefix[] = {
-    "re:", "re :", "aw:", "sv:", "vs:", "antw:", "antwort:", "r:", "rif:",
-    "odp:", "ynt:", "yan:", "vá:", "atb.:", "отв:", "ответ:", "απ:", "תשובה:",
-    "رد:", "回复:", "回复：", "答复:", "答复：", "回覆:", "回覆：", "返信:",
-    "답장:", "회신:", "trả lời:", "fw:", "fwd:", "wg:", "tr:", "rv:", "i:",
-    NULL,
-};
-
-/* Lines that begin a quoted conversation below a person's own text. */
-static const char *const quote_heads[] = {
-    "original message", "ursprüngliche nachricht", "original-nachricht",
-    "message d'origine", "mensaje original", "messaggio originale",
-    "mensagem original", "oorspronkelijk bericht", "oryginalna wiadomo",
-    "originalmeddelande", "oprindelig meddelelse", "opprinnelig melding",
-    "alkuperäinen viesti", "исходное сообщение", "原始邮件", "原始郵件",
-    "元のメッセージ", "원본 메시지", NULL,
-};
-static const char *const quote_tails[] = {
-    "wrote:", "schrieb:", "a écrit :", "a écrit:", "escribió:",
-    "ha scritto:", "escreveu:", "schreef:", "napisał(a):", "skrev:",
-    "kirjoitti:", "написал:", "写道：", "写道:", "寫道：", "寫道:",
-    NULL,
-};
-
 /* Challenge-response systems: their names, and the request they make. */
 static const char *const challenge_from[] = {
     "boxbe", "bluebottle", "spamarrest", "spam arrest", "mailblocks",
@@ -721,24 +697,11 @@ subject_evidence(const struct rb_ctx *c, struct subject_view *sv)
 			s = close + ((unsigned char)*close >= 0x80 ? 3 : 1);
 			skipped = true;
 		}
-		for (size_t i = 0; reply_prefix[i] && !skipped; i++)
-			if (rb_startswith_ci(s, reply_prefix[i])) {
-				s += strlen(reply_prefix[i]);
-				sv->reply = true;
-				skipped = true;
-			}
-		/* "Re[2]:" and "RE(3):" */
-		if (!skipped && (s[0] == 'R' || s[0] == 'r') &&
-		    (s[1] == 'E' || s[1] == 'e') &&
-		    (s[2] == '[' || s[2] == '(')) {
-			const char *q = s + 3;
-			while (*q >= '0' && *q <= '9')
-				q++;
-			if ((*q == ']' || *q == ')') && q[1] == ':') {
-				s = q + 2;
-				sv->reply = true;
-				skipped = true;
-			}
+		size_t pl = skipped ? 0 : rb_reply_prefix(s, NULL);
+		if (pl > 0) {
+			s += pl;
+			sv->reply = true;
+			skipped = true;
 		}
 		if (!skipped)
 			break;
@@ -768,30 +731,6 @@ subject_evidence(const struct rb_ctx *c, struct subject_view *sv)
 						 c->m->subject, sl, NULL);
 	if (r != NULL && strcmp(r->reason, "vacation") == 0)
 		sv->strength = EV_WEAK;
-}
-
-/* A line that starts a quoted conversation. */
-static bool
-quote_line(const char *l, size_t n)
-{
-	size_t i = 0;
-	while (i < n && (l[i] == ' ' || l[i] == '\t'))
-		i++;
-	if (i < n && l[i] == '>')
-		return true;
-	if (n > 100)
-		return false;
-	if (has_any(l, n, quote_heads) &&
-	    (rb_memcasemem(l, n, "---", 3) || rb_memcasemem(l, n, "___", 3)))
-		return true;
-	while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
-		n--;
-	for (size_t k = 0; quote_tails[k]; k++) {
-		size_t tl = strlen(quote_tails[k]);
-		if (n >= tl && strncasecmp(l + n - tl, quote_tails[k], tl) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* Words that thank the sender, as an opening line says it. */
@@ -843,7 +782,7 @@ text_evidence(const struct rb_ctx *c, struct text_view *tv)
 	bool in_para = false, opening_done = false;
 	while (rb_next_line(m->body, n, &pos, &line, &ll)) {
 		size_t at = (size_t)(line - m->body);
-		if (quote_line(line, ll)) {
+		if (rb_reply_quote_line(line, ll)) {
 			tv->quoted = true;
 			own_end = at;
 			break;
