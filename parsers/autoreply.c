@@ -49,6 +49,7 @@
  * bounce (the address exists and receives mail).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "module.h"
@@ -868,6 +869,78 @@ is_challenge(const struct rb_mail *m)
 			 rb_strcasestr_n(m->body, n, "approv") != NULL);
 }
 
+/*
+ * List managers (Sympa, GNU Mailman, LISTSERV, Majordomo, Google Groups,
+ * ecartis, Lyris) answer a post with notices of their own: held for the
+ * moderator, awaiting approval, non-member post, subscription steps.
+ * Sympa marks them Auto-Submitted: auto-replied, but nobody is away: a
+ * list manager's notice is never an auto-reply.  The notice is known by
+ * its sender -- the manager program's own address, or a list's service
+ * address (-owner, -request, -bounces, owner-, Google Groups) saying
+ * administrative things -- or by Mailman's X-List-Administrivia.
+ */
+static const char *const list_programs[] = {
+    "sympa", "listserv", "majordomo", "mailman", "ecartis", "lyris",
+    "listproc", "smartlist", "mlmmj", "ezmlm", NULL,
+};
+static const char *const list_admin_words[] = {
+    /* en */
+    "moderator", "moderation", "approval", "approve", "awaits",
+    "awaiting", "being held", "is held", "been held", "held for",
+    "held until", "list owner", "list administrator", "subscription",
+    "non-member", "not a member", "members-only", "members only",
+    /* fr, de, es, it, pt, nl, pl */
+    "modérat", "moderat", "modérer", "approbation", "propriétaire de la liste",
+    "abonnement", "liste de diffusion", "freigabe", "genehmigung",
+    "zurückgehalten", "listeneigentümer", "listen-eigentümer",
+    "mailingliste", "moderador", "moderación", "aprobación", "retenido",
+    "lista de correo", "suscripción", "moderatore", "moderazione",
+    "approvazione", "trattenut", "lista di distribuzione", "iscrizione",
+    "moderação", "aprovação", "retida", "lista de discussão",
+    "goedkeuring", "vastgehouden", "mailinglijst", "zatwierdzen",
+    "lista dyskusyjn",
+    /* ru, zh, ja, ko */
+    "модератор", "модерац", "рассылк", "审核", "审批", "版主", "邮件列表",
+    "郵件列表", "承認", "モデレータ", "メーリングリスト", "승인",
+    "메일링 리스트", NULL,
+};
+
+static bool
+list_notice(const struct rb_mail *m)
+{
+	const char *v = rb_mail_header(m, "X-List-Administrivia");
+	if (v != NULL && rb_startswith_ci(v, "yes"))
+		return true;
+	const char *fa = m->from_addr;
+	if (fa == NULL)
+		return false;
+	const char *at = strchr(fa, '@');
+	if (at == NULL)
+		return false;
+	size_t ll = (size_t)(at - fa);
+	for (size_t i = 0; list_programs[i]; i++) {
+		size_t pl = strlen(list_programs[i]);
+		if (ll >= pl && strncasecmp(fa, list_programs[i], pl) == 0 &&
+		    (ll == pl || fa[pl] == '-' || fa[pl] == '+'))
+			return true;
+	}
+	static const char *const tails[] = {"-owner", "-request", "-bounces",
+					    "-admin", NULL};
+	bool service = rb_startswith_ci(fa, "owner-") ||
+		       rb_strcasestr_n(at, strlen(at), "googlegroups.") != NULL;
+	for (size_t i = 0; tails[i] && !service; i++) {
+		size_t tl = strlen(tails[i]);
+		service = ll > tl && strncasecmp(at - tl, tails[i], tl) == 0;
+	}
+	if (!service)
+		return false;
+	if (m->subject != NULL &&
+	    rb_line_has_any(m->subject, strlen(m->subject), list_admin_words))
+		return true;
+	size_t n = m->body_len < 2048 ? m->body_len : 2048;
+	return m->body != NULL && rb_line_has_any(m->body, n, list_admin_words);
+}
+
 /* Is the mail an automatic reply?  (The weighing described on top.) */
 static bool
 is_autoreply(const struct rb_ctx *c)
@@ -933,6 +1006,9 @@ detect(const struct rb_ctx *c)
 		return false;
 	const char *f = rb_mail_header(c->m, "From");
 	if (f != NULL && has_any(f, strlen(f), delivery_system))
+		return false;
+	/* a list manager's notice (held for moderation ...) */
+	if (list_notice(c->m))
 		return false;
 	return is_challenge(c->m) || is_autoreply(c);
 }
