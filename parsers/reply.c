@@ -33,6 +33,10 @@ rb_reply_prefix(const char *s, bool *forward)
 		*forward = false;
 	if (s == NULL)
 		return 0;
+	/* every ASCII prefix starts with one of these letters */
+	unsigned char c0 = (unsigned char)(*s | 0x20);
+	if (*s == '\0' || ((unsigned char)*s < 0x80 && !strchr("rasvoybfwtiedp", c0)))
+		return 0;
 	for (size_t i = 0; reply_prefixes[i]; i++)
 		if (rb_startswith_ci(s, reply_prefixes[i]))
 			return strlen(reply_prefixes[i]);
