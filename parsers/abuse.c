@@ -8,6 +8,7 @@
 #include "date.h"
 #include "general.h"
 #include "mta_provider.h"
+#include "reply.h"
 #include "text.h"
 #include "textline.h"
 
@@ -233,6 +234,11 @@ detect(const struct rb_ctx *c)
 	    rb_mail_header(m, "List-Id") != NULL ||
 	    rb_mail_header(m, "List-Unsubscribe") != NULL)
 		return false;	/* a notice, a report, a list's mail */
+	/* a desk's answer in a conversation (to a report someone sent it)
+	 * is no report of its own: a desk's report starts the thread */
+	bool fwd;
+	if (m->subject != NULL && rb_reply_prefix(m->subject, &fwd) > 0)
+		return false;
 	return desk_mail(m) && !rb_general_daemon_sender(m);
 }
 

@@ -17,8 +17,9 @@
  * unsolicited mail, abuse or complaints; and it points at something: a
  * reported message below, or an IP address.  Never a delivery system's
  * notice, a report structure (DSN, ARF), a text that asks the reader to
- * act on a web page, or a desk's acknowledgement of a report someone
- * sent it ("Thank you for your report").
+ * act on a web page, a desk's acknowledgement of a report someone sent
+ * it ("Thank you for your report"), or a desk's answer in a conversation
+ * (a reply or forward prefix in the subject: a report starts a thread).
  */
 #ifndef RB_ABUSE_H
 #define RB_ABUSE_H
