@@ -1054,9 +1054,10 @@ helpdesk_mail(const struct rb_mail *m)
 	for (size_t i = 0; i < m->hdr.n; i++) {
 		const char *name = m->hdr.v[i].name;
 		const char *v = m->hdr.v[i].value;
-		if (rb_line_has_any(name, strlen(name), helpdesk_products) ||
-		    rb_startswith_ci(name, "RT-Ticket") ||
-		    rb_startswith_ci(name, "X-RT-"))
+		if (rb_startswith_ci(name, "RT-Ticket") ||
+		    rb_startswith_ci(name, "X-RT-") ||
+		    (rb_startswith_ci(name, "X-") &&
+		     rb_line_has_any(name, strlen(name), helpdesk_products)))
 			return true;
 		if (v != NULL && (strcasecmp(name, "X-Mailer") == 0 ||
 				  strcasecmp(name, "X-Powered-By") == 0 ||
