@@ -48,10 +48,13 @@
  * until the sender answers: kind autoreply, reason "challenge", never a
  * bounce (the address exists and receives mail).
  */
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "module.h"
+#include "reply.h"
 #include "text.h"
 #include "textline.h"
 
@@ -154,7 +157,15 @@ static const struct ar_lang vocab[] = {
        "we will reply", "we will respond", "we will answer",
        "will get back to you as soon", "will reply as soon",
        "will respond as soon", "will answer as soon",
-       "acknowledge receipt of your", "this is to acknowledge")},
+       "acknowledge receipt of your", "this is to acknowledge",
+       "has been received and is being reviewed",
+       "has been received and will be reviewed", "ticket has been created",
+       "ticket has been opened", "ticket has been logged",
+       "ticket was created", "ticket was opened", "case has been created",
+       "case has been opened", "created a ticket",
+       "opened a ticket", "assigned an id", "assigned the id",
+       "assigned a ticket", "request has been logged",
+       "request has been registered")},
     {"de",
      L("=automatische antwort", "=abwesenheitsnotiz", "abwesend",
        "=abwesenheitsmeldung", "=abwesenheitsnachricht", "=abwesenheit",
@@ -186,7 +197,11 @@ static const struct ar_lang vocab[] = {
        "wir melden uns", "werden uns umgehend",
        "ihre e-mail ist bei uns eingegangen", "ihre e-mail ist eingegangen",
        "ihre nachricht ist eingegangen", "bestätigen den eingang",
-       "bestätigen wir den eingang", "wird schnellstmöglich bearbeitet")},
+       "bestätigen wir den eingang", "wird schnellstmöglich bearbeitet",
+       "ist bei uns eingegangen", "eingegangen und wird",
+       "unter der ticketnummer", "unter der vorgangsnummer",
+       "ein ticket wurde erstellt", "ihr ticket wurde erstellt",
+       "ihre anfrage wurde erfasst", "ihre anfrage wurde aufgenommen")},
     {"fr",
      L("=réponse automatique", "=reponse automatique", "=réponse auto",
        "=absence du bureau", "=absent du bureau", "=absente du bureau",
@@ -205,7 +220,10 @@ static const struct ar_lang vocab[] = {
        "accusé de réception automatique"),
      L("nous avons bien reçu", "nous avons reçu votre",
        "nous vous répondrons", "nous reviendrons vers vous",
-       "nous accusons réception", "accusons bonne réception")},
+       "nous accusons réception", "accusons bonne réception",
+       "a bien été reçue", "a bien été reçu", "a été reçue", "a été reçu",
+       "a été enregistrée", "a été enregistré", "un ticket a été créé",
+       "un ticket a été ouvert")},
     {"es",
      L("=respuesta automática", "=respuesta automatica",
        "=fuera de la oficina", "=fuera de oficina", "ausente",
@@ -221,7 +239,10 @@ static const struct ar_lang vocab[] = {
      L("esta es una respuesta automática", "respuesta automática",
        "respuesta automatica", "mensaje automático de respuesta"),
      L("hemos recibido su", "hemos recibido tu", "le responderemos",
-       "te responderemos", "nos pondremos en contacto")},
+       "te responderemos", "nos pondremos en contacto",
+       "ha sido recibida", "ha sido recibido", "ha sido registrada",
+       "ha sido registrado", "se ha creado un ticket",
+       "se ha abierto un ticket")},
     {"it",
      L("=risposta automatica", "=fuori sede", "=fuori ufficio", "assente",
        "=in ferie", "=risposta di assenza", "=messaggio di assenza"),
@@ -234,7 +255,9 @@ static const struct ar_lang vocab[] = {
        "generato automaticamente in risposta"),
      L("abbiamo ricevuto la sua", "abbiamo ricevuto il suo",
        "abbiamo ricevuto la tua", "la ricontatteremo", "ti risponderemo",
-       "le risponderemo")},
+       "le risponderemo", "è stata ricevuta", "è stato ricevuto",
+       "è stata registrata", "è stato registrato", "è stato aperto un ticket",
+       "è stato creato un ticket")},
     {"pt",
      L("=resposta automática", "=resposta automatica",
        "=fora do escritório", "=fora do escritorio", "ausente",
@@ -249,7 +272,9 @@ static const struct ar_lang vocab[] = {
      L("esta é uma resposta automática", "resposta automática",
        "resposta automatica", "mensagem automática"),
      L("recebemos a sua", "recebemos sua", "recebemos o seu",
-       "responderemos", "entraremos em contato")},
+       "responderemos", "entraremos em contato", "foi recebida",
+       "foi recebido", "foi registrada", "foi registrado",
+       "chamado foi aberto", "ticket foi criado")},
     {"nl",
      L("=automatisch antwoord", "afwezig", "=niet op kantoor",
        "=afwezigheidsmelding", "=automatisch bericht", "=met vakantie",
@@ -264,7 +289,9 @@ static const struct ar_lang vocab[] = {
      L("dit is een automatisch", "automatisch antwoord",
        "automatisch gegenereerd"),
      L("wij hebben uw", "we hebben je", "we hebben uw",
-       "uw bericht ontvangen", "nemen zo snel mogelijk contact")},
+       "uw bericht ontvangen", "nemen zo snel mogelijk contact",
+       "is ontvangen", "in goede orde ontvangen",
+       "ticket is aangemaakt")},
     {"pl",
      L("=odpowiedź automatyczna", "=odpowiedz automatyczna",
        "=automatyczna odpowiedź", "=automatyczna odpowiedz",
@@ -279,7 +306,8 @@ static const struct ar_lang vocab[] = {
        "nie jest monitorowan"),
      L("to jest automatyczna odpowiedź", "odpowiedź automatyczna",
        "automatyczna odpowiedź", "wygenerowana automatycznie"),
-     L("otrzymaliśmy", "otrzymalismy", "odpowiemy najszybciej")},
+     L("otrzymaliśmy", "otrzymalismy", "odpowiemy najszybciej",
+       "zostało przyjęte", "zostało zarejestrowane")},
     {"baltic",
      L("=automātiskā atbilde", "=automatiska atbilde",
        "=atvaļinājumā", "=prombūtnē", "=nav birojā",
@@ -314,7 +342,9 @@ static const struct ar_lang vocab[] = {
        "автоответ", "Автоответ", "сгенерировано автоматически",
        "автоматична відповідь", "автоматичен отговор"),
      L("мы получили ваше", "Мы получили ваше", "ваше письмо получено",
-       "Ваше письмо получено", "ваше обращение", "Ваше обращение")},
+       "Ваше письмо получено", "ваше обращение", "Ваше обращение", "заявка принята",
+       "Заявка принята", "заявка зарегистрирована",
+       "обращение зарегистрировано")},
     {"sv, da, nb, fi, is",
      L("=automatiskt svar", "=autosvar", "=frånvaro", "frånvarande",
        "=inte på kontoret", "=på semester", "semester",
@@ -338,7 +368,8 @@ static const struct ar_lang vocab[] = {
        "dette er et automatisk svar", "automatisk svar",
        "tämä on automaattinen vastaus", "automaattinen vastaus"),
      L("vi har mottagit ditt", "vi har modtaget din", "vi har mottatt din",
-       "olemme vastaanottaneet")},
+       "olemme vastaanottaneet", "har tagits emot",
+       "er modtaget", "er mottatt")},
     {"cs, sk, hu, ro, sl, hr",
      L("=automatická odpověď", "=automaticka odpoved",
        "=mimo kancelář", "=mimo kancelar", "=nepřítomnost",
@@ -436,7 +467,8 @@ static const struct ar_lang vocab[] = {
        "我們會盡快", "邮件已收到", "郵件已收到", "邮件我已收到",
        "郵件我已收到", "来信已收到", "來信已收到", "尽快给您回复",
        "尽快给你回复", "無法親自回覆", "无法亲自回复", "会尽快回复", "會盡快回覆", "尽快回复您",
-       "盡快回覆您")},
+       "盡快回覆您", "工单已创建", "工單已建立",
+       "已受理", "请求已收到", "請求已收到")},
     {"ja",
      L("=自動応答", "=自動返信", "不在", "=不在通知",
        "=不在のお知らせ", "=休暇", "=自動送信", "=自動返答",
@@ -449,7 +481,7 @@ static const struct ar_lang vocab[] = {
        "年末年始休暇"),
      L("自動応答", "自動返信", "自動送信", "自動返答"),
      L("お問い合わせありがとう", "受け付けました", "受付いたしました",
-       "確認次第")},
+       "確認次第", "受け付けいたしました")},
     {"ko",
      L("=자동 회신", "=자동회신", "=자동 응답", "=자동응답", "=부재중",
        "=부재 중", "휴가", "외출", "=자동 답장", "부재"),
@@ -462,31 +494,6 @@ static const struct ar_lang vocab[] = {
      L("접수되었습니다", "문의해 주셔서")},
 };
 #undef L
-
-/* Reply and forward prefixes of a subject, in the clients' languages. */
-static const char *const reply_prefix[] = {
-    "re:", "re :", "aw:", "sv:", "vs:", "antw:", "antwort:", "r:", "rif:",
-    "odp:", "ynt:", "yan:", "vá:", "atb.:", "отв:", "ответ:", "απ:", "תשובה:",
-    "رد:", "回复:", "回复：", "答复:", "答复：", "回覆:", "回覆：", "返信:",
-    "답장:", "회신:", "trả lời:", "fw:", "fwd:", "wg:", "tr:", "rv:", "i:",
-    NULL,
-};
-
-/* Lines that begin a quoted conversation below a person's own text. */
-static const char *const quote_heads[] = {
-    "original message", "ursprüngliche nachricht", "original-nachricht",
-    "message d'origine", "mensaje original", "messaggio originale",
-    "mensagem original", "oorspronkelijk bericht", "oryginalna wiadomo",
-    "originalmeddelande", "oprindelig meddelelse", "opprinnelig melding",
-    "alkuperäinen viesti", "исходное сообщение", "原始邮件", "原始郵件",
-    "元のメッセージ", "원본 메시지", NULL,
-};
-static const char *const quote_tails[] = {
-    "wrote:", "schrieb:", "a écrit :", "a écrit:", "escribió:",
-    "ha scritto:", "escreveu:", "schreef:", "napisał(a):", "skrev:",
-    "kirjoitti:", "написал:", "写道：", "写道:", "寫道：", "寫道:",
-    NULL,
-};
 
 /* Challenge-response systems: their names, and the request they make. */
 static const char *const challenge_from[] = {
@@ -731,24 +738,11 @@ subject_evidence(const struct rb_ctx *c, struct subject_view *sv)
 			s = close + ((unsigned char)*close >= 0x80 ? 3 : 1);
 			skipped = true;
 		}
-		for (size_t i = 0; reply_prefix[i] && !skipped; i++)
-			if (rb_startswith_ci(s, reply_prefix[i])) {
-				s += strlen(reply_prefix[i]);
-				sv->reply = true;
-				skipped = true;
-			}
-		/* "Re[2]:" and "RE(3):" */
-		if (!skipped && (s[0] == 'R' || s[0] == 'r') &&
-		    (s[1] == 'E' || s[1] == 'e') &&
-		    (s[2] == '[' || s[2] == '(')) {
-			const char *q = s + 3;
-			while (*q >= '0' && *q <= '9')
-				q++;
-			if ((*q == ']' || *q == ')') && q[1] == ':') {
-				s = q + 2;
-				sv->reply = true;
-				skipped = true;
-			}
+		size_t pl = skipped ? 0 : rb_reply_prefix(s, NULL);
+		if (pl > 0) {
+			s += pl;
+			sv->reply = true;
+			skipped = true;
 		}
 		if (!skipped)
 			break;
@@ -778,30 +772,6 @@ subject_evidence(const struct rb_ctx *c, struct subject_view *sv)
 						 c->m->subject, sl, NULL);
 	if (r != NULL && strcmp(r->reason, "vacation") == 0)
 		sv->strength = EV_WEAK;
-}
-
-/* A line that starts a quoted conversation. */
-static bool
-quote_line(const char *l, size_t n)
-{
-	size_t i = 0;
-	while (i < n && (l[i] == ' ' || l[i] == '\t'))
-		i++;
-	if (i < n && l[i] == '>')
-		return true;
-	if (n > 100)
-		return false;
-	if (has_any(l, n, quote_heads) &&
-	    (rb_memcasemem(l, n, "---", 3) || rb_memcasemem(l, n, "___", 3)))
-		return true;
-	while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
-		n--;
-	for (size_t k = 0; quote_tails[k]; k++) {
-		size_t tl = strlen(quote_tails[k]);
-		if (n >= tl && strncasecmp(l + n - tl, quote_tails[k], tl) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* Words that thank the sender, as an opening line says it. */
@@ -853,7 +823,7 @@ text_evidence(const struct rb_ctx *c, struct text_view *tv)
 	bool in_para = false, opening_done = false;
 	while (rb_next_line(m->body, n, &pos, &line, &ll)) {
 		size_t at = (size_t)(line - m->body);
-		if (quote_line(line, ll)) {
+		if (rb_reply_quote_line(line, ll)) {
 			tv->quoted = true;
 			own_end = at;
 			break;
@@ -950,6 +920,190 @@ is_challenge(const struct rb_mail *m)
 			 rb_strcasestr_n(m->body, n, "approv") != NULL);
 }
 
+/*
+ * List managers (Sympa, GNU Mailman, LISTSERV, Majordomo, Google Groups,
+ * ecartis, Lyris) answer a post with notices of their own: held for the
+ * moderator, awaiting approval, non-member post, subscription steps.
+ * Sympa marks them Auto-Submitted: auto-replied, but nobody is away: a
+ * list manager's notice is never an auto-reply.  The notice is known by
+ * its sender -- the manager program's own address, or a list's service
+ * address (-owner, -request, -bounces, owner-, Google Groups) saying
+ * administrative things -- or by Mailman's X-List-Administrivia.
+ */
+static const char *const list_programs[] = {
+    "sympa", "listserv", "majordomo", "mailman", "ecartis", "lyris",
+    "listproc", "smartlist", "mlmmj", "ezmlm", NULL,
+};
+static const char *const list_admin_words[] = {
+    /* en */
+    "moderator", "moderation", "approval", "approve", "awaits",
+    "awaiting", "being held", "is held", "been held", "held for",
+    "held until", "list owner", "list administrator", "subscription",
+    "non-member", "not a member", "members-only", "members only",
+    /* fr, de, es, it, pt, nl, pl */
+    "modérat", "moderat", "modérer", "approbation", "propriétaire de la liste",
+    "abonnement", "liste de diffusion", "freigabe", "genehmigung",
+    "zurückgehalten", "listeneigentümer", "listen-eigentümer",
+    "mailingliste", "moderador", "moderación", "aprobación", "retenido",
+    "lista de correo", "suscripción", "moderatore", "moderazione",
+    "approvazione", "trattenut", "lista di distribuzione", "iscrizione",
+    "moderação", "aprovação", "retida", "lista de discussão",
+    "goedkeuring", "vastgehouden", "mailinglijst", "zatwierdzen",
+    "lista dyskusyjn",
+    /* ru, zh, ja, ko */
+    "модератор", "модерац", "рассылк", "审核", "审批", "版主", "邮件列表",
+    "郵件列表", "承認", "モデレータ", "メーリングリスト", "승인",
+    "메일링 리스트", NULL,
+};
+
+static bool
+list_notice(const struct rb_mail *m)
+{
+	const char *v = rb_mail_header(m, "X-List-Administrivia");
+	if (v != NULL && rb_startswith_ci(v, "yes"))
+		return true;
+	const char *fa = m->from_addr;
+	if (fa == NULL)
+		return false;
+	const char *at = strchr(fa, '@');
+	if (at == NULL)
+		return false;
+	size_t ll = (size_t)(at - fa);
+	for (size_t i = 0; list_programs[i]; i++) {
+		size_t pl = strlen(list_programs[i]);
+		if (ll >= pl && strncasecmp(fa, list_programs[i], pl) == 0 &&
+		    (ll == pl || fa[pl] == '-' || fa[pl] == '+'))
+			return true;
+	}
+	static const char *const tails[] = {"-owner", "-request", "-bounces",
+					    "-admin", NULL};
+	bool service = rb_startswith_ci(fa, "owner-") ||
+		       rb_strcasestr_n(at, strlen(at), "googlegroups.") != NULL;
+	for (size_t i = 0; tails[i] && !service; i++) {
+		size_t tl = strlen(tails[i]);
+		service = ll > tl && strncasecmp(at - tl, tails[i], tl) == 0;
+	}
+	if (!service)
+		return false;
+	if (m->subject != NULL &&
+	    rb_line_has_any(m->subject, strlen(m->subject), list_admin_words))
+		return true;
+	size_t n = m->body_len < 2048 ? m->body_len : 2048;
+	return m->body != NULL && rb_line_has_any(m->body, n, list_admin_words);
+}
+
+/*
+ * Help-desk and ticket systems (Zendesk, Freshdesk, Jira Service
+ * Management, Zoho Desk, Help Scout, Kayako, OTRS/Znuny, Request
+ * Tracker, osTicket, ServiceNow ...) acknowledge a request with a mail of
+ * their own.  Many send no auto-reply header at all (Freshdesk), so the
+ * system's own marks count as something generated: its product name in
+ * a header's name or in X-Mailer / X-Powered-By / Managed-BY, its
+ * hosted domain in From, or a subject that names a ticket ("Ticket
+ * Received", "[Ticket#2024091710000231]", "[helpdesk #48213]", "Request
+ * #5521", "INC0012345").  An acknowledgement in the opening then makes
+ * it an auto-reply; an agent's answer or a status change says none.
+ */
+static const char *const helpdesk_products[] = {
+    "zendesk", "freshdesk", "freshservice", "otrs", "znuny", "osticket",
+    "kayako", "helpscout", "help scout", "servicenow", "service-now",
+    "zohodesk", "zoho desk", "jira service", "servicedesk",
+    "service desk", "request tracker", "happyfox", "deskpro", "glpi",
+    "spiceworks", NULL,
+};
+static const char *const helpdesk_domains[] = {
+    ".zendesk.com", ".freshdesk.com", ".freshservice.com",
+    ".service-now.com", ".atlassian.net", ".zohodesk.com", ".zohodesk.eu",
+    ".zohodesk.in", ".kayako.com", ".helpscout.net", ".happyfox.com",
+    ".deskpro.com", NULL,
+};
+/* A subject that names a ticket: a ticket word ... */
+static const char *const ticket_words[] = {
+    "ticket", "case", "request", "incident", "service request",
+    "solicitação", "solicitacao", "chamado", "protocolo", "solicitud",
+    "caso", "demande", "anfrage", "vorgang", "richiesta", "segnalazione",
+    "aanvraag", "zgłoszenie", "ärende", "tiketti", "заявка", "обращение", "工单", "工單", "问题单", "服务请求",
+    "チケット", "お問い合わせ", "問い合わせ", "티켓", "문의", NULL,
+};
+/* ... with a number or what happened to it. */
+static const char *const ticket_events[] = {
+    "received", "created", "opened", "logged", "registered", "recebid",
+    "registrad", "abert", "criad", "recibid", "registrad", "cread",
+    "reçu", "enregistr", "créé", "eingegangen", "erstellt", "eröffnet",
+    "ricevut", "registrat", "apert", "ontvangen", "aangemaakt",
+    "przyjęt", "utworzon", "mottaget", "skapat", "modtaget", "mottatt",
+    "принят", "создан", "зарегистрирован", "已收到", "已创建", "已建立",
+    "已受理", "受付", "접수", NULL,
+};
+
+static bool
+ticket_subject(const char *s)
+{
+	if (s == NULL)
+		return false;
+	size_t n = strlen(s);
+	/* ServiceNow's record numbers: INC0012345, RITM0012345 ... */
+	static const char *const records[] = {"INC0", "RITM0", "REQ0", "CS0",
+					      "SCTASK0", NULL};
+	for (size_t i = 0; records[i]; i++) {
+		const char *p = strstr(s, records[i]);
+		size_t k = p ? strlen(records[i]) : 0;
+		if (p && isdigit((unsigned char)p[k]) &&
+		    isdigit((unsigned char)p[k + 1]) &&
+		    isdigit((unsigned char)p[k + 2]))
+			return true;
+	}
+	if (!rb_line_has_any(s, n, ticket_words))
+		return false;
+	if (rb_line_has_any(s, n, ticket_events))
+		return true;
+	/* "#48213", "Ticket#2024091710000231", "[Case: 00123456]" */
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '#' && i + 1 < n && isdigit((unsigned char)s[i + 1]))
+			return true;
+		run = isdigit((unsigned char)s[i]) ? run + 1 : 0;
+		if (run >= 5)
+			return true;
+	}
+	return false;
+}
+
+static bool
+helpdesk_mail(const struct rb_mail *m)
+{
+	for (size_t i = 0; i < m->hdr.n; i++) {
+		const char *name = m->hdr.v[i].name;
+		const char *v = m->hdr.v[i].value;
+		if (rb_startswith_ci(name, "RT-Ticket") ||
+		    rb_startswith_ci(name, "X-RT-") ||
+		    (rb_startswith_ci(name, "X-") &&
+		     rb_line_has_any(name, strlen(name), helpdesk_products)))
+			return true;
+		if (v != NULL && (strcasecmp(name, "X-Mailer") == 0 ||
+				  strcasecmp(name, "X-Powered-By") == 0 ||
+				  strcasecmp(name, "Managed-BY") == 0 ||
+				  strcasecmp(name, "User-Agent") == 0) &&
+		    rb_line_has_any(v, strlen(v), helpdesk_products))
+			return true;
+		if (strcasecmp(name, "Managed-BY") == 0 && v != NULL &&
+		    rb_startswith_ci(v, "RT "))
+			return true;
+	}
+	const char *fa = m->from_addr;
+	const char *at = fa ? strchr(fa, '@') : NULL;
+	if (at != NULL) {
+		size_t al = strlen(at);
+		for (size_t i = 0; helpdesk_domains[i]; i++) {
+			size_t dl = strlen(helpdesk_domains[i]);
+			if (al > dl &&
+			    strcasecmp(at + al - dl, helpdesk_domains[i]) == 0)
+				return true;
+		}
+	}
+	return ticket_subject(m->subject);
+}
+
 /* Is the mail an automatic reply?  (The weighing described on top.) */
 static bool
 is_autoreply(const struct rb_ctx *c)
@@ -976,7 +1130,8 @@ is_autoreply(const struct rb_ctx *c)
 	text_evidence(c, &tv);
 	if (vocab_has(tv.own, tv.own_len, 1))
 		return true;
-	bool machine = hdr == EV_WEAK || sv.strength == EV_WEAK;
+	bool machine = hdr == EV_WEAK || sv.strength == EV_WEAK ||
+		       helpdesk_mail(m);
 	bool away = vocab_has(tv.opening, tv.opening_len, 0);
 	bool said = away || vocab_has(tv.opening, tv.opening_len, 2);
 	if (said && (reply || machine) && (!tv.quoted || machine))
@@ -1015,6 +1170,9 @@ detect(const struct rb_ctx *c)
 		return false;
 	const char *f = rb_mail_header(c->m, "From");
 	if (f != NULL && has_any(f, strlen(f), delivery_system))
+		return false;
+	/* a list manager's notice (held for moderation ...) */
+	if (list_notice(c->m))
 		return false;
 	return is_challenge(c->m) || is_autoreply(c);
 }

@@ -364,6 +364,12 @@ daemon_sender(const struct rb_mail *m)
 	return f != NULL && rb_line_has_any(f, strlen(f), daemon_from);
 }
 
+bool
+rb_general_daemon_sender(const struct rb_mail *m)
+{
+	return daemon_sender(m);
+}
+
 static bool
 null_sender(const struct rb_mail *m)
 {

@@ -59,4 +59,9 @@
 
 extern const struct rb_module rb_mod_general;
 
+/* The mail's From is a delivery system (mailer-daemon, postmaster, "Mail
+ * Delivery System", a bounce address ...: the names the general reader
+ * takes for delivery-system evidence). */
+bool rb_general_daemon_sender(const struct rb_mail *m);
+
 #endif

@@ -5,12 +5,18 @@
  * plain-text bounces below it; auto-replies last, so that a bounce that
  * also says Auto-Submitted is never taken for a vacation message.
  */
+#include "abuse.h"
 #include "module.h"
 #include "general.h"
 #include "mta_provider.h"
 
 const struct rb_module *const rb_modules[] = {
     &rb_mod_arf,
+    /* complaint reports an abuse desk writes as plain text (no ARF
+     * part; parsers/abuse.c): after arf, before every bounce reader,
+     * because such a report may say a block is coming ("we may block
+     * mail from this address") without being a delivery notice */
+    &rb_mod_abuse_desk,
     /* provider: Amazon SES's own DSNs wrap the remote reply in a
      * summary of theirs; unwrapped before the generic DSN parser sees
      * them (parsers/mta_amazon.c, only DSNs from amazonses.com with the

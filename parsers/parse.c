@@ -10,6 +10,7 @@
 #include "module.h"
 #include "original.h"
 #include "reason.h"
+#include "reply.h"
 #include "rhost.h"
 #include "status.h"
 #include "text.h"
@@ -623,9 +624,16 @@ parse_view(struct rb_arena *a, const struct rb_parse_opts *o,
 	size_t first = out->n;
 	struct rb_ctx c = {.a = a, .opts = o, .m = mp_, .out = out,
 			   .depth = depth};
+	/* a person's reply that quotes a notice is not the notice: only
+	 * the readers of a person's mail (auto-replies, unsubscribe
+	 * requests) see it, no bounce or report reader (reply.h) */
+	bool person_reply = rb_reply_quotes_notice(mp_);
 
 	for (const struct rb_module *const *mp = rb_modules; *mp; mp++) {
 		const struct rb_module *mod = *mp;
+		if (person_reply && mod != &rb_mod_rfc3834 &&
+		    mod != &rb_mod_unsubscribe)
+			continue;
 		if (!mod->detect(&c))
 			continue;
 		int n = mod->parse(&c);
