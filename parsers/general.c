@@ -924,6 +924,32 @@ qual_local(struct reader *r, const char *a, size_t al, void *arg)
 	return true;
 }
 
+/* The part of a host name its owner registered: the last two labels,
+ * three under a second-level suffix ("uol.com.br", "example.co.uk"). */
+static void
+registered_part(const char *h, size_t n, const char **b, size_t *bl)
+{
+	static const char *const sld[] = {"co", "com", "net", "org", "ne",
+					  "or", "ac", "gov", "edu", "go",
+					  "gob", NULL};
+	size_t dots[3] = {n, n, n}, k = 0;
+	for (size_t i = n; i-- > 0 && k < 3;)
+		if (h[i] == '.')
+			dots[k++] = i;
+	size_t keep = 2;
+	if (k >= 2) {
+		const char *s2 = h + dots[1] + 1;
+		size_t s2l = dots[0] - dots[1] - 1;
+		for (size_t i = 0; sld[i]; i++)
+			if (s2l == strlen(sld[i]) && n - dots[0] - 1 == 2 &&
+			    strncasecmp(s2, sld[i], s2l) == 0)
+				keep = 3;
+	}
+	size_t start = k >= keep ? dots[keep - 1] + 1 : 0;
+	*b = h + start;
+	*bl = n - start;
+}
+
 /* The domain of the notice's own From address (the reporting system). */
 static const char *
 reporting_domain(struct reader *r)
@@ -1571,6 +1597,60 @@ nameless(struct reader *r)
 	return 1;
 }
 
+/*
+ * A link in the notice's own text that is no delivery system's pointer
+ * to its own help pages.  ISP templates end with one ("Juno members can
+ * learn more at http://www.juno.com/help/", "see
+ * http://postmaster.example.net"); a lure sends the reader elsewhere,
+ * or to a page that carries the reader's address ("?u=alice@...") and
+ * asks to act on it.  Tolerated: in a plain-text notice, a link into
+ * the registered domain of the notice's own From, whose path names a
+ * help page and carries no query or address.
+ */
+static bool
+foreign_link(const struct rb_mail *m, const char *t, size_t n)
+{
+	const char *hit = rb_memcasemem(t, n, "://", 3);
+	if (hit == NULL)
+		return false;
+	for (size_t i = 0; i < m->ntexts; i++)
+		if (strcmp(m->texts[i].type, "text/html") == 0)
+			return true;
+	const char *f = m->from_addr, *at = f ? strrchr(f, '@') : NULL;
+	if (at == NULL)
+		return true;
+	const char *rb;
+	size_t rbl;
+	registered_part(at + 1, strlen(at + 1), &rb, &rbl);
+	static const char *const help[] = {"help", "support", "faq",
+					   "postmaster", "knowledge", "/kb",
+					   "learn", "error-codes", "errors",
+					   "policy", "policies", "abuse",
+					   "member", "customer", NULL};
+	for (int tries = 0; hit != NULL && tries < 16; tries++) {
+		size_t hb = (size_t)(hit - t) + 3, he = hb;
+		while (he < n && !isspace((unsigned char)t[he]) &&
+		       !strchr("/:?#>)]\"'", t[he]))
+			he++;
+		size_t ue = he;
+		while (ue < n && !isspace((unsigned char)t[ue]) &&
+		       !strchr(">)]\"'", t[ue]))
+			ue++;
+		const char *host = t + hb;
+		size_t hl = he - hb;
+		while (hl > 0 && host[hl - 1] == '.')
+			hl--;
+		bool own = hl >= rbl && strncasecmp(host + hl - rbl, rb, rbl) == 0 &&
+			   (hl == rbl || host[hl - rbl - 1] == '.');
+		if (!own || memchr(t + hb, '@', ue - hb) != NULL ||
+		    memchr(t + he, '?', ue - he) != NULL ||
+		    !rb_line_has_any(t + hb, ue - hb, help))
+			return true;
+		hit = rb_memcasemem(t + ue, n - ue, "://", 3);
+	}
+	return hit != NULL;
+}
+
 /* A notice of a few lines (the returned original cut away): at most
  * TERSE_LINES lines with text. */
 #define TERSE_LINES 8
@@ -1645,7 +1725,7 @@ parse(struct rb_ctx *c)
 	/* phishing dressed as a notice */
 	if (rb_provider_phishy(t, n))
 		return 0;
-	if (!code && rb_memcasemem(t, n, "://", 3) != NULL)
+	if (!code && foreign_link(m, t, n))
 		return 0;
 	/* a notice about the reader's own mailbox */
 	if (!code && rb_line_has_any(r.sq, r.sqn, mailbox_notice) &&
