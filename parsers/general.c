@@ -79,6 +79,8 @@ static const char *const failure_words[] = {
     "mailbox unavailable", "mailbox not found", "mailbox unknown",
     "invalid recipient", "invalid address", "invalid final delivery",
     "address not found", "unknown recipient", "recipient not found",
+    "receiver not found", "receiver unknown", "could not be fully delivered",
+    "failed to be received",
     "user not found", "not recognized", "couldn't be found",
     "could not be found", "mailbox is full", "mailbox full", "over quota",
     "quota exceeded", "exceeds allowed", "exceeds the allowed",
@@ -1023,6 +1025,68 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 	return found;
 }
 
+/*
+ * An X.400 O/R address as a gateway writes it: attributes "key=value"
+ * separated by '/' ("/G=HANS/S=MUELLER/O=ACME/PRMD=AC/ADMD=DBP/C=DE/",
+ * RFC 1327's form) or ';' (Exchange's "c=US;a= ;p=Acme;o=HQ;s=Smith;"),
+ * with a country and a person or common name among them.
+ */
+static bool
+x400_shape(const char *s, size_t n)
+{
+	if (n < 8 || n > 256)
+		return false;
+	char sep = s[0] == '/' ? '/' : ';';
+	size_t i = s[0] == '/' ? 1 : 0, attrs = 0;
+	bool country = false, person = false;
+	while (i < n) {
+		size_t k = i;
+		while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '-'))
+			k++;
+		if (k == i || k - i > 8 || k >= n || s[k] != '=' ||
+		    !isalpha((unsigned char)s[i]))
+			return false;
+		size_t kl = k - i;
+		if (kl == 1 && strchr("cC", s[i]))
+			country = true;
+		if ((kl == 1 && strchr("sSgG", s[i])) ||
+		    (kl == 2 && strncasecmp(s + i, "cn", 2) == 0))
+			person = true;
+		size_t v = k + 1;
+		while (v < n && s[v] != sep) {
+			unsigned char ch = (unsigned char)s[v];
+			if (ch == '/' || ch == ';' || ch == '=' || ch == '@' ||
+			    ch == '<' || ch == '>' || ch == '\t' ||
+			    iscntrl(ch))
+				return false;
+			v++;
+		}
+		attrs++;
+		i = v < n ? v + 1 : n;
+	}
+	return attrs >= 3 && country && person;
+}
+
+/*
+ * A CompuServe user ID as CompuServe's own notices write it, "74321,1065":
+ * its Internet address is the ID with a dot for the comma at
+ * compuserve.com (74321.1065@compuserve.com).  The length of the dotted
+ * local part, else 0.
+ */
+static size_t
+cis_id(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	if (i < 4 || i > 8 || i >= n || s[i] != ',')
+		return 0;
+	size_t k = ++i;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	return i == n && i - k >= 1 && i - k <= 6 ? n : 0;
+}
+
 /* A recipient as written (t[0..tl)), qualified where that is
  * unambiguous, else flagged as written. */
 static void
@@ -1030,8 +1094,26 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 {
 	bool name = memchr(t, ' ', tl) != NULL;
 	bool at = memchr(t, '@', tl) != NULL;
-	char *q = at ? NULL : name ? qualify_name(r, t, tl) : qualify_local(r, t, tl);
+	char *q = at || x400_shape(t, tl) ? NULL
+		  : name		   ? qualify_name(r, t, tl)
+					   : qualify_local(r, t, tl);
 	size_t e = (size_t)(t + tl - r->t);
+	if (cis_id(t, tl)) {
+		char *d = rb_arena_strndup(r->c->a, t, tl);
+		*strchr(d, ',') = '.';
+		q = qualify_local(r, d, tl);
+		const char *dom = reporting_domain(r);
+		const char *rb;
+		size_t rbl;
+		if (q == NULL && dom != NULL) {
+			registered_part(dom, strlen(dom), &rb, &rbl);
+			if (rbl == 14 && strncasecmp(rb, "compuserve.com", 14) == 0)
+				q = rb_addr_normalize(
+				    r->c->a,
+				    rb_arena_printf(r->c->a, "%s@compuserve.com", d),
+				    tl + 15);
+		}
+	}
 	if (q != NULL)
 		add_cand(r, q, li, e, SCORE_MIN, NULL, false);
 	else
@@ -1040,15 +1122,21 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 }
 
 /* Is s[0..n) a recipient as written: a bare local part, a display name
- * of a few words, or an address that does not parse ("user@host")? */
+ * of a few words ("Smith, Robert" as a directory lists it), an address
+ * that does not parse ("user@host"), or an X.400 O/R address? */
 static bool
 written_shape(const char *s, size_t n, bool *name)
 {
 	size_t words = 1;
 	*name = false;
+	if (x400_shape(s, n))
+		return !says_failure(s, n);
+	if (cis_id(s, n))
+		return true;
 	if (n == 0 || n > 64 || !(isalnum((unsigned char)s[0]) ||
 				  (unsigned char)s[0] >= 0x80))
 		return false;
+	bool comma = false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == ' ') {
@@ -1056,12 +1144,18 @@ written_shape(const char *s, size_t n, bool *name)
 				return false;
 			*name = true;
 		} else if (ch == '@') {
-			if (*name)
+			if (*name || comma)
 				return false;
+		} else if (ch == ',' && !comma && i > 0 && i + 2 < n &&
+			   s[i + 1] == ' ' && isalpha((unsigned char)s[i - 1]) &&
+			   isalpha((unsigned char)s[i + 2])) {
+			comma = true;	/* "Surname, Given" */
 		} else if (!rb_line_local_char(ch)) {
 			return false;
 		}
 	}
+	if (comma && !*name)
+		return false;
 	size_t as, al;
 	return next_addr(s, n, 0, &as, &al) == 0 && !says_failure(s, n);
 }
@@ -1304,7 +1398,7 @@ scan_written(struct reader *r)
 	    "unknown user:", "user unknown:", "no such user:",
 	    "invalid recipient:", "undeliverable address:",
 	    "intended recipient:", "destinatario:", "destinataire:",
-	    "invalid final delivery userid:",
+	    "invalid final delivery userid:", "receiver not found:",
 	    "empfänger:", "收件人:", "收件人：", NULL,
 	};
 	for (size_t li = 0; li < r->nl && r->nc == 0; li++) {
