@@ -691,12 +691,27 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	const char *sq = squeeze(r, s, n);
 	if (says_failure(sq, strlen(sq)))
 		return r->lines[li].diag = sq;
-	/* a reason line just below ("Reason: ...", "because: ...") */
+	/* a reason line just below ("Reason: ...", "because: ..."), or
+	 * folded under it ("    Motivo: a conta ... está desativada") */
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
 	    "remote server", "server said", "motivo", "raison", "grund",
 	    "原因", "理由", NULL,
 	};
+	/* (the whole block only: a longer one is read below) */
+	bool whole = fe >= r->nl || blank_line(r, fe) || r->lines[fe].quoted ||
+		     rb_line_indent(LINE(r, fe), LLEN(r, fe)) <=
+			 rb_line_indent(s, LLEN(r, li));
+	for (size_t j = li + 1; whole && j < fe; j++) {
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j), w = 0;
+		while (w < ll && (l[w] == ' ' || l[w] == '\t'))
+			w++;
+		const char *colon = memchr(l + w, ':', ll - w);
+		if (colon != NULL && colon - (l + w) <= 16 &&
+		    rb_line_has_any(l + w, (size_t)(colon - (l + w)), why))
+			return r->lines[li].diag = sq;
+	}
 	for (size_t j = fe; j < r->nl && j < fe + 4; j++) {
 		if (blank_line(r, j))
 			continue;
