@@ -1271,6 +1271,20 @@ list_item(struct reader *r, size_t j, bool first, bool addrs, bool under_addr,
 	return true;
 }
 
+/* Is line k an X.400 O/R address alone (an item of a gateway's list,
+ * whose items a blank line and their reasons separate)? */
+static bool
+x400_line(struct reader *r, size_t k)
+{
+	const char *l = LINE(r, k);
+	size_t ll = LLEN(r, k), i = 0;
+	while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	while (ll > i && (l[ll - 1] == ' ' || l[ll - 1] == '\t'))
+		ll--;
+	return x400_shape(l + i, ll - i);
+}
+
 /* A heading that introduces a list of recipients without naming them
  * ("undeliverable to the following:"); "the following reason:" is not. */
 static const char *const list_heads[] = {
@@ -1338,7 +1352,8 @@ scan_lists(struct reader *r)
 						 &al) != 0 &&
 				       addr_leads(LINE(r, k), as)) ||
 				      list_item(r, k, false, true, false, &vb,
-						&ve)))
+						&ve) ||
+				      x400_line(r, k)))
 					break;
 				under = false;
 				continue;
