@@ -312,6 +312,39 @@ mention_text(const char *text, size_t n, const char *p, size_t rl, size_t *b,
 	return true;
 }
 
+/* A list item's reason under a heading of its own below it (Domino's
+ * "  addr" / "because:" / "  Maximum hop count exceeded ..."): the
+ * paragraph after a one-line heading that ends with ':' just below the
+ * item's paragraph [*b, *e), when it names no other address. */
+static void
+because_below(const char *text, size_t n, size_t *b, size_t *e)
+{
+	size_t h = *e;
+	while (h < n && (text[h] == '\n' || text[h] == '\r' ||
+			 text[h] == ' ' || text[h] == '\t'))
+		h++;
+	if (h >= n)
+		return;
+	size_t hb, he;
+	paragraph(text, n, h, &hb, &he);
+	while (he > hb && strchr(" \t\r\n", text[he - 1]))
+		he--;
+	if (he - hb > 40 || he == hb || text[he - 1] != ':' ||
+	    memchr(text + hb, '\n', he - hb) != NULL)
+		return;
+	size_t r = he + 1;
+	while (r < n && strchr(" \t\r\n", text[r]))
+		r++;
+	if (r >= n)
+		return;
+	size_t rb, re;
+	paragraph(text, n, r, &rb, &re);
+	if (re - rb > 1024 || memchr(text + rb, '@', re - rb) != NULL)
+		return;
+	*b = rb;
+	*e = re;
+}
+
 const char *
 rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
 {
@@ -340,6 +373,8 @@ rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
 			break;
 		}
 	}
+	if (bare_mention(text, b, e, p, rl))
+		because_below(text, n, &b, &e);
 	return rb_squeeze(a, text + b, e - b);
 }
 
