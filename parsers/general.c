@@ -99,6 +99,7 @@ static const char *const failure_words[] = {
     "n'a pas pu être", "n'a pas pu etre", "n'ai pas pu", "pas pu livrer",
     "impossible de", "introuvable", "inconnu", "n'existe pas",
     "erreur permanente", "n'est pas parvenu", "pas été reconnu",
+    "n'est pas reconnu",
     "pas ete reconnu", "boîte aux lettres pleine", "est pleine",
     /* Spanish, Portuguese */
     "no pudo ser entregado", "no se pudo entregar", "no existe",
@@ -676,6 +677,17 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 
 /* ---- diagnostics ------------------------------------------------------ */
 
+/* A list's heading that names the cause, not only the failure ("The
+ * following recipients were not found:", "... are unknown:"). */
+static const char *const heading_causes[] = {
+    "not found", "unknown", "do not exist", "does not exist", "invalid",
+    "mailbox is full", "mailboxes are full", "over quota", "disabled",
+    "inactive", "suspended", "introuvable", "inconnu", "unbekannt",
+    "nicht gefunden", "desconocid", "no encontrad", "no existe",
+    "não encontrad", "desconhecid", "não existe", "sconosciut",
+    "inesistent", "不存在", NULL,
+};
+
 static const char *failure_paragraph(struct reader *r);
 
 /* The text nearest to candidate k that says why it failed. */
@@ -739,6 +751,26 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		}
 		if (d > 40)
 			break;
+	}
+	/* the heading of its list, when it says why ("The following
+	 * recipients were not found:") */
+	size_t h = li, blanks = 0;
+	while (h-- > 0 && !r->lines[h].quoted) {
+		if (blank_line(r, h)) {
+			if (++blanks > 1)
+				break;
+			continue;
+		}
+		if (has_address(r, h) ||
+		    rb_line_indent(LINE(r, h), LLEN(r, h)) >
+			rb_line_indent(s, LLEN(r, li)))
+			continue;
+		const char *hq = squeeze(r, LINE(r, h), LLEN(r, h));
+		size_t hql = strlen(hq);
+		if (hql > 0 && hq[hql - 1] == ':' &&
+		    rb_line_has_any(hq, hql, heading_causes))
+			return hq;
+		break;
 	}
 	const char *fp = failure_paragraph(r);
 	/* a terse notice under its subject: the line is all it says */
