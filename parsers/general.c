@@ -1782,7 +1782,10 @@ foreign_link(const struct rb_mail *m, const char *t, size_t n)
 					   "postmaster", "knowledge", "/kb",
 					   "learn", "error-codes", "errors",
 					   "policy", "policies", "abuse",
-					   "member", "customer", NULL};
+					   "member", "customer", "hilfe",
+					   "aide", "ayuda", "ajuda", "aiuto",
+					   "assistenza", "soporte", "suporte",
+					   "assistance", NULL};
 	for (int tries = 0; hit != NULL && tries < 16; tries++) {
 		size_t hb = (size_t)(hit - t) + 3, he = hb;
 		while (he < n && !isspace((unsigned char)t[he]) &&
