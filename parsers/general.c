@@ -81,6 +81,8 @@ static const char *const failure_words[] = {
     "mailbox unavailable", "mailbox not found", "mailbox unknown",
     "invalid recipient", "invalid address", "invalid final delivery",
     "address not found", "unknown recipient", "recipient not found",
+    "receiver not found", "receiver unknown", "could not be fully delivered",
+    "failed to be received",
     "user not found", "not recognized", "couldn't be found",
     "could not be found", "mailbox is full", "mailbox full", "over quota",
     "quota exceeded", "exceeds allowed", "exceeds the allowed",
@@ -99,6 +101,7 @@ static const char *const failure_words[] = {
     "n'a pas pu être", "n'a pas pu etre", "n'ai pas pu", "pas pu livrer",
     "impossible de", "introuvable", "inconnu", "n'existe pas",
     "erreur permanente", "n'est pas parvenu", "pas été reconnu",
+    "n'est pas reconnu",
     "pas ete reconnu", "boîte aux lettres pleine", "est pleine",
     /* Spanish, Portuguese */
     "no pudo ser entregado", "no se pudo entregar", "no existe",
@@ -700,6 +703,17 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 
 /* ---- diagnostics ------------------------------------------------------ */
 
+/* A list's heading that names the cause, not only the failure ("The
+ * following recipients were not found:", "... are unknown:"). */
+static const char *const heading_causes[] = {
+    "not found", "unknown", "do not exist", "does not exist", "invalid",
+    "mailbox is full", "mailboxes are full", "over quota", "disabled",
+    "inactive", "suspended", "introuvable", "inconnu", "unbekannt",
+    "nicht gefunden", "desconocid", "no encontrad", "no existe",
+    "não encontrad", "desconhecid", "não existe", "sconosciut",
+    "inesistent", "不存在", NULL,
+};
+
 static const char *failure_paragraph(struct reader *r);
 
 /* The text nearest to candidate k that says why it failed. */
@@ -715,12 +729,27 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	const char *sq = squeeze(r, s, n);
 	if (says_failure(sq, strlen(sq)))
 		return r->lines[li].diag = sq;
-	/* a reason line just below ("Reason: ...", "because: ...") */
+	/* a reason line just below ("Reason: ...", "because: ..."), or
+	 * folded under it ("    Motivo: a conta ... está desativada") */
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
 	    "remote server", "server said", "motivo", "raison", "grund",
 	    "原因", "理由", NULL,
 	};
+	/* (the whole block only: a longer one is read below) */
+	bool whole = fe >= r->nl || blank_line(r, fe) || r->lines[fe].quoted ||
+		     rb_line_indent(LINE(r, fe), LLEN(r, fe)) <=
+			 rb_line_indent(s, LLEN(r, li));
+	for (size_t j = li + 1; whole && j < fe; j++) {
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j), w = 0;
+		while (w < ll && (l[w] == ' ' || l[w] == '\t'))
+			w++;
+		const char *colon = memchr(l + w, ':', ll - w);
+		if (colon != NULL && colon - (l + w) <= 16 &&
+		    rb_line_has_any(l + w, (size_t)(colon - (l + w)), why))
+			return r->lines[li].diag = sq;
+	}
 	for (size_t j = fe; j < r->nl && j < fe + 4; j++) {
 		if (blank_line(r, j))
 			continue;
@@ -754,6 +783,26 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		}
 		if (d > 40)
 			break;
+	}
+	/* the heading of its list, when it says why ("The following
+	 * recipients were not found:") */
+	size_t h = li, blanks = 0;
+	while (h-- > 0 && !r->lines[h].quoted) {
+		if (blank_line(r, h)) {
+			if (++blanks > 1)
+				break;
+			continue;
+		}
+		if (has_address(r, h) ||
+		    rb_line_indent(LINE(r, h), LLEN(r, h)) >
+			rb_line_indent(s, LLEN(r, li)))
+			continue;
+		const char *hq = squeeze(r, LINE(r, h), LLEN(r, h));
+		size_t hql = strlen(hq);
+		if (hql > 0 && hq[hql - 1] == ':' &&
+		    rb_line_has_any(hq, hql, heading_causes))
+			return hq;
+		break;
 	}
 	const char *fp = failure_paragraph(r);
 	/* a terse notice under its subject: the line is all it says */
@@ -956,6 +1005,32 @@ qual_local(struct reader *r, const char *a, size_t al, void *arg)
 	return true;
 }
 
+/* The part of a host name its owner registered: the last two labels,
+ * three under a second-level suffix ("uol.com.br", "example.co.uk"). */
+static void
+registered_part(const char *h, size_t n, const char **b, size_t *bl)
+{
+	static const char *const sld[] = {"co", "com", "net", "org", "ne",
+					  "or", "ac", "gov", "edu", "go",
+					  "gob", NULL};
+	size_t dots[3] = {n, n, n}, k = 0;
+	for (size_t i = n; i-- > 0 && k < 3;)
+		if (h[i] == '.')
+			dots[k++] = i;
+	size_t keep = 2;
+	if (k >= 2) {
+		const char *s2 = h + dots[1] + 1;
+		size_t s2l = dots[0] - dots[1] - 1;
+		for (size_t i = 0; sld[i]; i++)
+			if (s2l == strlen(sld[i]) && n - dots[0] - 1 == 2 &&
+			    strncasecmp(s2, sld[i], s2l) == 0)
+				keep = 3;
+	}
+	size_t start = k >= keep ? dots[keep - 1] + 1 : 0;
+	*b = h + start;
+	*bl = n - start;
+}
+
 /* The domain of the notice's own From address (the reporting system). */
 static const char *
 reporting_domain(struct reader *r)
@@ -1029,6 +1104,68 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 	return found;
 }
 
+/*
+ * An X.400 O/R address as a gateway writes it: attributes "key=value"
+ * separated by '/' ("/G=HANS/S=MUELLER/O=ACME/PRMD=AC/ADMD=DBP/C=DE/",
+ * RFC 1327's form) or ';' (Exchange's "c=US;a= ;p=Acme;o=HQ;s=Smith;"),
+ * with a country and a person or common name among them.
+ */
+static bool
+x400_shape(const char *s, size_t n)
+{
+	if (n < 8 || n > 256)
+		return false;
+	char sep = s[0] == '/' ? '/' : ';';
+	size_t i = s[0] == '/' ? 1 : 0, attrs = 0;
+	bool country = false, person = false;
+	while (i < n) {
+		size_t k = i;
+		while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '-'))
+			k++;
+		if (k == i || k - i > 8 || k >= n || s[k] != '=' ||
+		    !isalpha((unsigned char)s[i]))
+			return false;
+		size_t kl = k - i;
+		if (kl == 1 && strchr("cC", s[i]))
+			country = true;
+		if ((kl == 1 && strchr("sSgG", s[i])) ||
+		    (kl == 2 && strncasecmp(s + i, "cn", 2) == 0))
+			person = true;
+		size_t v = k + 1;
+		while (v < n && s[v] != sep) {
+			unsigned char ch = (unsigned char)s[v];
+			if (ch == '/' || ch == ';' || ch == '=' || ch == '@' ||
+			    ch == '<' || ch == '>' || ch == '\t' ||
+			    iscntrl(ch))
+				return false;
+			v++;
+		}
+		attrs++;
+		i = v < n ? v + 1 : n;
+	}
+	return attrs >= 3 && country && person;
+}
+
+/*
+ * A CompuServe user ID as CompuServe's own notices write it, "74321,1065":
+ * its Internet address is the ID with a dot for the comma at
+ * compuserve.com (74321.1065@compuserve.com).  The length of the dotted
+ * local part, else 0.
+ */
+static size_t
+cis_id(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	if (i < 4 || i > 8 || i >= n || s[i] != ',')
+		return 0;
+	size_t k = ++i;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	return i == n && i - k >= 1 && i - k <= 6 ? n : 0;
+}
+
 /* A recipient as written (t[0..tl)), qualified where that is
  * unambiguous, else flagged as written. */
 static void
@@ -1036,8 +1173,26 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 {
 	bool name = memchr(t, ' ', tl) != NULL;
 	bool at = memchr(t, '@', tl) != NULL;
-	char *q = at ? NULL : name ? qualify_name(r, t, tl) : qualify_local(r, t, tl);
+	char *q = at || x400_shape(t, tl) ? NULL
+		  : name		   ? qualify_name(r, t, tl)
+					   : qualify_local(r, t, tl);
 	size_t e = (size_t)(t + tl - r->t);
+	if (cis_id(t, tl)) {
+		char *d = rb_arena_strndup(r->c->a, t, tl);
+		*strchr(d, ',') = '.';
+		q = qualify_local(r, d, tl);
+		const char *dom = reporting_domain(r);
+		const char *rb;
+		size_t rbl;
+		if (q == NULL && dom != NULL) {
+			registered_part(dom, strlen(dom), &rb, &rbl);
+			if (rbl == 14 && strncasecmp(rb, "compuserve.com", 14) == 0)
+				q = rb_addr_normalize(
+				    r->c->a,
+				    rb_arena_printf(r->c->a, "%s@compuserve.com", d),
+				    tl + 15);
+		}
+	}
 	if (q != NULL)
 		add_cand(r, q, li, e, SCORE_MIN, NULL, false);
 	else
@@ -1046,15 +1201,21 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 }
 
 /* Is s[0..n) a recipient as written: a bare local part, a display name
- * of a few words, or an address that does not parse ("user@host")? */
+ * of a few words ("Smith, Robert" as a directory lists it), an address
+ * that does not parse ("user@host"), or an X.400 O/R address? */
 static bool
 written_shape(const char *s, size_t n, bool *name)
 {
 	size_t words = 1;
 	*name = false;
+	if (x400_shape(s, n))
+		return !says_failure(s, n);
+	if (cis_id(s, n))
+		return true;
 	if (n == 0 || n > 64 || !(isalnum((unsigned char)s[0]) ||
 				  (unsigned char)s[0] >= 0x80))
 		return false;
+	bool comma = false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == ' ') {
@@ -1062,12 +1223,18 @@ written_shape(const char *s, size_t n, bool *name)
 				return false;
 			*name = true;
 		} else if (ch == '@') {
-			if (*name)
+			if (*name || comma)
 				return false;
+		} else if (ch == ',' && !comma && i > 0 && i + 2 < n &&
+			   s[i + 1] == ' ' && isalpha((unsigned char)s[i - 1]) &&
+			   isalpha((unsigned char)s[i + 2])) {
+			comma = true;	/* "Surname, Given" */
 		} else if (!rb_line_local_char(ch)) {
 			return false;
 		}
 	}
+	if (comma && !*name)
+		return false;
 	size_t as, al;
 	return next_addr(s, n, 0, &as, &al) == 0 && !says_failure(s, n);
 }
@@ -1168,6 +1335,20 @@ list_item(struct reader *r, size_t j, bool first, bool addrs, bool under_addr,
 	return true;
 }
 
+/* Is line k an X.400 O/R address alone (an item of a gateway's list,
+ * whose items a blank line and their reasons separate)? */
+static bool
+x400_line(struct reader *r, size_t k)
+{
+	const char *l = LINE(r, k);
+	size_t ll = LLEN(r, k), i = 0;
+	while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	while (ll > i && (l[ll - 1] == ' ' || l[ll - 1] == '\t'))
+		ll--;
+	return x400_shape(l + i, ll - i);
+}
+
 /* A heading that introduces a list of recipients without naming them
  * ("undeliverable to the following:"); "the following reason:" is not. */
 static const char *const list_heads[] = {
@@ -1235,7 +1416,8 @@ scan_lists(struct reader *r)
 						 &al) != 0 &&
 				       addr_leads(LINE(r, k), as)) ||
 				      list_item(r, k, false, true, false, &vb,
-						&ve)))
+						&ve) ||
+				      x400_line(r, k)))
 					break;
 				under = false;
 				continue;
@@ -1310,7 +1492,7 @@ scan_written(struct reader *r)
 	    "unknown user:", "user unknown:", "no such user:",
 	    "invalid recipient:", "undeliverable address:",
 	    "intended recipient:", "destinatario:", "destinataire:",
-	    "invalid final delivery userid:",
+	    "invalid final delivery userid:", "receiver not found:",
 	    "empfänger:", "收件人:", "收件人：", NULL,
 	};
 	for (size_t li = 0; li < r->nl && r->nc == 0; li++) {
@@ -1603,6 +1785,63 @@ nameless(struct reader *r)
 	return 1;
 }
 
+/*
+ * A link in the notice's own text that is no delivery system's pointer
+ * to its own help pages.  ISP templates end with one ("Juno members can
+ * learn more at http://www.juno.com/help/", "see
+ * http://postmaster.example.net"); a lure sends the reader elsewhere,
+ * or to a page that carries the reader's address ("?u=alice@...") and
+ * asks to act on it.  Tolerated: in a plain-text notice, a link into
+ * the registered domain of the notice's own From, whose path names a
+ * help page and carries no query or address.
+ */
+static bool
+foreign_link(const struct rb_mail *m, const char *t, size_t n)
+{
+	const char *hit = rb_memcasemem(t, n, "://", 3);
+	if (hit == NULL)
+		return false;
+	for (size_t i = 0; i < m->ntexts; i++)
+		if (strcmp(m->texts[i].type, "text/html") == 0)
+			return true;
+	const char *f = m->from_addr, *at = f ? strrchr(f, '@') : NULL;
+	if (at == NULL)
+		return true;
+	const char *rb;
+	size_t rbl;
+	registered_part(at + 1, strlen(at + 1), &rb, &rbl);
+	static const char *const help[] = {"help", "support", "faq",
+					   "postmaster", "knowledge", "/kb",
+					   "learn", "error-codes", "errors",
+					   "policy", "policies", "abuse",
+					   "member", "customer", "hilfe",
+					   "aide", "ayuda", "ajuda", "aiuto",
+					   "assistenza", "soporte", "suporte",
+					   "assistance", NULL};
+	for (int tries = 0; hit != NULL && tries < 16; tries++) {
+		size_t hb = (size_t)(hit - t) + 3, he = hb;
+		while (he < n && !isspace((unsigned char)t[he]) &&
+		       !strchr("/:?#>)]\"'", t[he]))
+			he++;
+		size_t ue = he;
+		while (ue < n && !isspace((unsigned char)t[ue]) &&
+		       !strchr(">)]\"'", t[ue]))
+			ue++;
+		const char *host = t + hb;
+		size_t hl = he - hb;
+		while (hl > 0 && host[hl - 1] == '.')
+			hl--;
+		bool own = hl >= rbl && strncasecmp(host + hl - rbl, rb, rbl) == 0 &&
+			   (hl == rbl || host[hl - rbl - 1] == '.');
+		if (!own || memchr(t + hb, '@', ue - hb) != NULL ||
+		    memchr(t + he, '?', ue - he) != NULL ||
+		    !rb_line_has_any(t + hb, ue - hb, help))
+			return true;
+		hit = rb_memcasemem(t + ue, n - ue, "://", 3);
+	}
+	return hit != NULL;
+}
+
 /* A notice of a few lines (the returned original cut away): at most
  * TERSE_LINES lines with text. */
 #define TERSE_LINES 8
@@ -1677,7 +1916,7 @@ parse(struct rb_ctx *c)
 	/* phishing dressed as a notice */
 	if (rb_provider_phishy(t, n))
 		return 0;
-	if (!code && rb_memcasemem(t, n, "://", 3) != NULL)
+	if (!code && foreign_link(m, t, n))
 		return 0;
 	/* a notice about the reader's own mailbox */
 	if (!code && rb_line_has_any(r.sq, r.sqn, mailbox_notice) &&

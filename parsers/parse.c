@@ -274,49 +274,126 @@ rb_smtp_command_near(const char *text, size_t n, const char *rcpt)
 	return NULL;
 }
 
-const char *
-rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
+/* Is text[b, e) the mention at p (of length rl) alone, with nothing but
+ * blanks, brackets or quotes around it? */
+static bool
+bare_mention(const char *text, size_t b, size_t e, const char *p, size_t rl)
 {
-	if (text == NULL || rcpt == NULL || *rcpt == '\0')
-		return NULL;
-	const char *p = rb_memcasemem(text, n, rcpt, strlen(rcpt));
-	if (p == NULL)
-		return NULL;
-	size_t b, e;
-	paragraph(text, n, (size_t)(p - text), &b, &e);
-	if (e - b > 2048)
-		return NULL;	/* not a sentence about the recipient */
-	/* a paragraph that lists several recipients (OpenSMTPD writes one
-	 * "addr: reply" line each): only this recipient's lines */
-	size_t rl = strlen(rcpt);
+	size_t at = (size_t)(p - text);
+	for (size_t i = b; i < e; i++) {
+		if (i >= at && i < at + rl)
+			continue;
+		if (!strchr(" \t\r\n<>\"'", text[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The text about the mention of a recipient at p: its paragraph, or in
+ * a paragraph that lists several recipients (OpenSMTPD writes one "addr:
+ * reply" line each) only this recipient's lines.  *b, *e; false when
+ * the paragraph is too long to be a sentence about the recipient. */
+static bool
+mention_text(const char *text, size_t n, const char *p, size_t rl, size_t *b,
+	     size_t *e)
+{
+	paragraph(text, n, (size_t)(p - text), b, e);
+	if (*e - *b > 2048)
+		return false;
 	size_t ls = (size_t)(p - text);
-	while (ls > b && text[ls - 1] != '\n')
+	while (ls > *b && text[ls - 1] != '\n')
 		ls--;
 	bool others = false;
-	for (size_t i = b; i < e && !others; i++)
+	for (size_t i = *b; i < *e && !others; i++)
 		if (text[i] == '@' && !(i >= (size_t)(p - text) &&
 					i < (size_t)(p - text) + rl))
 			others = true;
 	if (others) {
 		size_t le = (size_t)(p - text) + rl;
 		for (;;) {
-			const char *nl = memchr(text + le, '\n', e - le);
+			const char *nl = memchr(text + le, '\n', *e - le);
 			if (nl == NULL) {
-				le = e;
+				le = *e;
 				break;
 			}
 			size_t next = (size_t)(nl - text) + 1;
-			const char *nl2 = memchr(text + next, '\n', e - next);
-			size_t nend = nl2 ? (size_t)(nl2 - text) : e;
-			if (next >= e || memchr(text + next, '@', nend - next)) {
+			const char *nl2 = memchr(text + next, '\n', *e - next);
+			size_t nend = nl2 ? (size_t)(nl2 - text) : *e;
+			if (next >= *e || memchr(text + next, '@', nend - next)) {
 				le = (size_t)(nl - text);
 				break;
 			}
 			le = nend;
 		}
-		b = ls;
-		e = le;
+		*b = ls;
+		*e = le;
 	}
+	return true;
+}
+
+/* A list item's reason under a heading of its own below it (Domino's
+ * "  addr" / "because:" / "  Maximum hop count exceeded ..."): the
+ * paragraph after a one-line heading that ends with ':' just below the
+ * item's paragraph [*b, *e), when it names no other address. */
+static void
+because_below(const char *text, size_t n, size_t *b, size_t *e)
+{
+	size_t h = *e;
+	while (h < n && (text[h] == '\n' || text[h] == '\r' ||
+			 text[h] == ' ' || text[h] == '\t'))
+		h++;
+	if (h >= n)
+		return;
+	size_t hb, he;
+	paragraph(text, n, h, &hb, &he);
+	while (he > hb && strchr(" \t\r\n", text[he - 1]))
+		he--;
+	if (he - hb > 40 || he == hb || text[he - 1] != ':' ||
+	    memchr(text + hb, '\n', he - hb) != NULL)
+		return;
+	size_t r = he + 1;
+	while (r < n && strchr(" \t\r\n", text[r]))
+		r++;
+	if (r >= n)
+		return;
+	size_t rb, re;
+	paragraph(text, n, r, &rb, &re);
+	if (re - rb > 1024 || memchr(text + rb, '@', re - rb) != NULL)
+		return;
+	*b = rb;
+	*e = re;
+}
+
+const char *
+rb_text_near(struct rb_arena *a, const char *text, size_t n, const char *rcpt)
+{
+	if (text == NULL || rcpt == NULL || *rcpt == '\0')
+		return NULL;
+	size_t rl = strlen(rcpt);
+	const char *p = rb_memcasemem(text, n, rcpt, rl);
+	size_t b, e;
+	if (p == NULL || !mention_text(text, n, p, rl, &b, &e))
+		return NULL;
+	/* the address alone is an item of a list ("was not delivered to:"
+	 * / "  addr" / "because:" / "  User name (addr) not listed ..."):
+	 * a later mention that says more is the sentence about it */
+	for (int tries = 0; tries < 8 && bare_mention(text, b, e, p, rl);
+	     tries++) {
+		size_t from = (size_t)(p - text) + rl, qb, qe;
+		const char *q = rb_memcasemem(text + from, n - from, rcpt, rl);
+		if (q == NULL)
+			break;
+		p = q;
+		if (!mention_text(text, n, q, rl, &qb, &qe))
+			continue;
+		if (!bare_mention(text, qb, qe, q, rl)) {
+			b = qb;
+			e = qe;
+			break;
+		}
+	}
+	if (bare_mention(text, b, e, p, rl))
+		because_below(text, n, &b, &e);
 	return rb_squeeze(a, text + b, e - b);
 }
 
