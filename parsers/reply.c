@@ -37,6 +37,12 @@ rb_reply_prefix(const char *s, bool *forward)
 	unsigned char c0 = (unsigned char)(*s | 0x20);
 	if (*s == '\0' || ((unsigned char)*s < 0x80 && !strchr("rasvoybfwtiedp", c0)))
 		return 0;
+	/* every prefix ends in a colon, ASCII or full-width (U+FF1A), within
+	 * its first 16 bytes: most subjects are settled here */
+	size_t lim = strnlen(s, 16);
+	if (memchr(s, ':', lim) == NULL &&
+	    memmem(s, lim, "\xef\xbc\x9a", 3) == NULL)
+		return 0;
 	for (size_t i = 0; reply_prefixes[i]; i++)
 		if (rb_startswith_ci(s, reply_prefixes[i]))
 			return strlen(reply_prefixes[i]);
