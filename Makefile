@@ -90,7 +90,7 @@ $(B)/librebound.a: $(LIB_OBJ)
 $(B)/rebound: $(B)/cli/main.o $(B)/librebound.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/librebound.a
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h tests/unit/t_parse.h $(B)/librebound.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/librebound.a $(LDFLAGS) $(LDLIBS)
 

@@ -11,29 +11,16 @@
 #include "parsers/mail.h"
 #include "parsers/parse.h"
 #include "t.h"
+#include "t_parse.h"
 
-static struct rb_rules *rules;
 
 /* The kinds of a mail's events, comma-separated. */
 static const char *
 kinds(const char *mail)
 {
-	static char got[256];
-	struct rb_parse_opts o;
-	rb_parse_opts_default(&o);
-	o.rules = rules;
-	struct rb_arena a;
-	struct rb_events ev;
-	rb_arena_init(&a);
-	rb_events_init(&ev, &a);
-	rb_parse_message(&a, mail, strlen(mail), &o, &ev);
-	size_t n = 0;
-	got[0] = '\0';
-	for (size_t i = 0; i < ev.n && n < sizeof(got) - 40; i++)
-		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s",
-				      i ? "," : "", rb_kind_name(ev.v[i].kind));
-	rb_arena_free(&a);
-	return got;
+	static struct t_parsed r;
+	t_parse(mail, false, &r);
+	return r.got;
 }
 
 static char buf[16384];
@@ -153,14 +140,6 @@ static const struct {
 int
 main(void)
 {
-	struct rb_limits def = RB_LIMITS_DEFAULT;
-	char *err = NULL;
-	rb_mail_global_init();
-	rules = rb_rules_default(&def, &err);
-	if (rules == NULL) {
-		printf("not ok - rules: %s\n", err);
-		return 1;
-	}
 	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++)
 		T_STR(kinds(mail("", subjects[i], "See you.")), "autoreply",
 		      "subject %s", subjects[i]);
@@ -179,6 +158,6 @@ main(void)
 		 "Auto-Submitted: auto-replied\n\nI am out of the office.\n");
 	T_OK(strcmp(kinds(buf), "autoreply") != 0,
 	     "MAILER-DAEMON is never on vacation");
-	rb_rules_free(rules);
+	t_rules_done();
 	T_DONE();
 }

@@ -13,30 +13,15 @@
 #include "parsers/mail.h"
 #include "parsers/parse.h"
 #include "t.h"
+#include "t_parse.h"
 
-static struct rb_rules *rules;
-static char got[1024];
+static struct t_parsed res;
 
 /* "kind:recipient,..." of a mail */
 static void
 run(const char *mail)
 {
-	struct rb_parse_opts o;
-	rb_parse_opts_default(&o);
-	o.rules = rules;
-	struct rb_arena a;
-	struct rb_events ev;
-	rb_arena_init(&a);
-	rb_events_init(&ev, &a);
-	rb_parse_message(&a, mail, strlen(mail), &o, &ev);
-	size_t n = 0;
-	got[0] = '\0';
-	for (size_t i = 0; i < ev.n && n < sizeof(got) - 200; i++)
-		n += (size_t)snprintf(got + n, sizeof(got) - n, "%s%s:%s",
-				      i ? "," : "", rb_kind_name(ev.v[i].kind),
-				      ev.v[i].recipient ? ev.v[i].recipient
-							: "-");
-	rb_arena_free(&a);
+	t_parse(mail, true, &res);
 }
 
 static const struct {
@@ -170,17 +155,9 @@ main(void)
 		     "'%s'%s %s", asks[i].s, asks[i].link ? " (with a link)" : "",
 		     asks[i].asks ? "asks the reader to act" : "asks nothing");
 
-	struct rb_limits def = RB_LIMITS_DEFAULT;
-	char *err = NULL;
-	rb_mail_global_init();
-	rules = rb_rules_default(&def, &err);
-	if (rules == NULL) {
-		printf("not ok - rules: %s\n", err);
-		return 1;
-	}
 	for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
 		run(mails[i].mail);
-		T_STR(got, mails[i].want, "%s", mails[i].why);
+		T_STR(res.got, mails[i].want, "%s", mails[i].why);
 	}
 	T_DONE();
 }
