@@ -326,6 +326,10 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 		return false;
 	if (structure(m))
 		return false;
+	/* a program, an archive or a web page attached where a delivery
+	 * system would return the original as a message part */
+	if (m->runnable_attachments > 0)
+		return true;
 	size_t own = rb_provider_own_len(m->body, m->body_len);
 	enum evidence evi = evidence(m, ev, n, own);
 	bool link = m->web_links > 0 ||

@@ -20,6 +20,7 @@ struct walk {
 	size_t ntexts, captexts;
 	bool nest;	/* an attached delivery report becomes m->nested */
 	unsigned links;	/* web links in the bounce's own HTML */
+	unsigned runnable;	/* attachments a reader could run or open */
 };
 
 static void view_of(struct rb_arena *a, const struct rb_limits *lim,
@@ -324,6 +325,94 @@ is_orig_type(const char *type)
 	return false;
 }
 
+/* File types that run or open as a page when the reader clicks them:
+ * what a virus or a phishing kit attaches to a mail dressed as a
+ * bounce.  A delivery system returns an original as a message part,
+ * never as one of these. */
+static const char *const runnable_ext[] = {
+    ".exe", ".scr", ".pif", ".com", ".bat", ".cmd", ".cpl", ".js",
+    ".jse", ".vbs", ".vbe", ".wsf", ".hta", ".jar", ".lnk", ".msi",
+    ".zip", ".rar", ".7z", ".gz", ".tgz", ".iso", ".img", ".cab",
+    ".htm", ".html", ".shtml", ".xhtml", ".svg", NULL,
+};
+
+static bool
+runnable_name(const char *s, size_t n)
+{
+	for (size_t x = 0; runnable_ext[x] != NULL; x++) {
+		size_t l = strlen(runnable_ext[x]);
+		if (n > l && strncasecmp(s + n - l, runnable_ext[x], l) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Does this field value name a file with a runnable extension, in a
+ * filename= or name= parameter (quoted or not, RFC 2231 or RFC 2047
+ * form)? */
+static bool
+names_runnable_file(struct rb_arena *a, const char *v, size_t n)
+{
+	for (size_t i = 0; i + 5 < n; i++) {
+		const char *q = v + i;
+		size_t k = 0;
+		if (strncasecmp(q, "filename", 8) == 0)
+			k = 8;
+		else if (strncasecmp(q, "name", 4) == 0 &&
+			 (i == 0 || v[i - 1] == ';' || v[i - 1] == ' ' ||
+			  v[i - 1] == '\t' || v[i - 1] == '\n'))
+			k = 4;
+		if (k == 0)
+			continue;
+		size_t j = i + k;
+		while (j < n && (v[j] == '*' || isdigit((unsigned char)v[j])))
+			j++;
+		if (j >= n || v[j] != '=')
+			continue;
+		j++;
+		if (j < n && v[j] == '"')
+			j++;
+		size_t b = j;
+		while (j < n && v[j] != '"' && v[j] != ';' && v[j] != '\r' &&
+		       v[j] != '\n')
+			j++;
+		size_t e = j;
+		while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (runnable_name(v + b, e - b))
+			return true;
+		/* an RFC 2047 encoded name: the extension is inside */
+		if (e - b > 4 && memmem(v + b, e - b, "=?", 2) != NULL) {
+			char *enc = rb_arena_strndup(a, v + b, e - b);
+			const char *d = rb_mail_decode_text(a, enc);
+			if (d != NULL && runnable_name(d, strlen(d)))
+				return true;
+		}
+		i = j;
+	}
+	return false;
+}
+
+static bool
+runnable_part(struct rb_arena *a, const struct rb_mime_part *p)
+{
+	if (strcmp(p->type, "application/x-msdownload") == 0 ||
+	    strcmp(p->type, "application/x-ms-dos-executable") == 0 ||
+	    strcmp(p->type, "application/java-archive") == 0 ||
+	    strcmp(p->type, "application/hta") == 0)
+		return true;
+	for (size_t i = 0; i < p->nfields; i++) {
+		const struct rb_mime_field *f = &p->fields[i];
+		if ((f->name_len == 19 &&
+		     strncasecmp(f->name, "Content-Disposition", 19) == 0) ||
+		    (f->name_len == 12 &&
+		     strncasecmp(f->name, "Content-Type", 12) == 0))
+			if (names_runnable_file(a, f->value, f->value_len))
+				return true;
+	}
+	return false;
+}
+
 /* The limits on depth and part count were applied by the scanner, in
  * the order this walk meets the parts. */
 static void
@@ -393,6 +482,8 @@ walk(struct walk *w, const struct rb_mime_part *p, bool in_orig)
 		}
 		return;
 	}
+	if (runnable_part(w->a, p))
+		w->runnable++;
 	size_t len;
 	if (strcmp(type, "message/delivery-status") == 0 ||
 	    strcmp(type, "message/global-delivery-status") == 0) {
@@ -680,6 +771,7 @@ view_of(struct rb_arena *a, const struct rb_limits *lim,
 	m->texts = w.texts;
 	m->ntexts = w.ntexts;
 	m->web_links = w.links;
+	m->runnable_attachments = w.runnable;
 	size_t total = 0;
 	for (size_t i = 0; i < w.ntexts; i++)
 		total += w.texts[i].len + 1;

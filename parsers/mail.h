@@ -49,6 +49,10 @@ struct rb_mail {
 	/* links to web pages (<a href="http...">, <form action=...>) in the
 	 * bounce's own HTML parts: the text above keeps none of them */
 	unsigned web_links;
+	/* attachments of the bounce itself (not inside a returned original)
+	 * that run or open as a page: .exe, .scr, .zip, .html, .svg ...
+	 * (by file name or type) */
+	unsigned runnable_attachments;
 
 	/* message/delivery-status or message/global-delivery-status */
 	const char *dsn;

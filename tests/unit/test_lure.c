@@ -141,6 +141,50 @@ static const struct {
      "bounce:owner@example.cn"},
 };
 
+/* attachment field blocks and whether the mail view counts them as
+ * runnable (a program, an archive or a web page) */
+static const struct {
+	const char *fields;
+	unsigned runnable;
+} attachments[] = {
+    {"Content-Type: application/octet-stream; name=\"document.zip\"\n", 1},
+    {"Content-Type: application/octet-stream\nContent-Disposition: "
+     "attachment; filename=message.scr\n", 1},
+    {"Content-Type: text/html; name=\"Undelivered.HTML\"\n", 1},
+    {"Content-Type: image/svg+xml\nContent-Disposition: attachment;\n"
+     " filename*=UTF-8''%E9%80%80%E4%BF%A1.svg\n", 1},
+    /* 退信.html, RFC 2047 encoded */
+    {"Content-Type: text/html; name=\"=?UTF-8?B?6YCA5L+hLmh0bWw=?=\"\n", 1},
+    {"Content-Type: application/x-msdownload\n", 1},
+    {"Content-Type: text/html; charset=utf-8\n", 0},
+    {"Content-Type: application/pdf; name=\"report.pdf\"\n", 0},
+    {"Content-Type: text/plain; name=\"details.txt\"\n", 0},
+    {"Content-Type: application/octet-stream; name=\"returned.eml\"\n", 0},
+    {"Content-Type: application/octet-stream; x-comment=\"zip.zip\"\n", 0},
+};
+
+static unsigned
+runnable_in(const char *fields)
+{
+	char *mail = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&mail, &n);
+	fprintf(f, "From: MAILER-DAEMON@example.com\nSubject: x\n"
+		   "MIME-Version: 1.0\nContent-Type: multipart/mixed; "
+		   "boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+		   "text\n--b\n%s\nAAAA\n--b--\n", fields);
+	fclose(f);
+	struct rb_limits lim = RB_LIMITS_DEFAULT;
+	struct rb_arena a;
+	struct rb_mail m;
+	rb_arena_init(&a);
+	rb_mail_load(&a, mail, n, &lim, &m);
+	unsigned r = m.runnable_attachments;
+	rb_arena_free(&a);
+	free(mail);
+	return r;
+}
+
 int
 main(void)
 {
@@ -155,6 +199,15 @@ main(void)
 		     "'%s'%s %s", asks[i].s, asks[i].link ? " (with a link)" : "",
 		     asks[i].asks ? "asks the reader to act" : "asks nothing");
 
+	rb_mail_global_init();
+	for (size_t i = 0; i < sizeof(attachments) / sizeof(attachments[0]);
+	     i++)
+		T_OK(runnable_in(attachments[i].fields) ==
+			 attachments[i].runnable,
+		     "attachment %zu (%.*s ...): %s", i,
+		     (int)strcspn(attachments[i].fields, "\n"),
+		     attachments[i].fields,
+		     attachments[i].runnable ? "runnable" : "not runnable");
 	for (size_t i = 0; i < sizeof(mails) / sizeof(mails[0]); i++) {
 		run(mails[i].mail);
 		T_STR(res.got, mails[i].want, "%s", mails[i].why);
