@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "date.h"
@@ -212,6 +213,36 @@ source_ip(struct rb_arena *a, const char *t, size_t n, const char *subject)
 	return ip ? ip : ipv4_in(a, t, n);
 }
 
+/* An X-ARF report (header "X-ARF: yes", a YAML part with Category,
+ * Report-Type, Service, Source ...) is a complaint about mail only when
+ * its type or service is mail: spam, phishing, or a report on the SMTP
+ * service.  Its other types (login attacks, port scans, DDoS, copyright)
+ * concern a host, not a recipient.  Without the header: true. */
+static bool
+xarf_about_mail(const struct rb_mail *m)
+{
+	const char *x = rb_mail_header(m, "X-ARF");
+	if (x == NULL || strncasecmp(x, "yes", 3) != 0)
+		return true;
+	static const char *const mail_types[] = {"spam", "phish", "mail",
+						 NULL};
+	static const char *const mail_services[] = {"smtp", "mail", NULL};
+	size_t pos = 0, ll;
+	const char *line;
+	bool typed = false;
+	while (rb_next_line(m->body, m->body_len, &pos, &line, &ll)) {
+		if (ll > 12 && strncasecmp(line, "Report-Type:", 12) == 0) {
+			typed = true;
+			if (rb_line_has_any(line + 12, ll - 12, mail_types))
+				return true;
+		} else if (ll > 8 && strncasecmp(line, "Service:", 8) == 0 &&
+			   rb_line_has_any(line + 8, ll - 8, mail_services)) {
+			return true;
+		}
+	}
+	return !typed;
+}
+
 static bool
 desk_mail(const struct rb_mail *m)
 {
@@ -253,6 +284,8 @@ parse(struct rb_ctx *c)
 	if (!rb_line_has_any(t, own, spam_words) ||
 	    rb_line_has_any(t, own, ack_words) || rb_provider_phishy(t, own))
 		return 0;
+	if (!xarf_about_mail(m))
+		return 0;
 	const char *ip = source_ip(c->a, t, own, m->subject);
 	struct rb_fields f = {0};
 	bool reported = false;
@@ -261,6 +294,13 @@ parse(struct rb_ctx *c)
 		reported = rb_fields_parse(c->a, t + head, n - head,
 					   &c->opts->limits, &f, &used) == 0 &&
 			   f.n > 0;
+	}
+	/* the reported message attached as a message part (X-ARF's
+	 * evidence, a desk that forwards it whole) is the reported message,
+	 * whatever header-like lines the text holds above it */
+	if (m->has_orig && m->orig.n > 0) {
+		f = m->orig;
+		reported = true;
 	}
 	if (!reported && ip == NULL)
 		return 0;	/* points at nothing */
