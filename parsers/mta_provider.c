@@ -7,6 +7,7 @@
 #include "addr.h"
 #include "original.h"
 #include "text.h"
+#include "textline.h"
 
 size_t
 rb_provider_own_len(const char *text, size_t len)
@@ -38,21 +39,6 @@ blank_line(const char *s, size_t n)
 	return true;
 }
 
-static bool
-starts_with_any(const char *s, size_t n, const char *const *stop)
-{
-	if (stop == NULL)
-		return false;
-	while (n > 0 && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	for (size_t i = 0; stop[i]; i++) {
-		size_t sl = strlen(stop[i]);
-		if (sl <= n && strncasecmp(s, stop[i], sl) == 0)
-			return true;
-	}
-	return false;
-}
-
 char *
 rb_provider_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *pos,
 	       const char *const *stop)
@@ -67,7 +53,7 @@ rb_provider_paragraph(struct rb_arena *a, const char *text, size_t len, size_t *
 			}
 			break;
 		}
-		if (starts_with_any(line, ll, stop))
+		if (rb_line_starts_any(line, ll, stop, NULL))
 			break;
 		if (start == (size_t)-1)
 			start = (size_t)(line - text);

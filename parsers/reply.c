@@ -123,19 +123,6 @@ static const char *const sent_labels[] = {
     "보낸 날짜:", NULL,
 };
 
-static bool
-starts_any(const char *l, size_t n, const char *const *v)
-{
-	while (n > 0 && (*l == ' ' || *l == '\t' || *l == '*'))
-		l++, n--;
-	for (size_t i = 0; v[i]; i++) {
-		size_t k = strlen(v[i]);
-		if (k <= n && strncasecmp(l, v[i], k) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* A line that starts with an SMTP reply code and an enhanced status
  * ("550 5.1.1 ...", "550-5.7.1"), a multi-line reply ("550-..."), or an
  * enhanced status ("5.1.1 ..."), 4xx or 5xx. */
@@ -222,8 +209,9 @@ rb_reply_quotes_notice(const struct rb_mail *m)
 	while (rb_next_line(m->body, n, &pos, &line, &ll)) {
 		if (rb_reply_quote_line(line, ll))
 			return true;
-		if (prev != NULL && starts_any(line, ll, sent_labels) &&
-		    starts_any(prev, prevl, from_labels))
+		if (prev != NULL &&
+		    rb_line_starts_any(line, ll, sent_labels, "*") &&
+		    rb_line_starts_any(prev, prevl, from_labels, "*"))
 			return true;
 		if (code_line(line, ll))
 			return false;	/* the mail's own text says it */

@@ -18,6 +18,23 @@ rb_line_has_any(const char *hay, size_t n, const char *const *needles)
 	return rb_memcasemem_first(hay, n, needles, k, NULL) != NULL;
 }
 
+bool
+rb_line_starts_any(const char *s, size_t n, const char *const *prefixes,
+		   const char *skip)
+{
+	if (s == NULL || prefixes == NULL)
+		return false;
+	while (n > 0 && (*s == ' ' || *s == '\t' ||
+			 (skip != NULL && *s != '\0' && strchr(skip, *s))))
+		s++, n--;
+	for (size_t i = 0; prefixes[i]; i++) {
+		size_t k = strlen(prefixes[i]);
+		if (k <= n && strncasecmp(s, prefixes[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* the first match of rb_line_first_with that lies within one line */
 struct first_in_line {
 	const char *const *needles;

@@ -28,6 +28,10 @@ bool rb_line_has_any(const char *hay, size_t n, const char *const *needles);
  */
 size_t rb_line_first_with(const char *text, size_t len, size_t from,
 			  const char *const *needles, size_t *next);
+/* Does s[0..n), after leading blanks and any of the characters in skip
+ * (NULL: none), start with one of prefixes (NULL-terminated), any case? */
+bool rb_line_starts_any(const char *s, size_t n, const char *const *prefixes,
+			const char *skip);
 /* Only white space. */
 bool rb_line_blank(const char *s, size_t n);
 /* A separator line: "-----", "=====", "*****", "_____" (and MIME
