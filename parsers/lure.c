@@ -326,7 +326,7 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 		return false;
 	if (structure(m))
 		return false;
-	size_t own = rb_provider_own_len(m->body, m->body_len);
+	size_t own = rb_mail_own_len(m);
 	enum evidence evi = evidence(m, ev, n, own);
 	bool link = m->web_links > 0 ||
 		    rb_memcasemem(m->body, own, "://", 3) != NULL ||

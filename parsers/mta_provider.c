@@ -137,5 +137,5 @@ rb_provider_phishy(const char *text, size_t len)
 bool
 rb_provider_phishy_mail(const struct rb_mail *m)
 {
-	return rb_provider_phishy(m->body, rb_provider_own_len(m->body, m->body_len));
+	return rb_provider_phishy(m->body, rb_mail_own_len(m));
 }
