@@ -150,12 +150,7 @@ any_of(const char *s, size_t n, const char *const *needles)
 	size_t k = 0;
 	while (needles[k])
 		k++;
-	for (size_t i = 0; i < k; i += CHUNK)
-		if (rb_memcasemem_first(s, n, needles + i,
-					k - i < CHUNK ? k - i : CHUNK,
-					NULL) != NULL)
-			return true;
-	return false;
+	return rb_memcasemem_any(s, n, needles, k);
 }
 
 /* Any byte outside ASCII (Chinese words need one). */
