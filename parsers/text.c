@@ -321,38 +321,56 @@ struct scan {
 
 /* The keys of the first *used needles (as many as one pass takes: at
  * most 64 needles of at most MAXPAIRS keys); false: a needle shorter
- * than two bytes. */
+ * than two bytes.  Keys are found again through a small open-addressed
+ * table: lists of dozens of phrases are set up for every short text. */
+#define KEYSLOTS 64
 static bool
 scan_init_prefix(struct scan *sc, const char *const *needles, size_t count,
 		 size_t *used)
 {
-	sc->np = 0;
-	sc->L = 3;
-	*used = 0;
+	unsigned char slot[KEYSLOTS];	/* key index + 1, 0: free */
+	size_t L = 3;
 	if (count > 64)
 		count = 64;
-	for (size_t k = 0; k < count; k++) {
-		const char *nd = needles[k];
-		if (nd[0] == 0 || nd[1] == 0)
-			return false;
-		if (nd[2] == 0)
-			sc->L = 2;
-	}
+restart:
+	memset(slot, 0, sizeof(slot));
+	sc->np = 0;
+	sc->L = L;
+	*used = 0;
 	size_t k = 0;
 	for (; k < count; k++) {
 		const unsigned char *nd = (const unsigned char *)needles[k];
-		uint32_t key = 0;
-		for (size_t b = 0; b < sc->L; b++)
-			key |= (uint32_t)ascii_lower(nd[b]) << (8 * b);
-		size_t j = 0;
-		while (j < sc->np && sc->key[j] != key)
-			j++;
+		if (nd[0] == 0 || nd[1] == 0)
+			return false;
+		if (L == 3 && nd[2] == 0) {
+			L = 2;	/* a two-byte needle: two-byte keys */
+			goto restart;
+		}
+		uint32_t key = (uint32_t)ascii_lower(nd[0]) |
+			       (uint32_t)ascii_lower(nd[1]) << 8;
+		if (L == 3)
+			key |= (uint32_t)ascii_lower(nd[2]) << 16;
+		unsigned h = (key * 2654435761u) >> 26;
+		size_t j;
+		for (;;) {
+			unsigned e = slot[h];
+			if (e == 0) {
+				j = sc->np;
+				break;
+			}
+			if (sc->key[e - 1] == key) {
+				j = e - 1;
+				break;
+			}
+			h = (h + 1) & (KEYSLOTS - 1);
+		}
 		if (j == sc->np) {
 			if (j == MAXPAIRS)
 				break;
 			sc->key[j] = key;
 			sc->nb[j] = 0;
 			sc->np++;
+			slot[h] = (unsigned char)(j + 1);
 		}
 		sc->bucket[j][sc->nb[j]++] = (unsigned char)k;
 	}
