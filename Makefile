@@ -44,7 +44,8 @@ LDLIBS  += $(PKG_LIBS) -lm
 # (tests/t_layers.sh checks)
 DIRS    = lib core parsers ingest store reports daemon serve cli
 LIB_SRC = $(filter-out cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o $(B)/gen/migrations.o
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/rules_default.o \
+          $(B)/gen/rules_pcre.o $(B)/gen/migrations.o
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 RULES    = $(sort $(wildcard etc/rules/*.rules))
@@ -73,6 +74,27 @@ $(B)/gen/rules_default.c: $(RULES) etc/rules
 	} > $@.tmp && mv $@.tmp $@
 
 $(B)/gen/rules_default.o: $(B)/gen/rules_default.c
+	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+
+# The built-in rules' patterns compiled by PCRE2 at build time (a process
+# decodes them instead of compiling): written by a generator that is
+# linked with the rules code and an empty blob of its own.
+GEN_PCRE_OBJ = $(B)/parsers/rules.o $(B)/parsers/prefilter.o \
+               $(B)/parsers/reason.o $(B)/parsers/status.o $(B)/lib/arena.o \
+               $(B)/gen/rules_default.o $(B)/gen/rules_pcre_none.o
+$(B)/gen/rules_pcre_none.c:
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'const unsigned char rb_rules_pcre[] = {0};' \
+	  'const unsigned int rb_rules_pcre_len = 0;' > $@
+
+$(B)/gen/gen-rules-pcre: scripts/gen-rules-pcre.c $(GEN_PCRE_OBJ)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ scripts/gen-rules-pcre.c \
+	  $(GEN_PCRE_OBJ) $(LDFLAGS) $(LDLIBS)
+
+$(B)/gen/rules_pcre.c: $(B)/gen/gen-rules-pcre
+	$(B)/gen/gen-rules-pcre > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/rules_pcre.o $(B)/gen/rules_pcre_none.o: %.o: %.c
 	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
 
 # Schema migrations store/migrations/NNN_name.sql, embedded in order.

@@ -291,9 +291,10 @@ header_line(const char *s, size_t n)
  * line, or a header block (three header-looking lines at column 0, one
  * of them a message header that only an original carries). */
 static size_t
-own_len(const char *t, size_t n)
+own_len(const struct rb_mail *m)
 {
-	size_t len = rb_provider_own_len(t, n);
+	const char *t = m->body;
+	size_t len = rb_mail_own_len(m);
 	static const char *const cut[] = {
 	    "Content-Type: message/rfc822", "Content-Type: text/rfc822-headers",
 	    "original message follows", "message follows",
@@ -1861,7 +1862,7 @@ parse(struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
 	struct reader r = {.c = c, .t = m->body};
-	r.n = own_len(m->body, m->body_len);
+	r.n = own_len(m);
 	r.returns = r.n < m->body_len;
 	r.own = r.n;
 	if (r.n > REGION_MAX)

@@ -150,12 +150,7 @@ any_of(const char *s, size_t n, const char *const *needles)
 	size_t k = 0;
 	while (needles[k])
 		k++;
-	for (size_t i = 0; i < k; i += CHUNK)
-		if (rb_memcasemem_first(s, n, needles + i,
-					k - i < CHUNK ? k - i : CHUNK,
-					NULL) != NULL)
-			return true;
-	return false;
+	return rb_memcasemem_any(s, n, needles, k);
 }
 
 /* Any byte outside ASCII (Chinese words need one). */
@@ -330,7 +325,7 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 	 * system would return the original as a message part */
 	if (m->runnable_attachments > 0)
 		return true;
-	size_t own = rb_provider_own_len(m->body, m->body_len);
+	size_t own = rb_mail_own_len(m);
 	enum evidence evi = evidence(m, ev, n, own);
 	bool link = m->web_links > 0 ||
 		    rb_memcasemem(m->body, own, "://", 3) != NULL ||

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "charset.h"
 #include "mime.h"
+#include "original.h"
 
 struct walk {
 	struct rb_arena *a;
@@ -21,6 +22,13 @@ struct walk {
 	bool nest;	/* an attached delivery report becomes m->nested */
 	unsigned links;	/* web links in the bounce's own HTML */
 	unsigned runnable;	/* attachments a reader could run or open */
+};
+
+/* what rb_mail_original_marker() worked out for a mail */
+struct rb_mail_memo {
+	bool own_known;		/* the fields below are set */
+	bool has_marker;
+	size_t marker, after;
 };
 
 static void view_of(struct rb_arena *a, const struct rb_limits *lim,
@@ -785,6 +793,7 @@ view_of(struct rb_arena *a, const struct rb_limits *lim,
 	b[o] = '\0';
 	m->body = b;
 	m->body_len = o;
+	m->memo = rb_arena_alloc(a, sizeof(*m->memo));
 	const char *os = m->has_orig ? rb_fields_get(&m->orig, "Subject") : NULL;
 	char *cn_os = rb_charset_header_decode(a, os);	/* cn: as above */
 	if (cn_os != NULL) {
@@ -798,6 +807,39 @@ view_of(struct rb_arena *a, const struct rb_limits *lim,
 			m->orig_subject = os;
 		}
 	}
+}
+
+static void
+own_text(const struct rb_mail *m, struct rb_mail_memo *r)
+{
+	r->has_marker = m->body != NULL &&
+			rb_original_marker(m->body, m->body_len, &r->marker,
+					   &r->after);
+	if (!r->has_marker)
+		r->marker = r->after = m->body_len;
+	r->own_known = true;
+}
+
+bool
+rb_mail_original_marker(const struct rb_mail *m, size_t *marker,
+			size_t *after)
+{
+	struct rb_mail_memo local, *r = m->memo != NULL ? m->memo : &local;
+	if (m->memo == NULL || !r->own_known)
+		own_text(m, r);
+	if (marker != NULL)
+		*marker = r->marker;
+	if (after != NULL)
+		*after = r->after;
+	return r->has_marker;
+}
+
+size_t
+rb_mail_own_len(const struct rb_mail *m)
+{
+	size_t mk;
+	rb_mail_original_marker(m, &mk, NULL);
+	return mk;
 }
 
 const char *

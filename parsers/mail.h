@@ -81,6 +81,11 @@ struct rb_mail {
 	unsigned parts;		/* MIME parts seen */
 	unsigned depth;		/* deepest nesting seen */
 	const char *error;	/* limit exceeded: which, else NULL */
+
+	/* facts about body that several readers need, worked out on first
+	 * use (rb_mail_own_len); in the mail's arena, NULL in a view not
+	 * made by rb_mail_load (they are then worked out on every call) */
+	struct rb_mail_memo *memo;
 };
 
 /*
@@ -89,6 +94,17 @@ struct rb_mail {
  */
 int rb_mail_load(struct rb_arena *a, const char *buf, size_t len,
 		 const struct rb_limits *lim, struct rb_mail *m);
+
+/*
+ * Where the bounce's own text ends in body: the offset of the first line
+ * that introduces a quoted original (rb_original_marker), or body_len.
+ * With marker/after non-NULL, also that line's start and the offset just
+ * past it (both body_len when there is none); returns whether there is
+ * one.  Worked out once per mail.
+ */
+size_t rb_mail_own_len(const struct rb_mail *m);
+bool rb_mail_original_marker(const struct rb_mail *m, size_t *marker,
+			     size_t *after);
 
 /* A top-level header value by case-insensitive name, or NULL. */
 const char *rb_mail_header(const struct rb_mail *m, const char *name);

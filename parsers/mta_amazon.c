@@ -344,7 +344,7 @@ parse_workmail(struct rb_ctx *c)
 	if (rb_provider_phishy_mail(c->m))
 		return 0;
 	const struct rb_mail *m = c->m;
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t p = rb_provider_after_line(m->body, len, 0, "Technical report:");
 	if (p == (size_t)-1)
 		return 0;

@@ -43,7 +43,7 @@ static int
 parse(struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	const char *b = m->body;
 	const char *p = rb_strcasestr_n(b, len, intro);
 	if (p == NULL)

@@ -95,7 +95,7 @@ parse2003(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t pos = (size_t)-1;
 	for (size_t i = 0; intros2003[i] && pos == (size_t)-1; i++)
 		pos = rb_provider_after_line(b, len, 0, intros2003[i]);
@@ -203,7 +203,7 @@ detect365(const struct rb_ctx *c)
 {
 	const struct rb_mail *m = c->m;
 	size_t a;
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	return find_any(m->body, len, admin_intros, &a) != NULL &&
 	       (find_any(m->body, len, failed_intros, &a) != NULL ||
 		rb_strcasestr_n(m->body, len, "couldn't be delivered") != NULL);
@@ -270,7 +270,7 @@ parse365(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t pos = 0;
 	int n = 0;
 	const char *line;

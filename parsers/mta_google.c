@@ -42,7 +42,7 @@ from_google(const struct rb_mail *m)
 static bool
 is_groups(const struct rb_mail *m)
 {
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	return rb_strcasestr_n(m->body, len, "groups.google.com") != NULL &&
 	       rb_strcasestr_n(m->body, len, "Google Groups") != NULL;
 }
@@ -68,7 +68,7 @@ detect_gmail(const struct rb_ctx *c)
 	const struct rb_mail *m = c->m;
 	if (!from_google(m))
 		return false;
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	for (size_t i = 0; gmail_markers[i]; i++)
 		if (rb_strcasestr_n(m->body, len, gmail_markers[i]))
 			return true;
@@ -186,7 +186,7 @@ parse_gmail(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t first = c->out->n;
 	bool delayed = rb_strcasestr_n(b, len, "has been delayed") != NULL ||
 		       rb_strcasestr_n(b, len, "THIS IS A WARNING MESSAGE ONLY") !=
@@ -331,7 +331,7 @@ parse_groups(struct rb_ctx *c)
 	int n = add_failed_recipients(c, "googlegroups");
 	if (n <= 0)
 		return 0;
-	size_t len = rb_provider_own_len(m->body, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	/* the paragraph that names the group: "(groupname)" */
 	size_t pos = 0;
 	char *para, *diag = NULL;

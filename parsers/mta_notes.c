@@ -42,7 +42,7 @@ parse_notes(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t pos = rb_provider_after_line(b, len, 0, "------- Failure Reasons");
 	const char *line;
 	size_t ll;
@@ -90,7 +90,7 @@ parse_domino(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t pos = rb_provider_after_line(b, len, 0, "was not delivered to:");
 	const char *line;
 	size_t ll;

@@ -114,14 +114,12 @@ rb_provider_phishy(const char *text, size_t len)
 	    "reactivate your",
 	    NULL,
 	};
-	for (size_t i = 0; lures[i]; i++)
-		if (rb_strcasestr_n(text, len, lures[i]) != NULL)
-			return true;
-	return false;
+	return rb_memcasemem_any(text, len, lures,
+				 sizeof(lures) / sizeof(lures[0]) - 1);
 }
 
 bool
 rb_provider_phishy_mail(const struct rb_mail *m)
 {
-	return rb_provider_phishy(m->body, rb_provider_own_len(m->body, m->body_len));
+	return rb_provider_phishy(m->body, rb_mail_own_len(m));
 }

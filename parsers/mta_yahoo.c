@@ -46,7 +46,7 @@ parse(struct rb_ctx *c)
 		return 0;
 	const struct rb_mail *m = c->m;
 	const char *b = m->body;
-	size_t len = rb_provider_own_len(b, m->body_len);
+	size_t len = rb_mail_own_len(m);
 	size_t pos = rb_provider_after_line(b, len, 0, intro);
 	int n = 0;
 	if (pos == (size_t)-1)

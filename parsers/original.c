@@ -99,11 +99,23 @@ rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
 		    const char *text, size_t len,
 		    const char *const *campaign_headers, struct rb_original *o)
 {
-	size_t mk, after;
+	size_t mk, after = 0;
 	if (text == NULL)
 		return false;
-	if (!rb_original_marker(text, len, &mk, &after) &&
-	    !headers_without_marker(text, len, &after))
+	bool marked = rb_original_marker(text, len, &mk, &after);
+	return rb_original_recover_marked(a, lim, text, len, marked, after,
+					  campaign_headers, o);
+}
+
+bool
+rb_original_recover_marked(struct rb_arena *a, const struct rb_limits *lim,
+			   const char *text, size_t len, bool marked,
+			   size_t after, const char *const *campaign_headers,
+			   struct rb_original *o)
+{
+	if (text == NULL)
+		return false;
+	if (!marked && !headers_without_marker(text, len, &after))
 		return false;
 	struct rb_fields f;
 	size_t used = 0;

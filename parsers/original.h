@@ -39,5 +39,12 @@ bool rb_original_recover(struct rb_arena *a, const struct rb_limits *lim,
 			 const char *text, size_t len,
 			 const char *const *campaign_headers,
 			 struct rb_original *o);
+/* The same, with text's marker already known (rb_original_marker()'s
+ * result and *after; the mail's memo holds them). */
+bool rb_original_recover_marked(struct rb_arena *a,
+				const struct rb_limits *lim, const char *text,
+				size_t len, bool marked, size_t after,
+				const char *const *campaign_headers,
+				struct rb_original *o);
 
 #endif

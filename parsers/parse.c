@@ -447,8 +447,11 @@ fill_original(struct rb_ctx *c, struct rb_original *o)
 		const char *const *ch = c->opts->campaign_headers
 					    ? c->opts->campaign_headers
 					    : default_campaign_headers;
-		if (rb_original_recover(c->a, &c->opts->limits, m->body,
-					m->body_len, ch, o) &&
+		size_t after;
+		bool marked = rb_mail_original_marker(m, NULL, &after);
+		if (rb_original_recover_marked(c->a, &c->opts->limits, m->body,
+					       m->body_len, marked, after, ch,
+					       o) &&
 		    o->subject != NULL && strstr(o->subject, "=?") != NULL)
 			o->subject = rb_mail_decode_text(c->a, o->subject);
 		return;

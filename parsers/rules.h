@@ -94,6 +94,13 @@ struct rb_rules *rb_rules_default(const struct rb_limits *lim,
 /* Compile (when not yet) every pattern of r and match every rule's
  * example: 0, or -1 with a malloc'ed message in *error_r. */
 int rb_rules_check(const struct rb_rules *r, char **error_r);
+/* The built-in rules' patterns compiled, as one pcre2_serialize_encode()
+ * blob (malloc'ed, *len bytes; NULL when one does not compile): every
+ * slot's pattern, the rules' in order, each rule's pattern before its
+ * host pattern.  The build embeds it (scripts/gen-rules-pcre.c), and
+ * rb_rules_default() decodes it instead of compiling (a decode is a
+ * copy; when the running PCRE2 cannot read it, patterns compile). */
+unsigned char *rb_rules_serialize(const struct rb_rules *r, size_t *len);
 /* The embedded default text (for `rebound rules --dump`). */
 const char *rb_rules_default_text(size_t *len);
 void rb_rules_free(struct rb_rules *r);

@@ -319,39 +319,71 @@ struct scan {
 	unsigned char bucket[MAXPAIRS][64];	/* ... in list order */
 };
 
+/* The keys of the first *used needles (as many as one pass takes: at
+ * most 64 needles of at most MAXPAIRS keys); false: a needle shorter
+ * than two bytes.  Keys are found again through a small open-addressed
+ * table: lists of dozens of phrases are set up for every short text. */
+#define KEYSLOTS 64
+static bool
+scan_init_prefix(struct scan *sc, const char *const *needles, size_t count,
+		 size_t *used)
+{
+	unsigned char slot[KEYSLOTS];	/* key index + 1, 0: free */
+	size_t L = 3;
+	if (count > 64)
+		count = 64;
+restart:
+	memset(slot, 0, sizeof(slot));
+	sc->np = 0;
+	sc->L = L;
+	*used = 0;
+	size_t k = 0;
+	for (; k < count; k++) {
+		const unsigned char *nd = (const unsigned char *)needles[k];
+		if (nd[0] == 0 || nd[1] == 0)
+			return false;
+		if (L == 3 && nd[2] == 0) {
+			L = 2;	/* a two-byte needle: two-byte keys */
+			goto restart;
+		}
+		uint32_t key = (uint32_t)ascii_lower(nd[0]) |
+			       (uint32_t)ascii_lower(nd[1]) << 8;
+		if (L == 3)
+			key |= (uint32_t)ascii_lower(nd[2]) << 16;
+		unsigned h = (key * 2654435761u) >> 26;
+		size_t j;
+		for (;;) {
+			unsigned e = slot[h];
+			if (e == 0) {
+				j = sc->np;
+				break;
+			}
+			if (sc->key[e - 1] == key) {
+				j = e - 1;
+				break;
+			}
+			h = (h + 1) & (KEYSLOTS - 1);
+		}
+		if (j == sc->np) {
+			if (j == MAXPAIRS)
+				break;
+			sc->key[j] = key;
+			sc->nb[j] = 0;
+			sc->np++;
+			slot[h] = (unsigned char)(j + 1);
+		}
+		sc->bucket[j][sc->nb[j]++] = (unsigned char)k;
+	}
+	*used = k;
+	return true;
+}
+
 /* false: a needle shorter than two bytes, or too many keys/needles */
 static bool
 scan_init(struct scan *sc, const char *const *needles, size_t count)
 {
-	sc->np = 0;
-	sc->L = 3;
-	if (count > 64)
-		return false;
-	for (size_t k = 0; k < count; k++) {
-		const char *nd = needles[k];
-		if (nd[0] == 0 || nd[1] == 0)
-			return false;
-		if (nd[2] == 0)
-			sc->L = 2;
-	}
-	for (size_t k = 0; k < count; k++) {
-		const unsigned char *nd = (const unsigned char *)needles[k];
-		uint32_t key = 0;
-		for (size_t b = 0; b < sc->L; b++)
-			key |= (uint32_t)ascii_lower(nd[b]) << (8 * b);
-		size_t j = 0;
-		while (j < sc->np && sc->key[j] != key)
-			j++;
-		if (j == sc->np) {
-			if (j == MAXPAIRS)
-				return false;
-			sc->key[j] = key;
-			sc->nb[j] = 0;
-			sc->np++;
-		}
-		sc->bucket[j][sc->nb[j]++] = (unsigned char)k;
-	}
-	return true;
+	size_t used;
+	return scan_init_prefix(sc, needles, count, &used) && used == count;
 }
 
 /* The needles of the key at h[pos] (pos + L <= hlen), in list order. */
@@ -528,6 +560,10 @@ scan_many(const unsigned char *h, size_t hlen, const char *const *needles,
 	return NULL;
 }
 
+static const char *scan_run(const struct scan *scp, const unsigned char *h,
+			    size_t hlen, const char *const *needles,
+			    rb_casescan_fn fn, void *ctx);
+
 const char *
 rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 		   size_t count, rb_casescan_fn fn, void *ctx)
@@ -545,10 +581,20 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 				return hay + i;
 		return NULL;
 	}
-	const size_t L = sc.L;
+	return scan_run(&sc, h, hlen, needles, fn, ctx);
+}
+
+/* One SIMD pass of the needles keyed in sc over h. */
+static const char *
+scan_run(const struct scan *scp, const unsigned char *h, size_t hlen,
+	 const char *const *needles, rb_casescan_fn fn, void *ctx)
+{
+	const char *hay = (const char *)h;
+	size_t i = 0;
+	const size_t L = scp->L;
 #ifdef RB_AVX2
 	if (hlen >= 64 && __builtin_cpu_supports("avx2")) {
-		const char *p = scan_avx2(&sc, h, hlen, &i, needles, fn, ctx);
+		const char *p = scan_avx2(scp, h, hlen, &i, needles, fn, ctx);
 		if (p != NULL)
 			return p;
 	}
@@ -557,20 +603,20 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 	const size_t span = 15 + L;	/* bytes one block reads */
 	if (hlen >= span) {
 		__m128i v[MAXPAIRS][3];
-		for (size_t j = 0; j < sc.np; j++)
+		for (size_t j = 0; j < scp->np; j++)
 			for (size_t b = 0; b < 3; b++)
 				v[j][b] = _mm_set1_epi8(
-				    (char)((sc.key[j] >> (8 * b)) & 0xff));
+				    (char)((scp->key[j] >> (8 * b)) & 0xff));
 		for (;;) {
 			/* the last block overlaps the one before: positions
 			 * before i are masked off */
 			size_t at = i + span <= hlen ? i : hlen - span;
-			unsigned mask = scan_block(&sc, h, at, v);
+			unsigned mask = scan_block(scp, h, at, v);
 			mask &= ~0u << (i - at);
 			while (mask != 0) {
 				size_t pos = at + (size_t)__builtin_ctz(mask);
 				mask &= mask - 1;
-				if (scan_at(&sc, h, hlen, pos, needles, fn, ctx))
+				if (scan_at(scp, h, hlen, pos, needles, fn, ctx))
 					return hay + pos;
 			}
 			if (at + span >= hlen)
@@ -580,7 +626,7 @@ rb_memcasemem_each(const char *hay, size_t hlen, const char *const *needles,
 	}
 #endif
 	for (; i + L <= hlen; i++)
-		if (scan_at(&sc, h, hlen, i, needles, fn, ctx))
+		if (scan_at(scp, h, hlen, i, needles, fn, ctx))
 			return hay + i;
 	return NULL;
 }
@@ -603,6 +649,28 @@ rb_memcasemem_first(const char *hay, size_t hlen, const char *const *needles,
 	if (which)
 		*which = w;
 	return p;
+}
+
+bool
+rb_memcasemem_any(const char *hay, size_t hlen, const char *const *needles,
+		  size_t count)
+{
+	/* as many needles a pass as its keys take: a pass costs about the
+	 * same for one key as for MAXPAIRS */
+	const unsigned char *h = (const unsigned char *)hay;
+	size_t w;
+	while (count > 0 && hlen > 0) {
+		struct scan sc;
+		size_t used;
+		if (!scan_init_prefix(&sc, needles, count, &used) || used == 0)
+			return rb_memcasemem_first(hay, hlen, needles, count,
+						   NULL) != NULL;
+		if (scan_run(&sc, h, hlen, needles, first_fn, &w) != NULL)
+			return true;
+		needles += used;
+		count -= used;
+	}
+	return false;
 }
 
 bool

@@ -64,6 +64,10 @@ const char *rb_memcasemem_each(const char *hay, size_t hlen,
 const char *rb_memcasemem_first(const char *hay, size_t hlen,
 				const char *const *needles, size_t count,
 				size_t *which);
+/* Does any of needles occur in hay (ASCII case-insensitive)?  A few
+ * passes over hay for the whole list, not one a needle. */
+bool rb_memcasemem_any(const char *hay, size_t hlen,
+		       const char *const *needles, size_t count);
 bool rb_startswith_ci(const char *s, const char *prefix);
 /* Trim ASCII whitespace in place at both ends (returns s moved forward). */
 char *rb_trim(char *s);

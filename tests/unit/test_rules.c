@@ -1,6 +1,7 @@
 /* rules: loading (errors name file:line), matching, host scoping, regex
  * limits, the max_text cut on a UTF-8 boundary, and the built-in set. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "parsers/rules.h"
 #include "t.h"
@@ -254,9 +255,56 @@ test_lazy(void)
 	rb_rules_free(r);
 }
 
+/* The build's compiled patterns (rules.h rb_rules_serialize) are those
+ * of the built-in rules as they are now, and this PCRE2 reads them. */
+extern const unsigned char rb_rules_pcre[];
+extern const unsigned int rb_rules_pcre_len;
+
+static void
+test_embedded(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *r = rb_rules_default(&lim, &err);
+	if (r == NULL) {
+		T_OK(0, "built-in rules load: %s", err ? err : "?");
+		free(err);
+		return;
+	}
+	size_t len = 0;
+	unsigned char *b = rb_rules_serialize(r, &len);
+	T_OK(b != NULL && len > 0, "the built-in rules serialise");
+	T_OK(b != NULL && len == rb_rules_pcre_len &&
+		 memcmp(b, rb_rules_pcre, len) == 0,
+	     "the binary embeds the built-in rules compiled as they are now "
+	     "(%zu bytes, embedded %u)",
+	     len, rb_rules_pcre_len);
+	free(b);
+	/* a rule's pattern from the embedded copy matches its example */
+	const struct rb_rule *last = &r->v[r->n - 1];
+	T_OK(rb_rule_matches(r, last, last->example, strlen(last->example)) ==
+		 1,
+	     "an embedded pattern matches its rule's example");
+	rb_rules_free(r);
+	/* a rules file is not the built-in set: serialised as it is */
+	r = rb_rules_load("rule a\nreason userunknown\nhost x\\.example$\n"
+			  "match no such user\nexample 550 no such user\n",
+			  strlen("rule a\nreason userunknown\nhost "
+				 "x\\.example$\nmatch no such user\nexample "
+				 "550 no such user\n"),
+			  "t.rules", &lim, &err);
+	b = r != NULL ? rb_rules_serialize(r, &len) : NULL;
+	T_OK(b != NULL && len > 0 && len != rb_rules_pcre_len,
+	     "a rules file's two patterns serialise");
+	free(b);
+	free(err);
+	rb_rules_free(r);
+}
+
 int
 main(void)
 {
+	test_embedded();
 	test_loading();
 	test_matching();
 	test_regex_limit();
