@@ -17,7 +17,7 @@ static const struct {
     {"5.1.1", "550", "550 5.1.1 no such domain", NULL, "hostunknown", 1,
      "x.1.1 yields to host-not-found wording"},
     {"5.1.1", "550", "550 5.1.1 rate limit exceeded for this recipient",
-     NULL, "toomanyconn", 0, "x.1.1 yields to rate-limit wording"},
+     NULL, "speeding", 0, "x.1.1 yields to rate-limit wording"},
     {NULL, "550", "550 la cuenta de correo no existe", NULL, "userunknown",
      1, "a localised verdict needs no SMTP stage"},
     {"4.4.1", NULL, "Envelope expired after 5 days", NULL, "expired", 0,
