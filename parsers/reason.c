@@ -131,10 +131,13 @@ by_command(const char *smtp_command, struct rb_classified *out)
 		return;
 	const char *r = out->reason;
 	bool vague = strcmp(r, "undefined") == 0 || strcmp(r, "onhold") == 0;
+	/* a 500-504 reply no rule explained, at connection or greeting
+	 * time: the client was refused there, not a command's syntax */
+	bool code_only = strcmp(out->rule, "smtp-code") == 0;
 	if ((strcmp(smtp_command, "CONN") == 0 ||
 	     strcmp(smtp_command, "HELO") == 0 ||
 	     strcmp(smtp_command, "EHLO") == 0) &&
-	    (vague || strcmp(r, "rejected") == 0)) {
+	    (vague || code_only || strcmp(r, "rejected") == 0)) {
 		out->reason = "blocked";
 		out->rule = "command:connection";
 	} else if (strcmp(smtp_command, "MAIL") == 0 &&

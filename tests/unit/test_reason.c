@@ -238,6 +238,11 @@ main(void)
 	rb_reason_classify(r, NULL, "550", "550 Unknown user x@example.jp",
 			   NULL, "MAIL", &c);
 	T_STR(c.reason, "rejected", "user unknown after MAIL is the sender's");
+	rb_reason_classify(r, NULL, "502", "502 go away", NULL, "CONN", &c);
+	T_STR(c.reason, "blocked",
+	      "a 50x reply at connection time refuses the client");
+	rb_reason_classify(r, NULL, "502", "502 go away", NULL, "RCPT", &c);
+	T_STR(c.reason, "syntaxerror", "a 50x reply to a command is syntax");
 	rb_reason_classify(r, NULL, NULL, "Invalid final delivery userid", NULL,
 			   NULL, &c);
 	T_STR(c.reason, "userunknown",
