@@ -696,10 +696,12 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		 * is not a timeout: it stays what the classification says
 		 * (undefined, or the status code's meaning). */
 		/* a connection that timed out ended a bounce's queue
-		 * (expired); on a delay it is this attempt's network
+		 * (expired), one refused again and again a bounce's host
+		 * (blocked); on a delay either is this attempt's network
 		 * failure, the next one still to come */
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY &&
-		    strcmp(cl.rule, "connection-timed-out") == 0)
+		    (strcmp(cl.rule, "connection-timed-out") == 0 ||
+		     strcmp(cl.rule, "connection-refused-by-host") == 0))
 			e->reason = "networkerror";
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
 			e->reason = rb_reason_from_text(&cl) ||
