@@ -523,6 +523,98 @@ delay_status_says(const char *status, const struct rb_classified *cl)
 	       strcmp(si->reason, "expired") != 0;
 }
 
+/* The start of the first continued reply line ("552-...") in d that
+ * begins a word, else NULL. */
+static const char *
+continued_reply(const char *d)
+{
+	for (const char *p = d; (p = strpbrk(p, "45")) != NULL; p++)
+		if ((p == d || p[-1] == ' ' || p[-1] == '(') &&
+		    isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2]) && p[3] == '-')
+			return p;
+	return NULL;
+}
+
+#define WHOLE_REPLY_LINES 16
+
+/* The reply whose line holds body[at]: its lines from there on, each
+ * opening with the code of p ("552"), "-" while it goes on and " " on
+ * its last line, after blanks or a transcript's "<<< "; joined with
+ * blanks.  NULL when fewer than two such lines follow. */
+static const char *
+reply_lines(struct rb_ctx *c, size_t at, const char *p)
+{
+	const struct rb_mail *m = c->m;
+	char out[2048];
+	size_t o = 0;
+	size_t pos = at;
+	while (pos > 0 && m->body[pos - 1] != '\n')
+		pos--;
+	const char *l;
+	size_t ll;
+	bool last = false;
+	unsigned n = 0;
+	while (!last && n < WHOLE_REPLY_LINES &&
+	       rb_next_line(m->body, m->body_len, &pos, &l, &ll)) {
+		while (ll > 0 && (*l == ' ' || *l == '\t'))
+			l++, ll--;
+		if (ll >= 4 && memcmp(l, "<<< ", 4) == 0)
+			l += 4, ll -= 4;
+		if (ll < 4 || memcmp(l, p, 3) != 0 ||
+		    (l[3] != '-' && l[3] != ' '))
+			break;
+		last = l[3] == ' ';
+		if (o + ll + 2 >= sizeof(out))
+			break;
+		if (o > 0)
+			out[o++] = ' ';
+		memcpy(out + o, l, ll);
+		o += ll;
+		n++;
+	}
+	if (n < 2)
+		return NULL;
+	return rb_arena_strndup(c->a, out, o);
+}
+
+/* A diagnostic that quotes only the first line of a multi-line reply
+ * (Sendmail's "(reason: 552-Sorry, the mailbox of this recipient)", a
+ * Diagnostic-Code holding one line) while the bounce's text has the whole
+ * reply below it, line by line ("<<< 552-..." in the transcript, or an
+ * indented continuation): the reply's lines joined, so that the
+ * classifier reads the server's whole sentence.  NULL when the text does
+ * not have it. */
+static const char *
+whole_reply(struct rb_ctx *c, const char *d)
+{
+	const struct rb_mail *m = c->m;
+	const char *p = continued_reply(d);
+	if (p == NULL || m->body == NULL)
+		return NULL;
+	/* the first line's text as the diagnostic has it, without a
+	 * closing parenthesis of Sendmail's "(reason: ...)" */
+	size_t fl = strlen(p);
+	while (fl > 0 && (p[fl - 1] == ')' || p[fl - 1] == ' '))
+		fl--;
+	if (fl < 12 || fl > 512)
+		return NULL;
+	/* each place the text quotes that line: the transcript's, not the
+	 * "(reason: ...)" line that quoted it first */
+	size_t from = 0;
+	for (int tries = 0; tries < 4 && from < m->body_len; tries++) {
+		const char *at = rb_memcasemem(m->body + from,
+					       m->body_len - from, p, fl);
+		if (at == NULL)
+			return NULL;
+		from = (size_t)(at - m->body) + fl;
+		const char *w = reply_lines(c, (size_t)(at - m->body), p);
+		if (w != NULL)
+			return w;
+	}
+	return NULL;
+}
+
 static void
 finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 {
@@ -576,6 +668,11 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 				e->remote_mta = rb_remote_mta_find(
 				    c->a, m->body, m->body_len, e->recipient);
 		}
+		if (e->diagnostic) {
+			const char *w = whole_reply(c, e->diagnostic);
+			if (w != NULL)
+				e->diagnostic = w;
+		}
 		if (e->smtp_code == NULL && e->diagnostic)
 			e->smtp_code = rb_smtp_code_find(
 			    c->a, e->diagnostic, strlen(e->diagnostic));
@@ -601,6 +698,14 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		 * compare).  A reply of the remote server that no rule knows
 		 * is not a timeout: it stays what the classification says
 		 * (undefined, or the status code's meaning). */
+		/* a connection that timed out ended a bounce's queue
+		 * (expired), one refused again and again a bounce's host
+		 * (blocked); on a delay either is this attempt's network
+		 * failure, the next one still to come */
+		if (e->reason == NULL && e->kind == RB_KIND_DELAY &&
+		    (strcmp(cl.rule, "connection-timed-out") == 0 ||
+		     strcmp(cl.rule, "connection-refused-by-host") == 0))
+			e->reason = "networkerror";
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
 			e->reason = rb_reason_from_text(&cl) ||
 					    rb_reason_is_throttle(cl.reason) ||

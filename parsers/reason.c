@@ -87,7 +87,8 @@ outranks_user_unknown(const char *reason)
 {
 	static const char *const r[] = {"mailboxfull", "norelaying", "blocked",
 					"hasmoved", "rejected", "suspend",
-					"toomanyconn", "hostunknown", NULL};
+					"toomanyconn", "speeding", "hostunknown",
+					NULL};
 	for (size_t i = 0; r[i]; i++)
 		if (strcmp(reason, r[i]) == 0)
 			return true;
@@ -130,10 +131,13 @@ by_command(const char *smtp_command, struct rb_classified *out)
 		return;
 	const char *r = out->reason;
 	bool vague = strcmp(r, "undefined") == 0 || strcmp(r, "onhold") == 0;
+	/* a 500-504 reply no rule explained, at connection or greeting
+	 * time: the client was refused there, not a command's syntax */
+	bool code_only = strcmp(out->rule, "smtp-code") == 0;
 	if ((strcmp(smtp_command, "CONN") == 0 ||
 	     strcmp(smtp_command, "HELO") == 0 ||
 	     strcmp(smtp_command, "EHLO") == 0) &&
-	    (vague || strcmp(r, "rejected") == 0)) {
+	    (vague || code_only || strcmp(r, "rejected") == 0)) {
 		out->reason = "blocked";
 		out->rule = "command:connection";
 	} else if (strcmp(smtp_command, "MAIL") == 0 &&
@@ -183,6 +187,72 @@ ascii_quotes(const char *s, char *buf, size_t cap)
 	return any ? buf : NULL;
 }
 
+/* The length of "NNN-" or "NNN " opening a reply line at s (4xx/5xx),
+ * plus the enhanced status that follows it when it equals st (st_n
+ * bytes, "5.2.2 "), else 0. */
+static size_t
+reply_prefix(const char *s, const char *code, const char *st, size_t st_n)
+{
+	if (strncmp(s, code, 3) != 0 || (s[3] != '-' && s[3] != ' '))
+		return 0;
+	size_t n = 4;
+	if (st_n > 0 && strncmp(s + n, st, st_n) == 0)
+		n += st_n;
+	return n;
+}
+
+/* A multi-line SMTP reply quoted whole ("452-The mailbox of" / "452
+ * 4.2.2 this recipient is full"), squeezed into one line, repeats its
+ * reply code (and enhanced status) at every line: "... of 452 4.2.2 this
+ * recipient ...".  The repeats split the server's sentence; into buf
+ * without them, so that a rule sees the sentence whole.  NULL when the
+ * text is no such reply or does not fit. */
+static const char *
+unwrap_reply(const char *s, char *buf, size_t cap)
+{
+	const char *p = s;
+	/* the first "NNN-" (4xx/5xx) that starts a word: a continued reply */
+	for (;; p++) {
+		p = strpbrk(p, "45");
+		if (p == NULL)
+			return NULL;
+		if ((p == s || p[-1] == ' ' || p[-1] == '(' || p[-1] == '"') &&
+		    p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+		    p[3] == '-')
+			break;
+	}
+	char code[4] = {p[0], p[1], p[2], '\0'};
+	/* the enhanced status after the first code, with its blank */
+	const char *st = p + 4;
+	size_t st_n = 0;
+	if ((st[0] == '4' || st[0] == '5') && st[1] == '.') {
+		while (st[st_n] && st[st_n] != ' ' && st_n < 12)
+			st_n++;
+		if (st[st_n] == ' ')
+			st_n++;
+		else
+			st_n = 0;
+	}
+	size_t o = 0;
+	bool any = false;
+	const char *q = s;
+	while (*q) {
+		if (o + 1 >= cap)
+			return NULL;
+		size_t skip = q > p && q[-1] == ' '
+				  ? reply_prefix(q, code, st, st_n)
+				  : 0;
+		if (skip > 0 && q[skip] != '\0') {
+			q += skip;
+			any = true;
+			continue;
+		}
+		buf[o++] = *q++;
+	}
+	buf[o] = '\0';
+	return any ? buf : NULL;
+}
+
 void
 rb_reason_classify(const struct rb_rules *rules, const char *status,
 		   const char *smtp_code, const char *diagnostic,
@@ -193,6 +263,12 @@ rb_reason_classify(const struct rb_rules *rules, const char *status,
 	const char *q = ascii_quotes(diagnostic, qbuf, sizeof(qbuf));
 	if (q != NULL)
 		diagnostic = q;
+	char wbuf[4096];
+	const char *w = diagnostic ? unwrap_reply(diagnostic, wbuf,
+						  sizeof(wbuf))
+				   : NULL;
+	if (w != NULL)
+		diagnostic = w;
 	classify(rules, status, smtp_code, diagnostic, remote_mta,
 		 smtp_command, out);
 	if (strncmp(out->rule, "rhost-", 6) != 0 &&

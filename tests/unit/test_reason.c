@@ -17,7 +17,7 @@ static const struct {
     {"5.1.1", "550", "550 5.1.1 no such domain", NULL, "hostunknown", 1,
      "x.1.1 yields to host-not-found wording"},
     {"5.1.1", "550", "550 5.1.1 rate limit exceeded for this recipient",
-     NULL, "toomanyconn", 0, "x.1.1 yields to rate-limit wording"},
+     NULL, "speeding", 0, "x.1.1 yields to rate-limit wording"},
     {NULL, "550", "550 la cuenta de correo no existe", NULL, "userunknown",
      1, "a localised verdict needs no SMTP stage"},
     {"4.4.1", NULL, "Envelope expired after 5 days", NULL, "expired", 0,
@@ -150,6 +150,28 @@ static const struct {
     {"5.0.0", "554", "554 IPBL1001 listed here", "mx.other.example",
      "undefined", 0,
      "IPBL elsewhere is not Cox's code"},
+    {NULL, "452", "452-A caixa de correio do destinatario 452 esta cheia",
+     NULL, "mailboxfull", 0,
+     "a multi-line reply's repeated code does not split the sentence"},
+    {"5.2.0", "550", "550-5.2.0 Sorry, the recipient's 550-5.2.0 mailbox "
+     "is 550 5.2.0 full", NULL, "mailboxfull", 0,
+     "repeated code and enhanced status dropped"},
+    {NULL, "552", "552 Mailbox size limit exceeded", NULL, "mailboxfull", 0,
+     "the mailbox's size limit is not the message's"},
+    {NULL, "450", "450 4.7.1 Daily sending quota exceeded", NULL,
+     "toomanyconn", 0, "the sender's quota is not the mailbox's"},
+    {NULL, "550", "550 The recipient does not accept mail from your address",
+     NULL, "filtered", 0, "a recipient's refusal is not a null MX"},
+    {"5.7.1", "554", "554 5.7.1 Relaying is blocked", NULL, "norelaying", 0,
+     "relaying blocked is a relay refusal"},
+    {"5.7.1", "554", "554 5.7.1 Message blocked due to organizational policy",
+     NULL, "policyviolation", 0, "a policy refusal of the message"},
+    {"4.4.7", NULL, "Deferred: Connection refused by mx.example.org.", NULL,
+     "blocked", 0, "a host that kept refusing under x.4.7 (as Sisimai)"},
+    {NULL, "550", "550 Recipient unknown", NULL, "userunknown", 1,
+     "recipient unknown"},
+    {NULL, "553", "553 Sender address unknown", NULL, "rejected", 0,
+     "the sender's unknown address is not the recipient's"},
 };
 
 int
@@ -214,6 +236,11 @@ main(void)
 	rb_reason_classify(r, NULL, "550", "550 Unknown user x@example.jp",
 			   NULL, "MAIL", &c);
 	T_STR(c.reason, "rejected", "user unknown after MAIL is the sender's");
+	rb_reason_classify(r, NULL, "502", "502 go away", NULL, "CONN", &c);
+	T_STR(c.reason, "blocked",
+	      "a 50x reply at connection time refuses the client");
+	rb_reason_classify(r, NULL, "502", "502 go away", NULL, "RCPT", &c);
+	T_STR(c.reason, "syntaxerror", "a 50x reply to a command is syntax");
 	rb_reason_classify(r, NULL, NULL, "Invalid final delivery userid", NULL,
 			   NULL, &c);
 	T_STR(c.reason, "userunknown",
