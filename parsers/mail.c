@@ -364,9 +364,12 @@ names_runnable_file(struct rb_arena *a, const char *v, size_t n)
 	for (size_t i = 0; i + 5 < n; i++) {
 		const char *q = v + i;
 		size_t k = 0;
-		if (strncasecmp(q, "filename", 8) == 0)
+		char c0 = (char)(*q | 0x20);
+		if (c0 != 'f' && c0 != 'n')
+			continue;
+		if (i + 8 <= n && strncasecmp(q, "filename", 8) == 0)
 			k = 8;
-		else if (strncasecmp(q, "name", 4) == 0 &&
+		else if (i + 4 <= n && strncasecmp(q, "name", 4) == 0 &&
 			 (i == 0 || v[i - 1] == ';' || v[i - 1] == ' ' ||
 			  v[i - 1] == '\t' || v[i - 1] == '\n'))
 			k = 4;
