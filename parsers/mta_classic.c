@@ -188,7 +188,8 @@ static const struct rb_text_dialect dialects[] = {
      .flags = RB_TD_XFR | RB_TD_EXIM_LINES},
     /* Exim's notices about a message that failed as a whole (rejected by
      * the local scan or an ACL, no or too many recipients, too big, an
-     * overlong header): no address is named (a recipient null event;
+     * overlong header, recipient addresses that are not addresses at
+     * all): no address is named (a recipient null event;
      * VERP may name it) */
     {.name = "exim",
      .from = DAEMON,
@@ -199,6 +200,7 @@ static const struct rb_text_dialect dialects[] = {
 		 "A message that you sent has not been delivered to any",
 		 "A message that you sent was longer than",
 		 "A message that you sent contained a header",
+		 "A message that you sent contained one or more recipient",
 		 "It was not delivered to any recipients"),
      .cut = L("Reporting-MTA:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_NAMELESS | RB_TD_REGION_DIAG},
