@@ -120,6 +120,7 @@ static const struct ar_lang vocab[] = {
        "away from the office", "away from my desk", "away from my e",
        "away from e-mail", "away from email", "away from my mail",
        "not be reading my mail", "not be reading my e",
+       "i am ooo", "i'm ooo", "ooo until",
        "will be read when i", "limited access to e",
        "limited access to my e", "no access to e", "no access to my e",
        "without access to e", "will be back on", "will be back in",
