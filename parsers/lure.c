@@ -399,8 +399,8 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 		    readers_own(m, ev[i].recipient, own))
 			owner++;
 	if (owner == failed)
-		return !returned_own_mail(m) ||
-		       rb_lure_asks(m->body, own, link);
+		return link || !returned_own_mail(m) ||
+		       rb_lure_asks(m->body, own, false);
 	return rb_lure_asks(m->body, own, link) ||
 	       (m->subject != NULL &&
 		rb_lure_asks(m->subject, strlen(m->subject), false));

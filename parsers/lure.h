@@ -16,8 +16,8 @@
  * (the owner's mailbox, not someone the owner wrote to: a real bounce
  * goes back to the sender of the failed mail and names where it could
  * not go), unless the notice quotes below it, as text, a returned
- * original that its addressee sent (mail to one's own full mailbox) and
- * does not ask the reader to act.  A reply code in the text alone (a lure can copy one) does not
+ * original that its addressee sent (mail to one's own full mailbox),
+ * links to no web page and does not ask the reader to act.  A reply code in the text alone (a lure can copy one) does not
  * save a mail that links to a web page and asks the reader to sign in,
  * verify, upgrade or release.  parse.c drops such a mail's bounce and
  * delay events: it comes out as kind unknown.  Pure functions over the
