@@ -1141,16 +1141,25 @@ is_autoreply(const struct rb_ctx *c)
 	bool reply = sv.reply || rb_mail_header(m, "In-Reply-To") != NULL ||
 		     rb_mail_header(m, "References") != NULL ||
 		     (rp != NULL && strstr(rp, "<>") != NULL);
-	/* a list's own mail that is not a reply: a newsletter, a digest */
+	/* a list's own mail that is not a reply: a newsletter, a digest.
+	 * A discussion list (List-Post names the address members post to)
+	 * also passes on what its members' autoresponders answered to it,
+	 * the Precedence replaced by the list's: there a mail that says it
+	 * is an automatic reply, or a short one that says the person is
+	 * away, still is one */
 	bool list_mail = !reply &&
 			 (rb_mail_header(m, "List-Unsubscribe") != NULL ||
 			  rb_mail_header(m, "List-Id") != NULL);
-	if (list_mail)
+	const char *post = list_mail ? rb_mail_header(m, "List-Post") : NULL;
+	if (list_mail &&
+	    (post == NULL || rb_strcasestr_n(post, strlen(post), "mailto:") == NULL))
 		return false;
 	struct text_view tv;
 	text_evidence(c, &tv);
 	if (vocab_has(tv.own, tv.own_len, 1))
 		return true;
+	if (list_mail)
+		return tv.short_mail && vocab_has(tv.opening, tv.opening_len, 0);
 	bool machine = hdr == EV_WEAK || sv.strength == EV_WEAK ||
 		       helpdesk_mail(m);
 	bool away = vocab_has(tv.opening, tv.opening_len, 0);
