@@ -189,11 +189,15 @@ static const struct rb_text_dialect dialects[] = {
     /* Exim's notices about a message that failed as a whole (rejected by
      * the local scan or an ACL, no or too many recipients, too big, an
      * overlong header, recipient addresses that are not addresses at
-     * all): no address is named (a recipient null event;
-     * VERP may name it) */
+     * all, a system failure): no address is named (a recipient null
+     * event; VERP may name it).  moan.c writes these without the
+     * "created automatically" line of deliver.c's bounces, under
+     * "Subject: Mail failure - ..." */
     {.name = "exim",
      .from = DAEMON,
-     .body = L("This message was created automatically by mail delivery"),
+     .body = L("This message was created automatically by mail delivery",
+	       "A message that you sent",
+	       "while processing a message that you sent"),
      .labels = L("A message that you sent was rejected",
 		 "A message that you sent contained no recipient",
 		 "A message that you sent contained more recipients",
@@ -201,6 +205,9 @@ static const struct rb_text_dialect dialects[] = {
 		 "A message that you sent was longer than",
 		 "A message that you sent contained a header",
 		 "A message that you sent contained one or more recipient",
+		 "A message that you sent contained a recipient address",
+		 "A message that you sent using the -t",
+		 "while processing a message that you sent",
 		 "It was not delivered to any recipients"),
      .cut = L("Reporting-MTA:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_NAMELESS | RB_TD_REGION_DIAG},
