@@ -280,8 +280,12 @@ rb_addr_find(struct rb_arena *a, const char *text, size_t n)
 			e++;
 		while (b < i && text[b] == '.')
 			b++;
-		while (e > i + 1 && (text[e - 1] == '.' || text[e - 1] == ']' ||
-				     text[e - 1] == ':'))
+		/* a domain literal keeps its closing bracket ("x@[192.0.2.1]") */
+		bool literal = text[i + 1] == '[';
+		while (e > i + 1 && (text[e - 1] == '.' || text[e - 1] == ':' ||
+				     (text[e - 1] == ']' &&
+				      (!literal || e - i <= 3 ||
+				       memchr(text + i, ']', e - 1 - i) != NULL))))
 			e--;
 		if (b == i || e == i + 1)
 			continue;

@@ -94,7 +94,8 @@ static const struct ar_lang vocab[] = {
        "=auto-responder",
        "auto", "=out of office", "=out of the office", "ooo", "oof",
        "away", "=away from the office", "=away from my desk",
-       "=away from my e-mail", "=away from my email", "vacation",
+       "=away from my e-mail", "=away from my email",
+       "=away from my mail", "vacation",
        "=vacation reply", "=vacation response", "=vacation message",
        "=vacation notice", "on vacation", "on holiday", "on leave",
        "annual leave", "=i am away", "=i'm away", "=away until",
@@ -117,7 +118,10 @@ static const struct ar_lang vocab[] = {
        "on sick leave", "on medical leave", "on leave until",
        "on vacation until", "on holiday until", "away until",
        "away from the office", "away from my desk", "away from my e",
-       "away from e-mail", "away from email", "limited access to e",
+       "away from e-mail", "away from email", "away from my mail",
+       "not be reading my mail", "not be reading my e",
+       "i am ooo", "i'm ooo", "ooo until",
+       "will be read when i", "limited access to e",
        "limited access to my e", "no access to e", "no access to my e",
        "without access to e", "will be back on", "will be back in",
        "i will return on", "i will be returning", "i'll be back",
@@ -185,7 +189,11 @@ static const struct ar_lang vocab[] = {
        "wird nicht mehr abgerufen",
        "in dringenden fällen", "in dringenden faellen",
        "bei dringenden anliegen", "wieder im büro", "wieder erreichbar",
-       "bin ich wieder"),
+       "bin ich wieder", "nicht im dienst", "wieder im dienst",
+       "urlaubsbedingt", "auf dienstreise", "dienstlich unterwegs",
+       "ortsabwesend", "nicht am arbeitsplatz", "wieder am arbeitsplatz",
+       "nicht mehr betreut", "nicht mehr genutzt",
+       "wird nicht weitergeleitet"),
      L("dies ist eine automatische", "automatisch generierte antwort",
        "automatische antwort", "automatisch erstellte antwort",
        "automatische eingangsbestätigung"),
@@ -196,9 +204,22 @@ static const struct ar_lang vocab[] = {
        "wir werden uns schnellstmöglich",
        "wir melden uns", "werden uns umgehend",
        "ihre e-mail ist bei uns eingegangen", "ihre e-mail ist eingegangen",
-       "ihre nachricht ist eingegangen", "bestätigen den eingang",
-       "bestätigen wir den eingang", "wird schnellstmöglich bearbeitet",
-       "ist bei uns eingegangen", "eingegangen und wird",
+       "ihre nachricht ist eingegangen",
+       "ihre nachricht wird schnellstmöglich",
+       "ihre anfrage wird schnellstmöglich",
+       "ihre e-mail wird schnellstmöglich",
+       "ihr anliegen wird", "ihre nachricht wird so schnell",
+       "ihre anfrage wird so schnell", "ihre e-mail wird so schnell",
+       "ihre nachricht wird zeitnah", "ihre anfrage wird zeitnah",
+       "den eingang ihrer nachricht", "den eingang ihrer e-mail",
+       "den eingang ihrer mail", "den eingang ihrer anfrage",
+       "den eingang ihres schreibens",
+       "ihre nachricht wurde empfangen", "ihre e-mail wurde empfangen",
+       "ihre mail ist eingegangen", "ihr schreiben ist eingegangen",
+       "ihre nachricht ist bei", "ihre e-mail ist bei", "ihre mail ist bei",
+       "ihre anfrage ist bei", "ihr schreiben ist bei",
+       "ihre nachricht ist angekommen", "ihre e-mail ist angekommen",
+       "diese ist bei uns eingegangen",
        "unter der ticketnummer", "unter der vorgangsnummer",
        "ein ticket wurde erstellt", "ihr ticket wurde erstellt",
        "ihre anfrage wurde erfasst", "ihre anfrage wurde aufgenommen")},
@@ -1120,16 +1141,25 @@ is_autoreply(const struct rb_ctx *c)
 	bool reply = sv.reply || rb_mail_header(m, "In-Reply-To") != NULL ||
 		     rb_mail_header(m, "References") != NULL ||
 		     (rp != NULL && strstr(rp, "<>") != NULL);
-	/* a list's own mail that is not a reply: a newsletter, a digest */
+	/* a list's own mail that is not a reply: a newsletter, a digest.
+	 * A discussion list (List-Post names the address members post to)
+	 * also passes on what its members' autoresponders answered to it,
+	 * the Precedence replaced by the list's: there a mail that says it
+	 * is an automatic reply, or a short one that says the person is
+	 * away, still is one */
 	bool list_mail = !reply &&
 			 (rb_mail_header(m, "List-Unsubscribe") != NULL ||
 			  rb_mail_header(m, "List-Id") != NULL);
-	if (list_mail)
+	const char *post = list_mail ? rb_mail_header(m, "List-Post") : NULL;
+	if (list_mail &&
+	    (post == NULL || rb_strcasestr_n(post, strlen(post), "mailto:") == NULL))
 		return false;
 	struct text_view tv;
 	text_evidence(c, &tv);
 	if (vocab_has(tv.own, tv.own_len, 1))
 		return true;
+	if (list_mail)
+		return tv.short_mail && vocab_has(tv.opening, tv.opening_len, 0);
 	bool machine = hdr == EV_WEAK || sv.strength == EV_WEAK ||
 		       helpdesk_mail(m);
 	bool away = vocab_has(tv.opening, tv.opening_len, 0);

@@ -2,8 +2,10 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mta_provider.h"
+#include "original.h"
 #include "text.h"
 #include "textline.h"
 
@@ -280,6 +282,60 @@ readers_own(const struct rb_mail *m, const char *addr, size_t own)
 	return any_of(m->body + b, at - b, yours);
 }
 
+/*
+ * A returned original quoted as text below the notice (Exim's "This is a
+ * copy of the message, including all the headers"), whose header block
+ * says the notice's own addressee sent it: a delivery system returning a
+ * mail to its sender, who may also be the failed recipient (mail to
+ * one's own full mailbox).  Only the header block right after the
+ * marker is read, at most 8 KiB.
+ */
+static bool
+returned_own_mail(const struct rb_mail *m)
+{
+	size_t mk, pos;
+	if (m->to == NULL || m->body == NULL ||
+	    !rb_original_marker(m->body, m->body_len, &mk, &pos))
+		return false;
+	size_t end = m->body_len - pos > 8192 ? pos + 8192 : m->body_len;
+	bool in_block = false;
+	while (pos < end) {
+		const char *l = m->body + pos;
+		const char *nl = memchr(l, '\n', end - pos);
+		size_t ll = nl ? (size_t)(nl - l) : end - pos;
+		pos += ll + 1;
+		if (ll > 0 && l[ll - 1] == '\r')
+			ll--;
+		if (ll == 0) {
+			if (in_block)
+				return false;	/* the header block ended */
+			continue;
+		}
+		in_block = true;
+		if (ll <= 5 || strncasecmp(l, "From:", 5) != 0)
+			continue;
+		/* the address in the From line, matched as the addressee */
+		for (size_t i = 5; i < ll; i++) {
+			if (l[i] != '@')
+				continue;
+			size_t b = i, e = i + 1;
+			while (b > 5 && rb_line_local_char((unsigned char)l[b - 1]))
+				b--;
+			while (e < ll && (isalnum((unsigned char)l[e]) ||
+					  l[e] == '.' || l[e] == '-'))
+				e++;
+			if (b == i || e == i + 1 || e - b > 255)
+				return false;
+			char from[256];
+			memcpy(from, l + b, e - b);
+			from[e - b] = '\0';
+			return addressee(m->to, from);
+		}
+		return false;
+	}
+	return false;
+}
+
 /* Delivery-system evidence: a delivery-status part, a returned original,
  * X-Failed-Recipients (structural), or a reply code or enhanced status
  * for a failed recipient (in its diagnostic, or in the notice's own
@@ -342,7 +398,8 @@ rb_lure_mail(const struct rb_mail *m, const struct rb_event *ev, size_t n)
 		    readers_own(m, ev[i].recipient, own))
 			owner++;
 	if (owner == failed)
-		return true;
+		return link || !returned_own_mail(m) ||
+		       rb_lure_asks(m->body, own, false);
 	return rb_lure_asks(m->body, own, link) ||
 	       (m->subject != NULL &&
 		rb_lure_asks(m->subject, strlen(m->subject), false));

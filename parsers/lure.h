@@ -15,11 +15,14 @@
  * Chinese), or when every failed recipient it names is its own addressee
  * (the owner's mailbox, not someone the owner wrote to: a real bounce
  * goes back to the sender of the failed mail and names where it could
- * not go), or when it attaches a program, an archive or a web page
- * (.exe, .scr, .zip, .html, .svg ...: the "returned message" of a virus
- * or a phishing kit; a delivery system returns a message part).  A reply code in the text alone (a lure can copy one) does not
- * save a mail that links to a web page and asks the reader to sign in,
- * verify, upgrade or release.  parse.c drops such a mail's bounce and
+ * not go), unless the notice quotes below it, as text, a returned
+ * original that its addressee sent (mail to one's own full mailbox),
+ * links to no web page and does not ask the reader to act; or when it
+ * attaches a program, an archive or a web page (.exe, .scr, .zip,
+ * .html, .svg ...: the "returned message" of a virus or a phishing kit;
+ * a delivery system returns a message part).  A reply code in the text
+ * alone (a lure can copy one) does not save a mail that links to a web
+ * page and asks the reader to sign in, verify, upgrade or release.  parse.c drops such a mail's bounce and
  * delay events: it comes out as kind unknown.  Pure functions over the
  * mail view.
  */

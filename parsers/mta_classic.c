@@ -186,15 +186,29 @@ static const struct rb_text_dialect dialects[] = {
      .header = L("X-Failed-Recipients"),
      .cut = L("Reporting-MTA:"),
      .flags = RB_TD_XFR | RB_TD_EXIM_LINES},
-    /* Exim's notices about a message that failed as a whole: no address
-     * is named (a recipient null event; VERP may name it) */
+    /* Exim's notices about a message that failed as a whole (rejected by
+     * the local scan or an ACL, no or too many recipients, too big, an
+     * overlong header, recipient addresses that are not addresses at
+     * all, a system failure): no address is named (a recipient null
+     * event; VERP may name it).  moan.c writes these without the
+     * "created automatically" line of deliver.c's bounces, under
+     * "Subject: Mail failure - ..." */
     {.name = "exim",
      .from = DAEMON,
-     .body = L("This message was created automatically by mail delivery"),
+     .body = L("This message was created automatically by mail delivery",
+	       "A message that you sent",
+	       "while processing a message that you sent"),
      .labels = L("A message that you sent was rejected",
 		 "A message that you sent contained no recipient",
 		 "A message that you sent contained more recipients",
-		 "A message that you sent has not been delivered to any"),
+		 "A message that you sent has not been delivered to any",
+		 "A message that you sent was longer than",
+		 "A message that you sent contained a header",
+		 "A message that you sent contained one or more recipient",
+		 "A message that you sent contained a recipient address",
+		 "A message that you sent using the -t",
+		 "while processing a message that you sent",
+		 "It was not delivered to any recipients"),
      .cut = L("Reporting-MTA:"),
      .flags = RB_TD_NO_ADDR_LINES | RB_TD_NAMELESS | RB_TD_REGION_DIAG},
     /* qmail and its descendants */
@@ -218,6 +232,15 @@ static const struct rb_text_dialect dialects[] = {
      .body = L("running the Courier mail server", "Courier mail server"),
      .start = L("cannot be delivered:", "following recipients",
 		"DELAYED MAIL", "UNDELIVERABLE MAIL")},
+    /* OpenSMTPD's delay warning ("A message is delayed for more than 4h
+     * for the following list of recipients") */
+    {.name = "opensmtpd",
+     .from = DAEMON,
+     .body = L("A message is delayed for more than"),
+     .start = L("A message is delayed for more than"),
+     .cut = L("Please note that this is only a temporary failure",
+	      "Below is a copy of the original message"),
+     .flags = RB_TD_DELAY},
     /* OpenSMTPD */
     {.name = "opensmtpd",
      .body = L("This is the MAILER-DAEMON, please DO NOT REPLY",

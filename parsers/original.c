@@ -26,6 +26,7 @@ static const char *const markers[] = {
     "Message headers follow.",			/* DragonFly */
     "Original message follows.",		/* DragonFly */
     "This is a copy of the message, including all the headers", /* Exim */
+    "This is a copy of the message's headers",	/* Exim, headers only */
     "----- Original message follows -----",
     "--- The header of the original message is following. ---",
     "------ Original message ------",

@@ -122,6 +122,28 @@ domain_char(unsigned char ch)
 	       ch == '_';
 }
 
+/* A quoted local part that an '@' follows ("\"john smith\"@"): its length
+ * up to the '@', or 0.  A quote that closes before anything else
+ * ("\"john@example.com\"") is a quoted address, not a local part. */
+static size_t
+quoted_local(const char *s, size_t n)
+{
+	if (n < 4 || s[0] != '"')
+		return 0;
+	for (size_t j = 1; j < n && j < 66; j++) {
+		unsigned char ch = (unsigned char)s[j];
+		if (ch == '\\') {
+			j++;
+			continue;
+		}
+		if (ch < 0x20 || ch == 0x7f || ch == '@')
+			return 0;
+		if (ch == '"')
+			return j > 1 && j + 1 < n && s[j + 1] == '@' ? j + 1 : 0;
+	}
+	return 0;
+}
+
 /*
  * Parse an address at s[0..n): [<"]local@domain[>"].  Sets *as and *al to the
  * bare address and returns bytes consumed, or 0.
@@ -131,24 +153,46 @@ rb_line_addr_at(const char *s, size_t n, const char **as, size_t *al)
 {
 	size_t i = 0;
 	char open = 0;
-	if (i < n && (s[i] == '<' || s[i] == '"')) {
-		open = s[i] == '<' ? '>' : '"';
+	if (i < n && s[i] == '<') {
+		open = '>';
 		i++;
 	}
 	size_t ls = i;
-	while (i < n && rb_line_local_char((unsigned char)s[i]) && s[i] != '@')
-		i++;
+	size_t ql = quoted_local(s + i, n - i);
+	if (ql > 0) {
+		i += ql;	/* "quoted local"@domain */
+	} else {
+		if (i < n && s[i] == '"' && open == 0) {
+			open = '"';	/* "local@domain" */
+			ls = ++i;
+		}
+		while (i < n && rb_line_local_char((unsigned char)s[i]) &&
+		       s[i] != '@')
+			i++;
+	}
 	if (i == ls || i >= n || s[i] != '@')
 		return 0;
 	i++;
-	size_t ds = i;
-	while (i < n && domain_char((unsigned char)s[i]))
-		i++;
-	size_t de = i;
-	while (de > ds && (s[de - 1] == '.' || s[de - 1] == '-'))
-		de--;
-	if (de == ds || memchr(s + ds, '.', de - ds) == NULL)
-		return 0;
+	size_t ds = i, de;
+	if (i < n && s[i] == '[') {
+		/* a domain literal: local@[192.0.2.1], local@[IPv6:2001:db8::1] */
+		size_t j = i + 1;
+		while (j < n && j - i < 64 &&
+		       (isxdigit((unsigned char)s[j]) || s[j] == '.' ||
+			s[j] == ':' || s[j] == 'I' || s[j] == 'P' || s[j] == 'v'))
+			j++;
+		if (j >= n || s[j] != ']' || j == i + 1)
+			return 0;
+		de = j + 1;
+	} else {
+		while (i < n && domain_char((unsigned char)s[i]))
+			i++;
+		de = i;
+		while (de > ds && (s[de - 1] == '.' || s[de - 1] == '-'))
+			de--;
+		if (de == ds || memchr(s + ds, '.', de - ds) == NULL)
+			return 0;
+	}
 	*as = s + ls;
 	*al = de - ls;
 	i = de;

@@ -41,7 +41,8 @@ bool rb_line_separator(const char *s, size_t n);
 bool rb_line_local_char(unsigned char ch);
 /*
  * An address at s[0..n): [<"]local@domain[>"], the domain with at least
- * one dot.  Sets *as and *al to the bare address and returns the bytes
+ * one dot or a domain literal ("[192.0.2.1]", "[IPv6:2001:db8::1]"), the
+ * local part a dot-atom or a quoted string ("\"john smith\"@host").  Sets *as and *al to the bare address and returns the bytes
  * consumed, or 0.
  */
 size_t rb_line_addr_at(const char *s, size_t n, const char **as, size_t *al);

@@ -1,5 +1,6 @@
 /* addr: normalisation of address fields and discovery in free text. */
 #include "parsers/addr.h"
+#include "parsers/textline.h"
 #include "t.h"
 
 static const struct {
@@ -125,6 +126,36 @@ main(void)
 		T_STR(r, "nul\xef\xbf\xbd" "byte@example.com", "field with NUL");
 		T_OK(w, "field with NUL is as written");
 	}
+	/* an address at the start of a recipient line: domain literals and
+	 * quoted local parts as Exim lists them */
+	static const struct {
+		const char *in, *want;	/* want NULL: no address there */
+		size_t used;
+	} at[] = {
+	    {"x@[127.0.0.1]", "x@[127.0.0.1]", 13},
+	    {"<x@[IPv6:2001:db8::1]>: text", "x@[IPv6:2001:db8::1]", 22},
+	    {"\"john smith\"@test.ex", "\"john smith\"@test.ex", 20},
+	    {"\"user@example.com\" text", "user@example.com", 18},
+	    {"x@[127.0.0.1", NULL, 0},
+	    {"x@[]", NULL, 0},
+	    {"\"a\\\"b\"@example.org", "\"a\\\"b\"@example.org", 18},
+	    /* an opening quote alone: the address after it */
+	    {"\"unterminated@example.org", "unterminated@example.org", 25},
+	    {"\"two\tcolumns\"@example.org", NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		const char *as = NULL;
+		size_t al = 0;
+		size_t used = rb_line_addr_at(at[i].in, strlen(at[i].in), &as, &al);
+		char *got = used ? rb_arena_strndup(&a, as, al) : NULL;
+		T_STR(got, at[i].want, "line address [%s]", at[i].in);
+		T_OK(used == at[i].used, "line address [%s] uses %zu", at[i].in,
+		     used);
+	}
+	T_STR(rb_addr_find(&a, "failed: x@[192.0.2.1] said", 26), "x@[192.0.2.1]",
+	      "find keeps a domain literal's bracket");
+	T_STR(rb_addr_find(&a, "x@example.org] text", 19), "x@example.org",
+	      "find drops a stray bracket");
 	T_OK(rb_addr_plausible("a@b.c"), "plausible minimal");
 	T_OK(!rb_addr_plausible("a@b"), "dotless domain not plausible");
 	rb_arena_free(&a);
