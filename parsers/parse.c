@@ -523,19 +523,6 @@ delay_status_says(const char *status, const struct rb_classified *cl)
 	       strcmp(si->reason, "expired") != 0;
 }
 
-/* The start of the first continued reply line ("552-...") in d that
- * begins a word, else NULL. */
-static const char *
-continued_reply(const char *d)
-{
-	for (const char *p = d; (p = strpbrk(p, "45")) != NULL; p++)
-		if ((p == d || p[-1] == ' ' || p[-1] == '(') &&
-		    isdigit((unsigned char)p[1]) &&
-		    isdigit((unsigned char)p[2]) && p[3] == '-')
-			return p;
-	return NULL;
-}
-
 #define WHOLE_REPLY_LINES 16
 
 /* The reply whose line holds body[at]: its lines from there on, each
@@ -589,7 +576,7 @@ static const char *
 whole_reply(struct rb_ctx *c, const char *d)
 {
 	const struct rb_mail *m = c->m;
-	const char *p = continued_reply(d);
+	const char *p = rb_reason_continued_reply(d);
 	if (p == NULL || m->body == NULL)
 		return NULL;
 	/* the first line's text as the diagnostic has it, without a
@@ -698,14 +685,12 @@ finish(struct rb_ctx *c, struct rb_event *e, const struct rb_original *orig)
 		 * compare).  A reply of the remote server that no rule knows
 		 * is not a timeout: it stays what the classification says
 		 * (undefined, or the status code's meaning). */
-		/* a connection that timed out ended a bounce's queue
-		 * (expired), one refused again and again a bounce's host
-		 * (blocked); on a delay either is this attempt's network
-		 * failure, the next one still to come */
+		/* a rule's own reason for a delay (`delay` key): a
+		 * connection that timed out ended a bounce's queue, on a
+		 * delay it is this attempt's network failure */
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY &&
-		    (strcmp(cl.rule, "connection-timed-out") == 0 ||
-		     strcmp(cl.rule, "connection-refused-by-host") == 0))
-			e->reason = "networkerror";
+		    cl.delay != NULL)
+			e->reason = cl.delay;
 		if (e->reason == NULL && e->kind == RB_KIND_DELAY)
 			e->reason = rb_reason_from_text(&cl) ||
 					    rb_reason_is_throttle(cl.reason) ||

@@ -1,5 +1,6 @@
 #include "reason.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -151,6 +152,7 @@ by_command(const char *smtp_command, struct rb_classified *out)
 	}
 	out->hard = 0;
 	out->subreason = NULL;
+	out->delay = NULL;
 }
 
 static void classify(const struct rb_rules *rules, const char *status,
@@ -187,6 +189,17 @@ ascii_quotes(const char *s, char *buf, size_t cap)
 	return any ? buf : NULL;
 }
 
+const char *
+rb_reason_continued_reply(const char *s)
+{
+	for (const char *p = s; (p = strpbrk(p, "45")) != NULL; p++)
+		if ((p == s || p[-1] == ' ' || p[-1] == '(' || p[-1] == '"') &&
+		    isdigit((unsigned char)p[1]) &&
+		    isdigit((unsigned char)p[2]) && p[3] == '-')
+			return p;
+	return NULL;
+}
+
 /* The length of "NNN-" or "NNN " opening a reply line at s (4xx/5xx),
  * plus the enhanced status that follows it when it equals st (st_n
  * bytes, "5.2.2 "), else 0. */
@@ -210,17 +223,9 @@ reply_prefix(const char *s, const char *code, const char *st, size_t st_n)
 static const char *
 unwrap_reply(const char *s, char *buf, size_t cap)
 {
-	const char *p = s;
-	/* the first "NNN-" (4xx/5xx) that starts a word: a continued reply */
-	for (;; p++) {
-		p = strpbrk(p, "45");
-		if (p == NULL)
-			return NULL;
-		if ((p == s || p[-1] == ' ' || p[-1] == '(' || p[-1] == '"') &&
-		    p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
-		    p[3] == '-')
-			break;
-	}
+	const char *p = rb_reason_continued_reply(s);
+	if (p == NULL)
+		return NULL;
 	char code[4] = {p[0], p[1], p[2], '\0'};
 	/* the enhanced status after the first code, with its blank */
 	const char *st = p + 4;
@@ -304,6 +309,7 @@ classify(const struct rb_rules *rules, const char *status,
 	const struct rb_rule *r = NULL;
 	out->feedback = NULL;
 	out->subreason = NULL;
+	out->delay = NULL;
 	out->rule = NULL;
 	out->reason = NULL;
 
@@ -319,6 +325,7 @@ classify(const struct rb_rules *rules, const char *status,
 			out->rule = hr->name;
 			out->feedback = hr->feedback;
 			out->subreason = hr->subreason;
+			out->delay = hr->delay;
 			out->hard = hr->hard >= 0
 					? hr->hard
 					: rb_reason_hard(hr->reason, status,
@@ -336,6 +343,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->rule = r->name;
 		out->feedback = r->feedback;
 		out->subreason = r->subreason;
+		out->delay = r->delay;
 		out->hard = r->hard >= 0
 				? r->hard
 				: rb_reason_hard(r->reason, status, smtp_code);
@@ -359,6 +367,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->rule = r->name;
 		out->feedback = r->feedback;
 		out->subreason = r->subreason;
+		out->delay = r->delay;
 		/* generic "user unknown" wording is the address's unless a
 		 * filter said it (after DATA):
 		 * then a filter at the receiving side refused the message,
@@ -370,6 +379,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    filter_evidence(smtp_command)) {
 			out->reason = "filtered";
 			out->subreason = NULL;
+			out->delay = NULL;
 			out->rule = "user-unknown-after-data";
 			out->hard = 0;
 			return;
@@ -382,6 +392,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    transient(status, smtp_code)) {
 			out->reason = "networkerror";
 			out->subreason = NULL;
+			out->delay = NULL;
 			out->rule = "host-unknown-transient";
 			out->hard = 0;
 			return;

@@ -22,6 +22,7 @@ struct rb_classified {
 	int hard;		/* 1/0 */
 	const char *feedback;	/* a rule made it a complaint, else NULL */
 	const char *subreason;	/* the rule's sub-reason, else NULL */
+	const char *delay;	/* the rule's reason for a delay, else NULL */
 	const char *rule;	/* rule name, "status", "smtp-code" or
 				 * "default", for audit */
 };
@@ -59,5 +60,10 @@ void rb_reason_classify(const struct rb_rules *rules, const char *status,
 			const char *smtp_code, const char *diagnostic,
 			const char *remote_mta, const char *smtp_command,
 			struct rb_classified *out);
+
+/* The first "NNN-" in s (a 4xx or 5xx reply code and a hyphen: a
+ * reply that goes on at another line) that begins a word (after a blank,
+ * '(' or '"', or at s), else NULL. */
+const char *rb_reason_continued_reply(const char *s);
 
 #endif

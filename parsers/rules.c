@@ -58,6 +58,7 @@ rule_free(struct rb_rule *r)
 	free(r->reason);
 	free(r->feedback);
 	free(r->subreason);
+	free(r->delay);
 	free(r->pattern);
 	free(r->host);
 	free(r->example);
@@ -237,6 +238,11 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 				     origin, r->line, r->name, r->reason);
 		return -1;
 	}
+	if (r->delay != NULL && !rb_reason_known(r->delay)) {
+		*error_r = fmt_error("%s:%d: rule %s: unknown delay reason '%s'",
+				     origin, r->line, r->name, r->delay);
+		return -1;
+	}
 	if (lazy)
 		goto literals;	/* compiled on first use (lazy_code) */
 	r->re = compile(r->pattern, &err);
@@ -366,6 +372,8 @@ load(const char *text, size_t len, const char *origin,
 			cur->feedback = val, val = NULL;
 		} else if (strcmp(key, "subreason") == 0 && !cur->subreason) {
 			cur->subreason = val, val = NULL;
+		} else if (strcmp(key, "delay") == 0 && !cur->delay) {
+			cur->delay = val, val = NULL;
 		} else if (strcmp(key, "hard") == 0) {
 			if (strcmp(val, "yes") == 0)
 				cur->hard = 1;

@@ -54,6 +54,7 @@ struct rb_rule {
 	enum rb_rule_field field;
 	char *feedback;		/* NULL unless the rule makes a complaint */
 	char *subreason;	/* NULL unless the rule names a sub-reason */
+	char *delay;		/* the reason on a delay, NULL: reason */
 	char *pattern;
 	char *host;		/* NULL: any host */
 	char *example;
