@@ -5,18 +5,8 @@
 #include <string.h>
 
 #include "addr.h"
-#include "original.h"
 #include "text.h"
 #include "textline.h"
-
-size_t
-rb_provider_own_len(const char *text, size_t len)
-{
-	size_t mk, after;
-	if (rb_original_marker(text, len, &mk, &after))
-		return mk;
-	return len;
-}
 
 size_t
 rb_provider_after_line(const char *text, size_t len, size_t from, const char *needle)

@@ -35,14 +35,6 @@ extern const struct rb_module rb_mod_yahoo;
 extern const struct rb_module rb_mod_zoho;
 
 /*
- * Where the bounce's own text ends: the offset of the first line that
- * introduces a quoted original ("----- Original message -----",
- * "--- Below this line is a copy of the message.", "Original message
- * headers:" ...), or len when there is none.
- */
-size_t rb_provider_own_len(const char *text, size_t len);
-
-/*
  * Offset just past the line containing needle (case-insensitive), found
  * in text[from, len); (size_t)-1 when absent.
  */
