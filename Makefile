@@ -183,7 +183,9 @@ bench-imap: all
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+# header dependencies of the build being made (B: build, build-san or
+# build-fuzz): without them a changed header leaves stale objects behind
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 # ---- installation -------------------------------------------------------
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binary, man pages, unit,
