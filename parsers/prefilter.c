@@ -553,13 +553,88 @@ parse_alt(struct rd *r, struct cnf *res)
 	free(b);
 }
 
+/* Sets into f: the best one, the others as its further sets. */
+static void fill(struct rb_prefilter *f, struct lset *s);
+
+static void
+fill_cnf(struct rb_prefilter *f, struct cnf *c)
+{
+	/* the best set first (the one may_match tests first) */
+	size_t b = 0;
+	for (size_t i = 1; i < c->n; i++)
+		if (better(&c->c[i], &c->c[b]))
+			b = i;
+	fill(f, &c->c[b]);
+	if (c->n > 1) {
+		f->more = calloc(c->n - 1, sizeof(*f->more));
+		if (f->more == NULL)
+			abort();
+		for (size_t i = 0; i < c->n; i++)
+			if (i != b)
+				fill(&f->more[f->nmore++], &c->c[i]);
+	}
+}
+
+#define MAXALT 64	/* branches of a top-level alternation */
+
+/*
+ * The branches of a pattern that is an alternation, at its top level or
+ * as one group that is the whole pattern ("(?:a|b)"), each with its own
+ * sets into f->alt.  Nothing when a branch has no literal (or there is
+ * one branch only, or more than MAXALT).
+ */
+static void
+extract_branches(const char *pattern, struct rb_prefilter *f)
+{
+	struct cnf *c = malloc(MAXALT * sizeof(*c));
+	if (c == NULL)
+		abort();
+	for (int wrapped = 1; wrapped >= 0; wrapped--) {
+		struct rd r = {.p = pattern};
+		if (wrapped) {
+			if (strncmp(pattern, "(?:", 3) != 0)
+				continue;
+			r.p += 3;
+		}
+		size_t n = 0;
+		for (;;) {
+			if (n == MAXALT) {
+				r.bail = true;
+				break;
+			}
+			parse_seq(&r, &c[n]);
+			if (r.bail || c[n].n == 0) {
+				r.bail = true;
+				break;
+			}
+			n++;
+			if (*r.p != '|')
+				break;
+			r.p++;
+		}
+		if (r.bail)
+			continue;
+		/* the whole pattern read: "(?:...)" then the end, or the end */
+		if (wrapped ? (r.p[0] != ')' || r.p[1] != '\0') : *r.p != '\0')
+			continue;
+		if (n < 2)
+			break;
+		f->alt = calloc(n, sizeof(*f->alt));
+		if (f->alt == NULL)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			fill_cnf(&f->alt[i], &c[i]);
+		f->nalt = n;
+		break;
+	}
+	free(c);
+}
+
 static uint16_t
 tri_hash(uint32_t w)
 {
 	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
 }
-
-static void fill(struct rb_prefilter *f, struct lset *s);
 
 int
 rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
@@ -575,20 +650,9 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 		return 0;
 	}
 	/* the best set first: it goes into the index */
-	size_t b = 0;
-	for (size_t i = 1; i < all->n; i++)
-		if (better(&all->c[i], &all->c[b]))
-			b = i;
-	fill(f, &all->c[b]);
-	if (all->n > 1) {
-		f->more = calloc(all->n - 1, sizeof(*f->more));
-		if (f->more == NULL)
-			abort();
-		for (size_t i = 0; i < all->n; i++)
-			if (i != b)
-				fill(&f->more[f->nmore++], &all->c[i]);
-	}
+	fill_cnf(f, all);
 	free(all);
+	extract_branches(pattern, f);
 	return 0;
 }
 
@@ -666,6 +730,11 @@ rb_prefilter_free_more(struct rb_prefilter *f)
 	free(f->more);
 	f->more = NULL;
 	f->nmore = 0;
+	for (size_t i = 0; i < f->nalt; i++)
+		rb_prefilter_free(&f->alt[i]);
+	free(f->alt);
+	f->alt = NULL;
+	f->nalt = 0;
 }
 
 void
@@ -722,7 +791,13 @@ rb_prefilter_may_match_more(const struct rb_prefilter *f,
 	for (size_t i = 0; i < f->nmore; i++)
 		if (!rb_prefilter_may_match(&f->more[i], t))
 			return false;
-	return true;
+	if (f->nalt == 0)
+		return true;
+	for (size_t i = 0; i < f->nalt; i++)
+		if (rb_prefilter_may_match(&f->alt[i], t) &&
+		    rb_prefilter_may_match_more(&f->alt[i], t))
+			return true;
+	return false;
 }
 
 /* the least used trigram of literal k of f (the first of equals) */

@@ -47,13 +47,21 @@ struct rb_prefilter {
 	 * nmore == 0), checked after the index named the rule */
 	struct rb_prefilter *more;
 	size_t nmore;
+	/* a pattern that is an alternation of branches ("(?:a|b|c)"): each
+	 * branch's sets (a set with its further sets), one branch of which
+	 * the text must meet: "(?:user|mailbox) not found|no such user"
+	 * needs "not found" with "user" or "mailbox", or "no such user",
+	 * where the sets above only know that it needs one of "not found"
+	 * and "no such user".  nalt == 0: not known */
+	struct rb_prefilter *alt;
+	size_t nalt;
 };
 
 /* Fill f from a pattern; f->n == 0 when no literal set was found.
  * Returns 0 (always succeeds; gives up into n == 0). */
 int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
 void rb_prefilter_free(struct rb_prefilter *f);
-/* Drop only the further sets (f->more). */
+/* Drop only the further sets (f->more, f->alt). */
 void rb_prefilter_free_more(struct rb_prefilter *f);
 
 struct rb_trigrams {
@@ -66,7 +74,8 @@ void rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len);
  * Only the first set (the one the index holds). */
 bool rb_prefilter_may_match(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t);
-/* ... and one literal of every further set (f->more)? */
+/* ... and one literal of every further set (f->more), and the sets of
+ * one branch (f->alt)? */
 bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
 				 const struct rb_trigrams *t);
 
