@@ -566,12 +566,13 @@ fill_cnf(struct rb_prefilter *f, struct cnf *c)
 			b = i;
 	fill(f, &c->c[b]);
 	if (c->n > 1) {
-		f->more = calloc(c->n - 1, sizeof(*f->more));
-		if (f->more == NULL)
+		struct rb_prefilter *more = calloc(c->n - 1, sizeof(*more));
+		if (more == NULL)
 			abort();
 		for (size_t i = 0; i < c->n; i++)
 			if (i != b)
-				fill(&f->more[f->nmore++], &c->c[i]);
+				fill(&more[f->nmore++], &c->c[i]);
+		f->more = more;
 	}
 }
 
@@ -619,11 +620,12 @@ extract_branches(const char *pattern, struct rb_prefilter *f)
 			continue;
 		if (n < 2)
 			break;
-		f->alt = calloc(n, sizeof(*f->alt));
-		if (f->alt == NULL)
+		struct rb_prefilter *alt = calloc(n, sizeof(*alt));
+		if (alt == NULL)
 			abort();
 		for (size_t i = 0; i < n; i++)
-			fill_cnf(&f->alt[i], &c[i]);
+			fill_cnf(&alt[i], &c[i]);
+		f->alt = alt;
 		f->nalt = n;
 		break;
 	}
@@ -687,9 +689,10 @@ fill(struct rb_prefilter *f, struct lset *s)
 	size_t total = 0;
 	for (size_t i = 0; i < s->n; i++)
 		total += s->l[i] - 2;
-	f->tri = malloc(total * sizeof(*f->tri));
-	if (f->tri == NULL)
+	uint16_t *tri = malloc(total * sizeof(*tri));
+	if (tri == NULL)
 		abort();
+	f->tri = tri;
 	size_t o = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = s->l[i];
@@ -703,7 +706,7 @@ fill(struct rb_prefilter *f, struct lset *s)
 		for (size_t k = 0; k < l; k++) {
 			w = ((w << 8) | (unsigned char)lit[k]) & 0xffffff;
 			if (k >= 2)
-				f->tri[o++] = tri_hash(w);
+				tri[o++] = tri_hash(w);
 		}
 		f->lit[i] = lit;
 		f->len[i] = l;
@@ -714,9 +717,13 @@ fill(struct rb_prefilter *f, struct lset *s)
 void
 rb_prefilter_free(struct rb_prefilter *f)
 {
+	if (f->baked) {
+		memset(f, 0, sizeof(*f));
+		return;
+	}
 	for (size_t i = 0; i < f->n; i++)
-		free(f->lit[i]);
-	free(f->tri);
+		free((char *)f->lit[i]);
+	free((uint16_t *)f->tri);
 	f->tri = NULL;
 	f->n = 0;
 	rb_prefilter_free_more(f);
@@ -725,14 +732,21 @@ rb_prefilter_free(struct rb_prefilter *f)
 void
 rb_prefilter_free_more(struct rb_prefilter *f)
 {
+	if (f->baked) {
+		f->more = f->alt = NULL;
+		f->nmore = f->nalt = 0;
+		return;
+	}
+	struct rb_prefilter *v = (struct rb_prefilter *)f->more;
 	for (size_t i = 0; i < f->nmore; i++)
-		rb_prefilter_free(&f->more[i]);
-	free(f->more);
+		rb_prefilter_free(&v[i]);
+	free(v);
 	f->more = NULL;
 	f->nmore = 0;
+	v = (struct rb_prefilter *)f->alt;
 	for (size_t i = 0; i < f->nalt; i++)
-		rb_prefilter_free(&f->alt[i]);
-	free(f->alt);
+		rb_prefilter_free(&v[i]);
+	free(v);
 	f->alt = NULL;
 	f->nalt = 0;
 }

@@ -21,8 +21,8 @@
  * 'k' and U+017F LONG S to 's': rb_trigrams_build() reports texts that
  * contain them, and the caller must then not use the prefilter.
  *
- * Memory: literals are malloc'ed (rb_prefilter_free); the bitmap lives in
- * the caller's struct.  No globals.
+ * Memory: literals are malloc'ed (rb_prefilter_free), or constant data
+ * when baked; the bitmap lives in the caller's struct.  No globals.
  */
 #ifndef RB_PREFILTER_H
 #define RB_PREFILTER_H
@@ -37,15 +37,15 @@
 
 struct rb_prefilter {
 	size_t n;		/* 0: no literal known, always run */
-	char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
+	const char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
 	size_t len[RB_PREFILTER_MAXLIT];
 	/* trigram hashes of all literals in one array (locality: a rule
 	 * check touches one block): literal i's len[i] - 2 start at off[i] */
-	uint16_t *tri;
+	const uint16_t *tri;
 	unsigned off[RB_PREFILTER_MAXLIT];
 	/* further literal sets the text must meet as well (each with
 	 * nmore == 0), checked after the index named the rule */
-	struct rb_prefilter *more;
+	const struct rb_prefilter *more;
 	size_t nmore;
 	/* a pattern that is an alternation of branches ("(?:a|b|c)"): each
 	 * branch's sets (a set with its further sets), one branch of which
@@ -53,14 +53,19 @@ struct rb_prefilter {
 	 * needs "not found" with "user" or "mailbox", or "no such user",
 	 * where the sets above only know that it needs one of "not found"
 	 * and "no such user".  nalt == 0: not known */
-	struct rb_prefilter *alt;
+	const struct rb_prefilter *alt;
 	size_t nalt;
+	/* true: all of it is constant data written by the build (the
+	 * built-in rules' sets, scripts/gen-rules-pcre.c), which
+	 * rb_prefilter_free() leaves alone */
+	bool baked;
 };
 
 /* Fill f from a pattern; f->n == 0 when no literal set was found.
  * Returns 0 (always succeeds; gives up into n == 0). */
 int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
 void rb_prefilter_free(struct rb_prefilter *f);
+
 /* Drop only the further sets (f->more, f->alt). */
 void rb_prefilter_free_more(struct rb_prefilter *f);
 

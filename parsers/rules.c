@@ -27,6 +27,25 @@ struct lazy_jit {
  * rb_rules_serialize() of the built-in rules, or empty */
 extern const unsigned char rb_rules_pcre[];
 extern const unsigned int rb_rules_pcre_len;
+/* ... and its literal sets, rule by rule (empty in the generator) */
+extern const struct rb_rule_baked rb_rules_baked[];
+extern const unsigned int rb_rules_baked_n;
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Is rule i of a lazily loaded set the build's rule i (same texts)? */
+static bool
+baked_same(const struct rb_rule *r, size_t i)
+{
+	return i < rb_rules_baked_n &&
+	       same_text(r->pattern, rb_rules_baked[i].pattern) &&
+	       same_text(r->host, rb_rules_baked[i].host) &&
+	       same_text(r->example, rb_rules_baked[i].example);
+}
 
 
 static char *
@@ -269,6 +288,11 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 		return -1;
 	}
 literals:
+	if (lazy && baked_same(r, (size_t)(r - rs->v))) {
+		/* read by the build, checked against the example there */
+		r->pf = rb_rules_baked[r - rs->v].pf;
+		goto host;
+	}
 	rb_prefilter_extract(r->pattern, &r->pf);
 	if (r->pf.n > 0) {
 		/* the example matches (checked above, or by the tests for
@@ -285,6 +309,7 @@ literals:
 			rb_prefilter_free_more(&r->pf);
 		free(t);
 	}
+host:
 	if (r->host != NULL) {
 		/* rules sharing a host pattern share its match */
 		size_t i;
@@ -487,15 +512,18 @@ done:
 }
 
 /* The build's compiled patterns into lj->decoded, when the blob is of
- * these rules (as many patterns) and this PCRE2 reads it; else the
- * patterns compile on first use. */
+ * these rules (the build's rules have the same texts, as many patterns)
+ * and this PCRE2 reads it; else the patterns compile on first use. */
 static void
 decode_builtin(const struct rb_rules *r, struct lazy_jit *lj)
 {
 	size_t k = pattern_slots(r);
-	if (rb_rules_pcre_len == 0 || k == 0 ||
+	if (rb_rules_pcre_len == 0 || k == 0 || r->n != rb_rules_baked_n ||
 	    pcre2_serialize_get_number_of_codes(rb_rules_pcre) != (int32_t)k)
 		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (!baked_same(&r->v[i], i))
+			return;
 	pcre2_code **codes = calloc(k, sizeof(*codes));
 	lj->decoded = calloc(2 * r->n, sizeof(*lj->decoded));
 	if (codes == NULL || lj->decoded == NULL)

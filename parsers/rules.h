@@ -102,6 +102,17 @@ int rb_rules_check(const struct rb_rules *r, char **error_r);
  * rb_rules_default() decodes it instead of compiling (a decode is a
  * copy; when the running PCRE2 cannot read it, patterns compile). */
 unsigned char *rb_rules_serialize(const struct rb_rules *r, size_t *len);
+/* What the build read of the built-in rules (scripts/gen-rules-pcre.c
+ * writes them as constant data, in file order): a rule's texts and its
+ * literal sets.  rb_rules_default() takes a rule's sets from here instead
+ * of reading its pattern, and decodes the blob above, only when the texts
+ * are the rule's own (a build of other rules reads and compiles). */
+struct rb_rule_baked {
+	const char *pattern;
+	const char *host;	/* NULL: none */
+	const char *example;
+	struct rb_prefilter pf;
+};
 /* The embedded default text (for `rebound rules --dump`). */
 const char *rb_rules_default_text(size_t *len);
 void rb_rules_free(struct rb_rules *r);

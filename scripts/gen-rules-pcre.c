@@ -3,7 +3,10 @@
  * time (rb_rules_serialize), written as C for the binary to embed.  A
  * process then decodes them (a copy) instead of compiling each pattern
  * when it first runs; the JIT still happens in the process, on first use.
- * Linked with the rules code and an empty blob of its own.
+ * With them, every rule's texts and the literal sets the prefilter read
+ * from its pattern (struct rb_rule_baked), so that a process need not
+ * read the patterns either; it uses both only when the texts are its
+ * rules' own.  Linked with the rules code and an empty table of its own.
  *
  *   gen-rules-pcre > build/gen/rules_pcre.c
  */
@@ -11,6 +14,115 @@
 #include <stdlib.h>
 
 #include "parsers/rules.h"
+
+/* s as a C string literal (octal escapes: a hex escape would run on) */
+static void
+put_str(const char *s)
+{
+	if (s == NULL) {
+		fputs("NULL", stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' ||
+		    *p == '?')
+			printf("\\%03o", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* the constant arrays f points to, named NAME_... (first those of its
+ * further sets and branches, which are literal sets of their own) */
+static void
+put_arrays(const struct rb_prefilter *f, const char *name);
+
+/* f's initializer, its arrays named NAME_... */
+static void
+put_init(const struct rb_prefilter *f, const char *name)
+{
+	printf("{.n = %zu, .lit = {", f->n);
+	for (size_t i = 0; i < f->n; i++) {
+		put_str(f->lit[i]);
+		putchar(',');
+	}
+	printf("}, .len = {");
+	for (size_t i = 0; i < f->n; i++)
+		printf("%zu,", f->len[i]);
+	printf("}, .off = {");
+	for (size_t i = 0; i < f->n; i++)
+		printf("%u,", f->off[i]);
+	printf("}, .tri = %s%s, .nmore = %zu, .more = %s%s, .nalt = %zu, "
+	       ".alt = %s%s, .baked = true}",
+	       f->n ? name : "NULL", f->n ? "_tri" : "", f->nmore,
+	       f->nmore ? name : "NULL", f->nmore ? "_more" : "", f->nalt,
+	       f->nalt ? name : "NULL", f->nalt ? "_alt" : "");
+}
+
+static void
+put_list(const struct rb_prefilter *v, size_t n, const char *name,
+	 const char *what)
+{
+	char sub[128];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s_%s%zu", name, what, i);
+		put_arrays(&v[i], sub);
+	}
+	printf("static const struct rb_prefilter %s_%s[] = {\n", name, what);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(sub, sizeof(sub), "%s_%s%zu", name, what, i);
+		putchar('\t');
+		put_init(&v[i], sub);
+		printf(",\n");
+	}
+	printf("};\n");
+}
+
+static void
+put_arrays(const struct rb_prefilter *f, const char *name)
+{
+	if (f->n > 0) {
+		size_t t = 0;
+		for (size_t i = 0; i < f->n; i++)
+			t += f->len[i] - 2;
+		printf("static const uint16_t %s_tri[] = {", name);
+		for (size_t i = 0; i < t; i++)
+			printf("%u,", f->tri[i]);
+		printf("};\n");
+	}
+	if (f->nmore > 0)
+		put_list(f->more, f->nmore, name, "more");
+	if (f->nalt > 0)
+		put_list(f->alt, f->nalt, name, "alt");
+}
+
+static void
+put_baked(const struct rb_rules *r)
+{
+	char name[64];
+	printf("\n#include <stddef.h>\n#include \"parsers/rules.h\"\n\n");
+	for (size_t i = 0; i < r->n; i++) {
+		snprintf(name, sizeof(name), "pf%zu", i);
+		put_arrays(&r->v[i].pf, name);
+	}
+	printf("const struct rb_rule_baked rb_rules_baked[] = {\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rb_rule *u = &r->v[i];
+		snprintf(name, sizeof(name), "pf%zu", i);
+		printf("\t{");
+		put_str(u->pattern);
+		printf(",\n\t ");
+		put_str(u->host);
+		printf(",\n\t ");
+		put_str(u->example);
+		printf(",\n\t ");
+		put_init(&u->pf, name);
+		printf("},\n");
+	}
+	printf("};\nconst unsigned int rb_rules_baked_n = %zu;\n", r->n);
+}
 
 int
 main(void)
@@ -35,6 +147,7 @@ main(void)
 	for (size_t i = 0; i < len; i++)
 		printf("%s0x%02x,", i % 16 ? " " : "\n\t", b[i]);
 	printf("\n};\nconst unsigned int rb_rules_pcre_len = %zu;\n", len);
+	put_baked(r);
 	free(b);
 	rb_rules_free(r);
 	return ferror(stdout) ? 1 : 0;
