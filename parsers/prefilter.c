@@ -638,6 +638,78 @@ tri_hash(uint32_t w)
 	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
 }
 
+/* The program of f (see prefilter.h): words appended to v[*n..cap);
+ * false when they do not fit. */
+static bool
+put_word(uint16_t *v, size_t *n, size_t cap, size_t w)
+{
+	if (*n >= cap || w > 0xffff)
+		return false;
+	v[(*n)++] = (uint16_t)w;
+	return true;
+}
+
+static bool
+put_set(uint16_t *v, size_t *n, size_t cap, const struct rb_prefilter *s)
+{
+	size_t at = *n;
+	if (!put_word(v, n, cap, 0))
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t m = s->len[i] - 2;
+		if (!put_word(v, n, cap, m))
+			return false;
+		for (size_t k = 0; k < m; k++)
+			if (!put_word(v, n, cap, s->tri[s->off[i] + k]))
+				return false;
+	}
+	v[at] = (uint16_t)(*n - at - 1);
+	return *n - at - 1 <= 0xffff;
+}
+
+/* f's further sets, as one set list headed by its length */
+static bool
+put_cnf(uint16_t *v, size_t *n, size_t cap, const struct rb_prefilter *f,
+	bool first)
+{
+	size_t at = *n;
+	if (!put_word(v, n, cap, 0))
+		return false;
+	if (first && !put_set(v, n, cap, f))
+		return false;
+	for (size_t i = 0; i < f->nmore; i++)
+		if (!put_set(v, n, cap, &f->more[i]))
+			return false;
+	v[at] = (uint16_t)(*n - at - 1);
+	return *n - at - 1 <= 0xffff;
+}
+
+#define PROG_MAX 32768	/* words; a larger program: no further checks */
+
+static void
+build_prog(struct rb_prefilter *f)
+{
+	if (f->nmore == 0 && f->nalt == 0)
+		return;
+	uint16_t *v = malloc(PROG_MAX * sizeof(*v));
+	if (v == NULL)
+		abort();
+	size_t n = 0;
+	bool ok = put_cnf(v, &n, PROG_MAX, f, false) &&
+		  put_word(v, &n, PROG_MAX, f->nalt);
+	for (size_t i = 0; ok && i < f->nalt; i++)
+		ok = put_cnf(v, &n, PROG_MAX, &f->alt[i], true);
+	if (!ok) {
+		/* too large to check: the index's set alone decides */
+		free(v);
+		rb_prefilter_free_more(f);
+		return;
+	}
+	uint16_t *p = realloc(v, n * sizeof(*v));
+	f->prog = p != NULL ? p : v;
+	f->nprog = n;
+}
+
 int
 rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 {
@@ -655,6 +727,7 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 	fill_cnf(f, all);
 	free(all);
 	extract_branches(pattern, f);
+	build_prog(f);
 	return 0;
 }
 
@@ -735,8 +808,13 @@ rb_prefilter_free_more(struct rb_prefilter *f)
 	if (f->baked) {
 		f->more = f->alt = NULL;
 		f->nmore = f->nalt = 0;
+		f->prog = NULL;
+		f->nprog = 0;
 		return;
 	}
+	free((uint16_t *)f->prog);
+	f->prog = NULL;
+	f->nprog = 0;
 	struct rb_prefilter *v = (struct rb_prefilter *)f->more;
 	for (size_t i = 0; i < f->nmore; i++)
 		rb_prefilter_free(&v[i]);
@@ -796,20 +874,48 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 	return false;
 }
 
+/* Is one literal of the set at p (its length first) in t? */
+static bool
+set_met(const uint16_t *p, const uint64_t *bits)
+{
+	const uint16_t *end = p + 1 + p[0];
+	for (p++; p < end; p += 1 + p[0]) {
+		size_t k, m = p[0];
+		for (k = 1; k <= m; k++)
+			if (!(bits[p[k] >> 6] & ((uint64_t)1 << (p[k] & 63))))
+				break;
+		if (k > m)
+			return true;
+	}
+	return false;
+}
+
+/* Every set of the list at p (its length first)? */
+static bool
+cnf_met(const uint16_t *p, const uint64_t *bits)
+{
+	const uint16_t *end = p + 1 + p[0];
+	for (p++; p < end; p += 1 + p[0])
+		if (!set_met(p, bits))
+			return false;
+	return true;
+}
+
 bool
 rb_prefilter_may_match_more(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t)
 {
-	if (t->unsafe)
+	if (t->unsafe || f->prog == NULL)
 		return true;
-	for (size_t i = 0; i < f->nmore; i++)
-		if (!rb_prefilter_may_match(&f->more[i], t))
-			return false;
-	if (f->nalt == 0)
+	const uint16_t *p = f->prog;
+	if (!cnf_met(p, t->bits))
+		return false;
+	p += 1 + p[0];
+	size_t nalt = *p++;
+	if (nalt == 0)
 		return true;
-	for (size_t i = 0; i < f->nalt; i++)
-		if (rb_prefilter_may_match(&f->alt[i], t) &&
-		    rb_prefilter_may_match_more(&f->alt[i], t))
+	for (size_t i = 0; i < nalt; i++, p += 1 + p[0])
+		if (cnf_met(p, t->bits))
 			return true;
 	return false;
 }

@@ -55,6 +55,14 @@ struct rb_prefilter {
 	 * and "no such user".  nalt == 0: not known */
 	const struct rb_prefilter *alt;
 	size_t nalt;
+	/* the further sets and the branches' sets as one array, which
+	 * rb_prefilter_may_match_more() reads front to back (a few cache
+	 * lines, where the structs above are spread over many); NULL when
+	 * there are none.  Each set: its length in words, then per literal
+	 * its number of trigrams and the trigrams; then the number of
+	 * branches, each: its length in words and its sets */
+	const uint16_t *prog;
+	size_t nprog;
 	/* true: all of it is constant data written by the build (the
 	 * built-in rules' sets, scripts/gen-rules-pcre.c), which
 	 * rb_prefilter_free() leaves alone */

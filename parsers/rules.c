@@ -609,7 +609,7 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 				    (scoped && rule->host == NULL))
 					continue;
 				/* the index checked the first literal set */
-				if ((rule->pf.nmore > 0 || rule->pf.nalt > 0) &&
+				if (rule->pf.prog != NULL &&
 				    !rb_prefilter_may_match_more(&rule->pf,
 								 &tl_tri))
 					continue;

@@ -55,10 +55,11 @@ put_init(const struct rb_prefilter *f, const char *name)
 	for (size_t i = 0; i < f->n; i++)
 		printf("%u,", f->off[i]);
 	printf("}, .tri = %s%s, .nmore = %zu, .more = %s%s, .nalt = %zu, "
-	       ".alt = %s%s, .baked = true}",
+	       ".alt = %s%s, .nprog = %zu, .prog = %s%s, .baked = true}",
 	       f->n ? name : "NULL", f->n ? "_tri" : "", f->nmore,
 	       f->nmore ? name : "NULL", f->nmore ? "_more" : "", f->nalt,
-	       f->nalt ? name : "NULL", f->nalt ? "_alt" : "");
+	       f->nalt ? name : "NULL", f->nalt ? "_alt" : "", f->nprog,
+	       f->nprog ? name : "NULL", f->nprog ? "_prog" : "");
 }
 
 static void
@@ -90,6 +91,12 @@ put_arrays(const struct rb_prefilter *f, const char *name)
 		printf("static const uint16_t %s_tri[] = {", name);
 		for (size_t i = 0; i < t; i++)
 			printf("%u,", f->tri[i]);
+		printf("};\n");
+	}
+	if (f->nprog > 0) {
+		printf("static const uint16_t %s_prog[] = {", name);
+		for (size_t i = 0; i < f->nprog; i++)
+			printf("%u,", f->prog[i]);
 		printf("};\n");
 	}
 	if (f->nmore > 0)
