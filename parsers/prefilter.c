@@ -939,85 +939,86 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 	const size_t nb = (size_t)1 << RB_TRIGRAM_BITS;
 	memset(ix, 0, sizeof(*ix));
 	ix->nsets = n;
-	ix->off = calloc(nb + 1, sizeof(*ix->off));
 	ix->nonempty = calloc(nb / 64, sizeof(*ix->nonempty));
-	if (ix->nonempty == NULL)
-		abort();
+	ix->rank = calloc(nb / 64, sizeof(*ix->rank));
 	ix->always = malloc((n ? n : 1) * sizeof(*ix->always));
-	ix->sets = malloc((n ? n : 1) * sizeof(*ix->sets));
-	if (ix->off == NULL || ix->always == NULL || ix->sets == NULL)
-		abort();
-	if (n)
-		memcpy(ix->sets, sets, n * sizeof(*sets));
 	/* every trigram's number of uses in all literals: a literal goes
 	 * into the bucket of its least used trigram (any of its trigrams
 	 * must be in a text it occurs in), so that the buckets of common
 	 * trigrams ("the", "ser") stay short */
 	uint32_t *uses = calloc(nb, sizeof(*uses));
-	if (uses == NULL)
+	/* words of each bucket's entries, then their starts */
+	uint32_t *words = calloc(nb + 1, sizeof(*words));
+	if (ix->nonempty == NULL || ix->rank == NULL || ix->always == NULL ||
+	    uses == NULL || words == NULL)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++)
 			for (size_t q = 0; q + 2 < sets[i]->len[k]; q++)
 				uses[sets[i]->tri[sets[i]->off[k] + q]]++;
-	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (sets[i]->n == 0)
 			ix->always[ix->nalways++] = (uint32_t)i;
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			ix->off[key_tri(sets[i], k, uses) + 1]++;
-			total++;
+			uint16_t h = key_tri(sets[i], k, uses);
+			/* set, count, the other len - 3 trigrams */
+			words[h] += 3 + (uint32_t)(sets[i]->len[k] - 3);
+			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
 		}
 	}
-	for (size_t h = 0; h < nb; h++)
-		ix->off[h + 1] += ix->off[h];
-	ix->ent = malloc((total ? total : 1) * sizeof(*ix->ent));
-	uint32_t *fill = malloc(nb * sizeof(*fill));
-	if (ix->ent == NULL || fill == NULL)
+	size_t nne = 0;
+	for (size_t w = 0; w < nb / 64; w++) {
+		ix->rank[w] = (uint32_t)nne;
+		nne += (size_t)__builtin_popcountll(ix->nonempty[w]);
+	}
+	ix->boff = malloc((nne + 1) * sizeof(*ix->boff));
+	if (ix->boff == NULL)
 		abort();
-	memcpy(fill, ix->off, nb * sizeof(*fill));
+	uint32_t total = 0;
+	for (size_t h = 0, r = 0; h < nb; h++) {
+		uint32_t c = words[h];
+		words[h] = total;	/* now: where the next entry goes */
+		if (ix->nonempty[h >> 6] & ((uint64_t)1 << (h & 63)))
+			ix->boff[r++] = total;
+		total += c;
+	}
+	ix->boff[nne] = total;
+	ix->pool = malloc((total ? total : 1) * sizeof(*ix->pool));
+	if (ix->pool == NULL)
+		abort();
 	/* in set order within a bucket (any order would do) */
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++) {
 			uint16_t h = key_tri(sets[i], k, uses);
-			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
-			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
+			uint16_t *p = ix->pool + words[h];
+			const uint16_t *t = sets[i]->tri + sets[i]->off[k];
+			size_t m = sets[i]->len[k] - 2, o = 3;
+			p[0] = (uint16_t)(i & 0xffff);
+			p[1] = (uint16_t)(i >> 16);
+			bool key_seen = false;
+			for (size_t q = 0; q < m; q++) {
+				if (t[q] == h && !key_seen) {
+					key_seen = true;	/* in the text */
+					continue;
+				}
+				p[o++] = t[q];
+			}
+			p[2] = (uint16_t)(o - 3);
+			words[h] += (uint32_t)o;
 		}
-	free(fill);
+	free(words);
 	free(uses);
 }
 
 void
 rb_prefilter_index_free(struct rb_prefilter_index *ix)
 {
-	free(ix->off);
+	free(ix->pool);
+	free(ix->boff);
+	free(ix->rank);
 	free(ix->nonempty);
-	free(ix->ent);
 	free(ix->always);
-	free(ix->sets);
 	memset(ix, 0, sizeof(*ix));
-}
-
-/* The sets of bucket h0 whose literal's trigrams are all in t. */
-static void
-scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
-	    size_t h0, uint64_t *cand)
-{
-	for (uint32_t e = ix->off[h0]; e < ix->off[h0 + 1]; e++) {
-		uint32_t set = ix->ent[e] >> 8, lit = ix->ent[e] & 0xff;
-		uint64_t bit = (uint64_t)1 << (set & 63);
-		if (cand[set >> 6] & bit)
-			continue;
-		const struct rb_prefilter *f = ix->sets[set];
-		const uint16_t *h = f->tri + f->off[lit];
-		size_t k, m = f->len[lit] - 2;
-		for (k = 0; k < m; k++)
-			if (h[k] != h0 &&
-			    !(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
-				break;
-		if (k == m)
-			cand[set >> 6] |= bit;
-	}
 }
 
 void
@@ -1032,13 +1033,33 @@ rb_prefilter_index_scan(const struct rb_prefilter_index *ix,
 	memset(cand, 0, words * sizeof(*cand));
 	for (size_t i = 0; i < ix->nalways; i++)
 		cand[ix->always[i] >> 6] |= (uint64_t)1 << (ix->always[i] & 63);
-	/* the text's trigrams that start a literal: bits AND nonempty */
+	/* the text's trigrams that key a literal: bits AND nonempty; each
+	 * bucket's entries: the sets whose literal's trigrams are all in t */
 	const size_t nw = ((size_t)1 << RB_TRIGRAM_BITS) / 64;
+	const uint64_t *bits = t->bits;
 	for (size_t w = 0; w < nw; w++) {
-		uint64_t hits = t->bits[w] & ix->nonempty[w];
+		uint64_t ne = ix->nonempty[w];
+		uint64_t hits = bits[w] & ne;
 		for (; hits != 0; hits &= hits - 1) {
-			size_t h0 = w * 64 + (size_t)__builtin_ctzll(hits);
-			scan_bucket(ix, t, h0, cand);
+			uint64_t below = (hits & -hits) - 1;
+			size_t r = ix->rank[w] +
+				   (size_t)__builtin_popcountll(ne & below);
+			const uint16_t *p = ix->pool + ix->boff[r];
+			const uint16_t *end = ix->pool + ix->boff[r + 1];
+			for (; p < end; p += 3 + p[2]) {
+				uint32_t set = (uint32_t)p[0] | (uint32_t)p[1] << 16;
+				uint64_t bit = (uint64_t)1 << (set & 63);
+				if (cand[set >> 6] & bit)
+					continue;
+				size_t k, m = p[2];
+				for (k = 0; k < m; k++) {
+					uint16_t h = p[3 + k];
+					if (!(bits[h >> 6] & ((uint64_t)1 << (h & 63))))
+						break;
+				}
+				if (k == m)
+					cand[set >> 6] |= bit;
+			}
 		}
 	}
 }

@@ -100,18 +100,21 @@ bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
  * hundreds).
  */
 struct rb_prefilter_index {
-	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
-	uint32_t *ent;		/* set << 8 | literal, by key trigram */
+	/* the entries of every bucket with any, bucket after bucket: the
+	 * set (two words, low first), the number of the literal's other
+	 * trigrams, those trigrams (a scan reads a bucket front to back) */
+	uint16_t *pool;
+	uint32_t *boff;		/* pool start of the k-th bucket with
+				 * entries (k = its rank), and the end */
+	uint32_t *rank;		/* buckets with entries before word w */
 	uint32_t *always;	/* sets without literals */
 	uint64_t *nonempty;	/* buckets with entries, one bit each: the
 				 * scan visits the text's trigrams that are
 				 * also here (bits AND nonempty), no others */
 	size_t nalways, nsets;
-	const struct rb_prefilter **sets;	/* copy of the pointers */
 };
 
-/* Build over sets[0..n) (the sets stay owned by the caller and must
- * outlive the index; the pointer array is copied). */
+/* Build over sets[0..n) (the index keeps what it needs of them). */
 void rb_prefilter_index_build(struct rb_prefilter_index *ix,
 			      const struct rb_prefilter *const *sets, size_t n);
 void rb_prefilter_index_free(struct rb_prefilter_index *ix);
