@@ -164,6 +164,23 @@ test_trigrams(void)
 	T_OK(more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
 		  "Quota Exceeded"),
 	     "alternation: the other branch met");
+	/* a pattern that is an alternation: one branch's sets, all of them
+	 * (not one set of one branch and one of another) */
+	T_OK(!more("(?:abcd.*efgh|ijkl.*mnop)", "abcd mnop"),
+	     "branches: a literal of each of two branches is not a branch");
+	T_OK(more("(?:abcd.*efgh|ijkl.*mnop)", "xx IJKL yy mnop"),
+	     "branches: the second branch met");
+	T_OK(!more("abcd.*efgh|ijkl.*mnop", "abcd mnop"),
+	     "branches at the top level, without a group");
+	T_OK(more("(?:abcd.*efgh|\\d+)", "zzz"),
+	     "a branch without a literal: the pattern always runs");
+	struct rb_prefilter f;
+	rb_prefilter_extract("(?:abcd|efgh)ijkl", &f);
+	T_OK(f.nalt == 0, "a group that is not the whole pattern: no branches");
+	rb_prefilter_free(&f);
+	rb_prefilter_extract("(?:abcd.*efgh|ijkl)", &f);
+	T_OK(f.nalt == 2 && f.prog != NULL, "two branches, one check program");
+	rb_prefilter_free(&f);
 	/* "спам": any text with a non-ASCII byte may match, ASCII text not */
 	T_OK(!may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "550 spam detected"),
 	     "a Cyrillic pattern skips an ASCII text");
@@ -287,6 +304,65 @@ test_index(void)
 	rb_rules_free(r);
 }
 
+static bool
+same_set(const struct rb_prefilter *a, const struct rb_prefilter *b)
+{
+	if (a->n != b->n || a->nprog != b->nprog || a->nmore != b->nmore ||
+	    a->nalt != b->nalt)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->lit[i], b->lit[i]) != 0 || a->len[i] != b->len[i] ||
+		    a->off[i] != b->off[i])
+			return false;
+	size_t t = 0;
+	for (size_t i = 0; i < a->n; i++)
+		t += a->len[i] - 2;
+	return (t == 0 || memcmp(a->tri, b->tri, t * sizeof(*a->tri)) == 0) &&
+	       (a->nprog == 0 ||
+		memcmp(a->prog, b->prog, a->nprog * sizeof(*a->prog)) == 0);
+}
+
+/* the built-in rules' sets come from the build (baked), and they are
+ * what reading the patterns at run time gives; every example passes its
+ * rule's sets, the branches' too */
+static void
+test_baked(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *d = rb_rules_default(&lim, &err);
+	size_t len;
+	const char *text = rb_rules_default_text(&len);
+	struct rb_rules *r = rb_rules_load(text, len, "built-in", &lim, &err);
+	T_OK(d != NULL && r != NULL && d->n == r->n, "both rule sets load");
+	if (d == NULL || r == NULL || d->n != r->n) {
+		free(err);
+		rb_rules_free(d);
+		rb_rules_free(r);
+		return;
+	}
+	size_t baked = 0, same = 0, pass = 0, alts = 0;
+	struct rb_trigrams *t = malloc(sizeof(*t));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rb_prefilter *f = &d->v[i].pf;
+		baked += f->baked;
+		same += same_set(f, &r->v[i].pf);
+		alts += f->nalt > 0;
+		rb_trigrams_build(t, d->v[i].example, strlen(d->v[i].example));
+		pass += rb_prefilter_may_match(f, t) &&
+			rb_prefilter_may_match_more(f, t);
+	}
+	printf("# %zu of %zu built-in rules check branches\n", alts, d->n);
+	T_OK(baked == d->n, "every built-in rule's sets are baked (%zu)", baked);
+	T_OK(same == d->n, "baked sets = sets read at run time (%zu of %zu)",
+	     same, d->n);
+	T_OK(pass == d->n, "every example passes its sets (%zu of %zu)", pass,
+	     d->n);
+	free(t);
+	rb_rules_free(d);
+	rb_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -294,5 +370,6 @@ main(void)
 	test_trigrams();
 	test_engine();
 	test_index();
+	test_baked();
 	T_DONE();
 }
