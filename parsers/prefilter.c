@@ -774,7 +774,7 @@ fill(struct rb_prefilter *f, struct lset *s)
 			abort();
 		memcpy(lit, s->v[i], l);
 		lit[l] = '\0';
-		f->off[i] = (unsigned)o;
+		f->off[i] = (uint16_t)o;
 		uint32_t w = 0;
 		for (size_t k = 0; k < l; k++) {
 			w = ((w << 8) | (unsigned char)lit[k]) & 0xffffff;
@@ -782,7 +782,7 @@ fill(struct rb_prefilter *f, struct lset *s)
 				tri[o++] = tri_hash(w);
 		}
 		f->lit[i] = lit;
-		f->len[i] = l;
+		f->len[i] = (uint8_t)l;
 	}
 	f->n = s->n;
 }

@@ -38,11 +38,11 @@
 struct rb_prefilter {
 	size_t n;		/* 0: no literal known, always run */
 	const char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
-	size_t len[RB_PREFILTER_MAXLIT];
+	uint8_t len[RB_PREFILTER_MAXLIT];	/* at most 32 */
 	/* trigram hashes of all literals in one array (locality: a rule
 	 * check touches one block): literal i's len[i] - 2 start at off[i] */
 	const uint16_t *tri;
-	unsigned off[RB_PREFILTER_MAXLIT];
+	uint16_t off[RB_PREFILTER_MAXLIT];
 	/* further literal sets the text must meet as well (each with
 	 * nmore == 0), checked after the index named the rule */
 	const struct rb_prefilter *more;
@@ -65,7 +65,8 @@ struct rb_prefilter {
 	size_t nprog;
 	/* true: all of it is constant data written by the build (the
 	 * built-in rules' sets, scripts/gen-rules-pcre.c), which
-	 * rb_prefilter_free() leaves alone */
+	 * rb_prefilter_free() leaves alone; the further sets and branches
+	 * are there only as prog (more and alt NULL) */
 	bool baked;
 };
 

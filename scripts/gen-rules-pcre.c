@@ -34,12 +34,9 @@ put_str(const char *s)
 	putchar('"');
 }
 
-/* the constant arrays f points to, named NAME_... (first those of its
- * further sets and branches, which are literal sets of their own) */
-static void
-put_arrays(const struct rb_prefilter *f, const char *name);
-
-/* f's initializer, its arrays named NAME_... */
+/* f's initializer, its arrays named NAME_...: its first set, and its
+ * further sets and branches only as the program that checks them (the
+ * structs of those are for reading patterns; a match reads the program) */
 static void
 put_init(const struct rb_prefilter *f, const char *name)
 {
@@ -50,37 +47,16 @@ put_init(const struct rb_prefilter *f, const char *name)
 	}
 	printf("}, .len = {");
 	for (size_t i = 0; i < f->n; i++)
-		printf("%zu,", f->len[i]);
+		printf("%u,", (unsigned)f->len[i]);
 	printf("}, .off = {");
 	for (size_t i = 0; i < f->n; i++)
-		printf("%u,", f->off[i]);
-	printf("}, .tri = %s%s, .nmore = %zu, .more = %s%s, .nalt = %zu, "
-	       ".alt = %s%s, .nprog = %zu, .prog = %s%s, .baked = true}",
-	       f->n ? name : "NULL", f->n ? "_tri" : "", f->nmore,
-	       f->nmore ? name : "NULL", f->nmore ? "_more" : "", f->nalt,
-	       f->nalt ? name : "NULL", f->nalt ? "_alt" : "", f->nprog,
+		printf("%u,", (unsigned)f->off[i]);
+	printf("}, .tri = %s%s, .nprog = %zu, .prog = %s%s, .baked = true}",
+	       f->n ? name : "NULL", f->n ? "_tri" : "", f->nprog,
 	       f->nprog ? name : "NULL", f->nprog ? "_prog" : "");
 }
 
-static void
-put_list(const struct rb_prefilter *v, size_t n, const char *name,
-	 const char *what)
-{
-	char sub[128];
-	for (size_t i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s_%s%zu", name, what, i);
-		put_arrays(&v[i], sub);
-	}
-	printf("static const struct rb_prefilter %s_%s[] = {\n", name, what);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s_%s%zu", name, what, i);
-		putchar('\t');
-		put_init(&v[i], sub);
-		printf(",\n");
-	}
-	printf("};\n");
-}
-
+/* the constant arrays f's initializer points to, named NAME_... */
 static void
 put_arrays(const struct rb_prefilter *f, const char *name)
 {
@@ -99,10 +75,6 @@ put_arrays(const struct rb_prefilter *f, const char *name)
 			printf("%u,", f->prog[i]);
 		printf("};\n");
 	}
-	if (f->nmore > 0)
-		put_list(f->more, f->nmore, name, "more");
-	if (f->nalt > 0)
-		put_list(f->alt, f->nalt, name, "alt");
 }
 
 static void
