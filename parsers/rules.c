@@ -37,7 +37,7 @@ same_text(const char *a, const char *b)
 	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-/* Is rule i of a lazily loaded set the build's rule i (same texts)? */
+/* Is r the build's built-in rule i (the same texts)? */
 static bool
 baked_same(const struct rb_rule *r, size_t i)
 {
