@@ -48,19 +48,22 @@ struct rb_prefilter {
 	const struct rb_prefilter *more;
 	size_t nmore;
 	/* a pattern that is an alternation of branches ("(?:a|b|c)"): each
-	 * branch's sets (a set with its further sets), one branch of which
-	 * the text must meet: "(?:user|mailbox) not found|no such user"
-	 * needs "not found" with "user" or "mailbox", or "no such user",
-	 * where the sets above only know that it needs one of "not found"
-	 * and "no such user".  nalt == 0: not known */
+	 * branch's sets (a set with its further sets), all of one branch of
+	 * which the text must meet: "(?:mailbox (?:is )?full|quota (?:was
+	 * )?exceeded)" needs "mailbox " and "full", or "quota " and
+	 * "exceeded", where the sets above (one of "mailbox ", "quota ";
+	 * one of "full", "exceeded") let "mailbox size exceeded" through.
+	 * nalt == 0: not known */
 	const struct rb_prefilter *alt;
 	size_t nalt;
-	/* the further sets and the branches' sets as one array, which
-	 * rb_prefilter_may_match_more() reads front to back (a few cache
-	 * lines, where the structs above are spread over many); NULL when
-	 * there are none.  Each set: its length in words, then per literal
-	 * its number of trigrams and the trigrams; then the number of
-	 * branches, each: its length in words and its sets */
+	/* the further sets and the branches' sets as one array of words,
+	 * which rb_prefilter_may_match_more() reads front to back (a few
+	 * cache lines, where the structs above are spread over many); NULL
+	 * when there are none.  It holds a list of sets (the further sets),
+	 * the number of branches, and a list of sets per branch (its first
+	 * and further sets).  A list: its length in words, then its sets; a
+	 * set: its length in words, then per literal the number of its
+	 * trigrams and the trigrams */
 	const uint16_t *prog;
 	size_t nprog;
 	/* true: all of it is constant data written by the build (the
@@ -74,7 +77,6 @@ struct rb_prefilter {
  * Returns 0 (always succeeds; gives up into n == 0). */
 int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
 void rb_prefilter_free(struct rb_prefilter *f);
-
 /* Drop only the further sets (f->more, f->alt). */
 void rb_prefilter_free_more(struct rb_prefilter *f);
 
