@@ -82,10 +82,13 @@ $(B)/gen/rules_default.o: $(B)/gen/rules_default.c
 GEN_PCRE_OBJ = $(B)/parsers/rules.o $(B)/parsers/prefilter.o \
                $(B)/parsers/reason.o $(B)/parsers/status.o $(B)/lib/arena.o \
                $(B)/gen/rules_default.o $(B)/gen/rules_pcre_none.o
-$(B)/gen/rules_pcre_none.c:
+$(B)/gen/rules_pcre_none.c: Makefile
 	@mkdir -p $(dir $@)
-	printf '%s\n' 'const unsigned char rb_rules_pcre[] = {0};' \
-	  'const unsigned int rb_rules_pcre_len = 0;' > $@
+	printf '%s\n' '#include "parsers/rules.h"' \
+	  'const unsigned char rb_rules_pcre[] = {0};' \
+	  'const unsigned int rb_rules_pcre_len = 0;' \
+	  'const struct rb_rule_baked rb_rules_baked[1];' \
+	  'const unsigned int rb_rules_baked_n = 0;' > $@
 
 $(B)/gen/gen-rules-pcre: scripts/gen-rules-pcre.c $(GEN_PCRE_OBJ)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ scripts/gen-rules-pcre.c \
@@ -94,8 +97,9 @@ $(B)/gen/gen-rules-pcre: scripts/gen-rules-pcre.c $(GEN_PCRE_OBJ)
 $(B)/gen/rules_pcre.c: $(B)/gen/gen-rules-pcre
 	$(B)/gen/gen-rules-pcre > $@.tmp && mv $@.tmp $@
 
-$(B)/gen/rules_pcre.o $(B)/gen/rules_pcre_none.o: %.o: %.c
-	$(CC) -std=c11 $(OPT) $(SANFLAGS) -Wno-missing-variable-declarations -c $< -o $@
+$(B)/gen/rules_pcre.o $(B)/gen/rules_pcre_none.o: %.o: %.c parsers/rules.h \
+                                                parsers/prefilter.h parsers/limits.h
+	$(CC) -std=c11 $(OPT) $(SANFLAGS) -iquote . -Wno-missing-variable-declarations -c $< -o $@
 
 # Schema migrations store/migrations/NNN_name.sql, embedded in order.
 $(B)/gen/migrations.c: $(MIGRATIONS) store/migrations scripts/gen-migrations.sh

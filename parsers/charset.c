@@ -5,6 +5,9 @@
 #include <iconv.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "text.h"
 
@@ -40,10 +43,67 @@ rb_charset_override(const char *label)
 	return NULL;
 }
 
+/*
+ * Charsets that map the bytes 0x00-0x7f to the same code points, but for
+ * the shifts of ISO 2022 (ESC, SO, SI), so that a text of such bytes only
+ * converts to itself (checked against glibc's iconv for each: not so for
+ * Shift_JIS, whose 0x5c and 0x7e are other characters, nor for HZ or
+ * ISO-2022-CN).  Most text parts labelled other than UTF-8 are such
+ * text, and iconv_open + iconv cost more than the rest of their reading.
+ */
+static bool
+ascii_compatible(const char *cs)
+{
+	static const char *const prefix[] = {
+	    "iso-8859-", "iso8859-", "cp125", "windows-125", "iso-2022-jp",
+	    NULL};
+	static const char *const name[] = {
+	    "utf-8", "koi8-r", "koi8-u", "euc-jp", "euc-kr", "gb18030",
+	    "big5", NULL};
+	for (size_t i = 0; prefix[i]; i++)
+		if (strncasecmp(cs, prefix[i], strlen(prefix[i])) == 0)
+			return true;
+	for (size_t i = 0; name[i]; i++)
+		if (strcasecmp(cs, name[i]) == 0)
+			return true;
+	return false;
+}
+
+/* bytes 0x00-0x7f only, none of them ESC, SO or SI */
+static bool
+plain_ascii(const char *in, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i esc = _mm_set1_epi8(0x1b), so = _mm_set1_epi8(0x0e),
+		      lowbit = _mm_set1_epi8((char)0xfe);
+	for (; i + 16 <= n; i += 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i bad = _mm_or_si128(
+		    _mm_cmpeq_epi8(b, esc),
+		    _mm_cmpeq_epi8(_mm_and_si128(b, lowbit), so));
+		if (_mm_movemask_epi8(_mm_or_si128(b, bad)) != 0)
+			return false;
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] >= 0x80 || s[i] == 0x1b || s[i] == 0x0e ||
+		    s[i] == 0x0f)
+			return false;
+	return true;
+}
+
 char *
 rb_charset_convert(struct rb_arena *a, const char *from, const char *in,
 		   size_t n, bool replace, size_t *olen)
 {
+	if (ascii_compatible(from) && plain_ascii(in, n)) {
+		/* what iconv would give back: the same bytes */
+		char *s = rb_utf8_sanitize(a, in, n);
+		*olen = strlen(s);
+		return s;
+	}
 	iconv_t cd = iconv_open("UTF-8", from);
 	if (cd == (iconv_t)-1)
 		return NULL;

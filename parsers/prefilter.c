@@ -553,13 +553,162 @@ parse_alt(struct rd *r, struct cnf *res)
 	free(b);
 }
 
+/* Sets into f: the best one, the others as its further sets. */
+static void fill(struct rb_prefilter *f, struct lset *s);
+
+static void
+fill_cnf(struct rb_prefilter *f, struct cnf *c)
+{
+	/* the best set first (the one may_match tests first) */
+	size_t b = 0;
+	for (size_t i = 1; i < c->n; i++)
+		if (better(&c->c[i], &c->c[b]))
+			b = i;
+	fill(f, &c->c[b]);
+	if (c->n > 1) {
+		struct rb_prefilter *more = calloc(c->n - 1, sizeof(*more));
+		if (more == NULL)
+			abort();
+		for (size_t i = 0; i < c->n; i++)
+			if (i != b)
+				fill(&more[f->nmore++], &c->c[i]);
+		f->more = more;
+	}
+}
+
+#define MAXALT 64	/* branches of a top-level alternation */
+
+/*
+ * The branches of a pattern that is an alternation, at its top level or
+ * as one group that is the whole pattern ("(?:a|b)"), each with its own
+ * sets into f->alt.  Nothing when a branch has no literal (or there is
+ * one branch only, or more than MAXALT).
+ */
+static void
+extract_branches(const char *pattern, struct rb_prefilter *f)
+{
+	struct cnf *c = malloc(MAXALT * sizeof(*c));
+	if (c == NULL)
+		abort();
+	for (int wrapped = 1; wrapped >= 0; wrapped--) {
+		struct rd r = {.p = pattern};
+		if (wrapped) {
+			if (strncmp(pattern, "(?:", 3) != 0)
+				continue;
+			r.p += 3;
+		}
+		size_t n = 0;
+		for (;;) {
+			if (n == MAXALT) {
+				r.bail = true;
+				break;
+			}
+			parse_seq(&r, &c[n]);
+			if (r.bail || c[n].n == 0) {
+				r.bail = true;
+				break;
+			}
+			n++;
+			if (*r.p != '|')
+				break;
+			r.p++;
+		}
+		if (r.bail)
+			continue;
+		/* the whole pattern read: "(?:...)" then the end, or the end */
+		if (wrapped ? (r.p[0] != ')' || r.p[1] != '\0') : *r.p != '\0')
+			continue;
+		if (n < 2)
+			break;
+		struct rb_prefilter *alt = calloc(n, sizeof(*alt));
+		if (alt == NULL)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			fill_cnf(&alt[i], &c[i]);
+		f->alt = alt;
+		f->nalt = n;
+		break;
+	}
+	free(c);
+}
+
 static uint16_t
 tri_hash(uint32_t w)
 {
 	return (uint16_t)((w * 2654435761u) >> (32 - RB_TRIGRAM_BITS));
 }
 
-static void fill(struct rb_prefilter *f, struct lset *s);
+/* The program of f (see prefilter.h): words appended to v[*n..cap);
+ * false when they do not fit. */
+static bool
+put_word(uint16_t *v, size_t *n, size_t cap, size_t w)
+{
+	if (*n >= cap || w > 0xffff)
+		return false;
+	v[(*n)++] = (uint16_t)w;
+	return true;
+}
+
+static bool
+put_set(uint16_t *v, size_t *n, size_t cap, const struct rb_prefilter *s)
+{
+	size_t at = *n;
+	if (!put_word(v, n, cap, 0))
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t m = s->len[i] - 2;
+		if (!put_word(v, n, cap, m))
+			return false;
+		for (size_t k = 0; k < m; k++)
+			if (!put_word(v, n, cap, s->tri[s->off[i] + k]))
+				return false;
+	}
+	v[at] = (uint16_t)(*n - at - 1);
+	return *n - at - 1 <= 0xffff;
+}
+
+/* f's further sets, as one set list headed by its length */
+static bool
+put_cnf(uint16_t *v, size_t *n, size_t cap, const struct rb_prefilter *f,
+	bool first)
+{
+	size_t at = *n;
+	if (!put_word(v, n, cap, 0))
+		return false;
+	if (first && !put_set(v, n, cap, f))
+		return false;
+	for (size_t i = 0; i < f->nmore; i++)
+		if (!put_set(v, n, cap, &f->more[i]))
+			return false;
+	v[at] = (uint16_t)(*n - at - 1);
+	return *n - at - 1 <= 0xffff;
+}
+
+#define PROG_MAX 32768	/* words; a larger program: no further checks */
+
+static void
+build_prog(struct rb_prefilter *f)
+{
+	if (f->nmore == 0 && f->nalt == 0)
+		return;
+	uint16_t *v = malloc(PROG_MAX * sizeof(*v));
+	if (v == NULL)
+		abort();
+	size_t n = 0;
+	bool ok = put_cnf(v, &n, PROG_MAX, f, false) &&
+		  put_word(v, &n, PROG_MAX, f->nalt);
+	for (size_t i = 0; ok && i < f->nalt; i++)
+		ok = put_cnf(v, &n, PROG_MAX, &f->alt[i], true);
+	if (!ok) {
+		/* too large to check: the index's set alone decides */
+		free(v);
+		rb_prefilter_free_more(f);
+		return;
+	}
+	uint16_t *p = realloc(v, n * sizeof(*v));
+	f->prog = p != NULL ? p : v;
+	f->nprog = n;
+}
 
 int
 rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
@@ -575,20 +724,10 @@ rb_prefilter_extract(const char *pattern, struct rb_prefilter *f)
 		return 0;
 	}
 	/* the best set first: it goes into the index */
-	size_t b = 0;
-	for (size_t i = 1; i < all->n; i++)
-		if (better(&all->c[i], &all->c[b]))
-			b = i;
-	fill(f, &all->c[b]);
-	if (all->n > 1) {
-		f->more = calloc(all->n - 1, sizeof(*f->more));
-		if (f->more == NULL)
-			abort();
-		for (size_t i = 0; i < all->n; i++)
-			if (i != b)
-				fill(&f->more[f->nmore++], &all->c[i]);
-	}
+	fill_cnf(f, all);
 	free(all);
+	extract_branches(pattern, f);
+	build_prog(f);
 	return 0;
 }
 
@@ -623,9 +762,10 @@ fill(struct rb_prefilter *f, struct lset *s)
 	size_t total = 0;
 	for (size_t i = 0; i < s->n; i++)
 		total += s->l[i] - 2;
-	f->tri = malloc(total * sizeof(*f->tri));
-	if (f->tri == NULL)
+	uint16_t *tri = malloc(total * sizeof(*tri));
+	if (tri == NULL)
 		abort();
+	f->tri = tri;
 	size_t o = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		size_t l = s->l[i];
@@ -634,15 +774,15 @@ fill(struct rb_prefilter *f, struct lset *s)
 			abort();
 		memcpy(lit, s->v[i], l);
 		lit[l] = '\0';
-		f->off[i] = (unsigned)o;
+		f->off[i] = (uint16_t)o;
 		uint32_t w = 0;
 		for (size_t k = 0; k < l; k++) {
 			w = ((w << 8) | (unsigned char)lit[k]) & 0xffffff;
 			if (k >= 2)
-				f->tri[o++] = tri_hash(w);
+				tri[o++] = tri_hash(w);
 		}
 		f->lit[i] = lit;
-		f->len[i] = l;
+		f->len[i] = (uint8_t)l;
 	}
 	f->n = s->n;
 }
@@ -650,9 +790,13 @@ fill(struct rb_prefilter *f, struct lset *s)
 void
 rb_prefilter_free(struct rb_prefilter *f)
 {
+	if (f->baked) {
+		memset(f, 0, sizeof(*f));
+		return;
+	}
 	for (size_t i = 0; i < f->n; i++)
-		free(f->lit[i]);
-	free(f->tri);
+		free((char *)f->lit[i]);
+	free((uint16_t *)f->tri);
 	f->tri = NULL;
 	f->n = 0;
 	rb_prefilter_free_more(f);
@@ -661,11 +805,28 @@ rb_prefilter_free(struct rb_prefilter *f)
 void
 rb_prefilter_free_more(struct rb_prefilter *f)
 {
+	if (f->baked) {
+		f->more = f->alt = NULL;
+		f->nmore = f->nalt = 0;
+		f->prog = NULL;
+		f->nprog = 0;
+		return;
+	}
+	free((uint16_t *)f->prog);
+	f->prog = NULL;
+	f->nprog = 0;
+	struct rb_prefilter *v = (struct rb_prefilter *)f->more;
 	for (size_t i = 0; i < f->nmore; i++)
-		rb_prefilter_free(&f->more[i]);
-	free(f->more);
+		rb_prefilter_free(&v[i]);
+	free(v);
 	f->more = NULL;
 	f->nmore = 0;
+	v = (struct rb_prefilter *)f->alt;
+	for (size_t i = 0; i < f->nalt; i++)
+		rb_prefilter_free(&v[i]);
+	free(v);
+	f->alt = NULL;
+	f->nalt = 0;
 }
 
 void
@@ -713,16 +874,50 @@ rb_prefilter_may_match(const struct rb_prefilter *f,
 	return false;
 }
 
+/* Is one literal of the set at p (its length first) in t? */
+static bool
+set_met(const uint16_t *p, const uint64_t *bits)
+{
+	const uint16_t *end = p + 1 + p[0];
+	for (p++; p < end; p += 1 + p[0]) {
+		size_t k, m = p[0];
+		for (k = 1; k <= m; k++)
+			if (!(bits[p[k] >> 6] & ((uint64_t)1 << (p[k] & 63))))
+				break;
+		if (k > m)
+			return true;
+	}
+	return false;
+}
+
+/* Every set of the list at p (its length first)? */
+static bool
+cnf_met(const uint16_t *p, const uint64_t *bits)
+{
+	const uint16_t *end = p + 1 + p[0];
+	for (p++; p < end; p += 1 + p[0])
+		if (!set_met(p, bits))
+			return false;
+	return true;
+}
+
 bool
 rb_prefilter_may_match_more(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t)
 {
-	if (t->unsafe)
+	if (t->unsafe || f->prog == NULL)
 		return true;
-	for (size_t i = 0; i < f->nmore; i++)
-		if (!rb_prefilter_may_match(&f->more[i], t))
-			return false;
-	return true;
+	const uint16_t *p = f->prog;
+	if (!cnf_met(p, t->bits))
+		return false;
+	p += 1 + p[0];
+	size_t nalt = *p++;
+	if (nalt == 0)
+		return true;
+	for (size_t i = 0; i < nalt; i++, p += 1 + p[0])
+		if (cnf_met(p, t->bits))
+			return true;
+	return false;
 }
 
 /* the least used trigram of literal k of f (the first of equals) */
@@ -744,85 +939,86 @@ rb_prefilter_index_build(struct rb_prefilter_index *ix,
 	const size_t nb = (size_t)1 << RB_TRIGRAM_BITS;
 	memset(ix, 0, sizeof(*ix));
 	ix->nsets = n;
-	ix->off = calloc(nb + 1, sizeof(*ix->off));
 	ix->nonempty = calloc(nb / 64, sizeof(*ix->nonempty));
-	if (ix->nonempty == NULL)
-		abort();
+	ix->rank = calloc(nb / 64, sizeof(*ix->rank));
 	ix->always = malloc((n ? n : 1) * sizeof(*ix->always));
-	ix->sets = malloc((n ? n : 1) * sizeof(*ix->sets));
-	if (ix->off == NULL || ix->always == NULL || ix->sets == NULL)
-		abort();
-	if (n)
-		memcpy(ix->sets, sets, n * sizeof(*sets));
 	/* every trigram's number of uses in all literals: a literal goes
 	 * into the bucket of its least used trigram (any of its trigrams
 	 * must be in a text it occurs in), so that the buckets of common
 	 * trigrams ("the", "ser") stay short */
 	uint32_t *uses = calloc(nb, sizeof(*uses));
-	if (uses == NULL)
+	/* words of each bucket's entries, then their starts */
+	uint32_t *words = calloc(nb + 1, sizeof(*words));
+	if (ix->nonempty == NULL || ix->rank == NULL || ix->always == NULL ||
+	    uses == NULL || words == NULL)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++)
 			for (size_t q = 0; q + 2 < sets[i]->len[k]; q++)
 				uses[sets[i]->tri[sets[i]->off[k] + q]]++;
-	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (sets[i]->n == 0)
 			ix->always[ix->nalways++] = (uint32_t)i;
 		for (size_t k = 0; k < sets[i]->n; k++) {
-			ix->off[key_tri(sets[i], k, uses) + 1]++;
-			total++;
+			uint16_t h = key_tri(sets[i], k, uses);
+			/* set, count, the other len - 3 trigrams */
+			words[h] += 3 + (uint32_t)(sets[i]->len[k] - 3);
+			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
 		}
 	}
-	for (size_t h = 0; h < nb; h++)
-		ix->off[h + 1] += ix->off[h];
-	ix->ent = malloc((total ? total : 1) * sizeof(*ix->ent));
-	uint32_t *fill = malloc(nb * sizeof(*fill));
-	if (ix->ent == NULL || fill == NULL)
+	size_t nne = 0;
+	for (size_t w = 0; w < nb / 64; w++) {
+		ix->rank[w] = (uint32_t)nne;
+		nne += (size_t)__builtin_popcountll(ix->nonempty[w]);
+	}
+	ix->boff = malloc((nne + 1) * sizeof(*ix->boff));
+	if (ix->boff == NULL)
 		abort();
-	memcpy(fill, ix->off, nb * sizeof(*fill));
+	uint32_t total = 0;
+	for (size_t h = 0, r = 0; h < nb; h++) {
+		uint32_t c = words[h];
+		words[h] = total;	/* now: where the next entry goes */
+		if (ix->nonempty[h >> 6] & ((uint64_t)1 << (h & 63)))
+			ix->boff[r++] = total;
+		total += c;
+	}
+	ix->boff[nne] = total;
+	ix->pool = malloc((total ? total : 1) * sizeof(*ix->pool));
+	if (ix->pool == NULL)
+		abort();
 	/* in set order within a bucket (any order would do) */
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < sets[i]->n; k++) {
 			uint16_t h = key_tri(sets[i], k, uses);
-			ix->ent[fill[h]++] = (uint32_t)(i << 8 | k);
-			ix->nonempty[h >> 6] |= (uint64_t)1 << (h & 63);
+			uint16_t *p = ix->pool + words[h];
+			const uint16_t *t = sets[i]->tri + sets[i]->off[k];
+			size_t m = sets[i]->len[k] - 2, o = 3;
+			p[0] = (uint16_t)(i & 0xffff);
+			p[1] = (uint16_t)(i >> 16);
+			bool key_seen = false;
+			for (size_t q = 0; q < m; q++) {
+				if (t[q] == h && !key_seen) {
+					key_seen = true;	/* in the text */
+					continue;
+				}
+				p[o++] = t[q];
+			}
+			p[2] = (uint16_t)(o - 3);
+			words[h] += (uint32_t)o;
 		}
-	free(fill);
+	free(words);
 	free(uses);
 }
 
 void
 rb_prefilter_index_free(struct rb_prefilter_index *ix)
 {
-	free(ix->off);
+	free(ix->pool);
+	free(ix->boff);
+	free(ix->rank);
 	free(ix->nonempty);
-	free(ix->ent);
 	free(ix->always);
-	free(ix->sets);
 	memset(ix, 0, sizeof(*ix));
-}
-
-/* The sets of bucket h0 whose literal's trigrams are all in t. */
-static void
-scan_bucket(const struct rb_prefilter_index *ix, const struct rb_trigrams *t,
-	    size_t h0, uint64_t *cand)
-{
-	for (uint32_t e = ix->off[h0]; e < ix->off[h0 + 1]; e++) {
-		uint32_t set = ix->ent[e] >> 8, lit = ix->ent[e] & 0xff;
-		uint64_t bit = (uint64_t)1 << (set & 63);
-		if (cand[set >> 6] & bit)
-			continue;
-		const struct rb_prefilter *f = ix->sets[set];
-		const uint16_t *h = f->tri + f->off[lit];
-		size_t k, m = f->len[lit] - 2;
-		for (k = 0; k < m; k++)
-			if (h[k] != h0 &&
-			    !(t->bits[h[k] >> 6] & ((uint64_t)1 << (h[k] & 63))))
-				break;
-		if (k == m)
-			cand[set >> 6] |= bit;
-	}
 }
 
 void
@@ -837,13 +1033,33 @@ rb_prefilter_index_scan(const struct rb_prefilter_index *ix,
 	memset(cand, 0, words * sizeof(*cand));
 	for (size_t i = 0; i < ix->nalways; i++)
 		cand[ix->always[i] >> 6] |= (uint64_t)1 << (ix->always[i] & 63);
-	/* the text's trigrams that start a literal: bits AND nonempty */
+	/* the text's trigrams that key a literal: bits AND nonempty; each
+	 * bucket's entries: the sets whose literal's trigrams are all in t */
 	const size_t nw = ((size_t)1 << RB_TRIGRAM_BITS) / 64;
+	const uint64_t *bits = t->bits;
 	for (size_t w = 0; w < nw; w++) {
-		uint64_t hits = t->bits[w] & ix->nonempty[w];
+		uint64_t ne = ix->nonempty[w];
+		uint64_t hits = bits[w] & ne;
 		for (; hits != 0; hits &= hits - 1) {
-			size_t h0 = w * 64 + (size_t)__builtin_ctzll(hits);
-			scan_bucket(ix, t, h0, cand);
+			uint64_t below = (hits & -hits) - 1;
+			size_t r = ix->rank[w] +
+				   (size_t)__builtin_popcountll(ne & below);
+			const uint16_t *p = ix->pool + ix->boff[r];
+			const uint16_t *end = ix->pool + ix->boff[r + 1];
+			for (; p < end; p += 3 + p[2]) {
+				uint32_t set = (uint32_t)p[0] | (uint32_t)p[1] << 16;
+				uint64_t bit = (uint64_t)1 << (set & 63);
+				if (cand[set >> 6] & bit)
+					continue;
+				size_t k, m = p[2];
+				for (k = 0; k < m; k++) {
+					uint16_t h = p[3 + k];
+					if (!(bits[h >> 6] & ((uint64_t)1 << (h & 63))))
+						break;
+				}
+				if (k == m)
+					cand[set >> 6] |= bit;
+			}
 		}
 	}
 }

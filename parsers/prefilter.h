@@ -21,8 +21,8 @@
  * 'k' and U+017F LONG S to 's': rb_trigrams_build() reports texts that
  * contain them, and the caller must then not use the prefilter.
  *
- * Memory: literals are malloc'ed (rb_prefilter_free); the bitmap lives in
- * the caller's struct.  No globals.
+ * Memory: literals are malloc'ed (rb_prefilter_free), or constant data
+ * when baked; the bitmap lives in the caller's struct.  No globals.
  */
 #ifndef RB_PREFILTER_H
 #define RB_PREFILTER_H
@@ -37,23 +37,47 @@
 
 struct rb_prefilter {
 	size_t n;		/* 0: no literal known, always run */
-	char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
-	size_t len[RB_PREFILTER_MAXLIT];
+	const char *lit[RB_PREFILTER_MAXLIT];	/* lower-cased, NUL-terminated */
+	uint8_t len[RB_PREFILTER_MAXLIT];	/* at most 32 */
 	/* trigram hashes of all literals in one array (locality: a rule
 	 * check touches one block): literal i's len[i] - 2 start at off[i] */
-	uint16_t *tri;
-	unsigned off[RB_PREFILTER_MAXLIT];
+	const uint16_t *tri;
+	uint16_t off[RB_PREFILTER_MAXLIT];
 	/* further literal sets the text must meet as well (each with
 	 * nmore == 0), checked after the index named the rule */
-	struct rb_prefilter *more;
+	const struct rb_prefilter *more;
 	size_t nmore;
+	/* a pattern that is an alternation of branches ("(?:a|b|c)"): each
+	 * branch's sets (a set with its further sets), all of one branch of
+	 * which the text must meet: "(?:mailbox (?:is )?full|quota (?:was
+	 * )?exceeded)" needs "mailbox " and "full", or "quota " and
+	 * "exceeded", where the sets above (one of "mailbox ", "quota ";
+	 * one of "full", "exceeded") let "mailbox size exceeded" through.
+	 * nalt == 0: not known */
+	const struct rb_prefilter *alt;
+	size_t nalt;
+	/* the further sets and the branches' sets as one array of words,
+	 * which rb_prefilter_may_match_more() reads front to back (a few
+	 * cache lines, where the structs above are spread over many); NULL
+	 * when there are none.  It holds a list of sets (the further sets),
+	 * the number of branches, and a list of sets per branch (its first
+	 * and further sets).  A list: its length in words, then its sets; a
+	 * set: its length in words, then per literal the number of its
+	 * trigrams and the trigrams */
+	const uint16_t *prog;
+	size_t nprog;
+	/* true: all of it is constant data written by the build (the
+	 * built-in rules' sets, scripts/gen-rules-pcre.c), which
+	 * rb_prefilter_free() leaves alone; the further sets and branches
+	 * are there only as prog (more and alt NULL) */
+	bool baked;
 };
 
 /* Fill f from a pattern; f->n == 0 when no literal set was found.
  * Returns 0 (always succeeds; gives up into n == 0). */
 int rb_prefilter_extract(const char *pattern, struct rb_prefilter *f);
 void rb_prefilter_free(struct rb_prefilter *f);
-/* Drop only the further sets (f->more). */
+/* Drop only the further sets (f->more, f->alt). */
 void rb_prefilter_free_more(struct rb_prefilter *f);
 
 struct rb_trigrams {
@@ -66,7 +90,8 @@ void rb_trigrams_build(struct rb_trigrams *t, const char *text, size_t len);
  * Only the first set (the one the index holds). */
 bool rb_prefilter_may_match(const struct rb_prefilter *f,
 			    const struct rb_trigrams *t);
-/* ... and one literal of every further set (f->more)? */
+/* ... and one literal of every further set (f->more), and the sets of
+ * one branch (f->alt)? */
 bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
 				 const struct rb_trigrams *t);
 
@@ -78,18 +103,21 @@ bool rb_prefilter_may_match_more(const struct rb_prefilter *f,
  * hundreds).
  */
 struct rb_prefilter_index {
-	uint32_t *off;		/* (1 << RB_TRIGRAM_BITS) + 1 bucket starts */
-	uint32_t *ent;		/* set << 8 | literal, by key trigram */
+	/* the entries of every bucket with any, bucket after bucket: the
+	 * set (two words, low first), the number of the literal's other
+	 * trigrams, those trigrams (a scan reads a bucket front to back) */
+	uint16_t *pool;
+	uint32_t *boff;		/* pool start of the k-th bucket with
+				 * entries (k = its rank), and the end */
+	uint32_t *rank;		/* buckets with entries before word w */
 	uint32_t *always;	/* sets without literals */
 	uint64_t *nonempty;	/* buckets with entries, one bit each: the
 				 * scan visits the text's trigrams that are
 				 * also here (bits AND nonempty), no others */
 	size_t nalways, nsets;
-	const struct rb_prefilter **sets;	/* copy of the pointers */
 };
 
-/* Build over sets[0..n) (the sets stay owned by the caller and must
- * outlive the index; the pointer array is copied). */
+/* Build over sets[0..n) (the index keeps what it needs of them). */
 void rb_prefilter_index_build(struct rb_prefilter_index *ix,
 			      const struct rb_prefilter *const *sets, size_t n);
 void rb_prefilter_index_free(struct rb_prefilter_index *ix);

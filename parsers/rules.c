@@ -27,6 +27,25 @@ struct lazy_jit {
  * rb_rules_serialize() of the built-in rules, or empty */
 extern const unsigned char rb_rules_pcre[];
 extern const unsigned int rb_rules_pcre_len;
+/* ... and its literal sets, rule by rule (empty in the generator) */
+extern const struct rb_rule_baked rb_rules_baked[];
+extern const unsigned int rb_rules_baked_n;
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Is r the build's built-in rule i (the same texts)? */
+static bool
+baked_same(const struct rb_rule *r, size_t i)
+{
+	return i < rb_rules_baked_n &&
+	       same_text(r->pattern, rb_rules_baked[i].pattern) &&
+	       same_text(r->host, rb_rules_baked[i].host) &&
+	       same_text(r->example, rb_rules_baked[i].example);
+}
 
 
 static char *
@@ -224,7 +243,7 @@ static const char *const field_names[RB_FIELD_COUNT] = {
 
 static int
 finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
-	    bool lazy, char **error_r)
+	    bool lazy, size_t *bk, char **error_r)
 {
 	char *err = NULL;
 	if (r->reason == NULL || r->pattern == NULL || r->example == NULL) {
@@ -269,6 +288,15 @@ finish_rule(struct rb_rules *rs, struct rb_rule *r, const char *origin,
 		return -1;
 	}
 literals:
+	/* the built-in rules follow a file's own in a set (rb_load_rules):
+	 * *bk is the next built-in rule expected */
+	if (!baked_same(r, *bk) && baked_same(r, 0))
+		*bk = 0;
+	if (baked_same(r, *bk)) {
+		/* read by the build, checked against the example there */
+		r->pf = rb_rules_baked[(*bk)++].pf;
+		goto host;
+	}
 	rb_prefilter_extract(r->pattern, &r->pf);
 	if (r->pf.n > 0) {
 		/* the example matches (checked above, or by the tests for
@@ -285,6 +313,7 @@ literals:
 			rb_prefilter_free_more(&r->pf);
 		free(t);
 	}
+host:
 	if (r->host != NULL) {
 		/* rules sharing a host pattern share its match */
 		size_t i;
@@ -303,7 +332,7 @@ load(const char *text, size_t len, const char *origin,
 	struct rb_rules *rs = calloc(1, sizeof(*rs));
 	size_t cap = 0;
 	struct rb_rule *cur = NULL;
-	size_t pos = 0;
+	size_t pos = 0, bk = 0;
 	int lineno = 0;
 
 	if (rs == NULL)
@@ -338,7 +367,8 @@ load(const char *text, size_t len, const char *origin,
 		char *val = xstrndup(line + i, ll - i);
 
 		if (strcmp(key, "rule") == 0) {
-			if (cur && finish_rule(rs, cur, origin, lazy, error_r) < 0)
+			if (cur &&
+			    finish_rule(rs, cur, origin, lazy, &bk, error_r) < 0)
 				goto fail_kv;
 			if (rs->n == cap) {
 				cap = cap ? cap * 2 : 64;
@@ -411,7 +441,7 @@ load(const char *text, size_t len, const char *origin,
 		rb_rules_free(rs);
 		return NULL;
 	}
-	if (cur && finish_rule(rs, cur, origin, lazy, error_r) < 0) {
+	if (cur && finish_rule(rs, cur, origin, lazy, &bk, error_r) < 0) {
 		rb_rules_free(rs);
 		return NULL;
 	}
@@ -487,15 +517,18 @@ done:
 }
 
 /* The build's compiled patterns into lj->decoded, when the blob is of
- * these rules (as many patterns) and this PCRE2 reads it; else the
- * patterns compile on first use. */
+ * these rules (the build's rules have the same texts, as many patterns)
+ * and this PCRE2 reads it; else the patterns compile on first use. */
 static void
 decode_builtin(const struct rb_rules *r, struct lazy_jit *lj)
 {
 	size_t k = pattern_slots(r);
-	if (rb_rules_pcre_len == 0 || k == 0 ||
+	if (rb_rules_pcre_len == 0 || k == 0 || r->n != rb_rules_baked_n ||
 	    pcre2_serialize_get_number_of_codes(rb_rules_pcre) != (int32_t)k)
 		return;
+	for (size_t i = 0; i < r->n; i++)
+		if (!baked_same(&r->v[i], i))
+			return;
 	pcre2_code **codes = calloc(k, sizeof(*codes));
 	lj->decoded = calloc(2 * r->n, sizeof(*lj->decoded));
 	if (codes == NULL || lj->decoded == NULL)
@@ -581,7 +614,7 @@ first_match(struct mstate *s, enum rb_rule_field field, bool indexed,
 				    (scoped && rule->host == NULL))
 					continue;
 				/* the index checked the first literal set */
-				if (rule->pf.nmore > 0 &&
+				if (rule->pf.prog != NULL &&
 				    !rb_prefilter_may_match_more(&rule->pf,
 								 &tl_tri))
 					continue;

@@ -100,8 +100,22 @@ int rb_rules_check(const struct rb_rules *r, char **error_r);
  * slot's pattern, the rules' in order, each rule's pattern before its
  * host pattern.  The build embeds it (scripts/gen-rules-pcre.c), and
  * rb_rules_default() decodes it instead of compiling (a decode is a
- * copy; when the running PCRE2 cannot read it, patterns compile). */
+ * copy; when the running PCRE2 cannot read it, or it is not of these
+ * rules, patterns compile). */
 unsigned char *rb_rules_serialize(const struct rb_rules *r, size_t *len);
+/* What the build read of the built-in rules (scripts/gen-rules-pcre.c
+ * writes them as constant data, in file order): a rule's texts and its
+ * literal sets.  Loading takes a rule's sets from here instead of reading
+ * its pattern when its texts are those of the next built-in rule (also
+ * behind a file's rules, rb_load_rules), and rb_rules_default() decodes
+ * the blob above only when every rule's texts are the build's (a binary
+ * whose rules differ from its tables reads and compiles). */
+struct rb_rule_baked {
+	const char *pattern;
+	const char *host;	/* NULL: none */
+	const char *example;
+	struct rb_prefilter pf;
+};
 /* The embedded default text (for `rebound rules --dump`). */
 const char *rb_rules_default_text(size_t *len);
 void rb_rules_free(struct rb_rules *r);

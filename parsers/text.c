@@ -315,8 +315,8 @@ try_at(const unsigned char *h, size_t hlen, size_t pos,
 struct scan {
 	size_t np, L;
 	uint32_t key[MAXPAIRS];		/* lower(c0) | lower(c1) << 8 ... */
-	unsigned char nb[MAXPAIRS];	/* needles of key j ... */
-	unsigned char bucket[MAXPAIRS][64];	/* ... in list order */
+	uint64_t needles[MAXPAIRS];	/* needles of key j: bit k for
+					 * needle k (list order = bit order) */
 };
 
 /* The keys of the first *used needles (as many as one pass takes: at
@@ -338,18 +338,24 @@ restart:
 	sc->L = L;
 	*used = 0;
 	size_t k = 0;
+	const uint32_t keep = L == 3 ? 0xffffff : 0xffff;
 	for (; k < count; k++) {
 		const unsigned char *nd = (const unsigned char *)needles[k];
-		if (nd[0] == 0 || nd[1] == 0)
+		uint32_t c0 = nd[0], c1 = c0 ? nd[1] : 0;
+		if (c1 == 0)
 			return false;
-		if (L == 3 && nd[2] == 0) {
+		uint32_t c2 = nd[2];
+		if (L == 3 && c2 == 0) {
 			L = 2;	/* a two-byte needle: two-byte keys */
 			goto restart;
 		}
-		uint32_t key = (uint32_t)ascii_lower(nd[0]) |
-			       (uint32_t)ascii_lower(nd[1]) << 8;
-		if (L == 3)
-			key |= (uint32_t)ascii_lower(nd[2]) << 16;
+		/* the three bytes lower-cased at once: 0x20 added to those
+		 * in 'A'..'Z' (all below 0x80 here: no carry between) */
+		uint32_t key = (c0 | c1 << 8 | c2 << 16) & keep;
+		uint32_t low7 = key & 0x7f7f7f;
+		uint32_t upper = ((low7 + 0x3f3f3f) ^ (low7 + 0x252525)) &
+				 ~key & 0x808080;
+		key |= upper >> 2;
 		unsigned h = (key * 2654435761u) >> 26;
 		size_t j;
 		for (;;) {
@@ -368,11 +374,11 @@ restart:
 			if (j == MAXPAIRS)
 				break;
 			sc->key[j] = key;
-			sc->nb[j] = 0;
+			sc->needles[j] = 0;
 			sc->np++;
 			slot[h] = (unsigned char)(j + 1);
 		}
-		sc->bucket[j][sc->nb[j]++] = (unsigned char)k;
+		sc->needles[j] |= (uint64_t)1 << k;
 	}
 	*used = k;
 	return true;
@@ -397,8 +403,10 @@ scan_at(const struct scan *sc, const unsigned char *h, size_t hlen,
 	size_t j = 0;
 	while (j < sc->np && sc->key[j] != key)
 		j++;
-	for (size_t q = 0; j < sc->np && q < sc->nb[j]; q++) {
-		size_t k = sc->bucket[j][q];
+	if (j == sc->np)
+		return false;
+	for (uint64_t m = sc->needles[j]; m != 0; m &= m - 1) {
+		size_t k = (size_t)__builtin_ctzll(m);
 		if (eq_ci_z(h + pos + sc->L, hlen - pos - sc->L,
 			    needles[k] + sc->L) &&
 		    fn(ctx, (const char *)h + pos, k))

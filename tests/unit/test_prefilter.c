@@ -164,6 +164,23 @@ test_trigrams(void)
 	T_OK(more("(?:mailbox (?:is )?full|quota (?:exceeded|full))",
 		  "Quota Exceeded"),
 	     "alternation: the other branch met");
+	/* a pattern that is an alternation: one branch's sets, all of them
+	 * (not one set of one branch and one of another) */
+	T_OK(!more("(?:abcd.*efgh|ijkl.*mnop)", "abcd mnop"),
+	     "branches: a literal of each of two branches is not a branch");
+	T_OK(more("(?:abcd.*efgh|ijkl.*mnop)", "xx IJKL yy mnop"),
+	     "branches: the second branch met");
+	T_OK(!more("abcd.*efgh|ijkl.*mnop", "abcd mnop"),
+	     "branches at the top level, without a group");
+	T_OK(more("(?:abcd.*efgh|\\d+)", "zzz"),
+	     "a branch without a literal: the pattern always runs");
+	struct rb_prefilter f;
+	rb_prefilter_extract("(?:abcd|efgh)ijkl", &f);
+	T_OK(f.nalt == 0, "a group that is not the whole pattern: no branches");
+	rb_prefilter_free(&f);
+	rb_prefilter_extract("(?:abcd.*efgh|ijkl)", &f);
+	T_OK(f.nalt == 2 && f.prog != NULL, "two branches, one check program");
+	rb_prefilter_free(&f);
 	/* "спам": any text with a non-ASCII byte may match, ASCII text not */
 	T_OK(!may("\xd1\x81\xd0\xbf\xd0\xb0\xd0\xbc", "550 spam detected"),
 	     "a Cyrillic pattern skips an ASCII text");
@@ -287,6 +304,92 @@ test_index(void)
 	rb_rules_free(r);
 }
 
+static bool
+same_set(const struct rb_prefilter *a, const struct rb_prefilter *b)
+{
+	if (a->n != b->n || a->nprog != b->nprog)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->lit[i], b->lit[i]) != 0 || a->len[i] != b->len[i] ||
+		    a->off[i] != b->off[i])
+			return false;
+	size_t t = 0;
+	for (size_t i = 0; i < a->n; i++)
+		t += a->len[i] - 2;
+	return (t == 0 || memcmp(a->tri, b->tri, t * sizeof(*a->tri)) == 0) &&
+	       (a->nprog == 0 ||
+		memcmp(a->prog, b->prog, a->nprog * sizeof(*a->prog)) == 0);
+}
+
+/* the built-in rules' sets come from the build (baked), and they are
+ * what reading the patterns at run time gives; every example passes its
+ * rule's sets, the branches' too; a file's rules in front of the
+ * built-in ones are read, the built-in ones still baked */
+static void
+test_baked(void)
+{
+	static const struct rb_limits lim = RB_LIMITS_DEFAULT;
+	char *err = NULL;
+	struct rb_rules *d = rb_rules_default(&lim, &err);
+	T_OK(d != NULL, "built-in rules load");
+	if (d == NULL) {
+		free(err);
+		return;
+	}
+	size_t baked = 0, same = 0, pass = 0, alts = 0;
+	struct rb_trigrams *t = malloc(sizeof(*t));
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rb_prefilter *f = &d->v[i].pf;
+		baked += f->baked;
+		alts += f->nprog > 0;
+		rb_trigrams_build(t, d->v[i].example, strlen(d->v[i].example));
+		pass += rb_prefilter_may_match(f, t) &&
+			rb_prefilter_may_match_more(f, t);
+		/* as rules.c reads a pattern when nothing is baked */
+		struct rb_prefilter g;
+		rb_prefilter_extract(d->v[i].pattern, &g);
+		if (!rb_prefilter_may_match(&g, t))
+			rb_prefilter_free(&g);
+		else if (!rb_prefilter_may_match_more(&g, t))
+			rb_prefilter_free_more(&g);
+		same += same_set(f, &g);
+		rb_prefilter_free(&g);
+	}
+	printf("# %zu of %zu built-in rules check further sets or branches\n",
+	       alts, d->n);
+	T_OK(baked == d->n, "every built-in rule's sets are baked (%zu)", baked);
+	T_OK(same == d->n, "baked sets = sets read at run time (%zu of %zu)",
+	     same, d->n);
+	T_OK(pass == d->n, "every example passes its sets (%zu of %zu)", pass,
+	     d->n);
+	free(t);
+
+	size_t len;
+	const char *def = rb_rules_default_text(&len);
+	static const char mine[] = "rule mine\nreason userunknown\n"
+				   "match (?:gone away|moved out)\n"
+				   "example 550 gone away\n";
+	char *all = malloc(sizeof(mine) + len);
+	memcpy(all, mine, sizeof(mine) - 1);
+	memcpy(all + sizeof(mine) - 1, def, len);
+	struct rb_rules *r =
+	    rb_rules_load(all, sizeof(mine) - 1 + len, "mine", &lim, &err);
+	T_OK(r != NULL && r->n == d->n + 1, "a file in front of the built-in "
+					    "rules loads");
+	if (r != NULL) {
+		size_t b = 0;
+		for (size_t i = 1; i < r->n; i++)
+			b += r->v[i].pf.baked && same_set(&r->v[i].pf, &d->v[i - 1].pf);
+		T_OK(!r->v[0].pf.baked && r->v[0].pf.nalt == 2,
+		     "the file's rule is read");
+		T_OK(b == d->n, "the built-in rules behind it are baked (%zu)", b);
+	}
+	free(err);
+	free(all);
+	rb_rules_free(r);
+	rb_rules_free(d);
+}
+
 int
 main(void)
 {
@@ -294,5 +397,6 @@ main(void)
 	test_trigrams();
 	test_engine();
 	test_index();
+	test_baked();
 	T_DONE();
 }
