@@ -222,7 +222,15 @@ static const char *const other_labels[] = {
     "report", "absender", "expéditeur", "expediteur", "remitente",
     "remetente", "mittente", "afzender", "nadawca", "发件人", "寄件人",
     "差出人", "cc:", "bcc:", "forwarded", "mailto:", "envelope-from",
-    "return-path", NULL,
+    "return-path",
+    /* the recipient's new address, named by a notice that the mailbox
+     * moved ("can now be reached at x", "User not local; please try
+     * <x>", "new address: x"): the one to write to, not the one that
+     * failed */
+    "reached at", "new address", "please try", "please use",
+    "please send", "please write to", "now at ", "neue adresse",
+    "nouvelle adresse", "nueva dirección", "novo endereço",
+    "nuovo indirizzo", "nieuwe adres", "新地址", "新しいアドレス", NULL,
 };
 
 /* Lines that are header fields or identifiers, never recipients. */
@@ -729,6 +737,15 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	size_t n = r->lines[fe - 1].e - r->lines[li].b;
 	const char *sq = squeeze(r, s, n);
 	if (says_failure(sq, strlen(sq)))
+		return r->lines[li].diag = sq;
+	/* the recipient's own line (and what is folded under it) names a
+	 * known cause in words of its own, without a reply code or the
+	 * notice's failure wording ("<x>: addressee unknown", "x ...
+	 * unrouteable address", "x  Domain not found"): the cause is
+	 * there, not in the notice's opening paragraph */
+	if (r->c->opts->rules != NULL &&
+	    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, sq,
+			   strlen(sq), NULL) != NULL)
 		return r->lines[li].diag = sq;
 	/* a reason line just below ("Reason: ...", "because: ..."), or
 	 * folded under it ("    Motivo: a conta ... está desativada") */
