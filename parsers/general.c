@@ -58,7 +58,8 @@ static const char *const bounce_subject[] = {
     "não foi entregue", "mensagem devolvida", "non recapitabile",
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
     "niet afgeleverd", "nie dostarczon", "nedoručen", "nepředán",
-    "недоставлен", "не доставлен", "退信", "未送达", "无法投递",
+    "недоставлен", "не доставлен", "Недоставлен", "Не доставлен",
+    "не удалось доставить", "Не удалось доставить", "退信", "未送达", "无法投递",
     "投递失败", "配信不能", "未配達", "전달 실패", "반송",
     "teslim edilemedi", "iletilemedi", NULL,
 };
@@ -122,6 +123,8 @@ static const char *const failure_words[] = {
     "nie mogła zostać dostarczona", "nie może zostać dostarczona",
     "nie mógł zostać dostarczony", "nie dostarczono",
     "не может быть доставлено", "не доставлено", "mislukt",
+    "не было доставлено", "Не было доставлено", "не удалось доставить",
+    "Не удалось доставить", "не существует", "переполнен",
     "non è stato recapitato", "non è stata recapitata",
     "non può essere recapitato", "non recapitabile",
     /* Turkish */
@@ -724,6 +727,7 @@ static const char *const heading_causes[] = {
 };
 
 static const char *failure_paragraph(struct reader *r);
+static const char *explained_paragraph(struct reader *r, size_t from);
 
 /* The text nearest to candidate k that says why it failed. */
 static const char *
@@ -736,8 +740,21 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	const char *s = LINE(r, li);
 	size_t n = r->lines[fe - 1].e - r->lines[li].b;
 	const char *sq = squeeze(r, s, n);
-	if (says_failure(sq, strlen(sq)))
+	if (says_failure(sq, strlen(sq))) {
+		/* only the notice's failure wording on the line ("Your
+		 * message to x couldn't be delivered."): the cause, when
+		 * the notice names one, is in a paragraph of its own ("x
+		 * wasn't found at example.com.") */
+		if (!rb_line_has_code(sq, strlen(sq)) &&
+		    r->c->opts->rules != NULL &&
+		    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, sq,
+				   strlen(sq), NULL) == NULL) {
+			const char *xp = explained_paragraph(r, li);
+			if (xp != NULL)
+				return r->lines[li].diag = xp;
+		}
 		return r->lines[li].diag = sq;
+	}
 	/* the recipient's own line (and what is folded under it) names a
 	 * known cause in words of its own, without a reply code or the
 	 * notice's failure wording ("<x>: addressee unknown", "x ...
@@ -752,7 +769,9 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
 	    "remote server", "server said", "motivo", "raison", "grund",
-	    "原因", "理由", NULL,
+	    "原因", "理由", "reden", "oorzaak", "powód", "powod", "razón",
+	    "razon", "ursache", "причина", "Причина", "důvod", "sebep",
+	    "사유", "이유", "원인", NULL,
 	};
 	/* (the whole block only: a longer one is read below) */
 	bool whole = fe >= r->nl || blank_line(r, fe) || r->lines[fe].quoted ||
@@ -822,6 +841,13 @@ diagnostic_for(struct reader *r, const struct cand *k)
 			return hq;
 		break;
 	}
+	/* a paragraph of the notice that names a known cause, where the
+	 * notice says why once for all its recipients ("Your message could
+	 * not be delivered." / "The recipient's mailbox is over its storage
+	 * allocation.") */
+	const char *xp = explained_paragraph(r, li);
+	if (xp != NULL)
+		return xp;
 	const char *fp = failure_paragraph(r);
 	/* a terse notice under its subject: the line is all it says */
 	return fp != NULL || !r->subject_heading ? fp : sq;
@@ -864,6 +890,48 @@ failure_paragraph(struct reader *r)
 		j = e - 1;
 	}
 	return delay;
+}
+
+/* The first paragraph of the notice's own text whose words a rule
+ * knows, other than "try again later", which any notice may say of
+ * itself: from line `from` on (the recipient's own line, the paragraphs
+ * below it), then from the top; at most EXPLAINED_PARAS paragraphs each
+ * way.  NULL when none. */
+#define EXPLAINED_PARAS 12
+static const char *
+explained_from(struct reader *r, size_t from, size_t to)
+{
+	unsigned paras = 0;
+	for (size_t j = from; j < to && paras < EXPLAINED_PARAS; j++) {
+		if (blank_line(r, j) || r->lines[j].quoted)
+			continue;
+		size_t e = j;
+		while (e < r->nl && !blank_line(r, e) && !r->lines[e].quoted &&
+		       e - j < 6)
+			e++;
+		paras++;
+		const char *q = squeeze(r, LINE(r, j),
+					r->lines[e - 1].e - r->lines[j].b);
+		const struct rb_rule *ru = rb_rules_match(
+		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, strlen(q), NULL);
+		if (ru != NULL && strncmp(ru->name, "try-again-later", 15) != 0)
+			return q;
+		j = e - 1;
+	}
+	return NULL;
+}
+
+static const char *
+explained_paragraph(struct reader *r, size_t from)
+{
+	if (r->c->opts->rules == NULL)
+		return NULL;
+	/* from the start of the paragraph that holds line `from` */
+	while (from > 0 && from < r->nl && !blank_line(r, from - 1) &&
+	       !r->lines[from - 1].quoted)
+		from--;
+	const char *q = explained_from(r, from < r->nl ? from : 0, r->nl);
+	return q != NULL || from == 0 ? q : explained_from(r, 0, from);
 }
 
 /* ---- recipients ------------------------------------------------------- */
@@ -1799,8 +1867,64 @@ nameless(struct reader *r)
 		return 0;
 	struct rb_event *e = rb_ctx_add(r->c, "general", NULL);
 	e->kind = is_delay(r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
-	e->diagnostic = failure_paragraph(r);
+	e->diagnostic = explained_paragraph(r, 0);
+	if (e->diagnostic == NULL)
+		e->diagnostic = failure_paragraph(r);
 	return 1;
+}
+
+/*
+ * The failed recipient named by the notice's own subject only, when its
+ * text names nobody: "Undeliverable: bob@x", "Delivery failure: bob@x",
+ * "Failed to deliver to '<bob@x>'", "Mail delivery to bob@x failed",
+ * "DELIVERY FAILURE: User bob (bob@x) not listed ...".  A subject that
+ * quotes the original's subject may hold any address, so only one that
+ * stands alone after the notice's own prefix ("Undeliverable: bob@x"),
+ * or follows "to" / "for" / "(" there, and only one address; never the
+ * notice's or the original's own parties, nor an address the original's
+ * subject holds.  The same evidence as nameless() otherwise.
+ */
+static char *
+subject_rcpt(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	const char *sj = m->subject;
+	if (sj == NULL || !(daemon_sender(m) || null_sender(m)) ||
+	    !bounce_subject_of(m) ||
+	    !rb_line_has_any(r->sq, r->sqn, delivery_failed))
+		return NULL;
+	size_t n = strlen(sj), as, al, e;
+	if ((e = next_addr(sj, n, 0, &as, &al)) == 0 ||
+	    next_addr(sj, n, e, &as, &al) != 0)
+		return NULL;	/* none, or more than one */
+	next_addr(sj, n, 0, &as, &al);
+	/* what stands before it: blanks, quotes and brackets, then ':'
+	 * (the prefix's end) or the words "to" / "for", or "(" */
+	size_t b = as;
+	while (b > 0 && strchr(" \t'\"<", sj[b - 1]) != NULL)
+		b--;
+	bool ok = b > 0 && (sj[b - 1] == ':' || sj[b - 1] == '(');
+	if (!ok && b >= 3 && (sj[b - 1] == 'o' || sj[b - 1] == 'O') &&
+	    (sj[b - 2] == 't' || sj[b - 2] == 'T') && sj[b - 3] == ' ')
+		ok = true;
+	if (!ok && b >= 4 && strncasecmp(sj + b - 4, " for", 4) == 0)
+		ok = true;
+	/* after it: the subject's end, or its closing quote or bracket
+	 * and more words ("... to '<x>'", "(x) not listed", "x failed") */
+	size_t a = as + al;
+	while (a < n && strchr(">'\")", sj[a]) != NULL)
+		a++;
+	if (!ok || (a < n && sj[a] != ' ' && sj[a] != '\t' && sj[a] != '.' &&
+		    sj[a] != ','))
+		return NULL;
+	char *addr = rb_addr_normalize(r->c->a, sj + as, al);
+	if (addr == NULL || excluded(m, addr))
+		return NULL;
+	const char *os = m->has_orig ? rb_fields_get(&m->orig, "Subject")
+				     : NULL;
+	if (os != NULL && rb_memcasemem(os, strlen(os), addr, strlen(addr)))
+		return NULL;
+	return addr;
 }
 
 /*
@@ -1955,6 +2079,17 @@ parse(struct rb_ctx *c)
 	if (r.nc == 0)
 		scan_original_domain(&r);
 scanned:
+	if (r.nc == 0 && !r.lead_only) {
+		char *sa = subject_rcpt(&r);
+		if (sa != NULL) {
+			struct rb_event *e = rb_ctx_add(c, "general", sa);
+			e->kind = is_delay(&r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+			e->diagnostic = explained_paragraph(&r, 0);
+			if (e->diagnostic == NULL)
+				e->diagnostic = failure_paragraph(&r);
+			return 1;
+		}
+	}
 	if (r.nc == 0)
 		return r.lead_only ? 0 : nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
