@@ -61,7 +61,10 @@ static const char *const bounce_subject[] = {
     "недоставлен", "не доставлен", "Недоставлен", "Не доставлен",
     "не удалось доставить", "Не удалось доставить", "退信", "未送达", "无法投递",
     "投递失败", "配信不能", "未配達", "전달 실패", "반송",
-    "teslim edilemedi", "iletilemedi", NULL,
+    "teslim edilemedi", "iletilemedi",
+    /* a mail filter's notice of a message it refused */
+    "message blocked", "blocked message", "mail blocked", "blocked mail",
+    "email blocked", "blocked email", NULL,
 };
 
 /* Wording that says a delivery failed (the notice's own text). */
@@ -93,6 +96,8 @@ static const char *const failure_words[] = {
     "nondeliverable", "recipient unknown", "address unknown",
     "unknown address", "no mailbox", "account disabled",
     "account is disabled", "mailbox disabled", "has exceeded",
+    /* a filter's notice: "Your message to x was blocked" */
+    "was blocked", "has been blocked", "were blocked",
     /* German */
     "nicht zugestellt", "zugestellt werden", "zustellen", "konnte nicht",
     "unzustellbar", "unbekannt", "nicht gefunden", "existiert nicht",
@@ -285,6 +290,7 @@ struct reader {
 	struct cand *cands;	/* up to the recipient limit, plus one */
 	size_t nc, cap;
 	bool overflow;		/* more than the recipient limit */
+	size_t below_end;	/* reason_below(): the line after its text */
 };
 
 static const struct rb_fields *original_fields(struct reader *r);
@@ -654,6 +660,21 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 	*reject = false;
 	*diag = NULL;
 	before(line, as, 40, &pre, &pl);
+	/* only the words since the address before it on the line: "from
+	 * a@x to b@y" labels b@y with "to", not with a@x's "from" */
+	bool from_to = false;
+	for (size_t k = pl; k > 0; k--)
+		if (pre[k - 1] == '@') {
+			while (k < pl && pre[k] != ' ' && pre[k] != '\t')
+				k++;
+			pre += k;
+			pl -= k;
+			/* "from a@x to b@y": the one it went to */
+			from_to = pl >= 4 && pl <= 6 &&
+				  rb_strcasestr_n(line, as, "from ") != NULL &&
+				  rb_strcasestr_n(pre, pl, " to ") != NULL;
+			break;
+		}
 	if (rb_line_has_any(pre, pl, other_labels) ||
 	    rb_strcasestr_n(pre, pl, "expanded from") ||
 	    rb_strcasestr_n(pre, pl, "generated from")) {
@@ -676,7 +697,7 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 	before(line, as, 80, &pre, &pl);
 	/* a label, or failure wording that leads to the address ("konnte
 	 * nicht zugestellt werden an x", "mailbox is full: <x>") */
-	if (rb_line_has_any(pre, pl, rcpt_labels) ||
+	if (from_to || rb_line_has_any(pre, pl, rcpt_labels) ||
 	    rb_line_has_any(pre, pl, failure_words))
 		s += 3;
 	bool leads = addr_leads(line, as);
@@ -729,6 +750,41 @@ static const char *const heading_causes[] = {
 static const char *failure_paragraph(struct reader *r);
 static const char *explained_paragraph(struct reader *r, size_t from);
 
+/* The paragraph just below line fe (the end of a recipient's lines),
+ * before any other address, when it gives a reason: a "Reason:" label
+ * or words a rule knows.  Sets r->below_end to the line after it. */
+static const char *
+reason_below(struct reader *r, size_t fe)
+{
+	static const char *const label[] = {"reason", "motivo", "raison",
+					    "grund", NULL};
+	for (size_t j = fe; j < r->nl && j < fe + 3; j++) {
+		if (blank_line(r, j))
+			continue;
+		if (r->lines[j].quoted || has_address(r, j))
+			return NULL;
+		size_t e = j;
+		while (e < r->nl && !blank_line(r, e) && !r->lines[e].quoted &&
+		       !has_address(r, e) && e - j < 4)
+			e++;
+		const char *q = squeeze(r, LINE(r, j),
+					r->lines[e - 1].e - r->lines[j].b);
+		size_t ql = strlen(q);
+		const char *colon = memchr(q, ':', ql < 16 ? ql : 16);
+		const struct rb_rule *ru = rb_rules_match(
+		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, ql, NULL);
+		if ((colon != NULL &&
+		     rb_line_has_any(q, (size_t)(colon - q), label)) ||
+		    (ru != NULL &&
+		     strncmp(ru->name, "try-again-later", 15) != 0)) {
+			r->below_end = e;
+			return q;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
 /* The text nearest to candidate k that says why it failed. */
 static const char *
 diagnostic_for(struct reader *r, const struct cand *k)
@@ -745,13 +801,33 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		 * message to x couldn't be delivered."): the cause, when
 		 * the notice names one, is in a paragraph of its own ("x
 		 * wasn't found at example.com.") */
+		const struct rb_rule *own =
+		    r->c->opts->rules == NULL
+			? NULL
+			: rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC,
+					 sq, strlen(sq), NULL);
 		if (!rb_line_has_code(sq, strlen(sq)) &&
-		    r->c->opts->rules != NULL &&
-		    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, sq,
-				   strlen(sq), NULL) == NULL) {
-			const char *xp = explained_paragraph(r, li);
-			if (xp != NULL)
-				return r->lines[li].diag = xp;
+		    r->c->opts->rules != NULL) {
+			/* a filter's "x was blocked" and its reason below
+			 * ("Reason: identified as spam"): read together,
+			 * when the line names no cause or only the filter's
+			 * verdict (blocked, rejected, filtered) */
+			bool vague = own == NULL ||
+				     strcmp(own->reason, "blocked") == 0 ||
+				     strcmp(own->reason, "rejected") == 0 ||
+				     strcmp(own->reason, "filtered") == 0;
+			const char *below = vague ? reason_below(r, fe) : NULL;
+			if (below != NULL) {
+				const char *j2 = squeeze(
+				    r, s, r->lines[r->below_end - 1].e -
+					      r->lines[li].b);
+				return r->lines[li].diag = j2;
+			}
+			if (own == NULL) {
+				const char *xp = explained_paragraph(r, li);
+				if (xp != NULL)
+					return r->lines[li].diag = xp;
+			}
 		}
 		return r->lines[li].diag = sq;
 	}
