@@ -156,7 +156,9 @@ static const char *const delay_words[] = {
     "not yet been fully delivered", "still pending",
     "attempts to deliver the message will continue",
     "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
-    "in ritardo", "vertraagd", "延迟", "遅延", NULL,
+    "in ritardo", "vertraagd", "延迟", "遅延",
+    "différé", "opóźnion", "opóźnieni", "задержк", "задержан", "延遲",
+    "지연", "ritardat", "zpožděn", "gecikti", NULL,
 };
 
 /* ... and wording that says it is final after all. */
@@ -212,7 +214,7 @@ static const char *const rcpt_labels[] = {
     "courriel à", "mensaje para", "mensaje a ", "correo para",
     "mensagem para", "mensagem a ", "messaggio per", "messaggio a ",
     "messaggio indirizzato a", "bericht aan", "bericht voor",
-    "wiadomość do", "wiadomosc do", "сообщение для", "письмо для",
+    "wiadomość do", "wiadomosc do", "wiadomości do", "wiadomosci do", "сообщение для", "письмо для",
     "发送给", "发给", "寄给", "发往",
     "mailbox", "user", "account", "destinatari", "destinatário",
     "destinataire", "dirección", "direccion", "endereço", "indirizzo",
@@ -712,10 +714,12 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		size_t fe = folded_end(r, li, 3);
 		size_t fl = r->lines[fe - 1].e - L->b;
 		L->code = rb_line_has_code(line, fl);
-		L->words = rb_line_has_any(line, fl, failure_words);
+		L->words = rb_line_has_any(line, fl, failure_words) ||
+			   rb_line_has_any(line, fl, delay_words);
 		if (!L->words && fe > li + 1) {
 			const char *q = rb_squeeze(r->c->a, line, fl);
-			L->words = rb_line_has_any(q, strlen(q), failure_words);
+			L->words = rb_line_has_any(q, strlen(q), failure_words) ||
+				   rb_line_has_any(q, strlen(q), delay_words);
 		}
 	}
 	if (L->code)

@@ -262,6 +262,20 @@ line_of(struct rb_ctx *c, const char *s, size_t n, const char *addr)
 	return *r ? r : NULL;
 }
 
+/* A notice that the delivery is still being tried ("暂时无法投递，系统
+ * 将继续尝试投递", "延迟投递通知"), and no word that it was given up. */
+static bool
+still_trying(const char *s, size_t n)
+{
+	static const char *const trying[] = {
+	    "延迟投递", "延迟发送", "延遲投遞", "暂时无法投递", "暂时无法发送",
+	    "将继续尝试", "继续尝试投递", "仍在尝试", "正在重试", "系统会继续",
+	    "系統將繼續", NULL};
+	static const char *const final[] = {"永久", "不再重试", "已放弃",
+					    "最终失败", "放弃投递", NULL};
+	return has_any(s, n, trying) && !has_any(s, n, final);
+}
+
 static int
 parse(struct rb_ctx *c)
 {
@@ -271,10 +285,11 @@ parse(struct rb_ctx *c)
 	if (f.n == 0)
 		return 0;
 	const char *diag = reason_text(c, m->body, m->body_len);
+	bool delay = still_trying(m->body, m->body_len);
 	for (size_t i = 0; i < f.n; i++) {
 		struct rb_event *e = rb_ctx_add(c, "cn-ndr", f.v[i]);
-		e->kind = RB_KIND_BOUNCE;
-		e->action = "failed";
+		e->kind = delay ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+		e->action = delay ? "delayed" : "failed";
 		e->diagnostic = diag ? diag : line_of(c, m->body, m->body_len,
 						      f.v[i]);
 	}
