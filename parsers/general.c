@@ -268,6 +268,7 @@ struct cand {
 	size_t ae;	/* end of the address in the region */
 	int score;
 	const char *diag;
+	const char *cmd;	/* the command diag answers (RCPT, DATA) */
 	bool written;	/* as written (not an address) */
 };
 
@@ -293,6 +294,7 @@ struct reader {
 	size_t nc, cap;
 	bool overflow;		/* more than the recipient limit */
 	size_t below_end;	/* reason_below(): the line after its text */
+	const char *diag_cmd;	/* score(): the command its diag answers */
 };
 
 static const struct rb_fields *original_fields(struct reader *r);
@@ -623,7 +625,57 @@ rcpt_reply(struct reader *r, size_t i, bool *accepted)
 		if (l[k] != '4' && l[k] != '5')
 			return NULL;
 		size_t e = folded_end(r, j, 4);
+		/* the reply ends where the transcript goes on ("--> QUIT")
+		 * or ends ("--- End Transcript ---") */
+		static const char *const more[] = {"-->", "<--", ">>>", "<<<",
+						   "---", NULL};
+		for (size_t x = j + 1; x < e; x++) {
+			const char *xl = LINE(r, x);
+			size_t xll = LLEN(r, x);
+			if (rb_line_has_any(xl, xll < 48 ? xll : 48, more)) {
+				e = x;
+				break;
+			}
+		}
 		return squeeze(r, l + k, r->lines[e - 1].e - r->lines[j].b - k);
+	}
+	return NULL;
+}
+
+/* A transcript that took the recipient ("RCPT To:<x>" / "250 OK") and
+ * then refused the message: the failing reply to DATA or BDAT within
+ * the next lines (MDaemon's "--> BDAT 18211 LAST" / "<-- 500 5.5.1
+ * Command unrecognized"), before another recipient's RCPT; NULL when
+ * there is none. */
+static const char *
+data_reply(struct reader *r, size_t i)
+{
+	static const char *const marks[] = {"-->", ">>>", "in:", "c:", "->",
+					    "client:", NULL};
+	for (size_t j = i + 1; j < r->nl && j <= i + 12; j++) {
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j), k = ll;
+		for (size_t p = 0; marks[p]; p++) {
+			const char *at = rb_strcasestr_n(l, ll, marks[p]);
+			if (at != NULL && (size_t)(at - l) < 48) {
+				k = (size_t)(at - l) + strlen(marks[p]);
+				break;
+			}
+		}
+		if (k >= ll)
+			continue;
+		const char *verb = rb_smtp_verb(l + k, ll - k);
+		if (verb == NULL)
+			continue;
+		if (strcmp(verb, "RCPT") == 0 || strcmp(verb, "MAIL") == 0)
+			return NULL;	/* another recipient, or a new one */
+		if (strcmp(verb, "DATA") != 0)
+			continue;
+		bool accepted;
+		const char *rep = rcpt_reply(r, j, &accepted);
+		if (accepted)
+			continue;	/* DATA's 354, then the end of data */
+		return rep;
 	}
 	return NULL;
 }
@@ -688,11 +740,19 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		bool accepted;
 		const char *rep = rcpt_reply(r, li, &accepted);
 		if (accepted) {
-			*reject = true;
-			return 0;
+			/* taken, and then the message was refused */
+			const char *dr = data_reply(r, li);
+			if (dr == NULL) {
+				*reject = true;
+				return 0;
+			}
+			*diag = dr;
+			r->diag_cmd = "DATA";
+			return 16;
 		}
 		if (rep != NULL) {
 			*diag = rep;
+			r->diag_cmd = "RCPT";
 			return 16;	/* above any sum of the rest */
 		}
 	}
@@ -1026,6 +1086,7 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 				r->cands[i].score = sc;
 				r->cands[i].li = li;
 				r->cands[i].diag = diag;
+				r->cands[i].cmd = diag ? r->diag_cmd : NULL;
 			}
 			return;
 		}
@@ -1044,6 +1105,7 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 	k->ae = ae;
 	k->score = sc;
 	k->diag = diag;
+	k->cmd = diag ? r->diag_cmd : NULL;
 	k->written = written;
 	const char *line = LINE(r, li);
 	size_t ll = LLEN(r, li), off = ae - r->lines[li].b;
@@ -2186,7 +2248,7 @@ scanned:
 		if (k->orig_rcpt && strcasecmp(k->orig_rcpt, k->addr) != 0)
 			e->original_recipient = k->orig_rcpt;
 		if (k->diag != NULL)
-			e->smtp_command = "RCPT";
+			e->smtp_command = k->cmd ? k->cmd : "RCPT";
 		else if (e->diagnostic != NULL)
 			e->smtp_command = rb_smtp_command_find(
 			    e->diagnostic, strlen(e->diagnostic));
