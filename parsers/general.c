@@ -64,7 +64,10 @@ static const char *const bounce_subject[] = {
     "teslim edilemedi", "iletilemedi",
     /* a mail filter's notice of a message it refused */
     "message blocked", "blocked message", "mail blocked", "blocked mail",
-    "email blocked", "blocked email", NULL,
+    "email blocked", "blocked email",
+    /* Domino's "Informe de error en la entrega", "Rapport d'échec" */
+    "error en la entrega", "informe de error", "rapport d'échec",
+    "rapporto di mancata", NULL,
 };
 
 /* Wording that says a delivery failed (the notice's own text). */
@@ -96,6 +99,14 @@ static const char *const failure_words[] = {
     "nondeliverable", "recipient unknown", "address unknown",
     "unknown address", "no mailbox", "account disabled",
     "account is disabled", "mailbox disabled", "has exceeded",
+    /* Lotus Notes: "------- Failure Reasons --------" / "User x not
+     * listed in public Name & Address Book" */
+    "failure reasons", "not listed in",
+    /* Domino's translated reports: "no se ha entregado a:", "n'a pas
+     * été remis à", "non è stato consegnato a" */
+    "no se ha entregado", "n'a pas été remis", "n'a pas ete remis",
+    "non è stato consegnato", "não foi entregue", "nao foi entregue",
+    "no aparece en el directorio", "ne figure pas dans l'annuaire",
     /* a filter's notice: "Your message to x was blocked" */
     "was blocked", "has been blocked", "were blocked",
     /* German */
@@ -320,6 +331,8 @@ own_len(const struct rb_mail *m)
 	    "Content-Type: message/rfc822", "Content-Type: text/rfc822-headers",
 	    "original message follows", "message follows",
 	    "copy of the message", "copy of your message",
+	    /* Lotus Notes: "------- Returned Memo --------" */
+	    "returned memo",
 	    /* a mailing list's archive: Mailman's footer and the marker of
 	     * a part it scrubbed (the returned original, usually) */
 	    "_____________________________________________",
@@ -703,6 +716,28 @@ excluded(const struct rb_mail *m, const char *addr)
 	return false;
 }
 
+/* A word of other_labels in pre: a whole word for the ones that end in a
+ * letter ("admin", not the start of a local part "administracion";
+ * "from", not "fromage"), anywhere for the others ("cc:", "发件人"). */
+static bool
+other_label(const char *pre, size_t pl)
+{
+	for (const char *const *lb = other_labels; *lb; lb++) {
+		size_t k = strlen(*lb), off = 0;
+		bool word = isalpha((unsigned char)(*lb)[k - 1]);
+		const char *p;
+		while ((p = rb_strcasestr_n(pre + off, pl - off, *lb)) != NULL) {
+			size_t at = (size_t)(p - pre), e = at + k;
+			off = at + 1;
+			if (!word ||
+			    ((at == 0 || !isalnum((unsigned char)pre[at - 1])) &&
+			     (e >= pl || !isalnum((unsigned char)pre[e]))))
+				return true;
+		}
+	}
+	return false;
+}
+
 static int
 score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
       const char **diag)
@@ -729,7 +764,7 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 				  rb_strcasestr_n(pre, pl, " to ") != NULL;
 			break;
 		}
-	if (rb_line_has_any(pre, pl, other_labels) ||
+	if (other_label(pre, pl) ||
 	    rb_strcasestr_n(pre, pl, "expanded from") ||
 	    rb_strcasestr_n(pre, pl, "generated from")) {
 		*reject = true;
@@ -1301,14 +1336,16 @@ qualify_local(struct reader *r, const char *t, size_t tl)
 static char *
 qualify_name(struct reader *r, const char *t, size_t tl)
 {
-	const struct rb_mail *m = r->c->m;
+	/* the returned original's fields: attached, or quoted below the
+	 * notice (Lotus Notes' "Returned Memo") */
+	const struct rb_fields *of = original_fields(r);
 	char *found = NULL;
 	const char *name = rb_arena_strndup(r->c->a, t, tl);
-	for (size_t i = 0; m->has_orig && i < m->orig.n; i++) {
-		if (strcasecmp(m->orig.v[i].name, "To") != 0 &&
-		    strcasecmp(m->orig.v[i].name, "Cc") != 0)
+	for (size_t i = 0; of != NULL && i < of->n; i++) {
+		if (strcasecmp(of->v[i].name, "To") != 0 &&
+		    strcasecmp(of->v[i].name, "Cc") != 0)
 			continue;
-		const char *v = m->orig.v[i].value;
+		const char *v = of->v[i].value;
 		size_t vl = strlen(v), off = 0;
 		const char *p;
 		while ((p = rb_strcasestr_n(v + off, vl - off, name)) != NULL) {
@@ -1341,6 +1378,9 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 static bool
 x400_shape(const char *s, size_t n)
 {
+	/* Exchange's address type before it: "X400:c=DE;a= ;p=..." */
+	if (n > 5 && strncasecmp(s, "X400:", 5) == 0)
+		s += 5, n -= 5;
 	if (n < 8 || n > 256)
 		return false;
 	char sep = s[0] == '/' ? '/' : ';';
@@ -1394,6 +1434,74 @@ cis_id(const char *s, size_t n)
 	return i == n && i - k >= 1 && i - k <= 6 ? n : 0;
 }
 
+/* The value of attribute key (one letter: "s", "g") of an X.400 O/R
+ * address written t[0..tl), into v and vl; false when absent. */
+static bool
+x400_attr(const char *t, size_t tl, char key, const char **v, size_t *vl)
+{
+	for (size_t i = 0; i + 2 < tl; i++) {
+		if ((i > 0 && t[i - 1] != ';' && t[i - 1] != '/' &&
+		     t[i - 1] != ':') ||
+		    tolower((unsigned char)t[i]) != key || t[i + 1] != '=')
+			continue;
+		size_t b = i + 2, e = b;
+		while (e < tl && t[e] != ';' && t[e] != '/')
+			e++;
+		while (b < e && t[b] == ' ')
+			b++;
+		if (e == b)
+			return false;
+		*v = t + b;
+		*vl = e - b;
+		return true;
+	}
+	return false;
+}
+
+/* An X.400 O/R address qualified by the returned original's To or Cc
+ * entry whose display name holds both its surname (s=) and given name
+ * (g=): "'X400:c=DE;...;s=Weber;g=Karl;'" and To: "Weber, Karl"
+ * <k.weber@x>.  NULL when none, or more than one address fits. */
+static char *
+qualify_x400(struct reader *r, const char *t, size_t tl)
+{
+	const char *sn, *gn;
+	size_t snl, gnl;
+	if (!x400_attr(t, tl, 's', &sn, &snl) ||
+	    !x400_attr(t, tl, 'g', &gn, &gnl) || snl < 2 || gnl < 2)
+		return NULL;
+	const struct rb_fields *of = original_fields(r);
+	char *found = NULL;
+	for (size_t i = 0; of != NULL && i < of->n; i++) {
+		if (strcasecmp(of->v[i].name, "To") != 0 &&
+		    strcasecmp(of->v[i].name, "Cc") != 0)
+			continue;
+		const char *v = of->v[i].value;
+		size_t vl = strlen(v), off = 0, as, al, e;
+		/* each address and the display name before it (since the
+		 * previous address) */
+		while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
+			const char *d = v + off;
+			size_t dl = as - off;
+			off = e;
+			if (rb_strcasestr_n(d, dl, rb_arena_strndup(r->c->a, sn,
+								      snl)) ==
+				NULL ||
+			    rb_strcasestr_n(d, dl, rb_arena_strndup(r->c->a, gn,
+								      gnl)) ==
+				NULL)
+				continue;
+			char *a = rb_addr_normalize(r->c->a, v + as, al);
+			if (a == NULL)
+				continue;
+			if (found != NULL && strcasecmp(found, a) != 0)
+				return NULL;
+			found = a;
+		}
+	}
+	return found;
+}
+
 /* A recipient as written (t[0..tl)), qualified where that is
  * unambiguous, else flagged as written. */
 static void
@@ -1401,9 +1509,10 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 {
 	bool name = memchr(t, ' ', tl) != NULL;
 	bool at = memchr(t, '@', tl) != NULL;
-	char *q = at || x400_shape(t, tl) ? NULL
-		  : name		   ? qualify_name(r, t, tl)
-					   : qualify_local(r, t, tl);
+	char *q = at		     ? NULL
+		  : x400_shape(t, tl) ? qualify_x400(r, t, tl)
+		  : name	     ? qualify_name(r, t, tl)
+				     : qualify_local(r, t, tl);
 	size_t e = (size_t)(t + tl - r->t);
 	if (cis_id(t, tl)) {
 		char *d = rb_arena_strndup(r->c->a, t, tl);
@@ -1531,7 +1640,7 @@ list_item(struct reader *r, size_t j, bool first, bool addrs, bool under_addr,
 			 (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
 			  l[e + 2] == '.'))
 			tail = TAIL_TEXT;
-		else if (l[e] == ':' && e + 1 < ll)
+		else if (l[e] == ':' && e + 1 < ll && !quote)
 			return false;	/* a label ("Reason: ...") */
 		if (tail != TAIL_NONE)
 			break;
@@ -1728,6 +1837,26 @@ scan_written(struct reader *r)
 		size_t ll = LLEN(r, li);
 		if (r->lines[li].quoted)
 			continue;
+		/* Lotus Notes: "User John Smith (John Smith/Sales/ACME@ACME)
+		 * not listed in public Name & Address Book" */
+		size_t w = 0;
+		while (w < ll && (line[w] == ' ' || line[w] == '\t'))
+			w++;
+		const char *nl_at = rb_strcasestr_n(line, ll, " not listed in");
+		if (nl_at != NULL && ll - w > 5 &&
+		    strncasecmp(line + w, "User ", 5) == 0) {
+			size_t i = w + 5, e = (size_t)(nl_at - line);
+			const char *op = memchr(line + i, '(', e - i);
+			if (op != NULL)
+				e = (size_t)(op - line);
+			while (e > i && line[e - 1] == ' ')
+				e--;
+			bool name;
+			if (e > i && written_shape(line + i, e - i, &name)) {
+				add_written(r, li, line + i, e - i);
+				continue;
+			}
+		}
 		for (const char *const *lb = strong; *lb; lb++) {
 			const char *p = rb_strcasestr_n(line, ll, *lb);
 			if (p == NULL)
