@@ -970,8 +970,11 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		const char *l = LINE(r, j);
 		size_t e = folded_end(r, j, 4);
 		const char *q = squeeze(r, l, r->lines[e - 1].e - r->lines[j].b);
-		if (rb_line_has_any(q, strlen(q), why) ||
-		    says_failure(q, strlen(q)))
+		size_t ql = strlen(q);
+		/* a heading of its own ("Message details:") says no why */
+		if (ql > 0 && q[ql - 1] == ':' && !says_failure(q, ql))
+			continue;
+		if (rb_line_has_any(q, ql, why) || says_failure(q, ql))
 			return q;
 		/* the paragraph under the address names a known cause in
 		 * words of its own ("Delivery was aborted after 72 hours") */
@@ -1829,6 +1832,8 @@ scan_written(struct reader *r)
 	    "unknown user:", "user unknown:", "no such user:",
 	    "invalid recipient:", "undeliverable address:",
 	    "intended recipient:", "destinatario:", "destinataire:",
+	    /* PMDF's and the MX mailer's (OpenVMS) "Addressee: WRUTLEDGE" */
+	    "addressee:",
 	    "invalid final delivery userid:", "receiver not found:",
 	    "empfänger:", "收件人:", "收件人：", NULL,
 	};

@@ -104,6 +104,16 @@ label_at(const char *s, size_t i, size_t n, const char *const *chars)
 		i += cl;
 	}
 	i = skip_space(s, i, n);
+	/* a bilingual label: "收件人 / Recipient   : addr" (NetEase Qiye) */
+	if (i < n && s[i] == '/') {
+		size_t k = skip_space(s, i + 1, n);
+		if (n - k >= 9 && strncasecmp(s + k, "recipient", 9) == 0) {
+			k += 9;
+			if (k < n && (s[k] == 's' || s[k] == 'S'))
+				k++;
+			i = skip_space(s, k, n);
+		}
+	}
 	if (i + 3 <= n && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)	/* ： */
 		i += 3;
 	else if (i < n && s[i] == ':')
@@ -224,6 +234,12 @@ reason_text(struct rb_ctx *c, const char *s, size_t n)
 	if (p == NULL)
 		return NULL;
 	size_t i = skip_space(s, (size_t)(p - s) + sl, n);
+	/* a bilingual label: "退信原因 / Reason:" */
+	if (i < n && s[i] == '/') {
+		size_t k = skip_space(s, i + 1, n);
+		if (n - k >= 6 && strncasecmp(s + k, "reason", 6) == 0)
+			i = skip_space(s, k + 6, n);
+	}
 	if (i + 3 <= n && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
 		i += 3;
 	else if (i < n && s[i] == ':')
