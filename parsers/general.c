@@ -525,6 +525,30 @@ addr_leads(const char *line, size_t as)
 			i += strlen(types[k]);
 			break;
 		}
+	/* a display name before it: "Tom Baker <tom@x>" (up to four
+	 * words of a name, maybe quoted, then "<") */
+	if (as >= 2 && line[as - 1] == '<' && as - 1 > i) {
+		size_t e = as - 1, words = 0;
+		bool name = true, in_word = false;
+		while (e > i && line[e - 1] == ' ')
+			e--;
+		for (size_t k = i; k < e && name; k++) {
+			unsigned char ch = (unsigned char)line[k];
+			if (ch == ' ') {
+				in_word = false;
+			} else if (isalpha(ch) || ch >= 0x80 || ch == '.' ||
+				   ch == '-' || ch == ',' || ch == '\'' ||
+				   ch == '"') {
+				if (!in_word && ++words > 4)
+					name = false;
+				in_word = true;
+			} else {
+				name = false;
+			}
+		}
+		if (name && words > 0)
+			return true;
+	}
 	/* optional reply code and enhanced status */
 	while (i < as && (isdigit((unsigned char)line[i]) || line[i] == '.' ||
 			  line[i] == '-'))
