@@ -169,7 +169,10 @@ static const char *const delay_words[] = {
     "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
     "in ritardo", "vertraagd", "延迟", "遅延",
     "différé", "opóźnion", "opóźnieni", "задержк", "задержан", "延遲",
-    "지연", "ritardat", "zpožděn", "gecikti", NULL,
+    "지연", "ritardat", "zpožděn", "gecikti",
+    /* "will keep trying" in Japanese and Chinese notices */
+    "引き続き配信", "配信を継続", "再送を継続", "再試行します",
+    "继续尝试", "暂未投递", "稍后继续", "重新尝试投递", "繼續嘗試", NULL,
 };
 
 /* ... and wording that says it is final after all. */
