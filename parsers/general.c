@@ -1560,11 +1560,23 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 				    tl + 15);
 		}
 	}
-	if (q != NULL)
+	if (q != NULL) {
 		add_cand(r, q, li, e, SCORE_MIN, NULL, false);
-	else
-		add_cand(r, rb_arena_strndup(r->c->a, t, tl), li, e, SCORE_MIN,
-			 NULL, true);
+		return;
+	}
+	/* a bare local part that an address found already has: the same
+	 * recipient (Sendmail's "IvanTheGreat" above its transcript's
+	 * "RCPT To:<ivanthegreat@aol.com>") */
+	if (!name && !at)
+		for (size_t i = 0; i < r->nc; i++) {
+			const char *a = r->cands[i].addr;
+			const char *x = r->cands[i].written ? NULL : strchr(a, '@');
+			if (x != NULL && (size_t)(x - a) == tl &&
+			    strncasecmp(a, t, tl) == 0)
+				return;
+		}
+	add_cand(r, rb_arena_strndup(r->c->a, t, tl), li, e, SCORE_MIN, NULL,
+		 true);
 }
 
 /* Is s[0..n) a recipient as written: a bare local part, a display name
