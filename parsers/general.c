@@ -1363,6 +1363,20 @@ qualify_local(struct reader *r, const char *t, size_t tl)
 
 /* A display name ("John Smith") qualified by the one "John Smith <addr>"
  * among the original's To/Cc. */
+/* Keep s[0..n) as the one address found so far (*found): false when
+ * another one was found before (the name is ambiguous). */
+static bool
+only_addr(struct reader *r, const char *s, size_t n, char **found)
+{
+	char *a = rb_addr_normalize(r->c->a, s, n);
+	if (a == NULL)
+		return true;
+	if (*found != NULL && strcasecmp(*found, a) != 0)
+		return false;
+	*found = a;
+	return true;
+}
+
 static char *
 qualify_name(struct reader *r, const char *t, size_t tl)
 {
@@ -1388,12 +1402,8 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 			    k >= vl || v[k] != '<' ||
 			    next_addr(v, vl, k, &as, &al) == 0 || as != k + 1)
 				continue;
-			char *a = rb_addr_normalize(r->c->a, v + as, al);
-			if (a == NULL)
-				continue;
-			if (found != NULL && strcasecmp(found, a) != 0)
+			if (!only_addr(r, v + as, al, &found))
 				return NULL;
-			found = a;
 		}
 	}
 	return found;
@@ -1501,6 +1511,8 @@ qualify_x400(struct reader *r, const char *t, size_t tl)
 	    !x400_attr(t, tl, 'g', &gn, &gnl) || snl < 2 || gnl < 2)
 		return NULL;
 	const struct rb_fields *of = original_fields(r);
+	const char *snz = rb_arena_strndup(r->c->a, sn, snl);
+	const char *gnz = rb_arena_strndup(r->c->a, gn, gnl);
 	char *found = NULL;
 	for (size_t i = 0; of != NULL && i < of->n; i++) {
 		if (strcasecmp(of->v[i].name, "To") != 0 &&
@@ -1514,19 +1526,11 @@ qualify_x400(struct reader *r, const char *t, size_t tl)
 			const char *d = v + off;
 			size_t dl = as - off;
 			off = e;
-			if (rb_strcasestr_n(d, dl, rb_arena_strndup(r->c->a, sn,
-								      snl)) ==
-				NULL ||
-			    rb_strcasestr_n(d, dl, rb_arena_strndup(r->c->a, gn,
-								      gnl)) ==
-				NULL)
+			if (rb_strcasestr_n(d, dl, snz) == NULL ||
+			    rb_strcasestr_n(d, dl, gnz) == NULL)
 				continue;
-			char *a = rb_addr_normalize(r->c->a, v + as, al);
-			if (a == NULL)
-				continue;
-			if (found != NULL && strcasecmp(found, a) != 0)
+			if (!only_addr(r, v + as, al, &found))
 				return NULL;
-			found = a;
 		}
 	}
 	return found;
