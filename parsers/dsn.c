@@ -266,6 +266,39 @@ status_comment(struct rb_arena *a, const char *status)
 
 /* Sendmail's status line for one recipient: "<addr>... text" (or
  * "addr... text") at the start of a line; the text, or NULL. */
+/* The SMTP command of the transcript paragraph in which the server's
+ * reply diag is quoted ("<<< 550 Unknown user"), or NULL.  Only a reply
+ * of at least a code and a word, quoted after "<<< ". */
+static const char *
+reply_command(const char *body, size_t blen, const char *diag)
+{
+	diag = rb_strip_type(diag);
+	while (*diag == ' ')
+		diag++;
+	size_t dl = strlen(diag);
+	if (dl < 8 || dl > 200 || !isdigit((unsigned char)diag[0]))
+		return NULL;
+	size_t off = 0;
+	for (int tries = 0; tries < 8 && off < blen; tries++) {
+		const char *p = rb_memcasemem(body + off, blen - off, diag, dl);
+		if (p == NULL)
+			return NULL;
+		size_t at = (size_t)(p - body);
+		off = at + dl;
+		if (at < 4 || memcmp(body + at - 4, "<<< ", 4) != 0)
+			continue;
+		/* the transcript above it, to the blank line before it */
+		size_t b = at;
+		while (b > 0 && !(body[b - 1] == '\n' && b >= 2 &&
+				  (body[b - 2] == '\n' ||
+				   (body[b - 2] == '\r' && b >= 3 &&
+				    body[b - 3] == '\n'))))
+			b--;
+		return rb_smtp_command_find(body + b, off - b);
+	}
+	return NULL;
+}
+
 static const char *
 status_line(struct rb_ctx *c, const char *body, size_t len, const char *rcpt)
 {
@@ -459,6 +492,12 @@ rb_dsn_parse_blocks(struct rb_ctx *c, const char *module, const char *text,
 		if (e->smtp_command == NULL)
 			e->smtp_command =
 			    rb_smtp_command_near(body, blen, e->recipient);
+		/* a Sendmail transcript that does not name the recipient
+		 * (">>> DATA" / "<<< 550 Unknown user"): the paragraph
+		 * that quotes the Diagnostic-Code as the server's reply */
+		if (e->smtp_command == NULL && e->diagnostic != NULL)
+			e->smtp_command =
+			    reply_command(body, blen, e->diagnostic);
 		if (e->smtp_command == NULL && e->diagnostic == NULL)
 			e->smtp_command = rb_smtp_command_find(body, blen);
 		/* Sendmail's own line for the recipient in the transcript

@@ -58,9 +58,16 @@ static const char *const bounce_subject[] = {
     "não foi entregue", "mensagem devolvida", "non recapitabile",
     "non consegnat", "mancata consegna", "onbestelbaar", "niet bezorgd",
     "niet afgeleverd", "nie dostarczon", "nedoručen", "nepředán",
-    "недоставлен", "не доставлен", "退信", "未送达", "无法投递",
+    "недоставлен", "не доставлен", "Недоставлен", "Не доставлен",
+    "не удалось доставить", "Не удалось доставить", "退信", "未送达", "无法投递",
     "投递失败", "配信不能", "未配達", "전달 실패", "반송",
-    "teslim edilemedi", "iletilemedi", NULL,
+    "teslim edilemedi", "iletilemedi",
+    /* a mail filter's notice of a message it refused */
+    "message blocked", "blocked message", "mail blocked", "blocked mail",
+    "email blocked", "blocked email",
+    /* Domino's "Informe de error en la entrega", "Rapport d'échec" */
+    "error en la entrega", "informe de error", "rapport d'échec",
+    "rapporto di mancata", NULL,
 };
 
 /* Wording that says a delivery failed (the notice's own text). */
@@ -92,6 +99,16 @@ static const char *const failure_words[] = {
     "nondeliverable", "recipient unknown", "address unknown",
     "unknown address", "no mailbox", "account disabled",
     "account is disabled", "mailbox disabled", "has exceeded",
+    /* Lotus Notes: "------- Failure Reasons --------" / "User x not
+     * listed in public Name & Address Book" */
+    "failure reasons", "not listed in",
+    /* Domino's translated reports: "no se ha entregado a:", "n'a pas
+     * été remis à", "non è stato consegnato a" */
+    "no se ha entregado", "n'a pas été remis", "n'a pas ete remis",
+    "non è stato consegnato", "não foi entregue", "nao foi entregue",
+    "no aparece en el directorio", "ne figure pas dans l'annuaire",
+    /* a filter's notice: "Your message to x was blocked" */
+    "was blocked", "has been blocked", "were blocked",
     /* German */
     "nicht zugestellt", "zugestellt werden", "zustellen", "konnte nicht",
     "unzustellbar", "unbekannt", "nicht gefunden", "existiert nicht",
@@ -122,6 +139,8 @@ static const char *const failure_words[] = {
     "nie mogła zostać dostarczona", "nie może zostać dostarczona",
     "nie mógł zostać dostarczony", "nie dostarczono",
     "не может быть доставлено", "не доставлено", "mislukt",
+    "не было доставлено", "Не было доставлено", "не удалось доставить",
+    "Не удалось доставить", "не существует", "переполнен",
     "non è stato recapitato", "non è stata recapitata",
     "non può essere recapitato", "non recapitabile",
     /* Turkish */
@@ -148,7 +167,12 @@ static const char *const delay_words[] = {
     "not yet been fully delivered", "still pending",
     "attempts to deliver the message will continue",
     "temporarily", "verzögert", "retardé", "retrasad", "atrasad",
-    "in ritardo", "vertraagd", "延迟", "遅延", NULL,
+    "in ritardo", "vertraagd", "延迟", "遅延",
+    "différé", "opóźnion", "opóźnieni", "задержк", "задержан", "延遲",
+    "지연", "ritardat", "zpožděn", "gecikti",
+    /* "will keep trying" in Japanese and Chinese notices */
+    "引き続き配信", "配信を継続", "再送を継続", "再試行します",
+    "继续尝试", "暂未投递", "稍后继续", "重新尝试投递", "繼續嘗試", NULL,
 };
 
 /* ... and wording that says it is final after all. */
@@ -204,7 +228,7 @@ static const char *const rcpt_labels[] = {
     "courriel à", "mensaje para", "mensaje a ", "correo para",
     "mensagem para", "mensagem a ", "messaggio per", "messaggio a ",
     "messaggio indirizzato a", "bericht aan", "bericht voor",
-    "wiadomość do", "wiadomosc do", "сообщение для", "письмо для",
+    "wiadomość do", "wiadomosc do", "wiadomości do", "wiadomosci do", "сообщение для", "письмо для",
     "发送给", "发给", "寄给", "发往",
     "mailbox", "user", "account", "destinatari", "destinatário",
     "destinataire", "dirección", "direccion", "endereço", "indirizzo",
@@ -222,7 +246,15 @@ static const char *const other_labels[] = {
     "report", "absender", "expéditeur", "expediteur", "remitente",
     "remetente", "mittente", "afzender", "nadawca", "发件人", "寄件人",
     "差出人", "cc:", "bcc:", "forwarded", "mailto:", "envelope-from",
-    "return-path", NULL,
+    "return-path",
+    /* the recipient's new address, named by a notice that the mailbox
+     * moved ("can now be reached at x", "User not local; please try
+     * <x>", "new address: x"): the one to write to, not the one that
+     * failed */
+    "reached at", "new address", "please try", "please use",
+    "please send", "please write to", "now at ", "neue adresse",
+    "nouvelle adresse", "nueva dirección", "novo endereço",
+    "nuovo indirizzo", "nieuwe adres", "新地址", "新しいアドレス", NULL,
 };
 
 /* Lines that are header fields or identifiers, never recipients. */
@@ -250,6 +282,7 @@ struct cand {
 	size_t ae;	/* end of the address in the region */
 	int score;
 	const char *diag;
+	const char *cmd;	/* the command diag answers (RCPT, DATA) */
 	bool written;	/* as written (not an address) */
 };
 
@@ -274,6 +307,8 @@ struct reader {
 	struct cand *cands;	/* up to the recipient limit, plus one */
 	size_t nc, cap;
 	bool overflow;		/* more than the recipient limit */
+	size_t below_end;	/* reason_below(): the line after its text */
+	const char *diag_cmd;	/* score(): the command its diag answers */
 };
 
 static const struct rb_fields *original_fields(struct reader *r);
@@ -299,6 +334,8 @@ own_len(const struct rb_mail *m)
 	    "Content-Type: message/rfc822", "Content-Type: text/rfc822-headers",
 	    "original message follows", "message follows",
 	    "copy of the message", "copy of your message",
+	    /* Lotus Notes: "------- Returned Memo --------" */
+	    "returned memo",
 	    /* a mailing list's archive: Mailman's footer and the marker of
 	     * a part it scrubbed (the returned original, usually) */
 	    "_____________________________________________",
@@ -491,6 +528,30 @@ addr_leads(const char *line, size_t as)
 			i += strlen(types[k]);
 			break;
 		}
+	/* a display name before it: "Tom Baker <tom@x>" (up to four
+	 * words of a name, maybe quoted, then "<") */
+	if (as >= 2 && line[as - 1] == '<' && as - 1 > i) {
+		size_t e = as - 1, words = 0;
+		bool name = true, in_word = false;
+		while (e > i && line[e - 1] == ' ')
+			e--;
+		for (size_t k = i; k < e && name; k++) {
+			unsigned char ch = (unsigned char)line[k];
+			if (ch == ' ') {
+				in_word = false;
+			} else if (isalpha(ch) || ch >= 0x80 || ch == '.' ||
+				   ch == '-' || ch == ',' || ch == '\'' ||
+				   ch == '"') {
+				if (!in_word && ++words > 4)
+					name = false;
+				in_word = true;
+			} else {
+				name = false;
+			}
+		}
+		if (name && words > 0)
+			return true;
+	}
 	/* optional reply code and enhanced status */
 	while (i < as && (isdigit((unsigned char)line[i]) || line[i] == '.' ||
 			  line[i] == '-'))
@@ -604,7 +665,57 @@ rcpt_reply(struct reader *r, size_t i, bool *accepted)
 		if (l[k] != '4' && l[k] != '5')
 			return NULL;
 		size_t e = folded_end(r, j, 4);
+		/* the reply ends where the transcript goes on ("--> QUIT")
+		 * or ends ("--- End Transcript ---") */
+		static const char *const more[] = {"-->", "<--", ">>>", "<<<",
+						   "---", NULL};
+		for (size_t x = j + 1; x < e; x++) {
+			const char *xl = LINE(r, x);
+			size_t xll = LLEN(r, x);
+			if (rb_line_has_any(xl, xll < 48 ? xll : 48, more)) {
+				e = x;
+				break;
+			}
+		}
 		return squeeze(r, l + k, r->lines[e - 1].e - r->lines[j].b - k);
+	}
+	return NULL;
+}
+
+/* A transcript that took the recipient ("RCPT To:<x>" / "250 OK") and
+ * then refused the message: the failing reply to DATA or BDAT within
+ * the next lines (MDaemon's "--> BDAT 18211 LAST" / "<-- 500 5.5.1
+ * Command unrecognized"), before another recipient's RCPT; NULL when
+ * there is none. */
+static const char *
+data_reply(struct reader *r, size_t i)
+{
+	static const char *const marks[] = {"-->", ">>>", "in:", "c:", "->",
+					    "client:", NULL};
+	for (size_t j = i + 1; j < r->nl && j <= i + 12; j++) {
+		const char *l = LINE(r, j);
+		size_t ll = LLEN(r, j), k = ll;
+		for (size_t p = 0; marks[p]; p++) {
+			const char *at = rb_strcasestr_n(l, ll, marks[p]);
+			if (at != NULL && (size_t)(at - l) < 48) {
+				k = (size_t)(at - l) + strlen(marks[p]);
+				break;
+			}
+		}
+		if (k >= ll)
+			continue;
+		const char *verb = rb_smtp_verb(l + k, ll - k);
+		if (verb == NULL)
+			continue;
+		if (strcmp(verb, "RCPT") == 0 || strcmp(verb, "MAIL") == 0)
+			return NULL;	/* another recipient, or a new one */
+		if (strcmp(verb, "DATA") != 0)
+			continue;
+		bool accepted;
+		const char *rep = rcpt_reply(r, j, &accepted);
+		if (accepted)
+			continue;	/* DATA's 354, then the end of data */
+		return rep;
 	}
 	return NULL;
 }
@@ -632,6 +743,28 @@ excluded(const struct rb_mail *m, const char *addr)
 	return false;
 }
 
+/* A word of other_labels in pre: a whole word for the ones that end in a
+ * letter ("admin", not the start of a local part "administracion";
+ * "from", not "fromage"), anywhere for the others ("cc:", "发件人"). */
+static bool
+other_label(const char *pre, size_t pl)
+{
+	for (const char *const *lb = other_labels; *lb; lb++) {
+		size_t k = strlen(*lb), off = 0;
+		bool word = isalpha((unsigned char)(*lb)[k - 1]);
+		const char *p;
+		while ((p = rb_strcasestr_n(pre + off, pl - off, *lb)) != NULL) {
+			size_t at = (size_t)(p - pre), e = at + k;
+			off = at + 1;
+			if (!word ||
+			    ((at == 0 || !isalnum((unsigned char)pre[at - 1])) &&
+			     (e >= pl || !isalnum((unsigned char)pre[e]))))
+				return true;
+		}
+	}
+	return false;
+}
+
 static int
 score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
       const char **diag)
@@ -643,7 +776,22 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 	*reject = false;
 	*diag = NULL;
 	before(line, as, 40, &pre, &pl);
-	if (rb_line_has_any(pre, pl, other_labels) ||
+	/* only the words since the address before it on the line: "from
+	 * a@x to b@y" labels b@y with "to", not with a@x's "from" */
+	bool from_to = false;
+	for (size_t k = pl; k > 0; k--)
+		if (pre[k - 1] == '@') {
+			while (k < pl && pre[k] != ' ' && pre[k] != '\t')
+				k++;
+			pre += k;
+			pl -= k;
+			/* "from a@x to b@y": the one it went to */
+			from_to = pl >= 4 && pl <= 6 &&
+				  rb_strcasestr_n(line, as, "from ") != NULL &&
+				  rb_strcasestr_n(pre, pl, " to ") != NULL;
+			break;
+		}
+	if (other_label(pre, pl) ||
 	    rb_strcasestr_n(pre, pl, "expanded from") ||
 	    rb_strcasestr_n(pre, pl, "generated from")) {
 		*reject = true;
@@ -654,18 +802,26 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		bool accepted;
 		const char *rep = rcpt_reply(r, li, &accepted);
 		if (accepted) {
-			*reject = true;
-			return 0;
+			/* taken, and then the message was refused */
+			const char *dr = data_reply(r, li);
+			if (dr == NULL) {
+				*reject = true;
+				return 0;
+			}
+			*diag = dr;
+			r->diag_cmd = "DATA";
+			return 16;
 		}
 		if (rep != NULL) {
 			*diag = rep;
+			r->diag_cmd = "RCPT";
 			return 16;	/* above any sum of the rest */
 		}
 	}
 	before(line, as, 80, &pre, &pl);
 	/* a label, or failure wording that leads to the address ("konnte
 	 * nicht zugestellt werden an x", "mailbox is full: <x>") */
-	if (rb_line_has_any(pre, pl, rcpt_labels) ||
+	if (from_to || rb_line_has_any(pre, pl, rcpt_labels) ||
 	    rb_line_has_any(pre, pl, failure_words))
 		s += 3;
 	bool leads = addr_leads(line, as);
@@ -680,10 +836,12 @@ score(struct reader *r, size_t li, size_t as, size_t ae, bool *reject,
 		size_t fe = folded_end(r, li, 3);
 		size_t fl = r->lines[fe - 1].e - L->b;
 		L->code = rb_line_has_code(line, fl);
-		L->words = rb_line_has_any(line, fl, failure_words);
+		L->words = rb_line_has_any(line, fl, failure_words) ||
+			   rb_line_has_any(line, fl, delay_words);
 		if (!L->words && fe > li + 1) {
 			const char *q = rb_squeeze(r->c->a, line, fl);
-			L->words = rb_line_has_any(q, strlen(q), failure_words);
+			L->words = rb_line_has_any(q, strlen(q), failure_words) ||
+				   rb_line_has_any(q, strlen(q), delay_words);
 		}
 	}
 	if (L->code)
@@ -716,6 +874,42 @@ static const char *const heading_causes[] = {
 };
 
 static const char *failure_paragraph(struct reader *r);
+static const char *explained_paragraph(struct reader *r, size_t from);
+
+/* The paragraph just below line fe (the end of a recipient's lines),
+ * before any other address, when it gives a reason: a "Reason:" label
+ * or words a rule knows.  Sets r->below_end to the line after it. */
+static const char *
+reason_below(struct reader *r, size_t fe)
+{
+	static const char *const label[] = {"reason", "motivo", "raison",
+					    "grund", NULL};
+	for (size_t j = fe; j < r->nl && j < fe + 3; j++) {
+		if (blank_line(r, j))
+			continue;
+		if (r->lines[j].quoted || has_address(r, j))
+			return NULL;
+		size_t e = j;
+		while (e < r->nl && !blank_line(r, e) && !r->lines[e].quoted &&
+		       !has_address(r, e) && e - j < 4)
+			e++;
+		const char *q = squeeze(r, LINE(r, j),
+					r->lines[e - 1].e - r->lines[j].b);
+		size_t ql = strlen(q);
+		const char *colon = memchr(q, ':', ql < 16 ? ql : 16);
+		const struct rb_rule *ru = rb_rules_match(
+		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, ql, NULL);
+		if ((colon != NULL &&
+		     rb_line_has_any(q, (size_t)(colon - q), label)) ||
+		    (ru != NULL &&
+		     strncmp(ru->name, "try-again-later", 15) != 0)) {
+			r->below_end = e;
+			return q;
+		}
+		return NULL;
+	}
+	return NULL;
+}
 
 /* The text nearest to candidate k that says why it failed. */
 static const char *
@@ -728,14 +922,58 @@ diagnostic_for(struct reader *r, const struct cand *k)
 	const char *s = LINE(r, li);
 	size_t n = r->lines[fe - 1].e - r->lines[li].b;
 	const char *sq = squeeze(r, s, n);
-	if (says_failure(sq, strlen(sq)))
+	if (says_failure(sq, strlen(sq))) {
+		/* only the notice's failure wording on the line ("Your
+		 * message to x couldn't be delivered."): the cause, when
+		 * the notice names one, is in a paragraph of its own ("x
+		 * wasn't found at example.com.") */
+		const struct rb_rule *own =
+		    r->c->opts->rules == NULL
+			? NULL
+			: rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC,
+					 sq, strlen(sq), NULL);
+		if (!rb_line_has_code(sq, strlen(sq)) &&
+		    r->c->opts->rules != NULL) {
+			/* a filter's "x was blocked" and its reason below
+			 * ("Reason: identified as spam"): read together,
+			 * when the line names no cause or only the filter's
+			 * verdict (blocked, rejected, filtered) */
+			bool vague = own == NULL ||
+				     strcmp(own->reason, "blocked") == 0 ||
+				     strcmp(own->reason, "rejected") == 0 ||
+				     strcmp(own->reason, "filtered") == 0;
+			const char *below = vague ? reason_below(r, fe) : NULL;
+			if (below != NULL) {
+				const char *j2 = squeeze(
+				    r, s, r->lines[r->below_end - 1].e -
+					      r->lines[li].b);
+				return r->lines[li].diag = j2;
+			}
+			if (own == NULL) {
+				const char *xp = explained_paragraph(r, li);
+				if (xp != NULL)
+					return r->lines[li].diag = xp;
+			}
+		}
+		return r->lines[li].diag = sq;
+	}
+	/* the recipient's own line (and what is folded under it) names a
+	 * known cause in words of its own, without a reply code or the
+	 * notice's failure wording ("<x>: addressee unknown", "x ...
+	 * unrouteable address", "x  Domain not found"): the cause is
+	 * there, not in the notice's opening paragraph */
+	if (r->c->opts->rules != NULL &&
+	    rb_rules_match(r->c->opts->rules, RB_FIELD_DIAGNOSTIC, sq,
+			   strlen(sq), NULL) != NULL)
 		return r->lines[li].diag = sq;
 	/* a reason line just below ("Reason: ...", "because: ..."), or
 	 * folded under it ("    Motivo: a conta ... está desativada") */
 	static const char *const why[] = {
 	    "reason", "because", "error", "diagnostic", "details",
 	    "remote server", "server said", "motivo", "raison", "grund",
-	    "原因", "理由", NULL,
+	    "原因", "理由", "reden", "oorzaak", "powód", "powod", "razón",
+	    "razon", "ursache", "причина", "Причина", "důvod", "sebep",
+	    "사유", "이유", "원인", NULL,
 	};
 	/* (the whole block only: a longer one is read below) */
 	bool whole = fe >= r->nl || blank_line(r, fe) || r->lines[fe].quoted ||
@@ -759,8 +997,11 @@ diagnostic_for(struct reader *r, const struct cand *k)
 		const char *l = LINE(r, j);
 		size_t e = folded_end(r, j, 4);
 		const char *q = squeeze(r, l, r->lines[e - 1].e - r->lines[j].b);
-		if (rb_line_has_any(q, strlen(q), why) ||
-		    says_failure(q, strlen(q)))
+		size_t ql = strlen(q);
+		/* a heading of its own ("Message details:") says no why */
+		if (ql > 0 && q[ql - 1] == ':' && !says_failure(q, ql))
+			continue;
+		if (rb_line_has_any(q, ql, why) || says_failure(q, ql))
 			return q;
 		/* the paragraph under the address names a known cause in
 		 * words of its own ("Delivery was aborted after 72 hours") */
@@ -805,6 +1046,13 @@ diagnostic_for(struct reader *r, const struct cand *k)
 			return hq;
 		break;
 	}
+	/* a paragraph of the notice that names a known cause, where the
+	 * notice says why once for all its recipients ("Your message could
+	 * not be delivered." / "The recipient's mailbox is over its storage
+	 * allocation.") */
+	const char *xp = explained_paragraph(r, li);
+	if (xp != NULL)
+		return xp;
 	const char *fp = failure_paragraph(r);
 	/* a terse notice under its subject: the line is all it says */
 	return fp != NULL || !r->subject_heading ? fp : sq;
@@ -849,6 +1097,48 @@ failure_paragraph(struct reader *r)
 	return delay;
 }
 
+/* The first paragraph of the notice's own text whose words a rule
+ * knows, other than "try again later", which any notice may say of
+ * itself: from line `from` on (the recipient's own line, the paragraphs
+ * below it), then from the top; at most EXPLAINED_PARAS paragraphs each
+ * way.  NULL when none. */
+#define EXPLAINED_PARAS 12
+static const char *
+explained_from(struct reader *r, size_t from, size_t to)
+{
+	unsigned paras = 0;
+	for (size_t j = from; j < to && paras < EXPLAINED_PARAS; j++) {
+		if (blank_line(r, j) || r->lines[j].quoted)
+			continue;
+		size_t e = j;
+		while (e < r->nl && !blank_line(r, e) && !r->lines[e].quoted &&
+		       e - j < 6)
+			e++;
+		paras++;
+		const char *q = squeeze(r, LINE(r, j),
+					r->lines[e - 1].e - r->lines[j].b);
+		const struct rb_rule *ru = rb_rules_match(
+		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, strlen(q), NULL);
+		if (ru != NULL && strncmp(ru->name, "try-again-later", 15) != 0)
+			return q;
+		j = e - 1;
+	}
+	return NULL;
+}
+
+static const char *
+explained_paragraph(struct reader *r, size_t from)
+{
+	if (r->c->opts->rules == NULL)
+		return NULL;
+	/* from the start of the paragraph that holds line `from` */
+	while (from > 0 && from < r->nl && !blank_line(r, from - 1) &&
+	       !r->lines[from - 1].quoted)
+		from--;
+	const char *q = explained_from(r, from < r->nl ? from : 0, r->nl);
+	return q != NULL || from == 0 ? q : explained_from(r, 0, from);
+}
+
 /* ---- recipients ------------------------------------------------------- */
 
 static void
@@ -861,6 +1151,7 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 				r->cands[i].score = sc;
 				r->cands[i].li = li;
 				r->cands[i].diag = diag;
+				r->cands[i].cmd = diag ? r->diag_cmd : NULL;
 			}
 			return;
 		}
@@ -879,6 +1170,7 @@ add_cand(struct reader *r, char *addr, size_t li, size_t ae, int sc,
 	k->ae = ae;
 	k->score = sc;
 	k->diag = diag;
+	k->cmd = diag ? r->diag_cmd : NULL;
 	k->written = written;
 	const char *line = LINE(r, li);
 	size_t ll = LLEN(r, li), off = ae - r->lines[li].b;
@@ -1071,17 +1363,33 @@ qualify_local(struct reader *r, const char *t, size_t tl)
 
 /* A display name ("John Smith") qualified by the one "John Smith <addr>"
  * among the original's To/Cc. */
+/* Keep s[0..n) as the one address found so far (*found): false when
+ * another one was found before (the name is ambiguous). */
+static bool
+only_addr(struct reader *r, const char *s, size_t n, char **found)
+{
+	char *a = rb_addr_normalize(r->c->a, s, n);
+	if (a == NULL)
+		return true;
+	if (*found != NULL && strcasecmp(*found, a) != 0)
+		return false;
+	*found = a;
+	return true;
+}
+
 static char *
 qualify_name(struct reader *r, const char *t, size_t tl)
 {
-	const struct rb_mail *m = r->c->m;
+	/* the returned original's fields: attached, or quoted below the
+	 * notice (Lotus Notes' "Returned Memo") */
+	const struct rb_fields *of = original_fields(r);
 	char *found = NULL;
 	const char *name = rb_arena_strndup(r->c->a, t, tl);
-	for (size_t i = 0; m->has_orig && i < m->orig.n; i++) {
-		if (strcasecmp(m->orig.v[i].name, "To") != 0 &&
-		    strcasecmp(m->orig.v[i].name, "Cc") != 0)
+	for (size_t i = 0; of != NULL && i < of->n; i++) {
+		if (strcasecmp(of->v[i].name, "To") != 0 &&
+		    strcasecmp(of->v[i].name, "Cc") != 0)
 			continue;
-		const char *v = m->orig.v[i].value;
+		const char *v = of->v[i].value;
 		size_t vl = strlen(v), off = 0;
 		const char *p;
 		while ((p = rb_strcasestr_n(v + off, vl - off, name)) != NULL) {
@@ -1094,12 +1402,8 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 			    k >= vl || v[k] != '<' ||
 			    next_addr(v, vl, k, &as, &al) == 0 || as != k + 1)
 				continue;
-			char *a = rb_addr_normalize(r->c->a, v + as, al);
-			if (a == NULL)
-				continue;
-			if (found != NULL && strcasecmp(found, a) != 0)
+			if (!only_addr(r, v + as, al, &found))
 				return NULL;
-			found = a;
 		}
 	}
 	return found;
@@ -1114,6 +1418,9 @@ qualify_name(struct reader *r, const char *t, size_t tl)
 static bool
 x400_shape(const char *s, size_t n)
 {
+	/* Exchange's address type before it: "X400:c=DE;a= ;p=..." */
+	if (n > 5 && strncasecmp(s, "X400:", 5) == 0)
+		s += 5, n -= 5;
 	if (n < 8 || n > 256)
 		return false;
 	char sep = s[0] == '/' ? '/' : ';';
@@ -1167,6 +1474,68 @@ cis_id(const char *s, size_t n)
 	return i == n && i - k >= 1 && i - k <= 6 ? n : 0;
 }
 
+/* The value of attribute key (one letter: "s", "g") of an X.400 O/R
+ * address written t[0..tl), into v and vl; false when absent. */
+static bool
+x400_attr(const char *t, size_t tl, char key, const char **v, size_t *vl)
+{
+	for (size_t i = 0; i + 2 < tl; i++) {
+		if ((i > 0 && t[i - 1] != ';' && t[i - 1] != '/' &&
+		     t[i - 1] != ':') ||
+		    tolower((unsigned char)t[i]) != key || t[i + 1] != '=')
+			continue;
+		size_t b = i + 2, e = b;
+		while (e < tl && t[e] != ';' && t[e] != '/')
+			e++;
+		while (b < e && t[b] == ' ')
+			b++;
+		if (e == b)
+			return false;
+		*v = t + b;
+		*vl = e - b;
+		return true;
+	}
+	return false;
+}
+
+/* An X.400 O/R address qualified by the returned original's To or Cc
+ * entry whose display name holds both its surname (s=) and given name
+ * (g=): "'X400:c=DE;...;s=Weber;g=Karl;'" and To: "Weber, Karl"
+ * <k.weber@x>.  NULL when none, or more than one address fits. */
+static char *
+qualify_x400(struct reader *r, const char *t, size_t tl)
+{
+	const char *sn, *gn;
+	size_t snl, gnl;
+	if (!x400_attr(t, tl, 's', &sn, &snl) ||
+	    !x400_attr(t, tl, 'g', &gn, &gnl) || snl < 2 || gnl < 2)
+		return NULL;
+	const struct rb_fields *of = original_fields(r);
+	const char *snz = rb_arena_strndup(r->c->a, sn, snl);
+	const char *gnz = rb_arena_strndup(r->c->a, gn, gnl);
+	char *found = NULL;
+	for (size_t i = 0; of != NULL && i < of->n; i++) {
+		if (strcasecmp(of->v[i].name, "To") != 0 &&
+		    strcasecmp(of->v[i].name, "Cc") != 0)
+			continue;
+		const char *v = of->v[i].value;
+		size_t vl = strlen(v), off = 0, as, al, e;
+		/* each address and the display name before it (since the
+		 * previous address) */
+		while ((e = next_addr(v, vl, off, &as, &al)) != 0) {
+			const char *d = v + off;
+			size_t dl = as - off;
+			off = e;
+			if (rb_strcasestr_n(d, dl, snz) == NULL ||
+			    rb_strcasestr_n(d, dl, gnz) == NULL)
+				continue;
+			if (!only_addr(r, v + as, al, &found))
+				return NULL;
+		}
+	}
+	return found;
+}
+
 /* A recipient as written (t[0..tl)), qualified where that is
  * unambiguous, else flagged as written. */
 static void
@@ -1174,9 +1543,10 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 {
 	bool name = memchr(t, ' ', tl) != NULL;
 	bool at = memchr(t, '@', tl) != NULL;
-	char *q = at || x400_shape(t, tl) ? NULL
-		  : name		   ? qualify_name(r, t, tl)
-					   : qualify_local(r, t, tl);
+	char *q = at		     ? NULL
+		  : x400_shape(t, tl) ? qualify_x400(r, t, tl)
+		  : name	     ? qualify_name(r, t, tl)
+				     : qualify_local(r, t, tl);
 	size_t e = (size_t)(t + tl - r->t);
 	if (cis_id(t, tl)) {
 		char *d = rb_arena_strndup(r->c->a, t, tl);
@@ -1194,11 +1564,23 @@ add_written(struct reader *r, size_t li, const char *t, size_t tl)
 				    tl + 15);
 		}
 	}
-	if (q != NULL)
+	if (q != NULL) {
 		add_cand(r, q, li, e, SCORE_MIN, NULL, false);
-	else
-		add_cand(r, rb_arena_strndup(r->c->a, t, tl), li, e, SCORE_MIN,
-			 NULL, true);
+		return;
+	}
+	/* a bare local part that an address found already has: the same
+	 * recipient (Sendmail's "IvanTheGreat" above its transcript's
+	 * "RCPT To:<ivanthegreat@aol.com>") */
+	if (!name && !at)
+		for (size_t i = 0; i < r->nc; i++) {
+			const char *a = r->cands[i].addr;
+			const char *x = r->cands[i].written ? NULL : strchr(a, '@');
+			if (x != NULL && (size_t)(x - a) == tl &&
+			    strncasecmp(a, t, tl) == 0)
+				return;
+		}
+	add_cand(r, rb_arena_strndup(r->c->a, t, tl), li, e, SCORE_MIN, NULL,
+		 true);
 }
 
 /* Is s[0..n) a recipient as written: a bare local part, a display name
@@ -1304,7 +1686,7 @@ list_item(struct reader *r, size_t j, bool first, bool addrs, bool under_addr,
 			 (l[e] == '.' && e + 2 < ll && l[e + 1] == '.' &&
 			  l[e + 2] == '.'))
 			tail = TAIL_TEXT;
-		else if (l[e] == ':' && e + 1 < ll)
+		else if (l[e] == ':' && e + 1 < ll && !quote)
 			return false;	/* a label ("Reason: ...") */
 		if (tail != TAIL_NONE)
 			break;
@@ -1493,6 +1875,8 @@ scan_written(struct reader *r)
 	    "unknown user:", "user unknown:", "no such user:",
 	    "invalid recipient:", "undeliverable address:",
 	    "intended recipient:", "destinatario:", "destinataire:",
+	    /* PMDF's and the MX mailer's (OpenVMS) "Addressee: WRUTLEDGE" */
+	    "addressee:",
 	    "invalid final delivery userid:", "receiver not found:",
 	    "empfänger:", "收件人:", "收件人：", NULL,
 	};
@@ -1501,6 +1885,26 @@ scan_written(struct reader *r)
 		size_t ll = LLEN(r, li);
 		if (r->lines[li].quoted)
 			continue;
+		/* Lotus Notes: "User John Smith (John Smith/Sales/ACME@ACME)
+		 * not listed in public Name & Address Book" */
+		size_t w = 0;
+		while (w < ll && (line[w] == ' ' || line[w] == '\t'))
+			w++;
+		const char *nl_at = rb_strcasestr_n(line, ll, " not listed in");
+		if (nl_at != NULL && ll - w > 5 &&
+		    strncasecmp(line + w, "User ", 5) == 0) {
+			size_t i = w + 5, e = (size_t)(nl_at - line);
+			const char *op = memchr(line + i, '(', e - i);
+			if (op != NULL)
+				e = (size_t)(op - line);
+			while (e > i && line[e - 1] == ' ')
+				e--;
+			bool name;
+			if (e > i && written_shape(line + i, e - i, &name)) {
+				add_written(r, li, line + i, e - i);
+				continue;
+			}
+		}
 		for (const char *const *lb = strong; *lb; lb++) {
 			const char *p = rb_strcasestr_n(line, ll, *lb);
 			if (p == NULL)
@@ -1782,8 +2186,64 @@ nameless(struct reader *r)
 		return 0;
 	struct rb_event *e = rb_ctx_add(r->c, "general", NULL);
 	e->kind = is_delay(r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
-	e->diagnostic = failure_paragraph(r);
+	e->diagnostic = explained_paragraph(r, 0);
+	if (e->diagnostic == NULL)
+		e->diagnostic = failure_paragraph(r);
 	return 1;
+}
+
+/*
+ * The failed recipient named by the notice's own subject only, when its
+ * text names nobody: "Undeliverable: bob@x", "Delivery failure: bob@x",
+ * "Failed to deliver to '<bob@x>'", "Mail delivery to bob@x failed",
+ * "DELIVERY FAILURE: User bob (bob@x) not listed ...".  A subject that
+ * quotes the original's subject may hold any address, so only one that
+ * stands alone after the notice's own prefix ("Undeliverable: bob@x"),
+ * or follows "to" / "for" / "(" there, and only one address; never the
+ * notice's or the original's own parties, nor an address the original's
+ * subject holds.  The same evidence as nameless() otherwise.
+ */
+static char *
+subject_rcpt(struct reader *r)
+{
+	const struct rb_mail *m = r->c->m;
+	const char *sj = m->subject;
+	if (sj == NULL || !(daemon_sender(m) || null_sender(m)) ||
+	    !bounce_subject_of(m) ||
+	    !rb_line_has_any(r->sq, r->sqn, delivery_failed))
+		return NULL;
+	size_t n = strlen(sj), as, al, e;
+	if ((e = next_addr(sj, n, 0, &as, &al)) == 0 ||
+	    next_addr(sj, n, e, &as, &al) != 0)
+		return NULL;	/* none, or more than one */
+	next_addr(sj, n, 0, &as, &al);
+	/* what stands before it: blanks, quotes and brackets, then ':'
+	 * (the prefix's end) or the words "to" / "for", or "(" */
+	size_t b = as;
+	while (b > 0 && strchr(" \t'\"<", sj[b - 1]) != NULL)
+		b--;
+	bool ok = b > 0 && (sj[b - 1] == ':' || sj[b - 1] == '(');
+	if (!ok && b >= 3 && (sj[b - 1] == 'o' || sj[b - 1] == 'O') &&
+	    (sj[b - 2] == 't' || sj[b - 2] == 'T') && sj[b - 3] == ' ')
+		ok = true;
+	if (!ok && b >= 4 && strncasecmp(sj + b - 4, " for", 4) == 0)
+		ok = true;
+	/* after it: the subject's end, or its closing quote or bracket
+	 * and more words ("... to '<x>'", "(x) not listed", "x failed") */
+	size_t a = as + al;
+	while (a < n && strchr(">'\")", sj[a]) != NULL)
+		a++;
+	if (!ok || (a < n && sj[a] != ' ' && sj[a] != '\t' && sj[a] != '.' &&
+		    sj[a] != ','))
+		return NULL;
+	char *addr = rb_addr_normalize(r->c->a, sj + as, al);
+	if (addr == NULL || excluded(m, addr))
+		return NULL;
+	const char *os = m->has_orig ? rb_fields_get(&m->orig, "Subject")
+				     : NULL;
+	if (os != NULL && rb_memcasemem(os, strlen(os), addr, strlen(addr)))
+		return NULL;
+	return addr;
 }
 
 /*
@@ -1938,6 +2398,17 @@ parse(struct rb_ctx *c)
 	if (r.nc == 0)
 		scan_original_domain(&r);
 scanned:
+	if (r.nc == 0 && !r.lead_only) {
+		char *sa = subject_rcpt(&r);
+		if (sa != NULL) {
+			struct rb_event *e = rb_ctx_add(c, "general", sa);
+			e->kind = is_delay(&r) ? RB_KIND_DELAY : RB_KIND_BOUNCE;
+			e->diagnostic = explained_paragraph(&r, 0);
+			if (e->diagnostic == NULL)
+				e->diagnostic = failure_paragraph(&r);
+			return 1;
+		}
+	}
 	if (r.nc == 0)
 		return r.lead_only ? 0 : nameless(&r);
 	if (r.overflow || r.nc > c->opts->limits.max_recipients) {
@@ -1954,7 +2425,7 @@ scanned:
 		if (k->orig_rcpt && strcasecmp(k->orig_rcpt, k->addr) != 0)
 			e->original_recipient = k->orig_rcpt;
 		if (k->diag != NULL)
-			e->smtp_command = "RCPT";
+			e->smtp_command = k->cmd ? k->cmd : "RCPT";
 		else if (e->diagnostic != NULL)
 			e->smtp_command = rb_smtp_command_find(
 			    e->diagnostic, strlen(e->diagnostic));

@@ -241,6 +241,15 @@ static const struct rb_text_dialect dialects[] = {
      .cut = L("Please note that this is only a temporary failure",
 	      "Below is a copy of the original message"),
      .flags = RB_TD_DELAY},
+    /* OpenSMTPD's temporary failure report: the same list as its
+     * bounce, then "Please note that this is only a temporary failure
+     * report.  The message is kept in the queue for up to 4 days." */
+    {.name = "opensmtpd",
+     .body = L("this is only a temporary failure report"),
+     .start = L("following list of recipients", "An error has occurred"),
+     .cut = L("Please note that this is only a temporary failure",
+	      "Below is a copy of the original message"),
+     .flags = RB_TD_DELAY},
     /* OpenSMTPD */
     {.name = "opensmtpd",
      .body = L("This is the MAILER-DAEMON, please DO NOT REPLY",

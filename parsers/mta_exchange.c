@@ -366,8 +366,15 @@ parse365(struct rb_ctx *c)
 		if (mt)
 			*mt = '\0';
 		char *r = rb_addr_find(c->a, t, strlen(t));
-		if (r == NULL)
+		if (r == NULL) {
+			/* the sentence under the address says why ("The
+			 * e-mail address you entered couldn't be found.") */
+			if (cur != NULL && cur->diagnostic == NULL) {
+				cur->diagnostic = t;
+				continue;
+			}
 			break;
+		}
 		cur = rb_ctx_add(c, "office365", r);
 		cur->kind = RB_KIND_BOUNCE;
 		cur->action = "failed";

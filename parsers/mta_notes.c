@@ -98,6 +98,33 @@ parse_domino(struct rb_ctx *c)
 	if (pos == (size_t)-1)
 		return 0;
 	size_t first = c->out->n;
+	/* Domino R5 and later put the address on the label's own line,
+	 * after a tab ("was not delivered to:<TAB>addr"), and wrap a long
+	 * one after a hyphen or a dot onto an indented line of its own */
+	const char *lab = rb_strcasestr_n(b, len, "was not delivered to:");
+	const char *le = lab ? memchr(lab, '\n', len - (size_t)(lab - b)) : NULL;
+	if (lab != NULL && le != NULL) {
+		const char *v = lab + strlen("was not delivered to:");
+		char *t = rb_trim(rb_squeeze(c->a, v, (size_t)(le - v)));
+		size_t tl = strlen(t), p2 = pos;
+		while (tl > 0 && (t[tl - 1] == '-' || t[tl - 1] == '.') &&
+		       rb_next_line(b, len, &p2, &line, &ll) && ll > 0 &&
+		       (line[0] == '\t' || line[0] == ' ')) {
+			char *more = rb_trim(rb_squeeze(c->a, line, ll));
+			if (*more == '\0' || strchr(more, ' ') != NULL)
+				break;
+			t = rb_arena_printf(c->a, "%s%s", t, more);
+			tl = strlen(t);
+			pos = p2;
+		}
+		char *r = tl > 0 ? rb_addr_normalize(c->a, t, tl) : NULL;
+		if (r != NULL) {
+			struct rb_event *e = rb_ctx_add(c, "domino", r);
+			e->kind = RB_KIND_BOUNCE;
+			e->action = "failed";
+			n++;
+		}
+	}
 	while (rb_next_line(b, len, &pos, &line, &ll)) {
 		char *t = rb_squeeze(c->a, line, ll);
 		if (*t == '\0') {
@@ -120,6 +147,16 @@ parse_domino(struct rb_ctx *c)
 		n++;
 	}
 	size_t bp = rb_provider_after_line(b, len, 0, "because:");
+	/* the reason on the label's own line ("because:<TAB>User x ...
+	 * not listed"), and the lines it wraps onto */
+	const char *bc = rb_strcasestr_n(b, len, "because:");
+	if (bc != NULL) {
+		size_t at = (size_t)(bc - b) + strlen("because:"), k = at;
+		while (k < len && (b[k] == ' ' || b[k] == '\t'))
+			k++;
+		if (k < len && b[k] != '\n' && b[k] != '\r')
+			bp = at;
+	}
 	char *why = bp != (size_t)-1 ? rb_provider_paragraph(c->a, b, len, &bp, NULL)
 				     : NULL;
 	for (size_t i = first; i < c->out->n; i++)
