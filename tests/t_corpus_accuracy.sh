@@ -4,7 +4,9 @@
 # recipient sets, reasons and hard/soft must not fall below the floors in
 # scripts/corpus-check.py, no phantom recipient on non-bounces, the
 # corpus-ext category and recipient floors, and every
-# real bounce that Sisimai 4.25 misses (DragonFly, Mimecast) is found.
+# real bounce that Sisimai 4.25 misses (DragonFly, Mimecast) is found;
+# and the corpus mails perturbed in ways that keep their meaning
+# (scripts/perturb.py) change no more answers than its ceiling.
 cd "$(dirname "$0")/.." || exit 1
 : "${REBOUND:=build/rebound}"
 C=${REBOUND_CORPUS:-$(cd .. && pwd)/shared/corpus}
@@ -21,3 +23,11 @@ if [ -z "$lines" ]; then
 	exit 1
 fi
 printf '%s\n' "$lines"
+pout=$(python3 scripts/perturb.py --rebound "$REBOUND" --corpus "$C" --ratchet 2>&1)
+pl=$(printf '%s\n' "$pout" | grep -E '^(ok|not ok) ')
+if [ -z "$pl" ]; then
+	echo "not ok - perturbation check did not run"
+	printf '%s\n' "$pout" | tail -5 | sed 's/^/# /'
+	exit 1
+fi
+printf '%s\n' "$pl"
