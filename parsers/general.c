@@ -901,8 +901,7 @@ reason_below(struct reader *r, size_t fe)
 		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, ql, NULL);
 		if ((colon != NULL &&
 		     rb_line_has_any(q, (size_t)(colon - q), label)) ||
-		    (ru != NULL &&
-		     strncmp(ru->name, "try-again-later", 15) != 0)) {
+		    (ru != NULL && !ru->vague)) {
 			r->below_end = e;
 			return q;
 		}
@@ -1119,7 +1118,7 @@ explained_from(struct reader *r, size_t from, size_t to)
 					r->lines[e - 1].e - r->lines[j].b);
 		const struct rb_rule *ru = rb_rules_match(
 		    r->c->opts->rules, RB_FIELD_DIAGNOSTIC, q, strlen(q), NULL);
-		if (ru != NULL && strncmp(ru->name, "try-again-later", 15) != 0)
+		if (ru != NULL && !ru->vague)
 			return q;
 		j = e - 1;
 	}

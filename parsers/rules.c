@@ -415,6 +415,17 @@ load(const char *text, size_t len, const char *origin,
 				    lineno);
 				goto fail_kv;
 			}
+		} else if (strcmp(key, "vague") == 0) {
+			if (strcmp(val, "yes") == 0)
+				cur->vague = true;
+			else if (strcmp(val, "no") == 0)
+				cur->vague = false;
+			else {
+				*error_r = fmt_error(
+				    "%s:%d: vague must be yes or no", origin,
+				    lineno);
+				goto fail_kv;
+			}
 		} else if (strcmp(key, "field") == 0) {
 			int f;
 			for (f = 0; f < RB_FIELD_COUNT; f++)

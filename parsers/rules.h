@@ -55,6 +55,9 @@ struct rb_rule {
 	char *feedback;		/* NULL unless the rule makes a complaint */
 	char *subreason;	/* NULL unless the rule names a sub-reason */
 	char *delay;		/* the reason on a delay, NULL: reason */
+	bool vague;		/* the wording names no cause ("try again
+				 * later"): a reader looking for the text
+				 * that explains a failure passes over it */
 	char *pattern;
 	char *host;		/* NULL: any host */
 	char *example;

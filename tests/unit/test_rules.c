@@ -29,6 +29,9 @@ static const struct {
      NULL},
     {"rule a\nreason expired\ndelay nosuch\nmatch x\nexample x\n",
      "t.rules:1: rule a: unknown delay reason 'nosuch'"},
+    {"rule a\nreason networkerror\nvague yes\nmatch x\nexample x\n", NULL},
+    {"rule a\nreason networkerror\nvague perhaps\n",
+     "t.rules:3: vague must be yes or no"},
     {"reason userunknown\n", "t.rules:1: 'reason' outside a rule"},
     {"rule a\nreason\n", "t.rules:2: 'reason' needs a value"},
     {"rule a\nreason userunknown\nhard maybe\n",
@@ -210,6 +213,16 @@ test_builtin(void)
 			}
 	}
 	T_OK(ok, "built-in rules: examples match, names unique");
+	/* "try again later" names no cause; a narrower rule's does */
+	int vague = -1, narrow = -1;
+	for (size_t i = 0; i < r->n; i++) {
+		if (strcmp(r->v[i].name, "try-again-later") == 0)
+			vague = r->v[i].vague;
+		if (strcmp(r->v[i].name, "mailbox-full") == 0)
+			narrow = r->v[i].vague;
+	}
+	T_OK(vague == 1 && narrow == 0,
+	     "built-in: try-again-later is vague, mailbox-full is not");
 	size_t n;
 	const char *t = rb_rules_default_text(&n);
 	T_OK(t != NULL && n > 0 && strstr(t, "rule ") != NULL,
