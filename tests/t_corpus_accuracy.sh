@@ -14,20 +14,22 @@ if [ ! -f "$C/expected.jsonl" ]; then
 	echo "ok - corpus accuracy skipped (no corpus at $C)"
 	exit 0
 fi
-out=$(python3 scripts/corpus-check.py --rebound "$REBOUND" --corpus "$C" \
-	--ext "${REBOUND_CORPUS_EXT:-$(dirname "$C")/corpus-ext}" --ratchet 2>&1)
-lines=$(printf '%s\n' "$out" | grep -E '^(ok|not ok) ')
-if [ -z "$lines" ]; then
-	echo "not ok - corpus-check did not run"
-	printf '%s\n' "$out" | tail -5 | sed 's/^/# /'
-	exit 1
-fi
-printf '%s\n' "$lines"
-pout=$(python3 scripts/perturb.py --rebound "$REBOUND" --corpus "$C" --ratchet 2>&1)
-pl=$(printf '%s\n' "$pout" | grep -E '^(ok|not ok) ')
-if [ -z "$pl" ]; then
-	echo "not ok - perturbation check did not run"
-	printf '%s\n' "$pout" | tail -5 | sed 's/^/# /'
-	exit 1
-fi
-printf '%s\n' "$pl"
+# ratchet NAME COMMAND...: the command's ok/not ok lines; a command that
+# printed none did not run, which is a failure too
+ratchet() {
+	name=$1
+	shift
+	out=$("$@" 2>&1)
+	lines=$(printf '%s\n' "$out" | grep -E '^(ok|not ok) ')
+	if [ -z "$lines" ]; then
+		echo "not ok - $name did not run"
+		printf '%s\n' "$out" | tail -5 | sed 's/^/# /'
+		return 1
+	fi
+	printf '%s\n' "$lines"
+}
+ratchet corpus-check python3 scripts/corpus-check.py --rebound "$REBOUND" \
+	--corpus "$C" --ext "${REBOUND_CORPUS_EXT:-$(dirname "$C")/corpus-ext}" \
+	--ratchet || exit 1
+ratchet "perturbation check" python3 scripts/perturb.py --rebound "$REBOUND" \
+	--corpus "$C" --ratchet || exit 1
