@@ -264,8 +264,6 @@ status_comment(struct rb_arena *a, const char *status)
 	return word ? rb_squeeze(a, o, n) : NULL;
 }
 
-/* Sendmail's status line for one recipient: "<addr>... text" (or
- * "addr... text") at the start of a line; the text, or NULL. */
 /* The SMTP command of the transcript paragraph in which the server's
  * reply diag is quoted ("<<< 550 Unknown user"), or NULL.  Only a reply
  * of at least a code and a word, quoted after "<<< ". */
@@ -299,6 +297,8 @@ reply_command(const char *body, size_t blen, const char *diag)
 	return NULL;
 }
 
+/* Sendmail's status line for one recipient: "<addr>... text" (or
+ * "addr... text") at the start of a line; the text, or NULL. */
 static const char *
 status_line(struct rb_ctx *c, const char *body, size_t len, const char *rcpt)
 {

@@ -122,6 +122,34 @@ filter_evidence(const char *smtp_command)
 	return smtp_command != NULL && strcmp(smtp_command, "DATA") == 0;
 }
 
+/* The answer of rule r: its reason and what it carries with it. */
+static void
+take_rule(struct rb_classified *out, const struct rb_rule *r,
+	  const char *status, const char *smtp_code)
+{
+	out->reason = r->reason;
+	out->rule = r->name;
+	out->feedback = r->feedback;
+	out->subreason = r->subreason;
+	out->delay = r->delay;
+	out->hard = r->hard >= 0 ? r->hard
+				 : rb_reason_hard(r->reason, status, smtp_code);
+}
+
+/* A reason the classifier derived from a rule's (a filter's "user
+ * unknown", a transient "no such domain", the SMTP stage's meaning):
+ * soft, and none of the rule's sub-reason or reason for a delay, which
+ * were the rule's own. */
+static void
+derive(struct rb_classified *out, const char *reason, const char *rule)
+{
+	out->reason = reason;
+	out->rule = rule;
+	out->subreason = NULL;
+	out->delay = NULL;
+	out->hard = 0;
+}
+
 /* The stage of the SMTP session says what a vague rejection was about:
  * at connection or greeting time the client was refused (blocked); after
  * MAIL FROM the sender was (rejected). */
@@ -138,21 +166,12 @@ by_command(const char *smtp_command, struct rb_classified *out)
 	if ((strcmp(smtp_command, "CONN") == 0 ||
 	     strcmp(smtp_command, "HELO") == 0 ||
 	     strcmp(smtp_command, "EHLO") == 0) &&
-	    (vague || code_only || strcmp(r, "rejected") == 0)) {
-		out->reason = "blocked";
-		out->rule = "command:connection";
-	} else if (strcmp(smtp_command, "MAIL") == 0 &&
-		   (vague || strcmp(r, "hostunknown") == 0 ||
-		    strcmp(r, "userunknown") == 0 ||
-		    strcmp(r, "filtered") == 0)) {
-		out->reason = "rejected";
-		out->rule = "command:mail";
-	} else {
-		return;
-	}
-	out->hard = 0;
-	out->subreason = NULL;
-	out->delay = NULL;
+	    (vague || code_only || strcmp(r, "rejected") == 0))
+		derive(out, "blocked", "command:connection");
+	else if (strcmp(smtp_command, "MAIL") == 0 &&
+		 (vague || strcmp(r, "hostunknown") == 0 ||
+		  strcmp(r, "userunknown") == 0 || strcmp(r, "filtered") == 0))
+		derive(out, "rejected", "command:mail");
 }
 
 static void classify(const struct rb_rules *rules, const char *status,
@@ -321,15 +340,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    rules, RB_FIELD_DIAGNOSTIC, diagnostic, strlen(diagnostic),
 		    remote_mta, &r);
 		if (hr != NULL) {
-			out->reason = hr->reason;
-			out->rule = hr->name;
-			out->feedback = hr->feedback;
-			out->subreason = hr->subreason;
-			out->delay = hr->delay;
-			out->hard = hr->hard >= 0
-					? hr->hard
-					: rb_reason_hard(hr->reason, status,
-							 smtp_code);
+			take_rule(out, hr, status, smtp_code);
 			return;
 		}
 	}
@@ -339,14 +350,7 @@ classify(const struct rb_rules *rules, const char *status,
 	/* a product's or provider's own phrase knows best */
 	if (r != NULL && (strncmp(r->name, "mta-", 4) == 0 ||
 			  strncmp(r->name, "rhost-", 6) == 0)) {
-		out->reason = r->reason;
-		out->rule = r->name;
-		out->feedback = r->feedback;
-		out->subreason = r->subreason;
-		out->delay = r->delay;
-		out->hard = r->hard >= 0
-				? r->hard
-				: rb_reason_hard(r->reason, status, smtp_code);
+		take_rule(out, r, status, smtp_code);
 		return;
 	}
 	/* x.4.7 says only that retrying ran out of time; the last reply's
@@ -363,11 +367,7 @@ classify(const struct rb_rules *rules, const char *status,
 		out->rule = "status";
 	}
 	if (out->reason == NULL && r != NULL) {
-		out->reason = r->reason;
-		out->rule = r->name;
-		out->feedback = r->feedback;
-		out->subreason = r->subreason;
-		out->delay = r->delay;
+		take_rule(out, r, status, smtp_code);
 		/* generic "user unknown" wording is the address's unless a
 		 * filter said it (after DATA):
 		 * then a filter at the receiving side refused the message,
@@ -377,11 +377,7 @@ classify(const struct rb_rules *rules, const char *status,
 		    strncmp(r->name, "user-unknown", 12) == 0 &&
 		    !address_status(status) &&
 		    filter_evidence(smtp_command)) {
-			out->reason = "filtered";
-			out->subreason = NULL;
-			out->delay = NULL;
-			out->rule = "user-unknown-after-data";
-			out->hard = 0;
+			derive(out, "filtered", "user-unknown-after-data");
 			return;
 		}
 		/* generic "no such domain" wording under a transient status
@@ -390,16 +386,9 @@ classify(const struct rb_rules *rules, const char *status,
 		 * not proven dead */
 		if (strcmp(r->reason, "hostunknown") == 0 &&
 		    transient(status, smtp_code)) {
-			out->reason = "networkerror";
-			out->subreason = NULL;
-			out->delay = NULL;
-			out->rule = "host-unknown-transient";
-			out->hard = 0;
+			derive(out, "networkerror", "host-unknown-transient");
 			return;
 		}
-		out->hard = r->hard >= 0
-				? r->hard
-				: rb_reason_hard(r->reason, status, smtp_code);
 		return;
 	}
 	if (out->reason == NULL && si != NULL && si->reason != NULL) {
