@@ -1097,8 +1097,8 @@ failure_paragraph(struct reader *r)
 }
 
 /* The first paragraph of the notice's own text whose words a rule
- * knows, other than "try again later", which any notice may say of
- * itself: from line `from` on (the recipient's own line, the paragraphs
+ * knows, other than a vague rule's ("try again later", which any notice
+ * may say of itself): from line `from` on (the recipient's own line, the paragraphs
  * below it), then from the top; at most EXPLAINED_PARAS paragraphs each
  * way.  NULL when none. */
 #define EXPLAINED_PARAS 12
@@ -1360,8 +1360,6 @@ qualify_local(struct reader *r, const char *t, size_t tl)
 	return n != NULL && rb_addr_plausible(n) ? n : NULL;
 }
 
-/* A display name ("John Smith") qualified by the one "John Smith <addr>"
- * among the original's To/Cc. */
 /* Keep s[0..n) as the one address found so far (*found): false when
  * another one was found before (the name is ambiguous). */
 static bool
@@ -1376,6 +1374,8 @@ only_addr(struct reader *r, const char *s, size_t n, char **found)
 	return true;
 }
 
+/* A display name ("John Smith") qualified by the one "John Smith <addr>"
+ * among the original's To/Cc. */
 static char *
 qualify_name(struct reader *r, const char *t, size_t tl)
 {

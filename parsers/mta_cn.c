@@ -89,6 +89,22 @@ skip_space(const char *s, size_t i, size_t n)
 	}
 }
 
+/* Past the English half of a bilingual label at s[i] ("/ Recipient",
+ * "/ Reasons") and the blanks after it; i when there is none. */
+static size_t
+english_label(const char *s, size_t i, size_t n, const char *word)
+{
+	if (i >= n || s[i] != '/')
+		return i;
+	size_t k = skip_space(s, i + 1, n), wl = strlen(word);
+	if (n - k < wl || strncasecmp(s + k, word, wl) != 0)
+		return i;
+	k += wl;
+	if (k < n && (s[k] == 's' || s[k] == 'S'))
+		k++;
+	return skip_space(s, k, n);
+}
+
 /*
  * Does the label (UTF-8 characters, spaces allowed between them, e.g.
  * "收　件　人") start at s[i]?  Returns the index after it (and after a
@@ -107,15 +123,7 @@ label_at(const char *s, size_t i, size_t n, const char *const *chars)
 	}
 	i = skip_space(s, i, n);
 	/* a bilingual label: "收件人 / Recipient   : addr" (NetEase Qiye) */
-	if (i < n && s[i] == '/') {
-		size_t k = skip_space(s, i + 1, n);
-		if (n - k >= 9 && strncasecmp(s + k, "recipient", 9) == 0) {
-			k += 9;
-			if (k < n && (s[k] == 's' || s[k] == 'S'))
-				k++;
-			i = skip_space(s, k, n);
-		}
-	}
+	i = english_label(s, i, n, "recipient");
 	if (i + 3 <= n && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)	/* ： */
 		i += 3;
 	else if (i < n && s[i] == ':')
@@ -237,11 +245,7 @@ reason_text(struct rb_ctx *c, const char *s, size_t n)
 		return NULL;
 	size_t i = skip_space(s, (size_t)(p - s) + sl, n);
 	/* a bilingual label: "退信原因 / Reason:" */
-	if (i < n && s[i] == '/') {
-		size_t k = skip_space(s, i + 1, n);
-		if (n - k >= 6 && strncasecmp(s + k, "reason", 6) == 0)
-			i = skip_space(s, k + 6, n);
-	}
+	i = english_label(s, i, n, "reason");
 	if (i + 3 <= n && memcmp(s + i, "\xef\xbc\x9a", 3) == 0)
 		i += 3;
 	else if (i < n && s[i] == ':')
